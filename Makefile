@@ -1,0 +1,143 @@
+# SPDX-License-Identifier: MIT
+#
+# One non-recursive build. Each folder's build.mk appends its sources to
+# KERNEL_SRCS (kernel image) or UNIT_TESTS (host tests, tests/build.mk).
+# Everything is built under $(BUILD) with -MD dependency tracking.
+#
+#   make            kernel ELF + 32-bit multiboot wrapper
+#   make iso        GRUB rescue ISO
+#   make run        boot under QEMU (serial on stdio)
+#   make test       host unit tests, then QEMU integration tests
+#   make check      formatter, self-contained headers, static analysis
+#   make debug      QEMU stopped at entry with a gdb stub, gdb attached
+
+BUILD ?= build
+CC := gcc
+LD := ld
+NM := nm
+OBJCOPY := objcopy
+QEMU ?= qemu-system-x86_64
+PYTHON ?= /usr/bin/python3
+HOSTCC ?= gcc
+
+KERNEL_ELF := $(BUILD)/petrel.elf
+KERNEL_BIN := $(BUILD)/petrel32.elf
+ISO := $(BUILD)/petrel.iso
+
+CPPFLAGS := -I. -MD -MP
+KERNEL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
+	-ffreestanding -fno-stack-protector -fno-pic -fno-pie \
+	-mno-red-zone -mgeneral-regs-only -mcmodel=small -fno-common \
+	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
+	-fno-tree-loop-distribute-patterns -fno-strict-aliasing \
+	-Wno-unused-parameter -Wmissing-prototypes -Wstrict-prototypes
+KERNEL_ASFLAGS := -D__ASSEMBLER__ -g
+KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
+	--no-warn-rwx-segments -T linker.ld
+
+KERNEL_SRCS :=
+UNIT_TESTS :=
+
+include boot/build.mk
+include kernel/build.mk
+include fs/build.mk
+include net/build.mk
+include app/build.mk
+include tests/build.mk
+
+KERNEL_OBJS := $(patsubst %,$(BUILD)/%.o,$(KERNEL_SRCS))
+
+.PHONY: all iso run test unit integration check clean debug
+all: $(KERNEL_ELF) $(KERNEL_BIN)
+
+# V=1 shows the full commands.
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+$(BUILD)/%.c.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(KERNEL_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.S.o: %.S
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  AS      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(KERNEL_ASFLAGS) -c $< -o $@
+
+# Two-pass link: the first image gives the symbol table, the second
+# carries it. .ksyms sits after all code, so no text address moves; the
+# cmp below proves it.
+$(BUILD)/ksyms0.S: tools/gen-ksyms.sh
+	@mkdir -p $(@D)
+	tools/gen-ksyms.sh --empty > $@
+$(BUILD)/petrel.pass1.elf: $(KERNEL_OBJS) $(BUILD)/ksyms0.S.o linker.ld
+	$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/ksyms0.S.o
+$(BUILD)/ksyms.S: $(BUILD)/petrel.pass1.elf tools/gen-ksyms.sh
+	NM=$(NM) tools/gen-ksyms.sh $< > $@
+$(BUILD)/ksyms%.S.o: $(BUILD)/ksyms%.S
+	$(CC) $(KERNEL_ASFLAGS) -c $< -o $@
+$(BUILD)/ksyms.S.o: $(BUILD)/ksyms.S
+	$(CC) $(KERNEL_ASFLAGS) -c $< -o $@
+$(KERNEL_ELF): $(BUILD)/petrel.pass1.elf $(BUILD)/ksyms.S.o
+	$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/ksyms.S.o
+	@$(NM) -n $(BUILD)/petrel.pass1.elf | awk '$$2 ~ /^[tTwW]$$/' > $(BUILD)/syms1.txt
+	@$(NM) -n $@ | awk '$$2 ~ /^[tTwW]$$/' > $(BUILD)/syms2.txt
+	@cmp -s $(BUILD)/syms1.txt $(BUILD)/syms2.txt || \
+		{ echo "ksyms: text moved between link passes" >&2; rm -f $@; exit 1; }
+
+# QEMU's multiboot loader only takes 32-bit ELF files; the code is the
+# same, only the container changes.
+$(KERNEL_BIN): $(KERNEL_ELF)
+	$(OBJCOPY) -O elf32-i386 $< $@
+
+iso: $(ISO)
+$(ISO): $(KERNEL_BIN) boot/grub.cfg
+	@rm -rf $(BUILD)/isodir && mkdir -p $(BUILD)/isodir/boot/grub
+	cp $(KERNEL_BIN) $(BUILD)/isodir/boot/petrel.elf
+	cp boot/grub.cfg $(BUILD)/isodir/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(BUILD)/isodir 2>$(BUILD)/grub-mkrescue.log || \
+		{ cat $(BUILD)/grub-mkrescue.log >&2; exit 1; }
+
+QEMU_MEM ?= 128M
+CMDLINE ?=
+QEMU_BASE := -machine q35 -cpu max -m $(QEMU_MEM) -display none -no-reboot \
+	-serial stdio -device isa-debug-exit,iobase=0xf4,iosize=0x04
+
+run: $(KERNEL_BIN)
+	$(QEMU) $(QEMU_BASE) -kernel $(KERNEL_BIN) -append "$(CMDLINE)"
+
+debug: $(KERNEL_BIN)
+	@printf 'file %s\ntarget remote localhost:1234\nset architecture i386:x86-64\nhbreak kmain\ncontinue\n' \
+		$(KERNEL_ELF) > $(BUILD)/gdbinit
+	$(QEMU) $(QEMU_BASE) -kernel $(KERNEL_BIN) -append "$(CMDLINE)" -s -S & \
+		qemu=$$!; gdb -q -x $(BUILD)/gdbinit; kill $$qemu 2>/dev/null; wait $$qemu
+
+# Host unit tests: one binary per test, built from the test and the
+# unmodified module sources it names, with sanitizers on.
+HOST_CFLAGS := -std=gnu11 -g -O1 -I. -Wall -Wextra -Werror \
+	-Wno-unused-parameter -fno-omit-frame-pointer \
+	-fsanitize=address,undefined -fno-sanitize-recover=all
+HOST_HEADERS := $(shell find boot kernel fs net app tests -name '*.h')
+UNIT_BINS := $(patsubst %,$(BUILD)/%,$(UNIT_TESTS))
+
+$(BUILD)/tests/%: tests/%.c $(HOST_HEADERS) tests/build.mk
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  HOSTCC  $@")
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) $($(patsubst $(BUILD)/%,%,$@)_CFLAGS) \
+		-o $@ $< $($(patsubst $(BUILD)/%,%,$@)_SRCS) -lcmocka
+
+unit: $(UNIT_BINS)
+	@tests/run-unit.sh $(UNIT_BINS)
+
+test: unit integration
+
+integration: $(KERNEL_BIN) $(ISO)
+	$(PYTHON) -m pytest -q tests/integration
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

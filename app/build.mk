@@ -1,0 +1,1 @@
+# app/ sources are added here as they land.

@@ -1,0 +1,1 @@
+# fs/ sources are added here as they land.

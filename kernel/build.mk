@@ -1,0 +1,12 @@
+KERNEL_SRCS += \
+	kernel/backtrace.c \
+	kernel/cmdline.c \
+	kernel/console.c \
+	kernel/kmain.c \
+	kernel/ksyms.c \
+	kernel/lib/string.c \
+	kernel/lib/errname.c \
+	kernel/lib/vsnprintf.c \
+	kernel/panic.c \
+	kernel/printk.c \
+	kernel/qemu_exit.c

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Every compile-time limit of the kernel in one place (xv6 param.h).
+ * Boot-time switches live with their modules as KPARAMs; the numbers here
+ * size static tables and bound loops.
+ */
+#ifndef KERNEL_PARAM_H
+#define KERNEL_PARAM_H
+
+#define KERNEL_NAME "petrel"
+#define KERNEL_VERSION "0.1.0"
+
+/* console and command line */
+#define PRINTK_LINE_MAX 512 /* bytes of one log line */
+#define CMDLINE_MAX 1024 /* bytes of the boot command line */
+#define CMDLINE_WORD_MAX 256 /* bytes of one key=value word */
+
+/* memory */
+#define PAGE_SIZE 4096
+#define PAGE_SHIFT 12
+#define HUGE_PAGE_SIZE (2u << 20)
+#define MEMMAP_MAX 64 /* regions kept from the boot memory map */
+
+/* debugging */
+#define BACKTRACE_MAX 32 /* frames printed by a backtrace */
+
+#endif

@@ -1,0 +1,1 @@
+# net/ sources are added here as they land.

@@ -1,0 +1,14 @@
+# Host unit tests (cmocka, ASan + UBSan). Each entry is tests/<dir>/test_<mod>
+# and lists the unmodified module sources and fakes it links:
+#   UNIT_TESTS += tests/kernel/test_foo
+#   tests/kernel/test_foo_SRCS := kernel/foo.c tests/fake_printk.c
+#   tests/kernel/test_foo_CFLAGS := (extra flags, optional)
+
+UNIT_TESTS += tests/kernel/test_cmdline
+tests/kernel/test_cmdline_SRCS := kernel/cmdline.c tests/fake_printk.c
+
+# Built under other names so it cannot collide with the host libc's.
+UNIT_TESTS += tests/kernel/test_vsnprintf
+tests/kernel/test_vsnprintf_SRCS := kernel/lib/vsnprintf.c
+tests/kernel/test_vsnprintf_CFLAGS := -Dvsnprintf=k_vsnprintf \
+	-Dsnprintf=k_snprintf -Wno-format -Wno-format-extra-args

@@ -1,0 +1,105 @@
+# SPDX-License-Identifier: MIT
+"""Boot the kernel under QEMU (TCG) and read its serial console.
+
+Guest(...).start() launches QEMU with the serial console written to a log
+file; wait_for() polls that file for a regular expression. Every wait is
+bounded; stop() kills only the QEMU process this object started.
+"""
+import os
+import re
+import signal
+import subprocess
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.environ.get("BUILD", os.path.join(ROOT, "build"))
+KERNEL = os.path.join(BUILD, "petrel32.elf")
+ISO = os.path.join(BUILD, "petrel.iso")
+QEMU = os.environ.get("QEMU", "qemu-system-x86_64")
+
+# isa-debug-exit: QEMU exits with (code << 1) | 1 (kernel/qemu_exit.h).
+EXIT_SUCCESS = 1
+EXIT_FAILURE = 3
+
+
+class BootTimeout(AssertionError):
+    pass
+
+
+class Guest:
+    def __init__(self, tmp_path, cmdline="", mem="128M", iso=False,
+                 extra_args=(), name="guest"):
+        self.log_path = os.path.join(str(tmp_path), name + ".serial.log")
+        self.cmdline = cmdline
+        self.mem = mem
+        self.iso = iso
+        self.extra_args = list(extra_args)
+        self.proc = None
+
+    def command(self):
+        cmd = [QEMU, "-machine", "q35", "-cpu", "max", "-m", self.mem,
+               "-display", "none", "-no-reboot", "-nodefaults",
+               "-serial", "file:" + self.log_path,
+               "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+        if self.iso:
+            cmd += ["-cdrom", ISO, "-boot", "d"]
+        else:
+            cmd += ["-kernel", KERNEL, "-append", self.cmdline]
+        return cmd + self.extra_args
+
+    def start(self):
+        open(self.log_path, "w").close()
+        self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT)
+        return self
+
+    def output(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace").replace("\r\n", "\n")
+
+    def wait_for(self, pattern, timeout=30.0):
+        """Return the first match of `pattern` in the console output."""
+        regex = re.compile(pattern, re.MULTILINE)
+        deadline = time.monotonic() + timeout
+        while True:
+            m = regex.search(self.output())
+            if m:
+                return m
+            if self.proc.poll() is not None:
+                m = regex.search(self.output())
+                if m:
+                    return m
+                raise BootTimeout("QEMU exited (status %d) before %r:\n%s"
+                                  % (self.proc.returncode, pattern,
+                                     self.tail()))
+            if time.monotonic() > deadline:
+                raise BootTimeout("no %r within %.0fs:\n%s"
+                                  % (pattern, timeout, self.tail()))
+            time.sleep(0.05)
+
+    def wait_exit(self, timeout=30.0):
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise BootTimeout("QEMU still running after %.0fs:\n%s"
+                              % (timeout, self.tail()))
+
+    def tail(self, lines=40):
+        out = self.output().splitlines()[-lines:]
+        qemu = b""
+        if self.proc and self.proc.poll() is not None and self.proc.stdout:
+            qemu = self.proc.stdout.read() or b""
+        text = "\n".join(out)
+        if qemu:
+            text += "\n[qemu] " + qemu.decode("utf-8", "replace")
+        return text
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: MIT
+/* Unit tests for kernel/cmdline.c: values, ranges, errors and defaults. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "kernel/cmdline.h"
+#include "kernel/errno.h"
+#include "tests/fake_printk.h"
+
+static bool flag;
+static uint64_t count;
+static int mode;
+static char name[8];
+static uint32_t addr;
+static const char *const modes[] = { "sfbuf", "naive", "direct", NULL };
+
+static int parse_addr(const char *value, void *var)
+{
+	uint64_t v;
+
+	if (cmdline_parse_u64(value, &v) || v > UINT32_MAX)
+		return -EINVAL;
+	*(uint32_t *)var = (uint32_t)v;
+	return 0;
+}
+
+static const struct kparam table[] = {
+	{ .name = "flag", .type = KPARAM_TYPE_BOOL, .var = &flag },
+	{ .name = "count",
+	  .type = KPARAM_TYPE_UINT,
+	  .var = &count,
+	  .range = { 1, 4096 } },
+	{ .name = "mapping",
+	  .type = KPARAM_TYPE_ENUM,
+	  .var = &mode,
+	  .choices = modes },
+	{ .name = "name",
+	  .type = KPARAM_TYPE_STR,
+	  .var = name,
+	  .size = sizeof(name) },
+	{ .name = "addr",
+	  .type = KPARAM_TYPE_FUNC,
+	  .var = &addr,
+	  .parse = parse_addr,
+	  .help = "a 32-bit number" },
+};
+
+static int reset(void **state)
+{
+	(void)state;
+	flag = false;
+	count = 16;
+	mode = 0;
+	strcpy(name, "dflt");
+	addr = 7;
+	fake_printk_reset();
+	return 0;
+}
+
+static int parse(const char *line)
+{
+	return cmdline_parse(line, table, sizeof(table) / sizeof(table[0]));
+}
+
+static void test_all_types(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("flag=on count=0x20 mapping=direct name=abc "
+			       "addr=4096"),
+			 0);
+	assert_true(flag);
+	assert_int_equal(count, 32);
+	assert_int_equal(mode, 2);
+	assert_string_equal(name, "abc");
+	assert_int_equal(addr, 4096);
+	assert_string_equal(fake_printk_log(), "");
+}
+
+static void test_image_path_skipped(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("/boot/petrel.elf count=5"), 0);
+	assert_int_equal(count, 5);
+	/* Only the first word may be a bare path. */
+	assert_int_equal(parse("count=6 stray"), 1);
+	assert_non_null(strstr(fake_printk_log(), "'stray'"));
+}
+
+static void test_unknown_key_named(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("bogus=1 count=9"), 1);
+	assert_int_equal(count, 9);
+	assert_non_null(strstr(fake_printk_log(), "unknown option 'bogus'"));
+}
+
+static void test_bad_values_keep_default(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("count=0 count=4097 count=12x count= "
+			       "count=99999999999999999999999 flag=maybe "
+			       "mapping=fast name=toolongname addr=0x100000000"),
+			 9);
+	assert_int_equal(count, 16);
+	assert_false(flag);
+	assert_int_equal(mode, 0);
+	assert_string_equal(name, "dflt");
+	assert_int_equal(addr, 7);
+	assert_non_null(strstr(fake_printk_log(),
+			       "bad value 'fast' for mapping= (expected "
+			       "sfbuf|naive|direct); using default 'sfbuf'"));
+	assert_non_null(strstr(fake_printk_log(),
+			       "bad value '0' for count= (expected a number in "
+			       "[1, 4096]); using default '16'"));
+}
+
+static void test_suffixes_and_last_wins(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("count=1k"), 0);
+	assert_int_equal(count, 1024);
+	assert_int_equal(parse("count=4k count=2"), 0);
+	assert_int_equal(count, 2);
+	assert_int_equal(parse("count=1m"), 1);
+	assert_int_equal(count, 2);
+	uint64_t v;
+	assert_int_equal(cmdline_parse_u64("4g", &v), 0);
+	assert_int_equal(v, 4ull << 30);
+	assert_int_equal(cmdline_parse_u64("0x", &v), -EINVAL);
+	assert_int_equal(cmdline_parse_u64("", &v), -EINVAL);
+	assert_int_equal(cmdline_parse_u64("18446744073709551615", &v), 0);
+	assert_int_equal(v, UINT64_MAX);
+	assert_int_equal(cmdline_parse_u64("18446744073709551616", &v),
+			 -ERANGE);
+}
+
+static void test_blanks_and_long_words(void **state)
+{
+	char line[600];
+
+	(void)state;
+	assert_int_equal(parse("  \t count=3 \n\r flag=1  "), 0);
+	assert_int_equal(count, 3);
+	assert_true(flag);
+	memset(line, 'a', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\0';
+	memcpy(line + 300, " count=4 ", 9);
+	assert_int_equal(parse(line), 2);
+	assert_int_equal(count, 4);
+	assert_int_equal(parse(""), 0);
+}
+
+static void test_format(void **state)
+{
+	char buf[128];
+
+	(void)state;
+	parse("flag=yes mapping=naive");
+	cmdline_format(buf, sizeof(buf), table, 5);
+	assert_string_equal(buf, "flag=on count=16 mapping=naive name=dflt "
+				 "addr=?");
+	cmdline_format(buf, 12, table, 5);
+	assert_true(strlen(buf) < 12);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_all_types, reset),
+		cmocka_unit_test_setup(test_image_path_skipped, reset),
+		cmocka_unit_test_setup(test_unknown_key_named, reset),
+		cmocka_unit_test_setup(test_bad_values_keep_default, reset),
+		cmocka_unit_test_setup(test_suffixes_and_last_wins, reset),
+		cmocka_unit_test_setup(test_blanks_and_long_words, reset),
+		cmocka_unit_test_setup(test_format, reset),
+	};
+	return cmocka_run_group_tests_name("cmdline", tests, NULL, NULL);
+}
