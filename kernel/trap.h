@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * CPU traps: GDT (with a TSS whose IST stacks catch double faults and NMIs
+ * on a known-good stack), IDT with a stub for every vector, and dispatch.
+ * Vectors 0-31 are exceptions: an unhandled one prints the vector, error
+ * code, registers and a backtrace and ends the VM with a failure status.
+ * Vectors 32-255 go to the handler installed with trap_set_handler();
+ * kernel/irq.c owns their allocation and the controllers' EOI.
+ */
+#ifndef KERNEL_TRAP_H
+#define KERNEL_TRAP_H
+
+#include <stdint.h>
+
+/* Saved by kernel/trap_entry.S; layout shared with the assembly. */
+struct trap_frame {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vector;
+	uint64_t error_code; /* 0 for vectors without one */
+	uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU */
+};
+
+typedef void (*trap_handler_fn)(struct trap_frame *tf, void *arg);
+
+void trap_init(void);
+
+/* Install `fn` for `vector` (32..255), or remove it with NULL. Runs with
+ * interrupts off, on the interrupted stack. */
+void trap_set_handler(uint8_t vector, trap_handler_fn fn, void *arg);
+
+/* Interrupts that arrived on a vector with no handler. */
+uint64_t trap_spurious_count(void);
+
+#endif
