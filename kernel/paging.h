@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * 4-level page tables (layout in kernel/mm.h). paging_init() replaces
+ * the boot tables with: identity map of RAM (2 MiB pages), nothing else.
+ * Device registers are mapped with paging_map_mmio(); ephemeral mappings
+ * of single pages are made in the KVA window with paging_map() and torn
+ * down with paging_unmap(). Neither invalidates the TLB by itself: the
+ * caller decides (that is what sf_buf saves), using paging_invalidate().
+ */
+#ifndef KERNEL_PAGING_H
+#define KERNEL_PAGING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PTE_PRESENT (1ull << 0)
+#define PTE_WRITE (1ull << 1)
+#define PTE_PWT (1ull << 3)
+#define PTE_PCD (1ull << 4)
+#define PTE_ACCESSED (1ull << 5)
+#define PTE_DIRTY (1ull << 6)
+#define PTE_HUGE (1ull << 7)
+#define PTE_GLOBAL (1ull << 8)
+#define PTE_NX (1ull << 63)
+#define PTE_ADDR_MASK 0x000FFFFFFFFFF000ull
+
+struct paging_stats {
+	uint64_t maps; /* PTEs written by paging_map */
+	uint64_t unmaps;
+	uint64_t invalidations; /* invlpg issued */
+	uint64_t table_pages; /* page-table pages allocated */
+};
+
+/* Build and load the kernel's tables; identity map [0, ram_top). */
+void paging_init(uint64_t ram_top);
+
+/* Identity-map [pa, pa+len) uncached; returns the virtual address (equal
+ * to pa) or NULL on exhaustion or misuse. Idempotent. */
+void *paging_map_mmio(uint64_t pa, size_t len);
+
+/* Map the 4 KiB page `pa` at `va` (in the KVA window) with `flags`
+ * (PTE_WRITE, PTE_NX...). Overwrites any previous mapping without
+ * invalidating it. Returns 0 or -ENOMEM / -EINVAL. */
+int paging_map(uintptr_t va, uint64_t pa, uint64_t flags);
+
+/* Clear the PTE at va; no TLB invalidation. */
+void paging_unmap(uintptr_t va);
+
+/* Flush the translation of one page from this CPU's TLB. */
+void paging_invalidate(uintptr_t va);
+
+/* Physical address va translates to, or ~0 when unmapped. */
+uint64_t paging_translate(uintptr_t va);
+
+void paging_get_stats(struct paging_stats *st);
+
+#endif
