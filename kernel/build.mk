@@ -2,11 +2,16 @@ KERNEL_SRCS += \
 	kernel/backtrace.c \
 	kernel/cmdline.c \
 	kernel/console.c \
+	kernel/gdt.c \
 	kernel/kmain.c \
 	kernel/ksyms.c \
 	kernel/lib/string.c \
 	kernel/lib/errname.c \
 	kernel/lib/vsnprintf.c \
 	kernel/panic.c \
+	kernel/pic.c \
 	kernel/printk.c \
-	kernel/qemu_exit.c
+	kernel/qemu_exit.c \
+	kernel/trap.c \
+	kernel/trap_entry.S \
+	kernel/trap_selftest.c

@@ -16,6 +16,7 @@
 #include "kernel/panic.h"
 #include "kernel/param.h"
 #include "kernel/printk.h"
+#include "kernel/trap.h"
 
 extern const struct kparam __kparam_start[], __kparam_end[];
 
@@ -61,6 +62,8 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	pr_info("%s %s, command line '%s'", KERNEL_NAME, KERNEL_VERSION,
 		boot_cmdline);
 	parse_options();
+	trap_init();
+	trap_selftest();
 
 	pr_info("ready");
 	for (;;)
