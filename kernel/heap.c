@@ -27,13 +27,13 @@
 #define MAX_OBJECTS ((PAGE_SIZE - HEADER_SIZE) / 16)
 #define POISON_FREE 0x6B
 
-static const uint16_t class_size[] = { 16,  32,	 48,  64,   96,	  128,	192,
+static const uint16_t class_size[] = { 16,  32,	 48,  64,  96,	 128,  192,
 				       256, 384, 512, 672, 1008, 1344, 2016 };
 #define NCLASSES ARRAY_SIZE(class_size)
 
 struct slab {
 	uint32_t magic;
-	uint16_t class;
+	uint16_t cls;
 	uint16_t in_use;
 	struct slab *next, *prev; /* [m] class list: slabs with a free slot */
 	uint64_t used[(MAX_OBJECTS + 63) / 64]; /* [m] bit per object */
@@ -54,9 +54,9 @@ static struct slab *partial[NCLASSES]; /* [m] slabs with a free object */
 static uint32_t empty_slabs[NCLASSES]; /* [m] slabs with in_use == 0 */
 static struct heap_stats stats; /* [m] */
 
-static unsigned objects_per_slab(unsigned class)
+static unsigned objects_per_slab(unsigned cls)
 {
-	return (PAGE_SIZE - HEADER_SIZE) / class_size[class];
+	return (PAGE_SIZE - HEADER_SIZE) / class_size[cls];
 }
 
 static int class_for(size_t size)
@@ -72,7 +72,7 @@ static void list_remove(struct slab *s)
 	if (s->prev)
 		s->prev->next = s->next;
 	else
-		partial[s->class] = s->next;
+		partial[s->cls] = s->next;
 	if (s->next)
 		s->next->prev = s->prev;
 	s->next = s->prev = NULL;
@@ -81,13 +81,13 @@ static void list_remove(struct slab *s)
 static void list_push(struct slab *s)
 {
 	s->prev = NULL;
-	s->next = partial[s->class];
+	s->next = partial[s->cls];
 	if (s->next)
 		s->next->prev = s;
-	partial[s->class] = s;
+	partial[s->cls] = s;
 }
 
-static struct slab *slab_new(unsigned class)
+static struct slab *slab_new(unsigned cls)
 {
 	uint64_t pa = pmm_alloc_page();
 	struct slab *s;
@@ -97,19 +97,19 @@ static struct slab *slab_new(unsigned class)
 	s = phys_to_virt(pa);
 	memset(s, 0, sizeof(*s));
 	s->magic = SLAB_MAGIC;
-	s->class = (uint16_t)class;
+	s->cls = (uint16_t)cls;
 	stats.slab_pages++;
-	empty_slabs[class]++;
+	empty_slabs[cls]++;
 	list_push(s);
 	return s;
 }
 
-static void *slab_alloc(unsigned class)
+static void *slab_alloc(unsigned cls)
 {
-	struct slab *s = partial[class];
-	unsigned n = objects_per_slab(class);
+	struct slab *s = partial[cls];
+	unsigned n = objects_per_slab(cls);
 
-	if (!s && !(s = slab_new(class)))
+	if (!s && !(s = slab_new(cls)))
 		return NULL;
 	for (unsigned i = s->free_hint; i < n; i++) {
 		if (s->used[i / 64] & (1ull << (i % 64)))
@@ -117,38 +117,38 @@ static void *slab_alloc(unsigned class)
 		s->used[i / 64] |= 1ull << (i % 64);
 		s->free_hint = i + 1;
 		if (s->in_use++ == 0)
-			empty_slabs[class]--;
+			empty_slabs[cls]--;
 		if (s->in_use == n)
 			list_remove(s);
-		stats.bytes_in_use += class_size[class];
-		return (char *)s + HEADER_SIZE + (size_t)i * class_size[class];
+		stats.bytes_in_use += class_size[cls];
+		return (char *)s + HEADER_SIZE + (size_t)i * class_size[cls];
 	}
 	panic("slab_alloc: slab %p of class %u on the partial list is full",
-	      (void *)s, class_size[class]);
+	      (void *)s, class_size[cls]);
 }
 
 static void slab_free(struct slab *s, void *p)
 {
-	unsigned class = s->class;
+	unsigned cls = s->cls;
 	size_t off = (size_t)((char *)p - (char *)s) - HEADER_SIZE;
 	unsigned i;
 
-	if (class >= NCLASSES || (char *)p < (char *)s + HEADER_SIZE ||
-	    off % class_size[class] ||
-	    off / class_size[class] >= objects_per_slab(class))
+	if (cls >= NCLASSES || (char *)p < (char *)s + HEADER_SIZE ||
+	    off % class_size[cls] ||
+	    off / class_size[cls] >= objects_per_slab(cls))
 		panic("kfree: %p is not an object start", p);
-	i = (unsigned)(off / class_size[class]);
+	i = (unsigned)(off / class_size[cls]);
 	if (!(s->used[i / 64] & (1ull << (i % 64))))
 		panic("kfree: double free of %p", p);
 	s->used[i / 64] &= ~(1ull << (i % 64));
-	memset(p, POISON_FREE, class_size[class]);
+	memset(p, POISON_FREE, class_size[cls]);
 	if (i < s->free_hint)
 		s->free_hint = i;
-	if (s->in_use-- == objects_per_slab(class))
+	if (s->in_use-- == objects_per_slab(cls))
 		list_push(s);
-	stats.bytes_in_use -= class_size[class];
-	if (s->in_use == 0 && ++empty_slabs[class] > 1) {
-		empty_slabs[class]--;
+	stats.bytes_in_use -= class_size[cls];
+	if (s->in_use == 0 && ++empty_slabs[cls] > 1) {
+		empty_slabs[cls]--;
 		list_remove(s);
 		s->magic = 0;
 		pmm_free(virt_to_phys(s), 1);
@@ -175,12 +175,12 @@ static void *large_alloc(size_t size)
 /* Allocate `size` bytes, 16-byte aligned; NULL when memory is out. */
 void *kmalloc(size_t size)
 {
-	int class = class_for(size ? size : 1);
+	int cls = class_for(size ? size : 1);
 	void *p;
 
 	if (size > (1ull << 40))
 		return NULL;
-	p = class >= 0 ? slab_alloc((unsigned)class) : large_alloc(size);
+	p = cls >= 0 ? slab_alloc((unsigned)cls) : large_alloc(size);
 	if (p)
 		stats.allocs++;
 	return p;

@@ -42,7 +42,8 @@ static void save_cmdline(const struct multiboot_info *mbi)
 static void parse_options(void)
 {
 	static char config[CMDLINE_MAX];
-	size_t n = (size_t)(__kparam_end - __kparam_start);
+	size_t n = ((uintptr_t)__kparam_end - (uintptr_t)__kparam_start) /
+		   sizeof(struct kparam);
 
 	cmdline_parse(boot_cmdline, __kparam_start, n);
 	cmdline_format(config, sizeof(config), __kparam_start, n);

@@ -48,9 +48,9 @@ static bool add_region(struct pmm_region *list, size_t *n, uint64_t first,
 		return true;
 	if (*n == MEMMAP_MAX)
 		return false;
-	list[(*n)++] = (struct pmm_region){
-		.base = first, .pages = (last - first) >> PAGE_SHIFT
-	};
+	list[(*n)++] =
+		(struct pmm_region){ .base = first,
+				     .pages = (last - first) >> PAGE_SHIFT };
 	return true;
 }
 
@@ -61,9 +61,9 @@ static void add_exclude(uint64_t base, uint64_t len)
 
 	if (len == 0 || n_exclude == EXCLUDE_MAX)
 		return;
-	exclude[n_exclude++] = (struct pmm_region){
-		.base = first, .pages = (end - first) >> PAGE_SHIFT
-	};
+	exclude[n_exclude++] =
+		(struct pmm_region){ .base = first,
+				     .pages = (end - first) >> PAGE_SHIFT };
 }
 
 static void read_map(const struct multiboot_info *mbi)
@@ -77,8 +77,7 @@ static void read_map(const struct multiboot_info *mbi)
 
 		if (e->size < sizeof(*e) - sizeof(e->size))
 			break; /* malformed: would not advance sanely */
-		pr_debug("map %#llx-%#llx type %u",
-			 (unsigned long long)e->addr,
+		pr_debug("map %#llx-%#llx type %u", (unsigned long long)e->addr,
 			 (unsigned long long)(e->addr + e->len), e->type);
 		if (e->len > UINT64_MAX - e->addr) {
 			pr_warn("map entry %#llx+%#llx wraps, ignored",
@@ -104,8 +103,8 @@ static void exclude_loader_data(const struct multiboot_info *mbi)
 	add_exclude((uintptr_t)mbi, sizeof(*mbi));
 	add_exclude(mbi->mmap_addr, mbi->mmap_length);
 	if (mbi->flags & MULTIBOOT_INFO_MODS) {
-		const struct multiboot_module *m = (const void *)(uintptr_t)
-							   mbi->mods_addr;
+		const struct multiboot_module *m =
+			(const void *)(uintptr_t)mbi->mods_addr;
 
 		add_exclude(mbi->mods_addr, mbi->mods_count * sizeof(*m));
 		for (uint32_t i = 0; i < mbi->mods_count && i < MEMMAP_MAX; i++)
@@ -135,8 +134,8 @@ static uint64_t place_bitmap(uint64_t bytes)
 	for (size_t i = 0; i < n_usable; i++) {
 		uint64_t end = usable[i].base + (usable[i].pages << PAGE_SHIFT);
 
-		for (uint64_t b = usable[i].base; b + len <= end &&
-						  b + len <= BOOT_MAP_LIMIT;
+		for (uint64_t b = usable[i].base;
+		     b + len <= end && b + len <= BOOT_MAP_LIMIT;
 		     b += PAGE_SIZE)
 			if (!overlaps_exclude(b, len))
 				return b;
@@ -155,11 +154,13 @@ uint64_t memmap_init(const struct multiboot_info *mbi)
 	read_map(mbi);
 	exclude_loader_data(mbi);
 	for (size_t i = 0; i < n_usable; i++)
-		top = MAX(top, usable[i].base + (usable[i].pages << PAGE_SHIFT));
+		top = MAX(top,
+			  usable[i].base + (usable[i].pages << PAGE_SHIFT));
 	bytes = pmm_bitmap_bytes(top);
 	bitmap = place_bitmap(bytes);
 	if (!bitmap)
-		panic("memmap_init: no room for a %zu-byte frame bitmap", bytes);
+		panic("memmap_init: no room for a %zu-byte frame bitmap",
+		      bytes);
 	add_exclude(bitmap, bytes);
 	free = pmm_init(usable, n_usable, exclude, n_exclude,
 			(void *)(uintptr_t)bitmap);

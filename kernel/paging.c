@@ -109,9 +109,9 @@ void paging_init(const struct pmm_region *ram, size_t n)
 		map_small(va, kernel_page_flags(va));
 	for (size_t i = 0; i < n; i++) {
 		uint64_t first = ALIGN_DOWN(ram[i].base, HUGE_PAGE_SIZE);
-		uint64_t end = ALIGN_UP(ram[i].base +
-						(ram[i].pages << PAGE_SHIFT),
-					HUGE_PAGE_SIZE);
+		uint64_t end =
+			ALIGN_UP(ram[i].base + (ram[i].pages << PAGE_SHIFT),
+				 HUGE_PAGE_SIZE);
 
 		for (uint64_t va = MAX(first, small_end); va < end;
 		     va += HUGE_PAGE_SIZE)

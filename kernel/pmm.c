@@ -58,8 +58,7 @@ static void region_frames(const struct pmm_region *r, uint64_t *first,
 }
 
 long pmm_init(const struct pmm_region *usable, size_t n_usable,
-	      const struct pmm_region *exclude, size_t n_exclude,
-	      void *bitmap)
+	      const struct pmm_region *exclude, size_t n_exclude, void *bitmap)
 {
 	uint64_t top = 0, first, end;
 

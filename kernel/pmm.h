@@ -34,8 +34,7 @@ size_t pmm_bitmap_bytes(uint64_t ram_top);
  * free pages, or -EINVAL if no usable page remains.
  */
 long pmm_init(const struct pmm_region *usable, size_t n_usable,
-	      const struct pmm_region *exclude, size_t n_exclude,
-	      void *bitmap);
+	      const struct pmm_region *exclude, size_t n_exclude, void *bitmap);
 
 /* Allocate `n` contiguous frames aligned to `align` pages (power of two);
  * returns the physical address or 0 when no such run is free. */

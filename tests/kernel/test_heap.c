@@ -15,9 +15,9 @@
 
 static void test_sizes_aligned_and_writable(void **state)
 {
-	static const size_t sizes[] = { 0,   1,	   15,	 16,   17,   100,
-					512, 1000, 1009, 2016, 2017, 4000,
-					4096, 10000, 65536 };
+	static const size_t sizes[] = { 0,    1,    15,	  16,	 17,
+					100,  512,  1000, 1009,	 2016,
+					2017, 4000, 4096, 10000, 65536 };
 	void *p[sizeof(sizes) / sizeof(sizes[0])];
 
 	(void)state;
