@@ -5,6 +5,7 @@ KERNEL_SRCS += \
 	kernel/kmain.c \
 	kernel/heap.c \
 	kernel/ksyms.c \
+	kernel/lib/bitmap.c \
 	kernel/lib/string.c \
 	kernel/lib/errname.c \
 	kernel/lib/vsnprintf.c \

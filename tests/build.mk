@@ -14,7 +14,7 @@ tests/kernel/test_vsnprintf_CFLAGS := -Dvsnprintf=k_vsnprintf \
 	-Dsnprintf=k_snprintf -Wno-format -Wno-format-extra-args
 
 UNIT_TESTS += tests/kernel/test_pmm
-tests/kernel/test_pmm_SRCS := kernel/pmm.c tests/fake_panic.c \
+tests/kernel/test_pmm_SRCS := kernel/pmm.c kernel/lib/bitmap.c tests/fake_panic.c \
 	tests/fake_printk.c
 
 UNIT_TESTS += tests/kernel/test_heap
