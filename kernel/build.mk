@@ -4,12 +4,17 @@ KERNEL_SRCS += \
 	kernel/console.c \
 	kernel/gdt.c \
 	kernel/kmain.c \
+	kernel/heap.c \
 	kernel/ksyms.c \
+	kernel/lib/bitmap.c \
 	kernel/lib/string.c \
 	kernel/lib/errname.c \
 	kernel/lib/vsnprintf.c \
+	kernel/memmap.c \
+	kernel/paging.c \
 	kernel/panic.c \
 	kernel/pic.c \
+	kernel/pmm.c \
 	kernel/printk.c \
 	kernel/qemu_exit.c \
 	kernel/trap.c \
