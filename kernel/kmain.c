@@ -12,6 +12,7 @@
 #include "kernel/cmdline.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
+#include "kernel/errno.h"
 #include "kernel/heap.h"
 #include "kernel/lib/string.h"
 #include "kernel/memmap.h"
@@ -22,6 +23,7 @@
 #include "kernel/trap.h"
 
 extern const struct kparam __kparam_start[], __kparam_end[];
+extern char boot_stack_guard[]; /* boot/entry.S: page below the stack */
 
 static char boot_cmdline[CMDLINE_MAX];
 
@@ -51,6 +53,16 @@ static void parse_options(void)
 	pr_info("config: %s", config);
 }
 
+/* An overflow of the boot stack now faults (and is reported from the #DF
+ * IST stack) instead of overwriting whatever lies below it. */
+static void guard_boot_stack(void)
+{
+	int err = paging_set_guard((uintptr_t)boot_stack_guard, true);
+
+	if (err)
+		pr_warn("no guard page below the boot stack: %s", errname(err));
+}
+
 /* Entered from boot/entry.S in long mode on the boot stack. */
 void kmain(uint32_t magic, uint32_t info_phys);
 void kmain(uint32_t magic, uint32_t info_phys)
@@ -67,7 +79,6 @@ void kmain(uint32_t magic, uint32_t info_phys)
 		boot_cmdline);
 	parse_options();
 	trap_init();
-	trap_selftest();
 
 	/* Memory: frames from the loader's map, then our own page tables. */
 	const struct pmm_region *ram;
@@ -76,6 +87,8 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	memmap_init(mbi);
 	ram = memmap_ram_regions(&n_ram);
 	paging_init(ram, n_ram);
+	guard_boot_stack();
+	trap_selftest();
 
 	pr_info("ready");
 	for (;;)

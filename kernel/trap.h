@@ -54,7 +54,8 @@ void trap_set_handler(uint8_t vector, trap_handler_fn fn, void *arg);
 uint64_t trap_spurious_count(void);
 
 /* Raise the fault chosen with the boot option panic= (default none), to
- * show the fault report; returns only for panic=none. */
+ * show the fault report; returns only for panic=none. Call after
+ * paging_init() and the boot stack's guard page (panic=stack needs it). */
 void trap_selftest(void);
 
 #endif /* !__ASSEMBLER__ */

@@ -5,11 +5,12 @@
  * non-inlined function, so the report's backtrace must show that name
  * and, below it, kmain. tests/integration/test_traps.py boots each kind.
  *
- * panic=stack (overflow into a guard page) is not offered yet: there are
- * no guard pages until kernel/paging.c can map 4 KiB pages. `doublefault`
- * exercises the path such an overflow takes: the stack pointer is
- * unusable, the CPU cannot deliver the #PF, and the #DF gate's IST stack
- * is what lets the report run.
+ * panic=stack recurses on the boot stack into the guard page below it
+ * (boot/entry.S, made not-present by kmain): the CPU cannot push the #PF
+ * frame on the overflowed stack, raises #DF instead, and the #DF gate's
+ * IST stack is what lets the report run. panic=doublefault takes the
+ * same path with a stack pointer that was never mapped. Both run after
+ * paging_init(), which the guard needs.
  */
 #define PR_PREFIX "selftest: "
 #include <stdint.h>
@@ -18,11 +19,22 @@
 #include "kernel/compiler.h"
 #include "kernel/gdt.h"
 #include "kernel/panic.h"
+#include "kernel/paging.h"
+#include "kernel/param.h"
+#include "kernel/printk.h"
 #include "kernel/trap.h"
 
 /* Canonical, far above the identity map of RAM and below the KVA window
  * (kernel/mm.h): never mapped. */
 #define UNMAPPED_VA 0x00007F0000000000ull
+
+/* panic=stack: bytes of each recursion frame, and a bound on the depth
+ * far beyond what the boot stack holds, so a missing guard ends the
+ * recursion instead of running through memory. */
+#define OVERFLOW_FRAME_BYTES 1024
+#define OVERFLOW_DEPTH_MAX 256
+
+extern char boot_stack_guard[]; /* boot/entry.S */
 
 /* First selector past the end of the GDT: loading it raises #GP(sel). */
 #define SELECTOR_BEYOND_GDT (GDT_ENTRIES * 8)
@@ -35,6 +47,7 @@ enum selftest_kind {
 	SELFTEST_GP,
 	SELFTEST_DOUBLEFAULT,
 	SELFTEST_ASSERT,
+	SELFTEST_STACK,
 };
 
 static const char *const kind_names[] = {
@@ -45,13 +58,14 @@ static const char *const kind_names[] = {
 	[SELFTEST_GP] = "gp",
 	[SELFTEST_DOUBLEFAULT] = "doublefault",
 	[SELFTEST_ASSERT] = "assert",
+	[SELFTEST_STACK] = "stack",
 	NULL,
 };
 
 static int selftest_kind = SELFTEST_NONE;
 KPARAM_ENUM(panic, selftest_kind, kind_names,
 	    "fault deliberately after trap setup: "
-	    "none|pagefault|ud|divide|gp|doublefault|assert");
+	    "none|pagefault|ud|divide|gp|doublefault|assert|stack");
 
 /*
  * The fault functions. Each ends in a call to missed(), which is both the
@@ -114,6 +128,30 @@ SELFTEST_FN void selftest_fault_assert(int kind)
 	missed("assert");
 }
 
+/* Big frames, so the backtrace's BACKTRACE_MAX frames reach past the
+ * recursion to its caller and kmain. */
+SELFTEST_FN unsigned selftest_stack_recurse(unsigned depth)
+{
+	volatile char frame[OVERFLOW_FRAME_BYTES];
+
+	frame[0] = (char)depth; /* lowest address first: hits the guard */
+	if (depth >= OVERFLOW_DEPTH_MAX)
+		return depth;
+	return selftest_stack_recurse(depth + 1) + (unsigned)frame[0];
+}
+
+SELFTEST_FN void selftest_fault_stack(void)
+{
+	uintptr_t guard = (uintptr_t)boot_stack_guard;
+
+	if (paging_translate(guard) != ~0ull)
+		missed("stack (no guard page below the boot stack)");
+	pr_info("panic=stack: recursing into the guard page at %#lx",
+		(unsigned long)guard);
+	selftest_stack_recurse(0);
+	missed("stack");
+}
+
 /* Raise the fault panic= asked for; returns only for panic=none. */
 void trap_selftest(void)
 {
@@ -139,6 +177,9 @@ void trap_selftest(void)
 		break;
 	case SELFTEST_ASSERT:
 		selftest_fault_assert(kind);
+		break;
+	case SELFTEST_STACK:
+		selftest_fault_stack();
 		break;
 	}
 }

@@ -2,7 +2,7 @@
 """CPU traps: the fault report of each panic= self-test, and a clean idle.
 
 Each panic= kind faults in its own named function (kernel/trap_selftest.c)
-right after trap_init(); the report must name the exception, dump the
+once traps and paging are up; the report must name the exception, dump the
 registers, walk the stack through that function into kmain, and end the
 VM with the failure status. One boot per kind (each takes well under a
 second under TCG).
@@ -16,6 +16,7 @@ from qemu import EXIT_FAILURE
 
 # Where the page-fault and double-fault self-tests point (UNMAPPED_VA).
 UNMAPPED = 0x00007F0000000000
+PAGE_SIZE = 4096
 
 HEX16 = r"[0-9a-f]{16}"
 REGS = (r"^\[[ .0-9]+\] RIP=(%s) (\S+)\n" % HEX16
@@ -40,6 +41,7 @@ KINDS = {
            [r"trap: selector: GDT index 5 \(selector 0x28\)$"]),
     "doublefault": (r"trap: double fault \(#DF, vector 8\), error code 0$",
                     []),
+    "stack": (r"trap: double fault \(#DF, vector 8\), error code 0$", []),
 }
 
 
@@ -62,7 +64,9 @@ def test_fault_report(boot, kind):
     assert regs, out
     rip, rip_sym, rsp, cr2 = regs.groups()
     fn = "selftest_fault_" + kind
-    assert rip_sym.startswith(fn + "+"), out
+    # The stack overflow faults in the recursion fn calls.
+    inner = "selftest_stack_recurse" if kind == "stack" else fn
+    assert rip_sym.startswith(inner + "+"), out
     if kind == "pagefault":
         assert int(cr2, 16) == UNMAPPED
     if kind == "doublefault":
@@ -70,9 +74,14 @@ def test_fault_report(boot, kind):
         # report ran on the #DF IST stack.
         assert int(rsp, 16) == UNMAPPED
         assert int(cr2, 16) == UNMAPPED - 8
+    if kind == "stack":
+        guard = int(re.search(r"recursing into the guard page at 0x([0-9a-f]+)",
+                              out).group(1), 16)
+        assert guard <= int(cr2, 16) < guard + PAGE_SIZE, out
+        assert guard <= int(rsp, 16) < guard + PAGE_SIZE, out
     frames = backtrace(out)
-    assert frames[0] == fn, out
-    assert "kmain" in frames[1:], out
+    assert frames[0] == inner, out
+    assert frames.index("kmain") > frames.index(fn), out
 
 
 def test_assert_report(boot):
@@ -88,7 +97,8 @@ def test_assert_report(boot):
 def test_bad_kind_named_and_idle_survives(boot):
     g = boot("panic=bogus")
     g.wait_for(r"cmdline: bad value 'bogus' for panic= \(expected "
-               r"none\|pagefault\|ud\|divide\|gp\|doublefault\|assert\); "
+               r"none\|pagefault\|ud\|divide\|gp\|doublefault\|assert\|"
+               r"stack\); "
                r"using default 'none'")
     g.wait_for(r"boot: ready")
     # The firmware left the PIT running on vector 8 (#DF in long mode); if
