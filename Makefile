@@ -127,7 +127,9 @@ HOST_CFLAGS := -std=gnu11 -g -O1 -I. -Wall -Wextra -Werror \
 HOST_HEADERS := $(shell find boot kernel fs net app tests -name '*.h')
 UNIT_BINS := $(patsubst %,$(BUILD)/%,$(UNIT_TESTS))
 
-$(BUILD)/tests/%: tests/%.c $(HOST_HEADERS) tests/build.mk
+.SECONDEXPANSION:
+$(BUILD)/tests/%: tests/%.c $$($$(subst $(BUILD)/,,$$@)_SRCS) \
+		$(HOST_HEADERS) tests/build.mk
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  HOSTCC  $@")
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) $($(patsubst $(BUILD)/%,%,$@)_CFLAGS) \

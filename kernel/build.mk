@@ -4,6 +4,7 @@ KERNEL_SRCS += \
 	kernel/console.c \
 	kernel/kmain.c \
 	kernel/heap.c \
+	kernel/iobuf.c \
 	kernel/ksyms.c \
 	kernel/lib/bitmap.c \
 	kernel/lib/string.c \
