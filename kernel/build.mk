@@ -5,6 +5,7 @@ KERNEL_SRCS += \
 	kernel/gdt.c \
 	kernel/kmain.c \
 	kernel/heap.c \
+	kernel/iobuf.c \
 	kernel/ksyms.c \
 	kernel/lib/bitmap.c \
 	kernel/lib/string.c \

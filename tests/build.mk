@@ -20,3 +20,13 @@ tests/kernel/test_pmm_SRCS := kernel/pmm.c kernel/lib/bitmap.c tests/fake_panic.
 UNIT_TESTS += tests/kernel/test_heap
 tests/kernel/test_heap_SRCS := kernel/heap.c tests/fake_pmm.c \
 	tests/fake_panic.c tests/fake_printk.c
+
+UNIT_TESTS += tests/kernel/test_iobuf
+tests/kernel/test_iobuf_SRCS := kernel/iobuf.c kernel/heap.c \
+	kernel/lib/bitmap.c tests/fake_pmm.c tests/fake_panic.c \
+	tests/fake_printk.c
+
+UNIT_TESTS += tests/fs/test_pcache
+tests/fs/test_pcache_SRCS := fs/pcache.c kernel/iobuf.c kernel/heap.c \
+	kernel/lib/bitmap.c kernel/lib/errname.c tests/fake_pmm.c \
+	tests/fake_panic.c tests/fake_printk.c

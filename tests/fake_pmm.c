@@ -17,8 +17,7 @@ uint64_t pmm_alloc(size_t n, size_t align)
 		return 0;
 	if (budget > 0)
 		budget--;
-	p = aligned_alloc(PAGE_SIZE * (align ? align : 1), n * PAGE_SIZE);
-	if (!p)
+	if (posix_memalign(&p, PAGE_SIZE * (align ? align : 1), n * PAGE_SIZE))
 		return 0;
 	outstanding += n;
 	return (uint64_t)(uintptr_t)p;
