@@ -246,9 +246,9 @@ static void readahead(struct pcache_file *f, uint64_t index)
 		f->ra_window = 0;
 		return;
 	}
-	f->ra_window = f->ra_window ? MIN(f->ra_window * 2,
-					  cache.readahead_max) :
-				      MIN(READAHEAD_MIN, cache.readahead_max);
+	f->ra_window = f->ra_window ?
+			       MIN(f->ra_window * 2, cache.readahead_max) :
+			       MIN(READAHEAD_MIN, cache.readahead_max);
 	end = MIN(index + 1 + f->ra_window, file_pages(f));
 	for (uint64_t i = MAX(f->ra_next, index + 1); i < end; i++) {
 		if (!lookup(f, i)) {
@@ -311,8 +311,8 @@ int pcache_cancel(struct pcache_file *f, uint64_t index,
 	return 0;
 }
 
-void pcache_fill_done(struct pcache_file *f, uint64_t index,
-		      struct iobuf *buf, int err)
+void pcache_fill_done(struct pcache_file *f, uint64_t index, struct iobuf *buf,
+		      int err)
 {
 	struct entry *e = buf->owner_data;
 	struct pcache_waiter *w = e->waiters;

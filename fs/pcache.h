@@ -91,8 +91,8 @@ int pcache_cancel(struct pcache_file *f, uint64_t index,
 		  struct pcache_waiter *w);
 
 /* The backing finished page `index` of `f`: err == 0 if buf is filled. */
-void pcache_fill_done(struct pcache_file *f, uint64_t index,
-		      struct iobuf *buf, int err);
+void pcache_fill_done(struct pcache_file *f, uint64_t index, struct iobuf *buf,
+		      int err);
 
 /* Drop up to n unreferenced pages (other pool users call this when the
  * pool is empty). Returns pages freed. */

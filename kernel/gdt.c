@@ -70,8 +70,8 @@ static void load_gdt(void)
 			 "movw %w3, %%fs\n\t"
 			 "movw %w3, %%gs"
 			 :
-			 : "m"(ptr), "i"(GDT_KERNEL_CODE),
-			   "r"(GDT_KERNEL_DATA), "r"(0)
+			 : "m"(ptr), "i"(GDT_KERNEL_CODE), "r"(GDT_KERNEL_DATA),
+			   "r"(0)
 			 : "rax", "memory");
 }
 

@@ -232,8 +232,8 @@ static void test_eviction_lru_and_pinning(void **state)
 				 0);
 		assert_ptr_equal(again, held[i]);
 		unsigned char *p = iobuf_map(again);
-		assert_int_equal(p[1], (unsigned char)(4 * 31 +
-						       (900 - i * 10) * 7 + 1));
+		assert_int_equal(
+			p[1], (unsigned char)(4 * 31 + (900 - i * 10) * 7 + 1));
 		iobuf_unref(again);
 		iobuf_unref(held[i]);
 	}
