@@ -12,3 +12,11 @@ UNIT_TESTS += tests/kernel/test_vsnprintf
 tests/kernel/test_vsnprintf_SRCS := kernel/lib/vsnprintf.c
 tests/kernel/test_vsnprintf_CFLAGS := -Dvsnprintf=k_vsnprintf \
 	-Dsnprintf=k_snprintf -Wno-format -Wno-format-extra-args
+
+UNIT_TESTS += tests/kernel/test_pmm
+tests/kernel/test_pmm_SRCS := kernel/pmm.c kernel/lib/bitmap.c tests/fake_panic.c \
+	tests/fake_printk.c
+
+UNIT_TESTS += tests/kernel/test_heap
+tests/kernel/test_heap_SRCS := kernel/heap.c tests/fake_pmm.c \
+	tests/fake_panic.c tests/fake_printk.c
