@@ -2,8 +2,8 @@
 /*
  * ACPI table discovery (interface in kernel/acpi.h). The walk is
  * RSDP -> XSDT (revision >= 2) or RSDT -> MADT and MCFG. Each table is
- * mapped with paging_map_mmio() twice: first its header, to learn the
- * length, then the whole table, whose length is bounded by ACPI_TABLE_MAX
+ * made readable twice (identity map if RAM, else paging_map_mmio): first
+ * its header, to learn the length, then the whole table, whose length is bounded by ACPI_TABLE_MAX
  * and whose checksum must be 0 before any field past the header is read.
  * MADT entries are walked with the entry's own length, which must be at
  * least its type's size and stay inside the table; a bad entry ends the
@@ -16,11 +16,13 @@
 #include "kernel/lib/string.h"
 #include "kernel/mm.h"
 #include "kernel/paging.h"
+#include "kernel/param.h"
 #include "kernel/printk.h"
 
 /* Where the RSDP may live (ACPI 6.x 5.2.5.1). */
 #define BDA_EBDA_SEGMENT 0x40E /* word: EBDA segment */
 #define EBDA_SCAN_LEN 1024
+#define EBDA_MIN 0x80000 /* EBDA below this is not a real one */
 #define BIOS_AREA_START 0xE0000
 #define BIOS_AREA_LEN 0x20000
 #define RSDP_ALIGN 16
@@ -312,6 +314,18 @@ int acpi_parse_mcfg(const struct acpi_sdt_header *t, size_t avail,
 	return -EINVAL;
 }
 
+/* [pa, pa+len) readable: RAM (the ACPI tables are in the kernel's
+ * identity map) as it is, anything else through an uncached mapping. */
+static const void *map_phys(uint64_t pa, size_t len)
+{
+	uint64_t first = ALIGN_DOWN(pa, PAGE_SIZE);
+
+	for (uint64_t va = first; va < pa + len; va += PAGE_SIZE)
+		if (paging_translate(va) != va)
+			return paging_map_mmio(pa, len);
+	return phys_to_virt(pa);
+}
+
 /* Map the table at `pa` after checking its length and checksum; NULL
  * (reported) when it is absent or bad. *len gets its length. */
 static const struct acpi_sdt_header *map_table(uint64_t pa, uint32_t *len)
@@ -320,7 +334,7 @@ static const struct acpi_sdt_header *map_table(uint64_t pa, uint32_t *len)
 
 	if (pa == 0)
 		return NULL;
-	h = paging_map_mmio(pa, sizeof(*h));
+	h = map_phys(pa, sizeof(*h));
 	if (!h)
 		return NULL;
 	*len = h->length;
@@ -329,7 +343,7 @@ static const struct acpi_sdt_header *map_table(uint64_t pa, uint32_t *len)
 			(unsigned long)pa, *len);
 		return NULL;
 	}
-	h = paging_map_mmio(pa, *len);
+	h = map_phys(pa, *len);
 	if (!h)
 		return NULL;
 	if (!acpi_checksum_ok(h, *len)) {
@@ -397,16 +411,24 @@ int acpi_parse_rsdp(const struct acpi_rsdp *rsdp, struct acpi_info *info)
 static const struct acpi_rsdp *find_rsdp(void)
 {
 	const struct acpi_rsdp *r = NULL;
-	uint16_t seg;
+	const uint8_t *area;
+	uint16_t seg = 0;
 	uint64_t ebda;
 
-	memcpy(&seg, phys_to_virt(BDA_EBDA_SEGMENT), sizeof(seg));
+	/* Page 0 (the BDA) is unmapped to catch NULL dereferences. */
+	if (paging_translate(BDA_EBDA_SEGMENT) == BDA_EBDA_SEGMENT)
+		memcpy(&seg, phys_to_virt(BDA_EBDA_SEGMENT), sizeof(seg));
 	ebda = (uint64_t)seg << 4;
-	if (ebda >= 0x1000 && ebda < BIOS_AREA_START)
-		r = acpi_scan_rsdp(phys_to_virt(ebda), EBDA_SCAN_LEN);
-	if (!r)
-		r = acpi_scan_rsdp(phys_to_virt(BIOS_AREA_START),
-				   BIOS_AREA_LEN);
+	if (ebda >= EBDA_MIN && ebda < BIOS_AREA_START) {
+		area = map_phys(ebda, EBDA_SCAN_LEN);
+		if (area)
+			r = acpi_scan_rsdp(area, EBDA_SCAN_LEN);
+	}
+	if (!r) {
+		area = map_phys(BIOS_AREA_START, BIOS_AREA_LEN);
+		if (area)
+			r = acpi_scan_rsdp(area, BIOS_AREA_LEN);
+	}
 	return r;
 }
 

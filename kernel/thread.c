@@ -2,10 +2,10 @@
 /*
  * Cooperative threads (interface and rules in kernel/thread.h). Each
  * thread has THREAD_STACK_PAGES contiguous frames from the frame
- * allocator with a canary word at the lowest address, checked on every
- * switch away from the thread and at reaping: overflow is a panic rather
- * than silent corruption. (No unmapped guard page yet: RAM is mapped
- * with 2 MiB pages and paging.h offers no way to punch a 4 KiB hole.)
+ * allocator above one more frame made a guard page (not present), so an
+ * overflow faults at once; a canary word at the stack's lowest address,
+ * checked on every switch away and at reaping, catches a frame that
+ * jumped over the guard.
  * Ready threads wait on a FIFO run queue; sleeping ones on one sleep
  * list that thread_wakeup() scans (fine for tens of threads; a hash by
  * channel would be the next step for thread-per-connection loads).
@@ -16,6 +16,7 @@
 #include "kernel/heap.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm.h"
+#include "kernel/paging.h"
 #include "kernel/panic.h"
 #include "kernel/param.h"
 #include "kernel/pmm.h"
@@ -23,6 +24,7 @@
 #include "kernel/timer.h"
 
 #define STACK_SIZE (THREAD_STACK_PAGES * PAGE_SIZE)
+#define GUARD_PAGES 1
 #define STACK_CANARY 0x5AFEC0DEDEADBEEFull
 /* Initial frame: r15 r14 r13 r12 rbx rbp rip (see switch.S), placed so
  * that rsp is 16-byte aligned at thread_trampoline's call (SysV ABI). */
@@ -41,7 +43,7 @@ struct thread {
 	const void *chan; /* [m] while T_SLEEPING */
 	thread_fn fn; /* [I] */
 	void *arg; /* [I] */
-	uint64_t *stack; /* [I] lowest address; holds the canary */
+	uint64_t *stack; /* [I] lowest usable address; holds the canary */
 	struct timer sleep_timer; /* [m] thread_sleep_ns */
 	char name[THREAD_NAME_MAX]; /* [I] */
 };
@@ -104,12 +106,12 @@ struct thread *thread_create(thread_fn fn, void *arg, const char *name)
 
 	if (!t)
 		return NULL;
-	pa = pmm_alloc(THREAD_STACK_PAGES, 1);
-	if (!pa) {
-		kfree(t);
-		return NULL;
-	}
-	t->stack = phys_to_virt(pa);
+	pa = pmm_alloc(THREAD_STACK_PAGES + GUARD_PAGES, 1);
+	if (!pa)
+		goto err_free_thread;
+	if (paging_set_guard((uintptr_t)phys_to_virt(pa), true))
+		goto err_free_stack;
+	t->stack = phys_to_virt(pa + GUARD_PAGES * PAGE_SIZE);
 	t->stack[0] = STACK_CANARY;
 	t->fn = fn;
 	t->arg = arg;
@@ -125,6 +127,12 @@ struct thread *thread_create(thread_fn fn, void *arg, const char *name)
 	stats.live++;
 	runq_push(t);
 	return t;
+
+err_free_stack:
+	pmm_free(pa, THREAD_STACK_PAGES + GUARD_PAGES);
+err_free_thread:
+	kfree(t);
+	return NULL;
 }
 
 /* First C code of a new thread (from thread_trampoline). */
@@ -211,9 +219,12 @@ const char *thread_name(const struct thread *t)
 
 static void reap(struct thread *t)
 {
+	uint64_t pa = virt_to_phys(t->stack) - GUARD_PAGES * PAGE_SIZE;
+
 	check_canary(t);
 	timer_cancel(&t->sleep_timer);
-	pmm_free(virt_to_phys(t->stack), THREAD_STACK_PAGES);
+	paging_set_guard((uintptr_t)phys_to_virt(pa), false);
+	pmm_free(pa, THREAD_STACK_PAGES + GUARD_PAGES);
 	kfree(t);
 	stats.exited++;
 	stats.live--;
