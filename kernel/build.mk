@@ -2,6 +2,7 @@ KERNEL_SRCS += \
 	kernel/backtrace.c \
 	kernel/cmdline.c \
 	kernel/console.c \
+	kernel/gdt.c \
 	kernel/kmain.c \
 	kernel/heap.c \
 	kernel/ksyms.c \
@@ -12,6 +13,10 @@ KERNEL_SRCS += \
 	kernel/memmap.c \
 	kernel/paging.c \
 	kernel/panic.c \
+	kernel/pic.c \
 	kernel/pmm.c \
 	kernel/printk.c \
-	kernel/qemu_exit.c
+	kernel/qemu_exit.c \
+	kernel/trap.c \
+	kernel/trap_entry.S \
+	kernel/trap_selftest.c

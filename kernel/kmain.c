@@ -19,6 +19,7 @@
 #include "kernel/panic.h"
 #include "kernel/param.h"
 #include "kernel/printk.h"
+#include "kernel/trap.h"
 
 extern const struct kparam __kparam_start[], __kparam_end[];
 
@@ -65,6 +66,8 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	pr_info("%s %s, command line '%s'", KERNEL_NAME, KERNEL_VERSION,
 		boot_cmdline);
 	parse_options();
+	trap_init();
+	trap_selftest();
 
 	/* Memory: frames from the loader's map, then our own page tables. */
 	const struct pmm_region *ram;

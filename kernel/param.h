@@ -36,4 +36,7 @@
 /* debugging */
 #define BACKTRACE_MAX 32 /* frames printed by a backtrace */
 
+/* traps */
+#define TRAP_IST_STACK_SIZE 16384 /* bytes of each #DF / NMI / #MC stack */
+
 #endif

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
- * 8259A remap and mask (interface in kernel/pic.h). The initialisation
- * sequence is ICW1..ICW4 on each chip (Intel 8259A datasheet); port 0x80
- * writes give the chips the settle time older boards need.
+ * 8259A PIC pair (interface in pic.h). The only thing the kernel does
+ * with it is the initialisation sequence ICW1..ICW4 (8259A datasheet,
+ * "Initialization command words"), which moves its vectors out of the
+ * CPU exception range, followed by masking every line. ICW1 clears the
+ * mask register, so this must run with interrupts off.
  */
 #include "kernel/pic.h"
+
+#include <stdint.h>
 
 #include "kernel/cpu.h"
 
@@ -12,31 +16,33 @@
 #define PIC1_DATA 0x21
 #define PIC2_CMD 0xA0
 #define PIC2_DATA 0xA1
-#define POST_DELAY_PORT 0x80
 
 #define ICW1_ICW4 0x01 /* ICW4 follows */
-#define ICW1_INIT 0x10
-#define ICW3_MASTER_SLAVE_ON_IR2 0x04
-#define ICW3_SLAVE_ID 0x02
-#define ICW4_8086 0x01
+#define ICW1_INIT 0x10 /* start initialisation */
+#define ICW4_8086 0x01 /* 8086 mode (vectored, not MCS-80) */
+#define PIC_CASCADE_IRQ 2 /* the slave hangs off master IRQ 2 */
 #define PIC_MASK_ALL 0xFF
+
+/* POST-code port: writing to it takes one ISA bus cycle, the settle time
+ * real 8259As need between initialisation words. */
+#define IO_DELAY_PORT 0x80
 
 static void pic_out(uint16_t port, uint8_t v)
 {
 	outb(port, v);
-	outb(POST_DELAY_PORT, 0);
+	outb(IO_DELAY_PORT, 0);
 }
 
 void pic_disable(void)
 {
 	pic_out(PIC1_CMD, ICW1_INIT | ICW1_ICW4);
 	pic_out(PIC2_CMD, ICW1_INIT | ICW1_ICW4);
-	pic_out(PIC1_DATA, PIC_VECTOR_BASE);
-	pic_out(PIC2_DATA, PIC_VECTOR_BASE + 8);
-	pic_out(PIC1_DATA, ICW3_MASTER_SLAVE_ON_IR2);
-	pic_out(PIC2_DATA, ICW3_SLAVE_ID);
+	pic_out(PIC1_DATA, PIC_VECTOR_BASE); /* ICW2: vector base */
+	pic_out(PIC2_DATA, PIC_VECTOR_BASE + PIC_IRQS / 2);
+	pic_out(PIC1_DATA, 1u << PIC_CASCADE_IRQ); /* ICW3: slave lines */
+	pic_out(PIC2_DATA, PIC_CASCADE_IRQ); /* ICW3: slave's identity */
 	pic_out(PIC1_DATA, ICW4_8086);
 	pic_out(PIC2_DATA, ICW4_8086);
-	pic_out(PIC1_DATA, PIC_MASK_ALL);
+	pic_out(PIC1_DATA, PIC_MASK_ALL); /* OCW1: mask register */
 	pic_out(PIC2_DATA, PIC_MASK_ALL);
 }
