@@ -258,8 +258,8 @@ int acpi_parse_madt(const struct acpi_sdt_header *t, size_t avail,
 	struct acpi_info tmp = *info;
 	size_t off;
 
-	if (avail < sizeof(*m) || t->length < sizeof(*m) ||
-	    t->length > avail || !acpi_checksum_ok(t, t->length))
+	if (avail < sizeof(*m) || t->length < sizeof(*m) || t->length > avail ||
+	    !acpi_checksum_ok(t, t->length))
 		return -EINVAL;
 	tmp.lapic_addr = m->lapic_addr;
 	tmp.pcat_compat = m->flags & MADT_FLAG_PCAT_COMPAT;
@@ -267,8 +267,8 @@ int acpi_parse_madt(const struct acpi_sdt_header *t, size_t avail,
 	tmp.n_ioapic = 0;
 	tmp.n_iso = 0;
 	for (off = sizeof(*m); off < t->length;) {
-		const struct madt_entry *e = (const void *)((const uint8_t *)t +
-							    off);
+		const struct madt_entry *e =
+			(const void *)((const uint8_t *)t + off);
 
 		if (t->length - off < sizeof(*e) || e->length < sizeof(*e) ||
 		    e->length > t->length - off ||

@@ -19,6 +19,7 @@
 #define IOAPIC_REG_VER 0x01
 #define IOAPIC_REG_REDTBL 0x10
 #define VER_MAX_REDIR_SHIFT 16
+#define VER_MAX_REDIR_MASK 0xFF
 
 #define REDIR_ACTIVE_LOW (1u << 13)
 #define REDIR_LEVEL (1u << 15)
@@ -44,6 +45,12 @@ static void wr(struct ioapic *c, uint32_t reg, uint32_t v)
 {
 	c->regs[IOREGSEL / sizeof(uint32_t)] = reg;
 	c->regs[IOWIN / sizeof(uint32_t)] = v;
+}
+
+/* Index of the last redirection entry, from the version register. */
+static uint32_t max_redir(uint32_t ver)
+{
+	return (ver >> VER_MAX_REDIR_SHIFT) & VER_MAX_REDIR_MASK;
 }
 
 /* The chip serving `gsi` and the pin index, or NULL. */
@@ -73,8 +80,7 @@ int ioapic_init(void)
 			continue;
 		}
 		c->gsi_base = ai->ioapic[i].gsi_base;
-		c->pins = ((rd(c, IOAPIC_REG_VER) >> VER_MAX_REDIR_SHIFT) &
-			   0xFF) + 1;
+		c->pins = max_redir(rd(c, IOAPIC_REG_VER)) + 1;
 		for (uint32_t p = 0; p < c->pins; p++)
 			wr(c, IOAPIC_REG_REDTBL + 2 * p, REDIR_MASKED);
 		pr_info("GSI %u-%u at %#x", c->gsi_base,

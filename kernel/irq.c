@@ -147,7 +147,7 @@ void irq_dump_stats(void)
 	for (int i = 0; i < N_VECTORS; i++)
 		if (slots[i].fn)
 			pr_info("vector %d %s: %lu", IRQ_VECTOR_FIRST + i,
-				slots[i].name, (unsigned long)irq_count(
-						       IRQ_VECTOR_FIRST + i));
+				slots[i].name,
+				(unsigned long)irq_count(IRQ_VECTOR_FIRST + i));
 	pr_info("spurious: %lu", (unsigned long)irq_spurious_count());
 }

@@ -12,6 +12,7 @@
 #define PR_PREFIX "lapic: "
 #include "kernel/lapic.h"
 
+#include "kernel/compiler.h"
 #include "kernel/cpu.h"
 #include "kernel/errno.h"
 #include "kernel/paging.h"
@@ -162,6 +163,13 @@ int lapic_timer_init(uint8_t vector)
 	return 0;
 }
 
+/* Timer ticks in `ticks` TSC ticks (rounded down). */
+static uint64_t tsc_to_count(uint64_t ticks)
+{
+	return (uint64_t)(((unsigned __int128)ticks * count_mult) >>
+			  MULT_SHIFT);
+}
+
 void lapic_timer_arm_tsc(uint64_t deadline)
 {
 	uint64_t now, count;
@@ -173,15 +181,10 @@ void lapic_timer_arm_tsc(uint64_t deadline)
 		return;
 	}
 	now = rdtsc();
-	if ((int64_t)(deadline - now) <= 0) {
-		count = 1;
-	} else {
-		count = (uint64_t)(((unsigned __int128)(deadline - now) *
-				    count_mult) >> MULT_SHIFT) + 1;
-		if (count > COUNT_MAX)
-			count = COUNT_MAX;
-	}
-	wr(LAPIC_TIMER_ICR, (uint32_t)count);
+	count = 1;
+	if ((int64_t)(deadline - now) > 0)
+		count += tsc_to_count(deadline - now);
+	wr(LAPIC_TIMER_ICR, (uint32_t)MIN(count, COUNT_MAX));
 }
 
 void lapic_timer_stop(void)

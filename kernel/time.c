@@ -48,8 +48,7 @@ static bool tsc_invariant; /* [I] */
 
 uint64_t time_tsc_hz_from_pit(uint64_t tsc_delta, uint32_t pit_ticks)
 {
-	if (pit_ticks == 0 || tsc_delta == 0 ||
-	    tsc_delta > UINT64_MAX / PIT_HZ)
+	if (pit_ticks == 0 || tsc_delta == 0 || tsc_delta > UINT64_MAX / PIT_HZ)
 		return 0;
 	return tsc_delta * PIT_HZ / pit_ticks;
 }
