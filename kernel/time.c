@@ -97,7 +97,8 @@ void udelay(uint64_t us)
 	ndelay(us * NSEC_PER_USEC);
 }
 
-static void set_hz(uint64_t hz)
+/* Use `hz` from now on: time_init, or a frequency known otherwise. */
+void time_set_tsc_hz(uint64_t hz)
 {
 	tsc_hz = hz;
 	ns_mult = (NSEC_PER_SEC << NS_SHIFT) / hz;
@@ -180,7 +181,7 @@ int time_init(uint64_t tsc_at_boot)
 			hz = TSC_HZ_FALLBACK;
 		rc = -EIO;
 	}
-	set_hz(hz);
+	time_set_tsc_hz(hz);
 	printk_set_clock(time_ns);
 	pr_info("TSC %lu.%03lu MHz (PIT calibrated: %s), invariant: %s",
 		(unsigned long)(hz / 1000000),

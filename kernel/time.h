@@ -42,6 +42,10 @@ uint64_t time_tsc_to_ns(uint64_t ticks);
 void ndelay(uint64_t ns);
 void udelay(uint64_t us);
 
+/* Replace the TSC frequency (>= 1 MHz): a hypervisor-reported value, or
+ * the unit tests. */
+void time_set_tsc_hz(uint64_t hz);
+
 /* Pure helper, exposed for the unit tests: TSC Hz from `tsc_delta`
  * ticks measured over `pit_ticks` PIT ticks; 0 when meaningless. */
 uint64_t time_tsc_hz_from_pit(uint64_t tsc_delta, uint32_t pit_ticks);

@@ -12,7 +12,6 @@
 #include "kernel/timer.h"
 
 #include "kernel/compiler.h"
-#include "kernel/cpu.h"
 #include "kernel/irq.h"
 #include "kernel/lapic.h"
 #include "kernel/printk.h"
@@ -154,10 +153,9 @@ int timer_init(void)
 	return 0;
 }
 
+/* irqs is one aligned word, so the copy cannot see it torn. */
 void timer_get_stats(struct timer_stats *st)
 {
-	uint64_t flags = irq_save();
-
 	*st = stats;
-	irq_restore(flags);
+	st->irqs = READ_ONCE(stats.irqs);
 }

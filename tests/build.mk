@@ -20,3 +20,13 @@ tests/kernel/test_pmm_SRCS := kernel/pmm.c kernel/lib/bitmap.c tests/fake_panic.
 UNIT_TESTS += tests/kernel/test_heap
 tests/kernel/test_heap_SRCS := kernel/heap.c tests/fake_pmm.c \
 	tests/fake_panic.c tests/fake_printk.c
+
+UNIT_TESTS += tests/kernel/test_timer
+tests/kernel/test_timer_SRCS := kernel/timer.c tests/fake_printk.c
+
+UNIT_TESTS += tests/kernel/test_acpi
+tests/kernel/test_acpi_SRCS := kernel/acpi.c kernel/lib/errname.c \
+	tests/fake_printk.c
+
+UNIT_TESTS += tests/kernel/test_time
+tests/kernel/test_time_SRCS := kernel/time.c tests/fake_printk.c
