@@ -117,7 +117,8 @@ static void madt_body(struct tb *t)
 	put32(t, 2), put16(t, 0);
 	put8(t, 2), put8(t, 10), put8(t, 0), put8(t, 9); /* ISO IRQ9 */
 	put32(t, 9), put16(t, ACPI_ISO_POLARITY_HIGH | ACPI_ISO_TRIGGER_LEVEL);
-	put8(t, 4), put8(t, 6), put8(t, 0xFF), put16(t, 0), put8(t, 1); /* NMI */
+	/* LAPIC NMI: all CPUs, LINT1 */
+	put8(t, 4), put8(t, 6), put8(t, 0xFF), put16(t, 0), put8(t, 1);
 }
 
 static struct acpi_info fresh(void)
