@@ -20,4 +20,14 @@ KERNEL_SRCS += \
 	kernel/qemu_exit.c \
 	kernel/trap.c \
 	kernel/trap_entry.S \
-	kernel/trap_selftest.c
+	kernel/trap_selftest.c \
+	kernel/acpi.c \
+	kernel/ioapic.c \
+	kernel/irq.c \
+	kernel/lapic.c \
+	kernel/mainloop.c \
+	kernel/switch.S \
+	kernel/thread.c \
+	kernel/time.c \
+	kernel/timer.c \
+	kernel/timer_selftest.c

@@ -21,6 +21,12 @@
 #include "kernel/param.h"
 #include "kernel/printk.h"
 #include "kernel/trap.h"
+#include "kernel/acpi.h"
+#include "kernel/irq.h"
+#include "kernel/mainloop.h"
+#include "kernel/time.h"
+#include "kernel/timer.h"
+#include "kernel/timer_selftest.h"
 
 extern const struct kparam __kparam_start[], __kparam_end[];
 extern char boot_stack_guard[]; /* boot/entry.S: page below the stack */
@@ -69,6 +75,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
 {
 	const struct multiboot_info *mbi =
 		(const struct multiboot_info *)(uintptr_t)info_phys;
+	uint64_t boot_tsc = rdtsc(); /* time 0 of the monotonic clock */
 
 	console_init();
 	if (magic != MULTIBOOT_BOOTLOADER_MAGIC)
@@ -78,6 +85,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	pr_info("%s %s, command line '%s'", KERNEL_NAME, KERNEL_VERSION,
 		boot_cmdline);
 	parse_options();
+	time_init(boot_tsc); /* TSC calibration; timestamps from here on */
 	trap_init();
 
 	/* Memory: frames from the loader's map, then our own page tables. */
@@ -90,7 +98,15 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	guard_boot_stack();
 	trap_selftest();
 
-	pr_info("ready");
-	for (;;)
-		cpu_idle();
+	/* Interrupts, timers, threads (kernel/irq.h, timer.h, thread.h);
+	 * trap_init has already remapped and masked the 8259 pair. */
+	acpi_init();
+	if (irq_init() != 0)
+		panic("kmain: no usable local APIC / IOAPIC");
+	if (timer_init() != 0)
+		panic("kmain: no LAPIC timer");
+	timer_selftest_start();
+
+	pr_info("ready in %lu us", (unsigned long)time_us());
+	mainloop_run();
 }

@@ -21,6 +21,18 @@
 #define HUGE_PAGE_SIZE (2u << 20)
 #define MEMMAP_MAX 64 /* regions kept from the boot memory map */
 
+/* interrupts, time, threads (kernel/acpi, irq, timer, thread, mainloop) */
+#define ACPI_IOAPIC_MAX 4 /* IOAPICs kept from the MADT */
+#define ACPI_ISO_MAX 16 /* interrupt source overrides kept */
+#define ACPI_SDT_MAX 64 /* RSDT/XSDT entries examined */
+#define ACPI_TABLE_MAX (1u << 20) /* bytes: larger tables are rejected */
+#define IRQ_VECTOR_FIRST 48 /* device vectors: FIRST..LAST */
+#define IRQ_VECTOR_LAST 239
+#define IRQ_NAME_MAX 16 /* bytes of a vector's name */
+#define THREAD_NAME_MAX 16 /* bytes of a thread's name */
+#define THREAD_STACK_PAGES 4 /* 16 KiB per kernel thread stack */
+#define MAINLOOP_POLLERS_MAX 16 /* mainloop_add_poller() slots */
+
 /* debugging */
 #define BACKTRACE_MAX 32 /* frames printed by a backtrace */
 

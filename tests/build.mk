@@ -30,3 +30,13 @@ UNIT_TESTS += tests/fs/test_pcache
 tests/fs/test_pcache_SRCS := fs/pcache.c kernel/iobuf.c kernel/heap.c \
 	kernel/lib/bitmap.c kernel/lib/errname.c tests/fake_pmm.c \
 	tests/fake_panic.c tests/fake_printk.c
+
+UNIT_TESTS += tests/kernel/test_timer
+tests/kernel/test_timer_SRCS := kernel/timer.c tests/fake_printk.c
+
+UNIT_TESTS += tests/kernel/test_acpi
+tests/kernel/test_acpi_SRCS := kernel/acpi.c kernel/lib/errname.c \
+	tests/fake_printk.c
+
+UNIT_TESTS += tests/kernel/test_time
+tests/kernel/test_time_SRCS := kernel/time.c tests/fake_printk.c
