@@ -8,5 +8,7 @@ KERNEL_SRCS += \
 	kernel/lib/errname.c \
 	kernel/lib/vsnprintf.c \
 	kernel/panic.c \
+	kernel/pci.c \
 	kernel/printk.c \
-	kernel/qemu_exit.c
+	kernel/qemu_exit.c \
+	kernel/virtio_pci.c

@@ -15,7 +15,9 @@
 #include "kernel/lib/string.h"
 #include "kernel/panic.h"
 #include "kernel/param.h"
+#include "kernel/pci.h"
 #include "kernel/printk.h"
+#include "kernel/virtio_pci.h"
 
 extern const struct kparam __kparam_start[], __kparam_end[];
 
@@ -61,6 +63,11 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	pr_info("%s %s, command line '%s'", KERNEL_NAME, KERNEL_VERSION,
 		boot_cmdline);
 	parse_options();
+
+	/* --- pci branch: after paging/heap init (lead: reorder on merge) --- */
+	pci_init();
+	vpci_probe_all();
+	/* --- end pci branch --- */
 
 	pr_info("ready");
 	for (;;)
