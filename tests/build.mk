@@ -12,3 +12,8 @@ UNIT_TESTS += tests/kernel/test_vsnprintf
 tests/kernel/test_vsnprintf_SRCS := kernel/lib/vsnprintf.c
 tests/kernel/test_vsnprintf_CFLAGS := -Dvsnprintf=k_vsnprintf \
 	-Dsnprintf=k_snprintf -Wno-format -Wno-format-extra-args
+
+# The ring against a fake device; frames from tests/fake_pmm.c.
+UNIT_TESTS += tests/kernel/test_virtq
+tests/kernel/test_virtq_SRCS := kernel/virtq.c tests/fake_pmm.c \
+	tests/fake_printk.c
