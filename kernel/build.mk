@@ -3,12 +3,19 @@ KERNEL_SRCS += \
 	kernel/cmdline.c \
 	kernel/console.c \
 	kernel/kmain.c \
+	kernel/heap.c \
+	kernel/iobuf.c \
 	kernel/ksyms.c \
+	kernel/lib/bitmap.c \
 	kernel/lib/string.c \
 	kernel/lib/errname.c \
 	kernel/lib/vsnprintf.c \
+	kernel/memmap.c \
+	kernel/paging.c \
 	kernel/panic.c \
 	kernel/pci.c \
+	kernel/pmm.c \
 	kernel/printk.c \
 	kernel/qemu_exit.c \
-	kernel/virtio_pci.c
+	kernel/virtio_pci.c \
+	kernel/virtq.c

@@ -22,6 +22,7 @@
 #include "kernel/errno.h"
 #include "kernel/lib/stdio.h"
 #include "kernel/mmio.h"
+#include "kernel/paging.h"
 #include "kernel/param.h"
 #include "kernel/printk.h"
 
@@ -64,8 +65,6 @@
 #define MSIX_ENTRY_DATA 8
 #define MSIX_ENTRY_CTRL 12
 #define MSIX_ENTRY_MASKED 1u
-
-#define FOUR_GIB (1ull << 32)
 
 static struct pci_dev devs[PCI_DEV_MAX]; /* [I] after pci_init */
 static size_t ndevs; /* [I] */
@@ -150,19 +149,6 @@ const char *pci_name(const struct pci_dev *d, char *buf)
 	snprintf(buf, PCI_NAME_LEN, "0000:%02x:%02x.%u", d->bus, d->dev,
 		 d->fn);
 	return buf;
-}
-
-/*
- * Map device memory uncached and return its virtual address.
- * TODO(merge): becomes paging_map_mmio(pa, len) once kernel/paging.c is
- * in main; until then the boot tables identity-map the first 4 GiB, with
- * 3-4 GiB (the PCI hole) uncached.
- */
-static volatile void *map_mmio(uint64_t pa, uint64_t len)
-{
-	if (pa < FOUR_GIB - (FOUR_GIB / 4) || len > FOUR_GIB - pa)
-		return NULL;
-	return (volatile void *)(uintptr_t)pa;
 }
 
 /*
@@ -433,7 +419,7 @@ volatile void *pci_map_bar(const struct pci_dev *d, unsigned int bar,
 		       (unsigned long long)len);
 		return NULL;
 	}
-	p = map_mmio(b->base + off, len);
+	p = paging_map_mmio(b->base + off, len);
 	if (!p)
 		pr_err("%s bar%u: mapping %#llx+%#llx failed",
 		       pci_name(d, name), bar,

@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Host stand-in for kernel/pmm.c: frames come from aligned_alloc, so the
- * "physical" address is the host pointer and kernel/mm.h's identity
- * virt_to_phys/phys_to_virt hold. Tests can make allocations fail.
+ * Host frame allocator for modules above the pmm (heap, rings): frames are
+ * page-aligned host allocations whose address doubles as the "physical"
+ * address, matching the kernel's identity map.
  */
 #ifndef TESTS_FAKE_PMM_H
 #define TESTS_FAKE_PMM_H
 
-#include <stddef.h>
+#include <stdint.h>
 
-/* Make the next `n` pmm_alloc calls fail. */
-void fake_pmm_fail_next(int n);
-/* Frames allocated and not yet freed. */
-size_t fake_pmm_outstanding(void);
+/* Frames handed out and not yet returned. */
+uint64_t fake_pmm_pages_outstanding(void);
+/* Make the next `n` allocations succeed and the ones after fail
+ * (-1: never fail). */
+void fake_pmm_fail_after(long n);
 
 #endif
