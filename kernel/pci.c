@@ -146,8 +146,7 @@ void pci_write8(const struct pci_dev *d, uint16_t off, uint8_t v)
 /* Name a function the way Linux does: domain:bus:device.function. */
 const char *pci_name(const struct pci_dev *d, char *buf)
 {
-	snprintf(buf, PCI_NAME_LEN, "0000:%02x:%02x.%u", d->bus, d->dev,
-		 d->fn);
+	snprintf(buf, PCI_NAME_LEN, "0000:%02x:%02x.%u", d->bus, d->dev, d->fn);
 	return buf;
 }
 
@@ -247,10 +246,9 @@ static void parse_msix(struct pci_dev *d)
 
 static void log_dev(const struct pci_dev *d)
 {
-	static const char *const bar_kind[] = {
-		[PCI_BAR_IO] = "io", [PCI_BAR_MEM32] = "mem32",
-		[PCI_BAR_MEM64] = "mem64"
-	};
+	static const char *const bar_kind[] = { [PCI_BAR_IO] = "io",
+						[PCI_BAR_MEM32] = "mem32",
+						[PCI_BAR_MEM64] = "mem64" };
 	char name[PCI_NAME_LEN];
 	unsigned int i;
 
@@ -280,7 +278,7 @@ static void scan_bus(uint8_t bus);
 static void add_function(uint8_t bus, uint8_t dev, uint8_t fn, uint32_t id)
 {
 	struct pci_dev *d;
-	uint32_t class;
+	uint32_t cls;
 	uint8_t secondary;
 
 	if (ndevs == PCI_DEV_MAX) {
@@ -293,11 +291,11 @@ static void add_function(uint8_t bus, uint8_t dev, uint8_t fn, uint32_t id)
 	d->fn = fn;
 	d->vendor = (uint16_t)id;
 	d->device = (uint16_t)(id >> 16);
-	class = pci_read32(d, PCI_REVISION);
-	d->revision = (uint8_t)class;
-	d->prog_if = (uint8_t)(class >> 8);
-	d->subclass = (uint8_t)(class >> 16);
-	d->class = (uint8_t)(class >> 24);
+	cls = pci_read32(d, PCI_REVISION);
+	d->revision = (uint8_t)cls;
+	d->prog_if = (uint8_t)(cls >> 8);
+	d->subclass = (uint8_t)(cls >> 16);
+	d->class = (uint8_t)(cls >> 24);
 	d->header_type = pci_read8(d, PCI_HEADER_TYPE) & PCI_HEADER_TYPE_MASK;
 	d->irq_line = pci_read8(d, PCI_INTR_LINE);
 	d->irq_pin = pci_read8(d, PCI_INTR_PIN);
@@ -368,8 +366,7 @@ struct pci_dev *pci_get(size_t i)
 }
 
 /* Next function after `from` with matching IDs (PCI_ANY_ID = any). */
-struct pci_dev *pci_find(uint16_t vendor, uint16_t device,
-			 struct pci_dev *from)
+struct pci_dev *pci_find(uint16_t vendor, uint16_t device, struct pci_dev *from)
 {
 	size_t i = from ? (size_t)(from - devs) + 1 : 0;
 
@@ -430,7 +427,8 @@ volatile void *pci_map_bar(const struct pci_dev *d, unsigned int bar,
 
 static volatile uint8_t *msix_entry(const struct pci_dev *d, uint16_t idx)
 {
-	return (volatile uint8_t *)d->msix.table + (size_t)idx * MSIX_ENTRY_SIZE;
+	return (volatile uint8_t *)d->msix.table +
+	       (size_t)idx * MSIX_ENTRY_SIZE;
 }
 
 /* Map the table, mask all entries, then enable MSI-X and disable INTx. */
@@ -443,9 +441,9 @@ int pci_msix_enable(struct pci_dev *d)
 		return -ENODEV;
 	if (!m->table) {
 		pci_enable_decode(d, false);
-		m->table = pci_map_bar(d, m->table_bar, m->table_offset,
-				       (uint64_t)m->table_size *
-					       MSIX_ENTRY_SIZE);
+		m->table =
+			pci_map_bar(d, m->table_bar, m->table_offset,
+				    (uint64_t)m->table_size * MSIX_ENTRY_SIZE);
 		if (!m->table)
 			return -ENOMEM;
 	}

@@ -38,11 +38,16 @@
 #define COMMON(vd, field) (&(vd)->common->field)
 
 static const char *const device_names[] = {
-	[VIRTIO_ID_NET] = "net",       [VIRTIO_ID_BLOCK] = "block",
-	[3] = "console",               [4] = "entropy",
-	[5] = "balloon",               [8] = "scsi",
-	[9] = "9p",                    [16] = "gpu",
-	[18] = "input",                [19] = "vsock",
+	[VIRTIO_ID_NET] = "net",
+	[VIRTIO_ID_BLOCK] = "block",
+	[3] = "console",
+	[4] = "entropy",
+	[5] = "balloon",
+	[8] = "scsi",
+	[9] = "9p",
+	[16] = "gpu",
+	[18] = "input",
+	[19] = "vsock",
 };
 
 /* Printable name of a virtio device ID. */
@@ -275,8 +280,7 @@ int vpci_queue_setup(struct vpci_dev *vd, uint16_t index, uint16_t size,
 	      vd->notify_off_multiplier;
 	if (off + NOTIFY_REG_SIZE > vd->notify_len) {
 		pr_err("%s: queue %u doorbell %#llx outside notify region",
-		       pci_name(vd->pci, name), index,
-		       (unsigned long long)off);
+		       pci_name(vd->pci, name), index, (unsigned long long)off);
 		return -EIO;
 	}
 	vd->doorbell[index] = (volatile uint16_t *)(vd->notify_base + off);
@@ -320,8 +324,7 @@ uint8_t vpci_isr(struct vpci_dev *vd)
 }
 
 /* Copy device config bytes; retry while config_generation changes. */
-int vpci_read_config(struct vpci_dev *vd, uint32_t off, void *buf,
-		     uint32_t len)
+int vpci_read_config(struct vpci_dev *vd, uint32_t off, void *buf, uint32_t len)
 {
 	uint8_t *out = buf, gen;
 	uint32_t i;

@@ -60,8 +60,8 @@ size_t virtq_mem_bytes(uint16_t size)
 }
 
 /* Allocate zeroed rings and put every descriptor on the free list. */
-int virtq_init(struct virtq *vq, uint16_t index, uint16_t size,
-	       bool event_idx, virtq_notify_fn notify, void *notify_arg)
+int virtq_init(struct virtq *vq, uint16_t index, uint16_t size, bool event_idx,
+	       virtq_notify_fn notify, void *notify_arg)
 {
 	struct layout l;
 	uint8_t *mem;
@@ -135,9 +135,8 @@ static int check_segs(const struct virtq_seg *s, unsigned int n)
 }
 
 /* Fill free descriptors with one chain and publish its head. */
-int virtq_add(struct virtq *vq, const struct virtq_seg *out,
-	      unsigned int n_out, const struct virtq_seg *in,
-	      unsigned int n_in, void *cookie)
+int virtq_add(struct virtq *vq, const struct virtq_seg *out, unsigned int n_out,
+	      const struct virtq_seg *in, unsigned int n_in, void *cookie)
 {
 	unsigned int n = n_out + n_in, i;
 	const struct virtq_seg *s;
@@ -146,8 +145,7 @@ int virtq_add(struct virtq *vq, const struct virtq_seg *out,
 	struct virtq_desc *d;
 
 	if (n_out > vq->size || n_in > vq->size || n == 0 || n > vq->size ||
-	    !cookie ||
-	    check_segs(out, n_out) || check_segs(in, n_in))
+	    !cookie || check_segs(out, n_out) || check_segs(in, n_in))
 		return -EINVAL;
 	if (n > vq->num_free)
 		return -ENOSPC;

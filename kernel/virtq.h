@@ -129,8 +129,8 @@ size_t virtq_mem_bytes(uint16_t size);
 
 /* Allocate queue `index` with `size` (power of two <= VIRTQ_SIZE_MAX)
  * descriptors, interrupts enabled. 0, -EINVAL or -ENOMEM. */
-int virtq_init(struct virtq *vq, uint16_t index, uint16_t size,
-	       bool event_idx, virtq_notify_fn notify, void *notify_arg);
+int virtq_init(struct virtq *vq, uint16_t index, uint16_t size, bool event_idx,
+	       virtq_notify_fn notify, void *notify_arg);
 
 /* Free the rings. The device must be reset first; chains still posted
  * are forgotten (their buffers are the caller's again). */
@@ -146,9 +146,8 @@ uint64_t virtq_used_pa(const struct virtq *vq);
  * device. 0; -ENOSPC if fewer than n_out + n_in descriptors are free;
  * -EINVAL for an empty chain, a zero-length segment, a NULL cookie or a
  * chain longer than the ring. On error nothing was posted. */
-int virtq_add(struct virtq *vq, const struct virtq_seg *out,
-	      unsigned int n_out, const struct virtq_seg *in,
-	      unsigned int n_in, void *cookie);
+int virtq_add(struct virtq *vq, const struct virtq_seg *out, unsigned int n_out,
+	      const struct virtq_seg *in, unsigned int n_in, void *cookie);
 
 /* Notify the device of chains added since the last kick, unless it
  * suppressed notifications. Returns whether the doorbell was rung. */
