@@ -18,4 +18,5 @@ KERNEL_SRCS += \
 	kernel/printk.c \
 	kernel/qemu_exit.c \
 	kernel/virtio_pci.c \
+	kernel/virtio_selftest.c \
 	kernel/virtq.c

@@ -21,6 +21,7 @@
 #include "kernel/pci.h"
 #include "kernel/printk.h"
 #include "kernel/virtio_pci.h"
+#include "kernel/virtio_selftest.h"
 
 extern const struct kparam __kparam_start[], __kparam_end[];
 
@@ -79,6 +80,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	/* --- pci branch: after paging/heap init (lead: reorder on merge) --- */
 	pci_init();
 	vpci_probe_all();
+	vpci_selftest();
 	/* --- end pci branch --- */
 
 	pr_info("ready");

@@ -12,10 +12,13 @@ VERSION_1 = 1 << 32
 EVENT_IDX = 1 << 29
 
 
-def virtio_guest(boot, tmp_path):
+SECTOR0 = b"PETREL-SELFTEST"
+
+
+def virtio_guest(boot, tmp_path, cmdline="log=info"):
     disk = tmp_path / "disk.raw"
-    disk.write_bytes(b"\0" * 65536)
-    return boot("log=info", extra_args=[
+    disk.write_bytes(SECTOR0 + b"\0" * (65536 - len(SECTOR0)))
+    return boot(cmdline, extra_args=[
         "-netdev", "user,id=n0",
         "-device", "virtio-net-pci,netdev=n0,disable-legacy=on,addr=02.0",
         "-drive", "if=none,id=d0,file=%s,format=raw,readonly=on" % disk,
@@ -45,6 +48,16 @@ def test_pci_lists_virtio_devices_and_probes_them(boot, tmp_path):
         assert int(m.group(2)) == nq
         assert int(m.group(3)) > 0
     assert "probe failed" not in out
+    assert "selftest:" not in out  # off by default
+
+
+def test_selftest_reads_sector0_through_a_virtqueue(boot, tmp_path):
+    g = virtio_guest(boot, tmp_path, "log=info virtio_selftest=on")
+    g.wait_for(READY)
+    out = g.output()
+    assert re.search(r"virtio: 0000:00:03\.0 selftest: sector 0 starts "
+                     r"'PETREL-S'", out), out
+    assert "selftest failed" not in out
 
 
 def test_no_virtio_devices(boot):
