@@ -47,7 +47,7 @@ include tests/build.mk
 
 KERNEL_OBJS := $(patsubst %,$(BUILD)/%.o,$(KERNEL_SRCS))
 
-.PHONY: all iso run test unit integration check format clean debug
+.PHONY: all iso image run test unit integration check format clean debug
 all: $(KERNEL_ELF) $(KERNEL_BIN)
 
 # V=1 shows the full commands.
@@ -104,6 +104,14 @@ $(ISO): $(KERNEL_BIN) boot/grub.cfg
 	cp boot/grub.cfg $(BUILD)/isodir/boot/grub/grub.cfg
 	grub-mkrescue -o $@ $(BUILD)/isodir 2>$(BUILD)/grub-mkrescue.log || \
 		{ cat $(BUILD)/grub-mkrescue.log >&2; exit 1; }
+
+# The site image: `make image SITE=folder` (default: the demo site).
+SITE ?= tools/demo-site
+SITE_IMG := $(BUILD)/site.img
+image: $(SITE_IMG)
+$(SITE_IMG): tools/mkimage.sh $(shell find $(SITE) -type f 2>/dev/null)
+	@mkdir -p $(@D)
+	$(Q)tools/mkimage.sh $(SITE) $@
 
 QEMU_MEM ?= 128M
 CMDLINE ?=

@@ -1,1 +1,3 @@
-# fs/ sources are added here as they land.
+# Storage: page cache, ext2, virtio-blk.
+KERNEL_SRCS += \
+	fs/pcache.c

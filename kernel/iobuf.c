@@ -133,8 +133,8 @@ void iobuf_free(struct iobuf *b)
 
 	check_live(b, "iobuf_free");
 	if (b->refcnt)
-		panic("iobuf_free: iobuf %p still has %u references",
-		      (void *)b, b->refcnt);
+		panic("iobuf_free: iobuf %p still has %u references", (void *)b,
+		      b->refcnt);
 	bitmap_clear_range(pool.bitmap, first, b->pages);
 	if (first < pool.hint)
 		pool.hint = first;
@@ -233,8 +233,7 @@ static void push_back(struct ioagg *a, struct iobuf *b, uint32_t off,
 	a->len += len;
 }
 
-int ioagg_append(struct ioagg *a, struct iobuf *b, uint32_t off,
-		 uint32_t len)
+int ioagg_append(struct ioagg *a, struct iobuf *b, uint32_t off, uint32_t len)
 {
 	check_live(b, "ioagg_append");
 	if (!range_ok(b, off, len))
@@ -245,8 +244,7 @@ int ioagg_append(struct ioagg *a, struct iobuf *b, uint32_t off,
 	return 0;
 }
 
-int ioagg_prepend(struct ioagg *a, struct iobuf *b, uint32_t off,
-		  uint32_t len)
+int ioagg_prepend(struct ioagg *a, struct iobuf *b, uint32_t off, uint32_t len)
 {
 	struct ioslice *first;
 
@@ -333,8 +331,7 @@ void ioagg_release(struct ioagg *a)
 	ioagg_init(a);
 }
 
-size_t ioagg_copyout(const struct ioagg *a, uint64_t off, void *dst,
-		     size_t len)
+size_t ioagg_copyout(const struct ioagg *a, uint64_t off, void *dst, size_t len)
 {
 	char *out = dst;
 	size_t done = 0;

@@ -105,10 +105,8 @@ void ioagg_init(struct ioagg *a);
 
 /* Add bytes [off, off + len) of b at the end / the front. Borrows b.
  * 0, -EINVAL (range outside the buffer's length) or -ENOMEM. */
-int ioagg_append(struct ioagg *a, struct iobuf *b, uint32_t off,
-		 uint32_t len);
-int ioagg_prepend(struct ioagg *a, struct iobuf *b, uint32_t off,
-		  uint32_t len);
+int ioagg_append(struct ioagg *a, struct iobuf *b, uint32_t off, uint32_t len);
+int ioagg_prepend(struct ioagg *a, struct iobuf *b, uint32_t off, uint32_t len);
 
 /* Append all of src to dst (src unchanged). 0 or -ENOMEM; on failure
  * dst is unchanged. */

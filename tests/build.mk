@@ -26,6 +26,11 @@ tests/kernel/test_iobuf_SRCS := kernel/iobuf.c kernel/heap.c \
 	kernel/lib/bitmap.c tests/fake_pmm.c tests/fake_panic.c \
 	tests/fake_printk.c
 
+UNIT_TESTS += tests/fs/test_pcache
+tests/fs/test_pcache_SRCS := fs/pcache.c kernel/iobuf.c kernel/heap.c \
+	kernel/lib/bitmap.c kernel/lib/errname.c tests/fake_pmm.c \
+	tests/fake_panic.c tests/fake_printk.c
+
 # The ring against a fake device; frames from tests/fake_pmm.c.
 UNIT_TESTS += tests/kernel/test_virtq
 tests/kernel/test_virtq_SRCS := kernel/virtq.c tests/fake_pmm.c \
