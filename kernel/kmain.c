@@ -19,6 +19,7 @@
 #include "kernel/paging.h"
 #include "kernel/panic.h"
 #include "kernel/param.h"
+#include "kernel/pci.h"
 #include "kernel/printk.h"
 #include "kernel/trap.h"
 #include "kernel/acpi.h"
@@ -27,6 +28,8 @@
 #include "kernel/time.h"
 #include "kernel/timer.h"
 #include "kernel/timer_selftest.h"
+#include "kernel/virtio_pci.h"
+#include "kernel/virtio_selftest.h"
 
 extern const struct kparam __kparam_start[], __kparam_end[];
 extern char boot_stack_guard[]; /* boot/entry.S: page below the stack */
@@ -91,8 +94,8 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	/* Memory: frames from the loader's map, then our own page tables. */
 	const struct pmm_region *ram;
 	size_t n_ram;
+	uint64_t ram_bytes = memmap_init(mbi);
 
-	memmap_init(mbi);
 	ram = memmap_ram_regions(&n_ram);
 	paging_init(ram, n_ram);
 	guard_boot_stack();
@@ -107,6 +110,13 @@ void kmain(uint32_t magic, uint32_t info_phys)
 		panic("kmain: no LAPIC timer");
 	timer_selftest_start();
 
-	pr_info("ready in %lu us", (unsigned long)time_us());
+	/* Devices: BARs are mapped with paging_map_mmio. */
+	pci_init();
+	vpci_probe_all();
+	vpci_selftest();
+
+	pr_info("ready in %lu us, %llu MiB usable, %zu PCI functions",
+		(unsigned long)time_us(), (unsigned long long)(ram_bytes >> 20),
+		pci_count());
 	mainloop_run();
 }

@@ -33,6 +33,12 @@
 #define THREAD_STACK_PAGES 4 /* 16 KiB per kernel thread stack */
 #define MAINLOOP_POLLERS_MAX 16 /* mainloop_add_poller() slots */
 
+/* pci and virtio */
+#define PCI_DEV_MAX 64 /* functions kept by the PCI scan */
+#define VPCI_QUEUES_MAX 8 /* virtqueues per virtio device we set up */
+#define VPCI_RESET_POLLS 100000 /* status reads before a reset times out */
+#define VIRTQ_SIZE_MAX 1024 /* descriptors per ring we allocate */
+
 /* debugging */
 #define BACKTRACE_MAX 32 /* frames printed by a backtrace */
 

@@ -40,3 +40,8 @@ tests/kernel/test_acpi_SRCS := kernel/acpi.c kernel/lib/errname.c \
 
 UNIT_TESTS += tests/kernel/test_time
 tests/kernel/test_time_SRCS := kernel/time.c tests/fake_printk.c
+
+# The ring against a fake device; frames from tests/fake_pmm.c.
+UNIT_TESTS += tests/kernel/test_virtq
+tests/kernel/test_virtq_SRCS := kernel/virtq.c tests/fake_pmm.c \
+	tests/fake_printk.c
