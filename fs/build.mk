@@ -1,1 +1,2 @@
-# fs/ sources are added here as they land.
+KERNEL_SRCS += \
+	fs/ext2.c

@@ -21,6 +21,12 @@
 #define HUGE_PAGE_SIZE (2u << 20)
 #define MEMMAP_MAX 64 /* regions kept from the boot memory map */
 
+/* ext2 reader (fs/ext2.c) */
+#define EXT2_CACHE_BLOCKS 16 /* metadata blocks cached per volume (LRU) */
+#define EXT2_PATH_MAX 4096 /* bytes of a path, NUL included */
+#define EXT2_SYMLINK_FOLLOW_MAX 8 /* symlinks followed per lookup */
+#define EXT2_DIR_SIZE_MAX (64u << 20) /* larger directories are refused */
+
 /* debugging */
 #define BACKTRACE_MAX 32 /* frames printed by a backtrace */
 

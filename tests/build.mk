@@ -12,3 +12,10 @@ UNIT_TESTS += tests/kernel/test_vsnprintf
 tests/kernel/test_vsnprintf_SRCS := kernel/lib/vsnprintf.c
 tests/kernel/test_vsnprintf_CFLAGS := -Dvsnprintf=k_vsnprintf \
 	-Dsnprintf=k_snprintf -Wno-format -Wno-format-extra-args
+
+UNIT_TESTS += tests/fs/test_ext2
+tests/fs/test_ext2_SRCS := fs/ext2.c kernel/lib/errname.c tests/fake_heap.c \
+	tests/fake_printk.c
+tests/fs/test_ext2_CFLAGS := \
+	-DMKIMAGES='"$(abspath tests/fs/mkimages.sh)"'
+$(BUILD)/tests/fs/test_ext2: $(tests/fs/test_ext2_SRCS) tests/fs/mkimages.sh
