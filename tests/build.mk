@@ -18,4 +18,3 @@ tests/fs/test_ext2_SRCS := fs/ext2.c kernel/lib/errname.c tests/fake_heap.c \
 	tests/fake_printk.c
 tests/fs/test_ext2_CFLAGS := \
 	-DMKIMAGES='"$(abspath tests/fs/mkimages.sh)"'
-$(BUILD)/tests/fs/test_ext2: $(tests/fs/test_ext2_SRCS) tests/fs/mkimages.sh

@@ -717,6 +717,25 @@ static void test_bad_indirect(void **state)
 	assert_int_equal(ext2_iget(vol, ino, &ip), -EUCLEAN);
 	ext2_unmount(vol);
 
+	/* An old-style slow symlink shorter than 60 bytes (target in a
+	 * block, not in i_block), and one whose data block is a hole. */
+	assert_int_equal(mount_mem(&m, &vol), 0);
+	ino = lookup_ok(vol, "/slow", EXT2_LOOKUP_NOFOLLOW);
+	ext2_unmount(vol);
+	d = inode_of(&m, ino);
+	d->i_size = 10;
+	assert_int_equal(mount_mem(&m, &vol), 0);
+	assert_int_equal(ext2_iget(vol, ino, &ip), 0);
+	assert_int_equal(ext2_readlink(vol, &ip, (char *)buf, 64), 10);
+	assert_string_equal((char *)buf, "deep/d1/d2");
+	assert_int_equal(lookup_ok(vol, "/slow", 0),
+			 lookup_ok(vol, "/deep/d1/d2", 0));
+	ext2_unmount(vol);
+	d->i_block[0] = 0;
+	assert_int_equal(mount_mem(&m, &vol), 0);
+	assert_int_equal(ext2_lookup(vol, "/slow", &ino), -EUCLEAN);
+	ext2_unmount(vol);
+
 	/* A corrupt root inode refuses the mount. */
 	inode_of(&m, 2)->i_mode = EXT2_S_IFREG | 0644;
 	expect_mount_fails(&m, -EUCLEAN, "root inode");
