@@ -12,7 +12,10 @@
 #include "kernel/cmdline.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
+#include "kernel/heap.h"
 #include "kernel/lib/string.h"
+#include "kernel/memmap.h"
+#include "kernel/paging.h"
 #include "kernel/panic.h"
 #include "kernel/param.h"
 #include "kernel/printk.h"
@@ -39,7 +42,8 @@ static void save_cmdline(const struct multiboot_info *mbi)
 static void parse_options(void)
 {
 	static char config[CMDLINE_MAX];
-	size_t n = (size_t)(__kparam_end - __kparam_start);
+	size_t n = ((uintptr_t)__kparam_end - (uintptr_t)__kparam_start) /
+		   sizeof(struct kparam);
 
 	cmdline_parse(boot_cmdline, __kparam_start, n);
 	cmdline_format(config, sizeof(config), __kparam_start, n);
@@ -61,6 +65,14 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	pr_info("%s %s, command line '%s'", KERNEL_NAME, KERNEL_VERSION,
 		boot_cmdline);
 	parse_options();
+
+	/* Memory: frames from the loader's map, then our own page tables. */
+	const struct pmm_region *ram;
+	size_t n_ram;
+
+	memmap_init(mbi);
+	ram = memmap_ram_regions(&n_ram);
+	paging_init(ram, n_ram);
 
 	pr_info("ready");
 	for (;;)

@@ -13,6 +13,19 @@ tests/kernel/test_vsnprintf_SRCS := kernel/lib/vsnprintf.c
 tests/kernel/test_vsnprintf_CFLAGS := -Dvsnprintf=k_vsnprintf \
 	-Dsnprintf=k_snprintf -Wno-format -Wno-format-extra-args
 
+UNIT_TESTS += tests/kernel/test_pmm
+tests/kernel/test_pmm_SRCS := kernel/pmm.c kernel/lib/bitmap.c tests/fake_panic.c \
+	tests/fake_printk.c
+
+UNIT_TESTS += tests/kernel/test_heap
+tests/kernel/test_heap_SRCS := kernel/heap.c tests/fake_pmm.c \
+	tests/fake_panic.c tests/fake_printk.c
+
+UNIT_TESTS += tests/kernel/test_iobuf
+tests/kernel/test_iobuf_SRCS := kernel/iobuf.c kernel/heap.c \
+	kernel/lib/bitmap.c tests/fake_pmm.c tests/fake_panic.c \
+	tests/fake_printk.c
+
 UNIT_TESTS += tests/fs/test_ext2
 tests/fs/test_ext2_SRCS := fs/ext2.c kernel/lib/errname.c tests/fake_heap.c \
 	tests/fake_printk.c
