@@ -42,8 +42,8 @@
  * journal replay first (recover), is not a file system (journal_dev), or
  * changes name semantics (encrypt, casefold): the mount is refused.
  */
-#define INCOMPAT_SUPPORTED                                                 \
-	(EXT2_FEATURE_INCOMPAT_FILETYPE | EXT4_FEATURE_INCOMPAT_FLEX_BG |  \
+#define INCOMPAT_SUPPORTED                                                \
+	(EXT2_FEATURE_INCOMPAT_FILETYPE | EXT4_FEATURE_INCOMPAT_FLEX_BG | \
 	 EXT4_FEATURE_INCOMPAT_LARGEDIR | EXT4_FEATURE_INCOMPAT_CSUM_SEED)
 
 /*
@@ -304,11 +304,9 @@ static int parse_groups(struct ext2_vol *vol, const struct ext2_super_block *sb)
 	}
 	vol->itable_blocks = DIV_ROUND_UP(
 		vol->inodes_per_group * vol->inode_size, vol->block_size);
-	if ((uint64_t)vol->blocks_count << vol->block_shift >
-	    vol->dev->size) {
+	if ((uint64_t)vol->blocks_count << vol->block_shift > vol->dev->size) {
 		pr_err("volume of %u blocks larger than the device (%llu bytes)\n",
-		       vol->blocks_count,
-		       (unsigned long long)vol->dev->size);
+		       vol->blocks_count, (unsigned long long)vol->dev->size);
 		return -EUCLEAN;
 	}
 	vol->gdt_block = vol->first_data_block + 1;
@@ -558,7 +556,7 @@ static int bmap_walk(struct ext2_vol *vol, uint32_t blk, uint32_t depth,
 			return err;
 		memcpy(&ptr,
 		       data + ((idx >> (vol->ptr_shift * depth)) & mask) *
-				      sizeof(ptr),
+				       sizeof(ptr),
 		       sizeof(ptr));
 		blk = get32(ptr);
 	}
@@ -576,8 +574,8 @@ static int bmap_walk(struct ext2_vol *vol, uint32_t blk, uint32_t depth,
  * -EUCLEAN for a block number outside the volume. Reads indirect blocks
  * synchronously through the metadata cache; never reads file data.
  */
-int ext2_bmap(struct ext2_vol *vol, const struct ext2_inode *ip,
-	      uint64_t fblk, uint64_t *dblk)
+int ext2_bmap(struct ext2_vol *vol, const struct ext2_inode *ip, uint64_t fblk,
+	      uint64_t *dblk)
 {
 	uint64_t span;
 	uint32_t depth;
@@ -752,8 +750,7 @@ static int dir_find(struct ext2_vol *vol, const struct ext2_inode *dir,
 
 /* Whether a symlink keeps its target in i_block (fast symlink): short,
  * and no data block (an extended-attribute block does not count). */
-static int fast_symlink(const struct ext2_vol *vol,
-			const struct ext2_inode *ip)
+static int fast_symlink(const struct ext2_vol *vol, const struct ext2_inode *ip)
 {
 	uint32_t ea = ip->file_acl ? vol->block_size / SECTOR_SIZE : 0;
 
@@ -765,8 +762,8 @@ static int fast_symlink(const struct ext2_vol *vol,
  * terminating NUL; returns its length, -ENAMETOOLONG if it does not fit,
  * -EINVAL if ip is not a symlink, -EUCLEAN for a corrupt target.
  */
-int ext2_readlink(struct ext2_vol *vol, const struct ext2_inode *ip,
-		  char *buf, size_t size)
+int ext2_readlink(struct ext2_vol *vol, const struct ext2_inode *ip, char *buf,
+		  size_t size)
 {
 	uint32_t len = (uint32_t)ip->size, i;
 	int64_t n;

@@ -263,8 +263,8 @@ int ext2_iget(struct ext2_vol *vol, uint32_t ino, struct ext2_inode *ip);
 /* Size, type, mtime, number and links of inode ino. */
 int ext2_stat(struct ext2_vol *vol, uint32_t ino, struct ext2_stat *st);
 /* Map file block fblk of ip to a volume block (0: hole). */
-int ext2_bmap(struct ext2_vol *vol, const struct ext2_inode *ip,
-	      uint64_t fblk, uint64_t *dblk);
+int ext2_bmap(struct ext2_vol *vol, const struct ext2_inode *ip, uint64_t fblk,
+	      uint64_t *dblk);
 /* Read up to len bytes at off; returns the byte count or -errno. */
 int64_t ext2_read(struct ext2_vol *vol, const struct ext2_inode *ip,
 		  uint64_t off, void *buf, size_t len);
@@ -272,8 +272,8 @@ int64_t ext2_read(struct ext2_vol *vol, const struct ext2_inode *ip,
 int ext2_readdir(struct ext2_vol *vol, const struct ext2_inode *ip,
 		 uint64_t *pos, struct ext2_dirent *de);
 /* Copy a symlink's target (NUL-terminated); returns its length. */
-int ext2_readlink(struct ext2_vol *vol, const struct ext2_inode *ip,
-		  char *buf, size_t size);
+int ext2_readlink(struct ext2_vol *vol, const struct ext2_inode *ip, char *buf,
+		  size_t size);
 /* Resolve an absolute path from the root, following symlinks. */
 int ext2_lookup(struct ext2_vol *vol, const char *path, uint32_t *ino);
 /* ext2_lookup() with EXT2_LOOKUP_* flags. */
