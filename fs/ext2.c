@@ -110,10 +110,18 @@ struct ext2_vol {
 
 	/* block cache and lookup scratch, [m] */
 	uint64_t clock;
+	struct cache_buf *last; /* most recent hit, checked first */
 	struct cache_buf cache[EXT2_CACHE_BLOCKS];
 	uint8_t *cache_mem;
 	char path[EXT2_PATH_MAX] __aligned(8);
 	char link[EXT2_PATH_MAX];
+};
+
+/* A directory cursor: data caches the block holding pos (NULL: none);
+ * only valid while nothing else calls bread(). */
+struct dir_iter {
+	uint64_t pos;
+	const uint8_t *data;
 };
 
 /* A directory record as found by dir_next(); name points into the cache. */
@@ -196,11 +204,16 @@ static int bread(struct ext2_vol *vol, uint64_t blk, const uint8_t **data)
 		       (unsigned long long)blk, vol->blocks_count);
 		return -EUCLEAN;
 	}
+	if (vol->last->stamp && vol->last->blk == blk) {
+		*data = vol->last->data;
+		return 0; /* already the most recent: stamp unchanged */
+	}
 	for (i = 0; i < EXT2_CACHE_BLOCKS; i++) {
 		struct cache_buf *b = &vol->cache[i];
 
 		if (b->stamp && b->blk == blk) {
 			b->stamp = ++vol->clock;
+			vol->last = b;
 			*data = b->data;
 			return 0;
 		}
@@ -217,6 +230,7 @@ static int bread(struct ext2_vol *vol, uint64_t blk, const uint8_t **data)
 	}
 	victim->blk = blk;
 	victim->stamp = ++vol->clock;
+	vol->last = victim;
 	*data = victim->data;
 	return 0;
 }
@@ -424,6 +438,7 @@ int ext2_mount(const struct ext2_dev *dev, struct ext2_vol **out)
 		goto err_free_vol;
 	for (i = 0; i < EXT2_CACHE_BLOCKS; i++)
 		vol->cache[i].data = vol->cache_mem + i * vol->block_size;
+	vol->last = &vol->cache[0];
 
 	for (i = 0; i < vol->groups; i++) {
 		struct ext2_group_desc gd;
@@ -652,17 +667,30 @@ static int rec_ok(const struct ext2_vol *vol, const struct ext2_inode *dir,
 	return 1;
 }
 
+/* Point it->data at the directory block holding it->pos. */
+static int dir_load(struct ext2_vol *vol, const struct ext2_inode *dir,
+		    struct dir_iter *it)
+{
+	uint64_t dblk;
+	int err;
+
+	err = ext2_bmap(vol, dir, it->pos >> vol->block_shift, &dblk);
+	if (!err && !dblk)
+		err = -EUCLEAN; /* directories have no holes */
+	if (!err)
+		err = bread(vol, dblk, &it->data);
+	return err;
+}
+
 /*
- * The next used record of directory dir at or after byte *pos, which
- * moves past it. Returns 1 with *r filled (r->name points into the block
+ * The next used record of directory dir at or after it->pos, which moves
+ * past it. Returns 1 with *r filled (r->name points into the block
  * cache), 0 at the end, or a negative errno for a corrupt directory.
  */
 static int dir_next(struct ext2_vol *vol, const struct ext2_inode *dir,
-		    uint64_t *pos, struct dir_rec *r)
+		    struct dir_iter *it, struct dir_rec *r)
 {
 	const struct ext2_dir_entry *e;
-	const uint8_t *data;
-	uint64_t dblk;
 	uint32_t off;
 	int err;
 
@@ -670,21 +698,21 @@ static int dir_next(struct ext2_vol *vol, const struct ext2_inode *dir,
 		return -ENOTDIR;
 	if (dir->size > EXT2_DIR_SIZE_MAX)
 		return -EFBIG;
-	while (*pos < dir->size) {
-		off = *pos & (vol->block_size - 1);
-		err = ext2_bmap(vol, dir, *pos >> vol->block_shift, &dblk);
-		if (!err && !dblk)
-			err = -EUCLEAN; /* directories have no holes */
-		if (!err)
-			err = bread(vol, dblk, &data);
-		if (err)
-			return err;
-		e = (const struct ext2_dir_entry *)(data + off);
+	while (it->pos < dir->size) {
+		off = it->pos & (vol->block_size - 1);
+		if (!off || !it->data) {
+			it->data = NULL;
+			err = dir_load(vol, dir, it);
+			if (err)
+				return err;
+		}
+		e = (const struct ext2_dir_entry *)(it->data + off);
 		if (off % EXT2_DIR_ALIGN ||
 		    off + sizeof(*e) > vol->block_size ||
 		    !rec_ok(vol, dir, e, off))
 			return -EUCLEAN;
-		*pos += get16(e->rec_len);
+		/* rec_ok: the record ends at or before the block's end */
+		it->pos += get16(e->rec_len);
 		if (!get32(e->inode))
 			continue;
 		if (get32(e->inode) > vol->inodes_count || !e->name_len) {
@@ -710,13 +738,15 @@ static int dir_next(struct ext2_vol *vol, const struct ext2_inode *dir,
 int ext2_readdir(struct ext2_vol *vol, const struct ext2_inode *dir,
 		 uint64_t *pos, struct ext2_dirent *de)
 {
+	struct dir_iter it = { .pos = *pos, .data = NULL };
 	struct ext2_inode child;
 	struct dir_rec r;
 	int ret, err;
 
-	ret = dir_next(vol, dir, pos, &r);
+	ret = dir_next(vol, dir, &it, &r);
 	if (ret <= 0)
 		return ret;
+	*pos = it.pos;
 	de->ino = r.ino;
 	de->type = r.type;
 	de->name_len = r.name_len;
@@ -735,11 +765,11 @@ int ext2_readdir(struct ext2_vol *vol, const struct ext2_inode *dir,
 static int dir_find(struct ext2_vol *vol, const struct ext2_inode *dir,
 		    const char *name, size_t len, uint32_t *ino)
 {
+	struct dir_iter it = { .pos = 0, .data = NULL };
 	struct dir_rec r;
-	uint64_t pos = 0;
 	int ret;
 
-	while ((ret = dir_next(vol, dir, &pos, &r)) > 0) {
+	while ((ret = dir_next(vol, dir, &it, &r)) > 0) {
 		if (r.name_len == len && !memcmp(r.name, name, len)) {
 			*ino = r.ino;
 			return 0;

@@ -22,7 +22,7 @@
 #define MEMMAP_MAX 64 /* regions kept from the boot memory map */
 
 /* ext2 reader (fs/ext2.c) */
-#define EXT2_CACHE_BLOCKS 16 /* metadata blocks cached per volume (LRU) */
+#define EXT2_CACHE_BLOCKS 64 /* metadata blocks cached per volume (LRU) */
 #define EXT2_PATH_MAX 4096 /* bytes of a path, NUL included */
 #define EXT2_SYMLINK_FOLLOW_MAX 8 /* symlinks followed per lookup */
 #define EXT2_DIR_SIZE_MAX (64u << 20) /* larger directories are refused */

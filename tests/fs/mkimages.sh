@@ -3,7 +3,8 @@
 # Build the ext2 test images for tests/fs/test_ext2.c in directory $1:
 #   src/        the reference tree (sizes 0..1 MiB, a 70 MiB sparse file,
 #               20-level deep path, 2000-entry directory, symlinks)
-#   b1024.img b2048.img b4096.img   ext2 rev 1 images of src, directories
+#   b1024.img b2048.img b4096.img   ext2 rev 1 images of src (b1024: 4
+#               groups with flex_bg), directories
 #               re-indexed by e2fsck -D (so large ones become htrees)
 #   rev0.img    ext2 revision 0 (no features, no file types) of src
 #   small/ small.img   a small tree for the corruption fuzzer
@@ -76,7 +77,7 @@ mk() { # mk IMG BLOCKSIZE EXTRA...
 		>/dev/null
 	e2fsck -fyD "$img" >/dev/null 2>&1 || [ $? -le 1 ]
 }
-mk b1024.img 1024 -O dir_index -g 2048
+mk b1024.img 1024 -O dir_index,flex_bg -G 4 -g 2048
 mk b2048.img 2048 -O dir_index
 mk b4096.img 4096 -O dir_index
 mk rev0.img 1024 -r 0 -g 1024
