@@ -357,7 +357,7 @@ static int parse_super(struct ext2_vol *vol, const struct ext2_super_block *sb)
 	vol->blocks_count = get32(sb->s_blocks_count);
 	vol->inodes_count = get32(sb->s_inodes_count);
 	vol->first_data_block = get32(sb->s_first_data_block);
-	if (vol->first_data_block != (vol->block_size == 1024 ? 1u : 0u) ||
+	if (vol->first_data_block != (log == 0 ? 1u : 0u) || /* sb block */
 	    vol->blocks_count <= vol->first_data_block + 1 ||
 	    !vol->inodes_count) {
 		pr_err("bad counts: %u blocks, %u inodes, first data block %u\n",
