@@ -1,3 +1,4 @@
 # Storage: page cache, ext2, virtio-blk.
 KERNEL_SRCS += \
+	fs/ext2.c \
 	fs/pcache.c

@@ -39,6 +39,12 @@
 #define VPCI_RESET_POLLS 100000 /* status reads before a reset times out */
 #define VIRTQ_SIZE_MAX 1024 /* descriptors per ring we allocate */
 
+/* ext2 reader (fs/ext2.c) */
+#define EXT2_CACHE_BLOCKS 64 /* metadata blocks cached per volume (LRU) */
+#define EXT2_PATH_MAX 4096 /* bytes of a path, NUL included */
+#define EXT2_SYMLINK_FOLLOW_MAX 8 /* symlinks followed per lookup */
+#define EXT2_DIR_SIZE_MAX (64u << 20) /* larger directories are refused */
+
 /* debugging */
 #define BACKTRACE_MAX 32 /* frames printed by a backtrace */
 

@@ -45,3 +45,9 @@ tests/kernel/test_time_SRCS := kernel/time.c tests/fake_printk.c
 UNIT_TESTS += tests/kernel/test_virtq
 tests/kernel/test_virtq_SRCS := kernel/virtq.c tests/fake_pmm.c \
 	tests/fake_printk.c
+
+UNIT_TESTS += tests/fs/test_ext2
+tests/fs/test_ext2_SRCS := fs/ext2.c kernel/lib/errname.c tests/fake_heap.c \
+	tests/fake_printk.c
+tests/fs/test_ext2_CFLAGS := \
+	-DMKIMAGES='"$(abspath tests/fs/mkimages.sh)"'
