@@ -14,9 +14,11 @@
 #include "kernel/cpu.h"
 #include "kernel/errno.h"
 #include "kernel/heap.h"
+#include "kernel/iobuf.h"
 #include "kernel/lib/string.h"
 #include "kernel/memmap.h"
 #include "kernel/paging.h"
+#include "kernel/pmm.h"
 #include "kernel/panic.h"
 #include "kernel/param.h"
 #include "kernel/pci.h"
@@ -35,6 +37,10 @@ extern const struct kparam __kparam_start[], __kparam_end[];
 extern char boot_stack_guard[]; /* boot/entry.S: page below the stack */
 
 static char boot_cmdline[CMDLINE_MAX];
+
+static uint64_t pool_mb; /* 0: half of the memory free at boot */
+KPARAM_UINT(pool_mb, pool_mb, 0, 1u << 20,
+	    "buffer pool size in MiB (0: half of free memory)");
 
 /* The loader's command line lives in memory the frame allocator will
  * reuse, so keep a copy. */
@@ -72,6 +78,33 @@ static void guard_boot_stack(void)
 		pr_warn("no guard page below the boot stack: %s", errname(err));
 }
 
+/* The IO-Lite pool: file pages, network buffers. It is sized once, from
+ * pool_mb= or as half of what is free after the kernel's own setup. */
+static void setup_buffer_pool(void)
+{
+	struct pmm_stats st;
+	uint64_t pages;
+	int err;
+
+	pmm_get_stats(&st);
+	pages = pool_mb ? pool_mb << (20 - PAGE_SHIFT) : st.free_pages / 2;
+	pages = ALIGN_DOWN(pages, HUGE_PAGE_SIZE / PAGE_SIZE);
+	err = iobuf_pool_init(pages);
+	if (err && pool_mb) {
+		pr_warn("pool_mb=%llu does not fit in %llu free MiB; using half",
+			(unsigned long long)pool_mb,
+			(unsigned long long)(st.free_pages >>
+					     (20 - PAGE_SHIFT)));
+		pages = ALIGN_DOWN(st.free_pages / 2,
+				   HUGE_PAGE_SIZE / PAGE_SIZE);
+		err = iobuf_pool_init(pages);
+	}
+	if (err)
+		panic("kmain: no buffer pool of %llu pages: %s",
+		      (unsigned long long)pages, errname(err));
+	pr_info("buffer pool: %llu MiB", (unsigned long long)(pages >> 8));
+}
+
 /* Entered from boot/entry.S in long mode on the boot stack. */
 void kmain(uint32_t magic, uint32_t info_phys);
 void kmain(uint32_t magic, uint32_t info_phys)
@@ -100,6 +133,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	paging_init(ram, n_ram);
 	guard_boot_stack();
 	trap_selftest();
+	setup_buffer_pool();
 
 	/* Interrupts, timers, threads (kernel/irq.h, timer.h, thread.h);
 	 * trap_init has already remapped and masked the 8259 pair. */
