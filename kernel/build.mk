@@ -5,9 +5,11 @@ KERNEL_SRCS += \
 	kernel/gdt.c \
 	kernel/kmain.c \
 	kernel/heap.c \
+	kernel/initcall.c \
 	kernel/iobuf.c \
 	kernel/ksyms.c \
 	kernel/lib/bitmap.c \
+	kernel/lib/crc32.c \
 	kernel/lib/string.c \
 	kernel/lib/errname.c \
 	kernel/lib/vsnprintf.c \

@@ -14,6 +14,7 @@
 #include "kernel/cpu.h"
 #include "kernel/errno.h"
 #include "kernel/heap.h"
+#include "kernel/initcall.h"
 #include "kernel/iobuf.h"
 #include "kernel/lib/string.h"
 #include "kernel/memmap.h"
@@ -148,6 +149,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	pci_init();
 	vpci_probe_all();
 	vpci_selftest();
+	initcalls_run(); /* fs, net, app, self-tests */
 
 	pr_info("ready in %lu us, %llu MiB usable, %zu PCI functions",
 		(unsigned long)time_us(), (unsigned long long)(ram_bytes >> 20),

@@ -39,6 +39,11 @@
 #define VPCI_RESET_POLLS 100000 /* status reads before a reset times out */
 #define VIRTQ_SIZE_MAX 1024 /* descriptors per ring we allocate */
 
+/* storage (fs/virtio_blk, fs/file) */
+#define VBLK_SEGMENTS_MAX 16 /* data segments in one request */
+#define VBLK_SYNC_TIMEOUT_MS 5000 /* a metadata read slower than this fails */
+#define VBLK_BOUNCE_MAX (64u << 10) /* bytes of one unaligned sync read */
+
 /* ext2 reader (fs/ext2.c) */
 #define EXT2_CACHE_BLOCKS 64 /* metadata blocks cached per volume (LRU) */
 #define EXT2_PATH_MAX 4096 /* bytes of a path, NUL included */

@@ -51,3 +51,6 @@ tests/fs/test_ext2_SRCS := fs/ext2.c kernel/lib/errname.c tests/fake_heap.c \
 	tests/fake_printk.c
 tests/fs/test_ext2_CFLAGS := \
 	-DMKIMAGES='"$(abspath tests/fs/mkimages.sh)"'
+
+UNIT_TESTS += tests/kernel/test_crc32
+tests/kernel/test_crc32_SRCS := kernel/lib/crc32.c
