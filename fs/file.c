@@ -158,8 +158,8 @@ static int read_page(struct pcache_file *pc, uint64_t index, struct iobuf *buf)
 	struct file *f = pc->ctx;
 	uint32_t per_page = PAGE_SIZE / fs.block_size;
 	uint64_t first = index * per_page;
-	uint64_t last = MIN(first + per_page, DIV_ROUND_UP(f->st.size,
-							   fs.block_size));
+	uint64_t last =
+		MIN(first + per_page, DIV_ROUND_UP(f->st.size, fs.block_size));
 	uint64_t run_dblk = 0;
 	uint32_t run_off = 0, run_len = 0;
 	struct page_fill *pf;
@@ -168,8 +168,9 @@ static int read_page(struct pcache_file *pc, uint64_t index, struct iobuf *buf)
 	pf = kzalloc(sizeof(*pf));
 	if (!pf)
 		return -ENOMEM;
-	*pf = (struct page_fill){ .pc = pc, .index = index, .buf = buf,
-				  .pending = 1 };
+	*pf = (struct page_fill){
+		.pc = pc, .index = index, .buf = buf, .pending = 1
+	};
 	for (uint64_t b = first; b < last && !err; b++) {
 		uint32_t off = (uint32_t)(b - first) * fs.block_size;
 		uint64_t dblk;
@@ -375,10 +376,14 @@ int fs_read(struct file *f, uint64_t off, uint64_t len, struct ioagg *out,
 	r = kzalloc(sizeof(*r) + npages * sizeof(r->pages[0]));
 	if (!r)
 		return -ENOMEM;
-	*r = (struct read_req){ .off = off, .len = len,
+	*r = (struct read_req){ .off = off,
+				.len = len,
 				.npages = (uint32_t)npages,
-				.first_page = first, .issuing = true,
-				.out = out, .done = done, .arg = arg };
+				.first_page = first,
+				.issuing = true,
+				.out = out,
+				.done = done,
+				.arg = arg };
 	for (uint32_t i = 0; i < r->npages && !r->err; i++) {
 		struct page_wait *pw = &r->pages[i];
 		int err;
@@ -413,8 +418,7 @@ static void sync_read_done(void *arg, int err)
 	thread_wakeup(s);
 }
 
-int fs_read_sync(struct file *f, uint64_t off, uint64_t len,
-		 struct ioagg *out)
+int fs_read_sync(struct file *f, uint64_t off, uint64_t len, struct ioagg *out)
 {
 	struct sync_read s = { 0 };
 	uint64_t deadline = time_ns() + VBLK_SYNC_TIMEOUT_MS * 1000000ull;

@@ -64,8 +64,7 @@ int fs_read(struct file *f, uint64_t off, uint64_t len, struct ioagg *out,
 
 /* Blocking fs_read: sleeps a kernel thread, or polls the disk from the
  * main loop. */
-int fs_read_sync(struct file *f, uint64_t off, uint64_t len,
-		 struct ioagg *out);
+int fs_read_sync(struct file *f, uint64_t off, uint64_t len, struct ioagg *out);
 
 struct fs_dirent {
 	uint32_t ino;

@@ -235,7 +235,8 @@ static int read_sectors_sync(struct vblk_dev *d, uint64_t sector, void *buf,
 	 * each segment stays within what size_max allows on any device. */
 	while (off < len) {
 		uintptr_t va = (uintptr_t)buf + off;
-		size_t chunk = MIN(len - off, PAGE_SIZE - (va & (PAGE_SIZE - 1)));
+		size_t chunk =
+			MIN(len - off, PAGE_SIZE - (va & (PAGE_SIZE - 1)));
 
 		if (n == d->seg_max)
 			return -EINVAL;
@@ -252,8 +253,7 @@ static int read_sectors_sync(struct vblk_dev *d, uint64_t sector, void *buf,
 		 * never completes it leaves nothing safe to return to. */
 		if (time_ns() > deadline)
 			panic("vblk_read_sync: sector %llu not completed in %u ms",
-			      (unsigned long long)sector,
-			      VBLK_SYNC_TIMEOUT_MS);
+			      (unsigned long long)sector, VBLK_SYNC_TIMEOUT_MS);
 		vblk_poll(d);
 		cpu_relax();
 	}
@@ -268,8 +268,7 @@ int vblk_read_sync(struct vblk_dev *d, uint64_t off, void *buf, size_t len)
 	char *bounce;
 	int err;
 
-	if (len == 0 || off + len < off ||
-	    end > d->capacity)
+	if (len == 0 || off + len < off || end > d->capacity)
 		return -EINVAL;
 	if (off % VBLK_SECTOR_SIZE == 0 && len % VBLK_SECTOR_SIZE == 0)
 		return read_sectors_sync(d, first, buf, len);
@@ -362,11 +361,10 @@ static int bring_up(struct vblk_dev *d)
 	if (err)
 		goto err_fail;
 	d->vector = setup_msix(d);
-	err = vpci_queue_setup(&d->vd, QUEUE_INDEX, qsize,
-			       virtq_desc_pa(&d->vq), virtq_avail_pa(&d->vq),
-			       virtq_used_pa(&d->vq),
-			       d->vector >= 0 ? MSIX_QUEUE_ENTRY :
-						VIRTIO_MSI_NO_VECTOR);
+	err = vpci_queue_setup(
+		&d->vd, QUEUE_INDEX, qsize, virtq_desc_pa(&d->vq),
+		virtq_avail_pa(&d->vq), virtq_used_pa(&d->vq),
+		d->vector >= 0 ? MSIX_QUEUE_ENTRY : VIRTIO_MSI_NO_VECTOR);
 	if (err)
 		goto err_free_vq;
 	vpci_driver_ok(&d->vd);
@@ -408,8 +406,7 @@ struct vblk_dev *vblk_probe(void)
 	pr_info("%s: %llu MiB, queue of %u, %u segments/request, %s%s",
 		pci_name(pci, name),
 		(unsigned long long)(d->capacity * VBLK_SECTOR_SIZE >> 20),
-		d->vq.size, d->seg_max,
-		d->vector >= 0 ? "MSI-X" : "polled",
+		d->vq.size, d->seg_max, d->vector >= 0 ? "MSI-X" : "polled",
 		d->vd.features & VIRTIO_BLK_F_RO ? ", read-only" : "");
 	return d;
 }

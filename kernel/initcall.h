@@ -27,10 +27,10 @@ struct initcall {
 	int level;
 };
 
-#define INITCALL(fn_, level_)                                         \
-	static const struct initcall __initcall_##fn_                \
+#define INITCALL(fn_, level_)                                                \
+	static const struct initcall __initcall_##fn_                        \
 		__attribute__((used, aligned(8))) __section(".initcall") = { \
-			.fn = (fn_), .name = #fn_, .level = (level_)  \
+			.fn = (fn_), .name = #fn_, .level = (level_)         \
 		}
 
 /* Run every init call in level order (kmain). */
