@@ -12,3 +12,8 @@ UNIT_TESTS += tests/kernel/test_vsnprintf
 tests/kernel/test_vsnprintf_SRCS := kernel/lib/vsnprintf.c
 tests/kernel/test_vsnprintf_CFLAGS := -Dvsnprintf=k_vsnprintf \
 	-Dsnprintf=k_snprintf -Wno-format -Wno-format-extra-args
+
+HTTP_STR := app/http_str.c
+UNIT_TESTS += tests/app/test_http_parser
+tests/app/test_http_parser_SRCS := app/http_parser.c $(HTTP_STR) \
+	tests/guard_page.c

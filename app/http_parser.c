@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: MIT
+/*
+ * HTTP/1.1 request-head parser (interface and rules in http_parser.h).
+ *
+ * The input is untrusted and not NUL-terminated: every access is checked
+ * against the length, only memchr/memcmp with explicit lengths are used.
+ * Work per call is bounded by the caps: while a head is incomplete only
+ * the bytes past @last_len are scanned (for the line end and the empty
+ * line), and the request line is checked once, when its LF first arrives,
+ * so a client that trickles a head byte by byte costs linear time. Checks
+ * run in one fixed order (line length, request line, header section
+ * length, fields, then whole-request rules), so a prefix that already
+ * shows an error gives the same status as the complete head would.
+ */
+#include "app/http_parser.h"
+
+#include "app/http_param.h"
+#include "kernel/compiler.h"
+#include "kernel/lib/string.h"
+
+#define HTTP_VERSION_LEN 8 /* "HTTP/1.1" */
+
+const struct http_limits http_default_limits = {
+	.line_max = HTTP_LINE_MAX,
+	.headers_max = HTTP_HEADERS_MAX,
+	.fields_max = HTTP_FIELDS_MAX,
+};
+
+static const struct {
+	const char *name;
+	enum http_method method;
+} methods[] = {
+	{ "GET", HTTP_METHOD_GET },	    { "HEAD", HTTP_METHOD_HEAD },
+	{ "POST", HTTP_METHOD_POST },	    { "PUT", HTTP_METHOD_PUT },
+	{ "DELETE", HTTP_METHOD_DELETE },   { "OPTIONS", HTTP_METHOD_OPTIONS },
+	{ "PATCH", HTTP_METHOD_PATCH },	    { "TRACE", HTTP_METHOD_TRACE },
+	{ "CONNECT", HTTP_METHOD_CONNECT },
+};
+
+/* Fields that may appear once; a repeat is an error or drops the field. */
+#define SEEN_HOST 0x1
+#define SEEN_CONTENT_LENGTH 0x2
+#define SEEN_INM 0x4
+#define SEEN_IMS 0x8
+#define SEEN_RANGE 0x10
+
+static int fail(struct http_request *req, int status)
+{
+	req->status = status;
+	return HTTP_PARSE_BAD;
+}
+
+/* Name of a method, "?" for HTTP_METHOD_UNKNOWN. */
+const char *http_method_name(enum http_method m)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(methods); i++)
+		if (methods[i].method == m)
+			return methods[i].name;
+	return "?";
+}
+
+static enum http_method lookup_method(const char *p, size_t len)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(methods); i++)
+		if (strlen(methods[i].name) == len &&
+		    !memcmp(methods[i].name, p, len))
+			return methods[i].method;
+	return HTTP_METHOD_UNKNOWN;
+}
+
+/*
+ * Skip the empty lines (CRLF or LF) before a request line, advancing
+ * *pos. Returns 0, HTTP_PARSE_PARTIAL or HTTP_PARSE_BAD.
+ */
+static int skip_empty_lines(const char *buf, size_t len, size_t *pos,
+			    struct http_request *req)
+{
+	for (unsigned n = 0; *pos < len; n++) {
+		size_t eol;
+
+		if (buf[*pos] == '\n')
+			eol = *pos + 1;
+		else if (buf[*pos] != '\r')
+			return 0;
+		else if (*pos + 1 == len)
+			return HTTP_PARSE_PARTIAL;
+		else if (buf[*pos + 1] == '\n')
+			eol = *pos + 2;
+		else
+			return fail(req, 400); /* bare CR */
+		if (n == HTTP_EMPTY_LINES_MAX)
+			return fail(req, 400);
+		*pos = eol;
+	}
+	return HTTP_PARSE_PARTIAL;
+}
+
+/* "HTTP/1.x" -> 0 with the minor version set, or the status to answer. */
+static int parse_version(const char *p, size_t len, struct http_request *req)
+{
+	if (len != HTTP_VERSION_LEN || memcmp(p, "HTTP/", 5) ||
+	    p[5] < '0' || p[5] > '9' || p[6] != '.' || p[7] < '0' ||
+	    p[7] > '9')
+		return 400;
+	if (p[5] != '1' || (p[7] != '0' && p[7] != '1'))
+		return 505;
+	req->version_minor = (unsigned)(p[7] - '0');
+	return 0;
+}
+
+/*
+ * request-line = method SP request-target SP HTTP-version, in [p, end)
+ * (line ending excluded). Returns 0 or HTTP_PARSE_BAD.
+ */
+static int parse_request_line(const char *p, const char *end,
+			      struct http_request *req)
+{
+	const char *m = p, *t;
+	int status;
+
+	while (p < end && http_is_tchar((unsigned char)*p))
+		p++;
+	if (p == m || p == end || *p != ' ')
+		return fail(req, 400);
+	t = ++p;
+	while (p < end && (unsigned char)*p > ' ' && (unsigned char)*p < 0x7f)
+		p++;
+	if (p == t || p == end || *p != ' ')
+		return fail(req, 400);
+	req->target.p = t;
+	req->target.len = (size_t)(p - t);
+	p++;
+	status = parse_version(p, (size_t)(end - p), req);
+	if (status)
+		return fail(req, status);
+	req->method = lookup_method(m, (size_t)(t - 1 - m));
+	if (req->method == HTTP_METHOD_UNKNOWN)
+		return fail(req, 501);
+	if (req->method != HTTP_METHOD_GET && req->method != HTTP_METHOD_HEAD)
+		return fail(req, 405);
+	return 0;
+}
+
+/* Content-Length = 1*DIGIT, without overflow. */
+static int parse_content_length(struct http_str v, uint64_t *out)
+{
+	uint64_t n = 0;
+
+	if (!v.len)
+		return -1;
+	for (size_t i = 0; i < v.len; i++) {
+		unsigned d = (unsigned char)v.p[i] - '0';
+
+		if (d > 9 || n > (UINT64_MAX - d) / 10)
+			return -1;
+		n = n * 10 + d;
+	}
+	*out = n;
+	return 0;
+}
+
+/* Host = uri-host [ ":" port ]: reg-name, IP literal or IPv4 characters. */
+static bool valid_host(struct http_str v)
+{
+	static const char extra[] = "-._~!$&'()*+,;=:[]%";
+
+	for (size_t i = 0; i < v.len; i++) {
+		unsigned char c = (unsigned char)v.p[i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+		      (c >= 'A' && c <= 'Z') || memchr(extra, c, sizeof(extra) - 1)))
+			return false;
+	}
+	return true;
+}
+
+static void parse_connection(struct http_str v, struct http_request *req)
+{
+	struct http_str tok;
+
+	while (http_list_next(&v, &tok)) {
+		if (http_str_eq_nocase(tok, "close"))
+			req->connection |= HTTP_CONN_CLOSE;
+		else if (http_str_eq_nocase(tok, "keep-alive"))
+			req->connection |= HTTP_CONN_KEEP_ALIVE;
+	}
+}
+
+/* Keep the first value of a field that may appear once; drop it on a repeat. */
+static void set_once(struct http_str *field, struct http_str v, unsigned bit,
+		     unsigned *seen)
+{
+	if (*seen & bit) {
+		field->p = NULL;
+		field->len = 0;
+		return;
+	}
+	*seen |= bit;
+	*field = v;
+}
+
+/* Record one field the server uses. Returns 0 or HTTP_PARSE_BAD. */
+static int use_field(struct http_str name, struct http_str v,
+		     struct http_request *req, unsigned *seen)
+{
+	if (http_str_eq_nocase(name, "host")) {
+		if ((*seen & SEEN_HOST) || !valid_host(v))
+			return fail(req, 400);
+		set_once(&req->host, v, SEEN_HOST, seen);
+	} else if (http_str_eq_nocase(name, "content-length")) {
+		if ((*seen & SEEN_CONTENT_LENGTH) ||
+		    parse_content_length(v, &req->content_length))
+			return fail(req, 400);
+		*seen |= SEEN_CONTENT_LENGTH;
+		req->has_content_length = true;
+	} else if (http_str_eq_nocase(name, "transfer-encoding")) {
+		return fail(req, 400);
+	} else if (http_str_eq_nocase(name, "connection")) {
+		parse_connection(v, req);
+	} else if (http_str_eq_nocase(name, "if-none-match")) {
+		set_once(&req->if_none_match, v, SEEN_INM, seen);
+	} else if (http_str_eq_nocase(name, "if-modified-since")) {
+		set_once(&req->if_modified_since, v, SEEN_IMS, seen);
+	} else if (http_str_eq_nocase(name, "range")) {
+		set_once(&req->range, v, SEEN_RANGE, seen);
+	}
+	return 0;
+}
+
+/*
+ * field-line = field-name ":" OWS field-value OWS, in [p, end) without
+ * its line ending. Returns 0 or HTTP_PARSE_BAD.
+ */
+static int parse_field(const char *p, const char *end,
+		       struct http_request *req, unsigned *seen)
+{
+	struct http_str name = { p, 0 }, v;
+
+	if (http_is_ows((unsigned char)*p))
+		return fail(req, 400); /* obs-fold */
+	while (p < end && http_is_tchar((unsigned char)*p))
+		p++;
+	name.len = (size_t)(p - name.p);
+	if (!name.len || p == end || *p != ':')
+		return fail(req, 400);
+	v.p = ++p;
+	for (; p < end; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if ((c < ' ' && c != '\t') || c == 0x7f)
+			return fail(req, 400); /* CTL, NUL, bare CR */
+	}
+	v.len = (size_t)(end - v.p);
+	return use_field(name, http_str_trim(v), req, seen);
+}
+
+/*
+ * Parse the header section [p, end), which ends with its empty line.
+ * Returns 0 or HTTP_PARSE_BAD.
+ */
+static int parse_fields(const char *p, const char *end,
+			const struct http_limits *lim,
+			struct http_request *req)
+{
+	unsigned seen = 0;
+
+	for (;;) {
+		const char *lf = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = lf;
+		int err;
+
+		if (!lf)
+			return fail(req, 400); /* cannot happen: end is a LF */
+		if (eol > p && eol[-1] == '\r')
+			eol--;
+		if (eol == p)
+			return 0;
+		if (++req->nfields > lim->fields_max)
+			return fail(req, 431);
+		err = parse_field(p, eol, req, &seen);
+		if (err)
+			return err;
+		p = lf + 1;
+	}
+}
+
+/* Rules that need the whole head. Returns 0 or HTTP_PARSE_BAD. */
+static int check_request(struct http_request *req)
+{
+	if (req->version_minor == 1 && !req->host.p)
+		return fail(req, 400);
+	if (req->has_content_length && req->content_length)
+		return fail(req, 400); /* GET and HEAD carry no body here */
+	if (req->connection & HTTP_CONN_CLOSE)
+		req->keep_alive = false;
+	else if (req->version_minor == 1)
+		req->keep_alive = true;
+	else
+		req->keep_alive = req->connection & HTTP_CONN_KEEP_ALIVE;
+	return 0;
+}
+
+/*
+ * Find the empty line ending the head: a LF at or after @from followed
+ * by LF or CRLF. Returns the offset just past it, or 0 if not there yet.
+ */
+static size_t find_head_end(const char *buf, size_t len, size_t from)
+{
+	while (from < len) {
+		const char *lf = memchr(buf + from, '\n', len - from);
+		size_t i;
+
+		if (!lf)
+			return 0;
+		i = (size_t)(lf - buf);
+		if (i + 1 < len && buf[i + 1] == '\n')
+			return i + 2;
+		if (i + 2 < len && buf[i + 1] == '\r' && buf[i + 2] == '\n')
+			return i + 3;
+		from = i + 1;
+	}
+	return 0;
+}
+
+/*
+ * Parse the request head at the start of @buf (@len bytes received so
+ * far). @last_len is the length given to the previous call on the same
+ * bytes if it returned HTTP_PARSE_PARTIAL, else 0; @lim NULL means
+ * http_default_limits. Borrows @buf. Returns the head length (the next
+ * request starts there), HTTP_PARSE_PARTIAL, or HTTP_PARSE_BAD with
+ * req->status set. @req is overwritten on every call.
+ */
+int http_parse_request(const char *buf, size_t len, size_t last_len,
+		       const struct http_limits *lim, struct http_request *req)
+{
+	size_t start = 0, hdr, end, line_len, from;
+	const char *lf;
+	int err;
+
+	memset(req, 0, sizeof(*req));
+	if (!lim)
+		lim = &http_default_limits;
+	if (last_len > len)
+		last_len = 0;
+	err = skip_empty_lines(buf, len, &start, req);
+	if (err)
+		return err;
+	lf = memchr(buf + start, '\n', len - start);
+	if (!lf) {
+		line_len = len - start;
+		if (buf[len - 1] == '\r')
+			line_len--; /* may be the CR of the CRLF */
+		return line_len > lim->line_max ? fail(req, 414) :
+						  HTTP_PARSE_PARTIAL;
+	}
+	hdr = (size_t)(lf - buf) + 1;
+	line_len = hdr - 1 - start;
+	if (line_len && lf[-1] == '\r')
+		line_len--;
+	if (line_len > lim->line_max)
+		return fail(req, 414);
+	/* A previous partial call already checked what is before last_len. */
+	from = last_len >= 2 ? MAX(hdr - 1, last_len - 2) : hdr - 1;
+	end = find_head_end(buf, len, from);
+	if (end || hdr > last_len) {
+		err = parse_request_line(buf + start, buf + start + line_len,
+					 req);
+		if (err)
+			return err;
+	}
+	if (!end)
+		return len - hdr > lim->headers_max ? fail(req, 431) :
+						      HTTP_PARSE_PARTIAL;
+	if (end - hdr > lim->headers_max)
+		return fail(req, 431);
+	err = parse_fields(buf + hdr, buf + end, lim, req);
+	if (err)
+		return err;
+	err = check_request(req);
+	if (err)
+		return err;
+	return (int)end;
+}
