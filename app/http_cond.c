@@ -92,19 +92,19 @@ static unsigned days_in_month(int64_t year, unsigned mon)
  */
 int http_date_format(char *buf, size_t size, int64_t t)
 {
-	int64_t days = floor_div(t, SECS_PER_DAY);
-	int64_t secs = t - days * SECS_PER_DAY;
-	int64_t wd = (days + EPOCH_WEEKDAY) % 7;
+	int64_t days = floor_div(t, SECS_PER_DAY), secs, wd;
 	struct civil c;
 	int n;
 
-	if (wd < 0)
-		wd += 7;
 	if (days < days_from_civil((struct civil){ YEAR_MIN, 1, 1 }) ||
 	    days > days_from_civil((struct civil){ YEAR_MAX, 12, 31 }))
 		return -ERANGE;
 	if (size < HTTP_DATE_SIZE)
 		return -ENOSPC;
+	secs = t - days * SECS_PER_DAY;
+	wd = (days + EPOCH_WEEKDAY) % 7;
+	if (wd < 0)
+		wd += 7;
 	c = civil_from_days(days);
 	n = snprintf(buf, size, "%s, %02u %s %04lld %02lld:%02lld:%02lld GMT",
 		     wkday[wd], c.day, month[c.mon - 1], (long long)c.year,

@@ -18,6 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Enough for "bytes <u64>-<u64>/<u64>" (6 + 3 * 20 + 2) and its NUL. */
+#define HTTP_CONTENT_RANGE_SIZE 72
+
 enum http_range_kind {
 	HTTP_RANGE_NONE,
 	HTTP_RANGE_PARTIAL,

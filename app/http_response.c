@@ -18,7 +18,6 @@
 #include "kernel/param.h"
 
 #define SERVER_NAME KERNEL_NAME "/" KERNEL_VERSION
-#define RANGE_VALUE_SIZE 64 /* "bytes <u64>-<u64>/<u64>" */
 
 static const struct {
 	int status;
@@ -111,7 +110,7 @@ static void put_date(struct out *o, const char *field, int64_t t)
 
 static void put_range(struct out *o, const struct http_response *r)
 {
-	char value[RANGE_VALUE_SIZE];
+	char value[HTTP_CONTENT_RANGE_SIZE];
 	int n = http_range_content_range(value, sizeof(value), r->range,
 					 &r->range_bounds, r->file_size);
 
