@@ -168,7 +168,8 @@ static bool valid_host(struct http_str v)
 		unsigned char c = (unsigned char)v.p[i];
 
 		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-		      (c >= 'A' && c <= 'Z') || memchr(extra, c, sizeof(extra) - 1)))
+		      (c >= 'A' && c <= 'Z') ||
+		      memchr(extra, c, sizeof(extra) - 1)))
 			return false;
 	}
 	return true;

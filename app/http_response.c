@@ -149,7 +149,8 @@ int http_response_head(char *buf, size_t size, const struct http_response *r)
 		put(&o, "Allow: GET, HEAD\r\n");
 	if (r->location)
 		put_location(&o, r->location);
-	put(&o, "Connection: %s\r\n\r\n", r->keep_alive ? "keep-alive" : "close");
+	put(&o, "Connection: %s\r\n\r\n",
+	    r->keep_alive ? "keep-alive" : "close");
 	if (o.err) {
 		buf[0] = '\0';
 		return o.err;

@@ -238,7 +238,7 @@ static void test_if_none_match(void **state)
 	assert_false(match("\"ab\"", "\"a\""));
 	assert_false(match("\"x\", \"y\"", "\"a\""));
 	assert_false(match("", "\"a\""));
-	/* Malformed: unquoted, unterminated, junk between tags, "*" in a list. */
+	/* Malformed: no quotes, no end quote, junk, "*" inside a list. */
 	assert_false(match("a", "a"));
 	assert_false(match("\"a", "\"a\""));
 	assert_false(match("w/\"a\"", "\"a\""));

@@ -115,7 +115,8 @@ static void test_connection_tokens(void **state)
 	assert_true(parse("GET / HTTP/1.0\r\nConnection: keep-alive\r\n"
 			  "Connection: close\r\n\r\n") > 0);
 	assert_false(req.keep_alive);
-	assert_int_equal(req.connection, HTTP_CONN_CLOSE | HTTP_CONN_KEEP_ALIVE);
+	assert_int_equal(req.connection,
+			 HTTP_CONN_CLOSE | HTTP_CONN_KEEP_ALIVE);
 	/* "closed" is not "close". */
 	assert_true(parse("GET / HTTP/1.1\r\nHost: a\r\n"
 			  "Connection: closed\r\n\r\n") > 0);
@@ -527,7 +528,8 @@ static void test_pipelined(void **state)
 {
 	const char *s = "GET /1 HTTP/1.1\r\nHost: a\r\n\r\n"
 			"HEAD /2 HTTP/1.1\r\nHost: a\r\n\r\n"
-			"GET /3 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+			"GET /3 HTTP/1.1\r\nHost: a\r\n"
+			"Connection: close\r\n\r\n"
 			"GET /4 HTTP/1.1\r\n";
 	size_t len = strlen(s), off = 0;
 	const char *b = guard_copy(s, len);
