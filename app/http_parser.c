@@ -4,10 +4,11 @@
  *
  * The input is untrusted and not NUL-terminated: every access is checked
  * against the length, only memchr/memcmp with explicit lengths are used.
- * Work per call is bounded by the caps: while a head is incomplete only
- * the bytes past @last_len are scanned (for the line end and the empty
- * line), and the request line is checked once, when its LF first arrives,
- * so a client that trickles a head byte by byte costs linear time. Checks
+ * With a struct http_parse_state kept between calls, a call on an
+ * incomplete head scans only the bytes that are new since the last call
+ * (for the line end and the empty line), and the request line is checked
+ * once, when its LF first arrives: a client that trickles a head byte by
+ * byte costs linear time in total, the whole head is parsed once. Checks
  * run in one fixed order (line length, request line, header section
  * length, fields, then whole-request rules), so a prefix that already
  * shows an error gives the same status as the complete head would.
@@ -324,54 +325,91 @@ static size_t find_head_end(const char *buf, size_t len, size_t from)
 }
 
 /*
+ * Find the end of the request line: the offset just past its LF, 0 if it
+ * has not arrived (then *err is set if the line is already too long).
+ * Only the bytes past st->scanned are new.
+ */
+static size_t find_line_end(const char *buf, size_t len, size_t start,
+			    const struct http_parse_state *st,
+			    const struct http_limits *lim,
+			    struct http_request *req, int *err)
+{
+	size_t from = MAX(start, st->scanned), line_len;
+	const char *lf = memchr(buf + from, '\n', len - from);
+
+	if (lf)
+		return (size_t)(lf - buf) + 1;
+	line_len = len - start;
+	if (line_len && buf[len - 1] == '\r')
+		line_len--; /* may be the CR of the CRLF */
+	*err = line_len > lim->line_max ? fail(req, 414) : HTTP_PARSE_PARTIAL;
+	return 0;
+}
+
+/* Length check and parse of the request line [start, hdr). */
+static int check_line(const char *buf, size_t start, size_t hdr,
+		      const struct http_limits *lim, struct http_request *req)
+{
+	size_t line_len = hdr - 1 - start;
+
+	if (line_len && buf[hdr - 2] == '\r')
+		line_len--;
+	if (line_len > lim->line_max)
+		return fail(req, 414);
+	return parse_request_line(buf + start, buf + start + line_len, req);
+}
+
+/*
  * Parse the request head at the start of @buf (@len bytes received so
- * far). @last_len is the length given to the previous call on the same
- * bytes if it returned HTTP_PARSE_PARTIAL, else 0; @lim NULL means
- * http_default_limits. Borrows @buf. Returns the head length (the next
+ * far; borrowed). @st, if not NULL, carries progress between calls on
+ * one request: zero it before the first call, keep it while calls return
+ * HTTP_PARSE_PARTIAL, and keep @buf's first bytes unchanged meanwhile.
+ * @lim NULL means http_default_limits. Returns the head length (the next
  * request starts there), HTTP_PARSE_PARTIAL, or HTTP_PARSE_BAD with
  * req->status set. @req is overwritten on every call.
  */
-int http_parse_request(const char *buf, size_t len, size_t last_len,
+int http_parse_request(const char *buf, size_t len,
+		       struct http_parse_state *st,
 		       const struct http_limits *lim, struct http_request *req)
 {
-	size_t start = 0, hdr, end, line_len, from;
-	const char *lf;
+	struct http_parse_state none = { 0, 0 };
+	size_t start = 0, hdr, end;
 	int err;
 
 	memset(req, 0, sizeof(*req));
 	if (!lim)
 		lim = &http_default_limits;
-	if (last_len > len)
-		last_len = 0;
+	if (!st || st->scanned > len || st->hdr > len)
+		st = &none;
 	err = skip_empty_lines(buf, len, &start, req);
 	if (err)
 		return err;
-	lf = memchr(buf + start, '\n', len - start);
-	if (!lf) {
-		line_len = len - start;
-		if (buf[len - 1] == '\r')
-			line_len--; /* may be the CR of the CRLF */
-		return line_len > lim->line_max ? fail(req, 414) :
-						  HTTP_PARSE_PARTIAL;
-	}
-	hdr = (size_t)(lf - buf) + 1;
-	line_len = hdr - 1 - start;
-	if (line_len && lf[-1] == '\r')
-		line_len--;
-	if (line_len > lim->line_max)
-		return fail(req, 414);
-	/* A previous partial call already checked what is before last_len. */
-	from = last_len >= 2 ? MAX(hdr - 1, last_len - 2) : hdr - 1;
-	end = find_head_end(buf, len, from);
-	if (end || hdr > last_len) {
-		err = parse_request_line(buf + start, buf + start + line_len,
-					 req);
+	if (st->hdr && (st->hdr <= start || buf[st->hdr - 1] != '\n'))
+		st = &none; /* not from a call on these bytes */
+	hdr = st->hdr;
+	if (!hdr) {
+		/* First sight of the whole request line: check it now. */
+		hdr = find_line_end(buf, len, start, st, lim, req, &err);
+		if (!hdr) {
+			st->scanned = len;
+			return err;
+		}
+		err = check_line(buf, start, hdr, lim, req);
 		if (err)
 			return err;
 	}
-	if (!end)
+	end = find_head_end(buf, len, MAX(hdr - 1, MAX(st->scanned, 2) - 2));
+	if (!end) {
+		st->hdr = hdr;
+		st->scanned = len;
 		return len - hdr > lim->headers_max ? fail(req, 431) :
 						      HTTP_PARSE_PARTIAL;
+	}
+	if (st->hdr) {
+		err = check_line(buf, start, hdr, lim, req); /* fill req */
+		if (err)
+			return err;
+	}
 	if (end - hdr > lim->headers_max)
 		return fail(req, 431);
 	err = parse_fields(buf + hdr, buf + end, lim, req);

@@ -77,7 +77,18 @@ struct http_request {
 	int status; /* HTTP status to answer after HTTP_PARSE_BAD */
 };
 
-int http_parse_request(const char *buf, size_t len, size_t last_len,
+/*
+ * Progress on one request, kept by the caller between calls that return
+ * HTTP_PARSE_PARTIAL (like picohttpparser's last_len); zero it for each
+ * new request. Optional: NULL rescans from the start every time.
+ */
+struct http_parse_state {
+	size_t scanned; /* bytes already searched for the head end */
+	size_t hdr; /* header section offset once the request line is valid */
+};
+
+int http_parse_request(const char *buf, size_t len,
+		       struct http_parse_state *st,
 		       const struct http_limits *lim, struct http_request *req);
 const char *http_method_name(enum http_method m);
 

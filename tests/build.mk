@@ -21,6 +21,7 @@ KERNEL_PRINTF_CFLAGS := -Dvsnprintf=k_vsnprintf -Dsnprintf=k_snprintf
 UNIT_TESTS += tests/app/test_http_parser
 tests/app/test_http_parser_SRCS := app/http_parser.c $(HTTP_STR) \
 	tests/guard_page.c
+tests/app/test_http_parser_CFLAGS := -Wl,--wrap=memchr
 
 UNIT_TESTS += tests/app/test_http_path
 tests/app/test_http_path_SRCS := app/http_path.c $(HTTP_STR) \

@@ -23,7 +23,7 @@ static struct http_request req;
 /* Parse all of @s from a guard-page copy. */
 static int parse_n(const char *s, size_t len)
 {
-	return http_parse_request(guard_copy(s, len), len, 0, NULL, &req);
+	return http_parse_request(guard_copy(s, len), len, NULL, NULL, &req);
 }
 
 static int parse(const char *s)
@@ -390,21 +390,21 @@ static void test_caller_limits(void **state)
 
 	(void)state;
 	b = guard_copy(ok, strlen(ok));
-	assert_int_equal(http_parse_request(b, strlen(ok), 0, &lim, &req),
+	assert_int_equal(http_parse_request(b, strlen(ok), NULL, &lim, &req),
 			 strlen(ok));
 	ok = "GET /123 HTTP/1.1\r\nHost: a\r\n\r\n";
 	b = guard_copy(ok, strlen(ok));
-	assert_int_equal(http_parse_request(b, strlen(ok), 0, &lim, &req),
+	assert_int_equal(http_parse_request(b, strlen(ok), NULL, &lim, &req),
 			 HTTP_PARSE_BAD);
 	assert_int_equal(req.status, 414);
 	ok = "GET /12 HTTP/1.1\r\nHost: a\r\nX: bcdef\r\n\r\n";
 	b = guard_copy(ok, strlen(ok));
-	assert_int_equal(http_parse_request(b, strlen(ok), 0, &lim, &req),
+	assert_int_equal(http_parse_request(b, strlen(ok), NULL, &lim, &req),
 			 HTTP_PARSE_BAD);
 	assert_int_equal(req.status, 431);
 	ok = "GET /12 HTTP/1.1\r\nHost: a\r\nX:\r\nY:\r\n\r\n";
 	b = guard_copy(ok, strlen(ok));
-	assert_int_equal(http_parse_request(b, strlen(ok), 0, &lim, &req),
+	assert_int_equal(http_parse_request(b, strlen(ok), NULL, &lim, &req),
 			 HTTP_PARSE_BAD);
 	assert_int_equal(req.status, 431);
 }
@@ -459,37 +459,121 @@ static void test_every_prefix_valid(void **state)
 	}
 }
 
-/* Two reads split at every byte, the second told where the first ended. */
+/* Two reads split at every byte, the second resuming the first. */
 static void test_split_reads(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < sizeof(valid) / sizeof(valid[0]); i++) {
 		size_t n = strlen(valid[i]);
 		struct http_request full;
+		struct http_parse_state st;
+		const char *b;
 
 		assert_int_equal(parse_n(valid[i], n), n);
 		full = req;
 		for (size_t k = 0; k < n; k++) {
-			const char *b = guard_copy(valid[i], n);
-
+			b = guard_copy(valid[i], n);
+			memset(&st, 0, sizeof(st));
 			assert_int_equal(
-				http_parse_request(b, k, 0, NULL, &req),
+				http_parse_request(b, k, &st, NULL, &req),
 				HTTP_PARSE_PARTIAL);
+			assert_true(st.scanned <= k);
 			assert_int_equal(
-				http_parse_request(b, n, k, NULL, &req), n);
+				http_parse_request(b, n, &st, NULL, &req), n);
 			assert_same(&req, &full);
 		}
 		/* And one byte at a time, each call resuming the last. */
-		const char *b = guard_copy(valid[i], n);
-
-		for (size_t k = 1; k < n; k++)
+		b = guard_copy(valid[i], n);
+		memset(&st, 0, sizeof(st));
+		for (size_t k = 0; k < n; k++)
 			assert_int_equal(
-				http_parse_request(b, k, k - 1, NULL, &req),
+				http_parse_request(b, k, &st, NULL, &req),
 				HTTP_PARSE_PARTIAL);
-		assert_int_equal(http_parse_request(b, n, n - 1, NULL, &req),
-				 n);
+		assert_int_equal(http_parse_request(b, n, &st, NULL, &req), n);
 		assert_same(&req, &full);
 	}
+}
+
+/* Resumed byte by byte, a bad head fails with the status of one read. */
+static void test_split_reads_invalid(void **state)
+{
+	static const char *const bad[] = {
+		"GET / HTTP/1.1\r\nHost: a\r\nX : y\r\n\r\n",
+		"GET / HTTP/2.0\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		size_t n = strlen(bad[i]), k;
+		struct http_parse_state st = { 0, 0 };
+		const char *b;
+		int status, r = HTTP_PARSE_PARTIAL;
+
+		assert_int_equal(parse_n(bad[i], n), HTTP_PARSE_BAD);
+		status = req.status;
+		b = guard_copy(bad[i], n);
+		for (k = 0; k <= n && r == HTTP_PARSE_PARTIAL; k++)
+			r = http_parse_request(b, k, &st, NULL, &req);
+		assert_int_equal(r, HTTP_PARSE_BAD);
+		assert_int_equal(req.status, status);
+	}
+}
+
+/* Bytes the parser handed to memchr (linked with --wrap=memchr). */
+static size_t memchr_bytes;
+void *__real_memchr(const void *s, int c, size_t n);
+void *__wrap_memchr(const void *s, int c, size_t n);
+
+void *__wrap_memchr(const void *s, int c, size_t n)
+{
+	void *r = __real_memchr(s, c, n);
+
+	memchr_bytes += r ? (size_t)((const char *)r - (const char *)s) + 1 : n;
+	return r;
+}
+
+/* Feed @n bytes of @b one at a time; the bytes memchr looked at in all. */
+static size_t trickle(const char *b, size_t n, struct http_parse_state *st)
+{
+	memchr_bytes = 0;
+	for (size_t k = 0; k < n; k++)
+		if (http_parse_request(b, k, st, NULL, &req) !=
+		    HTTP_PARSE_PARTIAL)
+			fail_msg("prefix %zu: status %d", k, req.status);
+	return memchr_bytes;
+}
+
+/*
+ * A maximal head (8 KiB line, 16 KiB of fields) trickled one byte at a
+ * time: with the state, the searches cover each byte about once; without,
+ * every call rescans (quadratic).
+ */
+static void test_trickle_is_linear(void **state)
+{
+	char *s = fields_request(HTTP_FIELDS_MAX, HTTP_HEADERS_MAX);
+	char *line = long_line_request(HTTP_LINE_MAX);
+	size_t ln = strlen(line) - strlen("Host: a\r\n\r\n");
+	size_t sn = strlen(s) - 16, n = ln + sn, scanned;
+	char *all = malloc(n + 1);
+	struct http_parse_state st = { 0, 0 };
+	const char *b;
+
+	(void)state;
+	memcpy(all, line, ln);
+	memcpy(all + ln, s + 16, sn + 1);
+	b = guard_copy(all, n);
+	free(all);
+	free(line);
+	free(s);
+	scanned = trickle(b, n, &st);
+	assert_true(scanned < 4 * n); /* the last 3 bytes are rechecked */
+	assert_int_equal(http_parse_request(b, n, &st, NULL, &req), n);
+	assert_int_equal(req.target.len, HTTP_LINE_MAX - 13);
+	assert_int_equal(req.nfields, HTTP_FIELDS_MAX);
+	/* The counter works: stateless calls rescan (first 2 KiB only). */
+	scanned = trickle(b, 2048, NULL);
+	assert_true(scanned > 2048 * 1000 / 2);
 }
 
 /* A bad head: each prefix is partial or already the final error. */
@@ -538,27 +622,35 @@ static void test_pipelined(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < 3; i++) {
-		r = http_parse_request(b + off, len - off, 0, NULL, &req);
+		r = http_parse_request(b + off, len - off, NULL, NULL, &req);
 		assert_true(r > 0);
 		assert_true(str_is(req.target, targets[i]));
 		off += (size_t)r;
 	}
 	assert_false(req.keep_alive);
-	assert_int_equal(http_parse_request(b + off, len - off, 0, NULL, &req),
-			 HTTP_PARSE_PARTIAL);
+	assert_int_equal(
+		http_parse_request(b + off, len - off, NULL, NULL, &req),
+		HTTP_PARSE_PARTIAL);
 }
 
-/* A stale or bogus last_len is harmless. */
-static void test_last_len_bigger_than_len(void **state)
+/* A stale or bogus state is harmless. */
+static void test_bogus_state(void **state)
 {
 	const char *s = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
-	const char *b = guard_copy(s, strlen(s));
+	size_t n = strlen(s);
+	const char *b = guard_copy(s, n);
+	struct http_parse_state st = { 1000, 0 };
 
 	(void)state;
-	assert_int_equal(http_parse_request(b, 10, 1000, NULL, &req),
+	assert_int_equal(http_parse_request(b, 10, &st, NULL, &req),
 			 HTTP_PARSE_PARTIAL);
-	assert_int_equal(http_parse_request(b, strlen(s), 1000, NULL, &req),
-			 strlen(s));
+	st = (struct http_parse_state){ 1000, 1000 };
+	assert_int_equal(http_parse_request(b, n, &st, NULL, &req), n);
+	st = (struct http_parse_state){ 0, 1 };
+	assert_int_equal(http_parse_request(b, n, &st, NULL, &req), n);
+	st = (struct http_parse_state){ 20, 5 };
+	assert_int_equal(http_parse_request(b, n, &st, NULL, &req), n);
+	assert_true(str_is(req.target, "/"));
 }
 
 int main(void)
@@ -584,7 +676,9 @@ int main(void)
 		cmocka_unit_test(test_split_reads),
 		cmocka_unit_test(test_every_prefix_invalid),
 		cmocka_unit_test(test_pipelined),
-		cmocka_unit_test(test_last_len_bigger_than_len),
+		cmocka_unit_test(test_split_reads_invalid),
+		cmocka_unit_test(test_trickle_is_linear),
+		cmocka_unit_test(test_bogus_state),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
