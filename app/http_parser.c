@@ -201,30 +201,74 @@ static void set_once(struct http_str *field, struct http_str v, unsigned bit,
 	*field = v;
 }
 
+enum field {
+	FIELD_HOST,
+	FIELD_CONTENT_LENGTH,
+	FIELD_TRANSFER_ENCODING,
+	FIELD_CONNECTION,
+	FIELD_IF_NONE_MATCH,
+	FIELD_IF_MODIFIED_SINCE,
+	FIELD_RANGE,
+	FIELD_OTHER,
+};
+
+#define FIELD(s, id) { s, sizeof(s) - 1, id }
+static const struct {
+	const char *name;
+	size_t len;
+	enum field id;
+} fields[] = {
+	FIELD("host", FIELD_HOST),
+	FIELD("content-length", FIELD_CONTENT_LENGTH),
+	FIELD("transfer-encoding", FIELD_TRANSFER_ENCODING),
+	FIELD("connection", FIELD_CONNECTION),
+	FIELD("if-none-match", FIELD_IF_NONE_MATCH),
+	FIELD("if-modified-since", FIELD_IF_MODIFIED_SINCE),
+	FIELD("range", FIELD_RANGE),
+};
+
+static enum field lookup_field(struct http_str name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
+		if (fields[i].len == name.len &&
+		    http_str_eq_nocase(name, fields[i].name))
+			return fields[i].id;
+	return FIELD_OTHER;
+}
+
 /* Record one field the server uses. Returns 0 or HTTP_PARSE_BAD. */
 static int use_field(struct http_str name, struct http_str v,
 		     struct http_request *req, unsigned *seen)
 {
-	if (http_str_eq_nocase(name, "host")) {
+	switch (lookup_field(name)) {
+	case FIELD_HOST:
 		if ((*seen & SEEN_HOST) || !valid_host(v))
 			return fail(req, 400);
 		set_once(&req->host, v, SEEN_HOST, seen);
-	} else if (http_str_eq_nocase(name, "content-length")) {
+		break;
+	case FIELD_CONTENT_LENGTH:
 		if ((*seen & SEEN_CONTENT_LENGTH) ||
 		    parse_content_length(v, &req->content_length))
 			return fail(req, 400);
 		*seen |= SEEN_CONTENT_LENGTH;
 		req->has_content_length = true;
-	} else if (http_str_eq_nocase(name, "transfer-encoding")) {
+		break;
+	case FIELD_TRANSFER_ENCODING:
 		return fail(req, 400);
-	} else if (http_str_eq_nocase(name, "connection")) {
+	case FIELD_CONNECTION:
 		parse_connection(v, req);
-	} else if (http_str_eq_nocase(name, "if-none-match")) {
+		break;
+	case FIELD_IF_NONE_MATCH:
 		set_once(&req->if_none_match, v, SEEN_INM, seen);
-	} else if (http_str_eq_nocase(name, "if-modified-since")) {
+		break;
+	case FIELD_IF_MODIFIED_SINCE:
 		set_once(&req->if_modified_since, v, SEEN_IMS, seen);
-	} else if (http_str_eq_nocase(name, "range")) {
+		break;
+	case FIELD_RANGE:
 		set_once(&req->range, v, SEEN_RANGE, seen);
+		break;
+	case FIELD_OTHER:
+		break;
 	}
 	return 0;
 }

@@ -10,39 +10,6 @@ static unsigned char lower(unsigned char c)
 	return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
 }
 
-/* True for the characters of an RFC 9110 token (section 5.6.2). */
-bool http_is_tchar(unsigned char c)
-{
-	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	    (c >= 'A' && c <= 'Z'))
-		return true;
-	switch (c) {
-	case '!':
-	case '#':
-	case '$':
-	case '%':
-	case '&':
-	case '\'':
-	case '*':
-	case '+':
-	case '-':
-	case '.':
-	case '^':
-	case '_':
-	case '`':
-	case '|':
-	case '~':
-		return true;
-	}
-	return false;
-}
-
-/* True for optional whitespace: SP or HTAB. */
-bool http_is_ows(unsigned char c)
-{
-	return c == ' ' || c == '\t';
-}
-
 /* True if @s equals the kernel-owned string @lit, ignoring ASCII case. */
 bool http_str_eq_nocase(struct http_str s, const char *lit)
 {
