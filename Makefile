@@ -123,7 +123,10 @@ HOST_CFLAGS := -std=gnu11 -g -O1 -I. -Wall -Wextra -Werror \
 HOST_HEADERS := $(shell find boot kernel fs net app tests -name '*.h')
 UNIT_BINS := $(patsubst %,$(BUILD)/%,$(UNIT_TESTS))
 
-$(BUILD)/tests/%: tests/%.c $(HOST_HEADERS) tests/build.mk
+# A test is rebuilt when its module sources change too (second expansion
+# reads the test's _SRCS list).
+.SECONDEXPANSION:
+$(BUILD)/tests/%: tests/%.c $$(tests/$$*_SRCS) $(HOST_HEADERS) tests/build.mk
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  HOSTCC  $@")
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) $($(patsubst $(BUILD)/%,%,$@)_CFLAGS) \

@@ -633,6 +633,49 @@ static void test_pipelined(void **state)
 		HTTP_PARSE_PARTIAL);
 }
 
+/*
+ * Random mutations of valid heads: whatever the bytes, one read and a
+ * byte-by-byte resumed read agree on the result and the status, and every
+ * prefix is either partial or that same error.
+ */
+static void test_mutations_agree(void **state)
+{
+	static const char alphabet[] = "\r\n :/%.-,\"*\t\x01\x7f\x80"
+				       "aAHT019";
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	char m[128];
+
+	(void)state;
+	for (int iter = 0; iter < 20000; iter++) {
+		const char *v = valid[iter % (sizeof(valid) / sizeof(valid[0]))];
+		size_t n = strlen(v);
+		struct http_parse_state st = { 0, 0 };
+		const char *b;
+		int full, status, r = HTTP_PARSE_PARTIAL;
+		size_t k;
+
+		memcpy(m, v, n);
+		for (int j = 0; j < 1 + iter % 3; j++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			m[x % n] = alphabet[(x >> 32) % (sizeof(alphabet) - 1)];
+		}
+		full = parse_n(m, n);
+		status = req.status;
+		b = guard_copy(m, n);
+		for (k = 0; k <= n && r == HTTP_PARSE_PARTIAL; k++)
+			r = http_parse_request(b, k, &st, NULL, &req);
+		if (full == HTTP_PARSE_PARTIAL)
+			assert_int_equal(r, HTTP_PARSE_PARTIAL);
+		else if (r != full || req.status != status)
+			fail_msg("iteration %d: %d/%d resumed, %d/%d at once",
+				 iter, r, req.status, full, status);
+		if (full == HTTP_PARSE_BAD)
+			assert_true(status >= 400 && status <= 505);
+	}
+}
+
 /* A stale or bogus state is harmless. */
 static void test_bogus_state(void **state)
 {
@@ -678,6 +721,7 @@ int main(void)
 		cmocka_unit_test(test_pipelined),
 		cmocka_unit_test(test_split_reads_invalid),
 		cmocka_unit_test(test_trickle_is_linear),
+		cmocka_unit_test(test_mutations_agree),
 		cmocka_unit_test(test_bogus_state),
 	};
 
