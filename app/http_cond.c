@@ -12,6 +12,7 @@
 #include "app/http_cond.h"
 
 #include "app/http_param.h"
+#include "kernel/compiler.h"
 #include "kernel/errno.h"
 #include "kernel/lib/stdio.h"
 #include "kernel/lib/string.h"
@@ -181,9 +182,9 @@ static int parse_imf(struct cur c, int64_t *t)
 {
 	unsigned wd, day, mon, year, h, m, s;
 
-	if (!name(&c, wkday, 7, &wd) || !lit(&c, ", ") ||
+	if (!name(&c, wkday, ARRAY_SIZE(wkday), &wd) || !lit(&c, ", ") ||
 	    !digits(&c, 2, &day) || !lit(&c, " ") ||
-	    !name(&c, month, 12, &mon) || !lit(&c, " ") ||
+	    !name(&c, month, ARRAY_SIZE(month), &mon) || !lit(&c, " ") ||
 	    !digits(&c, 4, &year) || !lit(&c, " ") ||
 	    !time_of_day(&c, &h, &m, &s) || !lit(&c, " GMT") || c.p != c.end)
 		return -EINVAL;
@@ -195,9 +196,9 @@ static int parse_rfc850(struct cur c, int64_t *t)
 {
 	unsigned wd, day, mon, yy, h, m, s;
 
-	if (!name(&c, weekday, 7, &wd) || !lit(&c, ", ") ||
+	if (!name(&c, weekday, ARRAY_SIZE(weekday), &wd) || !lit(&c, ", ") ||
 	    !digits(&c, 2, &day) || !lit(&c, "-") ||
-	    !name(&c, month, 12, &mon) || !lit(&c, "-") ||
+	    !name(&c, month, ARRAY_SIZE(month), &mon) || !lit(&c, "-") ||
 	    !digits(&c, 2, &yy) || !lit(&c, " ") ||
 	    !time_of_day(&c, &h, &m, &s) || !lit(&c, " GMT") || c.p != c.end)
 		return -EINVAL;
@@ -210,8 +211,8 @@ static int parse_asctime(struct cur c, int64_t *t)
 {
 	unsigned wd, day, mon, year, h, m, s;
 
-	if (!name(&c, wkday, 7, &wd) || !lit(&c, " ") ||
-	    !name(&c, month, 12, &mon) || !lit(&c, " "))
+	if (!name(&c, wkday, ARRAY_SIZE(wkday), &wd) || !lit(&c, " ") ||
+	    !name(&c, month, ARRAY_SIZE(month), &mon) || !lit(&c, " "))
 		return -EINVAL;
 	if (lit(&c, " ") ? !digits(&c, 1, &day) : !digits(&c, 2, &day))
 		return -EINVAL; /* ( 2DIGIT / ( SP DIGIT ) ) */

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 
 #include "app/http_str.h"
+#include "kernel/compiler.h"
 #include "kernel/errno.h"
 #include "kernel/lib/string.h"
 
@@ -34,7 +35,7 @@ static bool strip_scheme(const char **p, size_t *len)
 {
 	static const char *const schemes[] = { "http://", "https://" };
 
-	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(schemes); i++) {
 		size_t n = strlen(schemes[i]);
 		struct http_str s = { *p, n };
 

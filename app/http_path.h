@@ -13,8 +13,9 @@
  * %2e%2e is ".." and %2f is '/'), "//" collapses, and a ".." that would
  * climb above the root is -EINVAL (400, not clamped: browsers never send
  * one). A trailing '/' (or a final "." or "..") is kept as a trailing '/'
- * so the router can tell a directory request. A result that does not fit
- * @size (HTTP_PATH_MAX + 1 is the norm) is -ENAMETOOLONG (414).
+ * so the router can tell a directory request. A decoded path (before dot
+ * removal) longer than @size - 1 bytes is -ENAMETOOLONG (414); the norm
+ * for @size is HTTP_PATH_MAX + 1.
  */
 #ifndef APP_HTTP_PATH_H
 #define APP_HTTP_PATH_H
