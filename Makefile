@@ -47,7 +47,7 @@ include tests/build.mk
 
 KERNEL_OBJS := $(patsubst %,$(BUILD)/%.o,$(KERNEL_SRCS))
 
-.PHONY: all iso run test unit integration check clean debug
+.PHONY: all iso image run test unit integration check format clean debug
 all: $(KERNEL_ELF) $(KERNEL_BIN)
 
 # V=1 shows the full commands.
@@ -72,17 +72,20 @@ $(BUILD)/%.S.o: %.S
 # cmp below proves it.
 $(BUILD)/ksyms0.S: tools/gen-ksyms.sh
 	@mkdir -p $(@D)
-	tools/gen-ksyms.sh --empty > $@
+	$(Q)tools/gen-ksyms.sh --empty > $@
 $(BUILD)/petrel.pass1.elf: $(KERNEL_OBJS) $(BUILD)/ksyms0.S.o linker.ld
-	$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/ksyms0.S.o
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/ksyms0.S.o
 $(BUILD)/ksyms.S: $(BUILD)/petrel.pass1.elf tools/gen-ksyms.sh
-	NM=$(NM) tools/gen-ksyms.sh $< > $@
-$(BUILD)/ksyms%.S.o: $(BUILD)/ksyms%.S
-	$(CC) $(KERNEL_ASFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  KSYMS   $@")
+	$(Q)NM=$(NM) tools/gen-ksyms.sh $< > $@
+$(BUILD)/ksyms0.S.o: $(BUILD)/ksyms0.S
+	$(Q)$(CC) $(KERNEL_ASFLAGS) -c $< -o $@
 $(BUILD)/ksyms.S.o: $(BUILD)/ksyms.S
-	$(CC) $(KERNEL_ASFLAGS) -c $< -o $@
+	$(Q)$(CC) $(KERNEL_ASFLAGS) -c $< -o $@
 $(KERNEL_ELF): $(BUILD)/petrel.pass1.elf $(BUILD)/ksyms.S.o
-	$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/ksyms.S.o
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/ksyms.S.o
 	@$(NM) -n $(BUILD)/petrel.pass1.elf | awk '$$2 ~ /^[tTwW]$$/' > $(BUILD)/syms1.txt
 	@$(NM) -n $@ | awk '$$2 ~ /^[tTwW]$$/' > $(BUILD)/syms2.txt
 	@cmp -s $(BUILD)/syms1.txt $(BUILD)/syms2.txt || \
@@ -91,7 +94,8 @@ $(KERNEL_ELF): $(BUILD)/petrel.pass1.elf $(BUILD)/ksyms.S.o
 # QEMU's multiboot loader only takes 32-bit ELF files; the code is the
 # same, only the container changes.
 $(KERNEL_BIN): $(KERNEL_ELF)
-	$(OBJCOPY) -O elf32-i386 $< $@
+	@$(if $(Q),echo "  OBJCOPY $@")
+	$(Q)$(OBJCOPY) -O elf32-i386 $< $@
 
 iso: $(ISO)
 $(ISO): $(KERNEL_BIN) boot/grub.cfg
@@ -100,6 +104,14 @@ $(ISO): $(KERNEL_BIN) boot/grub.cfg
 	cp boot/grub.cfg $(BUILD)/isodir/boot/grub/grub.cfg
 	grub-mkrescue -o $@ $(BUILD)/isodir 2>$(BUILD)/grub-mkrescue.log || \
 		{ cat $(BUILD)/grub-mkrescue.log >&2; exit 1; }
+
+# The site image: `make image SITE=folder` (default: the demo site).
+SITE ?= tools/demo-site
+SITE_IMG := $(BUILD)/site.img
+image: $(SITE_IMG)
+$(SITE_IMG): tools/mkimage.sh $(shell find $(SITE) -type f 2>/dev/null)
+	@mkdir -p $(@D)
+	$(Q)tools/mkimage.sh $(SITE) $@
 
 QEMU_MEM ?= 128M
 CMDLINE ?=
@@ -123,10 +135,9 @@ HOST_CFLAGS := -std=gnu11 -g -O1 -I. -Wall -Wextra -Werror \
 HOST_HEADERS := $(shell find boot kernel fs net app tests -name '*.h')
 UNIT_BINS := $(patsubst %,$(BUILD)/%,$(UNIT_TESTS))
 
-# A test is rebuilt when its module sources change too (second expansion
-# reads the test's _SRCS list).
 .SECONDEXPANSION:
-$(BUILD)/tests/%: tests/%.c $$(tests/$$*_SRCS) $(HOST_HEADERS) tests/build.mk
+$(BUILD)/tests/%: tests/%.c $$($$(subst $(BUILD)/,,$$@)_SRCS) \
+		$(HOST_HEADERS) tests/build.mk
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  HOSTCC  $@")
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) $($(patsubst $(BUILD)/%,%,$@)_CFLAGS) \
@@ -139,6 +150,27 @@ test: unit integration
 
 integration: $(KERNEL_BIN) $(ISO)
 	$(PYTHON) -m pytest -q tests/integration
+
+# Our C sources (lwIP, fetched into $(BUILD), is not ours to format).
+STYLE_SRCS = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+HEADERS = $(filter-out tests/%,$(filter %.h,$(STYLE_SRCS)))
+
+format:
+	clang-format -i $(STYLE_SRCS)
+
+# Formatter, self-contained headers, static analysis.
+check:
+	@echo "  FORMAT  (clang-format --dry-run)"
+	$(Q)clang-format --dry-run --Werror $(STYLE_SRCS)
+	@echo "  HDRS    each header compiles alone"
+	$(Q)for h in $(HEADERS); do \
+		printf '#include "%s"\n' $$h | $(CC) $(KERNEL_CFLAGS) -I. \
+			-x c -fsyntax-only - || { echo "not self-contained: $$h"; exit 1; }; \
+	done
+	@echo "  CPPCHECK"
+	$(Q)cppcheck --quiet --error-exitcode=1 --std=c11 --inline-suppr \
+		--enable=warning,portability --suppress=missingIncludeSystem \
+		-I. $(filter %.c,$(STYLE_SRCS))
 
 clean:
 	rm -rf $(BUILD)

@@ -169,8 +169,12 @@ boot_pdpt:
 	.skip 4096
 boot_pd:
 	.skip 4 * 4096
-	.align 16
-	.globl boot_stack_bottom, boot_stack_top
+	/* kmain makes the page below the stack not-present once its own page
+	 * tables are up, so an overflow faults instead of corrupting .bss. */
+	.align 4096
+	.globl boot_stack_guard, boot_stack_bottom, boot_stack_top
+boot_stack_guard:
+	.skip 4096
 boot_stack_bottom:
 	.skip BOOT_STACK_SIZE
 boot_stack_top:

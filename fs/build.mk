@@ -1,1 +1,4 @@
-# fs/ sources are added here as they land.
+# Storage: page cache, ext2, virtio-blk.
+KERNEL_SRCS += \
+	fs/ext2.c \
+	fs/pcache.c

@@ -33,8 +33,7 @@ static void print_frame(int depth, uint64_t addr)
 
 	if (name)
 		printk(LOG_ERR, "  #%-2d %016llx %s+0x%llx\n", depth,
-		       (unsigned long long)addr, name,
-		       (unsigned long long)off);
+		       (unsigned long long)addr, name, (unsigned long long)off);
 	else
 		printk(LOG_ERR, "  #%-2d %016llx ?\n", depth,
 		       (unsigned long long)addr);

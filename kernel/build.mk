@@ -2,11 +2,36 @@ KERNEL_SRCS += \
 	kernel/backtrace.c \
 	kernel/cmdline.c \
 	kernel/console.c \
+	kernel/gdt.c \
 	kernel/kmain.c \
+	kernel/heap.c \
+	kernel/iobuf.c \
 	kernel/ksyms.c \
+	kernel/lib/bitmap.c \
 	kernel/lib/string.c \
 	kernel/lib/errname.c \
 	kernel/lib/vsnprintf.c \
+	kernel/memmap.c \
+	kernel/paging.c \
 	kernel/panic.c \
+	kernel/acpi.c \
+	kernel/ioapic.c \
+	kernel/irq.c \
+	kernel/lapic.c \
+	kernel/mainloop.c \
+	kernel/pci.c \
+	kernel/pic.c \
+	kernel/pmm.c \
 	kernel/printk.c \
-	kernel/qemu_exit.c
+	kernel/qemu_exit.c \
+	kernel/switch.S \
+	kernel/thread.c \
+	kernel/time.c \
+	kernel/timer.c \
+	kernel/timer_selftest.c \
+	kernel/trap.c \
+	kernel/trap_entry.S \
+	kernel/trap_selftest.c \
+	kernel/virtio_pci.c \
+	kernel/virtio_selftest.c \
+	kernel/virtq.c

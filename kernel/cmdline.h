@@ -46,6 +46,7 @@ struct kparam {
 	int (*show)(char *buf, size_t size, const void *var);
 };
 
+/* clang-format off */
 #define KPARAM_DECLARE(id, ...)                                           \
 	static const struct kparam __kparam_##id __used_param __section( \
 		".kparam") = { __VA_ARGS__ }
@@ -73,6 +74,7 @@ struct kparam {
 	KPARAM_DECLARE(key, .name = #key, .type = KPARAM_TYPE_FUNC,      \
 		       .var = &(var_), .help = (help_), .parse = (parse_), \
 		       .show = (show_))
+/* clang-format on */
 
 /*
  * Parse `line` against `table[0..n)`. Returns the number of words that

@@ -12,14 +12,35 @@
 #include "kernel/cmdline.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
+#include "kernel/errno.h"
+#include "kernel/heap.h"
+#include "kernel/iobuf.h"
 #include "kernel/lib/string.h"
+#include "kernel/memmap.h"
+#include "kernel/paging.h"
+#include "kernel/pmm.h"
 #include "kernel/panic.h"
 #include "kernel/param.h"
+#include "kernel/pci.h"
 #include "kernel/printk.h"
+#include "kernel/trap.h"
+#include "kernel/acpi.h"
+#include "kernel/irq.h"
+#include "kernel/mainloop.h"
+#include "kernel/time.h"
+#include "kernel/timer.h"
+#include "kernel/timer_selftest.h"
+#include "kernel/virtio_pci.h"
+#include "kernel/virtio_selftest.h"
 
 extern const struct kparam __kparam_start[], __kparam_end[];
+extern char boot_stack_guard[]; /* boot/entry.S: page below the stack */
 
 static char boot_cmdline[CMDLINE_MAX];
+
+static uint64_t pool_mb; /* 0: half of the memory free at boot */
+KPARAM_UINT(pool_mb, pool_mb, 0, 1u << 20,
+	    "buffer pool size in MiB (0: half of free memory)");
 
 /* The loader's command line lives in memory the frame allocator will
  * reuse, so keep a copy. */
@@ -39,11 +60,49 @@ static void save_cmdline(const struct multiboot_info *mbi)
 static void parse_options(void)
 {
 	static char config[CMDLINE_MAX];
-	size_t n = (size_t)(__kparam_end - __kparam_start);
+	size_t n = ((uintptr_t)__kparam_end - (uintptr_t)__kparam_start) /
+		   sizeof(struct kparam);
 
 	cmdline_parse(boot_cmdline, __kparam_start, n);
 	cmdline_format(config, sizeof(config), __kparam_start, n);
 	pr_info("config: %s", config);
+}
+
+/* An overflow of the boot stack now faults (and is reported from the #DF
+ * IST stack) instead of overwriting whatever lies below it. */
+static void guard_boot_stack(void)
+{
+	int err = paging_set_guard((uintptr_t)boot_stack_guard, true);
+
+	if (err)
+		pr_warn("no guard page below the boot stack: %s", errname(err));
+}
+
+/* The IO-Lite pool: file pages, network buffers. It is sized once, from
+ * pool_mb= or as half of what is free after the kernel's own setup. */
+static void setup_buffer_pool(void)
+{
+	struct pmm_stats st;
+	uint64_t pages;
+	int err;
+
+	pmm_get_stats(&st);
+	pages = pool_mb ? pool_mb << (20 - PAGE_SHIFT) : st.free_pages / 2;
+	pages = ALIGN_DOWN(pages, HUGE_PAGE_SIZE / PAGE_SIZE);
+	err = iobuf_pool_init(pages);
+	if (err && pool_mb) {
+		pr_warn("pool_mb=%llu does not fit in %llu free MiB; using half",
+			(unsigned long long)pool_mb,
+			(unsigned long long)(st.free_pages >>
+					     (20 - PAGE_SHIFT)));
+		pages = ALIGN_DOWN(st.free_pages / 2,
+				   HUGE_PAGE_SIZE / PAGE_SIZE);
+		err = iobuf_pool_init(pages);
+	}
+	if (err)
+		panic("kmain: no buffer pool of %llu pages: %s",
+		      (unsigned long long)pages, errname(err));
+	pr_info("buffer pool: %llu MiB", (unsigned long long)(pages >> 8));
 }
 
 /* Entered from boot/entry.S in long mode on the boot stack. */
@@ -52,6 +111,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
 {
 	const struct multiboot_info *mbi =
 		(const struct multiboot_info *)(uintptr_t)info_phys;
+	uint64_t boot_tsc = rdtsc(); /* time 0 of the monotonic clock */
 
 	console_init();
 	if (magic != MULTIBOOT_BOOTLOADER_MAGIC)
@@ -61,8 +121,36 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	pr_info("%s %s, command line '%s'", KERNEL_NAME, KERNEL_VERSION,
 		boot_cmdline);
 	parse_options();
+	time_init(boot_tsc); /* TSC calibration; timestamps from here on */
+	trap_init();
 
-	pr_info("ready");
-	for (;;)
-		cpu_idle();
+	/* Memory: frames from the loader's map, then our own page tables. */
+	const struct pmm_region *ram;
+	size_t n_ram;
+	uint64_t ram_bytes = memmap_init(mbi);
+
+	ram = memmap_ram_regions(&n_ram);
+	paging_init(ram, n_ram);
+	guard_boot_stack();
+	trap_selftest();
+	setup_buffer_pool();
+
+	/* Interrupts, timers, threads (kernel/irq.h, timer.h, thread.h);
+	 * trap_init has already remapped and masked the 8259 pair. */
+	acpi_init();
+	if (irq_init() != 0)
+		panic("kmain: no usable local APIC / IOAPIC");
+	if (timer_init() != 0)
+		panic("kmain: no LAPIC timer");
+	timer_selftest_start();
+
+	/* Devices: BARs are mapped with paging_map_mmio. */
+	pci_init();
+	vpci_probe_all();
+	vpci_selftest();
+
+	pr_info("ready in %lu us, %llu MiB usable, %zu PCI functions",
+		(unsigned long)time_us(), (unsigned long long)(ram_bytes >> 20),
+		pci_count());
+	mainloop_run();
 }

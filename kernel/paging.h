@@ -10,6 +10,7 @@
 #ifndef KERNEL_PAGING_H
 #define KERNEL_PAGING_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,8 +32,16 @@ struct paging_stats {
 	uint64_t table_pages; /* page-table pages allocated */
 };
 
-/* Build and load the kernel's tables; identity map [0, ram_top). */
-void paging_init(uint64_t ram_top);
+struct pmm_region;
+
+/*
+ * Build and load the kernel's tables: identity map every 2 MiB chunk
+ * that touches one of the `ram` regions, the kernel image with 4 KiB
+ * pages and section permissions (text RX, rodata R, data RW, NX where
+ * possible) and page 0 left unmapped so NULL dereferences fault.
+ * Panics if the tables cannot be allocated.
+ */
+void paging_init(const struct pmm_region *ram, size_t n);
 
 /* Identity-map [pa, pa+len) uncached; returns the virtual address (equal
  * to pa) or NULL on exhaustion or misuse. Idempotent. */
@@ -48,6 +57,10 @@ void paging_unmap(uintptr_t va);
 
 /* Flush the translation of one page from this CPU's TLB. */
 void paging_invalidate(uintptr_t va);
+
+/* Make the identity-mapped page at `va` a guard page (not present) or
+ * undo that; splits a 2 MiB mapping when needed. 0, -ENOMEM, -EINVAL. */
+int paging_set_guard(uintptr_t va, bool guard);
 
 /* Physical address va translates to, or ~0 when unmapped. */
 uint64_t paging_translate(uintptr_t va);

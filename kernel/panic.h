@@ -12,9 +12,9 @@
 
 void panic(const char *fmt, ...) __noreturn __printf(1, 2);
 
-#define BUG_ON(cond)                                                    \
-	do {                                                            \
-		if (unlikely(cond))                                     \
+#define BUG_ON(cond)                                                          \
+	do {                                                                  \
+		if (unlikely(cond))                                           \
 			panic("BUG at %s:%d: %s", __FILE__, __LINE__, #cond); \
 	} while (0)
 #define ASSERT(cond) BUG_ON(!(cond))

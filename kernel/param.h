@@ -21,7 +21,34 @@
 #define HUGE_PAGE_SIZE (2u << 20)
 #define MEMMAP_MAX 64 /* regions kept from the boot memory map */
 
+/* interrupts, time, threads (kernel/acpi, irq, timer, thread, mainloop) */
+#define ACPI_IOAPIC_MAX 4 /* IOAPICs kept from the MADT */
+#define ACPI_ISO_MAX 16 /* interrupt source overrides kept */
+#define ACPI_SDT_MAX 64 /* RSDT/XSDT entries examined */
+#define ACPI_TABLE_MAX (1u << 20) /* bytes: larger tables are rejected */
+#define IRQ_VECTOR_FIRST 48 /* device vectors: FIRST..LAST */
+#define IRQ_VECTOR_LAST 239
+#define IRQ_NAME_MAX 16 /* bytes of a vector's name */
+#define THREAD_NAME_MAX 16 /* bytes of a thread's name */
+#define THREAD_STACK_PAGES 4 /* 16 KiB per kernel thread stack */
+#define MAINLOOP_POLLERS_MAX 16 /* mainloop_add_poller() slots */
+
+/* pci and virtio */
+#define PCI_DEV_MAX 64 /* functions kept by the PCI scan */
+#define VPCI_QUEUES_MAX 8 /* virtqueues per virtio device we set up */
+#define VPCI_RESET_POLLS 100000 /* status reads before a reset times out */
+#define VIRTQ_SIZE_MAX 1024 /* descriptors per ring we allocate */
+
+/* ext2 reader (fs/ext2.c) */
+#define EXT2_CACHE_BLOCKS 64 /* metadata blocks cached per volume (LRU) */
+#define EXT2_PATH_MAX 4096 /* bytes of a path, NUL included */
+#define EXT2_SYMLINK_FOLLOW_MAX 8 /* symlinks followed per lookup */
+#define EXT2_DIR_SIZE_MAX (64u << 20) /* larger directories are refused */
+
 /* debugging */
 #define BACKTRACE_MAX 32 /* frames printed by a backtrace */
+
+/* traps */
+#define TRAP_IST_STACK_SIZE 16384 /* bytes of each #DF / NMI / #MC stack */
 
 #endif

@@ -12,8 +12,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct multiboot_info;
-
 struct pmm_region {
 	uint64_t base; /* page aligned */
 	uint64_t pages;
@@ -25,16 +23,18 @@ struct pmm_stats {
 	uint64_t reserved_pages; /* taken out with pmm_reserve() */
 };
 
-/*
- * Set up from usable regions (page-aligned, sorted or not) and a list of
- * ranges to keep out (kernel image, loader data). Bitmap storage comes
- * from the first usable region large enough. Returns 0 or -ENOMEM.
- */
-int pmm_init(const struct pmm_region *usable, size_t n_usable,
-	     const struct pmm_region *exclude, size_t n_exclude);
+/* Bytes of bitmap pmm_init needs to manage RAM up to `ram_top`. */
+size_t pmm_bitmap_bytes(uint64_t ram_top);
 
-/* Parse the multiboot memory map and call pmm_init. */
-int pmm_init_multiboot(const struct multiboot_info *mbi);
+/*
+ * Set up from usable regions (any order; bases and ends are rounded
+ * inwards to pages) and ranges to keep out (kernel image, loader data,
+ * the bitmap itself). `bitmap` holds pmm_bitmap_bytes(top) bytes, where
+ * top is the end of the highest usable region. Returns the number of
+ * free pages, or -EINVAL if no usable page remains.
+ */
+long pmm_init(const struct pmm_region *usable, size_t n_usable,
+	      const struct pmm_region *exclude, size_t n_exclude, void *bitmap);
 
 /* Allocate `n` contiguous frames aligned to `align` pages (power of two);
  * returns the physical address or 0 when no such run is free. */

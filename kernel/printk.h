@@ -36,9 +36,9 @@ void printk_set_clock(uint64_t (*now_ns)(void));
 #ifdef DEBUG
 #define pr_debug(fmt, ...) printk(LOG_DEBUG, PR_PREFIX fmt, ##__VA_ARGS__)
 #else
-#define pr_debug(fmt, ...)                                              \
-	do {                                                            \
-		if (0)                                                  \
+#define pr_debug(fmt, ...)                                               \
+	do {                                                             \
+		if (0)                                                   \
 			printk(LOG_DEBUG, PR_PREFIX fmt, ##__VA_ARGS__); \
 	} while (0)
 #endif

@@ -6,10 +6,30 @@
  * code, registers and a backtrace and ends the VM with a failure status.
  * Vectors 32-255 go to the handler installed with trap_set_handler();
  * kernel/irq.c owns their allocation and the controllers' EOI.
+ *
+ * Every gate is an interrupt gate: handlers run with interrupts off, on
+ * the interrupted stack (on an IST stack for #DF, NMI and #MC). The entry
+ * code links a frame record {interrupted rbp, interrupted rip} below the
+ * trap frame, so a backtrace taken inside a handler walks on into the
+ * interrupted code.
  */
 #ifndef KERNEL_TRAP_H
 #define KERNEL_TRAP_H
 
+#define TRAP_VECTORS 256
+#define TRAP_FIRST_IRQ 32 /* 0..31 are CPU exceptions */
+
+/* Entry stubs: one per vector, each in a slot of this many bytes at
+ * trap_stubs + vector * TRAP_STUB_SIZE (kernel/trap_entry.S). */
+#define TRAP_STUB_SIZE 16
+
+/* struct trap_frame offsets used by kernel/trap_entry.S; trap.c checks
+ * them against the struct. */
+#define TRAP_FRAME_RBP 64
+#define TRAP_FRAME_RIP 136
+#define TRAP_FRAME_SIZE 176
+
+#ifndef __ASSEMBLER__
 #include <stdint.h>
 
 /* Saved by kernel/trap_entry.S; layout shared with the assembly. */
@@ -23,6 +43,7 @@ struct trap_frame {
 
 typedef void (*trap_handler_fn)(struct trap_frame *tf, void *arg);
 
+/* Load the GDT, TSS and IDT; mask the legacy PIC. Once, early in kmain. */
 void trap_init(void);
 
 /* Install `fn` for `vector` (32..255), or remove it with NULL. Runs with
@@ -32,4 +53,10 @@ void trap_set_handler(uint8_t vector, trap_handler_fn fn, void *arg);
 /* Interrupts that arrived on a vector with no handler. */
 uint64_t trap_spurious_count(void);
 
+/* Raise the fault chosen with the boot option panic= (default none), to
+ * show the fault report; returns only for panic=none. Call after
+ * paging_init() and the boot stack's guard page (panic=stack needs it). */
+void trap_selftest(void);
+
+#endif /* !__ASSEMBLER__ */
 #endif

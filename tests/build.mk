@@ -13,6 +13,45 @@ tests/kernel/test_vsnprintf_SRCS := kernel/lib/vsnprintf.c
 tests/kernel/test_vsnprintf_CFLAGS := -Dvsnprintf=k_vsnprintf \
 	-Dsnprintf=k_snprintf -Wno-format -Wno-format-extra-args
 
+UNIT_TESTS += tests/kernel/test_pmm
+tests/kernel/test_pmm_SRCS := kernel/pmm.c kernel/lib/bitmap.c tests/fake_panic.c \
+	tests/fake_printk.c
+
+UNIT_TESTS += tests/kernel/test_heap
+tests/kernel/test_heap_SRCS := kernel/heap.c tests/fake_pmm.c \
+	tests/fake_panic.c tests/fake_printk.c
+
+UNIT_TESTS += tests/kernel/test_iobuf
+tests/kernel/test_iobuf_SRCS := kernel/iobuf.c kernel/heap.c \
+	kernel/lib/bitmap.c tests/fake_pmm.c tests/fake_panic.c \
+	tests/fake_printk.c
+
+UNIT_TESTS += tests/fs/test_pcache
+tests/fs/test_pcache_SRCS := fs/pcache.c kernel/iobuf.c kernel/heap.c \
+	kernel/lib/bitmap.c kernel/lib/errname.c tests/fake_pmm.c \
+	tests/fake_panic.c tests/fake_printk.c
+
+UNIT_TESTS += tests/kernel/test_timer
+tests/kernel/test_timer_SRCS := kernel/timer.c tests/fake_printk.c
+
+UNIT_TESTS += tests/kernel/test_acpi
+tests/kernel/test_acpi_SRCS := kernel/acpi.c kernel/lib/errname.c \
+	tests/fake_printk.c
+
+UNIT_TESTS += tests/kernel/test_time
+tests/kernel/test_time_SRCS := kernel/time.c tests/fake_printk.c
+
+# The ring against a fake device; frames from tests/fake_pmm.c.
+UNIT_TESTS += tests/kernel/test_virtq
+tests/kernel/test_virtq_SRCS := kernel/virtq.c tests/fake_pmm.c \
+	tests/fake_printk.c
+
+UNIT_TESTS += tests/fs/test_ext2
+tests/fs/test_ext2_SRCS := fs/ext2.c kernel/lib/errname.c tests/fake_heap.c \
+	tests/fake_printk.c
+tests/fs/test_ext2_CFLAGS := \
+	-DMKIMAGES='"$(abspath tests/fs/mkimages.sh)"'
+
 HTTP_STR := app/http_str.c
 # Modules that format text are tested with the kernel's own vsnprintf,
 # renamed so it cannot collide with the host libc's.

@@ -208,7 +208,8 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			break;
 		}
 		case 'u':
-			put_num(&o, &s, arg_unsigned(&s, &args), false, 10, false);
+			put_num(&o, &s, arg_unsigned(&s, &args), false, 10,
+				false);
 			break;
 		case 'x':
 		case 'X':
@@ -216,7 +217,8 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 				*fmt == 'X');
 			break;
 		case 'o':
-			put_num(&o, &s, arg_unsigned(&s, &args), false, 8, false);
+			put_num(&o, &s, arg_unsigned(&s, &args), false, 8,
+				false);
 			break;
 		case 'p':
 			s.alt = true;

@@ -102,10 +102,11 @@ static void test_unknown_key_named(void **state)
 static void test_bad_values_keep_default(void **state)
 {
 	(void)state;
-	assert_int_equal(parse("count=0 count=4097 count=12x count= "
-			       "count=99999999999999999999999 flag=maybe "
-			       "mapping=fast name=toolongname addr=0x100000000"),
-			 9);
+	assert_int_equal(
+		parse("count=0 count=4097 count=12x count= "
+		      "count=99999999999999999999999 flag=maybe "
+		      "mapping=fast name=toolongname addr=0x100000000"),
+		9);
 	assert_int_equal(count, 16);
 	assert_false(flag);
 	assert_int_equal(mode, 0);

@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Page cache (interface and rules in pcache.h). Each cached page is an
+ * entry in a chained hash table. While a page is being filled the cache
+ * holds one reference to it (the fill reference), so it is pinned; when
+ * the fill completes every waiter gets its own reference and the fill
+ * reference is dropped. The iobuf owner callback then puts pages nobody
+ * references on the LRU list, from which eviction takes the oldest.
+ */
+#define PR_PREFIX "pcache: "
+#include "fs/pcache.h"
+
+#include <stdbool.h>
+
+#include "kernel/compiler.h"
+#include "kernel/errno.h"
+#include "kernel/heap.h"
+#include "kernel/iobuf.h"
+#include "kernel/panic.h"
+#include "kernel/param.h"
+#include "kernel/printk.h"
+
+#define READAHEAD_MIN 4 /* pages: first window on a sequential pattern */
+#define HASH_MIN 64
+
+enum entry_state { LOADING, VALID, DEAD };
+
+struct entry {
+	struct pcache_file *file; /* [I] */
+	uint64_t index; /* [I] */
+	struct iobuf *buf; /* [I] its owner_data points back here */
+	enum entry_state state; /* [m] */
+	bool readahead; /* [m] read ahead and not looked up yet */
+	bool on_lru; /* [m] */
+	struct pcache_waiter *waiters; /* [m] LOADING: FIFO */
+	struct entry *hash_next; /* [m] */
+	struct entry *lru_prev, *lru_next; /* [m] */
+};
+
+static struct {
+	struct entry **buckets; /* [m] */
+	uint64_t mask; /* [I] buckets - 1 */
+	struct entry *lru_head, *lru_tail; /* [m] head = oldest */
+	uint32_t readahead_max; /* [I] */
+	struct pcache_stats stats; /* [m] */
+} cache;
+
+static void page_released(struct iobuf *buf);
+static const struct iobuf_owner pcache_owner = { .release = page_released };
+
+static uint64_t hash(uint64_t id, uint64_t index)
+{
+	uint64_t h = id * 0x9E3779B97F4A7C15ull ^ index;
+
+	h ^= h >> 29;
+	h *= 0xBF58476D1CE4E5B9ull;
+	return (h ^ (h >> 32)) & cache.mask;
+}
+
+int pcache_init(uint64_t pool_pages, uint32_t readahead_max)
+{
+	uint64_t n = HASH_MIN;
+
+	while (n < pool_pages)
+		n <<= 1;
+	cache.buckets = kzalloc(n * sizeof(*cache.buckets));
+	if (!cache.buckets)
+		return -ENOMEM;
+	cache.mask = n - 1;
+	cache.readahead_max = readahead_max;
+	return 0;
+}
+
+void pcache_file_init(struct pcache_file *f, uint64_t id, uint64_t size,
+		      const struct pcache_backing_ops *ops, void *ctx)
+{
+	*f = (struct pcache_file){
+		.id = id,
+		.size = size,
+		.ops = ops,
+		.ctx = ctx,
+		.last_index = UINT64_MAX,
+	};
+}
+
+static struct entry *lookup(const struct pcache_file *f, uint64_t index)
+{
+	struct entry *e = cache.buckets[hash(f->id, index)];
+
+	while (e && !(e->file == f && e->index == index))
+		e = e->hash_next;
+	return e;
+}
+
+static void hash_remove(struct entry *e)
+{
+	struct entry **pp = &cache.buckets[hash(e->file->id, e->index)];
+
+	while (*pp != e)
+		pp = &(*pp)->hash_next;
+	*pp = e->hash_next;
+}
+
+static void lru_remove(struct entry *e)
+{
+	if (!e->on_lru)
+		return;
+	if (e->lru_prev)
+		e->lru_prev->lru_next = e->lru_next;
+	else
+		cache.lru_head = e->lru_next;
+	if (e->lru_next)
+		e->lru_next->lru_prev = e->lru_prev;
+	else
+		cache.lru_tail = e->lru_prev;
+	e->lru_prev = e->lru_next = NULL;
+	e->on_lru = false;
+}
+
+static void lru_add_tail(struct entry *e)
+{
+	e->lru_next = NULL;
+	e->lru_prev = cache.lru_tail;
+	if (cache.lru_tail)
+		cache.lru_tail->lru_next = e;
+	else
+		cache.lru_head = e;
+	cache.lru_tail = e;
+	e->on_lru = true;
+}
+
+static void entry_destroy(struct entry *e)
+{
+	iobuf_free(e->buf);
+	kfree(e);
+	cache.stats.cached_pages--;
+}
+
+/* Owner callback: the last reference to a cached page went away. */
+static void page_released(struct iobuf *buf)
+{
+	struct entry *e = buf->owner_data;
+
+	if (e->state == DEAD)
+		entry_destroy(e);
+	else
+		lru_add_tail(e);
+}
+
+/* Evict the least recently used unreferenced page; false if none. */
+static bool evict_one(void)
+{
+	struct entry *e = cache.lru_head;
+
+	if (!e)
+		return false;
+	lru_remove(e);
+	hash_remove(e);
+	if (e->readahead)
+		cache.stats.ra_wasted++;
+	cache.stats.evictions++;
+	entry_destroy(e);
+	return true;
+}
+
+uint64_t pcache_reclaim(uint64_t n)
+{
+	uint64_t done = 0;
+
+	while (done < n && evict_one())
+		done++;
+	return done;
+}
+
+static struct iobuf *alloc_page(struct entry *e)
+{
+	struct iobuf *b;
+
+	while (!(b = iobuf_alloc(PAGE_SIZE, &pcache_owner, e)))
+		if (!evict_one())
+			return NULL;
+	return b;
+}
+
+static void add_waiter(struct entry *e, struct pcache_waiter *w)
+{
+	struct pcache_waiter **pp = &e->waiters;
+
+	while (*pp)
+		pp = &(*pp)->next;
+	w->next = NULL;
+	*pp = w;
+}
+
+/* Create the entry for (f, index), queue w, and start the read. */
+static int start_read(struct pcache_file *f, uint64_t index,
+		      struct pcache_waiter *w, bool readahead)
+{
+	struct entry *e = kzalloc(sizeof(*e));
+	uint64_t bucket = hash(f->id, index);
+	int err;
+
+	if (!e)
+		return -ENOMEM;
+	e->buf = alloc_page(e);
+	if (!e->buf) {
+		kfree(e);
+		cache.stats.nomem++;
+		return -ENOMEM;
+	}
+	e->file = f;
+	e->index = index;
+	e->state = LOADING;
+	e->readahead = readahead;
+	e->hash_next = cache.buckets[bucket];
+	cache.buckets[bucket] = e;
+	cache.stats.cached_pages++;
+	if (w)
+		add_waiter(e, w);
+	err = f->ops->read_page(f, index, e->buf);
+	if (err) {
+		/* The backing never took the page: undo everything. */
+		hash_remove(e);
+		e->state = DEAD;
+		e->waiters = NULL;
+		cache.stats.read_errors++;
+		iobuf_unref(e->buf);
+	}
+	return err;
+}
+
+static uint64_t file_pages(const struct pcache_file *f)
+{
+	return DIV_ROUND_UP(f->size, PAGE_SIZE);
+}
+
+/* Grow the window on sequential access and read the pages ahead. */
+static void readahead(struct pcache_file *f, uint64_t index)
+{
+	bool sequential = index == f->last_index + 1 ||
+			  (index == 0 && f->last_index == UINT64_MAX);
+	uint64_t end;
+
+	f->last_index = index;
+	if (!sequential || cache.readahead_max == 0) {
+		f->ra_window = 0;
+		return;
+	}
+	f->ra_window = f->ra_window ?
+			       MIN(f->ra_window * 2, cache.readahead_max) :
+			       MIN(READAHEAD_MIN, cache.readahead_max);
+	end = MIN(index + 1 + f->ra_window, file_pages(f));
+	for (uint64_t i = MAX(f->ra_next, index + 1); i < end; i++) {
+		if (!lookup(f, i)) {
+			if (start_read(f, i, NULL, true))
+				break;
+			cache.stats.ra_issued++;
+		}
+		f->ra_next = i + 1;
+	}
+}
+
+int pcache_get(struct pcache_file *f, uint64_t index, struct iobuf **out,
+	       struct pcache_waiter *w)
+{
+	struct entry *e;
+	int err = -EINPROGRESS;
+
+	if (index >= file_pages(f))
+		return -EINVAL;
+	e = lookup(f, index);
+	if (e && e->readahead) {
+		e->readahead = false;
+		cache.stats.ra_used++;
+	}
+	if (e && e->state == VALID) {
+		cache.stats.hits++;
+		lru_remove(e);
+		iobuf_ref(e->buf);
+		*out = e->buf;
+		err = 0;
+	} else if (e) {
+		cache.stats.waits++;
+		if (w)
+			add_waiter(e, w);
+	} else {
+		cache.stats.misses++;
+		err = start_read(f, index, w, false);
+		if (!err)
+			err = -EINPROGRESS;
+	}
+	if (err == 0 || err == -EINPROGRESS)
+		readahead(f, index);
+	return err;
+}
+
+int pcache_cancel(struct pcache_file *f, uint64_t index,
+		  struct pcache_waiter *w)
+{
+	struct entry *e = lookup(f, index);
+	struct pcache_waiter **pp;
+
+	if (!e || e->state != LOADING)
+		return 0;
+	for (pp = &e->waiters; *pp; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+void pcache_fill_done(struct pcache_file *f, uint64_t index, struct iobuf *buf,
+		      int err)
+{
+	struct entry *e = buf->owner_data;
+	struct pcache_waiter *w = e->waiters;
+
+	BUG_ON(e->file != f || e->index != index || e->state != LOADING);
+	e->waiters = NULL;
+	if (err) {
+		pr_warn("file %llu page %llu: read failed (%s)",
+			(unsigned long long)f->id, (unsigned long long)index,
+			errname(err));
+		cache.stats.read_errors++;
+		hash_remove(e);
+		e->state = DEAD;
+	} else {
+		iobuf_seal(buf, (uint32_t)MIN((uint64_t)PAGE_SIZE,
+					      f->size - index * PAGE_SIZE));
+		e->state = VALID;
+	}
+	while (w) {
+		struct pcache_waiter *next = w->next;
+
+		if (!err)
+			iobuf_ref(buf);
+		w->fn(w->arg, err ? NULL : buf, err);
+		w = next;
+	}
+	iobuf_unref(buf); /* the fill reference */
+}
+
+void pcache_get_stats(struct pcache_stats *st)
+{
+	*st = cache.stats;
+}

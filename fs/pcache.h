@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Page cache: file pages kept as one-page iobufs, keyed by (file, page
+ * index). A hit hands out a reference to the cached iobuf, no copy. A miss
+ * allocates a pool page, asks the file's backing to fill it (virtio-blk
+ * DMA straight into the page) and tells the waiters when it completes.
+ *
+ * Lifetime: a page with references is pinned and never evicted. When its
+ * last reference goes (iobuf owner callback) it joins the LRU list, still
+ * cached and findable; eviction takes pages from the LRU head when the
+ * pool runs out, and never touches a referenced page.
+ *
+ * Readahead: each file tracks its last accessed page; a sequential access
+ * pattern starts reading the next pages ahead of use, with a window that
+ * doubles from READAHEAD_MIN up to the `readahead=` boot option.
+ *
+ * Main loop only ([m]). Completion callbacks run from the main loop
+ * (soft-irq context): they must not block.
+ */
+#ifndef FS_PCACHE_H
+#define FS_PCACHE_H
+
+#include <stdint.h>
+
+struct iobuf;
+struct pcache_file;
+
+struct pcache_backing_ops {
+	/*
+	 * Start filling page `index` of `f` into `buf` (one page, not yet
+	 * sealed; the length to seal is min(PAGE_SIZE, size - index * 4K)).
+	 * Return 0 and call pcache_fill_done() later (or before returning),
+	 * or return a negative errno without calling it.
+	 */
+	int (*read_page)(struct pcache_file *f, uint64_t index,
+			 struct iobuf *buf);
+};
+
+struct pcache_file {
+	uint64_t id; /* [I] unique per file (the inode number) */
+	uint64_t size; /* [I] bytes */
+	const struct pcache_backing_ops *ops; /* [I] */
+	void *ctx; /* [I] for the backing */
+	uint64_t last_index; /* [m] readahead: last page asked for */
+	uint64_t ra_next; /* [m] first page readahead has not issued */
+	uint32_t ra_window; /* [m] pages */
+};
+
+/* A waiter is embedded by the caller; it is called once, from
+ * pcache_fill_done, with a referenced iobuf (err == 0) or an error. */
+typedef void (*pcache_done_fn)(void *arg, struct iobuf *buf, int err);
+
+struct pcache_waiter {
+	pcache_done_fn fn;
+	void *arg;
+	struct pcache_waiter *next; /* [m] owned by the cache while queued */
+};
+
+struct pcache_stats {
+	uint64_t hits, misses; /* lookups found valid / had to read */
+	uint64_t waits; /* lookups that joined a read in flight */
+	uint64_t ra_issued; /* pages read ahead */
+	uint64_t ra_used; /* read-ahead pages later looked up */
+	uint64_t ra_wasted; /* read-ahead pages evicted unused */
+	uint64_t evictions;
+	uint64_t read_errors;
+	uint64_t nomem; /* lookups refused: pool full of pinned pages */
+	uint64_t cached_pages; /* now, valid or in flight */
+};
+
+/* Size the hash table for `pool_pages`; readahead cap in pages. */
+int pcache_init(uint64_t pool_pages, uint32_t readahead_max);
+
+void pcache_file_init(struct pcache_file *f, uint64_t id, uint64_t size,
+		      const struct pcache_backing_ops *ops, void *ctx);
+
+/*
+ * Get page `index` of `f`. Returns 0 with *out holding a new reference
+ * (hit), -EINPROGRESS when the page is being read and `w` will be called
+ * (w is queued and must stay valid until called; with a synchronous
+ * backing it may be called before pcache_get returns; w may be NULL to
+ * only start the read), -EINVAL beyond the end of the file, -ENOMEM when
+ * no pool page can be freed (try again later), or the backing's error.
+ */
+int pcache_get(struct pcache_file *f, uint64_t index, struct iobuf **out,
+	       struct pcache_waiter *w);
+
+/* Remove a waiter that has not been called (its requester went away).
+ * Returns 1 if it was removed, 0 if not found. */
+int pcache_cancel(struct pcache_file *f, uint64_t index,
+		  struct pcache_waiter *w);
+
+/* The backing finished page `index` of `f`: err == 0 if buf is filled. */
+void pcache_fill_done(struct pcache_file *f, uint64_t index, struct iobuf *buf,
+		      int err);
+
+/* Drop up to n unreferenced pages (other pool users call this when the
+ * pool is empty). Returns pages freed. */
+uint64_t pcache_reclaim(uint64_t n);
+
+void pcache_get_stats(struct pcache_stats *st);
+
+#endif

@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests for kernel/iobuf.c: pool accounting, reference counting and
+ * owners, misuse detection, and aggregates checked byte for byte against
+ * a flat reference copy.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "kernel/errno.h"
+#include "kernel/iobuf.h"
+#include "kernel/param.h"
+
+#define POOL_PAGES 64
+
+static struct iobuf_stats stats(void)
+{
+	struct iobuf_stats st;
+
+	iobuf_get_stats(&st);
+	return st;
+}
+
+static int setup_pool(void **state)
+{
+	(void)state;
+	return iobuf_pool_init(POOL_PAGES);
+}
+
+/* A sealed page whose byte i is (seed + i) & 0xff. */
+static struct iobuf *patterned(unsigned seed, uint32_t len)
+{
+	struct iobuf *b = iobuf_alloc(len, NULL, NULL);
+	unsigned char *p;
+
+	assert_non_null(b);
+	p = iobuf_map(b);
+	for (uint32_t i = 0; i < len; i++)
+		p[i] = (unsigned char)(seed + i);
+	iobuf_unmap(b, p);
+	iobuf_seal(b, len);
+	return b;
+}
+
+static void test_pool_accounting(void **state)
+{
+	(void)state;
+	assert_int_equal(iobuf_pool_init(8), -EINVAL); /* only once */
+	struct iobuf_stats s0 = stats();
+	assert_int_equal(s0.pool_pages, POOL_PAGES);
+
+	struct iobuf *a = iobuf_alloc(1, NULL, NULL);
+	struct iobuf *b = iobuf_alloc(3 * PAGE_SIZE, NULL, NULL);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(b->pages, 3);
+	assert_true(iobuf_pool_contains(a->pa));
+	assert_true(iobuf_pool_contains(b->pa + 3 * PAGE_SIZE - 1));
+	assert_false(iobuf_pool_contains(b->pa + 1000 * PAGE_SIZE));
+	assert_int_equal(a->pa % PAGE_SIZE, 0);
+	assert_int_equal(stats().free_pages, s0.free_pages - 4);
+	assert_int_equal(stats().pinned_pages, s0.pinned_pages + 4);
+	iobuf_unref(a);
+	iobuf_unref(b);
+	assert_int_equal(stats().free_pages, s0.free_pages);
+	assert_int_equal(stats().pinned_pages, s0.pinned_pages);
+}
+
+static void test_exhaustion(void **state)
+{
+	struct iobuf *all[POOL_PAGES];
+	uint64_t failures = stats().alloc_failures;
+
+	(void)state;
+	for (int i = 0; i < POOL_PAGES; i++)
+		assert_non_null(all[i] = iobuf_alloc(PAGE_SIZE, NULL, NULL));
+	assert_null(iobuf_alloc(1, NULL, NULL));
+	assert_int_equal(stats().alloc_failures, failures + 1);
+	assert_int_equal(stats().free_pages, 0);
+	for (int i = 0; i < POOL_PAGES; i += 2)
+		iobuf_unref(all[i]);
+	/* 32 free pages, none adjacent: no run of two. */
+	assert_null(iobuf_alloc(2 * PAGE_SIZE, NULL, NULL));
+	for (int i = 1; i < POOL_PAGES; i += 2)
+		iobuf_unref(all[i]);
+	assert_int_equal(stats().free_pages, POOL_PAGES);
+}
+
+static int released;
+static struct iobuf *released_buf;
+
+static void cache_release(struct iobuf *b)
+{
+	released++;
+	released_buf = b;
+}
+
+static const struct iobuf_owner cache_owner = { .release = cache_release };
+
+static void test_owner_keeps_page_until_free(void **state)
+{
+	(void)state;
+	uint64_t free0 = stats().free_pages;
+	struct iobuf *b = iobuf_alloc(100, &cache_owner, (void *)0x1234);
+
+	released = 0;
+	iobuf_ref(b);
+	iobuf_unref(b);
+	assert_int_equal(released, 0);
+	iobuf_unref(b);
+	assert_int_equal(released, 1);
+	assert_ptr_equal(released_buf, b);
+	assert_ptr_equal(b->owner_data, (void *)0x1234);
+	/* Reclaimable but still cached: pages not back in the pool, not
+	 * pinned; a cache hit revives it. */
+	assert_int_equal(stats().free_pages, free0 - 1);
+	iobuf_ref(b);
+	assert_int_equal(b->refcnt, 1);
+	iobuf_unref(b);
+	assert_int_equal(released, 2);
+	iobuf_free(b);
+	assert_int_equal(stats().free_pages, free0);
+}
+
+static void test_misuse_panics(void **state)
+{
+	(void)state;
+	struct iobuf *o = iobuf_alloc(10, &cache_owner, NULL);
+	iobuf_unref(o);
+	expect_assert_failure(iobuf_unref(o)); /* double release */
+	iobuf_free(o);
+	expect_assert_failure(iobuf_ref(o)); /* use after free */
+
+	struct iobuf *p = iobuf_alloc(10, &cache_owner, NULL);
+	expect_assert_failure(iobuf_free(p)); /* still referenced */
+	iobuf_unref(p);
+	iobuf_free(p);
+}
+
+static void check_agg(const struct ioagg *a, const unsigned char *want,
+		      size_t len)
+{
+	unsigned char *got = malloc(len + 1);
+
+	assert_int_equal(ioagg_len(a), len);
+	assert_int_equal(ioagg_copyout(a, 0, got, len + 1), len);
+	assert_memory_equal(got, want, len);
+	free(got);
+}
+
+static void test_agg_build_and_merge(void **state)
+{
+	struct ioagg a;
+	unsigned char want[64];
+	struct iobuf *x = patterned(0, 100), *y = patterned(100, 50);
+
+	(void)state;
+	ioagg_init(&a);
+	assert_int_equal(ioagg_append(&a, x, 10, 20), 0);
+	assert_int_equal(ioagg_append(&a, x, 30, 5), 0); /* merges */
+	assert_int_equal(ioagg_count(&a), 1);
+	assert_int_equal(ioagg_prepend(&a, y, 0, 4), 0);
+	assert_int_equal(ioagg_prepend(&a, x, 5, 5), 0); /* x[5..10) */
+	assert_int_equal(ioagg_count(&a), 3);
+	size_t n = 0;
+	for (int i = 5; i < 10; i++)
+		want[n++] = (unsigned char)i;
+	for (int i = 0; i < 4; i++)
+		want[n++] = (unsigned char)(100 + i);
+	for (int i = 10; i < 35; i++)
+		want[n++] = (unsigned char)i;
+	check_agg(&a, want, n);
+	assert_int_equal(ioagg_append(&a, x, 90, 11), -EINVAL);
+	assert_int_equal(ioagg_append(&a, x, 100, 0), -EINVAL);
+	assert_int_equal(x->refcnt, 3); /* ours + two slices */
+	ioagg_release(&a);
+	assert_int_equal(x->refcnt, 1);
+	assert_int_equal(y->refcnt, 1);
+	assert_int_equal(ioagg_len(&a), 0);
+	iobuf_unref(x);
+	iobuf_unref(y);
+}
+
+static void test_agg_slice_concat_consume(void **state)
+{
+	enum { NBUF = 6, LEN = 700 };
+	struct iobuf *b[NBUF];
+	struct ioagg a, s, c;
+	unsigned char flat[NBUF * LEN];
+	uint64_t pinned0 = stats().pinned_pages;
+
+	(void)state;
+	ioagg_init(&a);
+	for (int i = 0; i < NBUF; i++) {
+		b[i] = patterned((unsigned)i * 7, LEN);
+		assert_int_equal(ioagg_append(&a, b[i], 0, LEN), 0);
+		for (int j = 0; j < LEN; j++)
+			flat[i * LEN + j] = (unsigned char)(i * 7 + j);
+		iobuf_unref(b[i]); /* the aggregate holds them now */
+	}
+	check_agg(&a, flat, sizeof(flat));
+
+	/* Every (off, len) on a coarse grid, including slice edges. */
+	for (uint64_t off = 0; off <= sizeof(flat); off += 233) {
+		for (uint64_t len = 0; off + len <= sizeof(flat); len += 311) {
+			ioagg_init(&s);
+			assert_int_equal(ioagg_slice(&s, &a, off, len), 0);
+			check_agg(&s, flat + off, len);
+			ioagg_release(&s);
+		}
+	}
+	ioagg_init(&s);
+	assert_int_equal(ioagg_slice(&s, &a, 1, sizeof(flat)), -EINVAL);
+	assert_int_equal(ioagg_len(&s), 0);
+
+	ioagg_init(&c);
+	assert_int_equal(ioagg_concat(&c, &a), 0);
+	assert_int_equal(ioagg_concat(&c, &a), 0);
+	assert_int_equal(ioagg_len(&c), 2 * sizeof(flat));
+	ioagg_consume(&c, sizeof(flat) + 1000);
+	check_agg(&c, flat + 1000, sizeof(flat) - 1000);
+	ioagg_consume(&c, UINT64_MAX);
+	assert_int_equal(ioagg_len(&c), 0);
+	assert_int_equal(ioagg_count(&c), 0);
+	ioagg_release(&c);
+
+	ioagg_release(&a);
+	assert_int_equal(stats().pinned_pages, pinned0);
+}
+
+static void test_agg_grows_past_inline(void **state)
+{
+	struct ioagg a;
+	struct iobuf *x = patterned(3, 4096);
+	unsigned char *want = malloc(2000);
+
+	(void)state;
+	ioagg_init(&a);
+	/* Alternate offsets so no two appends merge: 1000 slices. */
+	for (int i = 0; i < 1000; i++) {
+		uint32_t off = (uint32_t)(i % 2) * 2048;
+		assert_int_equal(ioagg_append(&a, x, off, 2), 0);
+		want[2 * i] = (unsigned char)(3 + off);
+		want[2 * i + 1] = (unsigned char)(3 + off + 1);
+	}
+	assert_int_equal(ioagg_count(&a), 1000);
+	for (int i = 0; i < 50; i++)
+		assert_int_equal(ioagg_prepend(&a, x, 0, 1), 0);
+	ioagg_consume(&a, 50);
+	check_agg(&a, want, 2000);
+	assert_int_equal(x->refcnt, 1001);
+	ioagg_release(&a);
+	assert_int_equal(x->refcnt, 1);
+	iobuf_unref(x);
+	free(want);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pool_accounting),
+		cmocka_unit_test(test_exhaustion),
+		cmocka_unit_test(test_owner_keeps_page_until_free),
+		cmocka_unit_test(test_misuse_panics),
+		cmocka_unit_test(test_agg_build_and_merge),
+		cmocka_unit_test(test_agg_slice_concat_consume),
+		cmocka_unit_test(test_agg_grows_past_inline),
+	};
+	return cmocka_run_group_tests_name("iobuf", tests, setup_pool, NULL);
+}
