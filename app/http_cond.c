@@ -28,12 +28,11 @@
 
 static const char *const wkday[] = { "Sun", "Mon", "Tue", "Wed",
 				     "Thu", "Fri", "Sat" };
-static const char *const weekday[] = { "Sunday",   "Monday", "Tuesday",
+static const char *const weekday[] = { "Sunday",    "Monday",	"Tuesday",
 				       "Wednesday", "Thursday", "Friday",
 				       "Saturday" };
-static const char *const month[] = { "Jan", "Feb", "Mar", "Apr",
-				     "May", "Jun", "Jul", "Aug",
-				     "Sep", "Oct", "Nov", "Dec" };
+static const char *const month[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+				     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 
 struct civil {
 	int64_t year;
@@ -154,8 +153,7 @@ static bool name(struct cur *c, const char *const *names, unsigned n,
 }
 
 /* time-of-day = hour ":" minute ":" second */
-static bool time_of_day(struct cur *c, unsigned *h, unsigned *m,
-			unsigned *s)
+static bool time_of_day(struct cur *c, unsigned *h, unsigned *m, unsigned *s)
 {
 	return digits(c, 2, h) && lit(c, ":") && digits(c, 2, m) &&
 	       lit(c, ":") && digits(c, 2, s);
@@ -228,10 +226,12 @@ static int parse_asctime(struct cur c, int64_t *t)
  */
 int http_date_parse(const char *s, size_t len, int64_t *t)
 {
-	struct cur c = { s, s + len };
+	struct cur c;
 
 	if (!s)
 		return -EINVAL;
+	c.p = s;
+	c.end = s + len;
 	if (!parse_imf(c, t) || !parse_rfc850(c, t) || !parse_asctime(c, t))
 		return 0;
 	return -EINVAL;

@@ -99,9 +99,8 @@ static int skip_empty_lines(const char *buf, size_t len, size_t *pos,
 /* "HTTP/1.x" -> 0 with the minor version set, or the status to answer. */
 static int parse_version(const char *p, size_t len, struct http_request *req)
 {
-	if (len != HTTP_VERSION_LEN || memcmp(p, "HTTP/", 5) ||
-	    p[5] < '0' || p[5] > '9' || p[6] != '.' || p[7] < '0' ||
-	    p[7] > '9')
+	if (len != HTTP_VERSION_LEN || memcmp(p, "HTTP/", 5) || p[5] < '0' ||
+	    p[5] > '9' || p[6] != '.' || p[7] < '0' || p[7] > '9')
 		return 400;
 	if (p[5] != '1' || (p[7] != '0' && p[7] != '1'))
 		return 505;
@@ -212,19 +211,21 @@ enum field {
 	FIELD_OTHER,
 };
 
-#define FIELD(s, id) { s, sizeof(s) - 1, id }
 static const struct {
 	const char *name;
 	size_t len;
 	enum field id;
 } fields[] = {
-	FIELD("host", FIELD_HOST),
-	FIELD("content-length", FIELD_CONTENT_LENGTH),
-	FIELD("transfer-encoding", FIELD_TRANSFER_ENCODING),
-	FIELD("connection", FIELD_CONNECTION),
-	FIELD("if-none-match", FIELD_IF_NONE_MATCH),
-	FIELD("if-modified-since", FIELD_IF_MODIFIED_SINCE),
-	FIELD("range", FIELD_RANGE),
+	{ "host", sizeof("host") - 1, FIELD_HOST },
+	{ "content-length", sizeof("content-length") - 1,
+	  FIELD_CONTENT_LENGTH },
+	{ "transfer-encoding", sizeof("transfer-encoding") - 1,
+	  FIELD_TRANSFER_ENCODING },
+	{ "connection", sizeof("connection") - 1, FIELD_CONNECTION },
+	{ "if-none-match", sizeof("if-none-match") - 1, FIELD_IF_NONE_MATCH },
+	{ "if-modified-since", sizeof("if-modified-since") - 1,
+	  FIELD_IF_MODIFIED_SINCE },
+	{ "range", sizeof("range") - 1, FIELD_RANGE },
 };
 
 static enum field lookup_field(struct http_str name)
@@ -277,8 +278,8 @@ static int use_field(struct http_str name, struct http_str v,
  * field-line = field-name ":" OWS field-value OWS, in [p, end) without
  * its line ending. Returns 0 or HTTP_PARSE_BAD.
  */
-static int parse_field(const char *p, const char *end,
-		       struct http_request *req, unsigned *seen)
+static int parse_field(const char *p, const char *end, struct http_request *req,
+		       unsigned *seen)
 {
 	struct http_str name = { p, 0 }, v;
 
@@ -305,8 +306,7 @@ static int parse_field(const char *p, const char *end,
  * Returns 0 or HTTP_PARSE_BAD.
  */
 static int parse_fields(const char *p, const char *end,
-			const struct http_limits *lim,
-			struct http_request *req)
+			const struct http_limits *lim, struct http_request *req)
 {
 	unsigned seen = 0;
 
@@ -412,8 +412,7 @@ static int check_line(const char *buf, size_t start, size_t hdr,
  * request starts there), HTTP_PARSE_PARTIAL, or HTTP_PARSE_BAD with
  * req->status set. @req is overwritten on every call.
  */
-int http_parse_request(const char *buf, size_t len,
-		       struct http_parse_state *st,
+int http_parse_request(const char *buf, size_t len, struct http_parse_state *st,
 		       const struct http_limits *lim, struct http_request *req)
 {
 	struct http_parse_state none = { 0, 0 };

@@ -87,8 +87,7 @@ struct http_parse_state {
 	size_t hdr; /* header section offset once the request line is valid */
 };
 
-int http_parse_request(const char *buf, size_t len,
-		       struct http_parse_state *st,
+int http_parse_request(const char *buf, size_t len, struct http_parse_state *st,
 		       const struct http_limits *lim, struct http_request *req);
 const char *http_method_name(enum http_method m);
 

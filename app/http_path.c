@@ -123,8 +123,8 @@ static long remove_dots(char *s, size_t len)
  * -EINVAL (answer 400) or -ENAMETOOLONG (answer 414); @out is undefined
  * on failure.
  */
-int http_path_normalize(const char *target, size_t len, char *out,
-			size_t size, size_t *out_len)
+int http_path_normalize(const char *target, size_t len, char *out, size_t size,
+			size_t *out_len)
 {
 	const char *q;
 	long n;

@@ -22,7 +22,7 @@
 
 #include <stddef.h>
 
-int http_path_normalize(const char *target, size_t len, char *out,
-			size_t size, size_t *out_len);
+int http_path_normalize(const char *target, size_t len, char *out, size_t size,
+			size_t *out_len);
 
 #endif

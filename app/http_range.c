@@ -67,8 +67,8 @@ static enum http_range_kind parse_spec(const char *p, const char *end,
  * Evaluate the Range value [v, v + len) against a file of @size bytes;
  * on HTTP_RANGE_PARTIAL, *r holds the bytes to send. Borrows @v.
  */
-enum http_range_kind http_range_parse(const char *v, size_t len,
-				      uint64_t size, struct http_range *r)
+enum http_range_kind http_range_parse(const char *v, size_t len, uint64_t size,
+				      struct http_range *r)
 {
 	static const char unit[] = "bytes=";
 	struct http_str s = { v, sizeof(unit) - 1 }, spec;

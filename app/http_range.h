@@ -32,8 +32,8 @@ struct http_range {
 	uint64_t last;
 };
 
-enum http_range_kind http_range_parse(const char *v, size_t len,
-				      uint64_t size, struct http_range *r);
+enum http_range_kind http_range_parse(const char *v, size_t len, uint64_t size,
+				      struct http_range *r);
 int http_range_content_range(char *buf, size_t bufsize,
 			     enum http_range_kind kind,
 			     const struct http_range *r, uint64_t size);

@@ -22,8 +22,7 @@
 #define YEAR1_START (-62135596800LL) /* 0001-01-01T00:00:00Z */
 #define YEAR9999_END 253402300799LL /* 9999-12-31T23:59:59Z */
 
-static struct http_str S(const char *s)
-{
+static struct http_str S(const char *s) {
 	struct http_str r = { s, strlen(s) };
 
 	return r;
@@ -143,8 +142,7 @@ static void test_date_out_of_range(void **state)
 			 -ERANGE);
 	assert_int_equal(http_date_format(buf, sizeof(buf), INT64_MIN),
 			 -ERANGE);
-	assert_int_equal(http_date_format(buf, HTTP_DATE_SIZE - 1, 0),
-			 -ENOSPC);
+	assert_int_equal(http_date_format(buf, HTTP_DATE_SIZE - 1, 0), -ENOSPC);
 }
 
 static void test_date_invalid(void **state)
@@ -198,13 +196,11 @@ static void test_etag_make(void **state)
 	char buf[HTTP_ETAG_SIZE];
 
 	(void)state;
-	assert_int_equal(http_etag_make(buf, sizeof(buf), 12, 4096, 0x5f00,
-					false),
-			 13);
+	assert_int_equal(
+		http_etag_make(buf, sizeof(buf), 12, 4096, 0x5f00, false), 13);
 	assert_string_equal(buf, "\"c-5f00-1000\"");
-	assert_int_equal(http_etag_make(buf, sizeof(buf), 12, 4096, 0x5f00,
-					true),
-			 15);
+	assert_int_equal(
+		http_etag_make(buf, sizeof(buf), 12, 4096, 0x5f00, true), 15);
 	assert_string_equal(buf, "W/\"c-5f00-1000\"");
 	assert_true(http_etag_make(buf, sizeof(buf), UINT64_MAX, UINT64_MAX,
 				   INT64_MIN, true) > 0);

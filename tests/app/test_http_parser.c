@@ -64,8 +64,8 @@ static void test_simple_get(void **state)
 	assert_true(str_is(req.target, "/index.html?x=1"));
 	assert_true(str_is(req.host, "example.com:8080"));
 	assert_true(str_is(req.if_none_match, "\"abc\", W/\"d\""));
-	assert_true(str_is(req.if_modified_since,
-			   "Sun, 06 Nov 1994 08:49:37 GMT"));
+	assert_true(
+		str_is(req.if_modified_since, "Sun, 06 Nov 1994 08:49:37 GMT"));
 	assert_true(str_is(req.range, "bytes=0-99"));
 	assert_true(req.has_content_length);
 	assert_int_equal(req.content_length, 0);
@@ -199,9 +199,9 @@ static void test_malformed_fields(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		expect_bad(bad[i], 400);
-	assert_int_equal(
-		parse_n("GET / HTTP/1.1\r\nHost: a\r\nX: \0\r\n\r\n", 33),
-		HTTP_PARSE_BAD);
+	assert_int_equal(parse_n("GET / HTTP/1.1\r\nHost: a\r\nX: \0\r\n\r\n",
+				 33),
+			 HTTP_PARSE_BAD);
 	assert_int_equal(req.status, 400);
 	/* obs-text and HTAB are fine in a value. */
 	assert_true(parse("GET / HTTP/1.1\r\nHost: a\r\n"
@@ -267,8 +267,7 @@ static void test_body_framing(void **state)
 		   400);
 	expect_bad("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: -0\r\n\r\n",
 		   400);
-	expect_bad("GET / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n\r\n",
-		   400);
+	expect_bad("GET / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n\r\n", 400);
 	expect_bad("GET / HTTP/1.1\r\nHost: a\r\n"
 		   "Content-Length: 18446744073709551616\r\n\r\n",
 		   400);
@@ -474,9 +473,9 @@ static void test_split_reads(void **state)
 		for (size_t k = 0; k < n; k++) {
 			b = guard_copy(valid[i], n);
 			memset(&st, 0, sizeof(st));
-			assert_int_equal(
-				http_parse_request(b, k, &st, NULL, &req),
-				HTTP_PARSE_PARTIAL);
+			assert_int_equal(http_parse_request(b, k, &st, NULL,
+							    &req),
+					 HTTP_PARSE_PARTIAL);
 			assert_true(st.scanned <= k);
 			assert_int_equal(
 				http_parse_request(b, n, &st, NULL, &req), n);
@@ -486,9 +485,9 @@ static void test_split_reads(void **state)
 		b = guard_copy(valid[i], n);
 		memset(&st, 0, sizeof(st));
 		for (size_t k = 0; k < n; k++)
-			assert_int_equal(
-				http_parse_request(b, k, &st, NULL, &req),
-				HTTP_PARSE_PARTIAL);
+			assert_int_equal(http_parse_request(b, k, &st, NULL,
+							    &req),
+					 HTTP_PARSE_PARTIAL);
 		assert_int_equal(http_parse_request(b, n, &st, NULL, &req), n);
 		assert_same(&req, &full);
 	}
@@ -628,9 +627,9 @@ static void test_pipelined(void **state)
 		off += (size_t)r;
 	}
 	assert_false(req.keep_alive);
-	assert_int_equal(
-		http_parse_request(b + off, len - off, NULL, NULL, &req),
-		HTTP_PARSE_PARTIAL);
+	assert_int_equal(http_parse_request(b + off, len - off, NULL, NULL,
+					    &req),
+			 HTTP_PARSE_PARTIAL);
 }
 
 /*
@@ -647,7 +646,8 @@ static void test_mutations_agree(void **state)
 
 	(void)state;
 	for (int iter = 0; iter < 20000; iter++) {
-		const char *v = valid[iter % (sizeof(valid) / sizeof(valid[0]))];
+		const char *v =
+			valid[iter % (sizeof(valid) / sizeof(valid[0]))];
 		size_t n = strlen(v);
 		struct http_parse_state st = { 0, 0 };
 		const char *b;

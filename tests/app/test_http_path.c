@@ -235,8 +235,7 @@ static void test_random_targets_stay_inside(void **state)
 		assert_null(strstr(out, "//"));
 		assert_null(strstr(out, "/./"));
 		assert_null(strstr(out, "/../"));
-		assert_false(out_len >= 3 &&
-			     !strcmp(out + out_len - 3, "/.."));
+		assert_false(out_len >= 3 && !strcmp(out + out_len - 3, "/.."));
 		assert_false(out_len >= 2 && !strcmp(out + out_len - 2, "/."));
 	}
 }

@@ -38,8 +38,7 @@ static void expect_partial(const char *v, uint64_t size, uint64_t first,
 			 (unsigned long long)r.last);
 }
 
-static void expect_kind(const char *v, uint64_t size,
-			enum http_range_kind want)
+static void expect_kind(const char *v, uint64_t size, enum http_range_kind want)
 {
 	enum http_range_kind k = parse(v, size);
 
@@ -149,9 +148,9 @@ static void test_content_range(void **state)
 						  HTTP_RANGE_PARTIAL, &x, 1000),
 			 15);
 	assert_string_equal(buf, "bytes 0-99/1000");
-	assert_int_equal(http_range_content_range(
-				 buf, sizeof(buf), HTTP_RANGE_UNSATISFIABLE,
-				 NULL, 1000),
+	assert_int_equal(http_range_content_range(buf, sizeof(buf),
+						  HTTP_RANGE_UNSATISFIABLE,
+						  NULL, 1000),
 			 12);
 	assert_string_equal(buf, "bytes */1000");
 	x.first = UINT64_MAX - 1;

@@ -71,10 +71,11 @@ static void test_206_and_416(void **state)
 	r.range = HTTP_RANGE_UNSATISFIABLE;
 	r.content_length = 0;
 	assert_true(http_response_head(buf, sizeof(buf), &r) > 0);
-	assert_string_equal(buf, "HTTP/1.1 416 Range Not Satisfiable\r\n" DATE
-				 SERVER "Content-Length: 0\r\n"
-				 "Content-Range: bytes */1000\r\n"
-				 "Connection: close\r\n\r\n");
+	assert_string_equal(buf,
+			    "HTTP/1.1 416 Range Not Satisfiable\r\n" DATE SERVER
+			    "Content-Length: 0\r\n"
+			    "Content-Range: bytes */1000\r\n"
+			    "Connection: close\r\n\r\n");
 	/* A range kind that does not fit the status is not sent. */
 	r.status = 200;
 	assert_true(http_response_head(buf, sizeof(buf), &r) > 0);
@@ -83,8 +84,9 @@ static void test_206_and_416(void **state)
 
 static void test_304_405_301(void **state)
 {
-	struct http_response r = { .status = 304, .date = T0,
-				   .content_length = 55, .etag = "\"x\"" };
+	struct http_response r = {
+		.status = 304, .date = T0, .content_length = 55, .etag = "\"x\""
+	};
 
 	(void)state;
 	assert_true(http_response_head(buf, sizeof(buf), &r) > 0);
@@ -142,9 +144,9 @@ static void test_dates_out_of_range_left_out(void **state)
 
 static void test_reasons_and_error_body(void **state)
 {
-	static const int codes[] = { 200, 206, 301, 304, 400, 403, 404, 405,
-				     408, 413, 414, 416, 431, 500, 501, 503,
-				     505 };
+	static const int codes[] = { 200, 206, 301, 304, 400, 403,
+				     404, 405, 408, 413, 414, 416,
+				     431, 500, 501, 503, 505 };
 	char body[HTTP_ERROR_BODY_SIZE];
 
 	(void)state;
