@@ -35,5 +35,4 @@ KERNEL_SRCS += \
 	kernel/trap_entry.S \
 	kernel/trap_selftest.c \
 	kernel/virtio_pci.c \
-	kernel/virtio_selftest.c \
 	kernel/virtq.c

@@ -32,7 +32,6 @@
 #include "kernel/timer.h"
 #include "kernel/timer_selftest.h"
 #include "kernel/virtio_pci.h"
-#include "kernel/virtio_selftest.h"
 
 extern const struct kparam __kparam_start[], __kparam_end[];
 extern char boot_stack_guard[]; /* boot/entry.S: page below the stack */
@@ -148,7 +147,6 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	/* Devices: BARs are mapped with paging_map_mmio. */
 	pci_init();
 	vpci_probe_all();
-	vpci_selftest();
 	initcalls_run(); /* fs, net, app, self-tests */
 
 	pr_info("ready in %lu us, %llu MiB usable, %zu PCI functions",
