@@ -75,7 +75,7 @@ tests/app/test_http_range_SRCS := app/http_range.c $(HTTP_STR) \
 tests/app/test_http_range_CFLAGS := $(KERNEL_PRINTF_CFLAGS)
 
 UNIT_TESTS += tests/app/test_http_cond
-tests/app/test_http_cond_SRCS := app/http_cond.c $(HTTP_STR) \
+tests/app/test_http_cond_SRCS := app/http_cond.c kernel/lib/civil.c $(HTTP_STR) \
 	tests/guard_page.c $(KERNEL_PRINTF)
 tests/app/test_http_cond_CFLAGS := $(KERNEL_PRINTF_CFLAGS)
 
@@ -83,6 +83,6 @@ UNIT_TESTS += tests/app/test_mime
 tests/app/test_mime_SRCS := app/mime.c $(HTTP_STR) tests/guard_page.c
 
 UNIT_TESTS += tests/app/test_http_response
-tests/app/test_http_response_SRCS := app/http_response.c app/http_cond.c \
+tests/app/test_http_response_SRCS := app/http_response.c app/http_cond.c kernel/lib/civil.c \
 	app/http_range.c $(HTTP_STR) $(KERNEL_PRINTF)
 tests/app/test_http_response_CFLAGS := $(KERNEL_PRINTF_CFLAGS)
