@@ -118,8 +118,7 @@ int rtc_init(void)
 		return -EIO;
 	}
 	boot_epoch = t - (int64_t)(time_ns() / 1000000000ull);
-	pr_info("wall clock %lld (seconds since the epoch, UTC)",
-		(long long)t);
+	pr_info("wall clock %lld (seconds since the epoch, UTC)", (long long)t);
 	return 0;
 }
 

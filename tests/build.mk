@@ -86,3 +86,11 @@ UNIT_TESTS += tests/app/test_http_response
 tests/app/test_http_response_SRCS := app/http_response.c app/http_cond.c kernel/lib/civil.c \
 	app/http_range.c $(HTTP_STR) $(KERNEL_PRINTF)
 tests/app/test_http_response_CFLAGS := $(KERNEL_PRINTF_CFLAGS)
+
+# The server state machine over fake connections and an in-memory volume.
+UNIT_TESTS += tests/app/test_server
+tests/app/test_server_SRCS := app/server.c app/http_parser.c app/http_path.c \
+	app/http_range.c app/http_cond.c app/http_response.c app/mime.c \
+	$(HTTP_STR) kernel/lib/civil.c kernel/lib/errname.c kernel/timer.c \
+	kernel/iobuf.c kernel/heap.c kernel/lib/bitmap.c tests/fake_conn.c \
+	tests/fake_fs.c tests/fake_pmm.c tests/fake_panic.c tests/fake_printk.c
