@@ -32,6 +32,7 @@
 #include "kernel/timer_selftest.h"
 #include "kernel/virtio_pci.h"
 #include "kernel/virtio_selftest.h"
+#include "net/net.h"
 
 extern const struct kparam __kparam_start[], __kparam_end[];
 extern char boot_stack_guard[]; /* boot/entry.S: page below the stack */
@@ -148,6 +149,11 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	pci_init();
 	vpci_probe_all();
 	vpci_selftest();
+
+	/* Network (net/net.h): lwIP and the first virtio-net device. Needs
+	 * PCI, MSI-X vectors, timers and the buffer pool; the network
+	 * poller joins the main loop. */
+	net_init();
 
 	pr_info("ready in %lu us, %llu MiB usable, %zu PCI functions",
 		(unsigned long)time_us(), (unsigned long long)(ram_bytes >> 20),
