@@ -100,7 +100,7 @@ $(KERNEL_ELF): $(BUILD)/petrel.pass1.elf $(BUILD)/ksyms.S.o
 # same, only the container changes.
 $(KERNEL_BIN): $(KERNEL_ELF)
 	@$(if $(Q),echo "  OBJCOPY $@")
-	$(Q)$(OBJCOPY) -O elf32-i386 $< $@
+	$(Q)$(OBJCOPY) -O elf32-i386 --strip-debug $< $@
 
 iso: $(ISO)
 $(ISO): $(KERNEL_BIN) boot/grub.cfg

@@ -46,7 +46,8 @@ static int parse_quad(const char **sp, uint32_t *out)
 	for (int i = 0; i < OCTETS; i++) {
 		if (i && *s++ != '.')
 			return -EINVAL;
-		if (parse_dec(&s, OCTET_DIGITS_MAX, &octet) || octet > OCTET_MAX)
+		if (parse_dec(&s, OCTET_DIGITS_MAX, &octet) ||
+		    octet > OCTET_MAX)
 			return -EINVAL;
 		addr = addr << 8 | octet;
 	}

@@ -103,9 +103,8 @@ static void status_changed(struct netif *n)
 	ip4addr_ntoa_r(netif_ip4_addr(n), addr, sizeof(addr));
 	ip4addr_ntoa_r(netif_ip4_netmask(n), mask, sizeof(mask));
 	ip4addr_ntoa_r(netif_ip4_gw(n), gw, sizeof(gw));
-	pr_info("%c%c%u %s address %s netmask %s gw %s", n->name[0],
-		n->name[1], n->num, cfg.dhcp ? "DHCP bound" : "static", addr,
-		mask, gw);
+	pr_info("%c%c%u %s address %s netmask %s gw %s", n->name[0], n->name[1],
+		n->num, cfg.dhcp ? "DHCP bound" : "static", addr, mask, gw);
 }
 
 /* Run lwIP's due timeouts, then keep the wake-up timer at or before
@@ -213,7 +212,8 @@ int net_init(void)
 	if (cfg.dhcp) {
 		err = dhcp_start(&netif);
 		if (err != ERR_OK)
-			pr_err("dhcp_start: %s", errname(lwip_err_to_errno(err)));
+			pr_err("dhcp_start: %s",
+			       errname(lwip_err_to_errno(err)));
 	}
 	err = mainloop_add_poller(net_poll, NULL);
 	if (err)

@@ -36,7 +36,7 @@
 #include "lwip/pbuf.h"
 #include "net/vnet_csum.h"
 
-#define VNET_WANTED_FEATURES                                          \
+#define VNET_WANTED_FEATURES                                              \
 	(VIRTIO_NET_F_CSUM | VIRTIO_NET_F_GUEST_CSUM | VIRTIO_NET_F_MAC | \
 	 VIRTIO_NET_F_STATUS | VIRTIO_F_EVENT_IDX)
 #define VNET_MTU 1500
@@ -210,8 +210,8 @@ static void rx_one(struct vnet_dev *dev, struct vnet_rxbuf *rb, uint32_t len)
 		return;
 	}
 	rb->pc.custom_free_function = rxbuf_release;
-	p = pbuf_alloced_custom(PBUF_RAW, (u16_t)flen, PBUF_REF, &rb->pc,
-				frame, (u16_t)(VNET_RX_BUF_LEN - VNET_HDR_LEN));
+	p = pbuf_alloced_custom(PBUF_RAW, (u16_t)flen, PBUF_REF, &rb->pc, frame,
+				(u16_t)(VNET_RX_BUF_LEN - VNET_HDR_LEN));
 	dev->stats.rx_packets++;
 	dev->stats.rx_bytes += flen;
 	/* A failed input did not take the pbuf: it is still ours. */
@@ -309,7 +309,8 @@ static int tx_post(struct vnet_dev *dev, struct pbuf *p)
 	unsigned int n = count_segs(p) + 1;
 
 	/* a chain too long for the ring is copied into 1 pbuf: 2 descs */
-	if (!slot || virtq_free_count(&dev->txq) < (n > VNET_TX_SEGS_MAX ? 2 : n))
+	if (!slot ||
+	    virtq_free_count(&dev->txq) < (n > VNET_TX_SEGS_MAX ? 2 : n))
 		return -ENOSPC;
 	if (n > VNET_TX_SEGS_MAX || tx_fill_hdr(dev, slot, p) == -EAGAIN) {
 		own = pbuf_clone(PBUF_RAW, PBUF_RAM, p);
@@ -418,7 +419,8 @@ static bool read_link(struct vnet_dev *dev)
 
 	if (!dev->has_status)
 		return true;
-	if (vpci_read_config(&dev->vd, offsetof(struct virtio_net_config, status),
+	if (vpci_read_config(&dev->vd,
+			     offsetof(struct virtio_net_config, status),
 			     &status, sizeof(status)))
 		return dev->link_up; /* config kept changing: try next time */
 	return status & VIRTIO_NET_S_LINK_UP;
@@ -522,8 +524,8 @@ void vnet_log_stats(const struct vnet_dev *dev)
 /* ---- bring-up ---- */
 
 /* MSI-X entry `entry` -> a fresh CPU vector running fn(dev). */
-static int setup_vector(struct vnet_dev *dev, uint16_t entry,
-			irq_handler_fn fn, const char *name)
+static int setup_vector(struct vnet_dev *dev, uint16_t entry, irq_handler_fn fn,
+			const char *name)
 {
 	uint64_t addr;
 	uint32_t data;
@@ -602,9 +604,15 @@ static int alloc_tx_slots(struct vnet_dev *dev)
  * queues and the TX slots. DRIVER_OK comes in low_level_init, once the
  * netif exists to receive.
  */
+static const char *on_off(bool on)
+{
+	return on ? "on" : "off";
+}
+
 int vnet_probe(struct pci_dev *pci, struct vnet_dev **out)
 {
 	struct vnet_dev *dev = kzalloc(sizeof(*dev));
+	char name[PCI_NAME_LEN];
 	int err;
 
 	if (!dev)
@@ -622,6 +630,10 @@ int vnet_probe(struct pci_dev *pci, struct vnet_dev **out)
 	dev->csum = dev->vd.features & VIRTIO_NET_F_CSUM;
 	dev->guest_csum = dev->vd.features & VIRTIO_NET_F_GUEST_CSUM;
 	dev->has_status = dev->vd.features & VIRTIO_NET_F_STATUS;
+	pr_info("%s: tx-csum %s, rx-csum %s, link-status %s, event-idx %s",
+		pci_name(pci, name), on_off(dev->csum), on_off(dev->guest_csum),
+		on_off(dev->has_status),
+		on_off(dev->vd.features & VIRTIO_F_EVENT_IDX));
 	/* 3. MSI-X: configuration changes and queue completions */
 	err = pci_msix_enable(pci);
 	if (err)

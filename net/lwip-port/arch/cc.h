@@ -38,8 +38,8 @@ typedef int64_t ssize_t;
 
 /* The kernel's log; the arguments come as one parenthesised list. */
 void lwip_port_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-#define LWIP_PLATFORM_DIAG(x) \
-	do {                  \
+#define LWIP_PLATFORM_DIAG(x)     \
+	do {                      \
 		lwip_port_diag x; \
 	} while (0)
 #define LWIP_PLATFORM_ASSERT(x) \
