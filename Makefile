@@ -121,16 +121,25 @@ $(SITE_IMG): tools/mkimage.sh $(shell find $(SITE) -type f 2>/dev/null)
 QEMU_MEM ?= 128M
 CMDLINE ?=
 QEMU_BASE := -machine q35 -cpu max -m $(QEMU_MEM) -display none -no-reboot \
-	-serial stdio -device isa-debug-exit,iobase=0xf4,iosize=0x04
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
-run: $(KERNEL_BIN)
-	$(QEMU) $(QEMU_BASE) -kernel $(KERNEL_BIN) -append "$(CMDLINE)"
+# The site image rides on a read-only virtio-blk disk.
+QEMU_DISK = -drive if=none,id=site,format=raw,readonly=on,file=$(SITE_IMG) \
+	-device virtio-blk-pci,drive=site,disable-legacy=on
 
-debug: $(KERNEL_BIN)
+run: $(KERNEL_BIN) $(SITE_IMG)
+	$(QEMU) $(QEMU_BASE) -serial stdio $(QEMU_DISK) -kernel $(KERNEL_BIN) \
+		-append "$(CMDLINE)"
+
+# gdb owns the terminal, so the console goes to $(BUILD)/serial.log.
+debug: $(KERNEL_BIN) $(SITE_IMG)
 	@printf 'file %s\ntarget remote localhost:1234\nset architecture i386:x86-64\nhbreak kmain\ncontinue\n' \
 		$(KERNEL_ELF) > $(BUILD)/gdbinit
-	$(QEMU) $(QEMU_BASE) -kernel $(KERNEL_BIN) -append "$(CMDLINE)" -s -S & \
-		qemu=$$!; gdb -q -x $(BUILD)/gdbinit; kill $$qemu 2>/dev/null; wait $$qemu
+	@echo "console: tail -f $(BUILD)/serial.log"
+	$(QEMU) $(QEMU_BASE) -serial file:$(BUILD)/serial.log $(QEMU_DISK) \
+		-kernel $(KERNEL_BIN) -append "$(CMDLINE)" -s -S & \
+		qemu=$$!; gdb -q -x $(BUILD)/gdbinit $(GDB_ARGS); \
+		kill $$qemu 2>/dev/null; wait $$qemu
 
 # Host unit tests: one binary per test, built from the test and the
 # unmodified module sources it names, with sanitizers on.

@@ -1,1 +1,11 @@
-# app/ sources are added here as they land.
+# The HTTP/1.1 server. The parser, path, range, conditional, MIME and
+# response modules are pure (no network, file system or driver calls) and
+# are unit-tested on the host.
+KERNEL_SRCS += \
+	app/http_cond.c \
+	app/http_parser.c \
+	app/http_path.c \
+	app/http_range.c \
+	app/http_response.c \
+	app/http_str.c \
+	app/mime.c

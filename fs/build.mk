@@ -1,4 +1,7 @@
-# Storage: page cache, ext2, virtio-blk.
+# Storage: page cache, ext2, virtio-blk, the file API.
 KERNEL_SRCS += \
 	fs/ext2.c \
-	fs/pcache.c
+	fs/file.c \
+	fs/fscheck.c \
+	fs/pcache.c \
+	fs/virtio_blk.c

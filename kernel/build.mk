@@ -5,9 +5,12 @@ KERNEL_SRCS += \
 	kernel/gdt.c \
 	kernel/kmain.c \
 	kernel/heap.c \
+	kernel/initcall.c \
 	kernel/iobuf.c \
 	kernel/ksyms.c \
 	kernel/lib/bitmap.c \
+	kernel/lib/civil.c \
+	kernel/lib/crc32.c \
 	kernel/lib/string.c \
 	kernel/lib/errname.c \
 	kernel/lib/vsnprintf.c \
@@ -24,6 +27,7 @@ KERNEL_SRCS += \
 	kernel/pmm.c \
 	kernel/printk.c \
 	kernel/qemu_exit.c \
+	kernel/rtc.c \
 	kernel/switch.S \
 	kernel/thread.c \
 	kernel/time.c \
@@ -33,5 +37,4 @@ KERNEL_SRCS += \
 	kernel/trap_entry.S \
 	kernel/trap_selftest.c \
 	kernel/virtio_pci.c \
-	kernel/virtio_selftest.c \
 	kernel/virtq.c

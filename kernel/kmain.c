@@ -14,6 +14,7 @@
 #include "kernel/cpu.h"
 #include "kernel/errno.h"
 #include "kernel/heap.h"
+#include "kernel/initcall.h"
 #include "kernel/iobuf.h"
 #include "kernel/lib/string.h"
 #include "kernel/memmap.h"
@@ -23,6 +24,7 @@
 #include "kernel/param.h"
 #include "kernel/pci.h"
 #include "kernel/printk.h"
+#include "kernel/rtc.h"
 #include "kernel/trap.h"
 #include "kernel/acpi.h"
 #include "kernel/irq.h"
@@ -31,8 +33,6 @@
 #include "kernel/timer.h"
 #include "kernel/timer_selftest.h"
 #include "kernel/virtio_pci.h"
-#include "kernel/virtio_selftest.h"
-#include "net/net.h"
 
 extern const struct kparam __kparam_start[], __kparam_end[];
 extern char boot_stack_guard[]; /* boot/entry.S: page below the stack */
@@ -123,6 +123,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
 		boot_cmdline);
 	parse_options();
 	time_init(boot_tsc); /* TSC calibration; timestamps from here on */
+	rtc_init();
 	trap_init();
 
 	/* Memory: frames from the loader's map, then our own page tables. */
@@ -148,12 +149,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	/* Devices: BARs are mapped with paging_map_mmio. */
 	pci_init();
 	vpci_probe_all();
-	vpci_selftest();
-
-	/* Network (net/net.h): lwIP and the first virtio-net device. Needs
-	 * PCI, MSI-X vectors, timers and the buffer pool; the network
-	 * poller joins the main loop. */
-	net_init();
+	initcalls_run(); /* fs, net, app, self-tests */
 
 	pr_info("ready in %lu us, %llu MiB usable, %zu PCI functions",
 		(unsigned long)time_us(), (unsigned long long)(ram_bytes >> 20),

@@ -46,6 +46,11 @@
 #define VNET_TX_SEGS_MAX 16 /* descriptors per frame; longer are copied */
 #define VNET_TX_BACKLOG 256 /* frames queued while the TX ring is full */
 
+/* storage (fs/virtio_blk, fs/file) */
+#define VBLK_SEGMENTS_MAX 16 /* data segments in one request */
+#define VBLK_SYNC_TIMEOUT_MS 5000 /* a metadata read slower than this fails */
+#define VBLK_BOUNCE_MAX (64u << 10) /* bytes of one unaligned sync read */
+
 /* ext2 reader (fs/ext2.c) */
 #define EXT2_CACHE_BLOCKS 64 /* metadata blocks cached per volume (LRU) */
 #define EXT2_PATH_MAX 4096 /* bytes of a path, NUL included */

@@ -12,6 +12,7 @@
 
 #include "kernel/cmdline.h"
 #include "kernel/errno.h"
+#include "kernel/initcall.h"
 #include "kernel/lib/stdio.h"
 #include "kernel/mainloop.h"
 #include "kernel/pci.h"
@@ -224,3 +225,11 @@ int net_init(void)
 	}
 	return 0;
 }
+
+/* Run from kmain's init calls, after PCI, interrupts, timers and the
+ * buffer pool are up; failures are logged and leave the network off. */
+static void net_initcall(void)
+{
+	net_init();
+}
+INITCALL(net_initcall, INIT_NET);

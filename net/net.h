@@ -16,8 +16,8 @@
 
 struct netif;
 
-/* Bring up lwIP and the first virtio-net device (after pci_init and
- * irq_init). 0; -ENODEV without a device (logged, network off); other
+/* Bring up lwIP and the first virtio-net device; runs as the INIT_NET
+ * init call (kernel/initcall.h), after PCI, IRQs and timers. 0; -ENODEV without a device (logged, network off); other
  * negative errno when the device failed (logged). */
 int net_init(void);
 

@@ -58,3 +58,38 @@ tests/net/test_vnet_csum_SRCS := net/vnet_csum.c
 
 UNIT_TESTS += tests/net/test_ipcfg
 tests/net/test_ipcfg_SRCS := net/ipcfg.c
+
+UNIT_TESTS += tests/kernel/test_crc32
+tests/kernel/test_crc32_SRCS := kernel/lib/crc32.c
+
+HTTP_STR := app/http_str.c
+# Modules that format text are tested with the kernel's own vsnprintf,
+# renamed so it cannot collide with the host libc's.
+KERNEL_PRINTF := kernel/lib/vsnprintf.c
+KERNEL_PRINTF_CFLAGS := -Dvsnprintf=k_vsnprintf -Dsnprintf=k_snprintf
+UNIT_TESTS += tests/app/test_http_parser
+tests/app/test_http_parser_SRCS := app/http_parser.c $(HTTP_STR) \
+	tests/guard_page.c
+tests/app/test_http_parser_CFLAGS := -Wl,--wrap=memchr
+
+UNIT_TESTS += tests/app/test_http_path
+tests/app/test_http_path_SRCS := app/http_path.c $(HTTP_STR) \
+	tests/guard_page.c
+
+UNIT_TESTS += tests/app/test_http_range
+tests/app/test_http_range_SRCS := app/http_range.c $(HTTP_STR) \
+	tests/guard_page.c $(KERNEL_PRINTF)
+tests/app/test_http_range_CFLAGS := $(KERNEL_PRINTF_CFLAGS)
+
+UNIT_TESTS += tests/app/test_http_cond
+tests/app/test_http_cond_SRCS := app/http_cond.c kernel/lib/civil.c $(HTTP_STR) \
+	tests/guard_page.c $(KERNEL_PRINTF)
+tests/app/test_http_cond_CFLAGS := $(KERNEL_PRINTF_CFLAGS)
+
+UNIT_TESTS += tests/app/test_mime
+tests/app/test_mime_SRCS := app/mime.c $(HTTP_STR) tests/guard_page.c
+
+UNIT_TESTS += tests/app/test_http_response
+tests/app/test_http_response_SRCS := app/http_response.c app/http_cond.c kernel/lib/civil.c \
+	app/http_range.c $(HTTP_STR) $(KERNEL_PRINTF)
+tests/app/test_http_response_CFLAGS := $(KERNEL_PRINTF_CFLAGS)

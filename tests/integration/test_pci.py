@@ -48,16 +48,6 @@ def test_pci_lists_virtio_devices_and_probes_them(boot, tmp_path):
         assert int(m.group(2)) == nq
         assert int(m.group(3)) > 0
     assert "probe failed" not in out
-    assert "selftest:" not in out  # off by default
-
-
-def test_selftest_reads_sector0_through_a_virtqueue(boot, tmp_path):
-    g = virtio_guest(boot, tmp_path, "log=info virtio_selftest=on")
-    g.wait_for(READY)
-    out = g.output()
-    assert re.search(r"virtio: 0000:00:03\.0 selftest: sector 0 starts "
-                     r"'PETREL-S'", out), out
-    assert "selftest failed" not in out
 
 
 def test_no_virtio_devices(boot):

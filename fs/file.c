@@ -1,0 +1,449 @@
+// SPDX-License-Identifier: MIT
+/*
+ * File API over ext2 + page cache + virtio-blk (interface in file.h).
+ *
+ * Page fill: a page-cache page covers PAGE_SIZE / block size file blocks.
+ * ext2_bmap maps each; runs of consecutive disk blocks become one
+ * virtio-blk request DMAing straight into the pool page; holes are zeroed
+ * by the CPU (the only time it touches file data). The page completes when
+ * its last request does.
+ *
+ * Range read: one pcache_get per page with an embedded waiter; when all
+ * pages are in, the aggregate is built in file order and the waiters'
+ * references are dropped (the aggregate holds its own).
+ */
+#define PR_PREFIX "fs: "
+#include "fs/file.h"
+
+#include "fs/ext2.h"
+#include "fs/pcache.h"
+#include "fs/virtio_blk.h"
+#include "kernel/cmdline.h"
+#include "kernel/compiler.h"
+#include "kernel/cpu.h"
+#include "kernel/errno.h"
+#include "kernel/heap.h"
+#include "kernel/initcall.h"
+#include "kernel/iobuf.h"
+#include "kernel/lib/string.h"
+#include "kernel/panic.h"
+#include "kernel/param.h"
+#include "kernel/printk.h"
+#include "kernel/thread.h"
+#include "kernel/time.h"
+
+#define FILE_HASH_SIZE 256
+
+struct file {
+	struct ext2_inode inode; /* [I] */
+	struct file_stat st; /* [I] */
+	struct pcache_file pc; /* [m] */
+	struct file *hash_next; /* [m] */
+};
+
+static struct {
+	struct vblk_dev *dev; /* [I] */
+	struct ext2_vol *vol; /* [I] NULL: nothing mounted */
+	uint32_t block_size; /* [I] */
+	struct file *files[FILE_HASH_SIZE]; /* [m] by inode number */
+	struct fs_stats stats; /* [m] */
+} fs;
+
+static int dev_read(void *ctx, uint64_t off, void *buf, size_t len)
+{
+	return vblk_read_sync(ctx, off, buf, len);
+}
+
+static uint64_t readahead_pages = 32;
+KPARAM_UINT(readahead, readahead_pages, 0, 4096,
+	    "page-cache readahead window cap, in pages (0: off)");
+
+void fs_init(void)
+{
+	struct iobuf_stats st;
+	struct vblk_dev *dev;
+	int err;
+
+	iobuf_get_stats(&st);
+	err = pcache_init(st.pool_pages, (uint32_t)readahead_pages);
+	if (err) {
+		pr_err("no page cache: %s", errname(err));
+		return;
+	}
+	dev = vblk_probe();
+	if (dev)
+		fs_mount(dev);
+	else
+		pr_warn("no disk: nothing to serve");
+}
+INITCALL(fs_init, INIT_FS);
+
+int fs_mount(struct vblk_dev *dev)
+{
+	static struct ext2_dev ext2_dev;
+	int err;
+
+	ext2_dev = (struct ext2_dev){ .read = dev_read,
+				      .ctx = dev,
+				      .size = vblk_capacity(dev) };
+	err = ext2_mount(&ext2_dev, &fs.vol);
+	if (err) {
+		pr_err("no volume: mount failed (%s)", errname(err));
+		fs.vol = NULL;
+		return err;
+	}
+	fs.dev = dev;
+	fs.block_size = ext2_block_size(fs.vol);
+	pr_info("ext2 volume mounted, %u-byte blocks", fs.block_size);
+	return 0;
+}
+
+bool fs_mounted(void)
+{
+	return fs.vol != NULL;
+}
+
+/* --- page fill: the page cache's backing --- */
+
+struct page_fill {
+	struct pcache_file *pc;
+	uint64_t index;
+	struct iobuf *buf;
+	int pending; /* requests in flight, +1 while issuing */
+	int err;
+};
+
+static void fill_put(struct page_fill *pf)
+{
+	if (--pf->pending)
+		return;
+	pcache_fill_done(pf->pc, pf->index, pf->buf, pf->err);
+	kfree(pf);
+}
+
+static void fill_part_done(void *arg, int err)
+{
+	struct page_fill *pf = arg;
+
+	if (err && !pf->err)
+		pf->err = err;
+	fill_put(pf);
+}
+
+/* One request for `bytes` at disk block `dblk` into the page at `off`. */
+static int fill_run(struct page_fill *pf, uint64_t dblk, uint32_t off,
+		    uint32_t bytes)
+{
+	struct vblk_segment seg = { pf->buf->pa + off, bytes };
+	uint64_t sector = dblk * (fs.block_size / VBLK_SECTOR_SIZE);
+	int err;
+
+	pf->pending++;
+	err = vblk_read(fs.dev, sector, &seg, 1, fill_part_done, pf);
+	if (err)
+		pf->pending--;
+	return err;
+}
+
+static void zero_block(struct iobuf *buf, uint32_t off)
+{
+	char *va = iobuf_map(buf);
+
+	memset(va + off, 0, fs.block_size);
+	iobuf_unmap(buf, va);
+}
+
+static int read_page(struct pcache_file *pc, uint64_t index, struct iobuf *buf)
+{
+	struct file *f = pc->ctx;
+	uint32_t per_page = PAGE_SIZE / fs.block_size;
+	uint64_t first = index * per_page;
+	uint64_t last =
+		MIN(first + per_page, DIV_ROUND_UP(f->st.size, fs.block_size));
+	uint64_t run_dblk = 0;
+	uint32_t run_off = 0, run_len = 0;
+	struct page_fill *pf;
+	int err = 0;
+
+	pf = kzalloc(sizeof(*pf));
+	if (!pf)
+		return -ENOMEM;
+	*pf = (struct page_fill){
+		.pc = pc, .index = index, .buf = buf, .pending = 1
+	};
+	for (uint64_t b = first; b < last && !err; b++) {
+		uint32_t off = (uint32_t)(b - first) * fs.block_size;
+		uint64_t dblk;
+
+		err = ext2_bmap(fs.vol, &f->inode, b, &dblk);
+		if (err)
+			break;
+		if (run_len && dblk == run_dblk + run_len / fs.block_size) {
+			run_len += fs.block_size;
+			continue;
+		}
+		if (run_len)
+			err = fill_run(pf, run_dblk, run_off, run_len);
+		run_len = 0;
+		if (dblk == 0) {
+			zero_block(buf, off);
+		} else {
+			run_dblk = dblk;
+			run_off = off;
+			run_len = fs.block_size;
+		}
+	}
+	if (!err && run_len)
+		err = fill_run(pf, run_dblk, run_off, run_len);
+	if (err && pf->pending == 1) {
+		kfree(pf); /* nothing in flight: fail synchronously */
+		return err;
+	}
+	if (err)
+		pf->err = err;
+	fill_put(pf);
+	return 0;
+}
+
+static const struct pcache_backing_ops file_backing = { .read_page =
+								read_page };
+
+/* --- open --- */
+
+static struct file *file_get(uint32_t ino, int *err)
+{
+	struct file **bucket = &fs.files[ino % FILE_HASH_SIZE];
+	struct ext2_stat st;
+	struct file *f;
+
+	for (f = *bucket; f; f = f->hash_next)
+		if (f->st.ino == ino)
+			return f;
+	f = kzalloc(sizeof(*f));
+	if (!f) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	*err = ext2_iget(fs.vol, ino, &f->inode);
+	if (!*err)
+		*err = ext2_stat(fs.vol, ino, &st);
+	if (*err) {
+		kfree(f);
+		return NULL;
+	}
+	f->st = (struct file_stat){
+		.ino = ino,
+		.mode = st.mode,
+		.is_dir = (st.mode & EXT2_S_IFMT) == EXT2_S_IFDIR,
+		.is_reg = (st.mode & EXT2_S_IFMT) == EXT2_S_IFREG,
+		.size = st.size,
+		.mtime = st.mtime,
+	};
+	pcache_file_init(&f->pc, ino, st.size, &file_backing, f);
+	f->hash_next = *bucket;
+	*bucket = f;
+	fs.stats.files_cached++;
+	return f;
+}
+
+int fs_open(const char *path, struct file **out)
+{
+	uint32_t ino;
+	int err;
+
+	fs.stats.opens++;
+	if (!fs.vol) {
+		err = -ENODEV;
+	} else {
+		err = ext2_lookup(fs.vol, path, &ino);
+		if (!err)
+			*out = file_get(ino, &err);
+	}
+	if (err)
+		fs.stats.open_errors++;
+	return err;
+}
+
+const struct file_stat *fs_stat(const struct file *f)
+{
+	return &f->st;
+}
+
+int fs_readdir(struct file *dir, uint64_t *pos, struct fs_dirent *de)
+{
+	struct ext2_dirent e;
+	int ret;
+
+	if (!dir->st.is_dir)
+		return -ENOTDIR;
+	ret = ext2_readdir(fs.vol, &dir->inode, pos, &e);
+	if (ret <= 0)
+		return ret;
+	de->ino = e.ino;
+	de->is_dir = e.type == EXT2_FT_DIR;
+	memcpy(de->name, e.name, (size_t)e.name_len + 1);
+	return 1;
+}
+
+/* --- range reads --- */
+
+struct read_req;
+
+/* One page of a range read: the cache calls w with arg = this. */
+struct page_wait {
+	struct pcache_waiter w;
+	struct read_req *req;
+	struct iobuf *buf; /* referenced once the page is in */
+};
+
+struct read_req {
+	uint64_t off, len;
+	uint32_t npages;
+	uint64_t first_page;
+	int remaining; /* pages not in yet */
+	bool issuing; /* still inside fs_read */
+	int err;
+	struct ioagg *out;
+	fs_read_done_fn done;
+	void *arg;
+	struct page_wait pages[]; /* npages */
+};
+
+/* All pages are in (or one failed): build the aggregate in file order,
+ * then drop the page references (the aggregate holds its own). */
+static int finish(struct read_req *r)
+{
+	uint64_t pos = r->off, end = r->off + r->len;
+	struct ioagg tmp;
+	int err = r->err;
+
+	ioagg_init(&tmp);
+	for (uint32_t i = 0; i < r->npages && !err; i++) {
+		uint64_t page_start = (r->first_page + i) * PAGE_SIZE;
+		uint32_t o = (uint32_t)(pos - page_start);
+		uint32_t n = (uint32_t)MIN(end - pos, PAGE_SIZE - o);
+
+		err = ioagg_append(&tmp, r->pages[i].buf, o, n);
+		pos += n;
+	}
+	if (!err)
+		err = ioagg_concat(r->out, &tmp);
+	ioagg_release(&tmp);
+	for (uint32_t i = 0; i < r->npages; i++)
+		if (r->pages[i].buf)
+			iobuf_unref(r->pages[i].buf);
+	if (err)
+		fs.stats.read_errors++;
+	else
+		fs.stats.bytes_read += r->len;
+	kfree(r);
+	return err;
+}
+
+static void page_arrived(void *arg, struct iobuf *buf, int err)
+{
+	struct page_wait *pw = arg;
+	struct read_req *r = pw->req;
+
+	pw->buf = buf;
+	if (err && !r->err)
+		r->err = err;
+	if (--r->remaining || r->issuing)
+		return;
+	fs_read_done_fn done = r->done;
+	void *done_arg = r->arg;
+
+	done(done_arg, finish(r));
+}
+
+int fs_read(struct file *f, uint64_t off, uint64_t len, struct ioagg *out,
+	    fs_read_done_fn done, void *arg)
+{
+	struct read_req *r;
+	uint64_t first, npages;
+
+	if (!f->st.is_reg)
+		return -EISDIR;
+	if (off > f->st.size || len > f->st.size - off)
+		return -EINVAL;
+	if (len == 0)
+		return 0;
+	fs.stats.reads++;
+	first = off / PAGE_SIZE;
+	npages = DIV_ROUND_UP(off + len, PAGE_SIZE) - first;
+	if (npages > UINT32_MAX / sizeof(struct page_wait))
+		return -EFBIG;
+	r = kzalloc(sizeof(*r) + npages * sizeof(r->pages[0]));
+	if (!r)
+		return -ENOMEM;
+	*r = (struct read_req){ .off = off,
+				.len = len,
+				.npages = (uint32_t)npages,
+				.first_page = first,
+				.issuing = true,
+				.out = out,
+				.done = done,
+				.arg = arg };
+	for (uint32_t i = 0; i < r->npages && !r->err; i++) {
+		struct page_wait *pw = &r->pages[i];
+		int err;
+
+		pw->req = r;
+		pw->w = (struct pcache_waiter){ .fn = page_arrived, .arg = pw };
+		r->remaining++;
+		err = pcache_get(&f->pc, first + i, &pw->buf, &pw->w);
+		if (err == -EINPROGRESS)
+			continue;
+		r->remaining--;
+		if (err)
+			r->err = err;
+	}
+	r->issuing = false;
+	if (r->remaining == 0)
+		return finish(r);
+	return -EINPROGRESS;
+}
+
+struct sync_read {
+	bool done;
+	int err;
+};
+
+static void sync_read_done(void *arg, int err)
+{
+	struct sync_read *s = arg;
+
+	s->err = err;
+	s->done = true;
+	thread_wakeup(s);
+}
+
+int fs_read_sync(struct file *f, uint64_t off, uint64_t len, struct ioagg *out)
+{
+	struct sync_read s = { 0 };
+	uint64_t deadline = time_ns() + VBLK_SYNC_TIMEOUT_MS * 1000000ull;
+	int err = fs_read(f, off, len, out, sync_read_done, &s);
+
+	if (err != -EINPROGRESS)
+		return err;
+	while (!s.done) {
+		if (thread_current()) {
+			thread_sleep(&s);
+			continue;
+		}
+		/* Main-loop context: nobody else will poll the disk. The
+		 * request points at `s` and `out`, so there is no way to
+		 * give up on a device that never answers. */
+		if (time_ns() > deadline)
+			panic("fs_read_sync: disk silent for %u ms",
+			      VBLK_SYNC_TIMEOUT_MS);
+		vblk_poll(fs.dev);
+		cpu_relax();
+	}
+	return s.err;
+}
+
+void fs_get_stats(struct fs_stats *st)
+{
+	*st = fs.stats;
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The file API the server uses: one read-only volume (ext2 on the first
+ * virtio-blk disk), files opened by path, and byte ranges read as IO-Lite
+ * aggregates whose slices reference page-cache pages (no copy).
+ *
+ * A struct file stays cached for the life of the volume (a static site
+ * opens the same files over and over); fs_open hands out the same object
+ * for the same inode. Path lookups and inode reads go to disk through the
+ * blocking metadata path; file data goes through the page cache
+ * asynchronously. Main loop and kernel threads only ([m]).
+ */
+#ifndef FS_FILE_H
+#define FS_FILE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct file;
+struct ioagg;
+struct vblk_dev;
+
+struct file_stat {
+	uint32_t ino;
+	uint16_t mode; /* ext2 i_mode */
+	bool is_dir, is_reg;
+	uint64_t size;
+	uint32_t mtime; /* seconds since the epoch */
+};
+
+struct fs_stats {
+	uint64_t opens, open_errors;
+	uint64_t files_cached;
+	uint64_t reads, read_errors;
+	uint64_t bytes_read; /* handed out in aggregates */
+};
+
+/* Set up the page cache and mount the first virtio-blk disk, if any;
+ * failures are logged and leave the kernel running without a volume. */
+void fs_init(void);
+
+/* Mount the ext2 volume on `dev`. 0, or the mount error (logged with the
+ * reason); the kernel keeps running without a volume. */
+int fs_mount(struct vblk_dev *dev);
+bool fs_mounted(void);
+
+/* Open `path` (absolute, inside the volume; symlinks followed). 0 with
+ * *out set, -ENODEV (no volume), -ENOENT, -ENOTDIR, -ELOOP, -EUCLEAN... */
+int fs_open(const char *path, struct file **out);
+
+const struct file_stat *fs_stat(const struct file *f);
+
+typedef void (*fs_read_done_fn)(void *arg, int err);
+
+/*
+ * Append bytes [off, off + len) of regular file f to `out`. Returns 0 if
+ * every page was cached (out is complete, done is not called),
+ * -EINPROGRESS if done(arg, err) will be called once out is complete or
+ * the read failed, or an error at once. On any error `out` is unchanged.
+ * `out` must stay valid until done is called.
+ */
+int fs_read(struct file *f, uint64_t off, uint64_t len, struct ioagg *out,
+	    fs_read_done_fn done, void *arg);
+
+/* Blocking fs_read: sleeps a kernel thread, or polls the disk from the
+ * main loop. */
+int fs_read_sync(struct file *f, uint64_t off, uint64_t len, struct ioagg *out);
+
+struct fs_dirent {
+	uint32_t ino;
+	bool is_dir;
+	char name[256];
+};
+
+/* Next entry of directory f at *pos: 1 with *de set, 0 at the end, or a
+ * negative errno. "." and ".." are included. */
+int fs_readdir(struct file *dir, uint64_t *pos, struct fs_dirent *de);
+
+void fs_get_stats(struct fs_stats *st);
+
+#endif

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtio-blk driver (virtio 1.2, 5.2), read-only. Reads are asynchronous:
+ * vblk_read() posts a request whose data segments point straight at the
+ * caller's memory (page-cache pages: no bounce copy) and the completion
+ * callback runs from the main loop when the device is done, with 0 or
+ * -EIO (device status not OK). Requests beyond the ring's capacity wait
+ * in a FIFO and are posted as descriptors free up, so any number may be
+ * in flight. Completions are found by the MSI-X interrupt (which only
+ * marks work pending) and by polling from the main loop.
+ * vblk_read_sync() is the blocking path for metadata: it polls the ring
+ * until its request completes (and panics if the device never answers,
+ * since the request still owns the caller's buffer). Main loop only ([m]).
+ */
+#ifndef FS_VIRTIO_BLK_H
+#define FS_VIRTIO_BLK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define VBLK_SECTOR_SIZE 512
+
+struct vblk_dev;
+
+struct vblk_segment {
+	uint64_t pa; /* physical address of the destination */
+	uint32_t len; /* bytes; the request's total is a sector multiple */
+};
+
+typedef void (*vblk_done_fn)(void *arg, int err);
+
+struct vblk_stats {
+	uint64_t requests; /* posted to the device */
+	uint64_t bytes;
+	uint64_t errors; /* completed with a status other than OK */
+	uint64_t queued; /* had to wait for free descriptors */
+	uint64_t in_flight, max_in_flight;
+	uint64_t interrupts;
+	uint64_t sync_reads;
+};
+
+/* Bring up the first virtio-blk device; NULL (and a log line) if none
+ * or it cannot be driven. */
+struct vblk_dev *vblk_probe(void);
+
+/* Capacity in bytes. */
+uint64_t vblk_capacity(const struct vblk_dev *d);
+
+/*
+ * Read sectors starting at `sector` into `n` segments (their lengths add
+ * up to a multiple of VBLK_SECTOR_SIZE, at most VBLK_SEGMENTS_MAX).
+ * Returns 0 and calls done(arg, err) later, or -EINVAL (beyond the
+ * capacity, bad lengths) / -ENOMEM without calling it.
+ */
+int vblk_read(struct vblk_dev *d, uint64_t sector,
+	      const struct vblk_segment *segs, unsigned int n,
+	      vblk_done_fn done, void *arg);
+
+/* Blocking read of any byte range into kernel memory (copies through a
+ * sector-aligned bounce buffer when the range is unaligned). 0, -EINVAL,
+ * -EIO or -ENOMEM. */
+int vblk_read_sync(struct vblk_dev *d, uint64_t off, void *buf, size_t len);
+
+/* Process completions; returns how many. Registered as a poller. */
+int vblk_poll(void *dev);
+
+void vblk_get_stats(const struct vblk_dev *d, struct vblk_stats *st);
+
+#endif
