@@ -35,7 +35,12 @@ KERNEL_ASFLAGS := -D__ASSEMBLER__ -g
 KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
 	--no-warn-rwx-segments -T linker.ld
 
+# build.mk fragments may define rules; `make` alone still means `all`.
+.DEFAULT_GOAL := all
+
 KERNEL_SRCS :=
+KERNEL_EXTRA_OBJS := # objects built by a folder's own rule (lwIP)
+CHECK_INCLUDES :=
 UNIT_TESTS :=
 
 include boot/build.mk
@@ -45,7 +50,7 @@ include net/build.mk
 include app/build.mk
 include tests/build.mk
 
-KERNEL_OBJS := $(patsubst %,$(BUILD)/%.o,$(KERNEL_SRCS))
+KERNEL_OBJS := $(patsubst %,$(BUILD)/%.o,$(KERNEL_SRCS)) $(KERNEL_EXTRA_OBJS)
 
 .PHONY: all iso image run test unit integration check format clean debug
 all: $(KERNEL_ELF) $(KERNEL_BIN)
@@ -173,7 +178,7 @@ check:
 	$(Q)clang-format --dry-run --Werror $(STYLE_SRCS)
 	@echo "  HDRS    each header compiles alone"
 	$(Q)for h in $(HEADERS); do \
-		printf '#include "%s"\n' $$h | $(CC) $(KERNEL_CFLAGS) -I. \
+		printf '#include "%s"\n' $$h | $(CC) $(KERNEL_CFLAGS) -I. $(CHECK_INCLUDES) \
 			-x c -fsyntax-only - || { echo "not self-contained: $$h"; exit 1; }; \
 	done
 	@echo "  CPPCHECK"

@@ -52,6 +52,13 @@ tests/fs/test_ext2_SRCS := fs/ext2.c kernel/lib/errname.c tests/fake_heap.c \
 tests/fs/test_ext2_CFLAGS := \
 	-DMKIMAGES='"$(abspath tests/fs/mkimages.sh)"'
 
+# Network: pure helpers of the virtio-net driver and the ip=/gw= parser.
+UNIT_TESTS += tests/net/test_vnet_csum
+tests/net/test_vnet_csum_SRCS := net/vnet_csum.c
+
+UNIT_TESTS += tests/net/test_ipcfg
+tests/net/test_ipcfg_SRCS := net/ipcfg.c
+
 UNIT_TESTS += tests/kernel/test_crc32
 tests/kernel/test_crc32_SRCS := kernel/lib/crc32.c
 
