@@ -376,10 +376,10 @@ static void serve_file(struct http_conn *hc, const struct http_request *req,
 	r.last_modified = st->mtime;
 	r.content_type = mime_type(path, path_len);
 	r.accept_ranges = true;
-	if (r.etag && http_not_modified(req->if_none_match,
-					req->if_modified_since,
-					(struct http_str){ etag, strlen(etag) },
-					st->mtime, r.date)) {
+	if (r.etag &&
+	    http_not_modified(req->if_none_match, req->if_modified_since,
+			      (struct http_str){ etag, strlen(etag) },
+			      st->mtime, r.date)) {
 		r.status = 304;
 		r.content_type = NULL;
 		answer(hc, &r, NULL, 0, true);

@@ -99,7 +99,8 @@ int fs_open(const char *path, struct file **out)
 
 		if (!strcmp(files[i].path, path) ||
 		    (files[i].st.is_dir && len == flen + 1 &&
-		     !strncmp(files[i].path, path, flen) && path[flen] == '/')) {
+		     !strncmp(files[i].path, path, flen) &&
+		     path[flen] == '/')) {
 			*out = &files[i];
 			return 0;
 		}
@@ -147,8 +148,8 @@ int fs_read(struct file *f, uint64_t off, uint64_t len, struct ioagg *out,
 		fail_err = 0;
 		if (!deferred)
 			return err;
-		pending[npending++] = (struct pending){ f, off, len, out, done,
-							arg };
+		pending[npending++] =
+			(struct pending){ f, off, len, out, done, arg };
 		pending[npending - 1].len = UINT64_MAX; /* marks failure */
 		fail_err = err;
 		return -EINPROGRESS;
@@ -175,7 +176,8 @@ int fake_fs_complete(void)
 			p.done(p.arg, fill(p.f, p.off, p.len, p.out));
 		}
 	}
-	memmove(pending, pending + n, (size_t)(npending - n) * sizeof(*pending));
+	memmove(pending, pending + n,
+		(size_t)(npending - n) * sizeof(*pending));
 	npending -= n;
 	return n;
 }

@@ -290,7 +290,8 @@ static void test_keep_alive_and_close(void **state)
 
 	(void)state;
 	for (int i = 0; i < 100; i++) {
-		fake_conn_recv_str(c, "GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n");
+		fake_conn_recv_str(
+			c, "GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n");
 		out = take(c);
 		expect_status(out, 200);
 		free(out);
@@ -318,18 +319,21 @@ static void test_ranges_and_conditionals(void **state)
 	const char *e;
 
 	(void)state;
-	out = one("GET /big.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=10-19\r\n\r\n");
+	out = one(
+		"GET /big.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=10-19\r\n\r\n");
 	expect_status(out, 206);
 	assert_non_null(strstr(out, "Content-Range: bytes 10-19/1048576"));
 	assert_memory_equal(body_of(out), big + 10, 10);
 	free(out);
 
-	out = one("GET /big.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=-5\r\n\r\n");
+	out = one(
+		"GET /big.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=-5\r\n\r\n");
 	expect_status(out, 206);
 	assert_memory_equal(body_of(out), big + sizeof(big) - 5, 5);
 	free(out);
 
-	out = one("GET /index.html HTTP/1.1\r\nHost: x\r\nRange: bytes=99-\r\n\r\n");
+	out = one(
+		"GET /index.html HTTP/1.1\r\nHost: x\r\nRange: bytes=99-\r\n\r\n");
 	expect_status(out, 416);
 	assert_non_null(strstr(out, "Content-Range: bytes */15"));
 	free(out);
@@ -339,9 +343,10 @@ static void test_ranges_and_conditionals(void **state)
 	assert_non_null(e);
 	sscanf(e + 6, "%79[^\r]", etag);
 	free(out);
-	snprintf(req, sizeof(req),
-		 "GET /index.html HTTP/1.1\r\nHost: x\r\nIf-None-Match: %s\r\n\r\n",
-		 etag);
+	snprintf(
+		req, sizeof(req),
+		"GET /index.html HTTP/1.1\r\nHost: x\r\nIf-None-Match: %s\r\n\r\n",
+		etag);
 	out = one(req);
 	expect_status(out, 304);
 	assert_string_equal(body_of(out), "");
