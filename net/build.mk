@@ -9,6 +9,7 @@ LWIP_STAMP := $(LWIP_SRC)/.fetched
 LWIPDIR := $(LWIP_SRC)/src
 
 KERNEL_SRCS += \
+	net/conn.c \
 	net/ipcfg.c \
 	net/net.c \
 	net/virtio_net.c \
