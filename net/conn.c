@@ -132,7 +132,8 @@ static void push(struct conn *c)
 	while (c->pcb && ioagg_len(&c->unsent)) {
 		const struct ioslice *s = ioagg_slice_at(&c->unsent, 0);
 		uint32_t n = MIN(s->len, (uint32_t)tcp_sndbuf(c->pcb));
-		u8_t flags = ioagg_len(&c->unsent) > n ? TCP_WRITE_FLAG_MORE : 0;
+		u8_t flags = ioagg_len(&c->unsent) > n ? TCP_WRITE_FLAG_MORE :
+							 0;
 		char *va;
 		err_t err;
 

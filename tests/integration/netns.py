@@ -12,6 +12,8 @@ tests can skip with the reason instead of failing.
 Network rule: nothing here routes or forwards; traffic goes only between
 the namespace's tap and the guest.
 """
+import contextlib
+import ctypes
 import os
 import subprocess
 import uuid
@@ -22,6 +24,7 @@ HOST_ADDR = "10.77.0.1"
 GUEST_ADDR = "10.77.0.2"
 PREFIX_LEN = 24
 TAP = "ptap0"
+CLONE_NEWNET = 0x40000000
 IP = "ip"
 CMD_TIMEOUT = 20  # seconds for one `ip` command
 
@@ -78,6 +81,23 @@ class NetNS:
         """Run a command inside the namespace (bounded); CompletedProcess."""
         return _run(self.exec_prefix() + list(args), check=check,
                     timeout=timeout)
+
+    @contextlib.contextmanager
+    def entered(self):
+        """Run the body with this thread inside the namespace, so sockets
+        the test opens reach the guest; the original namespace is
+        restored on exit. Processes started meanwhile inherit it too."""
+        libc = ctypes.CDLL(None, use_errno=True)
+        back = os.open("/proc/self/ns/net", os.O_RDONLY)
+        target = os.open("/run/netns/%s" % self.name, os.O_RDONLY)
+        try:
+            if libc.setns(target, CLONE_NEWNET) != 0:
+                raise OSError(ctypes.get_errno(), "setns into %s" % self.name)
+            yield self
+        finally:
+            libc.setns(back, CLONE_NEWNET)
+            os.close(back)
+            os.close(target)
 
     def guest(self, tmp_path, cmdline, name=None, extra_args=(), **kw):
         """Start a guest whose virtio-net is this namespace's tap."""
