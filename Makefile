@@ -52,7 +52,7 @@ include tests/build.mk
 
 KERNEL_OBJS := $(patsubst %,$(BUILD)/%.o,$(KERNEL_SRCS)) $(KERNEL_EXTRA_OBJS)
 
-.PHONY: all iso image run test unit integration check format clean debug
+.PHONY: all iso image run run-tap test unit integration check format clean debug
 all: $(KERNEL_ELF) $(KERNEL_BIN)
 
 # V=1 shows the full commands.
@@ -127,9 +127,20 @@ QEMU_BASE := -machine q35 -cpu max -m $(QEMU_MEM) -display none -no-reboot \
 QEMU_DISK = -drive if=none,id=site,format=raw,readonly=on,file=$(SITE_IMG) \
 	-device virtio-blk-pci,drive=site,disable-legacy=on
 
+# User networking: the host's 127.0.0.1:$(HTTP_PORT) reaches the guest's
+# port 80; the guest gets its address from QEMU's DHCP server.
+HTTP_PORT ?= 8080
+QEMU_USERNET = -netdev user,id=n0,hostfwd=tcp:127.0.0.1:$(HTTP_PORT)-:80 \
+	-device virtio-net-pci,netdev=n0,disable-legacy=on
+
 run: $(KERNEL_BIN) $(SITE_IMG)
-	$(QEMU) $(QEMU_BASE) -serial stdio $(QEMU_DISK) -kernel $(KERNEL_BIN) \
-		-append "$(CMDLINE)"
+	@echo "petrel: http://localhost:$(HTTP_PORT)/ once the console says ready (quit: Ctrl-A x)"
+	$(QEMU) $(QEMU_BASE) -serial mon:stdio $(QEMU_DISK) $(QEMU_USERNET) \
+		-kernel $(KERNEL_BIN) -append "ip=dhcp $(CMDLINE)"
+
+# The same over a tap device in a network namespace (needs root).
+run-tap: $(KERNEL_BIN) $(SITE_IMG)
+	tools/run-tap.sh $(KERNEL_BIN) $(SITE_IMG) $(CMDLINE)
 
 # gdb owns the terminal, so the console goes to $(BUILD)/serial.log.
 debug: $(KERNEL_BIN) $(SITE_IMG)
