@@ -248,12 +248,37 @@ static void answer_error(struct http_conn *hc, int status, bool head_only)
 	answer(hc, &r, body, n > 0 ? (size_t)n : 0, head_only);
 }
 
+/* Append `len` bytes of `data` to `agg` in one-page pool buffers. */
+static int append_copy(struct ioagg *agg, const char *data, size_t len)
+{
+	while (len) {
+		uint32_t n = (uint32_t)MIN(len, (size_t)PAGE_SIZE);
+		struct iobuf *b = iobuf_alloc(n, NULL, NULL);
+		char *va;
+		int err;
+
+		if (!b)
+			return -ENOMEM;
+		va = iobuf_map(b);
+		memcpy(va, data, n);
+		iobuf_unmap(b, va);
+		iobuf_seal(b, n);
+		err = ioagg_append(agg, b, 0, n);
+		iobuf_unref(b);
+		if (err)
+			return err;
+		data += n;
+		len -= n;
+	}
+	return 0;
+}
+
 static void answer_stats(struct http_conn *hc, bool head_only)
 {
 	size_t size = STATS_BUF_PAGES * PAGE_SIZE;
 	char *json = kmalloc(size);
 	struct http_response r;
-	int n;
+	int n, err;
 
 	if (!json) {
 		answer_error(hc, 503, head_only);
@@ -267,29 +292,17 @@ static void answer_stats(struct http_conn *hc, bool head_only)
 	}
 	r = base_response(hc, 200);
 	r.content_type = "application/json";
-	/* The JSON is larger than a head buffer: send it as its own page. */
-	struct iobuf *b = iobuf_alloc((size_t)n, NULL, NULL);
-
-	if (!b) {
-		kfree(json);
-		answer_error(hc, 503, head_only);
-		return;
-	}
-	char *va = iobuf_map(b);
-	memcpy(va, json, (size_t)n);
-	iobuf_unmap(b, va);
-	iobuf_seal(b, (uint32_t)n);
-	kfree(json);
+	r.content_length = (uint64_t)n;
 	hc->status = 200;
 	count_status(200);
-	r.content_length = (uint64_t)n;
-	if (queue_head(hc, &r, NULL, 0) ||
-	    (!head_only && ioagg_append(&hc->head, b, 0, (uint32_t)n))) {
-		iobuf_unref(b);
+	err = queue_head(hc, &r, NULL, 0);
+	if (!err && !head_only)
+		err = append_copy(&hc->head, json, (size_t)n);
+	kfree(json);
+	if (err) {
 		abort_conn(hc);
 		return;
 	}
-	iobuf_unref(b);
 	if (!head_only)
 		stats.body_bytes += (uint64_t)n;
 	flush(hc, false);

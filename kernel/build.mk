@@ -28,6 +28,7 @@ KERNEL_SRCS += \
 	kernel/printk.c \
 	kernel/qemu_exit.c \
 	kernel/rtc.c \
+	kernel/sfbuf.c \
 	kernel/switch.S \
 	kernel/thread.c \
 	kernel/time.c \

@@ -27,6 +27,7 @@
 #include "kernel/mm.h"
 #include "kernel/param.h"
 #include "kernel/pci.h"
+#include "kernel/sfbuf.h"
 #include "kernel/printk.h"
 #include "kernel/time.h"
 #include "kernel/virtio_pci.h"
@@ -34,6 +35,7 @@
 #include "lwip/etharp.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
+#include "net/lwip-port/csum.h"
 #include "net/vnet_csum.h"
 
 #define VNET_WANTED_FEATURES                                              \
@@ -328,7 +330,8 @@ static int tx_post(struct vnet_dev *dev, struct pbuf *p)
 	for (q = p; q; q = q->next) {
 		if (!q->len)
 			continue;
-		segs[n].pa = virt_to_phys(q->payload);
+		/* Payloads may sit in sf_buf mappings of pool pages. */
+		segs[n].pa = kva_to_phys(q->payload);
 		segs[n++].len = q->len;
 	}
 	if (virtq_add(&dev->txq, segs, n, NULL, 0, slot)) {
@@ -624,10 +627,16 @@ int vnet_probe(struct pci_dev *pci, struct vnet_dev **out)
 	if (err)
 		goto err_free_dev;
 	/* 2. reset, ACKNOWLEDGE, DRIVER, features, FEATURES_OK */
-	err = vpci_negotiate(&dev->vd, VNET_WANTED_FEATURES);
+	/* csum=cache|sw: the CPU computes TX checksums, so do not ask. */
+	err = vpci_negotiate(&dev->vd,
+			     net_csum_mode() == NET_CSUM_OFFLOAD ?
+				     VNET_WANTED_FEATURES :
+				     VNET_WANTED_FEATURES & ~VIRTIO_NET_F_CSUM);
 	if (err)
 		goto err_free_dev;
 	dev->csum = dev->vd.features & VIRTIO_NET_F_CSUM;
+	if (!dev->csum)
+		net_csum_no_offload();
 	dev->guest_csum = dev->vd.features & VIRTIO_NET_F_GUEST_CSUM;
 	dev->has_status = dev->vd.features & VIRTIO_NET_F_STATUS;
 	pr_info("%s: tx-csum %s, rx-csum %s, link-status %s, event-idx %s",
