@@ -48,6 +48,7 @@
 #define INDEX_FILE "index.html"
 #define STATS_PATH "/_stats"
 #define MS 1000000ull
+#define NOMEM_RETRY_MS 5 /* pool exhausted: try the window again */
 
 static uint64_t port = 80;
 KPARAM_UINT(port, port, 1, 65535, "TCP port of the HTTP server");
@@ -72,6 +73,7 @@ struct http_conn {
 	size_t in_len, in_cap; /* [m] */
 	struct http_parse_state ps; /* [m] */
 	struct timer timer; /* [m] header or idle deadline */
+	struct timer retry; /* [m] pool exhausted: read the window again */
 	bool keep_alive; /* [m] of the response in progress */
 	bool peer_eof; /* [m] */
 	bool read_pending; /* [m] an fs_read owns `window` */
@@ -99,6 +101,7 @@ static void count_status(int status)
 static void free_conn(struct http_conn *hc)
 {
 	timer_cancel(&hc->timer);
+	timer_cancel(&hc->retry);
 	ioagg_release(&hc->head);
 	ioagg_release(&hc->window);
 	kfree(hc->in);
@@ -313,6 +316,12 @@ static void answer_stats(struct http_conn *hc, bool head_only)
 
 static void window_read(void *arg, int err);
 
+static void retry_window(struct timer *t, void *arg)
+{
+	(void)t;
+	next_window(arg);
+}
+
 /* Read the next window of the body; sends it when it is in. */
 static void next_window(struct http_conn *hc)
 {
@@ -348,6 +357,14 @@ static void window_read(void *arg, int err)
 	}
 	if (hc->state != BODY)
 		return; /* aborted meanwhile; closed() will free */
+	if (err == -ENOMEM) {
+		/* Every pool page is pinned by responses in flight: wait for
+		 * some to be acknowledged instead of failing this one. */
+		ioagg_release(&hc->window);
+		stats.nomem_waits++;
+		timer_arm_in(&hc->retry, NOMEM_RETRY_MS * MS);
+		return;
+	}
 	if (err) {
 		pr_warn("read error %s", errname(err));
 		ioagg_release(&hc->window);
@@ -553,6 +570,7 @@ static void *on_accept(void *listener_ctx, struct conn *c)
 	ioagg_init(&hc->head);
 	ioagg_init(&hc->window);
 	timer_setup(&hc->timer, timed_out, hc);
+	timer_setup(&hc->retry, retry_window, hc);
 	arm(hc, idle_timeout_ms);
 	stats.connections++;
 	stats.active++;

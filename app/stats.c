@@ -82,6 +82,7 @@ static void http_section(struct json *j)
 	u64(j, "timeouts_idle", s.timeouts_idle);
 	u64(j, "timeouts_send", s.timeouts_send);
 	u64(j, "aborted_mid_body", s.aborted_mid_body);
+	u64(j, "nomem_waits", s.nomem_waits);
 	open_obj(j, "status");
 	for (int code = HTTP_STATUS_MIN; code <= HTTP_STATUS_MAX; code++) {
 		char name[4];

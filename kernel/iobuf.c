@@ -33,8 +33,14 @@ static struct {
 	uint64_t *bitmap; /* [m] set = allocated */
 	struct iobuf **owner; /* [m] per page: the buffer holding it */
 	uint64_t hint; /* [m] */
+	uint64_t (*reclaim)(uint64_t pages); /* [m] */
 	struct iobuf_stats stats; /* [m] */
 } pool;
+
+void iobuf_set_reclaimer(uint64_t (*reclaim)(uint64_t pages))
+{
+	pool.reclaim = reclaim;
+}
 
 int iobuf_pool_init(uint64_t pages)
 {
@@ -88,6 +94,9 @@ struct iobuf *iobuf_alloc(size_t len, const struct iobuf_owner *owner,
 		goto fail;
 	first = bitmap_find_clear_run(pool.bitmap, pool.pages,
 				      pages == 1 ? pool.hint : 0, pages, 1);
+	if (first == UINT64_MAX && pool.reclaim && pool.reclaim(pages))
+		first = bitmap_find_clear_run(pool.bitmap, pool.pages, 0, pages,
+					      1);
 	if (first == UINT64_MAX)
 		goto fail;
 	b = kmalloc(sizeof(*b));

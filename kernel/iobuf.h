@@ -70,8 +70,13 @@ int iobuf_pool_init(uint64_t pages);
 /* Physical address of page 0 of the pool. */
 uint64_t iobuf_pool_base(void);
 
+/* Who to ask for pages when the pool is empty: a cache that can drop
+ * unreferenced buffers (the page cache). It returns pages freed. */
+void iobuf_set_reclaimer(uint64_t (*reclaim)(uint64_t pages));
+
 /* A new iobuf of at least `len` bytes (rounded up to pages), refcount 1,
- * not sealed. NULL when the pool has no such run. */
+ * not sealed. When the pool has no such run the reclaimer is asked once;
+ * NULL if that does not help. */
 struct iobuf *iobuf_alloc(size_t len, const struct iobuf_owner *owner,
 			  void *owner_data);
 
