@@ -52,7 +52,7 @@ include tests/build.mk
 
 KERNEL_OBJS := $(patsubst %,$(BUILD)/%.o,$(KERNEL_SRCS)) $(KERNEL_EXTRA_OBJS)
 
-.PHONY: all iso image run run-tap test unit integration check format clean debug
+.PHONY: all iso image run run-tap bench-mech test unit integration check format clean debug
 all: $(KERNEL_ELF) $(KERNEL_BIN)
 
 # V=1 shows the full commands.
@@ -175,6 +175,13 @@ test: unit integration
 
 integration: $(KERNEL_BIN) $(ISO)
 	$(PYTHON) -m pytest -q tests/integration
+
+# Mechanism benchmark (IO-Lite, sf_buf, checksums): ratios against the
+# baselines, medians of alternating rounds. Needs root for the namespace.
+BENCH_ROUNDS ?= 3
+BENCH_SECONDS ?= 3
+bench-mech: $(KERNEL_BIN)
+	tools/bench/mech.py --rounds $(BENCH_ROUNDS) --seconds $(BENCH_SECONDS)
 
 # Our C sources (lwIP, fetched into $(BUILD), is not ours to format).
 STYLE_SRCS = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
