@@ -50,8 +50,8 @@ HTTP_PORT = 80
 KINDS = ("linux", "petrel")
 PETREL_KERNEL = os.path.join(BUILD, "petrel32.elf")
 LINUX_DIR = os.path.join(BUILD, "linux-guest")
-LINUX_KERNEL = os.path.join(LINUX_DIR, "vmlinuz")
-LINUX_INITRD = os.path.join(LINUX_DIR, "initramfs.cpio.gz")
+LINUX_KERNEL_NAME = "vmlinuz"
+LINUX_INITRD_NAME = "initramfs.cpio.gz"
 LINUX_BUILD = os.path.join(ROOT, "tools", "linux-guest", "build.sh")
 # quiet: a TCG serial console is slow; panic=-1 + -no-reboot: a dead init
 # ends QEMU; mitigations=off: the unikernel has no user/kernel boundary
@@ -177,7 +177,7 @@ class Guest:
     """One QEMU guest of a given kind on a Namespace's tap."""
 
     def __init__(self, ns, kind, image, mem="128M", log_path=None,
-                 extra_append="", qemu=QEMU):
+                 extra_append="", qemu=QEMU, linux_dir=LINUX_DIR):
         if kind not in KINDS:
             raise GuestError("kind %r: one of %s" % (kind, ", ".join(KINDS)))
         if not os.path.isfile(image):
@@ -190,6 +190,7 @@ class Guest:
             BUILD, "%s-%s.serial.log" % (kind, ns.name))
         self.extra_append = extra_append
         self.qemu = qemu
+        self.linux_dir = linux_dir
         self.proc = None
         self.pid = None
         self.vcpu_tid = None
@@ -204,7 +205,8 @@ class Guest:
         else:
             append = "%s petrel.ip=%s/%d petrel.gw=%s" % (
                 LINUX_APPEND, GUEST_ADDR, PREFIX_LEN, HOST_ADDR)
-            files = (LINUX_KERNEL, LINUX_INITRD)
+            files = (os.path.join(self.linux_dir, LINUX_KERNEL_NAME),
+                     os.path.join(self.linux_dir, LINUX_INITRD_NAME))
         for f in files:
             if f and not os.path.isfile(f):
                 raise GuestError("%s missing: build the %s guest first"
@@ -353,6 +355,9 @@ def main(argv=None):
                     help="seconds to wait for the first response")
     ap.add_argument("--log", help="serial console log file")
     ap.add_argument("--append", default="", help="extra kernel options")
+    ap.add_argument("--linux-dir", default=LINUX_DIR,
+                    help="folder with the Linux guest's vmlinuz and "
+                    "initramfs.cpio.gz (tools/linux-guest/build.sh OUT_DIR)")
     ap.add_argument("--hold", action="store_true",
                     help="keep the guest running until Ctrl-C")
     ap.add_argument("--json", action="store_true", help="print JSON")
@@ -364,7 +369,8 @@ def main(argv=None):
     status = 1
     try:
         with Namespace() as ns, Guest(ns, args.kind, args.image, args.mem,
-                                      args.log, args.append) as g:
+                                      args.log, args.append,
+                                      linux_dir=args.linux_dir) as g:
             result.update(namespace=ns.name, qemu_pid=g.pid,
                           serial_log=g.log_path)
             result["vcpu_tid"] = g.find_vcpu_tid()

@@ -22,8 +22,9 @@ cloud) meta=linux-image-cloud-amd64 ;;
 generic) meta=linux-image-amd64 ;;
 *) echo "linux-guest: LINUX_FLAVOUR=$flavour: cloud or generic" >&2; exit 1 ;;
 esac
-# The modules /init loads; their dependencies are added from .modinfo.
-MODULES="virtio_pci virtio_blk virtio_net"
+# The modules /init loads (skipped when built in); their dependencies are
+# added from .modinfo. ext4 mounts the ext2 image; it checksums with crc32c.
+MODULES="virtio_pci virtio_blk virtio_net ext4 crc32c_generic"
 # nginx's Depends that the guest does not need.
 SKIP_DEPS="iproute2"
 
