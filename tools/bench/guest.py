@@ -61,7 +61,10 @@ LINUX_APPEND = "console=ttyS0 quiet panic=-1 mitigations=off"
 CMD_TIMEOUT = 20        # seconds for one `ip` command
 STOP_TIMEOUT = 10       # seconds between SIGTERM and SIGKILL
 PROBE_INTERVAL = 0.01   # seconds between two HTTP attempts
-PROBE_CONNECT = 0.2     # seconds for one connect + response
+# A SYN sent before the guest's NIC is up is lost: a short connect
+# timeout keeps the measurement's resolution near PROBE_CONNECT.
+PROBE_CONNECT = 0.05    # seconds for one TCP handshake
+PROBE_RESPONSE = 5.0    # seconds for the response's status line
 VCPU_COMM = "CPU 0/TCG"  # thread names need -name ...,debug-threads=on
 
 # Runs inside the namespace: GET PATH from the guest until a 200 or the
@@ -71,13 +74,15 @@ PROBE = r"""
 import socket, sys, time
 host, port, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 deadline = time.monotonic() + float(sys.argv[4])
-interval, tmo = float(sys.argv[5]), float(sys.argv[6])
+interval, conn_tmo = float(sys.argv[5]), float(sys.argv[6])
+resp_tmo = float(sys.argv[7])
 req = ("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n"
        % (path, host)).encode()
 last = "no attempt"
 while time.monotonic() < deadline:
     try:
-        with socket.create_connection((host, port), timeout=tmo) as s:
+        with socket.create_connection((host, port), timeout=conn_tmo) as s:
+            s.settimeout(resp_tmo)
             s.sendall(req)
             line = s.makefile("rb").readline(256)
         if line.startswith(b"HTTP/1.") and line.split()[1:2] == [b"200"]:
@@ -283,7 +288,8 @@ class Guest:
         probe = subprocess.Popen(
             self.ns.exec_prefix() + [
                 sys.executable, "-c", PROBE, GUEST_ADDR, str(HTTP_PORT),
-                path, str(timeout), str(PROBE_INTERVAL), str(PROBE_CONNECT)],
+                path, str(timeout), str(PROBE_INTERVAL), str(PROBE_CONNECT),
+                str(PROBE_RESPONSE)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + timeout + STOP_TIMEOUT

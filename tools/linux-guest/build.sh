@@ -159,24 +159,24 @@ else
 	# /etc/modules.load dependencies first.
 	: >"$stage/etc/modules.load"
 	loaded=" "
+	# (No `local` in POSIX sh: the recursion keeps its state in "$@".)
 	add_module() {
-		local ko deps dep rel
 		case "$loaded" in *" $1 "*) return 0 ;; esac
-		ko=$(find "$moddir/kernel" -name "$1.ko" | head -n 1)
+		ko=$(find "$moddir/kernel" \( -name "$1.ko" -o \
+			-name "$(echo "$1" | tr _ -).ko" \) | head -n 1)
 		if [ -z "$ko" ]; then
 			grep -q "/$1.ko\$" "$moddir/modules.builtin" && return 0
 			err "module $1 is neither in $kpkg nor built in"
 		fi
 		loaded="$loaded$1 "
-		deps=$(readelf -p .modinfo "$ko" |
-			sed -n 's/.*depends=\(.*\)$/\1/p' | tr ',' ' ')
-		for dep in $deps; do
-			add_module "$(echo "$dep" | tr '-' '_')"
+		set -- "$1" "${ko#"$moddir"/}" "$(readelf -p .modinfo "$ko" |
+			sed -n 's/.*depends=\(.*\)$/\1/p' | tr ',-' ' _')"
+		for dep in $3; do
+			add_module "$dep"
 		done
-		rel=${ko#"$moddir"/}
-		mkdir -p "$stage/lib/modules/$kver/$(dirname "$rel")"
-		cp "$ko" "$stage/lib/modules/$kver/$rel"
-		echo "$rel" >>"$stage/etc/modules.load"
+		mkdir -p "$stage/lib/modules/$kver/$(dirname "$2")"
+		cp "$moddir/$2" "$stage/lib/modules/$kver/$2"
+		echo "$2" >>"$stage/etc/modules.load"
 	}
 	for m in $MODULES; do
 		add_module "$m"
