@@ -188,7 +188,7 @@ static void mechanism_sections(struct json *j)
 	u64(j, "cache_hits", cs.cache_hits);
 	u64(j, "cache_misses", cs.cache_misses);
 	u64(j, "bytes_summed", cs.bytes_summed);
-	u64(j, "pool_bytes_summed", cs.pool_bytes_summed);
+	u64(j, "data_bytes_summed", cs.data_bytes_summed);
 	close_obj(j);
 }
 

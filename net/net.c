@@ -246,6 +246,6 @@ void net_csum_counters(struct net_csum_counters *out)
 		.cache_hits = st.cache_hits,
 		.cache_misses = st.cache_misses,
 		.bytes_summed = st.bytes_summed,
-		.pool_bytes_summed = st.pool_bytes_summed,
+		.data_bytes_summed = st.data_bytes_summed,
 	};
 }

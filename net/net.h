@@ -35,7 +35,7 @@ void net_log_stats(void);
 struct net_csum_counters {
 	const char *mode; /* "offload", "cache" or "sw" in effect */
 	uint64_t cache_hits, cache_misses;
-	uint64_t bytes_summed, pool_bytes_summed;
+	uint64_t bytes_summed, data_bytes_summed;
 };
 
 void net_csum_counters(struct net_csum_counters *out);

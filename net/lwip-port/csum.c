@@ -44,9 +44,13 @@ uint16_t lwip_port_chksum(const void *data, int len)
 
 	if (len <= 0)
 		return 0;
+	/* Only sealed buffers hold data that cannot change under a cached
+	 * sum; received frames (also pool pages) are edited in place. */
 	pa = kva_to_phys(data);
 	if (iobuf_pool_contains(pa))
 		b = iobuf_from_pa(pa);
+	if (b && !(b->flags & IOBUF_SEALED))
+		b = NULL;
 	if (b && mode == NET_CSUM_CACHE &&
 	    iobuf_csum_lookup(b, (uint32_t)(pa - b->pa), (uint32_t)len, &sum)) {
 		stats.cache_hits++;
@@ -55,7 +59,7 @@ uint16_t lwip_port_chksum(const void *data, int len)
 	sum = lwip_standard_chksum(data, len);
 	stats.bytes_summed += (uint64_t)len;
 	if (b) {
-		stats.pool_bytes_summed += (uint64_t)len;
+		stats.data_bytes_summed += (uint64_t)len;
 		if (mode == NET_CSUM_CACHE) {
 			stats.cache_misses++;
 			iobuf_csum_store(b, (uint32_t)(pa - b->pa),

@@ -26,7 +26,8 @@ enum net_csum_mode {
 struct net_csum_stats {
 	uint64_t cache_hits, cache_misses;
 	uint64_t bytes_summed; /* bytes the CPU read to checksum */
-	uint64_t pool_bytes_summed; /* of which in pool buffers */
+	uint64_t data_bytes_summed; /* of which sealed pool data: file pages
+				       and response heads */
 };
 
 /* The configured mode; net/virtio_net.c asks before negotiating. */
