@@ -10,6 +10,7 @@
 #   make test       host unit tests, then QEMU integration tests
 #   make check      formatter, self-contained headers, static analysis
 #   make debug      QEMU stopped at entry with a gdb stub, gdb attached
+#   make linux-guest  the Linux+nginx baseline guest (Debian packages)
 
 BUILD ?= build
 CC := gcc
@@ -117,6 +118,12 @@ image: $(SITE_IMG)
 $(SITE_IMG): tools/mkimage.sh $(shell find $(SITE) -type f 2>/dev/null)
 	@mkdir -p $(@D)
 	$(Q)tools/mkimage.sh $(SITE) $@
+
+# The Linux + nginx baseline guest of the benchmark, from Debian packages
+# (downloaded once into $(BUILD)/linux-guest/debs).
+.PHONY: linux-guest
+linux-guest:
+	$(Q)tools/linux-guest/build.sh $(BUILD)/linux-guest
 
 QEMU_MEM ?= 128M
 CMDLINE ?=
