@@ -1,6 +1,7 @@
 KERNEL_SRCS += \
 	kernel/backtrace.c \
 	kernel/cmdline.c \
+	kernel/completion.c \
 	kernel/console.c \
 	kernel/gdt.c \
 	kernel/kmain.c \
