@@ -35,6 +35,7 @@
 #include "lwip/etharp.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
+#include "lwip/priv/tcp_priv.h"
 #include "net/lwip-port/csum.h"
 #include "net/vnet_csum.h"
 
@@ -83,6 +84,7 @@ struct vnet_dev {
 	uint32_t tx_in_flight; /* [m] chains posted, not yet returned */
 	struct pbuf *backlog[VNET_TX_BACKLOG]; /* [m] referenced frames */
 	uint32_t backlog_head, backlog_count; /* [m] */
+	bool tx_refused; /* [m] a frame got ERR_MEM: tcp_txnow when room */
 
 	struct vnet_rxbuf *rx_free; /* [m] structs without a page */
 	uint32_t rx_bufs; /* [m] structs allocated (<= VNET_RX_BUFS_MAX) */
@@ -373,20 +375,25 @@ static int tx_post(struct vnet_dev *dev, struct pbuf *p)
 	return 0;
 }
 
-/* Queue a frame behind a full ring, holding a reference. */
-static void backlog_push(struct vnet_dev *dev, struct pbuf *p)
+/* Queue a frame behind a full ring, holding a reference. ERR_MEM when
+ * the backlog is full too: TCP then keeps the segment and sends it again
+ * when vnet_poll reports room (tcp_txnow), instead of waiting out a
+ * retransmission timeout for a frame we dropped. */
+static err_t backlog_push(struct vnet_dev *dev, struct pbuf *p)
 {
 	uint32_t tail;
 
 	if (dev->backlog_count == VNET_TX_BACKLOG) {
-		dev->stats.tx_drops++;
-		return;
+		dev->stats.tx_refused++;
+		dev->tx_refused = true;
+		return ERR_MEM;
 	}
 	tail = (dev->backlog_head + dev->backlog_count) % VNET_TX_BACKLOG;
 	pbuf_ref(p);
 	dev->backlog[tail] = p;
 	dev->backlog_count++;
 	dev->stats.tx_ring_full++;
+	return ERR_OK;
 }
 
 /* Move backlogged frames into the ring while it has room. */
@@ -419,15 +426,11 @@ static err_t low_level_output(struct netif *netif, struct pbuf *p)
 
 	tx_reclaim(dev);
 	backlog_flush(dev);
-	if (dev->backlog_count) {
-		backlog_push(dev, p); /* keep frames in order */
-		return ERR_OK;
-	}
+	if (dev->backlog_count)
+		return backlog_push(dev, p); /* keep frames in order */
 	err = tx_post(dev, p);
-	if (err == -ENOSPC) {
-		backlog_push(dev, p);
-		return ERR_OK;
-	}
+	if (err == -ENOSPC)
+		return backlog_push(dev, p);
 	if (err) {
 		dev->stats.tx_drops++;
 		return ERR_MEM;
@@ -507,6 +510,12 @@ int vnet_poll(struct vnet_dev *dev)
 	}
 	work += tx_reclaim(dev);
 	work += backlog_flush(dev);
+	if (dev->tx_refused && dev->backlog_count < VNET_TX_BACKLOG) {
+		/* Room again: let TCP send what we refused. */
+		dev->tx_refused = false;
+		tcp_txnow();
+		work++;
+	}
 	work += rx_poll(dev, VNET_RX_BUDGET);
 	if (dev->rx_posted < dev->rxq.size && rx_fill(dev))
 		virtq_kick(&dev->rxq);
@@ -525,7 +534,7 @@ void vnet_log_stats(const struct vnet_dev *dev)
 
 	pr_info("stats: rx %llu pkts %llu bytes drops %llu errors %llu "
 		"csum_trusted %llu csum_sw %llu refilled %llu refill_failed %llu"
-		" | tx %llu pkts %llu bytes drops %llu ring_full %llu "
+		" | tx %llu pkts %llu bytes drops %llu refused %llu ring_full %llu "
 		"linearized %llu csum_offload %llu | irqs %llu config %llu",
 		(unsigned long long)s->rx_packets,
 		(unsigned long long)s->rx_bytes,
@@ -538,6 +547,7 @@ void vnet_log_stats(const struct vnet_dev *dev)
 		(unsigned long long)s->tx_packets,
 		(unsigned long long)s->tx_bytes,
 		(unsigned long long)s->tx_drops,
+		(unsigned long long)s->tx_refused,
 		(unsigned long long)s->tx_ring_full,
 		(unsigned long long)s->tx_linearized,
 		(unsigned long long)s->tx_csum_offload,

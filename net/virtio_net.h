@@ -84,7 +84,8 @@ struct vnet_stats {
 	uint64_t rx_refilled; /* pages posted to the RX ring */
 	uint64_t rx_refill_failed; /* pool or RX_BUFS_MAX exhausted */
 	uint64_t tx_packets, tx_bytes;
-	uint64_t tx_drops; /* backlog full or no memory to linearize */
+	uint64_t tx_drops; /* no memory to linearize a frame */
+	uint64_t tx_refused; /* ERR_MEM to lwIP: backlog full, TCP retries */
 	uint64_t tx_ring_full; /* frames that waited in the backlog */
 	uint64_t tx_linearized; /* chains over VNET_TX_SEGS_MAX, copied */
 	uint64_t tx_csum_offload; /* frames sent with NEEDS_CSUM */
