@@ -267,8 +267,10 @@ size_t cmdline_format(char *buf, size_t size, const struct kparam *table,
 		int w = snprintf(buf + len, size - len, "%s%s=", i ? " " : "",
 				 table[i].name);
 
-		if (w < 0 || (size_t)w >= size - len)
+		if (w < 0)
 			break;
+		if ((size_t)w >= size - len)
+			return size - 1; /* snprintf kept the prefix that fits */
 		len += (size_t)w;
 		len += format_value(buf + len, size - len, &table[i]);
 	}

@@ -12,6 +12,7 @@ PACKAGES="
 	libcmocka-dev python3 python3-pytest
 	iproute2 wrk curl
 	clang-format cppcheck
+	clang libclang-rt-14-dev
 "
 
 missing=""
