@@ -269,8 +269,9 @@ size_t cmdline_format(char *buf, size_t size, const struct kparam *table,
 
 		if (w < 0)
 			break;
+		/* Cut: snprintf kept the prefix that fits, count it. */
 		if ((size_t)w >= size - len)
-			return size - 1; /* snprintf kept the prefix that fits */
+			return size - 1;
 		len += (size_t)w;
 		len += format_value(buf + len, size - len, &table[i]);
 	}

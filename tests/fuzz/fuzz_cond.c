@@ -90,7 +90,8 @@ static void check_etag(const char *inm, size_t len, uint64_t seed)
 	FUZZ_CHECK(http_etag_match(ts, ws));
 	FUZZ_CHECK(http_etag_match((struct http_str){ " * ", 3 }, ts));
 	snprintf(list, sizeof(list), "\"a\", %s ,W/\"b\"", weak);
-	FUZZ_CHECK(http_etag_match((struct http_str){ list, strlen(list) }, ts));
+	FUZZ_CHECK(
+		http_etag_match((struct http_str){ list, strlen(list) }, ts));
 	http_etag_match((struct http_str){ inm, len }, ts);
 	if (len == (size_t)n && !memcmp(inm, tag, len))
 		FUZZ_CHECK(http_etag_match((struct http_str){ inm, len }, ts));

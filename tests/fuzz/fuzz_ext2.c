@@ -65,7 +65,7 @@ static void check_err(int64_t err)
 static void read_file(struct walk *w, const struct ext2_inode *ip)
 {
 	uint8_t *buf = malloc(READ_CHUNK);
-	uint64_t off = 0, dblk, probes[] = { 0, UINT64_MAX - 1 };
+	uint64_t off = 0, want, dblk, probes[] = { 0, UINT64_MAX - 1 };
 	int64_t n;
 
 	FUZZ_CHECK(buf);
@@ -75,9 +75,9 @@ static void read_file(struct walk *w, const struct ext2_inode *ip)
 			check_err(n);
 			break;
 		}
-		FUZZ_CHECK(n > 0 && (uint64_t)n == (ip->size - off < READ_CHUNK ?
-							   ip->size - off :
-							   READ_CHUNK));
+		want = ip->size - off < READ_CHUNK ? ip->size - off :
+						     READ_CHUNK;
+		FUZZ_CHECK(n > 0 && (uint64_t)n == want);
 		off += (uint64_t)n;
 		w->bytes += (uint64_t)n;
 	}
@@ -91,7 +91,8 @@ static void read_file(struct walk *w, const struct ext2_inode *ip)
 		if (err)
 			check_err(err);
 		else
-			FUZZ_CHECK(dblk * ext2_block_size(w->vol) < w->dev_size);
+			FUZZ_CHECK(dblk * ext2_block_size(w->vol) <
+				   w->dev_size);
 	}
 }
 
@@ -192,8 +193,11 @@ static void walk_dir(struct walk *w, const struct ext2_inode *dir, size_t plen,
 
 static void walk(struct ext2_vol *vol, uint64_t dev_size)
 {
-	static const char *const paths[] = { "/", "a", "/d/b", "/l", "/l2",
-					     "/d/../a", "/nope/x", "//a//" };
+	/* clang-format off */
+	static const char *const paths[] = {
+		"/", "a", "/d/b", "/l", "/l2", "/d/../a", "/nope/x", "//a//",
+	};
+	/* clang-format on */
 	struct walk *w = calloc(1, sizeof(*w));
 	struct ext2_inode root;
 	uint32_t ino;

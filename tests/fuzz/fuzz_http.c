@@ -58,14 +58,16 @@ static void check_inside(struct http_str s, const char *buf, size_t len)
 {
 	if (!s.p)
 		return;
-	FUZZ_CHECK(s.p >= buf && s.len <= len && s.p - buf <= (long)(len - s.len));
+	FUZZ_CHECK(s.p >= buf && s.len <= len &&
+		   s.p - buf <= (long)(len - s.len));
 }
 
 /* The contract of a complete head of length n. */
 static void check_request(const char *buf, int n, const struct http_request *r)
 {
 	FUZZ_CHECK(n > 0 && buf[n - 1] == '\n');
-	FUZZ_CHECK(r->method == HTTP_METHOD_GET || r->method == HTTP_METHOD_HEAD);
+	FUZZ_CHECK(r->method == HTTP_METHOD_GET ||
+		   r->method == HTTP_METHOD_HEAD);
 	FUZZ_CHECK(r->version_minor <= 1);
 	FUZZ_CHECK(r->target.p && r->target.len);
 	check_inside(r->target, buf, (size_t)n);

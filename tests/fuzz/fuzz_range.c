@@ -130,8 +130,8 @@ static uint64_t first_number(const char *v, size_t len)
 	while (i < len && (v[i] < '0' || v[i] > '9'))
 		i++;
 	for (; i < len && v[i] >= '0' && v[i] <= '9'; i++)
-		n = n > (UINT64_MAX - 9) / 10 ? UINT64_MAX : n * 10 +
-							 (uint64_t)(v[i] - '0');
+		n = n > (UINT64_MAX - 9) / 10 ? UINT64_MAX :
+						n * 10 + (uint64_t)(v[i] - '0');
 	return n;
 }
 
@@ -140,7 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t fsize = fuzz_take(&data, &size, 8);
 	char *v = fuzz_dup(data, size);
 	uint64_t num = first_number(v, size);
-	const uint64_t sizes[] = { fsize, 0,	   1,	     num,
+	const uint64_t sizes[] = { fsize,   0,	     1,		num,
 				   num + 1, num - 1, UINT64_MAX };
 
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
