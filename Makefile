@@ -36,7 +36,12 @@ KERNEL_ASFLAGS := -D__ASSEMBLER__ -g
 KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
 	--no-warn-rwx-segments -T linker.ld
 
+# build.mk fragments may define rules; `make` alone still means `all`.
+.DEFAULT_GOAL := all
+
 KERNEL_SRCS :=
+KERNEL_EXTRA_OBJS := # objects built by a folder's own rule (lwIP)
+CHECK_INCLUDES :=
 UNIT_TESTS :=
 FUZZ_TARGETS :=
 
@@ -48,10 +53,10 @@ include app/build.mk
 include tests/build.mk
 include tests/fuzz/build.mk
 
-KERNEL_OBJS := $(patsubst %,$(BUILD)/%.o,$(KERNEL_SRCS))
+KERNEL_OBJS := $(patsubst %,$(BUILD)/%.o,$(KERNEL_SRCS)) $(KERNEL_EXTRA_OBJS)
 
-.PHONY: all iso image run test unit integration check format clean debug \
-	fuzz fuzz-build fuzz-smoke
+.PHONY: all iso image run run-tap test unit integration check format clean \
+	debug fuzz fuzz-build fuzz-smoke
 all: $(KERNEL_ELF) $(KERNEL_BIN)
 
 # V=1 shows the full commands.
@@ -126,9 +131,20 @@ QEMU_BASE := -machine q35 -cpu max -m $(QEMU_MEM) -display none -no-reboot \
 QEMU_DISK = -drive if=none,id=site,format=raw,readonly=on,file=$(SITE_IMG) \
 	-device virtio-blk-pci,drive=site,disable-legacy=on
 
+# User networking: the host's 127.0.0.1:$(HTTP_PORT) reaches the guest's
+# port 80; the guest gets its address from QEMU's DHCP server.
+HTTP_PORT ?= 8080
+QEMU_USERNET = -netdev user,id=n0,hostfwd=tcp:127.0.0.1:$(HTTP_PORT)-:80 \
+	-device virtio-net-pci,netdev=n0,disable-legacy=on
+
 run: $(KERNEL_BIN) $(SITE_IMG)
-	$(QEMU) $(QEMU_BASE) -serial stdio $(QEMU_DISK) -kernel $(KERNEL_BIN) \
-		-append "$(CMDLINE)"
+	@echo "petrel: http://localhost:$(HTTP_PORT)/ once the console says ready (quit: Ctrl-A x)"
+	$(QEMU) $(QEMU_BASE) -serial mon:stdio $(QEMU_DISK) $(QEMU_USERNET) \
+		-kernel $(KERNEL_BIN) -append "ip=dhcp $(CMDLINE)"
+
+# The same over a tap device in a network namespace (needs root).
+run-tap: $(KERNEL_BIN) $(SITE_IMG)
+	tools/run-tap.sh $(KERNEL_BIN) $(SITE_IMG) $(CMDLINE)
 
 # gdb owns the terminal, so the console goes to $(BUILD)/serial.log.
 debug: $(KERNEL_BIN) $(SITE_IMG)
@@ -208,7 +224,7 @@ check:
 	$(Q)clang-format --dry-run --Werror $(STYLE_SRCS)
 	@echo "  HDRS    each header compiles alone"
 	$(Q)for h in $(HEADERS); do \
-		printf '#include "%s"\n' $$h | $(CC) $(KERNEL_CFLAGS) -I. \
+		printf '#include "%s"\n' $$h | $(CC) $(KERNEL_CFLAGS) -I. $(CHECK_INCLUDES) \
 			-x c -fsyntax-only - || { echo "not self-contained: $$h"; exit 1; }; \
 	done
 	@echo "  CPPCHECK"

@@ -8,4 +8,6 @@ KERNEL_SRCS += \
 	app/http_range.c \
 	app/http_response.c \
 	app/http_str.c \
-	app/mime.c
+	app/mime.c \
+	app/server.c \
+	app/stats.c

@@ -3,24 +3,18 @@
  * ETags, If-None-Match, If-Modified-Since and HTTP dates (interface and
  * rules in http_cond.h). Field values are untrusted and not
  * NUL-terminated: every read is bounded by the slice length.
- *
- * Calendar arithmetic: proleptic Gregorian, days counted from 1970-01-01
- * through 400-year eras of 146097 days whose years start on March 1, so
- * the leap day is the last day of a year and month lengths follow a
- * linear formula (153 days per 5 months).
+ * Calendar arithmetic is kernel/lib/civil.c's.
  */
 #include "app/http_cond.h"
 
 #include "app/http_param.h"
 #include "kernel/compiler.h"
 #include "kernel/errno.h"
+#include "kernel/lib/civil.h"
 #include "kernel/lib/stdio.h"
 #include "kernel/lib/string.h"
 
-#define SECS_PER_DAY 86400
-#define DAYS_PER_ERA 146097 /* 400 Gregorian years */
-#define YEARS_PER_ERA 400
-#define DAYS_0000_03_01_TO_EPOCH 719468 /* 0000-03-01 .. 1970-01-01 */
+#define SECS_PER_DAY CIVIL_SECS_PER_DAY
 #define EPOCH_WEEKDAY 4 /* 1970-01-01 was a Thursday (Sunday = 0) */
 #define YEAR_MIN 1
 #define YEAR_MAX 9999
@@ -34,57 +28,6 @@ static const char *const weekday[] = { "Sunday",    "Monday",	"Tuesday",
 static const char *const month[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
 				     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 
-struct civil {
-	int64_t year;
-	unsigned mon; /* 1..12 */
-	unsigned day; /* 1..31 */
-};
-
-static int64_t floor_div(int64_t a, int64_t b)
-{
-	return a / b - (a % b != 0 && (a < 0) != (b < 0));
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t days_from_civil(struct civil c)
-{
-	int64_t y = c.year - (c.mon <= 2);
-	int64_t era = floor_div(y, YEARS_PER_ERA);
-	int64_t yoe = y - era * YEARS_PER_ERA; /* 0..399 */
-	int64_t mp = c.mon > 2 ? c.mon - 3 : c.mon + 9; /* March = 0 */
-	int64_t doy = (153 * mp + 2) / 5 + c.day - 1; /* 0..365 */
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy; /* 0..146096 */
-
-	return era * DAYS_PER_ERA + doe - DAYS_0000_03_01_TO_EPOCH;
-}
-
-/* The date of day @z since 1970-01-01. */
-static struct civil civil_from_days(int64_t z)
-{
-	struct civil c;
-	int64_t era, doe, yoe, doy, mp;
-
-	z += DAYS_0000_03_01_TO_EPOCH;
-	era = floor_div(z, DAYS_PER_ERA);
-	doe = z - era * DAYS_PER_ERA;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	c.day = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
-	c.mon = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
-	c.year = yoe + era * YEARS_PER_ERA + (c.mon <= 2);
-	return c;
-}
-
-static unsigned days_in_month(int64_t year, unsigned mon)
-{
-	static const unsigned char len[] = { 31, 28, 31, 30, 31, 30,
-					     31, 31, 30, 31, 30, 31 };
-	bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-
-	return len[mon - 1] + (mon == 2 && leap);
-}
-
 /*
  * Format @t as an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") into
  * @buf, which needs HTTP_DATE_SIZE bytes. Returns HTTP_DATE_LEN, -ERANGE
@@ -92,12 +35,12 @@ static unsigned days_in_month(int64_t year, unsigned mon)
  */
 int http_date_format(char *buf, size_t size, int64_t t)
 {
-	int64_t days = floor_div(t, SECS_PER_DAY), secs, wd;
+	int64_t days = civil_floor_div(t, SECS_PER_DAY), secs, wd;
 	struct civil c;
 	int n;
 
-	if (days < days_from_civil((struct civil){ YEAR_MIN, 1, 1 }) ||
-	    days > days_from_civil((struct civil){ YEAR_MAX, 12, 31 }))
+	if (days < civil_days_from_date((struct civil){ YEAR_MIN, 1, 1 }) ||
+	    days > civil_days_from_date((struct civil){ YEAR_MAX, 12, 31 }))
 		return -ERANGE;
 	if (size < HTTP_DATE_SIZE)
 		return -ENOSPC;
@@ -105,7 +48,7 @@ int http_date_format(char *buf, size_t size, int64_t t)
 	wd = (days + EPOCH_WEEKDAY) % 7;
 	if (wd < 0)
 		wd += 7;
-	c = civil_from_days(days);
+	c = civil_date_from_days(days);
 	n = snprintf(buf, size, "%s, %02u %s %04lld %02lld:%02lld:%02lld GMT",
 		     wkday[wd], c.day, month[c.mon - 1], (long long)c.year,
 		     (long long)(secs / 3600), (long long)(secs / 60 % 60),
@@ -165,12 +108,13 @@ static int to_time(int64_t year, unsigned mon, unsigned day, unsigned h,
 {
 	/* A leap second (60) is allowed by the grammar; fold it into 59. */
 	if (year < YEAR_MIN || year > YEAR_MAX || mon < 1 || mon > 12 ||
-	    day < 1 || day > days_in_month(year, mon) || h > 23 || m > 59 ||
-	    s > 60)
+	    day < 1 || day > civil_days_in_month(year, mon) || h > 23 ||
+	    m > 59 || s > 60)
 		return -EINVAL;
 	if (s == 60)
 		s = 59;
-	*t = days_from_civil((struct civil){ year, mon, day }) * SECS_PER_DAY +
+	*t = civil_days_from_date((struct civil){ year, mon, day }) *
+		     SECS_PER_DAY +
 	     h * 3600 + m * 60 + s;
 	return 0;
 }

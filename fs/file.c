@@ -445,5 +445,15 @@ int fs_read_sync(struct file *f, uint64_t off, uint64_t len, struct ioagg *out)
 
 void fs_get_stats(struct fs_stats *st)
 {
+	struct vblk_stats d = { 0 };
+
+	if (fs.dev)
+		vblk_get_stats(fs.dev, &d);
 	*st = fs.stats;
+	st->disk_requests = d.requests;
+	st->disk_bytes = d.bytes;
+	st->disk_errors = d.errors;
+	st->disk_queued = d.queued;
+	st->disk_max_in_flight = d.max_in_flight;
+	st->disk_interrupts = d.interrupts;
 }

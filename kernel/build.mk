@@ -9,6 +9,7 @@ KERNEL_SRCS += \
 	kernel/iobuf.c \
 	kernel/ksyms.c \
 	kernel/lib/bitmap.c \
+	kernel/lib/civil.c \
 	kernel/lib/crc32.c \
 	kernel/lib/string.c \
 	kernel/lib/errname.c \
@@ -26,6 +27,7 @@ KERNEL_SRCS += \
 	kernel/pmm.c \
 	kernel/printk.c \
 	kernel/qemu_exit.c \
+	kernel/rtc.c \
 	kernel/switch.S \
 	kernel/thread.c \
 	kernel/time.c \

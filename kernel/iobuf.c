@@ -211,6 +211,11 @@ static int reserve(struct ioagg *a, uint32_t front, uint32_t back)
 	return 0;
 }
 
+int ioagg_reserve(struct ioagg *a, uint32_t n)
+{
+	return reserve(a, 0, n);
+}
+
 static bool range_ok(const struct iobuf *b, uint32_t off, uint32_t len)
 {
 	return len && off <= b->len && len <= b->len - off;

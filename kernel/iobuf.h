@@ -108,6 +108,10 @@ void ioagg_init(struct ioagg *a);
 int ioagg_append(struct ioagg *a, struct iobuf *b, uint32_t off, uint32_t len);
 int ioagg_prepend(struct ioagg *a, struct iobuf *b, uint32_t off, uint32_t len);
 
+/* Make room for `n` more slices at the back, so that the next `n`
+ * single-slice appends cannot fail. 0 or -ENOMEM. */
+int ioagg_reserve(struct ioagg *a, uint32_t n);
+
 /* Append all of src to dst (src unchanged). 0 or -ENOMEM; on failure
  * dst is unchanged. */
 int ioagg_concat(struct ioagg *dst, const struct ioagg *src);

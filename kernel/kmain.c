@@ -24,6 +24,7 @@
 #include "kernel/param.h"
 #include "kernel/pci.h"
 #include "kernel/printk.h"
+#include "kernel/rtc.h"
 #include "kernel/trap.h"
 #include "kernel/acpi.h"
 #include "kernel/irq.h"
@@ -122,6 +123,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
 		boot_cmdline);
 	parse_options();
 	time_init(boot_tsc); /* TSC calibration; timestamps from here on */
+	rtc_init();
 	trap_init();
 
 	/* Memory: frames from the loader's map, then our own page tables. */

@@ -39,6 +39,17 @@
 #define VPCI_RESET_POLLS 100000 /* status reads before a reset times out */
 #define VIRTQ_SIZE_MAX 1024 /* descriptors per ring we allocate */
 
+/* network (net/virtio_net, net/net) */
+#define VNET_QUEUE_SIZE 256 /* RX and TX ring entries (QEMU's default max) */
+#define VNET_RX_BUFS_MAX 1024 /* RX pages in the ring or held by lwIP */
+#define VNET_RX_BUDGET 64 /* frames handed to lwIP per poll */
+#define VNET_TX_SEGS_MAX 16 /* descriptors per frame; longer are copied */
+#define VNET_TX_BACKLOG 256 /* frames queued while the TX ring is full */
+
+/* connections (net/conn) */
+#define CONN_SEND_LOWAT (64u << 10) /* writable() below this many bytes */
+#define CONN_POLL_INTERVAL 2 /* lwIP slow-timer ticks (0.5 s) between retries */
+
 /* storage (fs/virtio_blk, fs/file) */
 #define VBLK_SEGMENTS_MAX 16 /* data segments in one request */
 #define VBLK_SYNC_TIMEOUT_MS 5000 /* a metadata read slower than this fails */

@@ -1,1 +1,47 @@
-# net/ sources are added here as they land.
+# Network: virtio-net driver, lwIP port and lwIP itself.
+#
+# lwIP is not in the repository: tools/fetch-lwip.sh unpacks Debian's
+# source package into $(LWIP_SRC) (once; the stamp file says it is
+# there). Its own Filelists.mk names the sources; the include below is
+# remade from the stamp, so a plain `make` fetches it first.
+LWIP_SRC := $(BUILD)/lwip-src
+LWIP_STAMP := $(LWIP_SRC)/.fetched
+LWIPDIR := $(LWIP_SRC)/src
+
+KERNEL_SRCS += \
+	net/conn.c \
+	net/ipcfg.c \
+	net/net.c \
+	net/virtio_net.c \
+	net/vnet_csum.c \
+	net/lwip-port/libc.c \
+	net/lwip-port/lwip_err.c \
+	net/lwip-port/sys_arch.c
+
+NET_INCLUDES := -Inet/lwip-port -I$(LWIPDIR)/include
+CPPFLAGS += $(NET_INCLUDES)
+CHECK_INCLUDES += $(NET_INCLUDES)
+
+# Goals that need no lwIP do not fetch it.
+LWIP_FREE_GOALS := clean format unit
+ifneq ($(filter-out $(LWIP_FREE_GOALS),$(or $(MAKECMDGOALS),all)),)
+include $(LWIPDIR)/Filelists.mk
+endif
+
+$(LWIP_STAMP): tools/fetch-lwip.sh
+	$(Q)tools/fetch-lwip.sh $(LWIP_SRC)
+$(LWIPDIR)/Filelists.mk: $(LWIP_STAMP)
+	@test -f $@
+
+# lwIP's core, IPv4 and Ethernet, compiled into the kernel with our own
+# flags; 2.1.3 needs no -Wno-* with the options of lwipopts.h (add them to
+# LWIP_CFLAGS, never to KERNEL_CFLAGS, if a later version does).
+LWIP_SRCS := $(COREFILES) $(CORE4FILES) $(LWIPDIR)/netif/ethernet.c
+LWIP_OBJS := $(patsubst $(LWIPDIR)/%.c,$(BUILD)/lwip/%.c.o,$(LWIP_SRCS))
+LWIP_CFLAGS :=
+KERNEL_EXTRA_OBJS += $(LWIP_OBJS)
+
+$(BUILD)/lwip/%.c.o: $(LWIPDIR)/%.c $(LWIP_STAMP)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      lwip/$*.c")
+	$(Q)$(CC) $(CPPFLAGS) $(KERNEL_CFLAGS) $(LWIP_CFLAGS) -c $< -o $@

@@ -52,6 +52,13 @@ tests/fs/test_ext2_SRCS := fs/ext2.c kernel/lib/errname.c tests/fake_heap.c \
 tests/fs/test_ext2_CFLAGS := \
 	-DMKIMAGES='"$(abspath tests/fs/mkimages.sh)"'
 
+# Network: pure helpers of the virtio-net driver and the ip=/gw= parser.
+UNIT_TESTS += tests/net/test_vnet_csum
+tests/net/test_vnet_csum_SRCS := net/vnet_csum.c
+
+UNIT_TESTS += tests/net/test_ipcfg
+tests/net/test_ipcfg_SRCS := net/ipcfg.c
+
 UNIT_TESTS += tests/kernel/test_crc32
 tests/kernel/test_crc32_SRCS := kernel/lib/crc32.c
 
@@ -75,7 +82,7 @@ tests/app/test_http_range_SRCS := app/http_range.c $(HTTP_STR) \
 tests/app/test_http_range_CFLAGS := $(KERNEL_PRINTF_CFLAGS)
 
 UNIT_TESTS += tests/app/test_http_cond
-tests/app/test_http_cond_SRCS := app/http_cond.c $(HTTP_STR) \
+tests/app/test_http_cond_SRCS := app/http_cond.c kernel/lib/civil.c $(HTTP_STR) \
 	tests/guard_page.c $(KERNEL_PRINTF)
 tests/app/test_http_cond_CFLAGS := $(KERNEL_PRINTF_CFLAGS)
 
@@ -83,6 +90,14 @@ UNIT_TESTS += tests/app/test_mime
 tests/app/test_mime_SRCS := app/mime.c $(HTTP_STR) tests/guard_page.c
 
 UNIT_TESTS += tests/app/test_http_response
-tests/app/test_http_response_SRCS := app/http_response.c app/http_cond.c \
+tests/app/test_http_response_SRCS := app/http_response.c app/http_cond.c kernel/lib/civil.c \
 	app/http_range.c $(HTTP_STR) $(KERNEL_PRINTF)
 tests/app/test_http_response_CFLAGS := $(KERNEL_PRINTF_CFLAGS)
+
+# The server state machine over fake connections and an in-memory volume.
+UNIT_TESTS += tests/app/test_server
+tests/app/test_server_SRCS := app/server.c app/http_parser.c app/http_path.c \
+	app/http_range.c app/http_cond.c app/http_response.c app/mime.c \
+	$(HTTP_STR) kernel/lib/civil.c kernel/lib/errname.c kernel/timer.c \
+	kernel/iobuf.c kernel/heap.c kernel/lib/bitmap.c tests/fake_conn.c \
+	tests/fake_fs.c tests/fake_pmm.c tests/fake_panic.c tests/fake_printk.c

@@ -10,10 +10,47 @@ PACKAGES="
 	grub-pc-bin grub-common xorriso mtools
 	e2fsprogs
 	libcmocka-dev python3 python3-pytest
-	iproute2 wrk curl
-	clang-format cppcheck
+	iproute2 iputils-ping wrk curl
+	clang-format cppcheck dpkg-dev
 	clang libclang-rt-14-dev
 "
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+
+# lwIP comes from Debian's source package (tools/fetch-lwip.sh), so apt
+# needs deb-src entries. They are derived from the machine's own deb822
+# sources (same URIs, suites, components and keys), in a file of ours.
+SRC_LIST=/etc/apt/sources.list.d/petrel-deb-src.sources
+enable_deb_src() {
+	[ -e "$SRC_LIST" ] && return 0
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -e "$f" ] && [ "$f" != "$SRC_LIST" ] || continue
+		# Keep each stanza's fields, turn Types: deb into deb-src.
+		awk '/^Types:/ { print "Types: deb-src"; next } { print }' "$f"
+		echo
+	done > /tmp/petrel-deb-src.$$
+	if [ -f /etc/apt/sources.list ]; then
+		sed -n 's/^deb \(.*\)$/deb-src \1/p' /etc/apt/sources.list \
+			> /tmp/petrel-deb-src-list.$$
+		if [ -s /tmp/petrel-deb-src-list.$$ ]; then
+			$SUDO cp /tmp/petrel-deb-src-list.$$ \
+				/etc/apt/sources.list.d/petrel-deb-src.list
+		fi
+		rm -f /tmp/petrel-deb-src-list.$$
+	fi
+	if ! grep -q '^Types: deb-src' /tmp/petrel-deb-src.$$ &&
+		[ ! -e /etc/apt/sources.list.d/petrel-deb-src.list ]; then
+		echo "deps: no Debian apt sources found to derive deb-src from" >&2
+		rm -f /tmp/petrel-deb-src.$$
+		return 1
+	fi
+	$SUDO cp /tmp/petrel-deb-src.$$ "$SRC_LIST"
+	rm -f /tmp/petrel-deb-src.$$
+	echo "deps: enabled deb-src in $SRC_LIST"
+	$SUDO apt-get update -qq
+}
+enable_deb_src
 
 missing=""
 for p in $PACKAGES; do
@@ -23,8 +60,6 @@ for p in $PACKAGES; do
 done
 [ -z "$missing" ] && exit 0
 
-SUDO=""
-[ "$(id -u)" -ne 0 ] && SUDO="sudo"
 echo "deps: installing$missing"
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

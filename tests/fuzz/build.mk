@@ -13,7 +13,7 @@ FUZZ_FAKES := tests/fake_printk.c tests/fuzz/fake_panic_fuzz.c
 
 FUZZ_TARGETS += fuzz_http
 fuzz_http_SRCS := app/http_parser.c app/http_path.c app/http_range.c \
-	app/http_cond.c app/http_str.c $(FUZZ_PRINTF)
+	app/http_cond.c kernel/lib/civil.c app/http_str.c $(FUZZ_PRINTF)
 fuzz_http_CFLAGS := $(FUZZ_PRINTF_CFLAGS)
 
 FUZZ_TARGETS += fuzz_path
@@ -24,7 +24,8 @@ fuzz_range_SRCS := app/http_range.c app/http_str.c $(FUZZ_PRINTF)
 fuzz_range_CFLAGS := $(FUZZ_PRINTF_CFLAGS)
 
 FUZZ_TARGETS += fuzz_cond
-fuzz_cond_SRCS := app/http_cond.c app/http_str.c $(FUZZ_PRINTF)
+fuzz_cond_SRCS := app/http_cond.c kernel/lib/civil.c app/http_str.c \
+	$(FUZZ_PRINTF)
 fuzz_cond_CFLAGS := $(FUZZ_PRINTF_CFLAGS)
 
 FUZZ_TARGETS += fuzz_cmdline

@@ -4,6 +4,7 @@ import os
 
 import pytest
 
+import netns
 from qemu import Guest, KERNEL
 
 
@@ -25,3 +26,23 @@ def boot(tmp_path):
     yield start
     for g in guests:
         g.stop()
+
+
+@pytest.fixture(scope="session")
+def netns_ok():
+    """Whether network namespaces work here; checked once per session."""
+    return netns.available()
+
+
+@pytest.fixture
+def ns(netns_ok):
+    """A fresh namespace with a tap (tests/integration/netns.py); its
+    guests are stopped and the namespace deleted afterwards. Skips, with
+    the reason, where namespaces cannot be created (no privilege)."""
+    ok, why = netns_ok
+    if not ok:
+        pytest.skip("cannot create a network namespace (needs root or "
+                    "CAP_NET_ADMIN): %s" % why)
+    n = netns.NetNS().create()
+    yield n
+    n.destroy()

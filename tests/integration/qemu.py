@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: MIT
 """Boot the kernel under QEMU (TCG) and read its serial console.
 
-Guest(...).start() launches QEMU with the serial console written to a log
-file; wait_for() polls that file for a regular expression. Every wait is
+Guest(...).start() launches QEMU (optionally behind a command prefix such
+as `ip netns exec NS`) with the serial console written to a log file;
+wait_for() polls that file for a regular expression. Every wait is
 bounded; stop() kills only the QEMU process this object started.
 """
 import os
@@ -28,12 +29,15 @@ class BootTimeout(AssertionError):
 
 class Guest:
     def __init__(self, tmp_path, cmdline="", mem="128M", iso=False,
-                 extra_args=(), name="guest"):
+                 extra_args=(), name="guest", prefix=()):
         self.log_path = os.path.join(str(tmp_path), name + ".serial.log")
         self.cmdline = cmdline
         self.mem = mem
         self.iso = iso
         self.extra_args = list(extra_args)
+        # Words in front of the QEMU command, e.g. ["ip", "netns", "exec",
+        # NS]; it must exec QEMU so that stop() signals QEMU itself.
+        self.prefix = list(prefix)
         self.proc = None
 
     def command(self):
@@ -45,7 +49,7 @@ class Guest:
             cmd += ["-cdrom", ISO, "-boot", "d"]
         else:
             cmd += ["-kernel", KERNEL, "-append", self.cmdline]
-        return cmd + self.extra_args
+        return self.prefix + cmd + self.extra_args
 
     def start(self):
         open(self.log_path, "w").close()

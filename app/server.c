@@ -1,0 +1,662 @@
+// SPDX-License-Identifier: MIT
+/*
+ * HTTP/1.1 server (interface and rules in server.h).
+ *
+ * Connection states:
+ *   IDLE     waiting for the first byte of a request (idle timer armed)
+ *   HEAD     some bytes of a request head are in (header timer armed)
+ *   BODY     a response is being produced: head queued, body windows
+ *            read from the page cache one at a time
+ *   CLOSING  conn_close()/conn_abort() called, waiting for closed()
+ *
+ * Ownership: struct http_conn belongs to the connection; it is freed in
+ * closed(), or, when an fs_read is still in flight then, by that read's
+ * completion (the `dead` flag). The response aggregate `window` belongs
+ * to the in-flight read until it completes, then is handed to conn_send,
+ * which consumes it.
+ */
+#define PR_PREFIX "http: "
+#include "app/server.h"
+
+#include <stdbool.h>
+
+#include "app/http_cond.h"
+#include "app/http_param.h"
+#include "app/http_parser.h"
+#include "app/http_path.h"
+#include "app/http_range.h"
+#include "app/http_response.h"
+#include "app/mime.h"
+#include "fs/file.h"
+#include "kernel/cmdline.h"
+#include "kernel/compiler.h"
+#include "kernel/errno.h"
+#include "kernel/heap.h"
+#include "kernel/initcall.h"
+#include "kernel/iobuf.h"
+#include "kernel/lib/string.h"
+#include "kernel/param.h"
+#include "kernel/printk.h"
+#include "kernel/rtc.h"
+#include "kernel/timer.h"
+#include "net/conn.h"
+
+#define IN_INITIAL 2048 /* receive buffer at first; grows on demand */
+#define IN_MAX (HTTP_LINE_MAX + HTTP_HEADERS_MAX + 2) /* + CRLF */
+#define HEAD_BUF_PAGES 1 /* response head + small bodies */
+#define STATS_BUF_PAGES 4 /* /_stats JSON */
+#define INDEX_FILE "index.html"
+#define STATS_PATH "/_stats"
+#define MS 1000000ull
+
+static uint64_t port = 80;
+KPARAM_UINT(port, port, 1, 65535, "TCP port of the HTTP server");
+static uint64_t conn_max = 1024;
+KPARAM_UINT(conn_max, conn_max, 1, 1000000, "connections served at once");
+static uint64_t header_timeout_ms = 5000;
+KPARAM_UINT(header_timeout_ms, header_timeout_ms, 10, 3600000,
+	    "time to receive a whole request head");
+static uint64_t idle_timeout_ms = 15000;
+KPARAM_UINT(idle_timeout_ms, idle_timeout_ms, 10, 3600000,
+	    "keep-alive idle time before the server closes");
+static uint64_t send_window = 256 << 10;
+KPARAM_UINT(send_window, send_window, PAGE_SIZE, 64 << 20,
+	    "body bytes read from the cache per window");
+
+enum conn_state { IDLE, HEAD, BODY, CLOSING };
+
+struct http_conn {
+	struct conn *c; /* [m] NULL once closed() ran */
+	enum conn_state state; /* [m] */
+	char *in; /* [m] received, not yet parsed */
+	size_t in_len, in_cap; /* [m] */
+	struct http_parse_state ps; /* [m] */
+	struct timer timer; /* [m] header or idle deadline */
+	bool keep_alive; /* [m] of the response in progress */
+	bool peer_eof; /* [m] */
+	bool read_pending; /* [m] an fs_read owns `window` */
+	bool dead; /* [m] closed() ran while a read was pending */
+	bool head_sent; /* [m] status committed */
+	bool parsing; /* [m] inside serve_pipeline: it picks up the next */
+	struct ioagg head; /* [m] response head, waiting for the body */
+	struct ioagg window; /* [m] body bytes being read */
+	struct file *file; /* [m] body source */
+	uint64_t body_off, body_end; /* [m] bytes still to read */
+	int status; /* [m] of the response in progress */
+};
+
+static struct http_stats stats; /* [m] */
+
+static void serve_pipeline(struct http_conn *hc);
+static void next_window(struct http_conn *hc);
+
+static void count_status(int status)
+{
+	if (status >= HTTP_STATUS_MIN && status <= HTTP_STATUS_MAX)
+		stats.status[status]++;
+}
+
+static void free_conn(struct http_conn *hc)
+{
+	timer_cancel(&hc->timer);
+	ioagg_release(&hc->head);
+	ioagg_release(&hc->window);
+	kfree(hc->in);
+	kfree(hc);
+	stats.active--;
+}
+
+/* Tear the connection down now (errors, timeouts, bad requests after
+ * their answer is queued use conn_close instead). */
+static void abort_conn(struct http_conn *hc)
+{
+	if (hc->state == CLOSING)
+		return;
+	hc->state = CLOSING;
+	timer_cancel(&hc->timer);
+	conn_abort(hc->c);
+}
+
+static void close_conn(struct http_conn *hc)
+{
+	if (hc->state == CLOSING)
+		return;
+	hc->state = CLOSING;
+	timer_cancel(&hc->timer);
+	conn_close(hc->c);
+}
+
+static void timed_out(struct timer *t, void *arg)
+{
+	struct http_conn *hc = arg;
+
+	(void)t;
+	if (hc->state == HEAD)
+		stats.timeouts_header++;
+	else if (hc->state == BODY)
+		stats.timeouts_send++;
+	else
+		stats.timeouts_idle++;
+	abort_conn(hc);
+}
+
+static void arm(struct http_conn *hc, uint64_t ms)
+{
+	timer_arm_in(&hc->timer, ms * MS);
+}
+
+/* --- response heads --- */
+
+/*
+ * Build the head (and, for small generated answers, the body) of a
+ * response into a fresh pool buffer and append it to hc->head.
+ * 0, or -ENOMEM when the pool is exhausted.
+ */
+static int queue_head(struct http_conn *hc, const struct http_response *r,
+		      const char *body, size_t body_len)
+{
+	struct iobuf *b = iobuf_alloc(HEAD_BUF_PAGES * PAGE_SIZE, NULL, NULL);
+	char *va;
+	int n, err;
+
+	if (!b)
+		return -ENOMEM;
+	va = iobuf_map(b);
+	n = http_response_head(va, HEAD_BUF_PAGES * PAGE_SIZE, r);
+	if (n >= 0 && body_len <= HEAD_BUF_PAGES * PAGE_SIZE - (size_t)n) {
+		if (body_len)
+			memcpy(va + n, body, body_len);
+		n += (int)body_len;
+	} else if (n >= 0) {
+		n = -ENOSPC;
+	}
+	iobuf_unmap(b, va);
+	if (n < 0) {
+		iobuf_unref(b);
+		return n;
+	}
+	iobuf_seal(b, (uint32_t)n);
+	err = ioagg_append(&hc->head, b, 0, (uint32_t)n);
+	iobuf_unref(b);
+	return err;
+}
+
+static struct http_response base_response(struct http_conn *hc, int status)
+{
+	return (struct http_response){ .status = status,
+				       .date = rtc_now(),
+				       .keep_alive = hc->keep_alive };
+}
+
+/* Send what is queued in hc->head (and `window` if given) now. */
+static void flush(struct http_conn *hc, bool with_window)
+{
+	if (with_window) {
+		stats.body_bytes += ioagg_len(&hc->window);
+		ioagg_concat(&hc->head, &hc->window);
+		ioagg_release(&hc->window);
+	}
+	if (ioagg_len(&hc->head))
+		conn_send(hc->c, &hc->head);
+	hc->head_sent = true;
+	/* A reader that stops reading must not hold us forever. */
+	arm(hc, idle_timeout_ms);
+}
+
+/* The response is queued whole: next request, or close. */
+static void response_done(struct http_conn *hc)
+{
+	hc->file = NULL;
+	if (!hc->keep_alive || hc->peer_eof) {
+		close_conn(hc);
+		return;
+	}
+	hc->state = IDLE;
+	arm(hc, idle_timeout_ms);
+	if (!hc->parsing)
+		serve_pipeline(hc);
+}
+
+/* Answer with a generated page (errors, redirects, 304, /_stats). */
+static void answer(struct http_conn *hc, struct http_response *r,
+		   const char *body, size_t body_len, bool head_only)
+{
+	hc->status = r->status;
+	count_status(r->status);
+	r->content_length = body_len;
+	if (queue_head(hc, r, body, head_only ? 0 : body_len)) {
+		abort_conn(hc); /* pool exhausted: nothing sensible to send */
+		return;
+	}
+	flush(hc, false);
+	response_done(hc);
+}
+
+static void answer_error(struct http_conn *hc, int status, bool head_only)
+{
+	char body[HTTP_ERROR_BODY_SIZE];
+	struct http_response r;
+	int n;
+
+	/* Client errors on the framing leave the stream unusable. */
+	if (status == 400 || status == 414 || status == 431 || status == 505 ||
+	    status == 501)
+		hc->keep_alive = false;
+	r = base_response(hc, status);
+	n = http_error_body(body, sizeof(body), status);
+	r.content_type = "text/html; charset=utf-8";
+	answer(hc, &r, body, n > 0 ? (size_t)n : 0, head_only);
+}
+
+static void answer_stats(struct http_conn *hc, bool head_only)
+{
+	size_t size = STATS_BUF_PAGES * PAGE_SIZE;
+	char *json = kmalloc(size);
+	struct http_response r;
+	int n;
+
+	if (!json) {
+		answer_error(hc, 503, head_only);
+		return;
+	}
+	n = http_stats_json(json, size);
+	if (n < 0) {
+		kfree(json);
+		answer_error(hc, 500, head_only);
+		return;
+	}
+	r = base_response(hc, 200);
+	r.content_type = "application/json";
+	/* The JSON is larger than a head buffer: send it as its own page. */
+	struct iobuf *b = iobuf_alloc((size_t)n, NULL, NULL);
+
+	if (!b) {
+		kfree(json);
+		answer_error(hc, 503, head_only);
+		return;
+	}
+	char *va = iobuf_map(b);
+	memcpy(va, json, (size_t)n);
+	iobuf_unmap(b, va);
+	iobuf_seal(b, (uint32_t)n);
+	kfree(json);
+	hc->status = 200;
+	count_status(200);
+	r.content_length = (uint64_t)n;
+	if (queue_head(hc, &r, NULL, 0) ||
+	    (!head_only && ioagg_append(&hc->head, b, 0, (uint32_t)n))) {
+		iobuf_unref(b);
+		abort_conn(hc);
+		return;
+	}
+	iobuf_unref(b);
+	if (!head_only)
+		stats.body_bytes += (uint64_t)n;
+	flush(hc, false);
+	response_done(hc);
+}
+
+/* --- files --- */
+
+static void window_read(void *arg, int err);
+
+/* Read the next window of the body; sends it when it is in. */
+static void next_window(struct http_conn *hc)
+{
+	uint64_t len;
+	int err;
+
+	if (hc->read_pending || hc->state != BODY)
+		return;
+	if (hc->body_off == hc->body_end) {
+		if (!hc->head_sent)
+			flush(hc, false);
+		response_done(hc);
+		return;
+	}
+	len = MIN(send_window, hc->body_end - hc->body_off);
+	hc->read_pending = true;
+	err = fs_read(hc->file, hc->body_off, len, &hc->window, window_read,
+		      hc);
+	if (err == -EINPROGRESS)
+		return;
+	hc->read_pending = false;
+	window_read(hc, err);
+}
+
+static void window_read(void *arg, int err)
+{
+	struct http_conn *hc = arg;
+
+	hc->read_pending = false;
+	if (hc->dead) {
+		free_conn(hc);
+		return;
+	}
+	if (hc->state != BODY)
+		return; /* aborted meanwhile; closed() will free */
+	if (err) {
+		pr_warn("read error %s", errname(err));
+		ioagg_release(&hc->window);
+		if (!hc->head_sent) {
+			/* Nothing of the 200 went out yet: say 500. */
+			stats.status[hc->status]--;
+			ioagg_release(&hc->head);
+			hc->keep_alive = false;
+			hc->state = HEAD;
+			answer_error(hc, 500, false);
+		} else {
+			stats.aborted_mid_body++;
+			abort_conn(hc);
+		}
+		return;
+	}
+	hc->body_off += ioagg_len(&hc->window);
+	flush(hc, true);
+	/* Keep one window in flight beyond what the peer has acked. */
+	if (conn_queued(hc->c) < send_window)
+		next_window(hc);
+}
+
+/* Conditional, range and head for a regular file; then the body. */
+static void serve_file(struct http_conn *hc, const struct http_request *req,
+		       const char *path, size_t path_len, struct file *f)
+{
+	const struct file_stat *st = fs_stat(f);
+	bool head_only = req->method == HTTP_METHOD_HEAD;
+	char etag[HTTP_ETAG_SIZE];
+	struct http_response r = base_response(hc, 200);
+	struct http_range range;
+	enum http_range_kind kind = HTTP_RANGE_NONE;
+
+	if (http_etag_make(etag, sizeof(etag), st->ino, st->size, st->mtime,
+			   false) > 0)
+		r.etag = etag;
+	r.has_last_modified = true;
+	r.last_modified = st->mtime;
+	r.content_type = mime_type(path, path_len);
+	r.accept_ranges = true;
+	if (r.etag &&
+	    http_not_modified(req->if_none_match, req->if_modified_since,
+			      (struct http_str){ etag, strlen(etag) },
+			      st->mtime, r.date)) {
+		r.status = 304;
+		r.content_type = NULL;
+		answer(hc, &r, NULL, 0, true);
+		return;
+	}
+	if (req->range.p)
+		kind = http_range_parse(req->range.p, req->range.len, st->size,
+					&range);
+	if (kind == HTTP_RANGE_UNSATISFIABLE) {
+		r.status = 416;
+		r.range = kind;
+		r.file_size = st->size;
+		r.content_type = NULL;
+		answer(hc, &r, NULL, 0, head_only);
+		return;
+	}
+	hc->body_off = 0;
+	hc->body_end = st->size;
+	if (kind == HTTP_RANGE_PARTIAL) {
+		r.status = 206;
+		r.range = kind;
+		r.range_bounds = range;
+		r.file_size = st->size;
+		hc->body_off = range.first;
+		hc->body_end = range.last + 1;
+	}
+	r.content_length = hc->body_end - hc->body_off;
+	hc->status = r.status;
+	count_status(r.status);
+	if (queue_head(hc, &r, NULL, 0)) {
+		abort_conn(hc);
+		return;
+	}
+	if (head_only)
+		hc->body_end = hc->body_off;
+	hc->file = f;
+	hc->head_sent = false;
+	hc->state = BODY;
+	next_window(hc);
+}
+
+/* Map a request to a file, a redirect, /_stats or an error. */
+static void route(struct http_conn *hc, const struct http_request *req)
+{
+	bool head_only = req->method == HTTP_METHOD_HEAD;
+	char path[HTTP_PATH_MAX + sizeof(INDEX_FILE) + 1];
+	size_t len;
+	struct file *f;
+	int err;
+
+	if (req->method != HTTP_METHOD_GET && !head_only) {
+		answer_error(hc, 405, head_only);
+		return;
+	}
+	err = http_path_normalize(req->target.p, req->target.len, path,
+				  HTTP_PATH_MAX + 1, &len);
+	if (err) {
+		answer_error(hc, err == -ENAMETOOLONG ? 414 : 400, head_only);
+		return;
+	}
+	if (!strcmp(path, STATS_PATH)) {
+		answer_stats(hc, head_only);
+		return;
+	}
+	if (!fs_mounted()) {
+		answer_error(hc, 503, head_only);
+		return;
+	}
+	err = fs_open(path, &f);
+	if (!err && fs_stat(f)->is_dir) {
+		if (path[len - 1] != '/') {
+			struct http_response r = base_response(hc, 301);
+
+			path[len] = '/';
+			path[len + 1] = '\0';
+			r.location = path;
+			r.content_type = "text/html; charset=utf-8";
+			answer(hc, &r, NULL, 0, head_only);
+			return;
+		}
+		memcpy(path + len, INDEX_FILE, sizeof(INDEX_FILE));
+		len += sizeof(INDEX_FILE) - 1;
+		err = fs_open(path, &f);
+	}
+	if (!err && !fs_stat(f)->is_reg)
+		err = -ENOENT;
+	if (err) {
+		answer_error(hc, err == -EIO ? 500 : 404, head_only);
+		return;
+	}
+	serve_file(hc, req, path, len, f);
+}
+
+/* Parse and answer as many buffered requests as the state allows. The
+ * request's bytes stay in the buffer while it is routed (req points into
+ * them), so a response that completes synchronously must not re-enter:
+ * `parsing` makes response_done leave the next request to this loop. */
+static void serve_pipeline(struct http_conn *hc)
+{
+	hc->parsing = true;
+	while ((hc->state == IDLE || hc->state == HEAD) && hc->in_len) {
+		struct http_request req;
+		int n = http_parse_request(hc->in, hc->in_len, &hc->ps, NULL,
+					   &req);
+
+		if (n == HTTP_PARSE_PARTIAL) {
+			if (hc->state == IDLE) {
+				hc->state = HEAD;
+				arm(hc, header_timeout_ms);
+			}
+			break;
+		}
+		timer_cancel(&hc->timer);
+		stats.requests++;
+		hc->ps = (struct http_parse_state){ 0 };
+		hc->head_sent = false;
+		if (n == HTTP_PARSE_BAD) {
+			hc->in_len = 0;
+			hc->keep_alive = false;
+			hc->state = HEAD;
+			answer_error(hc, req.status, false);
+			break;
+		}
+		hc->keep_alive = req.keep_alive;
+		hc->state = HEAD;
+		route(hc, &req);
+		/* The request's bytes are no longer referenced: drop them. */
+		memmove(hc->in, hc->in + n, hc->in_len - (size_t)n);
+		hc->in_len -= (size_t)n;
+	}
+	hc->parsing = false;
+	if (hc->state == BODY && hc->in_len)
+		conn_recv_pause(hc->c, hc->in_len >= IN_MAX);
+}
+
+/* --- connection callbacks --- */
+
+static void *on_accept(void *listener_ctx, struct conn *c)
+{
+	struct http_conn *hc;
+
+	(void)listener_ctx;
+	if (stats.active >= conn_max) {
+		stats.refused++;
+		return NULL;
+	}
+	hc = kzalloc(sizeof(*hc));
+	if (hc)
+		hc->in = kmalloc(IN_INITIAL);
+	if (!hc || !hc->in) {
+		kfree(hc);
+		stats.refused++;
+		return NULL;
+	}
+	hc->c = c;
+	hc->in_cap = IN_INITIAL;
+	hc->state = IDLE;
+	ioagg_init(&hc->head);
+	ioagg_init(&hc->window);
+	timer_setup(&hc->timer, timed_out, hc);
+	arm(hc, idle_timeout_ms);
+	stats.connections++;
+	stats.active++;
+	return hc;
+}
+
+/* Room for n more bytes, up to IN_MAX; false when full. */
+static bool grow_in(struct http_conn *hc, size_t n)
+{
+	size_t cap = hc->in_cap;
+	char *p;
+
+	if (hc->in_len + n <= cap)
+		return true;
+	if (cap >= IN_MAX)
+		return false;
+	while (cap < hc->in_len + n && cap < IN_MAX)
+		cap *= 2;
+	cap = MIN(cap, (size_t)IN_MAX);
+	p = kmalloc(cap);
+	if (!p)
+		return false;
+	memcpy(p, hc->in, hc->in_len);
+	kfree(hc->in);
+	hc->in = p;
+	hc->in_cap = cap;
+	return true;
+}
+
+static void on_recv(void *ctx, const void *data, size_t len)
+{
+	struct http_conn *hc = ctx;
+	const char *p = data;
+
+	if (hc->state == CLOSING)
+		return;
+	while (len) {
+		size_t n;
+
+		grow_in(hc, len);
+		n = MIN(len, hc->in_cap - hc->in_len);
+		if (n == 0) {
+			/* Buffer full of an unfinished head: the parser has
+			 * already answered 414/431 if the limits were hit,
+			 * so this is a pipeline we must stop reading. */
+			conn_recv_pause(hc->c, true);
+			return;
+		}
+		memcpy(hc->in + hc->in_len, p, n);
+		hc->in_len += n;
+		p += n;
+		len -= n;
+		serve_pipeline(hc);
+		if (hc->state == CLOSING)
+			return;
+	}
+}
+
+static void on_eof(void *ctx)
+{
+	struct http_conn *hc = ctx;
+
+	hc->peer_eof = true;
+	if (hc->state == IDLE)
+		close_conn(hc);
+	else if (hc->state == HEAD)
+		abort_conn(hc); /* half a request and no more coming */
+}
+
+static void on_writable(void *ctx)
+{
+	struct http_conn *hc = ctx;
+
+	if (hc->state == BODY) {
+		arm(hc, idle_timeout_ms); /* the peer is reading */
+		next_window(hc);
+	} else if (hc->in_len) {
+		serve_pipeline(hc);
+	}
+}
+
+static void on_closed(void *ctx, int err)
+{
+	struct http_conn *hc = ctx;
+
+	(void)err;
+	hc->c = NULL;
+	hc->state = CLOSING;
+	if (hc->read_pending) {
+		hc->dead = true; /* window_read frees */
+		timer_cancel(&hc->timer);
+		return;
+	}
+	free_conn(hc);
+}
+
+static const struct conn_callbacks callbacks = {
+	.accept = on_accept,
+	.recv = on_recv,
+	.eof = on_eof,
+	.writable = on_writable,
+	.closed = on_closed,
+};
+
+void http_get_stats(struct http_stats *st)
+{
+	*st = stats;
+}
+
+void http_init(void)
+{
+	int err = conn_listen((uint16_t)port, &callbacks, NULL);
+
+	if (err)
+		pr_err("cannot listen on port %llu: %s",
+		       (unsigned long long)port, errname(err));
+	else
+		pr_info("listening on port %llu", (unsigned long long)port);
+}
+INITCALL(http_init, INIT_APP);

@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: MIT
+/*
+ * /_stats: every counter of the server and the subsystems beneath it as
+ * one JSON object (interface in server.h). New mechanisms add a section
+ * here. The writer never overruns the buffer: it records the overflow
+ * and the caller gets -ENOSPC.
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+
+#include "app/server.h"
+#include "fs/file.h"
+#include "fs/pcache.h"
+#include "kernel/compiler.h"
+#include "kernel/errno.h"
+#include "kernel/heap.h"
+#include "kernel/iobuf.h"
+#include "kernel/lib/stdio.h"
+#include "kernel/mainloop.h"
+#include "kernel/thread.h"
+#include "kernel/time.h"
+#include "net/conn.h"
+
+struct json {
+	char *buf;
+	size_t size, len;
+	bool overflow;
+	bool first; /* no member yet in the current object */
+};
+
+static void emit(struct json *j, const char *fmt, ...) __printf(2, 3);
+
+static void emit(struct json *j, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (j->overflow)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(j->buf + j->len, j->size - j->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= j->size - j->len)
+		j->overflow = true;
+	else
+		j->len += (size_t)n;
+}
+
+static void open_obj(struct json *j, const char *name)
+{
+	emit(j, "%s\"%s\":{", j->first ? "" : ",", name);
+	j->first = true;
+}
+
+static void close_obj(struct json *j)
+{
+	emit(j, "}");
+	j->first = false;
+}
+
+static void u64(struct json *j, const char *name, uint64_t v)
+{
+	emit(j, "%s\"%s\":%llu", j->first ? "" : ",", name,
+	     (unsigned long long)v);
+	j->first = false;
+}
+
+static void http_section(struct json *j)
+{
+	struct http_stats s;
+
+	http_get_stats(&s);
+	open_obj(j, "http");
+	u64(j, "requests", s.requests);
+	u64(j, "body_bytes", s.body_bytes);
+	u64(j, "connections", s.connections);
+	u64(j, "active", s.active);
+	u64(j, "refused", s.refused);
+	u64(j, "timeouts_header", s.timeouts_header);
+	u64(j, "timeouts_idle", s.timeouts_idle);
+	u64(j, "timeouts_send", s.timeouts_send);
+	u64(j, "aborted_mid_body", s.aborted_mid_body);
+	open_obj(j, "status");
+	for (int code = HTTP_STATUS_MIN; code <= HTTP_STATUS_MAX; code++) {
+		char name[4];
+
+		if (!s.status[code])
+			continue;
+		snprintf(name, sizeof(name), "%d", code);
+		u64(j, name, s.status[code]);
+	}
+	close_obj(j);
+	close_obj(j);
+}
+
+static void conn_section(struct json *j)
+{
+	struct conn_stats s;
+
+	conn_get_stats(&s);
+	open_obj(j, "conn");
+	u64(j, "accepted", s.accepted);
+	u64(j, "refused", s.refused);
+	u64(j, "active", s.active);
+	u64(j, "resets", s.resets);
+	u64(j, "bytes_in", s.bytes_in);
+	u64(j, "bytes_out", s.bytes_out);
+	u64(j, "bytes_copied", s.bytes_copied);
+	u64(j, "queued_bytes", s.queued_bytes);
+	close_obj(j);
+}
+
+static void storage_sections(struct json *j)
+{
+	struct iobuf_stats io;
+	struct pcache_stats pc;
+	struct fs_stats fs;
+
+	iobuf_get_stats(&io);
+	open_obj(j, "iobuf");
+	u64(j, "pool_pages", io.pool_pages);
+	u64(j, "free_pages", io.free_pages);
+	u64(j, "pinned_pages", io.pinned_pages);
+	u64(j, "allocs", io.allocs);
+	u64(j, "frees", io.frees);
+	u64(j, "alloc_failures", io.alloc_failures);
+	close_obj(j);
+
+	pcache_get_stats(&pc);
+	open_obj(j, "pcache");
+	u64(j, "hits", pc.hits);
+	u64(j, "misses", pc.misses);
+	u64(j, "waits", pc.waits);
+	u64(j, "readahead_issued", pc.ra_issued);
+	u64(j, "readahead_used", pc.ra_used);
+	u64(j, "readahead_wasted", pc.ra_wasted);
+	u64(j, "evictions", pc.evictions);
+	u64(j, "read_errors", pc.read_errors);
+	u64(j, "nomem", pc.nomem);
+	u64(j, "cached_pages", pc.cached_pages);
+	close_obj(j);
+
+	fs_get_stats(&fs);
+	open_obj(j, "fs");
+	u64(j, "opens", fs.opens);
+	u64(j, "open_errors", fs.open_errors);
+	u64(j, "files_cached", fs.files_cached);
+	u64(j, "reads", fs.reads);
+	u64(j, "read_errors", fs.read_errors);
+	u64(j, "bytes_read", fs.bytes_read);
+	u64(j, "disk_requests", fs.disk_requests);
+	u64(j, "disk_bytes", fs.disk_bytes);
+	u64(j, "disk_errors", fs.disk_errors);
+	u64(j, "disk_queued", fs.disk_queued);
+	u64(j, "disk_max_in_flight", fs.disk_max_in_flight);
+	u64(j, "disk_interrupts", fs.disk_interrupts);
+	close_obj(j);
+}
+
+static void kernel_section(struct json *j)
+{
+	struct mainloop_stats ml;
+	struct thread_stats th;
+	struct heap_stats hp;
+
+	mainloop_get_stats(&ml);
+	thread_get_stats(&th);
+	heap_get_stats(&hp);
+	open_obj(j, "kernel");
+	u64(j, "uptime_us", time_us());
+	u64(j, "loop_iterations", ml.iterations);
+	u64(j, "loop_halts", ml.halts);
+	u64(j, "context_switches", th.switches);
+	u64(j, "threads_live", th.live);
+	u64(j, "heap_bytes", hp.bytes_in_use);
+	close_obj(j);
+}
+
+int http_stats_json(char *buf, size_t size)
+{
+	struct json j = { .buf = buf, .size = size, .first = true };
+
+	emit(&j, "{");
+	http_section(&j);
+	conn_section(&j);
+	storage_sections(&j);
+	kernel_section(&j);
+	emit(&j, "}\n");
+	return j.overflow ? -ENOSPC : (int)j.len;
+}

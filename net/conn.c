@@ -1,0 +1,439 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Connections over lwIP's raw TCP API (interface and rules in conn.h).
+ *
+ * Send queue: `unsent` holds what the application queued and lwIP has not
+ * taken yet; `unacked` what lwIP took (tcp_write without COPY: its
+ * segments point into our pages) and the peer has not acknowledged. The
+ * sent callback consumes `unacked` from the front, which drops a page's
+ * reference only when all its bytes are acknowledged.
+ *
+ * Deferred callbacks: closed() and the delivery of data held while
+ * paused never run inside an application call into this file; they are
+ * queued and run by conn_poll from the main loop. lwIP's own callbacks
+ * (recv, sent, err, poll) already come from the main loop (net_poll).
+ * When the application aborts from inside one of them, the abort is
+ * carried out on the way out and the callback returns ERR_ABRT, as lwIP
+ * requires.
+ */
+#define PR_PREFIX "conn: "
+#include "net/conn.h"
+
+#include "kernel/compiler.h"
+#include "kernel/errno.h"
+#include "kernel/heap.h"
+#include "kernel/initcall.h"
+#include "kernel/iobuf.h"
+#include "kernel/lib/stdio.h"
+#include "kernel/mainloop.h"
+#include "kernel/param.h"
+#include "kernel/printk.h"
+#include "lwip/tcp.h"
+#include "lwip_err.h"
+
+struct listener {
+	const struct conn_callbacks *cb; /* [I] */
+	void *ctx; /* [I] */
+	struct tcp_pcb *pcb; /* [I] */
+};
+
+struct conn {
+	struct tcp_pcb *pcb; /* [m] NULL once lwIP or we let go of it */
+	const struct listener *l; /* [I] */
+	void *ctx; /* [m] the application's */
+	struct ioagg unsent; /* [m] queued, not given to lwIP */
+	struct ioagg unacked; /* [m] given to lwIP, not acknowledged */
+	struct pbuf *held; /* [m] received while paused */
+	bool paused; /* [m] */
+	bool fin; /* [m] FIN seen, eof not delivered yet */
+	bool closing; /* [m] close once the queue drains */
+	bool in_callback; /* [m] inside an lwIP callback for this pcb */
+	bool abort_requested; /* [m] conn_abort from inside a callback */
+	bool gone; /* [m] closed() queued: no more callbacks */
+	int close_err; /* [m] for closed() */
+	struct conn *next; /* [m] deferred-work list */
+};
+
+static struct conn *work_list; /* [m] conns with deferred callbacks */
+static struct conn_stats stats; /* [m] */
+
+static void schedule(struct conn *c)
+{
+	struct conn *p;
+
+	for (p = work_list; p; p = p->next)
+		if (p == c)
+			return;
+	c->next = work_list;
+	work_list = c;
+}
+
+/* Let go of the pcb: no lwIP callback may reach us afterwards. */
+static void detach(struct conn *c)
+{
+	if (!c->pcb)
+		return;
+	tcp_arg(c->pcb, NULL);
+	tcp_recv(c->pcb, NULL);
+	tcp_sent(c->pcb, NULL);
+	tcp_err(c->pcb, NULL);
+	tcp_poll(c->pcb, NULL, 0);
+	c->pcb = NULL;
+}
+
+/* The connection is over: drop everything, queue closed(err). */
+static void finish(struct conn *c, int err)
+{
+	if (c->gone)
+		return;
+	c->gone = true;
+	c->close_err = err;
+	stats.queued_bytes -= ioagg_len(&c->unsent) + ioagg_len(&c->unacked);
+	ioagg_release(&c->unsent);
+	ioagg_release(&c->unacked);
+	if (c->held) {
+		pbuf_free(c->held);
+		c->held = NULL;
+	}
+	stats.active--;
+	if (err)
+		stats.resets++;
+	schedule(c);
+}
+
+static void do_abort(struct conn *c)
+{
+	struct tcp_pcb *pcb = c->pcb;
+
+	detach(c);
+	if (pcb)
+		tcp_abort(pcb);
+	finish(c, -ECONNABORTED);
+}
+
+/* After an application callback run from an lwIP callback. */
+static err_t callback_exit(struct conn *c)
+{
+	c->in_callback = false;
+	if (!c->abort_requested)
+		return ERR_OK;
+	c->abort_requested = false;
+	do_abort(c);
+	return ERR_ABRT;
+}
+
+/* --- sending --- */
+
+/* Give lwIP as much of `unsent` as the send buffer takes. */
+static void push(struct conn *c)
+{
+	bool wrote = false;
+
+	while (c->pcb && ioagg_len(&c->unsent)) {
+		const struct ioslice *s = ioagg_slice_at(&c->unsent, 0);
+		uint32_t n = MIN(s->len, (uint32_t)tcp_sndbuf(c->pcb));
+		u8_t flags = ioagg_len(&c->unsent) > n ? TCP_WRITE_FLAG_MORE :
+							 0;
+		char *va;
+		err_t err;
+
+		n = MIN(n, (uint32_t)UINT16_MAX);
+		if (n == 0 || ioagg_reserve(&c->unacked, 1))
+			break;
+		/* The page stays mapped and referenced until acknowledged. */
+		va = iobuf_map(s->buf);
+		err = tcp_write(c->pcb, va + s->off, (u16_t)n, flags);
+		iobuf_unmap(s->buf, va);
+		if (err != ERR_OK)
+			break; /* ERR_MEM: retried on the next ack or poll */
+		ioagg_slice(&c->unacked, &c->unsent, 0, n);
+		ioagg_consume(&c->unsent, n);
+		wrote = true;
+	}
+	if (wrote)
+		tcp_output(c->pcb);
+}
+
+/* Close if asked to and drained. ERR_ABRT if the pcb had to be aborted
+ * (which an lwIP callback must then return). */
+static err_t try_close(struct conn *c)
+{
+	struct tcp_pcb *pcb = c->pcb;
+
+	if (!c->closing || !pcb || ioagg_len(&c->unsent) ||
+	    ioagg_len(&c->unacked))
+		return ERR_OK;
+	/* Everything is acknowledged: no page is referenced by lwIP. */
+	detach(c);
+	if (tcp_close(pcb) != ERR_OK) {
+		/* Out of memory for the FIN: reset instead of leaking. */
+		tcp_abort(pcb);
+		finish(c, -ECONNABORTED);
+		return ERR_ABRT;
+	}
+	finish(c, 0);
+	return ERR_OK;
+}
+
+int conn_send(struct conn *c, struct ioagg *agg)
+{
+	uint64_t len = ioagg_len(agg);
+	int err;
+
+	if (c->gone || c->closing || !c->pcb) {
+		ioagg_release(agg);
+		return -ENOTCONN;
+	}
+	err = ioagg_concat(&c->unsent, agg);
+	ioagg_release(agg);
+	if (err)
+		return err;
+	stats.queued_bytes += len;
+	push(c);
+	return 0;
+}
+
+uint64_t conn_queued(const struct conn *c)
+{
+	return ioagg_len(&c->unsent) + ioagg_len(&c->unacked);
+}
+
+static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
+{
+	struct conn *c = arg;
+
+	(void)pcb;
+	ioagg_consume(&c->unacked, len);
+	stats.bytes_out += len;
+	stats.queued_bytes -= len;
+	push(c);
+	if (try_close(c) == ERR_ABRT)
+		return ERR_ABRT;
+	if (c->gone || c->closing || conn_queued(c) >= CONN_SEND_LOWAT)
+		return ERR_OK;
+	c->in_callback = true;
+	c->l->cb->writable(c->ctx);
+	return callback_exit(c);
+}
+
+/* --- receiving --- */
+
+/*
+ * Hand held data to the application, one pbuf at a time, until it pauses
+ * or goes away; then the FIN, once nothing is held. The chain's link to
+ * the next pbuf owns a reference, which `held` takes over when the first
+ * pbuf is cut off.
+ */
+static void deliver(struct conn *c)
+{
+	while (c->held && !c->paused && !c->gone && !c->abort_requested) {
+		struct pbuf *q = c->held;
+		u16_t len = q->len;
+
+		c->held = q->next;
+		q->next = NULL;
+		q->tot_len = len;
+		c->l->cb->recv(c->ctx, q->payload, len);
+		pbuf_free(q);
+		stats.bytes_in += len;
+		if (c->pcb)
+			tcp_recved(c->pcb, len);
+	}
+	if (c->fin && !c->held && !c->paused && !c->gone &&
+	    !c->abort_requested) {
+		c->fin = false;
+		c->l->cb->eof(c->ctx);
+	}
+}
+
+static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+	struct conn *c = arg;
+
+	(void)pcb;
+	(void)err;
+	if (!p)
+		c->fin = true;
+	else if (c->held)
+		pbuf_cat(c->held, p);
+	else
+		c->held = p;
+	c->in_callback = true;
+	deliver(c);
+	return callback_exit(c);
+}
+
+void conn_recv_pause(struct conn *c, bool pause)
+{
+	c->paused = pause;
+	if (!pause && (c->held || c->fin))
+		schedule(c);
+}
+
+/* --- teardown --- */
+
+void conn_close(struct conn *c)
+{
+	if (c->gone || c->closing)
+		return;
+	c->closing = true;
+	if (c->in_callback && !ioagg_len(&c->unsent) &&
+	    !ioagg_len(&c->unacked)) {
+		/* An abort inside try_close must reach lwIP as ERR_ABRT:
+		 * close from the deferred-work poller instead. */
+		schedule(c);
+		return;
+	}
+	try_close(c);
+}
+
+void conn_abort(struct conn *c)
+{
+	if (c->gone)
+		return;
+	if (c->in_callback) {
+		c->abort_requested = true;
+		return;
+	}
+	do_abort(c);
+}
+
+static void on_err(void *arg, err_t err)
+{
+	struct conn *c = arg;
+
+	/* lwIP has already freed the pcb. */
+	c->pcb = NULL;
+	finish(c, lwip_err_to_errno(err));
+}
+
+/* Periodic retry of a push or close that ran out of lwIP memory. */
+static err_t on_poll(void *arg, struct tcp_pcb *pcb)
+{
+	struct conn *c = arg;
+
+	(void)pcb;
+	push(c);
+	return try_close(c);
+}
+
+static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	const struct listener *l = arg;
+	struct conn *c;
+
+	if (err != ERR_OK || !pcb)
+		return ERR_VAL;
+	c = kzalloc(sizeof(*c));
+	if (!c) {
+		stats.refused++;
+		tcp_abort(pcb);
+		return ERR_ABRT;
+	}
+	c->pcb = pcb;
+	c->l = l;
+	ioagg_init(&c->unsent);
+	ioagg_init(&c->unacked);
+	c->ctx = l->cb->accept(l->ctx, c);
+	if (!c->ctx) {
+		stats.refused++;
+		kfree(c);
+		tcp_abort(pcb);
+		return ERR_ABRT;
+	}
+	stats.accepted++;
+	stats.active++;
+	tcp_arg(pcb, c);
+	tcp_recv(pcb, on_recv);
+	tcp_sent(pcb, on_sent);
+	tcp_err(pcb, on_err);
+	tcp_poll(pcb, on_poll, CONN_POLL_INTERVAL);
+	/* Responses are written with TCP_WRITE_FLAG_MORE and pushed whole;
+	 * Nagle would only hold back the last segment of each. */
+	tcp_nagle_disable(pcb);
+	return ERR_OK;
+}
+
+int conn_listen(uint16_t port, const struct conn_callbacks *cb, void *ctx)
+{
+	struct listener *l = kzalloc(sizeof(*l));
+	struct tcp_pcb *pcb;
+	err_t err;
+
+	if (!l)
+		return -ENOMEM;
+	pcb = tcp_new();
+	if (!pcb) {
+		kfree(l);
+		return -ENOMEM;
+	}
+	err = tcp_bind(pcb, IP_ANY_TYPE, port);
+	if (err != ERR_OK) {
+		tcp_abort(pcb);
+		kfree(l);
+		return lwip_err_to_errno(err);
+	}
+	l->cb = cb;
+	l->ctx = ctx;
+	l->pcb = tcp_listen(pcb);
+	if (!l->pcb) {
+		tcp_abort(pcb);
+		kfree(l);
+		return -ENOMEM;
+	}
+	tcp_arg(l->pcb, l);
+	tcp_accept(l->pcb, on_accept);
+	return 0;
+}
+
+/* Deferred work: held data after a resume, and closed() callbacks. */
+static int conn_poll(void *arg)
+{
+	int n = 0;
+
+	(void)arg;
+	while (work_list) {
+		struct conn *c = work_list;
+
+		work_list = c->next;
+		c->next = NULL;
+		n++;
+		if (c->gone) {
+			c->l->cb->closed(c->ctx, c->close_err);
+			kfree(c);
+			continue;
+		}
+		c->in_callback = true;
+		deliver(c);
+		c->in_callback = false;
+		if (c->abort_requested) {
+			c->abort_requested = false;
+			do_abort(c);
+		} else {
+			try_close(c);
+		}
+	}
+	return n;
+}
+
+const char *conn_peer(const struct conn *c, char *buf, size_t size)
+{
+	if (!c->pcb) {
+		snprintf(buf, size, "(closed)");
+		return buf;
+	}
+	snprintf(buf, size, "%s:%u", ip4addr_ntoa(ip_2_ip4(&c->pcb->remote_ip)),
+		 c->pcb->remote_port);
+	return buf;
+}
+
+void conn_get_stats(struct conn_stats *st)
+{
+	*st = stats;
+}
+
+static void conn_init(void)
+{
+	mainloop_add_poller(conn_poll, NULL);
+}
+INITCALL(conn_init, INIT_NET);

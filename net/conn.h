@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Connection API: what the HTTP server sees of TCP. It hides lwIP (whose
+ * raw API runs only in the main loop) and moves IO-Lite aggregates.
+ *
+ * Receive: recv() gets each piece of in-order data as a byte range valid
+ * only during the call; the window is reopened when recv returns. While
+ * the application has paused receiving (conn_recv_pause), arriving data
+ * is held back and the window stays closed: that is the backpressure a
+ * client that pipelines without reading feels.
+ *
+ * Send: conn_send() consumes an aggregate: the connection takes its
+ * slices (and their references) and hands the bytes to TCP as the send
+ * window allows, without copying where the stack allows it. A slice's
+ * references are dropped only when the peer has acknowledged every byte
+ * of it, so a retransmission still finds the pages. writable() tells the
+ * application that queued-but-unacknowledged bytes fell below
+ * CONN_SEND_LOWAT, the time to produce more.
+ *
+ * Teardown: closed() is the last callback for a connection, whatever
+ * ended it (graceful close, reset, abort, error); after it the conn
+ * pointer is dead and every queued reference has been dropped. No
+ * callback ever runs inside a conn_* call the application makes: they
+ * come from the main loop, so the application may call conn_abort() and
+ * go on using its own state. Main loop only ([m]).
+ */
+#ifndef NET_CONN_H
+#define NET_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct conn;
+struct ioagg;
+
+struct conn_callbacks {
+	/* A new connection on a listener. Return the application's context
+	 * for it, or NULL to refuse it (it is then reset). */
+	void *(*accept)(void *listener_ctx, struct conn *c);
+	/* In-order bytes; `data` is valid only during the call. */
+	void (*recv)(void *ctx, const void *data, size_t len);
+	/* The peer will send no more (FIN received). */
+	void (*eof)(void *ctx);
+	/* Unacknowledged send data dropped below CONN_SEND_LOWAT. */
+	void (*writable)(void *ctx);
+	/* The connection is gone: 0 after a graceful close, else -ECONNRESET,
+	 * -ECONNABORTED, -ETIMEDOUT... Last callback. */
+	void (*closed)(void *ctx, int err);
+};
+
+struct conn_stats {
+	uint64_t accepted, refused;
+	uint64_t active; /* open now */
+	uint64_t resets; /* ended by the peer or an error */
+	uint64_t bytes_in, bytes_out; /* out: acknowledged */
+	uint64_t bytes_copied; /* payload copied into stack buffers */
+	uint64_t queued_bytes; /* now: handed to conn_send, not acked */
+};
+
+/* Listen on TCP `port`. 0 or a negative errno. */
+int conn_listen(uint16_t port, const struct conn_callbacks *cb, void *ctx);
+
+/* Queue all of `agg` for sending; consumes it (agg is left empty). 0, or
+ * -ENOTCONN when the connection is closing (agg is released). */
+int conn_send(struct conn *c, struct ioagg *agg);
+
+/* Bytes given to conn_send and not yet acknowledged. */
+uint64_t conn_queued(const struct conn *c);
+
+/* Stop (true) or resume (false) delivering received data. */
+void conn_recv_pause(struct conn *c, bool pause);
+
+/* Close once everything queued is sent and acknowledged; closed() follows. */
+void conn_close(struct conn *c);
+
+/* Reset now, dropping queued data; closed(-ECONNABORTED) follows. */
+void conn_abort(struct conn *c);
+
+/* The peer's address, for logs ("10.77.0.1:40112"). */
+const char *conn_peer(const struct conn *c, char *buf, size_t size);
+
+void conn_get_stats(struct conn_stats *st);
+
+#endif

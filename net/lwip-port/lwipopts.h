@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lwIP configuration for petrel: NO_SYS (one main loop is the whole
+ * concurrency model), raw/callback API only, IPv4, DHCP, TCP tuned for
+ * serving static files. Only values that differ from lwIP's opt.h
+ * defaults are set, each with its reason.
+ *
+ * Memory (all static, in the image's .bss; see net/lwip-port/README.md
+ * for the measured total): the MEM_SIZE heap holds PBUF_RAM pbufs (TCP/IP
+ * headers, copied data in copy=on mode); the memp pools hold PCBs,
+ * segments and pbuf headers. Received frames are not in either: they sit
+ * in IO-Lite pool pages (net/virtio_net.c) as custom pbufs. Together
+ * about 3 MiB, sized for -m 128M with room for the buffer pool.
+ */
+#ifndef NET_LWIP_PORT_LWIPOPTS_H
+#define NET_LWIP_PORT_LWIPOPTS_H
+
+/* ---- System ---- */
+#define NO_SYS 1 /* no threads inside lwIP: the main loop calls it */
+#define LWIP_SOCKET 0 /* raw API only (net/conn) */
+#define LWIP_NETCONN 0 /* idem */
+#define SYS_LIGHTWEIGHT_PROT 1 /* memp/pbuf critical sections: irq_save */
+#define LWIP_RAND() ((u32_t)lwip_port_rand()) /* sys_arch.c */
+#define LWIP_TIMERS 1 /* sys_check_timeouts() from net_poll */
+
+/* ---- Memory ---- */
+#define MEM_LIBC_MALLOC 0 /* lwIP's own heap, a static array */
+#define MEMP_MEM_MALLOC 0 /* fixed pools: exhaustion is ERR_MEM, not OOM */
+#define MEM_ALIGNMENT 8 /* x86_64 natural alignment */
+#define MEM_SIZE (2 * 1024 * 1024) /* headers + copied TX data, all conns */
+#define MEMP_NUM_PBUF 2048 /* PBUF_REF/ROM: zero-copy TX page slices */
+#define MEMP_NUM_TCP_PCB 256 /* 64 clients + slowloris + TIME_WAIT */
+#define MEMP_NUM_TCP_PCB_LISTEN 8 /* a few listening ports */
+#define MEMP_NUM_TCP_SEG 1024 /* >= TCP_SND_QUEUELEN, shared by all pcbs */
+#define MEMP_NUM_ARP_QUEUE 64 /* packets waiting for ARP replies */
+#define PBUF_POOL_SIZE 0 /* RX uses custom pbufs, nothing the pool */
+#define LWIP_SUPPORT_CUSTOM_PBUF 1 /* zero-copy RX from pool pages */
+
+/* ---- Protocols ---- */
+#define LWIP_ARP 1
+#define LWIP_ETHERNET 1
+#define LWIP_IPV4 1
+#define LWIP_IPV6 0 /* IPv4 only for now */
+#define LWIP_ICMP 1
+#define LWIP_RAW 0 /* nothing uses raw PCBs */
+#define LWIP_UDP 1 /* DHCP */
+#define LWIP_TCP 1
+#define LWIP_DHCP 1 /* ip=dhcp (QEMU user networking) */
+#define LWIP_AUTOIP 0
+#define LWIP_IGMP 0
+#define LWIP_DNS 0 /* a server needs no resolver */
+#define LWIP_NETIF_STATUS_CALLBACK 1 /* log the address once bound */
+#define LWIP_NETIF_LINK_CALLBACK 1 /* log link changes */
+#define LWIP_NETIF_HOSTNAME 1 /* DHCP option 12: "petrel" */
+#define LWIP_HAVE_LOOPIF 0
+#define LWIP_NETIF_TX_SINGLE_PBUF 0 /* the driver does scatter-gather */
+
+/* ---- TCP, tuned for static files ---- */
+#define TCP_MSS 1460 /* Ethernet MTU 1500 - 40 */
+#define LWIP_WND_SCALE 1 /* use the peer's window beyond 64 KiB ... */
+#define TCP_RCV_SCALE 0 /* ... while our own receive window stays small */
+#define TCP_WND (44 * TCP_MSS) /* requests are small; 64 KiB is plenty */
+#define TCP_SND_BUF (90 * TCP_MSS) /* ~128 KiB in flight per connection */
+#define TCP_SND_QUEUELEN (4 * TCP_SND_BUF / TCP_MSS) /* page-slice pbufs */
+#define TCP_SNDLOWAT (32 * TCP_MSS) /* writable again: max lwIP allows */
+#define TCP_OOSEQ_MAX_PBUFS 64 /* bound RX pages one pcb may hold */
+#define TCP_LISTEN_BACKLOG 1 /* accept limits (conn_max=) */
+#define TCP_QUEUE_OOSEQ 1
+#define LWIP_TCP_SACK_OUT 0
+
+/* ---- Checksums: set per netif from the negotiated offloads ---- */
+#define LWIP_CHECKSUM_CTRL_PER_NETIF 1 /* NETIF_SET_CHECKSUM_CTRL */
+#define CHECKSUM_GEN_IP 1 /* virtio offloads TCP/UDP only */
+#define CHECKSUM_CHECK_IP 1
+
+/* ---- Statistics (served at /_stats) ---- */
+#define LWIP_STATS 1
+#define LWIP_STATS_DISPLAY 0 /* no printf; the kernel formats them */
+#define MEM_STATS 1
+#define MEMP_STATS 1
+
+/* ---- Debugging: off (pr_debug per packet would skew measurements) ---- */
+#define LWIP_DBG_MIN_LEVEL LWIP_DBG_LEVEL_ALL
+#define LWIP_DBG_TYPES_ON LWIP_DBG_OFF
+
+#endif

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Network bring-up: lwIP, the first virtio-net device as its default
+ * netif, addressing from the boot options (net/ipcfg.h: ip=, gw=) and the
+ * main-loop poller that runs the driver and lwIP's timers. After
+ * net_init, lwIP is live; everything network runs in that poller or in
+ * timer callbacks, i.e. the main loop ([m]).
+ *
+ * Boot options: ip=dhcp|A.B.C.D[/N] (default dhcp), gw=A.B.C.D,
+ * net_stats=N (log the driver counters every N seconds; 0 = off).
+ */
+#ifndef NET_NET_H
+#define NET_NET_H
+
+#include <stdbool.h>
+
+struct netif;
+
+/* Bring up lwIP and the first virtio-net device; runs as the INIT_NET
+ * init call (kernel/initcall.h), after PCI, IRQs and timers. 0; -ENODEV without a device (logged, network off); other
+ * negative errno when the device failed (logged). */
+int net_init(void);
+
+/* The interface, or NULL before/without net_init. */
+struct netif *net_netif(void);
+
+/* Whether the interface has an address (static, or a DHCP lease). */
+bool net_has_address(void);
+
+/* Log the driver counters (info level). */
+void net_log_stats(void);
+
+#endif

@@ -1,0 +1,710 @@
+// SPDX-License-Identifier: MIT
+/*
+ * virtio-net driver and lwIP netif (interface and buffer rules in
+ * virtio_net.h). Device: virtio 1.2 section 5.1 over the modern PCI
+ * transport; QEMU: -device virtio-net-pci[,disable-legacy=on].
+ *
+ * RX: every posted descriptor is one pool page holding a
+ * struct virtio_net_hdr followed by the frame (no MRG_RXBUF and no
+ * GUEST_TSO, so a frame always fits). The page's struct vnet_rxbuf
+ * (heap) carries the pbuf_custom lwIP sees; its free function unrefs the
+ * page. TX: one slot per chain holds the device-readable header and the
+ * referenced pbuf; the slot is the chain's cookie.
+ *
+ * Interrupts: MSI-X entry 0 for configuration changes, entry 1 for both
+ * queues. Handlers set flags; vnet_poll disables queue interrupts while
+ * it finds work and re-enables them when idle (NAPI-style), so a busy
+ * link is polled and an idle one wakes the halted CPU.
+ */
+#define PR_PREFIX "vnet: "
+#include "net/virtio_net.h"
+
+#include "kernel/errno.h"
+#include "kernel/heap.h"
+#include "kernel/iobuf.h"
+#include "kernel/irq.h"
+#include "kernel/lib/string.h"
+#include "kernel/mm.h"
+#include "kernel/param.h"
+#include "kernel/pci.h"
+#include "kernel/printk.h"
+#include "kernel/time.h"
+#include "kernel/virtio_pci.h"
+#include "kernel/virtq.h"
+#include "lwip/etharp.h"
+#include "lwip/netif.h"
+#include "lwip/pbuf.h"
+#include "net/vnet_csum.h"
+
+#define VNET_WANTED_FEATURES                                              \
+	(VIRTIO_NET_F_CSUM | VIRTIO_NET_F_GUEST_CSUM | VIRTIO_NET_F_MAC | \
+	 VIRTIO_NET_F_STATUS | VIRTIO_F_EVENT_IDX)
+#define VNET_MTU 1500
+#define VNET_HDR_LEN ((uint32_t)sizeof(struct virtio_net_hdr))
+#define VNET_RX_BUF_LEN PAGE_SIZE /* header + largest frame, one page */
+#define VNET_FRAME_MAX (ETH_HLEN + VLAN_HLEN + VNET_MTU)
+#define VNET_MSIX_CONFIG 0 /* MSI-X table entries */
+#define VNET_MSIX_QUEUES 1
+#define VNET_MSIX_ENTRIES 2
+#define MAC_LOCAL_ADMIN 0x02 /* first octet: locally administered */
+#define MAC_MULTICAST 0x01
+STATIC_ASSERT(VNET_HDR_LEN + VNET_FRAME_MAX <= VNET_RX_BUF_LEN);
+STATIC_ASSERT(VNET_TX_SEGS_MAX >= 2);
+
+struct vnet_rxbuf {
+	struct pbuf_custom pc; /* [m] what lwIP holds; must stay first */
+	struct vnet_dev *dev; /* [I] */
+	struct iobuf *iob; /* [m] the page; NULL while on the free list */
+	uint8_t *va; /* [m] iobuf_map(iob) */
+	struct vnet_rxbuf *next_free; /* [m] */
+};
+
+struct vnet_tx_slot {
+	struct virtio_net_hdr hdr; /* [m] device-readable while posted */
+	struct pbuf *p; /* [m] referenced until the device returns it */
+	struct vnet_tx_slot *next_free; /* [m] */
+};
+
+struct vnet_dev {
+	struct vpci_dev vd; /* [m] */
+	struct pci_dev *pci; /* [I] */
+	struct netif *netif; /* [I] after vnet_netif_init */
+	struct virtq rxq, txq; /* [m] */
+	bool csum, guest_csum, has_status; /* [I] negotiated */
+	bool link_up; /* [m] */
+	uint8_t mac[VNET_MAC_LEN]; /* [I] */
+	int vectors[VNET_MSIX_ENTRIES]; /* [I] CPU vectors, -1 = none */
+	bool irq_pending, config_pending; /* [q] set by the handlers */
+
+	struct vnet_tx_slot *tx_slots; /* [I] txq.size of them */
+	struct vnet_tx_slot *tx_free; /* [m] */
+	uint32_t tx_in_flight; /* [m] chains posted, not yet returned */
+	struct pbuf *backlog[VNET_TX_BACKLOG]; /* [m] referenced frames */
+	uint32_t backlog_head, backlog_count; /* [m] */
+
+	struct vnet_rxbuf *rx_free; /* [m] structs without a page */
+	uint32_t rx_bufs; /* [m] structs allocated (<= VNET_RX_BUFS_MAX) */
+	uint32_t rx_posted; /* [m] pages in the RX ring */
+	struct vnet_stats stats; /* [m], irqs and config_irqs [q] */
+};
+
+/* ---- interrupts: acknowledge and mark, nothing else ---- */
+
+static void irq_queues(void *arg)
+{
+	struct vnet_dev *dev = arg;
+
+	WRITE_ONCE(dev->irq_pending, true);
+	dev->stats.irqs++;
+}
+
+static void irq_config(void *arg)
+{
+	struct vnet_dev *dev = arg;
+
+	WRITE_ONCE(dev->config_pending, true);
+	dev->stats.config_irqs++;
+}
+
+/* ---- RX buffers ---- */
+
+/* pbuf_custom free function: lwIP (or the driver) dropped the last
+ * reference to a received frame; its page goes back to the pool. */
+static void rxbuf_release(struct pbuf *p)
+{
+	struct vnet_rxbuf *rb = container_of(p, struct vnet_rxbuf, pc.pbuf);
+	struct vnet_dev *dev = rb->dev;
+
+	iobuf_unmap(rb->iob, rb->va);
+	iobuf_unref(rb->iob);
+	rb->iob = NULL;
+	rb->va = NULL;
+	rb->next_free = dev->rx_free;
+	dev->rx_free = rb;
+}
+
+/* A buffer with a fresh pool page, or NULL when the pool or the
+ * VNET_RX_BUFS_MAX budget is exhausted. */
+static struct vnet_rxbuf *rxbuf_get(struct vnet_dev *dev)
+{
+	struct vnet_rxbuf *rb = dev->rx_free;
+	struct iobuf *iob = iobuf_alloc(VNET_RX_BUF_LEN, NULL, NULL);
+
+	if (!iob)
+		return NULL;
+	if (rb) {
+		dev->rx_free = rb->next_free;
+	} else if (dev->rx_bufs < VNET_RX_BUFS_MAX &&
+		   (rb = kzalloc(sizeof(*rb)))) {
+		rb->dev = dev;
+		dev->rx_bufs++;
+	} else {
+		iobuf_unref(iob);
+		return NULL;
+	}
+	rb->iob = iob;
+	rb->va = iobuf_map(iob);
+	return rb;
+}
+
+/* Post pages until the RX ring is full; returns how many were added
+ * (the caller kicks). */
+static uint32_t rx_fill(struct vnet_dev *dev)
+{
+	struct vnet_rxbuf *rb;
+	struct virtq_seg seg;
+	uint32_t added = 0;
+
+	while (dev->rx_posted < dev->rxq.size && virtq_free_count(&dev->rxq)) {
+		rb = rxbuf_get(dev);
+		if (!rb) {
+			dev->stats.rx_refill_failed++;
+			break;
+		}
+		seg.pa = rb->iob->pa;
+		seg.len = VNET_RX_BUF_LEN;
+		if (virtq_add(&dev->rxq, NULL, 0, &seg, 1, rb)) {
+			rxbuf_release(&rb->pc.pbuf);
+			break;
+		}
+		dev->rx_posted++;
+		added++;
+	}
+	dev->stats.rx_refilled += added;
+	return added;
+}
+
+/* Whether a received frame's TCP/UDP checksum may be believed without
+ * lwIP checking it (lwIP's TCP/UDP checks are off with GUEST_CSUM). */
+static bool rx_csum_ok(struct vnet_dev *dev, const struct virtio_net_hdr *h,
+		       const uint8_t *frame, uint32_t len)
+{
+	if (!dev->guest_csum)
+		return true; /* lwIP verifies */
+	if (h->flags &
+	    (VIRTIO_NET_HDR_F_DATA_VALID | VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
+		dev->stats.rx_csum_trusted++;
+		return true;
+	}
+	dev->stats.rx_csum_sw++;
+	return vnet_l4_csum_ok(frame, len);
+}
+
+/* Hand one completed RX buffer (`len` bytes written) to lwIP. Consumes
+ * the buffer: lwIP's pbuf or the drop path releases it. */
+static void rx_one(struct vnet_dev *dev, struct vnet_rxbuf *rb, uint32_t len)
+{
+	const struct virtio_net_hdr *h = (const void *)rb->va;
+	uint8_t *frame = rb->va + VNET_HDR_LEN;
+	uint32_t flen = len - VNET_HDR_LEN;
+	struct pbuf *p;
+
+	if (len < VNET_HDR_LEN + ETH_HLEN || len > VNET_RX_BUF_LEN) {
+		dev->stats.rx_errors++;
+		rxbuf_release(&rb->pc.pbuf);
+		return;
+	}
+	if (!rx_csum_ok(dev, h, frame, flen)) {
+		dev->stats.rx_drops++;
+		rxbuf_release(&rb->pc.pbuf);
+		return;
+	}
+	rb->pc.custom_free_function = rxbuf_release;
+	p = pbuf_alloced_custom(PBUF_RAW, (u16_t)flen, PBUF_REF, &rb->pc, frame,
+				(u16_t)(VNET_RX_BUF_LEN - VNET_HDR_LEN));
+	dev->stats.rx_packets++;
+	dev->stats.rx_bytes += flen;
+	/* A failed input did not take the pbuf: it is still ours. */
+	if (dev->netif->input(p, dev->netif) != ERR_OK) {
+		dev->stats.rx_drops++;
+		pbuf_free(p);
+	}
+}
+
+/* ethernetif_input: up to `budget` frames from the RX ring. */
+static int rx_poll(struct vnet_dev *dev, int budget)
+{
+	struct vnet_rxbuf *rb;
+	uint32_t len;
+	int n = 0;
+
+	while (n < budget && (rb = virtq_get(&dev->rxq, &len))) {
+		dev->rx_posted--;
+		rx_one(dev, rb, len);
+		n++;
+	}
+	return n;
+}
+
+/* ---- TX ---- */
+
+/* Give back every chain the device has finished with. */
+static int tx_reclaim(struct vnet_dev *dev)
+{
+	struct vnet_tx_slot *slot;
+	uint32_t len;
+	int n = 0;
+
+	while ((slot = virtq_get(&dev->txq, &len))) {
+		pbuf_free(slot->p);
+		slot->p = NULL;
+		slot->next_free = dev->tx_free;
+		dev->tx_free = slot;
+		dev->tx_in_flight--;
+		n++;
+	}
+	return n;
+}
+
+/* Fill the slot's header; with CSUM, ask the device to complete the
+ * TCP/UDP checksum. -EAGAIN if the headers are not contiguous and
+ * writable in the first pbuf (the caller linearizes and retries). */
+static int tx_fill_hdr(struct vnet_dev *dev, struct vnet_tx_slot *slot,
+		       struct pbuf *p)
+{
+	struct virtio_net_hdr *h = &slot->hdr;
+	uint16_t start, off;
+	int err;
+
+	memset(h, 0, sizeof(*h));
+	h->gso_type = VIRTIO_NET_HDR_GSO_NONE;
+	if (!dev->csum)
+		return 0;
+	/* lwIP builds headers in PBUF_RAM (or POOL) memory it owns;
+	 * ROM/REF payloads may be read-only or shared: never written. */
+	if (!(p->type_internal & PBUF_TYPE_FLAG_STRUCT_DATA_CONTIGUOUS))
+		return -EAGAIN;
+	err = vnet_csum_prepare(p->payload, p->len, p->tot_len, &start, &off);
+	if (err == -ENOENT)
+		return 0; /* no TCP/UDP checksum in this frame */
+	if (err)
+		return -EAGAIN;
+	h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	h->csum_start = start;
+	h->csum_offset = off;
+	dev->stats.tx_csum_offload++;
+	return 0;
+}
+
+static unsigned int count_segs(const struct pbuf *p)
+{
+	unsigned int n = 0;
+
+	for (; p; p = p->next)
+		if (p->len)
+			n++;
+	return n;
+}
+
+/*
+ * Post frame `p` as header + one descriptor per pbuf. Borrows p: on
+ * success the slot holds its own reference (or a linearized copy).
+ * 0, -ENOSPC (ring full: nothing taken), -ENOMEM (no copy possible).
+ */
+static int tx_post(struct vnet_dev *dev, struct pbuf *p)
+{
+	struct virtq_seg segs[VNET_TX_SEGS_MAX];
+	struct vnet_tx_slot *slot = dev->tx_free;
+	struct pbuf *q, *own = NULL;
+	unsigned int n = count_segs(p) + 1;
+
+	/* a chain too long for the ring is copied into 1 pbuf: 2 descs */
+	if (!slot ||
+	    virtq_free_count(&dev->txq) < (n > VNET_TX_SEGS_MAX ? 2 : n))
+		return -ENOSPC;
+	if (n > VNET_TX_SEGS_MAX || tx_fill_hdr(dev, slot, p) == -EAGAIN) {
+		own = pbuf_clone(PBUF_RAW, PBUF_RAM, p);
+		if (!own || tx_fill_hdr(dev, slot, own)) {
+			if (own)
+				pbuf_free(own);
+			return -ENOMEM;
+		}
+		dev->stats.tx_linearized++;
+		p = own;
+	}
+	segs[0].pa = virt_to_phys(&slot->hdr);
+	segs[0].len = VNET_HDR_LEN;
+	n = 1;
+	for (q = p; q; q = q->next) {
+		if (!q->len)
+			continue;
+		segs[n].pa = virt_to_phys(q->payload);
+		segs[n++].len = q->len;
+	}
+	if (virtq_add(&dev->txq, segs, n, NULL, 0, slot)) {
+		if (own)
+			pbuf_free(own);
+		return -ENOSPC;
+	}
+	if (!own)
+		pbuf_ref(p);
+	slot->p = p;
+	dev->tx_free = slot->next_free;
+	dev->tx_in_flight++;
+	dev->stats.tx_packets++;
+	dev->stats.tx_bytes += p->tot_len;
+	/* virtq_add published the chain (its barrier orders descriptors
+	 * before avail->idx); the doorbell rings only if the device asked. */
+	virtq_kick(&dev->txq);
+	return 0;
+}
+
+/* Queue a frame behind a full ring, holding a reference. */
+static void backlog_push(struct vnet_dev *dev, struct pbuf *p)
+{
+	uint32_t tail;
+
+	if (dev->backlog_count == VNET_TX_BACKLOG) {
+		dev->stats.tx_drops++;
+		return;
+	}
+	tail = (dev->backlog_head + dev->backlog_count) % VNET_TX_BACKLOG;
+	pbuf_ref(p);
+	dev->backlog[tail] = p;
+	dev->backlog_count++;
+	dev->stats.tx_ring_full++;
+}
+
+/* Move backlogged frames into the ring while it has room. */
+static int backlog_flush(struct vnet_dev *dev)
+{
+	struct pbuf *p;
+	int n = 0, err;
+
+	while (dev->backlog_count) {
+		p = dev->backlog[dev->backlog_head];
+		err = tx_post(dev, p);
+		if (err == -ENOSPC)
+			break;
+		if (err)
+			dev->stats.tx_drops++;
+		pbuf_free(p); /* the backlog's reference */
+		dev->backlog_head = (dev->backlog_head + 1) % VNET_TX_BACKLOG;
+		dev->backlog_count--;
+		n++;
+	}
+	return n;
+}
+
+/* netif->linkoutput: send one frame. Borrows p (lwIP keeps its own
+ * reference; we take one while the device or the backlog has it). */
+static err_t low_level_output(struct netif *netif, struct pbuf *p)
+{
+	struct vnet_dev *dev = netif->state;
+	int err;
+
+	tx_reclaim(dev);
+	backlog_flush(dev);
+	if (dev->backlog_count) {
+		backlog_push(dev, p); /* keep frames in order */
+		return ERR_OK;
+	}
+	err = tx_post(dev, p);
+	if (err == -ENOSPC) {
+		backlog_push(dev, p);
+		return ERR_OK;
+	}
+	if (err) {
+		dev->stats.tx_drops++;
+		return ERR_MEM;
+	}
+	return ERR_OK;
+}
+
+/* ---- link ---- */
+
+static bool read_link(struct vnet_dev *dev)
+{
+	uint16_t status;
+
+	if (!dev->has_status)
+		return true;
+	if (vpci_read_config(&dev->vd,
+			     offsetof(struct virtio_net_config, status),
+			     &status, sizeof(status)))
+		return dev->link_up; /* config kept changing: try next time */
+	return status & VIRTIO_NET_S_LINK_UP;
+}
+
+/* Follow the device's link status into lwIP. */
+static void update_link(struct vnet_dev *dev)
+{
+	bool up = read_link(dev);
+
+	if (up == dev->link_up)
+		return;
+	dev->link_up = up;
+	dev->stats.link_changes++;
+	pr_info("link %s", up ? "up" : "down");
+	if (up)
+		netif_set_link_up(dev->netif);
+	else
+		netif_set_link_down(dev->netif);
+}
+
+bool vnet_link_up(const struct vnet_dev *dev)
+{
+	return dev->link_up;
+}
+
+/* ---- poll ---- */
+
+/*
+ * Queue interrupts are off while there is work and on when idle. Returns
+ * 1 if work raced in while re-enabling (poll again before halting).
+ */
+static int arm_interrupts(struct vnet_dev *dev, bool busy)
+{
+	bool race = false;
+
+	if (busy) {
+		virtq_disable_intr(&dev->rxq);
+		virtq_disable_intr(&dev->txq);
+		return 0;
+	}
+	race = virtq_enable_intr(&dev->rxq);
+	/* TX completions matter only while something is in flight. */
+	if (dev->tx_in_flight || dev->backlog_count)
+		race |= virtq_enable_intr(&dev->txq);
+	else
+		virtq_disable_intr(&dev->txq);
+	return race;
+}
+
+int vnet_poll(struct vnet_dev *dev)
+{
+	int work = 0;
+
+	WRITE_ONCE(dev->irq_pending, false);
+	if (READ_ONCE(dev->config_pending)) {
+		WRITE_ONCE(dev->config_pending, false);
+		update_link(dev);
+		work++;
+	}
+	work += tx_reclaim(dev);
+	work += backlog_flush(dev);
+	work += rx_poll(dev, VNET_RX_BUDGET);
+	if (dev->rx_posted < dev->rxq.size && rx_fill(dev))
+		virtq_kick(&dev->rxq);
+	work += arm_interrupts(dev, work > 0);
+	return work;
+}
+
+void vnet_get_stats(const struct vnet_dev *dev, struct vnet_stats *st)
+{
+	*st = dev->stats;
+}
+
+void vnet_log_stats(const struct vnet_dev *dev)
+{
+	const struct vnet_stats *s = &dev->stats;
+
+	pr_info("stats: rx %llu pkts %llu bytes drops %llu errors %llu "
+		"csum_trusted %llu csum_sw %llu refilled %llu refill_failed %llu"
+		" | tx %llu pkts %llu bytes drops %llu ring_full %llu "
+		"linearized %llu csum_offload %llu | irqs %llu config %llu",
+		(unsigned long long)s->rx_packets,
+		(unsigned long long)s->rx_bytes,
+		(unsigned long long)s->rx_drops,
+		(unsigned long long)s->rx_errors,
+		(unsigned long long)s->rx_csum_trusted,
+		(unsigned long long)s->rx_csum_sw,
+		(unsigned long long)s->rx_refilled,
+		(unsigned long long)s->rx_refill_failed,
+		(unsigned long long)s->tx_packets,
+		(unsigned long long)s->tx_bytes,
+		(unsigned long long)s->tx_drops,
+		(unsigned long long)s->tx_ring_full,
+		(unsigned long long)s->tx_linearized,
+		(unsigned long long)s->tx_csum_offload,
+		(unsigned long long)s->irqs,
+		(unsigned long long)s->config_irqs);
+}
+
+/* ---- bring-up ---- */
+
+/* MSI-X entry `entry` -> a fresh CPU vector running fn(dev). */
+static int setup_vector(struct vnet_dev *dev, uint16_t entry, irq_handler_fn fn,
+			const char *name)
+{
+	uint64_t addr;
+	uint32_t data;
+	int vec = irq_alloc_vector(fn, dev, name);
+
+	if (vec < 0)
+		return vec;
+	dev->vectors[entry] = vec;
+	irq_msi_compose((uint8_t)vec, &addr, &data);
+	return pci_msix_set_entry(dev->pci, entry, addr, data);
+}
+
+static void free_vectors(struct vnet_dev *dev)
+{
+	for (int i = 0; i < VNET_MSIX_ENTRIES; i++) {
+		if (dev->vectors[i] >= 0)
+			irq_free_vector(dev->vectors[i]);
+		dev->vectors[i] = -1;
+	}
+	pci_msix_disable(dev->pci);
+}
+
+/* Allocate queue `index` (at most VNET_QUEUE_SIZE entries) and program
+ * it into the device with the queue MSI-X entry. */
+static int setup_queue(struct vnet_dev *dev, struct virtq *vq, uint16_t index)
+{
+	uint16_t max = vpci_queue_max_size(&dev->vd, index);
+	uint16_t size = VNET_QUEUE_SIZE;
+	int err;
+
+	if (!max)
+		return -ENODEV;
+	while (size > max) /* the device's maximum need not be a power of 2 */
+		size /= 2;
+	err = virtq_init(vq, index, size, dev->vd.features & VIRTIO_F_EVENT_IDX,
+			 vpci_notify, &dev->vd);
+	if (err)
+		return err;
+	err = vpci_queue_setup(&dev->vd, index, size, virtq_desc_pa(vq),
+			       virtq_avail_pa(vq), virtq_used_pa(vq),
+			       VNET_MSIX_QUEUES);
+	if (err)
+		virtq_destroy(vq);
+	return err;
+}
+
+/* The MAC from the config space, or a random locally administered one. */
+static void read_mac(struct vnet_dev *dev)
+{
+	uint64_t r;
+
+	if ((dev->vd.features & VIRTIO_NET_F_MAC) &&
+	    !vpci_read_config(&dev->vd, offsetof(struct virtio_net_config, mac),
+			      dev->mac, VNET_MAC_LEN))
+		return;
+	r = time_ns() ^ (time_ns() << 17);
+	memcpy(dev->mac, &r, VNET_MAC_LEN);
+	dev->mac[0] = (dev->mac[0] & ~MAC_MULTICAST) | MAC_LOCAL_ADMIN;
+	pr_warn("no MAC from the device; using a random one");
+}
+
+static int alloc_tx_slots(struct vnet_dev *dev)
+{
+	dev->tx_slots = kzalloc(sizeof(*dev->tx_slots) * dev->txq.size);
+	if (!dev->tx_slots)
+		return -ENOMEM;
+	for (uint16_t i = 0; i < dev->txq.size; i++) {
+		dev->tx_slots[i].next_free = dev->tx_free;
+		dev->tx_free = &dev->tx_slots[i];
+	}
+	return 0;
+}
+
+/*
+ * virtio 3.1.1 up to FEATURES_OK (vpci_negotiate), then MSI-X, the two
+ * queues and the TX slots. DRIVER_OK comes in low_level_init, once the
+ * netif exists to receive.
+ */
+static const char *on_off(bool on)
+{
+	return on ? "on" : "off";
+}
+
+int vnet_probe(struct pci_dev *pci, struct vnet_dev **out)
+{
+	struct vnet_dev *dev = kzalloc(sizeof(*dev));
+	char name[PCI_NAME_LEN];
+	int err;
+
+	if (!dev)
+		return -ENOMEM;
+	dev->pci = pci;
+	dev->vectors[VNET_MSIX_CONFIG] = dev->vectors[VNET_MSIX_QUEUES] = -1;
+	/* 1. map the transport */
+	err = vpci_init(&dev->vd, pci);
+	if (err)
+		goto err_free_dev;
+	/* 2. reset, ACKNOWLEDGE, DRIVER, features, FEATURES_OK */
+	err = vpci_negotiate(&dev->vd, VNET_WANTED_FEATURES);
+	if (err)
+		goto err_free_dev;
+	dev->csum = dev->vd.features & VIRTIO_NET_F_CSUM;
+	dev->guest_csum = dev->vd.features & VIRTIO_NET_F_GUEST_CSUM;
+	dev->has_status = dev->vd.features & VIRTIO_NET_F_STATUS;
+	pr_info("%s: tx-csum %s, rx-csum %s, link-status %s, event-idx %s",
+		pci_name(pci, name), on_off(dev->csum), on_off(dev->guest_csum),
+		on_off(dev->has_status),
+		on_off(dev->vd.features & VIRTIO_F_EVENT_IDX));
+	/* 3. MSI-X: configuration changes and queue completions */
+	err = pci_msix_enable(pci);
+	if (err)
+		goto err_fail;
+	err = setup_vector(dev, VNET_MSIX_CONFIG, irq_config, "vnet-cfg");
+	if (!err)
+		err = setup_vector(dev, VNET_MSIX_QUEUES, irq_queues, "vnet");
+	if (!err)
+		err = vpci_set_config_vector(&dev->vd, VNET_MSIX_CONFIG);
+	if (err)
+		goto err_free_vectors;
+	/* 4. receiveq1 and transmitq1 */
+	err = setup_queue(dev, &dev->rxq, VNET_RXQ);
+	if (err)
+		goto err_free_vectors;
+	err = setup_queue(dev, &dev->txq, VNET_TXQ);
+	if (err)
+		goto err_free_rxq;
+	err = alloc_tx_slots(dev);
+	if (err)
+		goto err_free_txq;
+	read_mac(dev);
+	*out = dev;
+	return 0;
+
+err_free_txq:
+	virtq_destroy(&dev->txq);
+err_free_rxq:
+	virtq_destroy(&dev->rxq);
+err_free_vectors:
+	free_vectors(dev);
+err_fail:
+	vpci_fail(&dev->vd);
+err_free_dev:
+	kfree(dev);
+	return err;
+}
+
+/* Finish the device (ethernetif low_level_init): RX ring full, then
+ * DRIVER_OK, then the first doorbell (3.1.1: none before DRIVER_OK). */
+static void low_level_init(struct vnet_dev *dev)
+{
+	rx_fill(dev);
+	vpci_driver_ok(&dev->vd);
+	virtq_kick(&dev->rxq);
+	virtq_disable_intr(&dev->txq);
+	WRITE_ONCE(dev->config_pending, true); /* first poll reads the link */
+}
+
+err_t vnet_netif_init(struct netif *netif)
+{
+	struct vnet_dev *dev = netif->state;
+	uint16_t flags = NETIF_CHECKSUM_ENABLE_ALL;
+
+	dev->netif = netif;
+	netif->name[0] = 'e';
+	netif->name[1] = 'n';
+	netif->hwaddr_len = VNET_MAC_LEN;
+	memcpy(netif->hwaddr, dev->mac, VNET_MAC_LEN);
+	netif->mtu = VNET_MTU;
+	netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP |
+		       NETIF_FLAG_ETHERNET;
+	netif->output = etharp_output;
+	netif->linkoutput = low_level_output;
+	/* The device completes TX TCP/UDP checksums and vouches for RX
+	 * ones (or rx_csum_ok verifies them): lwIP skips that work. */
+	if (dev->csum)
+		flags &= ~(NETIF_CHECKSUM_GEN_TCP | NETIF_CHECKSUM_GEN_UDP);
+	if (dev->guest_csum)
+		flags &= ~(NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_CHECK_UDP);
+	NETIF_SET_CHECKSUM_CTRL(netif, flags);
+	low_level_init(dev);
+	return ERR_OK;
+}

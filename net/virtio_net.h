@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtio-net (virtio 1.2, 5.1) on the kernel's modern PCI transport, as
+ * an lwIP netif. Names follow lwIP's contrib ethernetif.c:
+ *
+ *   vnet_probe       map the function, negotiate features, set up the
+ *                    RX/TX queues and MSI-X (the device is not live yet)
+ *   vnet_netif_init  netif_add()'s init callback (ethernetif_init):
+ *                    low_level_init fills the RX ring and sets DRIVER_OK
+ *   vnet_poll        the main loop's work (ethernetif_input): RX frames
+ *                    to netif->input, TX completions, link changes
+ *
+ * Buffers: each RX descriptor is one IO-Lite pool page (virtio-net header
+ * then the frame); a received frame goes up as a custom pbuf over that
+ * page (no copy) and the pbuf's free function returns the page. TX posts
+ * the header plus every pbuf of the chain by physical address and holds
+ * a pbuf reference until the device returns the chain (lwIP then skips
+ * retransmitting a segment still in the ring: tcp_output_segment_busy).
+ * When the ring is full, frames wait in a bounded backlog.
+ *
+ * Concurrency: everything runs in the main loop ([m]) except the MSI-X
+ * handlers, which only set the [q] pending flags and count.
+ */
+#ifndef NET_VIRTIO_NET_H
+#define NET_VIRTIO_NET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kernel/compiler.h"
+#include "lwip/err.h"
+
+struct netif;
+struct pci_dev;
+struct vnet_dev;
+
+/* feature bits (5.1.3) */
+#define VIRTIO_NET_F_CSUM (1ull << 0) /* device completes TX checksums */
+#define VIRTIO_NET_F_GUEST_CSUM (1ull << 1) /* RX may skip checksums */
+#define VIRTIO_NET_F_MAC (1ull << 5)
+#define VIRTIO_NET_F_MRG_RXBUF (1ull << 15)
+#define VIRTIO_NET_F_STATUS (1ull << 16)
+
+/* virtio_net_hdr.flags (5.1.6) */
+#define VIRTIO_NET_HDR_F_NEEDS_CSUM 1
+#define VIRTIO_NET_HDR_F_DATA_VALID 2
+#define VIRTIO_NET_HDR_GSO_NONE 0
+
+/* config status bits (5.1.4) */
+#define VIRTIO_NET_S_LINK_UP 1
+
+#define VNET_RXQ 0 /* receiveq1 */
+#define VNET_TXQ 1 /* transmitq1 */
+#define VNET_MAC_LEN 6
+
+/* Device-specific configuration (5.1.4), the part we read. */
+struct virtio_net_config {
+	uint8_t mac[VNET_MAC_LEN];
+	uint16_t status; /* le16, with VIRTIO_NET_F_STATUS */
+	uint16_t max_virtqueue_pairs; /* le16 */
+	uint16_t mtu; /* le16 */
+} __packed;
+STATIC_ASSERT(sizeof(struct virtio_net_config) == 12);
+
+/* The header in front of every frame (5.1.6); num_buffers is always
+ * present with VIRTIO_F_VERSION_1. Little-endian fields. */
+struct virtio_net_hdr {
+	uint8_t flags;
+	uint8_t gso_type;
+	uint16_t hdr_len;
+	uint16_t gso_size;
+	uint16_t csum_start;
+	uint16_t csum_offset;
+	uint16_t num_buffers;
+};
+STATIC_ASSERT(sizeof(struct virtio_net_hdr) == 12);
+
+struct vnet_stats {
+	uint64_t rx_packets, rx_bytes;
+	uint64_t rx_drops; /* refused by lwIP or failed the checksum */
+	uint64_t rx_errors; /* device returned a bad length */
+	uint64_t rx_csum_trusted; /* DATA_VALID/NEEDS_CSUM: not verified */
+	uint64_t rx_csum_sw; /* verified here, no DATA_VALID */
+	uint64_t rx_refilled; /* pages posted to the RX ring */
+	uint64_t rx_refill_failed; /* pool or RX_BUFS_MAX exhausted */
+	uint64_t tx_packets, tx_bytes;
+	uint64_t tx_drops; /* backlog full or no memory to linearize */
+	uint64_t tx_ring_full; /* frames that waited in the backlog */
+	uint64_t tx_linearized; /* chains over VNET_TX_SEGS_MAX, copied */
+	uint64_t tx_csum_offload; /* frames sent with NEEDS_CSUM */
+	uint64_t irqs; /* queue interrupts */
+	uint64_t config_irqs; /* configuration-change interrupts */
+	uint64_t link_changes;
+};
+
+/* Bring up virtio-net function `pci` up to (not including) DRIVER_OK.
+ * 0 with *out set; -ENODEV, -ENOMEM, -EIO, -EOPNOTSUPP; on error the
+ * device is marked FAILED and nothing stays allocated. */
+int vnet_probe(struct pci_dev *pci, struct vnet_dev **out);
+
+/* netif_add() init callback; netif->state is the struct vnet_dev. */
+err_t vnet_netif_init(struct netif *netif);
+
+/* Do pending RX, TX-completion and link work. Returns > 0 if it did
+ * any (the main loop polls again before halting). Main loop only. */
+int vnet_poll(struct vnet_dev *dev);
+
+/* Whether the link is up (always, without VIRTIO_NET_F_STATUS). */
+bool vnet_link_up(const struct vnet_dev *dev);
+
+void vnet_get_stats(const struct vnet_dev *dev, struct vnet_stats *st);
+
+/* Log the counters on one line (info level). */
+void vnet_log_stats(const struct vnet_dev *dev);
+
+#endif

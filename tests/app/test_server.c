@@ -1,0 +1,531 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests for app/server.c: the request/response state machine over a
+ * fake connection layer (tests/fake_conn.c), an in-memory volume
+ * (tests/fake_fs.c), the real IO-Lite pool and the real timer list with
+ * a fake clock. Responses are checked byte for byte.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "app/server.h"
+#include "kernel/errno.h"
+#include "kernel/iobuf.h"
+#include "kernel/irq.h"
+#include "kernel/timer.h"
+#include "tests/fake_conn.h"
+#include "tests/fake_fs.h"
+
+/* --- fakes for the kernel services the server and timers use --- */
+
+static uint64_t now_ns;
+
+uint64_t time_ns(void)
+{
+	return now_ns;
+}
+
+uint64_t time_us(void)
+{
+	return now_ns / 1000;
+}
+
+uint64_t time_ns_to_tsc(uint64_t ns)
+{
+	return ns;
+}
+
+void lapic_timer_arm_tsc(uint64_t deadline)
+{
+	(void)deadline;
+}
+
+void lapic_timer_stop(void)
+{
+}
+
+int lapic_timer_init(uint8_t vector)
+{
+	(void)vector;
+	return 0;
+}
+
+int irq_alloc_vector(irq_handler_fn fn, void *arg, const char *name)
+{
+	(void)fn;
+	(void)arg;
+	(void)name;
+	return 48;
+}
+
+void irq_free_vector(int vector)
+{
+	(void)vector;
+}
+
+int64_t rtc_now(void)
+{
+	return 1700000000;
+}
+
+int http_stats_json(char *buf, size_t size)
+{
+	return snprintf(buf, size, "{\"test\":1}\n");
+}
+
+static void advance_ms(uint64_t ms)
+{
+	now_ns += ms * 1000000ull;
+	timer_run_expired();
+}
+
+/* --- helpers --- */
+
+static char big[1 << 20];
+static const char index_html[] = "<h1>hello</h1>\n";
+
+static int setup(void **state)
+{
+	(void)state;
+	fake_fs_reset();
+	fake_fs_add_file("/index.html", index_html, sizeof(index_html) - 1,
+			 1600000000);
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char)(i * 7 + i / 4096);
+	fake_fs_add_file("/big.bin", big, sizeof(big), 1600000000);
+	fake_fs_add_file("/empty.txt", "", 0, 1600000000);
+	fake_fs_add_dir("/docs");
+	fake_fs_add_file("/docs/index.html", "docs", 4, 1600000000);
+	fake_fs_add_dir("/nodir");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct iobuf_stats st;
+
+	(void)state;
+	assert_int_equal(fake_conn_live(), 0);
+	iobuf_get_stats(&st);
+	assert_int_equal(st.pinned_pages, 0); /* nothing leaked */
+	return 0;
+}
+
+static char *take(struct conn *c)
+{
+	size_t len;
+
+	return fake_conn_take_output(c, &len);
+}
+
+static void expect_status(const char *out, int status)
+{
+	char want[32];
+
+	snprintf(want, sizeof(want), "HTTP/1.1 %d ", status);
+	if (strncmp(out, want, strlen(want)))
+		fail_msg("expected %d, got: %.80s", status, out);
+}
+
+static const char *body_of(const char *out)
+{
+	const char *p = strstr(out, "\r\n\r\n");
+
+	assert_non_null(p);
+	return p + 4;
+}
+
+/* One request on a fresh connection; returns the raw response. */
+static char *one(const char *req)
+{
+	struct conn *c = fake_conn_open();
+	char *out;
+
+	assert_non_null(c);
+	fake_conn_recv_str(c, req);
+	out = take(c);
+	fake_conn_finish(c, 0);
+	return out;
+}
+
+/* --- tests --- */
+
+static void test_get_file(void **state)
+{
+	char *out = one("GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n");
+
+	(void)state;
+	expect_status(out, 200);
+	assert_non_null(strstr(out, "Content-Length: 15\r\n"));
+	assert_non_null(strstr(out, "Content-Type: text/html"));
+	assert_non_null(strstr(out, "ETag: \""));
+	assert_non_null(strstr(out, "Last-Modified: Sun, 13 Sep 2020"));
+	assert_non_null(strstr(out, "Date: Tue, 14 Nov 2023 22:13:20 GMT"));
+	assert_string_equal(body_of(out), index_html);
+	free(out);
+}
+
+static void test_head_and_directories(void **state)
+{
+	char *out;
+
+	(void)state;
+	out = one("HEAD /index.html HTTP/1.1\r\nHost: x\r\n\r\n");
+	expect_status(out, 200);
+	assert_non_null(strstr(out, "Content-Length: 15\r\n"));
+	assert_string_equal(body_of(out), "");
+	free(out);
+
+	out = one("GET /docs HTTP/1.1\r\nHost: x\r\n\r\n");
+	expect_status(out, 301);
+	assert_non_null(strstr(out, "Location: /docs/\r\n"));
+	free(out);
+
+	out = one("GET /docs/ HTTP/1.1\r\nHost: x\r\n\r\n");
+	expect_status(out, 200);
+	assert_string_equal(body_of(out), "docs");
+	free(out);
+
+	out = one("GET /nodir/ HTTP/1.1\r\nHost: x\r\n\r\n");
+	expect_status(out, 404);
+	free(out);
+	out = one("GET /missing HTTP/1.1\r\nHost: x\r\n\r\n");
+	expect_status(out, 404);
+	free(out);
+}
+
+static void test_errors_close(void **state)
+{
+	static const struct {
+		const char *req;
+		int status;
+	} cases[] = {
+		{ "GET / HTTP/1.1\r\n\r\n", 400 }, /* no Host */
+		{ "GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505 },
+		{ "BREW / HTTP/1.1\r\nHost: x\r\n\r\n", 501 },
+		{ "POST / HTTP/1.1\r\nHost: x\r\n\r\n", 405 },
+		{ "GET /../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n", 400 },
+		{ "GET /a%00b HTTP/1.1\r\nHost: x\r\n\r\n", 400 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct conn *c = fake_conn_open();
+		char *out;
+
+		fake_conn_recv_str(c, cases[i].req);
+		out = take(c);
+		expect_status(out, cases[i].status);
+		if (cases[i].status == 405)
+			assert_non_null(strstr(out, "Allow: GET, HEAD"));
+		if (cases[i].status != 405)
+			assert_true(fake_conn_closing(c));
+		free(out);
+		fake_conn_finish(c, 0);
+	}
+}
+
+static void test_oversized_head(void **state)
+{
+	struct conn *c = fake_conn_open();
+	char *line = malloc(20000);
+	char *out;
+
+	(void)state;
+	memcpy(line, "GET /", 5);
+	memset(line + 5, 'a', 9000);
+	strcpy(line + 9005, " HTTP/1.1\r\nHost: x\r\n\r\n");
+	fake_conn_recv_str(c, line);
+	out = take(c);
+	expect_status(out, 414);
+	assert_true(fake_conn_closing(c));
+	free(out);
+	fake_conn_finish(c, 0);
+
+	c = fake_conn_open();
+	fake_conn_recv_str(c, "GET / HTTP/1.1\r\nHost: x\r\n");
+	for (int i = 0; i < 101; i++)
+		fake_conn_recv_str(c, "X-A: b\r\n");
+	fake_conn_recv_str(c, "\r\n");
+	out = take(c);
+	expect_status(out, 431);
+	free(out);
+	free(line);
+	fake_conn_finish(c, 0);
+}
+
+static void test_pipelining_in_order(void **state)
+{
+	struct conn *c = fake_conn_open();
+	char *out, *p;
+
+	(void)state;
+	fake_conn_recv_str(c, "GET /docs/ HTTP/1.1\r\nHost: x\r\n\r\n"
+			      "GET /missing HTTP/1.1\r\nHost: x\r\n\r\n"
+			      "GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n");
+	out = take(c);
+	p = strstr(out, "HTTP/1.1 200");
+	assert_ptr_equal(p, out);
+	p = strstr(p + 1, "HTTP/1.1 404");
+	assert_non_null(p);
+	p = strstr(p + 1, "HTTP/1.1 200");
+	assert_non_null(p);
+	assert_string_equal(body_of(p), index_html);
+	assert_false(fake_conn_closing(c));
+	free(out);
+	fake_conn_finish(c, 0);
+}
+
+static void test_keep_alive_and_close(void **state)
+{
+	struct conn *c = fake_conn_open();
+	char *out;
+
+	(void)state;
+	for (int i = 0; i < 100; i++) {
+		fake_conn_recv_str(
+			c, "GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n");
+		out = take(c);
+		expect_status(out, 200);
+		free(out);
+	}
+	assert_false(fake_conn_closing(c));
+	fake_conn_recv_str(c, "GET /index.html HTTP/1.1\r\nHost: x\r\n"
+			      "Connection: close\r\n\r\n");
+	out = take(c);
+	assert_non_null(strstr(out, "Connection: close"));
+	assert_true(fake_conn_closing(c));
+	free(out);
+	fake_conn_finish(c, 0);
+
+	/* HTTP/1.0 closes by default. */
+	c = fake_conn_open();
+	fake_conn_recv_str(c, "GET /index.html HTTP/1.0\r\n\r\n");
+	free(take(c));
+	assert_true(fake_conn_closing(c));
+	fake_conn_finish(c, 0);
+}
+
+static void test_ranges_and_conditionals(void **state)
+{
+	char *out, req[256], etag[80];
+	const char *e;
+
+	(void)state;
+	out = one(
+		"GET /big.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=10-19\r\n\r\n");
+	expect_status(out, 206);
+	assert_non_null(strstr(out, "Content-Range: bytes 10-19/1048576"));
+	assert_memory_equal(body_of(out), big + 10, 10);
+	free(out);
+
+	out = one(
+		"GET /big.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=-5\r\n\r\n");
+	expect_status(out, 206);
+	assert_memory_equal(body_of(out), big + sizeof(big) - 5, 5);
+	free(out);
+
+	out = one(
+		"GET /index.html HTTP/1.1\r\nHost: x\r\nRange: bytes=99-\r\n\r\n");
+	expect_status(out, 416);
+	assert_non_null(strstr(out, "Content-Range: bytes */15"));
+	free(out);
+
+	out = one("GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n");
+	e = strstr(out, "ETag: ");
+	assert_non_null(e);
+	sscanf(e + 6, "%79[^\r]", etag);
+	free(out);
+	snprintf(
+		req, sizeof(req),
+		"GET /index.html HTTP/1.1\r\nHost: x\r\nIf-None-Match: %s\r\n\r\n",
+		etag);
+	out = one(req);
+	expect_status(out, 304);
+	assert_string_equal(body_of(out), "");
+	free(out);
+
+	out = one("GET /index.html HTTP/1.1\r\nHost: x\r\nIf-Modified-Since: "
+		  "Sun, 13 Sep 2020 12:26:40 GMT\r\n\r\n");
+	expect_status(out, 304);
+	free(out);
+}
+
+static void test_large_body_windows_follow_acks(void **state)
+{
+	struct conn *c = fake_conn_open();
+	char *all = malloc(sizeof(big) + 4096);
+	size_t got = 0, len;
+	char *out;
+
+	(void)state;
+	fake_conn_recv_str(c, "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+	for (int rounds = 0; rounds < 100; rounds++) {
+		out = fake_conn_take_output(c, &len);
+		memcpy(all + got, out, len);
+		got += len;
+		free(out);
+		if (len == 0)
+			break;
+		/* Never more than two windows outstanding. */
+		assert_true(len <= 2 * (256 << 10) + 4096);
+		fake_conn_ack(c, UINT64_MAX);
+	}
+	all[got] = '\0';
+	expect_status(all, 200);
+	assert_int_equal(got - (size_t)(body_of(all) - all), sizeof(big));
+	assert_memory_equal(body_of(all), big, sizeof(big));
+	free(all);
+	fake_conn_finish(c, 0);
+}
+
+static void test_deferred_reads_and_early_close(void **state)
+{
+	struct conn *c;
+	char *out;
+
+	(void)state;
+	fake_fs_set_deferred(true);
+	c = fake_conn_open();
+	fake_conn_recv_str(c, "GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n");
+	out = take(c);
+	assert_string_equal(out, ""); /* head waits for the first window */
+	free(out);
+	assert_int_equal(fake_fs_complete(), 1);
+	out = take(c);
+	expect_status(out, 200);
+	assert_string_equal(body_of(out), index_html);
+	free(out);
+
+	/* The peer goes away while a read is in flight: no leak, no
+	 * use after free when the read completes. */
+	fake_conn_recv_str(c, "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+	fake_conn_finish(c, -ECONNRESET);
+	assert_int_equal(fake_fs_complete(), 1);
+	fake_fs_set_deferred(false);
+}
+
+static void test_read_errors(void **state)
+{
+	struct conn *c;
+	char *out;
+
+	(void)state;
+	fake_fs_fail_next_read(-EIO);
+	out = one("GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n");
+	expect_status(out, 500);
+	free(out);
+
+	/* After the head went out, the only honest thing is to abort. */
+	c = fake_conn_open();
+	fake_conn_recv_str(c, "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+	fake_fs_set_deferred(true);
+	fake_fs_fail_next_read(-EIO);
+	free(take(c));
+	fake_conn_ack(c, UINT64_MAX);
+	fake_fs_complete();
+	assert_true(fake_conn_aborted(c));
+	fake_conn_finish(c, -ECONNABORTED);
+	fake_fs_set_deferred(false);
+}
+
+static void test_timeouts(void **state)
+{
+	struct http_stats before, after;
+	struct conn *c;
+
+	(void)state;
+	http_get_stats(&before);
+	c = fake_conn_open();
+	fake_conn_recv_str(c, "GET / HTTP/1.1\r\nHo"); /* slowloris */
+	advance_ms(4000);
+	assert_false(fake_conn_aborted(c));
+	advance_ms(2000);
+	assert_true(fake_conn_aborted(c));
+	fake_conn_finish(c, -ECONNABORTED);
+
+	c = fake_conn_open(); /* idle keep-alive connection */
+	advance_ms(16000);
+	assert_true(fake_conn_aborted(c));
+	fake_conn_finish(c, -ECONNABORTED);
+
+	c = fake_conn_open(); /* a reader that stops reading */
+	fake_conn_recv_str(c, "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+	free(take(c));
+	advance_ms(16000);
+	assert_true(fake_conn_aborted(c));
+	fake_conn_finish(c, -ECONNABORTED);
+
+	http_get_stats(&after);
+	assert_int_equal(after.timeouts_header - before.timeouts_header, 1);
+	assert_int_equal(after.timeouts_idle - before.timeouts_idle, 1);
+	assert_int_equal(after.timeouts_send - before.timeouts_send, 1);
+	assert_int_equal(after.active, 0);
+}
+
+static void test_no_volume_and_stats(void **state)
+{
+	char *out;
+
+	(void)state;
+	fake_fs_set_mounted(false);
+	out = one("GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n");
+	expect_status(out, 503);
+	free(out);
+	out = one("GET /_stats HTTP/1.1\r\nHost: x\r\n\r\n");
+	expect_status(out, 200);
+	assert_non_null(strstr(out, "Content-Type: application/json"));
+	assert_string_equal(body_of(out), "{\"test\":1}\n");
+	free(out);
+	fake_fs_set_mounted(true);
+}
+
+static void test_status_counters(void **state)
+{
+	struct http_stats a, b;
+	char *out;
+
+	(void)state;
+	http_get_stats(&a);
+	free(one("GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n"));
+	free(one("GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"));
+	out = one("GET /empty.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+	expect_status(out, 200);
+	assert_non_null(strstr(out, "Content-Length: 0\r\n"));
+	free(out);
+	http_get_stats(&b);
+	assert_int_equal(b.status[200] - a.status[200], 2);
+	assert_int_equal(b.status[404] - a.status[404], 1);
+	assert_int_equal(b.requests - a.requests, 3);
+	assert_int_equal(b.connections - a.connections, 3);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_get_file),
+		cmocka_unit_test(test_head_and_directories),
+		cmocka_unit_test(test_errors_close),
+		cmocka_unit_test(test_oversized_head),
+		cmocka_unit_test(test_pipelining_in_order),
+		cmocka_unit_test(test_keep_alive_and_close),
+		cmocka_unit_test(test_ranges_and_conditionals),
+		cmocka_unit_test(test_large_body_windows_follow_acks),
+		cmocka_unit_test(test_deferred_reads_and_early_close),
+		cmocka_unit_test(test_read_errors),
+		cmocka_unit_test(test_timeouts),
+		cmocka_unit_test(test_no_volume_and_stats),
+		cmocka_unit_test(test_status_counters),
+	};
+
+	iobuf_pool_init(4096);
+	http_init(); /* the kernel runs it as an init call */
+	return cmocka_run_group_tests_name("server", tests, setup, teardown);
+}

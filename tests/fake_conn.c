@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: MIT
+/* Host net/conn.h (see fake_conn.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel/errno.h"
+#include "kernel/iobuf.h"
+#include "net/conn.h"
+#include "tests/fake_conn.h"
+
+struct conn {
+	void *ctx;
+	struct ioagg unread; /* sent, not yet taken by the test */
+	uint64_t queued; /* sent, not yet acknowledged */
+	bool closing, aborted, paused;
+};
+
+static const struct conn_callbacks *cbs;
+static void *listener_ctx;
+static int live;
+static struct conn_stats stats;
+
+int conn_listen(uint16_t port, const struct conn_callbacks *cb, void *ctx)
+{
+	(void)port;
+	cbs = cb;
+	listener_ctx = ctx;
+	return 0;
+}
+
+struct conn *fake_conn_open(void)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
+	ioagg_init(&c->unread);
+	c->ctx = cbs->accept(listener_ctx, c);
+	if (!c->ctx) {
+		free(c);
+		return NULL;
+	}
+	live++;
+	return c;
+}
+
+void fake_conn_recv(struct conn *c, const char *data, size_t len)
+{
+	cbs->recv(c->ctx, data, len);
+}
+
+void fake_conn_recv_str(struct conn *c, const char *s)
+{
+	fake_conn_recv(c, s, strlen(s));
+}
+
+void fake_conn_eof(struct conn *c)
+{
+	cbs->eof(c->ctx);
+}
+
+int conn_send(struct conn *c, struct ioagg *agg)
+{
+	if (c->closing || c->aborted) {
+		ioagg_release(agg);
+		return -ENOTCONN;
+	}
+	c->queued += ioagg_len(agg);
+	ioagg_concat(&c->unread, agg);
+	ioagg_release(agg);
+	return 0;
+}
+
+uint64_t conn_queued(const struct conn *c)
+{
+	return c->queued;
+}
+
+char *fake_conn_take_output(struct conn *c, size_t *len)
+{
+	size_t n = ioagg_len(&c->unread);
+	char *out = malloc(n + 1);
+
+	ioagg_copyout(&c->unread, 0, out, n);
+	out[n] = '\0';
+	ioagg_release(&c->unread);
+	*len = n;
+	return out;
+}
+
+void fake_conn_ack(struct conn *c, uint64_t n)
+{
+	c->queued -= n < c->queued ? n : c->queued;
+	if (c->queued < FAKE_CONN_LOWAT)
+		cbs->writable(c->ctx);
+}
+
+void conn_recv_pause(struct conn *c, bool pause)
+{
+	c->paused = pause;
+}
+
+void conn_close(struct conn *c)
+{
+	c->closing = true;
+}
+
+void conn_abort(struct conn *c)
+{
+	c->aborted = true;
+}
+
+bool fake_conn_closing(const struct conn *c)
+{
+	return c->closing;
+}
+
+bool fake_conn_aborted(const struct conn *c)
+{
+	return c->aborted;
+}
+
+bool fake_conn_paused(const struct conn *c)
+{
+	return c->paused;
+}
+
+void fake_conn_finish(struct conn *c, int err)
+{
+	cbs->closed(c->ctx, err);
+	ioagg_release(&c->unread);
+	free(c);
+	live--;
+}
+
+int fake_conn_live(void)
+{
+	return live;
+}
+
+const char *conn_peer(const struct conn *c, char *buf, size_t size)
+{
+	(void)c;
+	strncpy(buf, "test", size);
+	return buf;
+}
+
+void conn_get_stats(struct conn_stats *st)
+{
+	*st = stats;
+}

@@ -1,0 +1,119 @@
+# SPDX-License-Identifier: MIT
+"""A private network namespace with a tap device for one test.
+
+NetNS().create() makes a namespace with a unique name holding a tap
+device (host side 10.77.0.1/24, up); guests started with ns.guest() run
+QEMU inside it (`ip netns exec NS qemu-system-x86_64 ...`, virtio-net on
+that tap), so every packet of the test stays in the namespace. destroy()
+stops those guests by PID, then deletes the namespace (and the tap with
+it). available() tells whether namespaces can be made here at all, so
+tests can skip with the reason instead of failing.
+
+Network rule: nothing here routes or forwards; traffic goes only between
+the namespace's tap and the guest.
+"""
+import contextlib
+import ctypes
+import os
+import subprocess
+import uuid
+
+from qemu import Guest
+
+HOST_ADDR = "10.77.0.1"
+GUEST_ADDR = "10.77.0.2"
+PREFIX_LEN = 24
+TAP = "ptap0"
+CLONE_NEWNET = 0x40000000
+IP = "ip"
+CMD_TIMEOUT = 20  # seconds for one `ip` command
+
+
+def _run(args, check=True, timeout=CMD_TIMEOUT):
+    return subprocess.run(args, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, timeout=timeout, check=check)
+
+
+def available():
+    """(True, "") if a namespace with a tap can be made, else (False, why)."""
+    probe = NetNS(prefix="petrel-probe")
+    try:
+        probe.create()
+    except (OSError, subprocess.SubprocessError) as e:
+        err = getattr(e, "stderr", "") or str(e)
+        return False, err.strip()
+    finally:
+        probe.destroy()
+    return True, ""
+
+
+class NetNS:
+    def __init__(self, prefix="petrel"):
+        self.name = "%s-%d-%s" % (prefix, os.getpid(), uuid.uuid4().hex[:6])
+        self.tap = TAP
+        self.created = False
+        self.guests = []
+
+    def exec_prefix(self):
+        return [IP, "netns", "exec", self.name]
+
+    def create(self):
+        try:
+            self._create()
+        except BaseException:
+            self.destroy()
+            raise
+        return self
+
+    def _create(self):
+        _run([IP, "netns", "add", self.name])
+        self.created = True
+        ns = [IP, "-n", self.name]
+        _run(ns + ["link", "set", "lo", "up"])
+        _run(ns + ["tuntap", "add", "dev", self.tap, "mode", "tap",
+                   "user", str(os.getuid())])
+        _run(ns + ["addr", "add", "%s/%d" % (HOST_ADDR, PREFIX_LEN),
+                   "dev", self.tap])
+        _run(ns + ["link", "set", self.tap, "up"])
+
+    def run(self, args, timeout=CMD_TIMEOUT, check=False):
+        """Run a command inside the namespace (bounded); CompletedProcess."""
+        return _run(self.exec_prefix() + list(args), check=check,
+                    timeout=timeout)
+
+    @contextlib.contextmanager
+    def entered(self):
+        """Run the body with this thread inside the namespace, so sockets
+        the test opens reach the guest; the original namespace is
+        restored on exit. Processes started meanwhile inherit it too."""
+        libc = ctypes.CDLL(None, use_errno=True)
+        back = os.open("/proc/self/ns/net", os.O_RDONLY)
+        target = os.open("/run/netns/%s" % self.name, os.O_RDONLY)
+        try:
+            if libc.setns(target, CLONE_NEWNET) != 0:
+                raise OSError(ctypes.get_errno(), "setns into %s" % self.name)
+            yield self
+        finally:
+            libc.setns(back, CLONE_NEWNET)
+            os.close(back)
+            os.close(target)
+
+    def guest(self, tmp_path, cmdline, name=None, extra_args=(), **kw):
+        """Start a guest whose virtio-net is this namespace's tap."""
+        net = ["-netdev", "tap,id=n0,ifname=%s,script=no,downscript=no"
+               % self.tap,
+               "-device", "virtio-net-pci,netdev=n0,disable-legacy=on"]
+        g = Guest(tmp_path, cmdline, prefix=self.exec_prefix(),
+                  extra_args=net + list(extra_args),
+                  name=name or "ns-guest%d" % len(self.guests), **kw)
+        self.guests.append(g)
+        return g.start()
+
+    def destroy(self):
+        for g in self.guests:
+            g.stop()
+        self.guests = []
+        if self.created:
+            _run([IP, "netns", "del", self.name], check=False)
+            self.created = False

@@ -1,0 +1,341 @@
+# SPDX-License-Identifier: MIT
+"""HTTP end to end: the kernel serving a generated site over virtio-net.
+
+One guest per module (boots are slow under TCG) on a tap inside a network
+namespace this module creates (host 10.77.0.1, guest 10.77.0.2); the test
+process enters the namespace for its sockets. Every body is compared byte
+for byte with the file put into the image.
+"""
+import http.client
+import os
+import random
+import re
+import socket
+import struct
+import subprocess
+import threading
+import time
+
+import pytest
+
+import netns
+from qemu import ROOT
+
+MKIMAGE = os.path.join(ROOT, "tools", "mkimage.sh")
+GUEST = netns.GUEST_ADDR
+SIZES = {"zero.bin": 0, "one.bin": 1, "k1.bin": 1024, "k64.bin": 65536,
+         "m1.bin": 1 << 20, "m10.bin": 10 << 20}
+TIMEOUT = 30
+
+
+def make_site(root):
+    rng = random.Random(99)
+    files = {}
+    for name, size in SIZES.items():
+        data = rng.randbytes(size)
+        files["/" + name] = data
+        with open(os.path.join(root, name), "wb") as f:
+            f.write(data)
+    os.makedirs(os.path.join(root, "dir"))
+    page = b"<html><body>index of dir</body></html>\n"
+    files["/dir/index.html"] = page
+    with open(os.path.join(root, "dir", "index.html"), "wb") as f:
+        f.write(page)
+    home = b"<html><body>home</body></html>\n"
+    files["/index.html"] = home
+    with open(os.path.join(root, "index.html"), "wb") as f:
+        f.write(home)
+    with open(os.path.join(root, "style.css"), "wb") as f:
+        f.write(b"body{}\n")
+    files["/style.css"] = b"body{}\n"
+    return files
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, netns_ok):
+    ok, why = netns_ok
+    if not ok:
+        pytest.skip("cannot create a network namespace: %s" % why)
+    tmp = tmp_path_factory.mktemp("http")
+    site = tmp / "site"
+    site.mkdir()
+    files = make_site(str(site))
+    img = str(tmp / "site.img")
+    subprocess.run([MKIMAGE, str(site), img], check=True,
+                   stdout=subprocess.DEVNULL)
+    ns = netns.NetNS().create()
+    try:
+        g = ns.guest(tmp, "ip=%s/24 gw=%s header_timeout_ms=3000"
+                     % (GUEST, netns.HOST_ADDR), mem="256M", extra_args=[
+                         "-drive", "if=none,id=d0,format=raw,readonly=on,"
+                         "file=" + img,
+                         "-device", "virtio-blk-pci,drive=d0,"
+                         "disable-legacy=on"])
+        g.wait_for(r"http: listening on port 80", 60)
+        g.wait_for(r"vnet: link up", 30)
+        with ns.entered():
+            yield files, g
+    finally:
+        ns.destroy()
+
+
+def get(path, method="GET", headers=None):
+    c = http.client.HTTPConnection(GUEST, 80, timeout=TIMEOUT)
+    try:
+        c.request(method, path, headers=headers or {})
+        r = c.getresponse()
+        return r.status, dict(r.getheaders()), r.read()
+    finally:
+        c.close()
+
+
+def stats():
+    status, _, body = get("/_stats")
+    assert status == 200
+    import json
+    return json.loads(body)
+
+
+def raw(request, read_until_close=True):
+    """Send raw bytes; return everything the server sends until it closes
+    (or TIMEOUT)."""
+    s = socket.create_connection((GUEST, 80), timeout=TIMEOUT)
+    try:
+        s.sendall(request)
+        out = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+            if not read_until_close:
+                break
+        return out
+    finally:
+        s.close()
+
+
+def test_every_file_byte_exact(server):
+    files, _ = server
+    for path, data in files.items():
+        status, headers, body = get(path)
+        assert status == 200, path
+        assert body == data, path
+        assert int(headers["Content-Length"]) == len(data)
+    assert get("/style.css")[1]["Content-Type"].startswith("text/css")
+    assert get("/k1.bin")[1]["Content-Type"] == "application/octet-stream"
+
+
+def test_head_404_directories(server):
+    status, headers, body = get("/m1.bin", "HEAD")
+    assert (status, body) == (200, b"")
+    assert headers["Content-Length"] == str(1 << 20)
+    assert get("/missing.html")[0] == 404
+    status, headers, _ = get("/dir")
+    assert status == 301 and headers["Location"] == "/dir/"
+    files, _ = server
+    assert get("/dir/")[2] == files["/dir/index.html"]
+    assert get("/")[2] == files["/index.html"]
+
+
+@pytest.mark.parametrize("request_bytes,status", [
+    (b"GET / HTTP/1.1\r\n\r\n", 400),                        # no Host
+    (b"POST / HTTP/1.1\r\nHost: x\r\n\r\n", 405),
+    (b"BREW / HTTP/1.1\r\nHost: x\r\n\r\n", 501),
+    (b"GET / HTTP/3.0\r\nHost: x\r\n\r\n", 505),
+    (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+    (b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-F: v\r\n" * 101 + b"\r\n", 431),
+    (b"GET / HTTP/1.1\r\nHost: x\r\nX: " + b"v" * 17000 + b"\r\n\r\n", 431),
+    (b"\x00\x01garbage\r\n\r\n", 400),
+])
+def test_bad_requests_get_4xx_and_close(server, request_bytes, status):
+    out = raw(request_bytes)
+    assert out.startswith(b"HTTP/1.1 %d " % status), out[:80]
+    if status == 405:
+        assert b"Allow: GET, HEAD\r\n" in out
+
+
+@pytest.mark.parametrize("target", [
+    "/../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/dir/../../k1.bin",
+    "/a%00b", "/%2E%2e%2fk1.bin", "/..%5ck1.bin"])
+def test_traversal_never_escapes(server, target):
+    out = raw(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % target.encode())
+    assert re.match(rb"HTTP/1.1 (400|404) ", out), out[:80]
+
+
+def test_dot_segments_inside_the_root_resolve(server):
+    files, _ = server
+    assert get("/dir/../k1.bin")[2] == files["/k1.bin"]
+    assert get("//dir//index.html")[2] == files["/dir/index.html"]
+
+
+def test_keep_alive_100_requests_one_connection(server):
+    files, _ = server
+    before = stats()["http"]["connections"]
+    c = http.client.HTTPConnection(GUEST, 80, timeout=TIMEOUT)
+    for i in range(100):
+        path = "/k1.bin" if i % 2 else "/index.html"
+        c.request("GET", path)
+        r = c.getresponse()
+        assert r.status == 200 and r.read() == files[path]
+    c.close()
+    # 100 requests + this stats request: two new connections only.
+    assert stats()["http"]["connections"] - before == 2
+
+
+def read_responses(sock, n):
+    """Parse n responses with Content-Length bodies from sock."""
+    buf, out = b"", []
+    while len(out) < n:
+        while b"\r\n\r\n" not in buf:
+            buf += sock.recv(65536)
+        head, buf = buf.split(b"\r\n\r\n", 1)
+        length = int(re.search(rb"Content-Length: (\d+)", head).group(1))
+        while len(buf) < length:
+            buf += sock.recv(65536)
+        out.append((head, buf[:length]))
+        buf = buf[length:]
+    return out
+
+
+def test_20_pipelined_requests_in_order(server):
+    files, _ = server
+    paths = ["/k1.bin", "/index.html", "/one.bin", "/k64.bin", "/missing"] * 4
+    s = socket.create_connection((GUEST, 80), timeout=TIMEOUT)
+    s.sendall(b"".join(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % p.encode()
+                       for p in paths))
+    responses = read_responses(s, len(paths))
+    s.close()
+    for path, (head, body) in zip(paths, responses):
+        if path == "/missing":
+            assert head.startswith(b"HTTP/1.1 404")
+        else:
+            assert head.startswith(b"HTTP/1.1 200") and body == files[path]
+
+
+def test_64_concurrent_clients(server):
+    files, _ = server
+    errors = []
+
+    def client(i):
+        try:
+            path = ["/k64.bin", "/m1.bin", "/k1.bin", "/index.html"][i % 4]
+            status, _, body = get(path)
+            if status != 200 or body != files[path]:
+                errors.append((i, status, len(body)))
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append((i, repr(e)))
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(64)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(TIMEOUT * 2)
+    assert not errors
+
+
+def test_ranges_and_conditionals(server):
+    files, _ = server
+    data = files["/m1.bin"]
+    status, headers, body = get("/m1.bin", headers={"Range": "bytes=100-199"})
+    assert status == 206 and body == data[100:200]
+    assert headers["Content-Range"] == "bytes 100-199/%d" % len(data)
+    status, _, body = get("/m1.bin", headers={"Range": "bytes=-10"})
+    assert status == 206 and body == data[-10:]
+    status, _, body = get("/m1.bin", headers={"Range": "bytes=1000000-"})
+    assert status == 206 and body == data[1000000:]
+    status, headers, _ = get("/k1.bin", headers={"Range": "bytes=5000-"})
+    assert status == 416 and headers["Content-Range"] == "bytes */1024"
+    status, headers, _ = get("/k1.bin")
+    etag, lm = headers["ETag"], headers["Last-Modified"]
+    assert get("/k1.bin", headers={"If-None-Match": etag})[0] == 304
+    assert get("/k1.bin", headers={"If-Modified-Since": lm})[0] == 304
+    assert get("/k1.bin", headers={"If-None-Match": '"other"'})[0] == 200
+
+
+def test_slowloris_does_not_stop_a_normal_client(server):
+    files, _ = server
+    slow = []
+    try:
+        for _ in range(50):
+            s = socket.create_connection((GUEST, 80), timeout=TIMEOUT)
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            slow.append(s)
+        t0 = time.monotonic()
+        status, _, body = get("/k64.bin")
+        elapsed = time.monotonic() - t0
+        assert status == 200 and body == files["/k64.bin"]
+        assert elapsed < 2.0, "normal client waited %.2fs" % elapsed
+        # The header deadline (3 s here) then closes the slow ones.
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if stats()["http"]["timeouts_header"] >= 50:
+                break
+            time.sleep(0.5)
+        assert stats()["http"]["timeouts_header"] >= 50
+    finally:
+        for s in slow:
+            s.close()
+
+
+def settle(predicate, seconds=15):
+    deadline = time.monotonic() + seconds
+    while True:
+        st = stats()
+        if predicate(st) or time.monotonic() > deadline:
+            return st
+        time.sleep(0.3)
+
+
+def test_200_clients_reset_mid_response_nothing_leaks(server):
+    files, _ = server
+    base = settle(lambda st: st["http"]["active"] == 1)
+    pinned0 = base["iobuf"]["pinned_pages"]
+    for i in range(200):
+        s = socket.create_connection((GUEST, 80), timeout=TIMEOUT)
+        s.sendall(b"GET /m10.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.recv(1000 + i * 100)
+        # SO_LINGER 0: close sends RST instead of FIN.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                     struct.pack("ii", 1, 0))
+        s.close()
+    st = settle(lambda st: st["http"]["active"] == 1 and
+                st["conn"]["active"] == 1 and
+                st["iobuf"]["pinned_pages"] == pinned0)
+    assert st["http"]["active"] == 1  # the stats request itself
+    assert st["conn"]["active"] == 1
+    assert st["conn"]["queued_bytes"] == 0
+    assert st["iobuf"]["pinned_pages"] == pinned0
+    assert st["conn"]["resets"] >= 150
+    status, _, body = get("/m1.bin")
+    assert status == 200 and body == files["/m1.bin"]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_user_networking_serves_root(boot, tmp_path):
+    """The `make run` path: QEMU user networking, DHCP, port forwarding
+    from 127.0.0.1 (the only address this test talks to)."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_bytes(b"<h1>user net</h1>\n")
+    img = str(tmp_path / "s.img")
+    subprocess.run([MKIMAGE, str(site), img], check=True,
+                   stdout=subprocess.DEVNULL)
+    port = free_port()
+    g = boot("ip=dhcp", extra_args=[
+        "-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:%d-:80" % port,
+        "-device", "virtio-net-pci,netdev=n0,disable-legacy=on",
+        "-drive", "if=none,id=d0,format=raw,readonly=on,file=" + img,
+        "-device", "virtio-blk-pci,drive=d0,disable-legacy=on"])
+    g.wait_for(r"http: listening on port 80", 60)
+    g.wait_for(r"10\.0\.2\.15", 60)
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
+    c.request("GET", "/")
+    r = c.getresponse()
+    assert r.status == 200 and r.read() == b"<h1>user net</h1>\n"
+    c.close()
