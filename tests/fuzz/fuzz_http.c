@@ -7,7 +7,8 @@
  * parsed three ways, which must agree field for field:
  *   - at once, without a parse state;
  *   - in two calls with one struct http_parse_state, the first on a copy
- *     of only the bytes before the split point;
+ *     of only the bytes before the split point (also with low caps on
+ *     line, header and field count, against a parse at once with them);
  *   - byte by byte with one state (short inputs only), every prefix in
  *     its own exact-size copy so ASan sees any read past the length.
  * A complete head must satisfy the contract in http_parser.h (slices
@@ -25,6 +26,13 @@
 
 #define PIPELINE_MAX 8 /* requests parsed from one input */
 #define TRICKLE_MAX 256 /* longest input also fed byte by byte */
+
+/* Low caps, so that 414 and 431 are within the fuzzer's reach. */
+static const struct http_limits small_limits = {
+	.line_max = 40,
+	.headers_max = 200,
+	.fields_max = 4,
+};
 
 static bool same_str(struct http_str a, struct http_str b)
 {
@@ -101,18 +109,18 @@ static void rebase_request(struct http_request *r, const char *from,
 
 /* Parse in two calls: first only buf[0, split) (its own copy), then all. */
 static int parse_split(const char *buf, size_t len, size_t split,
-		       struct http_request *req)
+		       const struct http_limits *lim, struct http_request *req)
 {
 	struct http_parse_state st = { 0, 0 };
 	char *head = fuzz_dup(buf, split);
 	int r;
 
-	r = http_parse_request(head, split, &st, NULL, req);
+	r = http_parse_request(head, split, &st, lim, req);
 	rebase_request(req, head, buf);
 	free(head);
 	if (r != HTTP_PARSE_PARTIAL)
 		return r; /* a prefix that is already complete or bad */
-	return http_parse_request(buf, len, &st, NULL, req);
+	return http_parse_request(buf, len, &st, lim, req);
 }
 
 /* Feed buf one byte more per call, each prefix in an exact-size copy. */
@@ -162,8 +170,14 @@ static int parse_one(const char *buf, size_t len, size_t split)
 	int ra, rb, rc;
 
 	ra = http_parse_request(buf, len, NULL, NULL, &a);
-	rb = parse_split(buf, len, split > len ? len : split, &b);
+	split = split > len ? len : split;
+	rb = parse_split(buf, len, split, NULL, &b);
 	check_same(ra, &a, rb, &b);
+	rb = http_parse_request(buf, len, NULL, &small_limits, &b);
+	rc = parse_split(buf, len, split, &small_limits, &c);
+	check_same(rb, &b, rc, &c);
+	if (rb > 0)
+		check_same(ra, &a, rb, &b); /* the caps only ever reject */
 	if (len <= TRICKLE_MAX) {
 		rc = parse_trickle(buf, len, &c);
 		check_same(ra, &a, rc, &c);
