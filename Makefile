@@ -11,6 +11,7 @@
 #   make fuzz       each libFuzzer harness for FUZZ_SECONDS (host clang)
 #   make check      formatter, self-contained headers, static analysis
 #   make debug      QEMU stopped at entry with a gdb stub, gdb attached
+#   make linux-guest  the Linux+nginx baseline guest (Debian packages)
 
 BUILD ?= build
 CC := gcc
@@ -55,8 +56,8 @@ include tests/fuzz/build.mk
 
 KERNEL_OBJS := $(patsubst %,$(BUILD)/%.o,$(KERNEL_SRCS)) $(KERNEL_EXTRA_OBJS)
 
-.PHONY: all iso image run run-tap test unit integration check format clean \
-	debug fuzz fuzz-build fuzz-smoke
+.PHONY: all iso image run run-tap bench-mech test unit integration check \
+	format clean debug fuzz fuzz-build fuzz-smoke
 all: $(KERNEL_ELF) $(KERNEL_BIN)
 
 # V=1 shows the full commands.
@@ -121,6 +122,12 @@ image: $(SITE_IMG)
 $(SITE_IMG): tools/mkimage.sh $(shell find $(SITE) -type f 2>/dev/null)
 	@mkdir -p $(@D)
 	$(Q)tools/mkimage.sh $(SITE) $@
+
+# The Linux + nginx baseline guest of the benchmark, from Debian packages
+# (downloaded once into $(BUILD)/linux-guest/debs).
+.PHONY: linux-guest
+linux-guest:
+	$(Q)tools/linux-guest/build.sh $(BUILD)/linux-guest
 
 QEMU_MEM ?= 128M
 CMDLINE ?=
@@ -210,6 +217,13 @@ fuzz-smoke: $(FUZZ_BINS)
 	@echo "  FUZZ    smoke, $(FUZZ_SMOKE_SECONDS)s per harness"
 	@tests/fuzz/run-fuzz.sh $(FUZZ_SMOKE_SECONDS) $(BUILD)/fuzz/smoke \
 		$(FUZZ_BINS)
+
+# Mechanism benchmark (IO-Lite, sf_buf, checksums): ratios against the
+# baselines, medians of alternating rounds. Needs root for the namespace.
+BENCH_ROUNDS ?= 3
+BENCH_SECONDS ?= 3
+bench-mech: $(KERNEL_BIN)
+	tools/bench/mech.py --rounds $(BENCH_ROUNDS) --seconds $(BENCH_SECONDS)
 
 # Our C sources (lwIP, fetched into $(BUILD), is not ours to format).
 STYLE_SRCS = $(shell git ls-files '*.c' '*.h' 2>/dev/null)

@@ -48,6 +48,7 @@
 #define INDEX_FILE "index.html"
 #define STATS_PATH "/_stats"
 #define MS 1000000ull
+#define NOMEM_RETRY_MS 5 /* pool exhausted: try the window again */
 
 static uint64_t port = 80;
 KPARAM_UINT(port, port, 1, 65535, "TCP port of the HTTP server");
@@ -72,6 +73,7 @@ struct http_conn {
 	size_t in_len, in_cap; /* [m] */
 	struct http_parse_state ps; /* [m] */
 	struct timer timer; /* [m] header or idle deadline */
+	struct timer retry; /* [m] pool exhausted: read the window again */
 	bool keep_alive; /* [m] of the response in progress */
 	bool peer_eof; /* [m] */
 	bool read_pending; /* [m] an fs_read owns `window` */
@@ -99,6 +101,7 @@ static void count_status(int status)
 static void free_conn(struct http_conn *hc)
 {
 	timer_cancel(&hc->timer);
+	timer_cancel(&hc->retry);
 	ioagg_release(&hc->head);
 	ioagg_release(&hc->window);
 	kfree(hc->in);
@@ -248,12 +251,37 @@ static void answer_error(struct http_conn *hc, int status, bool head_only)
 	answer(hc, &r, body, n > 0 ? (size_t)n : 0, head_only);
 }
 
+/* Append `len` bytes of `data` to `agg` in one-page pool buffers. */
+static int append_copy(struct ioagg *agg, const char *data, size_t len)
+{
+	while (len) {
+		uint32_t n = (uint32_t)MIN(len, (size_t)PAGE_SIZE);
+		struct iobuf *b = iobuf_alloc(n, NULL, NULL);
+		char *va;
+		int err;
+
+		if (!b)
+			return -ENOMEM;
+		va = iobuf_map(b);
+		memcpy(va, data, n);
+		iobuf_unmap(b, va);
+		iobuf_seal(b, n);
+		err = ioagg_append(agg, b, 0, n);
+		iobuf_unref(b);
+		if (err)
+			return err;
+		data += n;
+		len -= n;
+	}
+	return 0;
+}
+
 static void answer_stats(struct http_conn *hc, bool head_only)
 {
 	size_t size = STATS_BUF_PAGES * PAGE_SIZE;
 	char *json = kmalloc(size);
 	struct http_response r;
-	int n;
+	int n, err;
 
 	if (!json) {
 		answer_error(hc, 503, head_only);
@@ -267,29 +295,17 @@ static void answer_stats(struct http_conn *hc, bool head_only)
 	}
 	r = base_response(hc, 200);
 	r.content_type = "application/json";
-	/* The JSON is larger than a head buffer: send it as its own page. */
-	struct iobuf *b = iobuf_alloc((size_t)n, NULL, NULL);
-
-	if (!b) {
-		kfree(json);
-		answer_error(hc, 503, head_only);
-		return;
-	}
-	char *va = iobuf_map(b);
-	memcpy(va, json, (size_t)n);
-	iobuf_unmap(b, va);
-	iobuf_seal(b, (uint32_t)n);
-	kfree(json);
+	r.content_length = (uint64_t)n;
 	hc->status = 200;
 	count_status(200);
-	r.content_length = (uint64_t)n;
-	if (queue_head(hc, &r, NULL, 0) ||
-	    (!head_only && ioagg_append(&hc->head, b, 0, (uint32_t)n))) {
-		iobuf_unref(b);
+	err = queue_head(hc, &r, NULL, 0);
+	if (!err && !head_only)
+		err = append_copy(&hc->head, json, (size_t)n);
+	kfree(json);
+	if (err) {
 		abort_conn(hc);
 		return;
 	}
-	iobuf_unref(b);
 	if (!head_only)
 		stats.body_bytes += (uint64_t)n;
 	flush(hc, false);
@@ -299,6 +315,12 @@ static void answer_stats(struct http_conn *hc, bool head_only)
 /* --- files --- */
 
 static void window_read(void *arg, int err);
+
+static void retry_window(struct timer *t, void *arg)
+{
+	(void)t;
+	next_window(arg);
+}
 
 /* Read the next window of the body; sends it when it is in. */
 static void next_window(struct http_conn *hc)
@@ -335,6 +357,14 @@ static void window_read(void *arg, int err)
 	}
 	if (hc->state != BODY)
 		return; /* aborted meanwhile; closed() will free */
+	if (err == -ENOMEM) {
+		/* Every pool page is pinned by responses in flight: wait for
+		 * some to be acknowledged instead of failing this one. */
+		ioagg_release(&hc->window);
+		stats.nomem_waits++;
+		timer_arm_in(&hc->retry, NOMEM_RETRY_MS * MS);
+		return;
+	}
 	if (err) {
 		pr_warn("read error %s", errname(err));
 		ioagg_release(&hc->window);
@@ -540,6 +570,7 @@ static void *on_accept(void *listener_ctx, struct conn *c)
 	ioagg_init(&hc->head);
 	ioagg_init(&hc->window);
 	timer_setup(&hc->timer, timed_out, hc);
+	timer_setup(&hc->retry, retry_window, hc);
 	arm(hc, idle_timeout_ms);
 	stats.connections++;
 	stats.active++;

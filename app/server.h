@@ -31,6 +31,7 @@ struct http_stats {
 	uint64_t timeouts_header, timeouts_idle;
 	uint64_t timeouts_send; /* peer stopped reading mid-response */
 	uint64_t aborted_mid_body; /* read error after the head went out */
+	uint64_t nomem_waits; /* body reads deferred: pool full of pinned pages */
 };
 
 /* Listen on `port` (run from the init calls at INIT_APP). */

@@ -17,9 +17,11 @@
 #include "kernel/iobuf.h"
 #include "kernel/lib/stdio.h"
 #include "kernel/mainloop.h"
+#include "kernel/sfbuf.h"
 #include "kernel/thread.h"
 #include "kernel/time.h"
 #include "net/conn.h"
+#include "net/net.h"
 
 struct json {
 	char *buf;
@@ -80,6 +82,7 @@ static void http_section(struct json *j)
 	u64(j, "timeouts_idle", s.timeouts_idle);
 	u64(j, "timeouts_send", s.timeouts_send);
 	u64(j, "aborted_mid_body", s.aborted_mid_body);
+	u64(j, "nomem_waits", s.nomem_waits);
 	open_obj(j, "status");
 	for (int code = HTTP_STATUS_MIN; code <= HTTP_STATUS_MAX; code++) {
 		char name[4];
@@ -157,6 +160,39 @@ static void storage_sections(struct json *j)
 	close_obj(j);
 }
 
+static void mechanism_sections(struct json *j)
+{
+	static const char *const modes[] = { "sfbuf", "naive", "direct" };
+	struct sfbuf_stats sf;
+	struct net_csum_counters cs;
+
+	sfbuf_get_stats(&sf);
+	open_obj(j, "sfbuf");
+	emit(j, "\"mode\":\"%s\"", modes[sfbuf_mode()]);
+	j->first = false;
+	u64(j, "gets", sf.gets);
+	u64(j, "hits", sf.hits);
+	u64(j, "misses", sf.misses);
+	u64(j, "pte_writes", sf.pte_writes);
+	u64(j, "invalidations", sf.invalidations);
+	u64(j, "shootdowns_avoided", sf.shootdowns_avoided);
+	u64(j, "recycled", sf.recycled);
+	u64(j, "busy", sf.busy);
+	u64(j, "busy_max", sf.busy_max);
+	u64(j, "slots", sf.slots);
+	close_obj(j);
+
+	net_csum_counters(&cs);
+	open_obj(j, "csum");
+	emit(j, "\"mode\":\"%s\"", cs.mode);
+	j->first = false;
+	u64(j, "cache_hits", cs.cache_hits);
+	u64(j, "cache_misses", cs.cache_misses);
+	u64(j, "bytes_summed", cs.bytes_summed);
+	u64(j, "data_bytes_summed", cs.data_bytes_summed);
+	close_obj(j);
+}
+
 static void kernel_section(struct json *j)
 {
 	struct mainloop_stats ml;
@@ -184,6 +220,7 @@ int http_stats_json(char *buf, size_t size)
 	http_section(&j);
 	conn_section(&j);
 	storage_sections(&j);
+	mechanism_sections(&j);
 	kernel_section(&j);
 	emit(&j, "}\n");
 	return j.overflow ? -ENOSPC : (int)j.len;

@@ -20,6 +20,7 @@
 #include "fs/virtio_blk.h"
 #include "kernel/cmdline.h"
 #include "kernel/compiler.h"
+#include "kernel/completion.h"
 #include "kernel/cpu.h"
 #include "kernel/errno.h"
 #include "kernel/heap.h"
@@ -404,25 +405,11 @@ int fs_read(struct file *f, uint64_t off, uint64_t len, struct ioagg *out,
 	return -EINPROGRESS;
 }
 
-struct sync_read {
-	bool done;
-	int err;
-};
-
-static void sync_read_done(void *arg, int err)
-{
-	struct sync_read *s = arg;
-
-	s->err = err;
-	s->done = true;
-	thread_wakeup(s);
-}
-
 int fs_read_sync(struct file *f, uint64_t off, uint64_t len, struct ioagg *out)
 {
-	struct sync_read s = { 0 };
+	struct completion s = { 0 };
 	uint64_t deadline = time_ns() + VBLK_SYNC_TIMEOUT_MS * 1000000ull;
-	int err = fs_read(f, off, len, out, sync_read_done, &s);
+	int err = fs_read(f, off, len, out, completion_signal, &s);
 
 	if (err != -EINPROGRESS)
 		return err;

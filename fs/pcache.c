@@ -68,6 +68,7 @@ int pcache_init(uint64_t pool_pages, uint32_t readahead_max)
 		return -ENOMEM;
 	cache.mask = n - 1;
 	cache.readahead_max = readahead_max;
+	iobuf_set_reclaimer(pcache_reclaim);
 	return 0;
 }
 

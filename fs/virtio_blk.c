@@ -18,6 +18,7 @@
 #include <stdbool.h>
 
 #include "kernel/compiler.h"
+#include "kernel/completion.h"
 #include "kernel/cpu.h"
 #include "kernel/errno.h"
 #include "kernel/heap.h"
@@ -207,26 +208,13 @@ int vblk_poll(void *dev)
 	return n;
 }
 
-struct sync_wait {
-	bool done;
-	int err;
-};
-
-static void sync_done(void *arg, int err)
-{
-	struct sync_wait *w = arg;
-
-	w->err = err;
-	w->done = true;
-}
-
 /* Read whole sectors into kernel memory `buf`, polling for the end. */
 static int read_sectors_sync(struct vblk_dev *d, uint64_t sector, void *buf,
 			     size_t len)
 {
 	struct vblk_segment segs[VBLK_SEGMENTS_MAX];
 	uint64_t deadline = time_ns() + VBLK_SYNC_TIMEOUT_MS * 1000000ull;
-	struct sync_wait w = { 0 };
+	struct completion w = { 0 };
 	unsigned int n = 0;
 	size_t off = 0;
 	int err;
@@ -245,7 +233,7 @@ static int read_sectors_sync(struct vblk_dev *d, uint64_t sector, void *buf,
 		off += chunk;
 	}
 	d->stats.sync_reads++;
-	err = vblk_read(d, sector, segs, n, sync_done, &w);
+	err = vblk_read(d, sector, segs, n, completion_signal, &w);
 	if (err)
 		return err;
 	while (!w.done) {

@@ -1,6 +1,7 @@
 KERNEL_SRCS += \
 	kernel/backtrace.c \
 	kernel/cmdline.c \
+	kernel/completion.c \
 	kernel/console.c \
 	kernel/gdt.c \
 	kernel/kmain.c \
@@ -28,6 +29,7 @@ KERNEL_SRCS += \
 	kernel/printk.c \
 	kernel/qemu_exit.c \
 	kernel/rtc.c \
+	kernel/sfbuf.c \
 	kernel/switch.S \
 	kernel/thread.c \
 	kernel/time.c \

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * IO-Lite buffer pool and aggregates (interface and ownership rules in
- * iobuf.h). The pool is one 2 MiB-aligned run of frames taken from the
+ * iobuf.h). CPU access to pool pages goes through kernel/sfbuf.c. The pool is one 2 MiB-aligned run of frames taken from the
  * pmm at boot, tracked by its own bitmap so pool pages never mix with
  * kernel memory. Descriptors come from the heap. An aggregate keeps its
  * slices in an array with a movable head, so consuming from the front
@@ -20,6 +20,7 @@
 #include "kernel/param.h"
 #include "kernel/pmm.h"
 #include "kernel/printk.h"
+#include "kernel/sfbuf.h"
 
 #define IOBUF_MAGIC 0x10B0F00Du
 #define IOBUF_DEAD 0xDEADB0F0u
@@ -30,9 +31,16 @@ static struct {
 	uint64_t base; /* [I] physical address of page 0 */
 	uint64_t pages; /* [I] */
 	uint64_t *bitmap; /* [m] set = allocated */
+	struct iobuf **owner; /* [m] per page: the buffer holding it */
 	uint64_t hint; /* [m] */
+	uint64_t (*reclaim)(uint64_t pages); /* [m] */
 	struct iobuf_stats stats; /* [m] */
 } pool;
+
+void iobuf_set_reclaimer(uint64_t (*reclaim)(uint64_t pages))
+{
+	pool.reclaim = reclaim;
+}
 
 int iobuf_pool_init(uint64_t pages)
 {
@@ -42,11 +50,12 @@ int iobuf_pool_init(uint64_t pages)
 	if (pool.pages || pages == 0)
 		return -EINVAL;
 	bitmap = kzalloc(BITMAP_WORDS(pages) * sizeof(uint64_t));
-	if (!bitmap)
-		return -ENOMEM;
-	base = pmm_alloc(pages, POOL_ALIGN_PAGES);
+	pool.owner = kzalloc(pages * sizeof(*pool.owner));
+	base = bitmap && pool.owner ? pmm_alloc(pages, POOL_ALIGN_PAGES) : 0;
 	if (!base) {
 		kfree(bitmap);
+		kfree(pool.owner);
+		pool.owner = NULL;
 		return -ENOMEM;
 	}
 	pool.base = base;
@@ -55,6 +64,11 @@ int iobuf_pool_init(uint64_t pages)
 	pool.stats.pool_pages = pages;
 	pool.stats.free_pages = pages;
 	return 0;
+}
+
+uint64_t iobuf_pool_base(void)
+{
+	return pool.base;
 }
 
 bool iobuf_pool_contains(uint64_t pa)
@@ -80,6 +94,9 @@ struct iobuf *iobuf_alloc(size_t len, const struct iobuf_owner *owner,
 		goto fail;
 	first = bitmap_find_clear_run(pool.bitmap, pool.pages,
 				      pages == 1 ? pool.hint : 0, pages, 1);
+	if (first == UINT64_MAX && pool.reclaim && pool.reclaim(pages))
+		first = bitmap_find_clear_run(pool.bitmap, pool.pages, 0, pages,
+					      1);
 	if (first == UINT64_MAX)
 		goto fail;
 	b = kmalloc(sizeof(*b));
@@ -88,6 +105,8 @@ struct iobuf *iobuf_alloc(size_t len, const struct iobuf_owner *owner,
 	bitmap_set_range(pool.bitmap, first, pages);
 	if (pages == 1)
 		pool.hint = first + 1;
+	for (uint64_t i = 0; i < pages; i++)
+		pool.owner[first + i] = b;
 	*b = (struct iobuf){
 		.magic = IOBUF_MAGIC,
 		.refcnt = 1,
@@ -136,6 +155,8 @@ void iobuf_free(struct iobuf *b)
 		panic("iobuf_free: iobuf %p still has %u references", (void *)b,
 		      b->refcnt);
 	bitmap_clear_range(pool.bitmap, first, b->pages);
+	for (uint64_t i = 0; i < b->pages; i++)
+		pool.owner[first + i] = NULL;
 	if (first < pool.hint)
 		pool.hint = first;
 	pool.stats.free_pages += b->pages;
@@ -152,16 +173,50 @@ void iobuf_seal(struct iobuf *b, uint32_t len)
 	b->flags |= IOBUF_SEALED;
 }
 
+struct iobuf *iobuf_from_pa(uint64_t pa)
+{
+	if (!iobuf_pool_contains(pa))
+		return NULL;
+	return pool.owner[(pa - pool.base) >> PAGE_SHIFT];
+}
+
+bool iobuf_csum_lookup(const struct iobuf *b, uint32_t off, uint32_t len,
+		       uint16_t *sum)
+{
+	if (!(b->flags & IOBUF_SEALED))
+		return false;
+	for (int i = 0; i < IOBUF_CSUM_SLOTS; i++) {
+		const struct iobuf_csum *c = &b->csum[i];
+
+		if (c->len && c->off == off && c->len == len) {
+			*sum = c->sum;
+			return true;
+		}
+	}
+	return false;
+}
+
+void iobuf_csum_store(struct iobuf *b, uint32_t off, uint32_t len, uint16_t sum)
+{
+	if (!(b->flags & IOBUF_SEALED) || off > UINT16_MAX || len == 0 ||
+	    len > UINT16_MAX)
+		return;
+	b->csum[b->csum_next] =
+		(struct iobuf_csum){ (uint16_t)off, (uint16_t)len, sum };
+	b->csum_next = (uint8_t)((b->csum_next + 1) % IOBUF_CSUM_SLOTS);
+}
+
 void *iobuf_map(struct iobuf *b)
 {
 	check_live(b, "iobuf_map");
-	return phys_to_virt(b->pa);
+	BUG_ON(b->pages != 1);
+	return sfbuf_get(b->pa);
 }
 
 void iobuf_unmap(struct iobuf *b, void *va)
 {
 	(void)b;
-	(void)va;
+	sfbuf_put(va);
 }
 
 void iobuf_get_stats(struct iobuf_stats *st)

@@ -34,6 +34,13 @@ struct iobuf_owner {
 };
 
 #define IOBUF_SEALED 0x1
+#define IOBUF_CSUM_SLOTS 4 /* cached Internet checksums per buffer */
+
+/* The 16-bit one's-complement sum (lwIP's LWIP_CHKSUM convention) of
+ * bytes [off, off + len) of a sealed buffer. */
+struct iobuf_csum {
+	uint16_t off, len, sum;
+};
 
 struct iobuf {
 	uint32_t magic; /* [m] IOBUF_MAGIC while allocated */
@@ -44,6 +51,8 @@ struct iobuf {
 	uint16_t flags; /* [m] IOBUF_SEALED */
 	const struct iobuf_owner *owner; /* [I] NULL: back to the pool */
 	void *owner_data; /* [m] for the owner's use */
+	struct iobuf_csum csum[IOBUF_CSUM_SLOTS]; /* [m] len 0 = empty */
+	uint8_t csum_next; /* [m] slot to replace next */
 };
 
 struct iobuf_stats {
@@ -58,8 +67,16 @@ struct iobuf_stats {
  * 0, -EINVAL (already set up or zero) or -ENOMEM. */
 int iobuf_pool_init(uint64_t pages);
 
+/* Physical address of page 0 of the pool. */
+uint64_t iobuf_pool_base(void);
+
+/* Who to ask for pages when the pool is empty: a cache that can drop
+ * unreferenced buffers (the page cache). It returns pages freed. */
+void iobuf_set_reclaimer(uint64_t (*reclaim)(uint64_t pages));
+
 /* A new iobuf of at least `len` bytes (rounded up to pages), refcount 1,
- * not sealed. NULL when the pool has no such run. */
+ * not sealed. When the pool has no such run the reclaimer is asked once;
+ * NULL if that does not help. */
 struct iobuf *iobuf_alloc(size_t len, const struct iobuf_owner *owner,
 			  void *owner_data);
 
@@ -74,12 +91,23 @@ void iobuf_free(struct iobuf *b);
 /* Fix the data length; the contents are immutable afterwards. */
 void iobuf_seal(struct iobuf *b, uint32_t len);
 
-/* CPU address of byte 0 of the buffer, valid until iobuf_unmap. */
+/* CPU address of byte 0 of a one-page buffer, valid until iobuf_unmap
+ * (an sf_buf mapping: the pool is not in the kernel's permanent map). */
 void *iobuf_map(struct iobuf *b);
 void iobuf_unmap(struct iobuf *b, void *va);
 
 /* Is this physical address inside the pool? */
 bool iobuf_pool_contains(uint64_t pa);
+
+/* The allocated buffer holding physical address pa, or NULL. */
+struct iobuf *iobuf_from_pa(uint64_t pa);
+
+/* IO-Lite checksum caching: the cached sum of a sealed buffer's byte
+ * range, or false; and remembering one (oldest entry replaced). */
+bool iobuf_csum_lookup(const struct iobuf *b, uint32_t off, uint32_t len,
+		       uint16_t *sum);
+void iobuf_csum_store(struct iobuf *b, uint32_t off, uint32_t len,
+		      uint16_t sum);
 
 void iobuf_get_stats(struct iobuf_stats *st);
 

@@ -18,6 +18,7 @@
 #include "kernel/iobuf.h"
 #include "kernel/lib/string.h"
 #include "kernel/memmap.h"
+#include "kernel/mm.h"
 #include "kernel/paging.h"
 #include "kernel/pmm.h"
 #include "kernel/panic.h"
@@ -25,6 +26,7 @@
 #include "kernel/pci.h"
 #include "kernel/printk.h"
 #include "kernel/rtc.h"
+#include "kernel/sfbuf.h"
 #include "kernel/trap.h"
 #include "kernel/acpi.h"
 #include "kernel/irq.h"
@@ -38,6 +40,11 @@ extern const struct kparam __kparam_start[], __kparam_end[];
 extern char boot_stack_guard[]; /* boot/entry.S: page below the stack */
 
 static char boot_cmdline[CMDLINE_MAX];
+
+static const char *const mapping_names[] = { "sfbuf", "naive", "direct", NULL };
+static int mapping = SFBUF_MODE_SFBUF;
+KPARAM_ENUM(mapping, mapping, mapping_names,
+	    "CPU access to pool pages: sfbuf|naive|direct");
 
 static uint64_t pool_mb; /* 0: half of the memory free at boot */
 KPARAM_UINT(pool_mb, pool_mb, 0, 1u << 20,
@@ -79,6 +86,41 @@ static void guard_boot_stack(void)
 		pr_warn("no guard page below the boot stack: %s", errname(err));
 }
 
+static int sfbuf_pt_map(uintptr_t va, uint64_t pa)
+{
+	return paging_map(va, pa, PTE_WRITE | PTE_NX);
+}
+
+static const struct sfbuf_pt_ops sfbuf_pt = {
+	.map = sfbuf_pt_map,
+	.unmap = paging_unmap,
+	.invalidate = paging_invalidate,
+};
+
+/* mapping=sfbuf|naive take the pool out of the permanent map, so every
+ * CPU access must go through an ephemeral mapping; direct leaves it. A
+ * slot per pool page (plus headroom for naive's duplicate mappings of
+ * one page) means a get never has to wait. */
+static void setup_pool_mapping(uint64_t pages)
+{
+	uint64_t base = iobuf_pool_base();
+	uint64_t slots =
+		MIN(pages + SFBUF_EXTRA_SLOTS, KVA_WINDOW_SIZE / PAGE_SIZE);
+	int err = 0;
+
+	if (mapping != SFBUF_MODE_DIRECT && pages > slots) {
+		pr_warn("pool larger than the mapping window: mapping=direct");
+		mapping = SFBUF_MODE_DIRECT;
+	}
+	if (mapping != SFBUF_MODE_DIRECT)
+		err = paging_unmap_identity(base, pages << PAGE_SHIFT);
+	if (!err)
+		err = sfbuf_init(mapping, base, pages, KVA_WINDOW_BASE, slots,
+				 &sfbuf_pt);
+	if (err)
+		panic("kmain: no mappings for the pool: %s", errname(err));
+}
+
 /* The IO-Lite pool: file pages, network buffers. It is sized once, from
  * pool_mb= or as half of what is free after the kernel's own setup. */
 static void setup_buffer_pool(void)
@@ -103,7 +145,9 @@ static void setup_buffer_pool(void)
 	if (err)
 		panic("kmain: no buffer pool of %llu pages: %s",
 		      (unsigned long long)pages, errname(err));
-	pr_info("buffer pool: %llu MiB", (unsigned long long)(pages >> 8));
+	setup_pool_mapping(pages);
+	pr_info("buffer pool: %llu MiB, mapping=%s",
+		(unsigned long long)(pages >> 8), mapping_names[mapping]);
 }
 
 /* Entered from boot/entry.S in long mode on the boot stack. */

@@ -207,6 +207,21 @@ static int split_huge(uintptr_t va)
 	return 0;
 }
 
+int paging_unmap_identity(uint64_t pa, uint64_t len)
+{
+	if (!IS_ALIGNED(pa, HUGE_PAGE_SIZE) || !IS_ALIGNED(len, HUGE_PAGE_SIZE))
+		return -EINVAL;
+	for (uint64_t va = pa; va < pa + len; va += HUGE_PAGE_SIZE) {
+		uint64_t *pde = walk(va, 2, false);
+
+		if (!pde || !(*pde & PTE_HUGE))
+			return -EINVAL;
+		*pde = 0;
+		paging_invalidate(va);
+	}
+	return 0;
+}
+
 int paging_set_guard(uintptr_t va, bool guard)
 {
 	uint64_t *pte;

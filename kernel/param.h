@@ -20,6 +20,7 @@
 #define PAGE_SHIFT 12
 #define HUGE_PAGE_SIZE (2u << 20)
 #define MEMMAP_MAX 64 /* regions kept from the boot memory map */
+#define SFBUF_EXTRA_SLOTS 4096 /* mappings beyond one per pool page */
 
 /* interrupts, time, threads (kernel/acpi, irq, timer, thread, mainloop) */
 #define ACPI_IOAPIC_MAX 4 /* IOAPICs kept from the MADT */
@@ -48,6 +49,7 @@
 
 /* connections (net/conn) */
 #define CONN_SEND_LOWAT (64u << 10) /* writable() below this many bytes */
+#define CONN_INFLIGHT_INITIAL 32 /* pieces tracked per connection at first */
 #define CONN_POLL_INTERVAL 2 /* lwIP slow-timer ticks (0.5 s) between retries */
 
 /* storage (fs/virtio_blk, fs/file) */

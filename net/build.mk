@@ -14,6 +14,7 @@ KERNEL_SRCS += \
 	net/net.c \
 	net/virtio_net.c \
 	net/vnet_csum.c \
+	net/lwip-port/csum.c \
 	net/lwip-port/libc.c \
 	net/lwip-port/lwip_err.c \
 	net/lwip-port/sys_arch.c

@@ -3,10 +3,14 @@
  * Connections over lwIP's raw TCP API (interface and rules in conn.h).
  *
  * Send queue: `unsent` holds what the application queued and lwIP has not
- * taken yet; `unacked` what lwIP took (tcp_write without COPY: its
- * segments point into our pages) and the peer has not acknowledged. The
- * sent callback consumes `unacked` from the front, which drops a page's
- * reference only when all its bytes are acknowledged.
+ * taken yet; `inflight` the pieces lwIP took and the peer has not
+ * acknowledged. Zero copy (the default): tcp_write without COPY, so
+ * lwIP's segments point into our pages through an sf_buf mapping; each
+ * piece keeps its page referenced *and* mapped until the sent callback
+ * has covered all its bytes, so a retransmission (and the driver's
+ * virtual-to-physical translation) still finds the page. copy=on is the
+ * traditional path: lwIP copies the bytes into its own buffers and the
+ * page is released at once.
  *
  * Deferred callbacks: closed() and the delivery of data held while
  * paused never run inside an application call into this file; they are
@@ -21,6 +25,7 @@
 
 #include "kernel/compiler.h"
 #include "kernel/errno.h"
+#include "kernel/cmdline.h"
 #include "kernel/heap.h"
 #include "kernel/initcall.h"
 #include "kernel/iobuf.h"
@@ -37,12 +42,21 @@ struct listener {
 	struct tcp_pcb *pcb; /* [I] */
 };
 
+/* Bytes lwIP holds by pointer: the page stays referenced and mapped. */
+struct tx_piece {
+	struct iobuf *buf;
+	char *va; /* page mapping from iobuf_map */
+	uint32_t len; /* bytes not yet acknowledged */
+};
+
 struct conn {
 	struct tcp_pcb *pcb; /* [m] NULL once lwIP or we let go of it */
 	const struct listener *l; /* [I] */
 	void *ctx; /* [m] the application's */
 	struct ioagg unsent; /* [m] queued, not given to lwIP */
-	struct ioagg unacked; /* [m] given to lwIP, not acknowledged */
+	struct tx_piece *inflight; /* [m] ring: given to lwIP, not acked */
+	uint32_t if_head, if_count, if_cap; /* [m] */
+	uint64_t inflight_bytes; /* [m] */
 	struct pbuf *held; /* [m] received while paused */
 	bool paused; /* [m] */
 	bool fin; /* [m] FIN seen, eof not delivered yet */
@@ -56,6 +70,49 @@ struct conn {
 
 static struct conn *work_list; /* [m] conns with deferred callbacks */
 static struct conn_stats stats; /* [m] */
+static bool copy_mode;
+KPARAM_BOOL(copy, copy_mode,
+	    "copy response bodies into the stack's buffers (baseline)");
+
+/* Room for one more in-flight piece; false when out of memory. */
+static bool inflight_reserve(struct conn *c)
+{
+	struct tx_piece *p;
+	uint32_t cap;
+
+	if (c->if_count < c->if_cap)
+		return true;
+	cap = c->if_cap ? c->if_cap * 2 : CONN_INFLIGHT_INITIAL;
+	p = kmalloc(cap * sizeof(*p));
+	if (!p)
+		return false;
+	for (uint32_t i = 0; i < c->if_count; i++)
+		p[i] = c->inflight[(c->if_head + i) % c->if_cap];
+	kfree(c->inflight);
+	c->inflight = p;
+	c->if_head = 0;
+	c->if_cap = cap;
+	return true;
+}
+
+/* The peer acknowledged n more bytes: release the pieces they cover. */
+static void inflight_ack(struct conn *c, uint64_t n)
+{
+	c->inflight_bytes -= MIN(n, c->inflight_bytes);
+	while (n && c->if_count) {
+		struct tx_piece *p = &c->inflight[c->if_head];
+		uint32_t k = (uint32_t)MIN(n, (uint64_t)p->len);
+
+		p->len -= k;
+		n -= k;
+		if (p->len)
+			break;
+		iobuf_unmap(p->buf, p->va);
+		iobuf_unref(p->buf);
+		c->if_head = (c->if_head + 1) % c->if_cap;
+		c->if_count--;
+	}
+}
 
 static void schedule(struct conn *c)
 {
@@ -88,9 +145,11 @@ static void finish(struct conn *c, int err)
 		return;
 	c->gone = true;
 	c->close_err = err;
-	stats.queued_bytes -= ioagg_len(&c->unsent) + ioagg_len(&c->unacked);
+	stats.queued_bytes -= conn_queued(c);
 	ioagg_release(&c->unsent);
-	ioagg_release(&c->unacked);
+	inflight_ack(c, UINT64_MAX);
+	kfree(c->inflight);
+	c->inflight = NULL;
 	if (c->held) {
 		pbuf_free(c->held);
 		c->held = NULL;
@@ -138,15 +197,26 @@ static void push(struct conn *c)
 		err_t err;
 
 		n = MIN(n, (uint32_t)UINT16_MAX);
-		if (n == 0 || ioagg_reserve(&c->unacked, 1))
+		if (n == 0 || (!copy_mode && !inflight_reserve(c)))
 			break;
-		/* The page stays mapped and referenced until acknowledged. */
 		va = iobuf_map(s->buf);
+		if (copy_mode)
+			flags |= TCP_WRITE_FLAG_COPY;
 		err = tcp_write(c->pcb, va + s->off, (u16_t)n, flags);
-		iobuf_unmap(s->buf, va);
-		if (err != ERR_OK)
+		if (err != ERR_OK) {
+			iobuf_unmap(s->buf, va);
 			break; /* ERR_MEM: retried on the next ack or poll */
-		ioagg_slice(&c->unacked, &c->unsent, 0, n);
+		}
+		if (copy_mode) {
+			/* lwIP has its own copy: the page can go. */
+			iobuf_unmap(s->buf, va);
+			stats.bytes_copied += n;
+		} else {
+			iobuf_ref(s->buf);
+			c->inflight[(c->if_head + c->if_count++) % c->if_cap] =
+				(struct tx_piece){ s->buf, va, n };
+		}
+		c->inflight_bytes += n;
 		ioagg_consume(&c->unsent, n);
 		wrote = true;
 	}
@@ -160,8 +230,7 @@ static err_t try_close(struct conn *c)
 {
 	struct tcp_pcb *pcb = c->pcb;
 
-	if (!c->closing || !pcb || ioagg_len(&c->unsent) ||
-	    ioagg_len(&c->unacked))
+	if (!c->closing || !pcb || conn_queued(c))
 		return ERR_OK;
 	/* Everything is acknowledged: no page is referenced by lwIP. */
 	detach(c);
@@ -195,7 +264,7 @@ int conn_send(struct conn *c, struct ioagg *agg)
 
 uint64_t conn_queued(const struct conn *c)
 {
-	return ioagg_len(&c->unsent) + ioagg_len(&c->unacked);
+	return ioagg_len(&c->unsent) + c->inflight_bytes;
 }
 
 static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
@@ -203,7 +272,7 @@ static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 	struct conn *c = arg;
 
 	(void)pcb;
-	ioagg_consume(&c->unacked, len);
+	inflight_ack(c, len);
 	stats.bytes_out += len;
 	stats.queued_bytes -= len;
 	push(c);
@@ -277,8 +346,7 @@ void conn_close(struct conn *c)
 	if (c->gone || c->closing)
 		return;
 	c->closing = true;
-	if (c->in_callback && !ioagg_len(&c->unsent) &&
-	    !ioagg_len(&c->unacked)) {
+	if (c->in_callback && !conn_queued(c)) {
 		/* An abort inside try_close must reach lwIP as ERR_ABRT:
 		 * close from the deferred-work poller instead. */
 		schedule(c);
@@ -333,7 +401,6 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	c->pcb = pcb;
 	c->l = l;
 	ioagg_init(&c->unsent);
-	ioagg_init(&c->unacked);
 	c->ctx = l->cb->accept(l->ctx, c);
 	if (!c->ctx) {
 		stats.refused++;

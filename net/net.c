@@ -9,6 +9,7 @@
  */
 #define PR_PREFIX "net: "
 #include "net/net.h"
+#include "net/lwip-port/csum.h"
 
 #include "kernel/cmdline.h"
 #include "kernel/errno.h"
@@ -233,3 +234,18 @@ static void net_initcall(void)
 	net_init();
 }
 INITCALL(net_initcall, INIT_NET);
+
+void net_csum_counters(struct net_csum_counters *out)
+{
+	static const char *const names[] = { "offload", "cache", "sw" };
+	struct net_csum_stats st;
+
+	net_csum_get_stats(&st);
+	*out = (struct net_csum_counters){
+		.mode = names[net_csum_mode()],
+		.cache_hits = st.cache_hits,
+		.cache_misses = st.cache_misses,
+		.bytes_summed = st.bytes_summed,
+		.data_bytes_summed = st.data_bytes_summed,
+	};
+}

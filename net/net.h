@@ -13,6 +13,7 @@
 #define NET_NET_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct netif;
 
@@ -29,5 +30,14 @@ bool net_has_address(void);
 
 /* Log the driver counters (info level). */
 void net_log_stats(void);
+
+/* Checksum counters for /_stats (the app must not see lwIP's port). */
+struct net_csum_counters {
+	const char *mode; /* "offload", "cache" or "sw" in effect */
+	uint64_t cache_hits, cache_misses;
+	uint64_t bytes_summed, data_bytes_summed;
+};
+
+void net_csum_counters(struct net_csum_counters *out);
 
 #endif

@@ -27,6 +27,7 @@
 #include "kernel/mm.h"
 #include "kernel/param.h"
 #include "kernel/pci.h"
+#include "kernel/sfbuf.h"
 #include "kernel/printk.h"
 #include "kernel/time.h"
 #include "kernel/virtio_pci.h"
@@ -34,6 +35,7 @@
 #include "lwip/etharp.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
+#include "net/lwip-port/csum.h"
 #include "net/vnet_csum.h"
 
 #define VNET_WANTED_FEATURES                                              \
@@ -286,33 +288,61 @@ static int tx_fill_hdr(struct vnet_dev *dev, struct vnet_tx_slot *slot,
 	return 0;
 }
 
-static unsigned int count_segs(const struct pbuf *p)
+/*
+ * Physical segments of a frame's payloads, after segs[0] (the virtio
+ * header). A payload is contiguous in virtual memory only: lwIP extends
+ * a pbuf across consecutive tcp_write calls when their addresses touch,
+ * and two sf_buf mappings can be neighbours in the window while their
+ * pages are not neighbours in RAM. So every page is translated on its
+ * own and merged with the previous segment only when physically
+ * adjacent. Returns the segment count including the header, or 0 when
+ * more than VNET_TX_SEGS_MAX would be needed.
+ */
+static unsigned int payload_segs(const struct pbuf *p, struct virtq_seg *segs)
 {
-	unsigned int n = 0;
+	unsigned int n = 1;
 
-	for (; p; p = p->next)
-		if (p->len)
-			n++;
+	for (; p; p = p->next) {
+		uintptr_t va = (uintptr_t)p->payload;
+		size_t left = p->len;
+
+		while (left) {
+			size_t chunk =
+				MIN(left, PAGE_SIZE - (va & (PAGE_SIZE - 1)));
+			uint64_t pa = kva_to_phys((const void *)va);
+
+			if (n > 1 && segs[n - 1].pa + segs[n - 1].len == pa) {
+				segs[n - 1].len += (uint32_t)chunk;
+			} else {
+				if (n == VNET_TX_SEGS_MAX)
+					return 0;
+				segs[n++] =
+					(struct virtq_seg){ pa,
+							    (uint32_t)chunk };
+			}
+			va += chunk;
+			left -= chunk;
+		}
+	}
 	return n;
 }
 
 /*
- * Post frame `p` as header + one descriptor per pbuf. Borrows p: on
- * success the slot holds its own reference (or a linearized copy).
+ * Post frame `p` as header + its payloads' physical segments. Borrows p:
+ * on success the slot holds its own reference (or a linearized copy).
  * 0, -ENOSPC (ring full: nothing taken), -ENOMEM (no copy possible).
  */
 static int tx_post(struct vnet_dev *dev, struct pbuf *p)
 {
 	struct virtq_seg segs[VNET_TX_SEGS_MAX];
 	struct vnet_tx_slot *slot = dev->tx_free;
-	struct pbuf *q, *own = NULL;
-	unsigned int n = count_segs(p) + 1;
+	struct pbuf *own = NULL;
+	unsigned int n = payload_segs(p, segs);
 
-	/* a chain too long for the ring is copied into 1 pbuf: 2 descs */
-	if (!slot ||
-	    virtq_free_count(&dev->txq) < (n > VNET_TX_SEGS_MAX ? 2 : n))
+	/* too many pieces for one chain: copied into 1 pbuf, 2 descs */
+	if (!slot || virtq_free_count(&dev->txq) < (n ? n : 2))
 		return -ENOSPC;
-	if (n > VNET_TX_SEGS_MAX || tx_fill_hdr(dev, slot, p) == -EAGAIN) {
+	if (!n || tx_fill_hdr(dev, slot, p) == -EAGAIN) {
 		own = pbuf_clone(PBUF_RAW, PBUF_RAM, p);
 		if (!own || tx_fill_hdr(dev, slot, own)) {
 			if (own)
@@ -321,16 +351,10 @@ static int tx_post(struct vnet_dev *dev, struct pbuf *p)
 		}
 		dev->stats.tx_linearized++;
 		p = own;
+		n = payload_segs(p, segs);
 	}
 	segs[0].pa = virt_to_phys(&slot->hdr);
 	segs[0].len = VNET_HDR_LEN;
-	n = 1;
-	for (q = p; q; q = q->next) {
-		if (!q->len)
-			continue;
-		segs[n].pa = virt_to_phys(q->payload);
-		segs[n++].len = q->len;
-	}
 	if (virtq_add(&dev->txq, segs, n, NULL, 0, slot)) {
 		if (own)
 			pbuf_free(own);
@@ -624,10 +648,16 @@ int vnet_probe(struct pci_dev *pci, struct vnet_dev **out)
 	if (err)
 		goto err_free_dev;
 	/* 2. reset, ACKNOWLEDGE, DRIVER, features, FEATURES_OK */
-	err = vpci_negotiate(&dev->vd, VNET_WANTED_FEATURES);
+	/* csum=cache|sw: the CPU computes TX checksums, so do not ask. */
+	err = vpci_negotiate(&dev->vd,
+			     net_csum_mode() == NET_CSUM_OFFLOAD ?
+				     VNET_WANTED_FEATURES :
+				     VNET_WANTED_FEATURES & ~VIRTIO_NET_F_CSUM);
 	if (err)
 		goto err_free_dev;
 	dev->csum = dev->vd.features & VIRTIO_NET_F_CSUM;
+	if (!dev->csum)
+		net_csum_no_offload();
 	dev->guest_csum = dev->vd.features & VIRTIO_NET_F_GUEST_CSUM;
 	dev->has_status = dev->vd.features & VIRTIO_NET_F_STATUS;
 	pr_info("%s: tx-csum %s, rx-csum %s, link-status %s, event-idx %s",

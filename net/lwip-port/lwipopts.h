@@ -15,6 +15,13 @@
 #ifndef NET_LWIP_PORT_LWIPOPTS_H
 #define NET_LWIP_PORT_LWIPOPTS_H
 
+#include <stdint.h>
+
+/* net/lwip-port/csum.c, and lwIP's own routine it falls back to (whose
+ * prototype lwIP only declares when LWIP_CHKSUM is not overridden). */
+uint16_t lwip_port_chksum(const void *data, int len);
+uint16_t lwip_standard_chksum(const void *dataptr, int len);
+
 /* ---- System ---- */
 #define NO_SYS 1 /* no threads inside lwIP: the main loop calls it */
 #define LWIP_SOCKET 0 /* raw API only (net/conn) */
@@ -71,6 +78,8 @@
 /* ---- Checksums: set per netif from the negotiated offloads ---- */
 #define LWIP_CHECKSUM_CTRL_PER_NETIF 1 /* NETIF_SET_CHECKSUM_CTRL */
 #define CHECKSUM_GEN_IP 1 /* virtio offloads TCP/UDP only */
+#define LWIP_CHKSUM lwip_port_chksum /* csum.c: IO-Lite checksum cache */
+#define LWIP_CHKSUM_ALGORITHM 3 /* lwip_standard_chksum, for the misses */
 #define CHECKSUM_CHECK_IP 1
 
 /* ---- Statistics (served at /_stats) ---- */

@@ -99,6 +99,28 @@ class NetNS:
             os.close(back)
             os.close(target)
 
+    def netem(self, *args):
+        """Add a netem qdisc on the tap (delay, loss, duplicate, reorder).
+        False when this kernel has no netem (then use drop_randomly)."""
+        r = self.run(["tc", "qdisc", "add", "dev", self.tap, "root",
+                      "netem"] + list(args))
+        return r.returncode == 0
+
+    def drop_randomly(self, percent):
+        """Drop `percent`% of the packets in each direction between the
+        namespace and the guest (nftables), for kernels without netem."""
+        rules = ("table inet petrel_loss {\n"
+                 " chain in { type filter hook input priority 0;"
+                 " iifname %(tap)s numgen random mod 100 < %(p)d drop; }\n"
+                 " chain out { type filter hook output priority 0;"
+                 " oifname %(tap)s numgen random mod 100 < %(p)d drop; }\n"
+                 "}\n" % {"tap": self.tap, "p": percent})
+        r = subprocess.run(self.exec_prefix() + ["nft", "-f", "-"],
+                           input=rules, capture_output=True, text=True,
+                           timeout=CMD_TIMEOUT)
+        if r.returncode:
+            raise OSError("nft: %s" % r.stderr.strip())
+
     def guest(self, tmp_path, cmdline, name=None, extra_args=(), **kw):
         """Start a guest whose virtio-net is this namespace's tap."""
         net = ["-netdev", "tap,id=n0,ifname=%s,script=no,downscript=no"

@@ -23,7 +23,7 @@ s = socket.socket()
 s.settimeout(5)
 t = time.monotonic()
 try:
-    s.connect(("%s", 80))
+    s.connect(("%s", 81))  # nothing listens there
     print("connected")
 except ConnectionRefusedError:
     print("refused %%.3f" %% (time.monotonic() - t))

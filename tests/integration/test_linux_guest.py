@@ -1,0 +1,141 @@
+# SPDX-License-Identifier: MIT
+"""The Linux baseline guest (Debian kernel, busybox, nginx) and the shared
+benchmark launcher tools/bench/guest.py.
+
+Builds the guest (or reuses build/linux-guest), boots it with a generated
+site image on a tap inside a namespace the launcher creates, fetches files
+of several sizes with curl from inside the namespace and compares them
+byte for byte. Skipped, with the reason, where namespaces cannot be made
+or the Debian packages cannot be downloaded. One boot for the fetches and
+one for the Ctrl-C clean-up; each wait is bounded.
+"""
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from qemu import ROOT
+
+sys.path.insert(0, os.path.join(ROOT, "tools", "bench"))
+import guest  # noqa: E402
+
+MKIMAGE = os.path.join(ROOT, "tools", "mkimage.sh")
+BOOT_TIMEOUT = 90       # Linux under TCG: about 5 s here, 10+ s loaded
+CURL_TIMEOUT = 30
+SIZES = {"one.bin": 1, "k1.bin": 1024, "k64.bin": 65536 + 7,
+         "m1.bin": 1 << 20, "m5.bin": 5 << 20}
+INDEX = b"<html><body>linux guest</body></html>\n"
+
+
+def make_site(root):
+    rng = random.Random(7)
+    files = {"/index.html": INDEX, "/sub/page.html": b"<p>sub</p>\n"}
+    for name, size in SIZES.items():
+        files["/" + name] = rng.randbytes(size)
+    for path, data in files.items():
+        full = os.path.join(root, path.lstrip("/"))
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, "wb") as f:
+            f.write(data)
+    return files
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    ok, why = guest.available()
+    if not ok:
+        pytest.skip("cannot create a network namespace: %s" % why)
+    status, out = guest.build_linux()
+    if status == 2:
+        pytest.skip("Debian packages for the Linux guest cannot be "
+                    "downloaded:\n%s" % out[-2000:])
+    assert status == 0, "tools/linux-guest/build.sh failed:\n%s" % out
+    tmp = tmp_path_factory.mktemp("linux-guest")
+    root = tmp / "site"
+    root.mkdir()
+    files = make_site(str(root))
+    img = str(tmp / "site.img")
+    subprocess.run([MKIMAGE, str(root), img], check=True,
+                   stdout=subprocess.DEVNULL, timeout=60)
+    return tmp, img, files
+
+
+def curl(ns, path, out):
+    """(HTTP status, curl's stderr) for one GET from inside `ns`."""
+    p = ns.run(["curl", "-sS", "--max-time", str(CURL_TIMEOUT), "-o",
+                str(out), "-w", "%{http_code}",
+                "http://%s%s" % (guest.GUEST_ADDR, path)],
+               timeout=CURL_TIMEOUT + 5)
+    return p.stdout.strip(), p.stderr
+
+
+def test_linux_guest_serves_the_site_byte_exact(site, capsys):
+    tmp, img, files = site
+    with guest.Namespace() as ns, \
+            guest.Guest(ns, "linux", img, mem="128M",
+                        log_path=str(tmp / "linux.serial.log")) as g:
+        boot = g.wait_http("/index.html", BOOT_TIMEOUT)
+        assert "linux-guest: ready 10.77.0.2/24" in g.output()
+        assert g.find_vcpu_tid() is not None
+        cpu = g.cpu_seconds()
+        assert 0 < cpu["vcpu"] <= cpu["qemu"]
+
+        for path, data in sorted(files.items()):
+            out = tmp / ("got" + path.replace("/", "_"))
+            code, err = curl(ns, path, out)
+            assert code == "200", "%s: %s %s" % (path, code, err)
+            got = out.read_bytes()
+            assert len(got) == len(data), path
+            assert got == data, "%s differs" % path
+        code, _ = curl(ns, "/sub/", tmp / "dirindex")
+        assert code == "403"  # no index.html there, no autoindex
+        code, _ = curl(ns, "/missing.bin", tmp / "missing")
+        assert code == "404"
+        assert "FAILED" not in g.output()
+    with capsys.disabled():
+        print("\nlinux guest: first HTTP 200 after %.2f s (QEMU CPU %.2f s)"
+              % (boot, cpu["qemu"]))
+    assert not os.path.exists("/run/netns/" + ns.name)
+    assert g.proc.poll() is not None
+
+
+def test_launcher_cleans_up_on_ctrl_c(site):
+    tmp, img, _ = site
+    log = str(tmp / "hold.serial.log")
+    p = subprocess.Popen(
+        [sys.executable, os.path.join(ROOT, "tools", "bench", "guest.py"),
+         "--kind", "linux", "--image", img, "--timeout", str(BOOT_TIMEOUT),
+         "--log", log, "--hold"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True)
+    try:
+        line = ""
+        deadline = time.monotonic() + BOOT_TIMEOUT + 30
+        while "first HTTP 200" not in line:
+            line = p.stdout.readline()
+            assert line or p.poll() is None, "launcher exited early"
+            assert time.monotonic() < deadline, "no first response"
+        qemu_pid = int(line.split("QEMU pid ")[1].split()[0])
+        ns_name = line.split("namespace ")[1].split(";")[0]
+        assert os.path.exists("/run/netns/" + ns_name)
+        p.send_signal(signal.SIGINT)
+        assert p.wait(timeout=30) == 130
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert not os.path.exists("/run/netns/" + ns_name)
+    assert not os.path.exists("/proc/%d" % qemu_pid)
+
+
+def test_launcher_rejects_bad_input(tmp_path):
+    with pytest.raises(guest.GuestError, match="no such file"):
+        guest.Guest(guest.Namespace(), "linux", str(tmp_path / "nope.img"))
+    img = tmp_path / "x.img"
+    img.write_bytes(b"\0" * 4096)
+    with pytest.raises(guest.GuestError, match="kind"):
+        guest.Guest(guest.Namespace(), "bsd", str(img))
