@@ -7,7 +7,8 @@
 #   make            kernel ELF + 32-bit multiboot wrapper
 #   make iso        GRUB rescue ISO
 #   make run        boot under QEMU (serial on stdio)
-#   make test       host unit tests, then QEMU integration tests
+#   make test       host unit tests, fuzz smoke run, QEMU integration tests
+#   make fuzz       each libFuzzer harness for FUZZ_SECONDS (host clang)
 #   make check      formatter, self-contained headers, static analysis
 #   make debug      QEMU stopped at entry with a gdb stub, gdb attached
 #   make linux-guest  the Linux+nginx baseline guest (Debian packages)
@@ -43,6 +44,7 @@ KERNEL_SRCS :=
 KERNEL_EXTRA_OBJS := # objects built by a folder's own rule (lwIP)
 CHECK_INCLUDES :=
 UNIT_TESTS :=
+FUZZ_TARGETS :=
 
 include boot/build.mk
 include kernel/build.mk
@@ -50,10 +52,12 @@ include fs/build.mk
 include net/build.mk
 include app/build.mk
 include tests/build.mk
+include tests/fuzz/build.mk
 
 KERNEL_OBJS := $(patsubst %,$(BUILD)/%.o,$(KERNEL_SRCS)) $(KERNEL_EXTRA_OBJS)
 
-.PHONY: all iso image run run-tap bench-mech test unit integration check format clean debug
+.PHONY: all iso image run run-tap bench-mech test unit integration check \
+	format clean debug fuzz fuzz-build fuzz-smoke
 all: $(KERNEL_ELF) $(KERNEL_BIN)
 
 # V=1 shows the full commands.
@@ -178,10 +182,41 @@ $(BUILD)/tests/%: tests/%.c $$($$(subst $(BUILD)/,,$$@)_SRCS) \
 unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
 
-test: unit integration
+test: unit fuzz-smoke integration
 
 integration: $(KERNEL_BIN) $(ISO)
 	$(PYTHON) -m pytest -q tests/integration
+
+# libFuzzer harnesses: host clang with its own flags, apart from the
+# kernel and unit-test builds. `make fuzz` runs each for FUZZ_SECONDS
+# and keeps its growing corpus in $(BUILD)/fuzz/corpus; `make fuzz-smoke`
+# (part of `make test`) runs each for FUZZ_SMOKE_SECONDS from the seeds
+# only. A crash fails the target and leaves its input in $(BUILD)/fuzz.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 3
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -I. -Wall -Wextra -Werror \
+	-Wno-unused-parameter -fno-omit-frame-pointer \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/%,$(FUZZ_TARGETS))
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $$($$*_SRCS) $(HOST_HEADERS) \
+		tests/fuzz/build.mk
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  FUZZCC  $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $($*_CFLAGS) -o $@ $< $($*_SRCS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: $(FUZZ_BINS)
+	@echo "  FUZZ    $(FUZZ_SECONDS)s per harness"
+	@tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS) $(BUILD)/fuzz $(FUZZ_BINS)
+
+fuzz-smoke: $(FUZZ_BINS)
+	@rm -rf $(BUILD)/fuzz/smoke
+	@echo "  FUZZ    smoke, $(FUZZ_SMOKE_SECONDS)s per harness"
+	@tests/fuzz/run-fuzz.sh $(FUZZ_SMOKE_SECONDS) $(BUILD)/fuzz/smoke \
+		$(FUZZ_BINS)
 
 # Mechanism benchmark (IO-Lite, sf_buf, checksums): ratios against the
 # baselines, medians of alternating rounds. Needs root for the namespace.

@@ -267,8 +267,11 @@ size_t cmdline_format(char *buf, size_t size, const struct kparam *table,
 		int w = snprintf(buf + len, size - len, "%s%s=", i ? " " : "",
 				 table[i].name);
 
-		if (w < 0 || (size_t)w >= size - len)
+		if (w < 0)
 			break;
+		/* Cut: snprintf kept the prefix that fits, count it. */
+		if ((size_t)w >= size - len)
+			return size - 1;
 		len += (size_t)w;
 		len += format_value(buf + len, size - len, &table[i]);
 	}

@@ -83,7 +83,10 @@ struct kparam {
  */
 int cmdline_parse(const char *line, const struct kparam *table, size_t n);
 
-/* Write "key=value" of every option into buf (for the boot log). */
+/*
+ * Write "key=value" of every option into buf (for the boot log), cut to
+ * size - 1 bytes like snprintf; returns the length of what is in buf.
+ */
 size_t cmdline_format(char *buf, size_t size, const struct kparam *table,
 		      size_t n);
 

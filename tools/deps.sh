@@ -12,6 +12,7 @@ PACKAGES="
 	libcmocka-dev python3 python3-pytest
 	iproute2 nftables iputils-ping wrk curl
 	clang-format cppcheck dpkg-dev
+	clang libclang-rt-14-dev
 "
 
 SUDO=""

@@ -169,6 +169,25 @@ static void test_format(void **state)
 	assert_true(strlen(buf) < 12);
 }
 
+/* Found by tests/fuzz/fuzz_cmdline: a key cut by the end of the buffer
+ * was left in it but not counted in the returned length. */
+static void test_format_truncated(void **state)
+{
+	static const char full[] =
+		"flag=off count=16 mapping=sfbuf name=dflt addr=?";
+	char buf[128];
+
+	(void)state;
+	for (size_t size = 1; size <= sizeof(full) + 1; size++) {
+		size_t n = cmdline_format(buf, size, table, 5);
+
+		assert_int_equal(n, strlen(buf));
+		assert_int_equal(n, MIN(size - 1, sizeof(full) - 1));
+		assert_memory_equal(buf, full, n);
+	}
+	assert_int_equal(cmdline_format(buf, 0, table, 5), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -179,6 +198,7 @@ int main(void)
 		cmocka_unit_test_setup(test_suffixes_and_last_wins, reset),
 		cmocka_unit_test_setup(test_blanks_and_long_words, reset),
 		cmocka_unit_test_setup(test_format, reset),
+		cmocka_unit_test_setup(test_format_truncated, reset),
 	};
 	return cmocka_run_group_tests_name("cmdline", tests, NULL, NULL);
 }
