@@ -30,6 +30,7 @@
 #include "fs/file.h"
 #include "kernel/cmdline.h"
 #include "kernel/compiler.h"
+#include "kernel/ecem.h"
 #include "kernel/errno.h"
 #include "kernel/heap.h"
 #include "kernel/initcall.h"
@@ -80,6 +81,10 @@ struct http_conn {
 	bool dead; /* [m] closed() ran while a read was pending */
 	bool head_sent; /* [m] status committed */
 	bool parsing; /* [m] inside serve_pipeline: it picks up the next */
+	bool splice; /* [m] body driven by ACKs: an ECEM DNS pair (hc, c) */
+	bool in_ack; /* [m] inside the pair's acked() */
+	uint64_t credit; /* [m] acknowledged bytes not yet replaced */
+	uint64_t read_len; /* [m] bytes of the read in flight */
 	struct ioagg head; /* [m] response head, waiting for the body */
 	struct ioagg window; /* [m] body bytes being read */
 	struct file *file; /* [m] body source */
@@ -91,6 +96,8 @@ static struct http_stats stats; /* [m] */
 
 static void serve_pipeline(struct http_conn *hc);
 static void next_window(struct http_conn *hc);
+static void splice_more(struct http_conn *hc);
+static void splice_end(struct http_conn *hc);
 
 static void count_status(int status)
 {
@@ -117,6 +124,7 @@ static void abort_conn(struct http_conn *hc)
 		return;
 	hc->state = CLOSING;
 	timer_cancel(&hc->timer);
+	splice_end(hc);
 	conn_abort(hc->c);
 }
 
@@ -126,6 +134,7 @@ static void close_conn(struct http_conn *hc)
 		return;
 	hc->state = CLOSING;
 	timer_cancel(&hc->timer);
+	splice_end(hc);
 	conn_close(hc->c);
 }
 
@@ -209,6 +218,7 @@ static void flush(struct http_conn *hc, bool with_window)
 /* The response is queued whole: next request, or close. */
 static void response_done(struct http_conn *hc)
 {
+	splice_end(hc);
 	hc->file = NULL;
 	if (!hc->keep_alive || hc->peer_eof) {
 		close_conn(hc);
@@ -318,32 +328,111 @@ static void window_read(void *arg, int err);
 
 static void retry_window(struct timer *t, void *arg)
 {
+	struct http_conn *hc = arg;
+
 	(void)t;
-	next_window(arg);
+	if (hc->splice)
+		splice_more(hc);
+	else
+		next_window(hc);
+}
+
+/* Read `len` more body bytes into hc->window; window_read sends them. */
+static void read_body(struct http_conn *hc, uint64_t len)
+{
+	int err;
+
+	hc->read_pending = true;
+	hc->read_len = len;
+	if (hc->splice)
+		ecem_disk_wait(hc);
+	err = fs_read(hc->file, hc->body_off, len, &hc->window, window_read,
+		      hc);
+	if (err == -EINPROGRESS)
+		return;
+	window_read(hc, err);
+}
+
+/* The body is queued whole (or was empty): next request, or close. */
+static bool body_done(struct http_conn *hc)
+{
+	if (hc->body_off != hc->body_end)
+		return false;
+	if (!hc->head_sent)
+		flush(hc, false);
+	response_done(hc);
+	return true;
 }
 
 /* Read the next window of the body; sends it when it is in. */
 static void next_window(struct http_conn *hc)
 {
-	uint64_t len;
-	int err;
+	if (hc->read_pending || hc->state != BODY || body_done(hc))
+		return;
+	read_body(hc, MIN(send_window, hc->body_end - hc->body_off));
+}
 
-	if (hc->read_pending || hc->state != BODY)
+/* Replace acknowledged bytes with as many new ones (DNS). */
+static void splice_more(struct http_conn *hc)
+{
+	uint64_t len;
+
+	if (hc->read_pending || hc->state != BODY || body_done(hc) ||
+	    !hc->credit)
 		return;
-	if (hc->body_off == hc->body_end) {
-		if (!hc->head_sent)
-			flush(hc, false);
-		response_done(hc);
+	len = MIN(hc->credit, hc->body_end - hc->body_off);
+	hc->credit -= len;
+	read_body(hc, len);
+}
+
+/* ECEM DNS, from the ACK path: `bytes` left the send queue. */
+static void splice_acked(void *arg, uint32_t bytes)
+{
+	struct http_conn *hc = arg;
+
+	hc->credit += bytes;
+	hc->in_ack = true;
+	splice_more(hc);
+	hc->in_ack = false;
+}
+
+/* ECEM delivery: the splice's pages are in; send them, go on. */
+static void splice_read_done(void *arg)
+{
+	struct http_conn *hc = arg;
+	uint64_t n = ioagg_len(&hc->window);
+
+	if (hc->head_sent) /* the first window is the application's */
+		*(hc->in_ack ? &stats.spliced_ack_bytes :
+			       &stats.spliced_disk_bytes) += n;
+	hc->body_off += n;
+	flush(hc, true);
+	splice_more(hc);
+}
+
+static const struct ecem_ops splice_ops = {
+	.deliver = splice_read_done,
+	.acked = splice_acked,
+};
+
+/* Drive this response's body by ACKs if ECEM allows it. */
+static void splice_begin(struct http_conn *hc)
+{
+	if (!(ecem_enabled() & ECEM_F_DNS) || hc->body_off == hc->body_end)
 		return;
-	}
-	len = MIN(send_window, hc->body_end - hc->body_off);
-	hc->read_pending = true;
-	err = fs_read(hc->file, hc->body_off, len, &hc->window, window_read,
-		      hc);
-	if (err == -EINPROGRESS)
+	if (ecem_add(hc, hc->c, ECEM_F_DNS, &splice_ops, hc))
+		return; /* no memory for the pair: plain windows */
+	hc->splice = true;
+	hc->credit = 0;
+	stats.responses_spliced++;
+}
+
+static void splice_end(struct http_conn *hc)
+{
+	if (!hc->splice)
 		return;
-	hc->read_pending = false;
-	window_read(hc, err);
+	ecem_del(hc, hc->c, ECEM_F_DNS);
+	hc->splice = false;
 }
 
 static void window_read(void *arg, int err)
@@ -362,6 +451,7 @@ static void window_read(void *arg, int err)
 		 * some to be acknowledged instead of failing this one. */
 		ioagg_release(&hc->window);
 		stats.nomem_waits++;
+		hc->credit += hc->splice ? hc->read_len : 0;
 		timer_arm_in(&hc->retry, NOMEM_RETRY_MS * MS);
 		return;
 	}
@@ -374,11 +464,16 @@ static void window_read(void *arg, int err)
 			ioagg_release(&hc->head);
 			hc->keep_alive = false;
 			hc->state = HEAD;
+			splice_end(hc);
 			answer_error(hc, 500, false);
 		} else {
 			stats.aborted_mid_body++;
 			abort_conn(hc);
 		}
+		return;
+	}
+	if (hc->splice) {
+		ecem_disk_ready(hc); /* delivers: splice_read_done */
 		return;
 	}
 	hc->body_off += ioagg_len(&hc->window);
@@ -448,6 +543,7 @@ static void serve_file(struct http_conn *hc, const struct http_request *req,
 	hc->file = f;
 	hc->head_sent = false;
 	hc->state = BODY;
+	splice_begin(hc);
 	next_window(hc);
 }
 
@@ -535,6 +631,7 @@ static void serve_pipeline(struct http_conn *hc)
 		}
 		hc->keep_alive = req.keep_alive;
 		hc->state = HEAD;
+		stats.app_wakeups++;
 		route(hc, &req);
 		/* The request's bytes are no longer referenced: drop them. */
 		memmove(hc->in, hc->in + n, hc->in_len - (size_t)n);
@@ -646,6 +743,7 @@ static void on_writable(void *ctx)
 
 	if (hc->state == BODY) {
 		arm(hc, idle_timeout_ms); /* the peer is reading */
+		stats.app_wakeups++;
 		next_window(hc);
 	} else if (hc->in_len) {
 		serve_pipeline(hc);
@@ -657,6 +755,7 @@ static void on_closed(void *ctx, int err)
 	struct http_conn *hc = ctx;
 
 	(void)err;
+	splice_end(hc);
 	hc->c = NULL;
 	hc->state = CLOSING;
 	if (hc->read_pending) {

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernel/ecem.h"
 #include "kernel/errno.h"
 #include "kernel/iobuf.h"
 #include "net/conn.h"
@@ -86,10 +87,22 @@ char *fake_conn_take_output(struct conn *c, size_t *len)
 	return out;
 }
 
+/* As net/conn.c's ACK path: a splicing pair hears of the bytes, ECEM
+ * of the send space, the application of low water otherwise. */
 void fake_conn_ack(struct conn *c, uint64_t n)
 {
-	c->queued -= n < c->queued ? n : c->queued;
-	if (c->queued < FAKE_CONN_LOWAT)
+	bool splicing = ecem_splices(c);
+
+	n = n < c->queued ? n : c->queued;
+	c->queued -= n;
+	if (splicing)
+		ecem_net_acked(c, (uint32_t)n);
+	if (c->queued >= FAKE_CONN_LOWAT) {
+		ecem_net_wait(c);
+		return;
+	}
+	ecem_net_ready(c);
+	if (!splicing)
 		cbs->writable(c->ctx);
 }
 
