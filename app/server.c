@@ -39,6 +39,7 @@
 #include "kernel/param.h"
 #include "kernel/printk.h"
 #include "kernel/rtc.h"
+#include "kernel/thread.h"
 #include "kernel/timer.h"
 #include "net/conn.h"
 
@@ -50,6 +51,7 @@
 #define STATS_PATH "/_stats"
 #define MS 1000000ull
 #define NOMEM_RETRY_MS 5 /* pool exhausted: try the window again */
+#define THREAD_BUF_SIZE (64u << 10) /* model=threads: the process buffer */
 
 static uint64_t port = 80;
 KPARAM_UINT(port, port, 1, 65535, "TCP port of the HTTP server");
@@ -66,6 +68,12 @@ KPARAM_UINT(send_window, send_window, PAGE_SIZE, 64 << 20,
 	    "body bytes read from the cache per window");
 
 enum conn_state { IDLE, HEAD, BODY, CLOSING };
+
+enum server_model { MODEL_EVENT, MODEL_THREADS };
+static const char *const model_names[] = { "event", "threads", NULL };
+static int model = MODEL_EVENT;
+KPARAM_ENUM(model, model, model_names,
+	    "event (one loop, zero copy) | threads (thread per connection)");
 
 struct http_conn {
 	struct conn *c; /* [m] NULL once closed() ran */
@@ -85,6 +93,16 @@ struct http_conn {
 	bool in_ack; /* [m] inside the pair's acked() */
 	uint64_t credit; /* [m] acknowledged bytes not yet replaced */
 	uint64_t read_len; /* [m] bytes of the read in flight */
+	/* model=threads: the body is written by this connection's thread */
+	struct thread *thread; /* [m] */
+	char *tbuf; /* [m] its process buffer, THREAD_BUF_SIZE */
+	bool body_job; /* [m] a body is owed: the thread's work channel */
+	bool thread_quit; /* [m] the connection is gone: exit */
+	bool read_done; /* [m] the thread's read was delivered */
+	bool write_wait; /* [m] channel: the send buffer was full */
+	bool ded; /* [m] an ECEM DED pair (hc, c) */
+	bool deferred; /* [m] the last read's delivery was deferred */
+	int read_err; /* [m] */
 	struct ioagg head; /* [m] response head, waiting for the body */
 	struct ioagg window; /* [m] body bytes being read */
 	struct file *file; /* [m] body source */
@@ -98,6 +116,8 @@ static void serve_pipeline(struct http_conn *hc);
 static void next_window(struct http_conn *hc);
 static void splice_more(struct http_conn *hc);
 static void splice_end(struct http_conn *hc);
+static void ded_end(struct http_conn *hc);
+static void thread_body_start(struct http_conn *hc);
 
 static void count_status(int status)
 {
@@ -112,6 +132,7 @@ static void free_conn(struct http_conn *hc)
 	ioagg_release(&hc->head);
 	ioagg_release(&hc->window);
 	kfree(hc->in);
+	kfree(hc->tbuf);
 	kfree(hc);
 	stats.active--;
 }
@@ -219,6 +240,7 @@ static void flush(struct http_conn *hc, bool with_window)
 static void response_done(struct http_conn *hc)
 {
 	splice_end(hc);
+	ded_end(hc);
 	hc->file = NULL;
 	if (!hc->keep_alive || hc->peer_eof) {
 		close_conn(hc);
@@ -483,6 +505,168 @@ static void window_read(void *arg, int err)
 		next_window(hc);
 }
 
+/* --- model=threads: a thread per connection, blocking copies --- */
+
+/* ECEM delivery of the thread's read: wake it (DED may have held this
+ * back until the send buffer had room). */
+static void ded_deliver(void *arg)
+{
+	struct http_conn *hc = arg;
+
+	hc->read_done = true;
+	thread_wakeup(&hc->read_done);
+}
+
+static const struct ecem_ops ded_ops = { .deliver = ded_deliver };
+
+static void ded_end(struct http_conn *hc)
+{
+	if (!hc->ded)
+		return;
+	ecem_del(hc, hc->c, ECEM_F_DED);
+	hc->ded = false;
+}
+
+static void thread_read_done(void *arg, int err)
+{
+	struct http_conn *hc = arg;
+
+	hc->read_pending = false;
+	hc->read_err = err;
+	if (!hc->ded) {
+		ded_deliver(hc);
+		return;
+	}
+	ecem_disk_ready(hc);
+	if (!hc->read_done)
+		hc->deferred = true; /* RW: held until an ACK makes room */
+}
+
+/* read(): the next `len` body bytes into the process buffer, sleeping
+ * while the disk works. 0 or negative errno. */
+static int thread_read(struct http_conn *hc, uint32_t len)
+{
+	struct ioagg agg;
+	int err;
+
+	ioagg_init(&agg);
+	hc->read_done = false;
+	hc->deferred = false;
+	hc->read_pending = true;
+	if (hc->ded)
+		ecem_disk_wait(hc);
+	err = fs_read(hc->file, hc->body_off, len, &agg, thread_read_done, hc);
+	if (err != -EINPROGRESS)
+		thread_read_done(hc, err);
+	else
+		stats.thread_blocked_reads++;
+	/* The read owns `agg` until it completes, quitting or not. */
+	while (hc->read_pending || (!hc->read_done && !hc->thread_quit))
+		thread_sleep(&hc->read_done);
+	err = hc->thread_quit ? -ECONNRESET : hc->read_err;
+	if (!err && ioagg_copyout(&agg, 0, hc->tbuf, len) != len)
+		err = -EIO;
+	ioagg_release(&agg);
+	if (!err)
+		stats.thread_copied_bytes += len;
+	return err;
+}
+
+/* write(): all of buf into the send buffer, sleeping while it is full. */
+static int thread_write(struct http_conn *hc, const char *buf, size_t len)
+{
+	bool blocked = false;
+
+	while (len) {
+		long n;
+
+		if (hc->thread_quit || hc->state != BODY)
+			return -ECONNRESET;
+		n = conn_write(hc->c, buf, len);
+		if (n < 0)
+			return (int)n;
+		if (n == 0) {
+			blocked = true;
+			stats.thread_blocked_writes++;
+			thread_sleep(&hc->write_wait);
+			continue;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	if (hc->deferred && !blocked)
+		stats.thread_blocks_avoided++; /* DED paid off */
+	return 0;
+}
+
+static int thread_send_body(struct http_conn *hc)
+{
+	while (hc->body_off < hc->body_end) {
+		uint32_t len = (uint32_t)MIN((uint64_t)THREAD_BUF_SIZE,
+					     hc->body_end - hc->body_off);
+		int err = thread_read(hc, len);
+
+		if (!err)
+			err = thread_write(hc, hc->tbuf, len);
+		if (err)
+			return err;
+		hc->body_off += len;
+		stats.body_bytes += len;
+		arm(hc, idle_timeout_ms); /* progress */
+	}
+	return 0;
+}
+
+/* The connection's thread: one body per job, until the connection goes;
+ * then it frees the connection state (closed() left that to it). */
+static void body_thread(void *arg)
+{
+	struct http_conn *hc = arg;
+
+	for (;;) {
+		while (!hc->body_job && !hc->thread_quit)
+			thread_sleep(&hc->body_job);
+		if (hc->thread_quit)
+			break;
+		int err = thread_send_body(hc);
+
+		hc->body_job = false;
+		if (hc->thread_quit)
+			break;
+		if (err) {
+			if (hc->state == BODY) {
+				stats.aborted_mid_body++;
+				abort_conn(hc);
+			}
+			continue;
+		}
+		response_done(hc); /* may start the next body job */
+	}
+	while (hc->read_pending)
+		thread_sleep(&hc->read_done);
+	free_conn(hc);
+}
+
+/* Hand the body to the connection's thread (created on first use). */
+static void thread_body_start(struct http_conn *hc)
+{
+	if (!hc->thread) {
+		hc->tbuf = kmalloc(THREAD_BUF_SIZE);
+		if (hc->tbuf)
+			hc->thread = thread_create(body_thread, hc, "http");
+		if (!hc->thread) {
+			abort_conn(hc);
+			return;
+		}
+	}
+	if ((ecem_enabled() & ECEM_F_DED) &&
+	    !ecem_add(hc, hc->c, ECEM_F_DED, &ded_ops, hc))
+		hc->ded = true;
+	flush(hc, false); /* the head, zero copy; the body follows it */
+	hc->body_job = true;
+	thread_wakeup(&hc->body_job);
+}
+
 /* Conditional, range and head for a regular file; then the body. */
 static void serve_file(struct http_conn *hc, const struct http_request *req,
 		       const char *path, size_t path_len, struct file *f)
@@ -543,6 +727,10 @@ static void serve_file(struct http_conn *hc, const struct http_request *req,
 	hc->file = f;
 	hc->head_sent = false;
 	hc->state = BODY;
+	if (model == MODEL_THREADS && hc->body_off != hc->body_end) {
+		thread_body_start(hc);
+		return;
+	}
 	splice_begin(hc);
 	next_window(hc);
 }
@@ -741,7 +929,9 @@ static void on_writable(void *ctx)
 {
 	struct http_conn *hc = ctx;
 
-	if (hc->state == BODY) {
+	if (hc->state == BODY && hc->thread) {
+		thread_wakeup(&hc->write_wait);
+	} else if (hc->state == BODY) {
 		arm(hc, idle_timeout_ms); /* the peer is reading */
 		stats.app_wakeups++;
 		next_window(hc);
@@ -756,8 +946,19 @@ static void on_closed(void *ctx, int err)
 
 	(void)err;
 	splice_end(hc);
+	ded_end(hc);
 	hc->c = NULL;
 	hc->state = CLOSING;
+	if (hc->thread) {
+		/* The thread frees hc once it is out of its calls. */
+		hc->thread_quit = true;
+		timer_cancel(&hc->timer);
+		timer_cancel(&hc->retry);
+		thread_wakeup(&hc->body_job);
+		thread_wakeup(&hc->read_done);
+		thread_wakeup(&hc->write_wait);
+		return;
+	}
 	if (hc->read_pending) {
 		hc->dead = true; /* window_read frees */
 		timer_cancel(&hc->timer);

@@ -40,6 +40,10 @@ struct http_stats {
 	uint64_t responses_spliced; /* bodies sent by ECEM DNS */
 	uint64_t spliced_ack_bytes; /* body bytes appended in the ACK path */
 	uint64_t spliced_disk_bytes; /* ... by a disk completion */
+	uint64_t thread_blocked_reads; /* model=threads: slept on the disk */
+	uint64_t thread_blocked_writes; /* ... on a full send buffer */
+	uint64_t thread_blocks_avoided; /* deferred reads whose write ran */
+	uint64_t thread_copied_bytes; /* page cache -> process buffers */
 };
 
 /* Listen on `port` (run from the init calls at INIT_APP). */

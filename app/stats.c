@@ -88,6 +88,10 @@ static void http_section(struct json *j)
 	u64(j, "responses_spliced", s.responses_spliced);
 	u64(j, "spliced_ack_bytes", s.spliced_ack_bytes);
 	u64(j, "spliced_disk_bytes", s.spliced_disk_bytes);
+	u64(j, "thread_blocked_reads", s.thread_blocked_reads);
+	u64(j, "thread_blocked_writes", s.thread_blocked_writes);
+	u64(j, "thread_blocks_avoided", s.thread_blocks_avoided);
+	u64(j, "thread_copied_bytes", s.thread_copied_bytes);
 	open_obj(j, "status");
 	for (int code = HTTP_STATUS_MIN; code <= HTTP_STATUS_MAX; code++) {
 		char name[4];

@@ -130,3 +130,33 @@ def test_reset_during_spliced_response_leaks_nothing(guest):
     assert st["conn"]["active"] == 1
     assert pinned_outside_rx(st) == pinned0
     assert get("/m1.bin") == (200, files["/m1.bin"])
+
+
+@pytest.mark.parametrize("mode", ["off", "ded", "all"])
+def test_threads_model_byte_exact(guest, mode):
+    """model=threads: a thread per connection reads each 64 KiB into its
+    own buffer and writes it with blocking copies."""
+    start, files = guest
+    g = start("model=threads ecem=%s pool_mb=4" % mode, mem="64M")
+    fetch_concurrently(files, ["/m10.bin", "/m1.bin", "/m10.bin",
+                               "/odd.bin", "/k1.bin", "/m1.bin"])
+    d, st = one_big_response(files)
+    h = st["http"]
+    assert h["thread_copied_bytes"] >= 2 * BIG + 2 * (1 << 20)
+    assert st["conn"]["bytes_copied"] >= h["thread_copied_bytes"]
+    assert h["thread_blocked_reads"] > 0  # the cache is smaller
+    assert h["responses_spliced"] == 0
+    assert st["kernel"]["context_switches"] > 0
+    assert st["ecem"]["pairs_live"] == 0
+    print("threads ecem=%s: %s %s" % (mode, h, st["ecem"]))
+    if mode == "off":
+        # The woken thread finds the send buffer full and blocks again.
+        assert st["ecem"]["deferred"] == 0
+        assert h["thread_blocked_writes"] > 0
+    else:
+        # Completions that found no send space waited for an ACK, and
+        # the writes after them went through without blocking.
+        assert st["ecem"]["deferred"] > 0
+        assert st["ecem"]["deferred_delivered"] > 0
+        assert h["thread_blocks_avoided"] > 0
+    assert "PANIC" not in g.output()
