@@ -63,6 +63,9 @@ KPARAM_UINT(header_timeout_ms, header_timeout_ms, 10, 3600000,
 static uint64_t idle_timeout_ms = 15000;
 KPARAM_UINT(idle_timeout_ms, idle_timeout_ms, 10, 3600000,
 	    "keep-alive idle time before the server closes");
+static uint64_t splice_min = 16 << 10;
+KPARAM_UINT(splice_min, splice_min, 1, 1 << 20,
+	    "DNS: acknowledged bytes gathered before a splice (1: every ACK)");
 static uint64_t send_window = 256 << 10;
 KPARAM_UINT(send_window, send_window, PAGE_SIZE, 64 << 20,
 	    "body bytes read from the cache per window");
@@ -399,10 +402,13 @@ static void splice_more(struct http_conn *hc)
 {
 	uint64_t len;
 
-	if (hc->read_pending || hc->state != BODY || body_done(hc) ||
-	    !hc->credit)
+	if (hc->read_pending || hc->state != BODY || body_done(hc))
 		return;
 	len = MIN(hc->credit, hc->body_end - hc->body_off);
+	/* A read per ACK costs more than the bytes it moves: gather a few
+	 * (the bytes in flight stay the same, only the batches grow). */
+	if (!len || (len < splice_min && len < hc->body_end - hc->body_off))
+		return;
 	hc->credit -= len;
 	read_body(hc, len);
 }
@@ -553,13 +559,17 @@ static int thread_read(struct http_conn *hc, uint32_t len)
 	hc->read_done = false;
 	hc->deferred = false;
 	hc->read_pending = true;
-	if (hc->ded)
-		ecem_disk_wait(hc);
 	err = fs_read(hc->file, hc->body_off, len, &agg, thread_read_done, hc);
-	if (err != -EINPROGRESS)
-		thread_read_done(hc, err);
-	else
+	if (err != -EINPROGRESS) {
+		/* A cache hit wakes nobody: nothing for DED to defer. */
+		hc->read_pending = false;
+		hc->read_err = err;
+		hc->read_done = true;
+	} else {
 		stats.thread_blocked_reads++;
+		if (hc->ded)
+			ecem_disk_wait(hc); /* the completion comes later */
+	}
 	/* The read owns `agg` until it completes, quitting or not. */
 	while (hc->read_pending || (!hc->read_done && !hc->thread_quit))
 		thread_sleep(&hc->read_done);

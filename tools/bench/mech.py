@@ -71,10 +71,15 @@ def stats(ns):
     return json.loads(r.stdout)
 
 
-def wrk(ns, path, conns, seconds):
-    r = ns.run(["wrk", "-t1", "-c%d" % conns, "-d%ds" % seconds,
-                "--timeout", "10s", "--latency",
-                "http://%s%s" % (GUEST_ADDR, path)], timeout=seconds + 60)
+def wrk(ns, path, conns, seconds, script=None, timeout_s=10):
+    """One bounded wrk run from inside the namespace; `script` is a Lua
+    file (e.g. choosing among several paths)."""
+    cmd = ["wrk", "-t1", "-c%d" % conns, "-d%ds" % seconds,
+           "--timeout", "%ds" % timeout_s, "--latency"]
+    if script:
+        cmd += ["-s", script]
+    r = ns.run(cmd + ["http://%s%s" % (GUEST_ADDR, path)],
+               timeout=seconds + timeout_s + 60)
     out = r.stdout
     reqs = int(re.search(r"(\d+) requests in", out).group(1))
     secs = float(re.search(r"requests in ([\d.]+)s", out).group(1))
@@ -84,8 +89,11 @@ def wrk(ns, path, conns, seconds):
     def pct(p):
         m = re.search(r"%s%%\s+([\d.]+)(us|ms|s)" % p, out)
         return float(m.group(1)) * {"us": 1e-3, "ms": 1, "s": 1e3}[m.group(2)]
+    avg = re.search(r"Latency\s+([\d.]+)(us|ms|s)", out)
     return {"requests": reqs, "rps": reqs / secs,
             "mbps": float(mb.group(1)) * scale * 1.048576,
+            "avg_ms": float(avg.group(1)) * {"us": 1e-3, "ms": 1,
+                                              "s": 1e3}[avg.group(2)],
             "p50_ms": pct(50), "p99_ms": pct(99)}
 
 
