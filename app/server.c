@@ -5,6 +5,8 @@
  * Connection states:
  *   IDLE     waiting for the first byte of a request (idle timer armed)
  *   HEAD     some bytes of a request head are in (header timer armed)
+ *   OPENING  the request's file open blocked (LAIO continuation); the
+ *            request stays buffered and is parsed again when it is done
  *   BODY     a response is being produced: head queued, body windows
  *            read from the page cache one at a time
  *   CLOSING  conn_close()/conn_abort() called, waiting for closed()
@@ -35,6 +37,7 @@
 #include "kernel/heap.h"
 #include "kernel/initcall.h"
 #include "kernel/iobuf.h"
+#include "kernel/laio.h"
 #include "kernel/lib/string.h"
 #include "kernel/param.h"
 #include "kernel/printk.h"
@@ -70,7 +73,7 @@ static uint64_t send_window = 256 << 10;
 KPARAM_UINT(send_window, send_window, PAGE_SIZE, 64 << 20,
 	    "body bytes read from the cache per window");
 
-enum conn_state { IDLE, HEAD, BODY, CLOSING };
+enum conn_state { IDLE, HEAD, OPENING, BODY, CLOSING };
 
 enum server_model { MODEL_EVENT, MODEL_THREADS };
 static const char *const model_names[] = { "event", "threads", NULL };
@@ -88,7 +91,7 @@ struct http_conn {
 	struct timer retry; /* [m] pool exhausted: read the window again */
 	bool keep_alive; /* [m] of the response in progress */
 	bool peer_eof; /* [m] */
-	bool read_pending; /* [m] an fs_read owns `window` */
+	bool read_pending; /* [m] an fs operation owns hc (and `window`) */
 	bool dead; /* [m] closed() ran while a read was pending */
 	bool head_sent; /* [m] status committed */
 	bool parsing; /* [m] inside serve_pipeline: it picks up the next */
@@ -96,6 +99,10 @@ struct http_conn {
 	bool in_ack; /* [m] inside the pair's acked() */
 	uint64_t credit; /* [m] acknowledged bytes not yet replaced */
 	uint64_t read_len; /* [m] bytes of the read in flight */
+	char open_path[HTTP_PATH_MAX + sizeof(INDEX_FILE) + 1]; /* [m] */
+	struct file *open_file; /* [m] result of the open of open_path */
+	int open_err; /* [m] */
+	bool open_ready; /* [m] a finished open waits for the re-parse */
 	/* model=threads: the body is written by this connection's thread */
 	struct thread *thread; /* [m] */
 	char *tbuf; /* [m] its process buffer, THREAD_BUF_SIZE */
@@ -362,6 +369,14 @@ static void retry_window(struct timer *t, void *arg)
 		next_window(hc);
 }
 
+/* The blocking read LAIO runs on a spare stack (laio=off: right here). */
+static int read_op(void *arg)
+{
+	struct http_conn *hc = arg;
+
+	return fs_read_sync(hc->file, hc->body_off, hc->read_len, &hc->window);
+}
+
 /* Read `len` more body bytes into hc->window; window_read sends them. */
 static void read_body(struct http_conn *hc, uint64_t len)
 {
@@ -371,8 +386,7 @@ static void read_body(struct http_conn *hc, uint64_t len)
 	hc->read_len = len;
 	if (hc->splice)
 		ecem_disk_wait(hc);
-	err = fs_read(hc->file, hc->body_off, len, &hc->window, window_read,
-		      hc);
+	err = laio_call(read_op, hc, window_read, hc);
 	if (err == -EINPROGRESS)
 		return;
 	window_read(hc, err);
@@ -474,8 +488,9 @@ static void window_read(void *arg, int err)
 	}
 	if (hc->state != BODY)
 		return; /* aborted meanwhile; closed() will free */
-	if (err == -ENOMEM) {
-		/* Every pool page is pinned by responses in flight: wait for
+	if (err == -ENOMEM || err == -EAGAIN) {
+		/* Every pool page is pinned by responses in flight (or the
+		 * volume's metadata is held by a sleeping thread): wait for
 		 * some to be acknowledged instead of failing this one. */
 		ioagg_release(&hc->window);
 		stats.nomem_waits++;
@@ -745,6 +760,57 @@ static void serve_file(struct http_conn *hc, const struct http_request *req,
 	next_window(hc);
 }
 
+/* The blocking open LAIO runs on a spare stack. */
+static int open_op(void *arg)
+{
+	struct http_conn *hc = arg;
+
+	return fs_open(hc->open_path, &hc->open_file);
+}
+
+/* The open blocked and is done: parse the request again to use it. */
+static void open_done(void *arg, int err)
+{
+	struct http_conn *hc = arg;
+
+	hc->read_pending = false;
+	if (hc->dead) {
+		free_conn(hc);
+		return;
+	}
+	if (hc->state != OPENING)
+		return; /* aborted meanwhile; closed() will free */
+	hc->open_err = err;
+	hc->open_ready = true;
+	hc->state = IDLE;
+	serve_pipeline(hc);
+}
+
+/* fs_open through LAIO: 0 or an error, or -EINPROGRESS when it blocked
+ * (state OPENING: the request is answered when open_done has run). */
+static int open_file(struct http_conn *hc, const char *path, struct file **f)
+{
+	int err;
+
+	if (hc->open_ready && !strcmp(path, hc->open_path)) {
+		hc->open_ready = false;
+		*f = hc->open_file;
+		return hc->open_err;
+	}
+	hc->open_ready = false;
+	strlcpy(hc->open_path, path, sizeof(hc->open_path));
+	hc->read_pending = true;
+	err = laio_call(open_op, hc, open_done, hc);
+	if (err == -EINPROGRESS) {
+		hc->state = OPENING;
+		stats.opens_blocked++;
+		return err;
+	}
+	hc->read_pending = false;
+	*f = hc->open_file;
+	return err;
+}
+
 /* Map a request to a file, a redirect, /_stats or an error. */
 static void route(struct http_conn *hc, const struct http_request *req)
 {
@@ -772,7 +838,9 @@ static void route(struct http_conn *hc, const struct http_request *req)
 		answer_error(hc, 503, head_only);
 		return;
 	}
-	err = fs_open(path, &f);
+	err = open_file(hc, path, &f);
+	if (err == -EINPROGRESS)
+		return;
 	if (!err && fs_stat(f)->is_dir) {
 		if (path[len - 1] != '/') {
 			struct http_response r = base_response(hc, 301);
@@ -786,12 +854,18 @@ static void route(struct http_conn *hc, const struct http_request *req)
 		}
 		memcpy(path + len, INDEX_FILE, sizeof(INDEX_FILE));
 		len += sizeof(INDEX_FILE) - 1;
-		err = fs_open(path, &f);
+		err = open_file(hc, path, &f);
+		if (err == -EINPROGRESS)
+			return;
 	}
 	if (!err && !fs_stat(f)->is_reg)
 		err = -ENOENT;
 	if (err) {
-		answer_error(hc, err == -EIO ? 500 : 404, head_only);
+		answer_error(hc,
+			     err == -EIO    ? 500 :
+			     err == -EAGAIN ? 503 :
+					      404,
+			     head_only);
 		return;
 	}
 	serve_file(hc, req, path, len, f);
@@ -817,7 +891,8 @@ static void serve_pipeline(struct http_conn *hc)
 			break;
 		}
 		timer_cancel(&hc->timer);
-		stats.requests++;
+		if (!hc->open_ready)
+			stats.requests++; /* not the re-parse after an open */
 		hc->ps = (struct http_parse_state){ 0 };
 		hc->head_sent = false;
 		if (n == HTTP_PARSE_BAD) {
@@ -831,6 +906,11 @@ static void serve_pipeline(struct http_conn *hc)
 		hc->state = HEAD;
 		stats.app_wakeups++;
 		route(hc, &req);
+		if (hc->state == OPENING) {
+			arm(hc,
+			    idle_timeout_ms); /* bytes stay for the re-parse */
+			break;
+		}
 		/* The request's bytes are no longer referenced: drop them. */
 		memmove(hc->in, hc->in + n, hc->in_len - (size_t)n);
 		hc->in_len -= (size_t)n;

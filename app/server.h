@@ -44,6 +44,7 @@ struct http_stats {
 	uint64_t thread_blocked_writes; /* ... on a full send buffer */
 	uint64_t thread_blocks_avoided; /* deferred reads whose write ran */
 	uint64_t thread_copied_bytes; /* page cache -> process buffers */
+	uint64_t opens_blocked; /* file opens that became LAIO continuations */
 };
 
 /* Listen on `port` (run from the init calls at INIT_APP). */

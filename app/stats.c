@@ -16,6 +16,7 @@
 #include "kernel/errno.h"
 #include "kernel/heap.h"
 #include "kernel/iobuf.h"
+#include "kernel/laio.h"
 #include "kernel/lib/stdio.h"
 #include "kernel/mainloop.h"
 #include "kernel/sfbuf.h"
@@ -92,6 +93,7 @@ static void http_section(struct json *j)
 	u64(j, "thread_blocked_writes", s.thread_blocked_writes);
 	u64(j, "thread_blocks_avoided", s.thread_blocks_avoided);
 	u64(j, "thread_copied_bytes", s.thread_copied_bytes);
+	u64(j, "opens_blocked", s.opens_blocked);
 	open_obj(j, "status");
 	for (int code = HTTP_STATUS_MIN; code <= HTTP_STATUS_MAX; code++) {
 		char name[4];
@@ -169,6 +171,8 @@ static void storage_sections(struct json *j)
 	u64(j, "disk_max_in_flight", fs.disk_max_in_flight);
 	u64(j, "disk_interrupts", fs.disk_interrupts);
 	u64(j, "disk_rekicks", fs.disk_rekicks);
+	u64(j, "meta_waits", fs.meta_waits);
+	u64(j, "meta_busy", fs.meta_busy);
 	close_obj(j);
 }
 
@@ -207,6 +211,26 @@ static void ecem_section(struct json *j)
 	close_obj(j);
 }
 
+static void laio_section(struct json *j)
+{
+	struct laio_stats l;
+
+	laio_get_stats(&l);
+	open_obj(j, "laio");
+	emit(j, "\"mode\":\"%s\"", laio_enabled() ? "on" : "off");
+	j->first = false;
+	u64(j, "calls", l.calls);
+	u64(j, "fast", l.fast);
+	u64(j, "blocked", l.blocked);
+	u64(j, "completed", l.completed);
+	u64(j, "fallbacks", l.fallbacks);
+	u64(j, "direct", l.direct);
+	u64(j, "live", l.live);
+	u64(j, "live_max", l.live_max);
+	u64(j, "workers", l.workers);
+	close_obj(j);
+}
+
 static void mechanism_sections(struct json *j)
 {
 	static const char *const modes[] = { "sfbuf", "naive", "direct" };
@@ -239,6 +263,7 @@ static void mechanism_sections(struct json *j)
 	u64(j, "data_bytes_summed", cs.data_bytes_summed);
 	close_obj(j);
 	ecem_section(j);
+	laio_section(j);
 }
 
 static void kernel_section(struct json *j)

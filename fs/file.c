@@ -50,6 +50,38 @@ static struct {
 	struct fs_stats stats; /* [m] */
 } fs;
 
+/*
+ * ext2 keeps pointers into its block cache across a metadata read, and a
+ * thread (a LAIO continuation, a model=threads connection) sleeps during
+ * that read: one caller inside ext2 at a time. A thread that finds it
+ * taken waits; the main loop cannot wait for a sleeping thread and gets
+ * -EAGAIN (callers retry or answer 503).
+ */
+static bool meta_held; /* [m] */
+
+static int meta_enter(void)
+{
+	if (!meta_held) {
+		meta_held = true;
+		return 0;
+	}
+	if (!thread_current()) {
+		fs.stats.meta_busy++;
+		return -EAGAIN;
+	}
+	fs.stats.meta_waits++;
+	while (meta_held)
+		thread_sleep(&meta_held);
+	meta_held = true;
+	return 0;
+}
+
+static void meta_leave(void)
+{
+	meta_held = false;
+	thread_wakeup(&meta_held);
+}
+
 static int dev_read(void *ctx, uint64_t off, void *buf, size_t len)
 {
 	return vblk_read_sync(ctx, off, buf, len);
@@ -166,9 +198,14 @@ static int read_page(struct pcache_file *pc, uint64_t index, struct iobuf *buf)
 	struct page_fill *pf;
 	int err = 0;
 
+	err = meta_enter(); /* ext2_bmap may read indirect blocks */
+	if (err)
+		return err;
 	pf = kzalloc(sizeof(*pf));
-	if (!pf)
+	if (!pf) {
+		meta_leave();
 		return -ENOMEM;
+	}
 	*pf = (struct page_fill){
 		.pc = pc, .index = index, .buf = buf, .pending = 1
 	};
@@ -196,6 +233,7 @@ static int read_page(struct pcache_file *pc, uint64_t index, struct iobuf *buf)
 	}
 	if (!err && run_len)
 		err = fill_run(pf, run_dblk, run_off, run_len);
+	meta_leave();
 	if (err && pf->pending == 1) {
 		kfree(pf); /* nothing in flight: fail synchronously */
 		return err;
@@ -255,10 +293,11 @@ int fs_open(const char *path, struct file **out)
 	fs.stats.opens++;
 	if (!fs.vol) {
 		err = -ENODEV;
-	} else {
+	} else if (!(err = meta_enter())) {
 		err = ext2_lookup(fs.vol, path, &ino);
 		if (!err)
 			*out = file_get(ino, &err);
+		meta_leave();
 	}
 	if (err)
 		fs.stats.open_errors++;
@@ -277,7 +316,11 @@ int fs_readdir(struct file *dir, uint64_t *pos, struct fs_dirent *de)
 
 	if (!dir->st.is_dir)
 		return -ENOTDIR;
+	ret = meta_enter();
+	if (ret)
+		return ret;
 	ret = ext2_readdir(fs.vol, &dir->inode, pos, &e);
+	meta_leave();
 	if (ret <= 0)
 		return ret;
 	de->ino = e.ino;

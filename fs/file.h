@@ -38,6 +38,8 @@ struct fs_stats {
 	uint64_t disk_queued, disk_in_flight, disk_max_in_flight,
 		disk_interrupts;
 	uint64_t disk_rekicks;
+	uint64_t meta_waits; /* a thread waited for the volume's metadata */
+	uint64_t meta_busy; /* main loop found it held: -EAGAIN */
 };
 
 /* Set up the page cache and mount the first virtio-blk disk, if any;

@@ -30,6 +30,7 @@
 #include "kernel/panic.h"
 #include "kernel/pci.h"
 #include "kernel/printk.h"
+#include "kernel/thread.h"
 #include "kernel/time.h"
 #include "kernel/timer.h"
 #include "kernel/virtio_pci.h"
@@ -260,6 +261,11 @@ static int read_sectors_sync(struct vblk_dev *d, uint64_t sector, void *buf,
 	if (err)
 		return err;
 	while (!w.done) {
+		if (thread_current()) {
+			/* A thread (a LAIO continuation) lets the loop run. */
+			thread_sleep(&w);
+			continue;
+		}
 		/* The request still owns `buf` and `w`: a device that
 		 * never completes it leaves nothing safe to return to. */
 		if (time_ns() > deadline)

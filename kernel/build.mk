@@ -9,6 +9,7 @@ KERNEL_SRCS += \
 	kernel/heap.c \
 	kernel/initcall.c \
 	kernel/iobuf.c \
+	kernel/laio.c \
 	kernel/ksyms.c \
 	kernel/lib/bitmap.c \
 	kernel/lib/civil.c \

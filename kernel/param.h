@@ -22,6 +22,7 @@
 #define MEMMAP_MAX 64 /* regions kept from the boot memory map */
 #define SFBUF_EXTRA_SLOTS 4096 /* mappings beyond one per pool page */
 #define ECEM_HASH_BUCKETS 256 /* event-pair table, per key kind */
+#define LAIO_WORKERS_MAX 64 /* spare stacks: continuations at once */
 
 /* interrupts, time, threads (kernel/acpi, irq, timer, thread, mainloop) */
 #define ACPI_IOAPIC_MAX 4 /* IOAPICs kept from the MADT */

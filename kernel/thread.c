@@ -99,7 +99,7 @@ static void to_mainloop(void)
 	thread_switch(&t->sp, mainloop_sp);
 }
 
-struct thread *thread_create(thread_fn fn, void *arg, const char *name)
+static struct thread *create(thread_fn fn, void *arg, const char *name)
 {
 	struct thread *t = kzalloc(sizeof(*t));
 	uint64_t pa, *frame;
@@ -125,7 +125,6 @@ struct thread *thread_create(thread_fn fn, void *arg, const char *name)
 	t->sp = frame;
 	stats.created++;
 	stats.live++;
-	runq_push(t);
 	return t;
 
 err_free_stack:
@@ -133,6 +132,29 @@ err_free_stack:
 err_free_thread:
 	kfree(t);
 	return NULL;
+}
+
+struct thread *thread_create(thread_fn fn, void *arg, const char *name)
+{
+	struct thread *t = create(fn, arg, name);
+
+	if (t)
+		runq_push(t);
+	return t;
+}
+
+struct thread *thread_create_parked(thread_fn fn, void *arg, const char *name,
+				    const void *chan)
+{
+	struct thread *t = create(fn, arg, name);
+
+	if (t) {
+		t->state = T_SLEEPING;
+		t->chan = chan;
+		t->next = sleepers;
+		sleepers = t;
+	}
+	return t;
 }
 
 /* First C code of a new thread (from thread_trampoline). */
@@ -230,6 +252,34 @@ static void reap(struct thread *t)
 	stats.live--;
 }
 
+/* Switch from the main loop to t until it gives the CPU back. */
+static void run(struct thread *t)
+{
+	t->state = T_RUNNING;
+	current = t;
+	stats.switches++;
+	thread_switch(&mainloop_sp, t->sp);
+	current = NULL;
+	if (t->state == T_ZOMBIE)
+		reap(t);
+}
+
+void thread_run_now(struct thread *t, const void *chan)
+{
+	struct thread **pp = &sleepers;
+
+	ASSERT(!current);
+	while (*pp && *pp != t)
+		pp = &(*pp)->next;
+	if (!*pp || t->chan != chan)
+		panic("thread_run_now: '%s' does not sleep on %p", t->name,
+		      chan);
+	*pp = t->next;
+	t->chan = NULL;
+	t->next = NULL;
+	run(t);
+}
+
 int thread_run_ready(void)
 {
 	struct thread *last = runq_tail, *t;
@@ -238,15 +288,11 @@ int thread_run_ready(void)
 	ASSERT(!current);
 	/* Threads made ready while these run wait for the next pass. */
 	while (last && (t = runq_pop())) {
-		t->state = T_RUNNING;
-		current = t;
-		stats.switches++;
-		thread_switch(&mainloop_sp, t->sp);
-		current = NULL;
+		bool was_last = t == last;
+
+		run(t); /* may free t */
 		ran++;
-		if (t->state == T_ZOMBIE)
-			reap(t);
-		if (t == last)
+		if (was_last)
 			break;
 	}
 	return ran;

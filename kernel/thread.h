@@ -39,6 +39,16 @@ struct thread_stats {
  * NULL when memory is short (nothing allocated). `name` is copied. */
 struct thread *thread_create(thread_fn fn, void *arg, const char *name);
 
+/* Create a thread as if it slept on `chan`: it starts only when woken
+ * (thread_wakeup) or run at once (thread_run_now). NULL when short of
+ * memory. */
+struct thread *thread_create_parked(thread_fn fn, void *arg, const char *name,
+				    const void *chan);
+
+/* Main loop only: switch to `t`, which sleeps on `chan`, now (ahead of
+ * the run queue), and return when it sleeps, yields or exits again. */
+void thread_run_now(struct thread *t, const void *chan);
+
 /* Give the CPU back to the main loop; run again after the threads and
  * pollers already waiting. Threads only. */
 void thread_yield(void);

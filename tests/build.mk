@@ -101,7 +101,8 @@ tests/app/test_server_SRCS := app/server.c app/http_parser.c app/http_path.c \
 	$(HTTP_STR) kernel/lib/civil.c kernel/lib/errname.c kernel/timer.c \
 	kernel/iobuf.c kernel/sfbuf.c kernel/heap.c kernel/lib/bitmap.c kernel/ecem.c tests/fake_conn.c \
 	tests/fake_fs.c tests/fake_pmm.c tests/fake_panic.c tests/fake_printk.c \
-	tests/fake_thread.c
+	kernel/laio.c kernel/thread.c kernel/switch.S kernel/lib/string.c \
+	tests/fake_paging.c
 
 UNIT_TESTS += tests/kernel/test_sfbuf
 tests/kernel/test_sfbuf_SRCS := kernel/sfbuf.c kernel/heap.c tests/fake_pmm.c \
@@ -110,3 +111,8 @@ tests/kernel/test_sfbuf_SRCS := kernel/sfbuf.c kernel/heap.c tests/fake_pmm.c \
 UNIT_TESTS += tests/kernel/test_ecem
 tests/kernel/test_ecem_SRCS := kernel/ecem.c tests/fake_heap.c \
 	tests/fake_panic.c tests/fake_printk.c
+
+UNIT_TESTS += tests/kernel/test_laio
+tests/kernel/test_laio_SRCS := kernel/laio.c kernel/thread.c kernel/switch.S \
+	kernel/timer.c kernel/lib/string.c tests/fake_heap.c tests/fake_pmm.c \
+	tests/fake_paging.c tests/fake_panic.c tests/fake_printk.c

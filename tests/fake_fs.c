@@ -7,6 +7,8 @@
 #include "kernel/compiler.h"
 #include "kernel/errno.h"
 #include "kernel/iobuf.h"
+#include "kernel/laio.h"
+#include "kernel/thread.h"
 #include "kernel/param.h"
 #include "tests/fake_fs.h"
 
@@ -160,6 +162,38 @@ int fs_read(struct file *f, uint64_t off, uint64_t len, struct ioagg *out,
 	return -EINPROGRESS;
 }
 
+struct sync_wait {
+	bool done;
+	int err;
+};
+
+static void sync_done(void *arg, int err)
+{
+	struct sync_wait *w = arg;
+
+	w->err = err;
+	w->done = true;
+	thread_wakeup(w);
+}
+
+/* As fs/file.c: a thread (a LAIO continuation) sleeps until the read is
+ * in; the main loop "polls the disk", here: completes what is pending. */
+int fs_read_sync(struct file *f, uint64_t off, uint64_t len, struct ioagg *out)
+{
+	struct sync_wait w = { 0 };
+	int err = fs_read(f, off, len, out, sync_done, &w);
+
+	if (err != -EINPROGRESS)
+		return err;
+	while (!w.done) {
+		if (thread_current())
+			thread_sleep(&w);
+		else
+			fake_fs_complete();
+	}
+	return w.err;
+}
+
 int fake_fs_complete(void)
 {
 	int n = npending;
@@ -179,5 +213,10 @@ int fake_fs_complete(void)
 	memmove(pending, pending + n,
 		(size_t)(npending - n) * sizeof(*pending));
 	npending -= n;
+	/* What the main loop does next: run the woken continuations, then
+	 * deliver LAIO completions. */
+	while (thread_any_ready())
+		thread_run_ready();
+	laio_poll(NULL);
 	return n;
 }

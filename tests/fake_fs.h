@@ -16,7 +16,8 @@ void fake_fs_add_file(const char *path, const void *data, size_t len,
 		      uint32_t mtime);
 void fake_fs_add_dir(const char *path);
 void fake_fs_set_mounted(bool mounted);
-/* Reads complete only when fake_fs_complete() is called. */
+/* Reads complete only when fake_fs_complete() is called (which then
+ * runs the continuations they woke and delivers LAIO completions). */
 void fake_fs_set_deferred(bool deferred);
 /* Complete deferred reads (all of them); returns how many. */
 int fake_fs_complete(void);

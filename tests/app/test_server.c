@@ -19,6 +19,7 @@
 #include "kernel/ecem.h"
 #include "kernel/errno.h"
 #include "kernel/iobuf.h"
+#include "kernel/mainloop.h"
 #include "kernel/irq.h"
 #include "kernel/timer.h"
 #include "tests/fake_conn.h"
@@ -27,6 +28,13 @@
 /* --- fakes for the kernel services the server and timers use --- */
 
 static uint64_t now_ns;
+
+int mainloop_add_poller(mainloop_poll_fn fn, void *arg)
+{
+	(void)fn;
+	(void)arg;
+	return 0;
+}
 
 uint64_t time_ns(void)
 {

@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests for kernel/laio.c on the real kernel/thread.c and its stack
+ * switch, run on the host: the fast path (no thread made ready, nothing
+ * notified, the spare stack reused), the slow path (a continuation whose
+ * done() comes from laio_poll), completion in finishing order, the pool
+ * exhausted (the operation runs blocking, nothing is lost), laio=off and
+ * calls from a thread.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "kernel/errno.h"
+#include "kernel/irq.h"
+#include "kernel/laio.h"
+#include "kernel/lapic.h"
+#include "kernel/mainloop.h"
+#include "kernel/param.h"
+#include "kernel/thread.h"
+#include "kernel/time.h"
+
+/* --- what thread.c and laio.c need from the rest of the kernel --- */
+uint64_t time_ns(void)
+{
+	return 0;
+}
+
+uint64_t time_ns_to_tsc(uint64_t ns)
+{
+	return ns;
+}
+
+void lapic_timer_arm_tsc(uint64_t deadline)
+{
+	(void)deadline;
+}
+
+void lapic_timer_stop(void)
+{
+}
+
+int lapic_timer_init(uint8_t vector)
+{
+	(void)vector;
+	return 0;
+}
+
+int irq_alloc_vector(irq_handler_fn fn, void *arg, const char *name)
+{
+	(void)fn;
+	(void)arg;
+	(void)name;
+	return 48;
+}
+
+void irq_free_vector(int vector)
+{
+	(void)vector;
+}
+
+int mainloop_add_poller(mainloop_poll_fn fn, void *arg)
+{
+	(void)fn;
+	(void)arg;
+	return 0;
+}
+
+/* --- a fake device: an operation blocks until the test completes it --- */
+struct fake_io {
+	bool ready; /* the "disk" has answered */
+	int result;
+	int runs; /* times the operation body started */
+	bool ran_in_thread;
+};
+
+static int blocking_op(void *arg)
+{
+	struct fake_io *io = arg;
+
+	io->runs++;
+	io->ran_in_thread = thread_current() != NULL;
+	while (!io->ready)
+		thread_sleep(io);
+	return io->result;
+}
+
+static void complete(struct fake_io *io)
+{
+	io->ready = true;
+	thread_wakeup(io);
+	thread_run_ready(); /* the continuation finishes */
+}
+
+static int done_order[LAIO_WORKERS_MAX + 8];
+static int done_result[LAIO_WORKERS_MAX + 8];
+static int ndone;
+
+static void on_done(void *arg, int result)
+{
+	done_order[ndone] = (int)(intptr_t)arg;
+	done_result[ndone] = result;
+	ndone++;
+}
+
+static struct laio_stats st(void)
+{
+	struct laio_stats s;
+
+	laio_get_stats(&s);
+	return s;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	laio_set_enabled(true);
+	ndone = 0;
+	return 0;
+}
+
+static void test_fast_path(void **state)
+{
+	struct fake_io io = { .ready = true, .result = 42 };
+	struct laio_stats before = st(), after;
+	struct thread_stats t0, t1;
+
+	(void)state;
+	thread_get_stats(&t0);
+	assert_int_equal(laio_call(blocking_op, &io, on_done, (void *)1), 42);
+	assert_true(io.ran_in_thread); /* on the spare stack */
+	io.result = 7;
+	assert_int_equal(laio_call(blocking_op, &io, on_done, (void *)2), 7);
+	thread_get_stats(&t1);
+	after = st();
+	assert_int_equal(after.fast - before.fast, 2);
+	assert_int_equal(after.blocked, before.blocked);
+	/* Two stack switches each; nothing was made ready. */
+	assert_int_equal(t1.switches - t0.switches, 4);
+	assert_int_equal(t1.wakeups, t0.wakeups);
+	assert_false(thread_any_ready());
+	assert_int_equal(laio_poll(NULL), 0);
+	assert_int_equal(ndone, 0);
+	/* The same spare stack served both. */
+	assert_true(after.workers <= before.workers + 1);
+}
+
+static void test_slow_path(void **state)
+{
+	struct fake_io io = { .result = -EIO };
+	struct laio_stats before = st(), after;
+
+	(void)state;
+	assert_int_equal(laio_call(blocking_op, &io, on_done, (void *)5),
+			 -EINPROGRESS);
+	assert_int_equal(st().live, before.live + 1);
+	assert_int_equal(laio_poll(NULL), 0); /* not finished yet */
+	complete(&io);
+	assert_int_equal(ndone, 0); /* done() only from laio_poll */
+	assert_int_equal(laio_poll(NULL), 1);
+	assert_int_equal(ndone, 1);
+	assert_int_equal(done_order[0], 5);
+	assert_int_equal(done_result[0], -EIO);
+	assert_int_equal(io.runs, 1);
+	after = st();
+	assert_int_equal(after.blocked - before.blocked, 1);
+	assert_int_equal(after.completed - before.completed, 1);
+	assert_int_equal(after.live, before.live);
+	assert_true(after.live_max >= 1);
+}
+
+/* done() calls come in the order the operations finished. */
+static void test_completion_order(void **state)
+{
+	struct fake_io io[3] = { { .result = 10 },
+				 { .result = 11 },
+				 { .result = 12 } };
+
+	(void)state;
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(laio_call(blocking_op, &io[i], on_done,
+					   (void *)(intptr_t)i),
+				 -EINPROGRESS);
+	complete(&io[2]);
+	complete(&io[0]);
+	complete(&io[1]);
+	assert_int_equal(laio_poll(NULL), 3);
+	assert_int_equal(done_order[0], 2);
+	assert_int_equal(done_order[1], 0);
+	assert_int_equal(done_order[2], 1);
+	assert_int_equal(done_result[0], 12);
+	assert_int_equal(done_result[2], 11);
+}
+
+/* Every spare stack busy: the next operation runs on the caller's stack
+ * (blocking it), and every continuation still completes exactly once. */
+static void test_pool_exhaustion_falls_back(void **state)
+{
+	static struct fake_io io[LAIO_WORKERS_MAX];
+	struct fake_io quick = { .ready = true, .result = 99 };
+	struct laio_stats before = st();
+
+	(void)state;
+	memset(io, 0, sizeof(io));
+	for (int i = 0; i < LAIO_WORKERS_MAX; i++) {
+		io[i].result = i;
+		assert_int_equal(laio_call(blocking_op, &io[i], on_done,
+					   (void *)(intptr_t)i),
+				 -EINPROGRESS);
+	}
+	assert_int_equal(st().workers, LAIO_WORKERS_MAX);
+	assert_int_equal(laio_call(blocking_op, &quick, on_done, (void *)-1),
+			 99);
+	assert_false(quick.ran_in_thread);
+	assert_int_equal(st().fallbacks - before.fallbacks, 1);
+	for (int i = LAIO_WORKERS_MAX - 1; i >= 0; i--)
+		complete(&io[i]);
+	assert_int_equal(laio_poll(NULL), LAIO_WORKERS_MAX);
+	for (int i = 0; i < LAIO_WORKERS_MAX; i++) {
+		assert_int_equal(done_order[i], LAIO_WORKERS_MAX - 1 - i);
+		assert_int_equal(done_result[i], LAIO_WORKERS_MAX - 1 - i);
+		assert_int_equal(io[i].runs, 1);
+	}
+	assert_int_equal(st().live, 0);
+	/* The stacks are idle again: the next call takes one. */
+	quick.ran_in_thread = false;
+	assert_int_equal(laio_call(blocking_op, &quick, on_done, NULL), 99);
+	assert_true(quick.ran_in_thread);
+}
+
+static void test_off_and_from_threads_call_directly(void **state)
+{
+	struct fake_io io = { .ready = true, .result = 3 };
+	uint64_t direct = st().direct;
+
+	(void)state;
+	laio_set_enabled(false);
+	assert_int_equal(laio_call(blocking_op, &io, on_done, NULL), 3);
+	assert_false(io.ran_in_thread);
+	laio_set_enabled(true);
+	assert_int_equal(st().direct - direct, 1);
+}
+
+static int nested_result;
+
+static void caller_thread(void *arg)
+{
+	struct fake_io *io = arg;
+
+	/* A thread may block itself: LAIO just calls the operation. */
+	nested_result = laio_call(blocking_op, io, on_done, NULL);
+}
+
+static void test_call_from_thread_blocks_the_thread(void **state)
+{
+	struct fake_io io = { .result = 8 };
+	uint64_t direct = st().direct;
+
+	(void)state;
+	assert_non_null(thread_create(caller_thread, &io, "caller"));
+	thread_run_ready(); /* runs until it sleeps in blocking_op */
+	assert_int_equal(st().direct - direct, 1);
+	complete(&io);
+	assert_int_equal(nested_result, 8);
+	assert_int_equal(laio_poll(NULL), 0);
+	thread_run_ready(); /* reap */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_fast_path, setup),
+		cmocka_unit_test_setup(test_slow_path, setup),
+		cmocka_unit_test_setup(test_completion_order, setup),
+		cmocka_unit_test_setup(test_pool_exhaustion_falls_back, setup),
+		cmocka_unit_test_setup(test_off_and_from_threads_call_directly,
+				       setup),
+		cmocka_unit_test_setup(test_call_from_thread_blocks_the_thread,
+				       setup),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
