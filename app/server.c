@@ -66,6 +66,12 @@ KPARAM_UINT(header_timeout_ms, header_timeout_ms, 10, 3600000,
 static uint64_t idle_timeout_ms = 15000;
 KPARAM_UINT(idle_timeout_ms, idle_timeout_ms, 10, 3600000,
 	    "keep-alive idle time before the server closes");
+static uint64_t pin_budget_pct = 90;
+KPARAM_UINT(pin_budget_pct, pin_budget_pct, 10, 100,
+	    "pinned pool pages (% of the pool) beyond which responses wait");
+static uint64_t header_budget_kb = 8192;
+KPARAM_UINT(header_budget_kb, header_budget_kb, 64, 1 << 20,
+	    "receive buffers of all connections together, KiB");
 static uint64_t splice_min = 16 << 10;
 KPARAM_UINT(splice_min, splice_min, 1, 1 << 20,
 	    "DNS: acknowledged bytes gathered before a splice (1: every ACK)");
@@ -121,6 +127,17 @@ struct http_conn {
 };
 
 static struct http_stats stats; /* [m] */
+static uint64_t in_bytes; /* [m] receive buffers of all connections */
+
+/* Over the pinned-page budget: responses in flight hold what the pool
+ * has; more would only take the pages their acknowledgements free. */
+static bool pool_pressed(void)
+{
+	struct iobuf_stats io;
+
+	iobuf_get_stats(&io);
+	return io.pinned_pages * 100 >= io.pool_pages * pin_budget_pct;
+}
 
 static void serve_pipeline(struct http_conn *hc);
 static void next_window(struct http_conn *hc);
@@ -141,6 +158,7 @@ static void free_conn(struct http_conn *hc)
 	timer_cancel(&hc->retry);
 	ioagg_release(&hc->head);
 	ioagg_release(&hc->window);
+	in_bytes -= hc->in_cap;
 	kfree(hc->in);
 	kfree(hc->tbuf);
 	kfree(hc);
@@ -363,10 +381,14 @@ static void retry_window(struct timer *t, void *arg)
 	struct http_conn *hc = arg;
 
 	(void)t;
-	if (hc->splice)
+	if (hc->state == OPENING) {
+		hc->state = IDLE; /* parse the request again, open again */
+		serve_pipeline(hc);
+	} else if (hc->splice) {
 		splice_more(hc);
-	else
+	} else {
 		next_window(hc);
+	}
 }
 
 /* The blocking read LAIO runs on a spare stack (laio=off: right here). */
@@ -403,10 +425,23 @@ static bool body_done(struct http_conn *hc)
 	return true;
 }
 
+/* Whether this response must wait for the pinned-page budget: only one
+ * with bytes in flight does (their ACKs will come), so every connection
+ * can always move. */
+static bool pin_wait(struct http_conn *hc)
+{
+	if (!conn_queued(hc->c) || !pool_pressed())
+		return false;
+	stats.pin_waits++;
+	timer_arm_in(&hc->retry, NOMEM_RETRY_MS * MS);
+	return true;
+}
+
 /* Read the next window of the body; sends it when it is in. */
 static void next_window(struct http_conn *hc)
 {
-	if (hc->read_pending || hc->state != BODY || body_done(hc))
+	if (hc->read_pending || hc->state != BODY || body_done(hc) ||
+	    pin_wait(hc))
 		return;
 	read_body(hc, MIN(send_window, hc->body_end - hc->body_off));
 }
@@ -807,6 +842,14 @@ static int open_file(struct http_conn *hc, const char *path, struct file **f)
 		return err;
 	}
 	hc->read_pending = false;
+	if (err == -EAGAIN) {
+		/* Ran here for want of a spare stack, and a sleeping
+		 * continuation holds the volume: try again shortly. */
+		hc->state = OPENING;
+		stats.open_retries++;
+		timer_arm_in(&hc->retry, NOMEM_RETRY_MS * MS);
+		return -EINPROGRESS;
+	}
 	*f = hc->open_file;
 	return err;
 }
@@ -861,11 +904,7 @@ static void route(struct http_conn *hc, const struct http_request *req)
 	if (!err && !fs_stat(f)->is_reg)
 		err = -ENOENT;
 	if (err) {
-		answer_error(hc,
-			     err == -EIO    ? 500 :
-			     err == -EAGAIN ? 503 :
-					      404,
-			     head_only);
+		answer_error(hc, err == -EIO ? 500 : 404, head_only);
 		return;
 	}
 	serve_file(hc, req, path, len, f);
@@ -929,6 +968,12 @@ static void *on_accept(void *listener_ctx, struct conn *c)
 	(void)listener_ctx;
 	if (stats.active >= conn_max) {
 		stats.refused++;
+		stats.refused_conn_max++;
+		return NULL;
+	}
+	if (in_bytes + IN_INITIAL > header_budget_kb << 10) {
+		stats.refused++;
+		stats.refused_budget++;
 		return NULL;
 	}
 	hc = kzalloc(sizeof(*hc));
@@ -937,10 +982,12 @@ static void *on_accept(void *listener_ctx, struct conn *c)
 	if (!hc || !hc->in) {
 		kfree(hc);
 		stats.refused++;
+		stats.refused_nomem++;
 		return NULL;
 	}
 	hc->c = c;
 	hc->in_cap = IN_INITIAL;
+	in_bytes += IN_INITIAL;
 	hc->state = IDLE;
 	ioagg_init(&hc->head);
 	ioagg_init(&hc->window);
@@ -965,11 +1012,16 @@ static bool grow_in(struct http_conn *hc, size_t n)
 	while (cap < hc->in_len + n && cap < IN_MAX)
 		cap *= 2;
 	cap = MIN(cap, (size_t)IN_MAX);
+	if (in_bytes - hc->in_cap + cap > header_budget_kb << 10) {
+		stats.header_budget_waits++; /* all heads together: full */
+		return false;
+	}
 	p = kmalloc(cap);
 	if (!p)
 		return false;
 	memcpy(p, hc->in, hc->in_len);
 	kfree(hc->in);
+	in_bytes += cap - hc->in_cap;
 	hc->in = p;
 	hc->in_cap = cap;
 	return true;

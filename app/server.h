@@ -45,6 +45,12 @@ struct http_stats {
 	uint64_t thread_blocks_avoided; /* deferred reads whose write ran */
 	uint64_t thread_copied_bytes; /* page cache -> process buffers */
 	uint64_t opens_blocked; /* file opens that became LAIO continuations */
+	uint64_t open_retries; /* opens that found the volume held: retried */
+	uint64_t refused_conn_max; /* refusals by reason: conn_max */
+	uint64_t refused_budget; /* header budget spent */
+	uint64_t refused_nomem; /* no memory for the connection */
+	uint64_t pin_waits; /* windows deferred by pin_budget_pct */
+	uint64_t header_budget_waits; /* receive buffers not grown */
 };
 
 /* Listen on `port` (run from the init calls at INIT_APP). */

@@ -94,6 +94,12 @@ static void http_section(struct json *j)
 	u64(j, "thread_blocks_avoided", s.thread_blocks_avoided);
 	u64(j, "thread_copied_bytes", s.thread_copied_bytes);
 	u64(j, "opens_blocked", s.opens_blocked);
+	u64(j, "open_retries", s.open_retries);
+	u64(j, "refused_conn_max", s.refused_conn_max);
+	u64(j, "refused_budget", s.refused_budget);
+	u64(j, "refused_nomem", s.refused_nomem);
+	u64(j, "pin_waits", s.pin_waits);
+	u64(j, "header_budget_waits", s.header_budget_waits);
 	open_obj(j, "status");
 	for (int code = HTTP_STATUS_MIN; code <= HTTP_STATUS_MAX; code++) {
 		char name[4];
@@ -115,6 +121,7 @@ static void conn_section(struct json *j)
 	open_obj(j, "conn");
 	u64(j, "accepted", s.accepted);
 	u64(j, "refused", s.refused);
+	u64(j, "accept_deferred", s.accept_deferred);
 	u64(j, "active", s.active);
 	u64(j, "resets", s.resets);
 	u64(j, "bytes_in", s.bytes_in);

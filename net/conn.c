@@ -19,6 +19,12 @@
  * When the application aborts from inside one of them, the abort is
  * carried out on the way out and the callback returns ERR_ABRT, as lwIP
  * requires.
+ *
+ * Accept strategy (Brecht, Pariag, Gammo: "accept()able strategies"):
+ * with `accept_limit=N`, at most N new connections reach the
+ * application per main-loop pass; the rest wait, established, on the
+ * accept queue (their data held), and are handed over at the end of the
+ * following passes, after the existing connections had their turn.
  */
 #define PR_PREFIX "conn: "
 #include "net/conn.h"
@@ -67,11 +73,18 @@ struct conn {
 	bool in_callback; /* [m] inside an lwIP callback for this pcb */
 	bool abort_requested; /* [m] conn_abort from inside a callback */
 	bool gone; /* [m] closed() queued: no more callbacks */
+	bool waiting_accept; /* [m] on the accept queue, no ctx yet */
 	int close_err; /* [m] for closed() */
 	struct conn *next; /* [m] deferred-work list */
+	struct conn *next_accept; /* [m] accept queue */
 };
 
 static struct conn *work_list; /* [m] conns with deferred callbacks */
+static struct conn *accept_head, *accept_tail; /* [m] accept queue */
+static uint64_t accepted_this_pass; /* [m] reset by conn_poll */
+static uint64_t accept_limit;
+KPARAM_UINT(accept_limit, accept_limit, 0, 1000000,
+	    "new connections handed to the server per loop pass (0: all)");
 static struct conn_stats stats; /* [m] */
 static bool copy_mode;
 KPARAM_BOOL(copy, copy_mode,
@@ -143,11 +156,41 @@ static void detach(struct conn *c)
 	c->pcb = NULL;
 }
 
+static void accept_queue_push(struct conn *c)
+{
+	c->next_accept = NULL;
+	if (accept_tail)
+		accept_tail->next_accept = c;
+	else
+		accept_head = c;
+	accept_tail = c;
+}
+
+static void accept_queue_remove(struct conn *c)
+{
+	struct conn **pp = &accept_head, *prev = NULL;
+
+	while (*pp && *pp != c) {
+		prev = *pp;
+		pp = &(*pp)->next_accept;
+	}
+	if (!*pp)
+		return;
+	*pp = c->next_accept;
+	if (accept_tail == c)
+		accept_tail = prev;
+	c->next_accept = NULL;
+}
+
 /* The connection is over: drop everything, queue closed(err). */
 static void finish(struct conn *c, int err)
 {
 	if (c->gone)
 		return;
+	if (c->waiting_accept) {
+		accept_queue_remove(c); /* the application never saw it */
+		c->waiting_accept = false;
+	}
 	c->gone = true;
 	c->close_err = err;
 	stats.queued_bytes -= conn_queued(c);
@@ -351,6 +394,8 @@ static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
  */
 static void deliver(struct conn *c)
 {
+	if (c->waiting_accept)
+		return; /* no application yet: keep it held */
 	while (c->held && !c->paused && !c->gone && !c->abort_requested) {
 		struct pbuf *q = c->held;
 		u16_t len = q->len;
@@ -457,14 +502,23 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	c->pcb = pcb;
 	c->l = l;
 	ioagg_init(&c->unsent);
-	c->ctx = l->cb->accept(l->ctx, c);
-	if (!c->ctx) {
-		stats.refused++;
-		kfree(c);
-		tcp_abort(pcb);
-		return ERR_ABRT;
+	if (accept_head ||
+	    (accept_limit && accepted_this_pass >= accept_limit)) {
+		/* Over this pass's budget (or others wait before it). */
+		c->waiting_accept = true;
+		accept_queue_push(c);
+		stats.accept_deferred++;
+	} else {
+		c->ctx = l->cb->accept(l->ctx, c);
+		if (!c->ctx) {
+			stats.refused++;
+			kfree(c);
+			tcp_abort(pcb);
+			return ERR_ABRT;
+		}
+		accepted_this_pass++;
+		stats.accepted++;
 	}
-	stats.accepted++;
 	stats.active++;
 	tcp_arg(pcb, c);
 	tcp_recv(pcb, on_recv);
@@ -509,10 +563,38 @@ int conn_listen(uint16_t port, const struct conn_callbacks *cb, void *ctx)
 	return 0;
 }
 
-/* Deferred work: held data after a resume, and closed() callbacks. */
-static int conn_poll(void *arg)
+/* Hand queued connections to the application, within the pass's
+ * budget; one it refuses is reset. */
+static int hand_accepts(void)
 {
 	int n = 0;
+
+	while (accept_head &&
+	       (!accept_limit || accepted_this_pass < accept_limit)) {
+		struct conn *c = accept_head;
+
+		accept_queue_remove(c);
+		c->waiting_accept = false;
+		n++;
+		c->ctx = c->l->cb->accept(c->l->ctx, c);
+		if (!c->ctx) {
+			stats.refused++;
+			do_abort(c);
+			continue;
+		}
+		accepted_this_pass++;
+		stats.accepted++;
+		if (c->held || c->fin)
+			schedule(c);
+	}
+	return n;
+}
+
+/* Deferred work: accepts over the last pass's budget, held data after a
+ * resume, and closed() callbacks. Ends the pass's accept budget. */
+static int conn_poll(void *arg)
+{
+	int n = hand_accepts();
 
 	(void)arg;
 	while (work_list) {
@@ -522,7 +604,8 @@ static int conn_poll(void *arg)
 		c->next = NULL;
 		n++;
 		if (c->gone) {
-			c->l->cb->closed(c->ctx, c->close_err);
+			if (c->ctx) /* else the application never had it */
+				c->l->cb->closed(c->ctx, c->close_err);
 			kfree(c);
 			continue;
 		}
@@ -536,7 +619,9 @@ static int conn_poll(void *arg)
 			try_close(c);
 		}
 	}
-	return n;
+	accepted_this_pass = 0;
+	/* Connections still queued: the loop must not halt on them. */
+	return n + (accept_head != NULL);
 }
 
 const char *conn_peer(const struct conn *c, char *buf, size_t size)

@@ -51,6 +51,7 @@ struct conn_callbacks {
 
 struct conn_stats {
 	uint64_t accepted, refused;
+	uint64_t accept_deferred; /* waited for a later pass (accept_limit) */
 	uint64_t active; /* open now */
 	uint64_t resets; /* ended by the peer or an error */
 	uint64_t bytes_in, bytes_out; /* out: acknowledged */

@@ -30,6 +30,7 @@ def make_site(tmp, sizes, seed=7):
     files = {}
     for name, size in sizes.items():
         files["/" + name] = rng.randbytes(size)
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_bytes(files["/" + name])
     img = str(tmp / "site.img")
     subprocess.run([MKIMAGE, str(root), img], check=True,
