@@ -54,6 +54,11 @@ MEM = "128M"                    # -m of both guests during the load runs
 MEM_STEPS = [4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128]   # MiB
 BOOT_TIMEOUT = {"petrel": 60, "linux": 120, "host": 30}  # seconds
 MEM_BOOT_TIMEOUT = {"petrel": 30, "linux": 60}
+FETCH_TIMEOUT = 20              # seconds for one warm-up or check GET
+# A guest whose warm-up GET stalls (a cold-cache stall seen in petrel:
+# the same file offset never arrives, on every connection) is booted
+# again, at most this many more times per round; each is recorded.
+BOOT_RETRIES = 2
 RESULTS = os.path.join(guest.BUILD, "bench-results")
 
 # The issue's targets, unikernel over Linux+nginx.
@@ -76,6 +81,10 @@ class Terminated(Exception):
     pass
 
 
+class WarmupError(guest.GuestError):
+    """A warm-up GET did not return the whole file."""
+
+
 def on_signal(signum, frame):
     raise Terminated("signal %d" % signum)
 
@@ -96,6 +105,7 @@ class Bench:
         self.boots = {t: [] for t in args.only}
         self.stats = []         # petrel's /_stats after each round
         self.served = {t: False for t in args.only}
+        self.anomalies = []     # stalls and retries, for the report
 
     # -- the site ---------------------------------------------------------
 
@@ -112,10 +122,11 @@ class Bench:
         check its status and length."""
         for lb, n in self.sizes:
             for _ in range(2):
-                code, got = benchlib.fetch(runner, base + "/" + file_name(lb))
+                code, got = benchlib.fetch(runner, base + "/" + file_name(lb),
+                                           FETCH_TIMEOUT)
                 if code != 200 or got != n:
-                    raise guest.GuestError("GET %s: status %d, %d of %d "
-                                           "bytes" % (lb, code, got, n))
+                    raise WarmupError("GET %s: status %d, %d of %d bytes"
+                                      % (lb, code, got, n))
 
     # -- one target, one round ------------------------------------------
 
@@ -154,19 +165,35 @@ class Bench:
                          m["bytes_per_frame"])
 
     def run_guest(self, rnd, kind):
-        log = os.path.join(self.out, "logs", "%s-round%d.serial.log"
-                           % (kind, rnd))
+        """Boot, warm up and measure one guest; boot again (at most
+        BOOT_RETRIES times) if the warm-up stalls."""
+        for attempt in range(BOOT_RETRIES + 1):
+            try:
+                return self.run_guest_once(rnd, kind, attempt)
+            except WarmupError as e:
+                self.anomalies.append({"round": rnd, "target": kind,
+                                       "attempt": attempt,
+                                       "what": "warm-up: %s" % e})
+                self.say("round %d %-6s warm-up stalled (%s)%s", rnd, kind,
+                         e, ", booting again" if attempt < BOOT_RETRIES
+                         else "")
+        raise guest.GuestError("%s: warm-up failed %d times"
+                               % (kind, BOOT_RETRIES + 1))
+
+    def run_guest_once(self, rnd, kind, attempt):
+        log = os.path.join(self.out, "logs", "%s-round%d%s.serial.log"
+                           % (kind, rnd, ".%d" % attempt if attempt else ""))
         with guest.Guest(self.ns, kind, self.image, mem=self.args.mem,
                          log_path=log) as g:
             boot = g.wait_http("/" + file_name(self.sizes[0][0]),
                                BOOT_TIMEOUT[kind])
-            self.boots[kind].append(boot)
             self.say("round %d %-6s boot to first response %.3f s (-m %s)",
                      rnd, kind, boot, self.args.mem)
             if not g.find_vcpu_tid():
                 raise guest.GuestError("no vCPU thread in QEMU %d" % g.pid)
             base = "http://%s" % guest.GUEST_ADDR
             self.warm(self.ns, base)
+            self.boots[kind].append(boot)
 
             def cpu():
                 c = g.cpu_seconds()
@@ -205,9 +232,9 @@ class Bench:
             try:
                 g.wait_http("/index.html", MEM_BOOT_TIMEOUT[kind])
             except guest.GuestError as e:
-                return False, str(e).splitlines()[0]
+                return False, str(e).splitlines()[0].rstrip(":")
             code, got = benchlib.fetch(self.ns, "http://%s/%s" % (
-                guest.GUEST_ADDR, file_name(lb)))
+                guest.GUEST_ADDR, file_name(lb)), FETCH_TIMEOUT)
             if code == 200 and got == n:
                 return True, "serves"
             return False, "GET %s: status %d, %d of %d bytes" % (
@@ -215,6 +242,13 @@ class Bench:
 
     def probe_memory(self, kind, mib, probes):
         ok, why = self.serves(kind, mib)
+        if not ok and why.startswith("GET "):
+            # Booted but the body stalled: not a memory verdict yet.
+            self.anomalies.append({"target": kind, "mem_mib": mib,
+                                   "what": "memory probe: %s" % why})
+            self.say("min -m  %-6s %4d MiB: %s; booting again", kind, mib,
+                     why)
+            ok, why = self.serves(kind, mib)
         probes[mib] = {"serves": ok, "why": why}
         self.say("min -m  %-6s %4d MiB: %s", kind, mib, why)
         return ok
@@ -410,6 +444,8 @@ def tables(res):
         L.append("%-7s %s to first response %s s (median of %s)%s" % (
             t, what, fmt(b, "%.3f"), fmt_list(res["boot_s_rounds"][t]),
             extra))
+    for an in res["anomalies"]:
+        L.append("anomaly: %s %s" % (an["target"], an["what"]))
     L.append("")
     L.append("targets (issue 9):")
     for g in res["goals"]:
@@ -617,7 +653,8 @@ def main(argv=None):
                       "wrk_threads": benchlib.WRK_THREADS},
            "boot_s": boot, "boot_s_rounds": b.boots, "image": images,
            "min_mem": mem, "medians": med, "ratios": rat,
-           "rounds": b.rounds, "petrel_stats": b.stats}
+           "rounds": b.rounds, "petrel_stats": b.stats,
+           "anomalies": b.anomalies}
     res["goals"] = goals(rat, boot, images, mem, a.conns)
     text = tables(res)
     keys = ["target", "file", "file_bytes", "conns", "rounds"] + list(
