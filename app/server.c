@@ -30,6 +30,7 @@
 #include "fs/file.h"
 #include "kernel/cmdline.h"
 #include "kernel/compiler.h"
+#include "kernel/ecem.h"
 #include "kernel/errno.h"
 #include "kernel/heap.h"
 #include "kernel/initcall.h"
@@ -38,6 +39,7 @@
 #include "kernel/param.h"
 #include "kernel/printk.h"
 #include "kernel/rtc.h"
+#include "kernel/thread.h"
 #include "kernel/timer.h"
 #include "net/conn.h"
 
@@ -49,6 +51,7 @@
 #define STATS_PATH "/_stats"
 #define MS 1000000ull
 #define NOMEM_RETRY_MS 5 /* pool exhausted: try the window again */
+#define THREAD_BUF_SIZE (64u << 10) /* model=threads: the process buffer */
 
 static uint64_t port = 80;
 KPARAM_UINT(port, port, 1, 65535, "TCP port of the HTTP server");
@@ -60,11 +63,20 @@ KPARAM_UINT(header_timeout_ms, header_timeout_ms, 10, 3600000,
 static uint64_t idle_timeout_ms = 15000;
 KPARAM_UINT(idle_timeout_ms, idle_timeout_ms, 10, 3600000,
 	    "keep-alive idle time before the server closes");
+static uint64_t splice_min = 16 << 10;
+KPARAM_UINT(splice_min, splice_min, 1, 1 << 20,
+	    "DNS: acknowledged bytes gathered before a splice (1: every ACK)");
 static uint64_t send_window = 256 << 10;
 KPARAM_UINT(send_window, send_window, PAGE_SIZE, 64 << 20,
 	    "body bytes read from the cache per window");
 
 enum conn_state { IDLE, HEAD, BODY, CLOSING };
+
+enum server_model { MODEL_EVENT, MODEL_THREADS };
+static const char *const model_names[] = { "event", "threads", NULL };
+static int model = MODEL_EVENT;
+KPARAM_ENUM(model, model, model_names,
+	    "event (one loop, zero copy) | threads (thread per connection)");
 
 struct http_conn {
 	struct conn *c; /* [m] NULL once closed() ran */
@@ -80,6 +92,20 @@ struct http_conn {
 	bool dead; /* [m] closed() ran while a read was pending */
 	bool head_sent; /* [m] status committed */
 	bool parsing; /* [m] inside serve_pipeline: it picks up the next */
+	bool splice; /* [m] body driven by ACKs: an ECEM DNS pair (hc, c) */
+	bool in_ack; /* [m] inside the pair's acked() */
+	uint64_t credit; /* [m] acknowledged bytes not yet replaced */
+	uint64_t read_len; /* [m] bytes of the read in flight */
+	/* model=threads: the body is written by this connection's thread */
+	struct thread *thread; /* [m] */
+	char *tbuf; /* [m] its process buffer, THREAD_BUF_SIZE */
+	bool body_job; /* [m] a body is owed: the thread's work channel */
+	bool thread_quit; /* [m] the connection is gone: exit */
+	bool read_done; /* [m] the thread's read was delivered */
+	bool write_wait; /* [m] channel: the send buffer was full */
+	bool ded; /* [m] an ECEM DED pair (hc, c) */
+	bool deferred; /* [m] the last read's delivery was deferred */
+	int read_err; /* [m] */
 	struct ioagg head; /* [m] response head, waiting for the body */
 	struct ioagg window; /* [m] body bytes being read */
 	struct file *file; /* [m] body source */
@@ -91,6 +117,10 @@ static struct http_stats stats; /* [m] */
 
 static void serve_pipeline(struct http_conn *hc);
 static void next_window(struct http_conn *hc);
+static void splice_more(struct http_conn *hc);
+static void splice_end(struct http_conn *hc);
+static void ded_end(struct http_conn *hc);
+static void thread_body_start(struct http_conn *hc);
 
 static void count_status(int status)
 {
@@ -105,6 +135,7 @@ static void free_conn(struct http_conn *hc)
 	ioagg_release(&hc->head);
 	ioagg_release(&hc->window);
 	kfree(hc->in);
+	kfree(hc->tbuf);
 	kfree(hc);
 	stats.active--;
 }
@@ -117,6 +148,7 @@ static void abort_conn(struct http_conn *hc)
 		return;
 	hc->state = CLOSING;
 	timer_cancel(&hc->timer);
+	splice_end(hc);
 	conn_abort(hc->c);
 }
 
@@ -126,6 +158,7 @@ static void close_conn(struct http_conn *hc)
 		return;
 	hc->state = CLOSING;
 	timer_cancel(&hc->timer);
+	splice_end(hc);
 	conn_close(hc->c);
 }
 
@@ -209,6 +242,8 @@ static void flush(struct http_conn *hc, bool with_window)
 /* The response is queued whole: next request, or close. */
 static void response_done(struct http_conn *hc)
 {
+	splice_end(hc);
+	ded_end(hc);
 	hc->file = NULL;
 	if (!hc->keep_alive || hc->peer_eof) {
 		close_conn(hc);
@@ -318,32 +353,114 @@ static void window_read(void *arg, int err);
 
 static void retry_window(struct timer *t, void *arg)
 {
+	struct http_conn *hc = arg;
+
 	(void)t;
-	next_window(arg);
+	if (hc->splice)
+		splice_more(hc);
+	else
+		next_window(hc);
+}
+
+/* Read `len` more body bytes into hc->window; window_read sends them. */
+static void read_body(struct http_conn *hc, uint64_t len)
+{
+	int err;
+
+	hc->read_pending = true;
+	hc->read_len = len;
+	if (hc->splice)
+		ecem_disk_wait(hc);
+	err = fs_read(hc->file, hc->body_off, len, &hc->window, window_read,
+		      hc);
+	if (err == -EINPROGRESS)
+		return;
+	window_read(hc, err);
+}
+
+/* The body is queued whole (or was empty): next request, or close. */
+static bool body_done(struct http_conn *hc)
+{
+	if (hc->body_off != hc->body_end)
+		return false;
+	if (!hc->head_sent)
+		flush(hc, false);
+	response_done(hc);
+	return true;
 }
 
 /* Read the next window of the body; sends it when it is in. */
 static void next_window(struct http_conn *hc)
 {
-	uint64_t len;
-	int err;
+	if (hc->read_pending || hc->state != BODY || body_done(hc))
+		return;
+	read_body(hc, MIN(send_window, hc->body_end - hc->body_off));
+}
 
-	if (hc->read_pending || hc->state != BODY)
+/* Replace acknowledged bytes with as many new ones (DNS). */
+static void splice_more(struct http_conn *hc)
+{
+	uint64_t len;
+
+	if (hc->read_pending || hc->state != BODY || body_done(hc))
 		return;
-	if (hc->body_off == hc->body_end) {
-		if (!hc->head_sent)
-			flush(hc, false);
-		response_done(hc);
+	len = MIN(hc->credit, hc->body_end - hc->body_off);
+	/* A read per ACK costs more than the bytes it moves: gather a few
+	 * (the bytes in flight stay the same, only the batches grow). */
+	if (!len || (len < splice_min && len < hc->body_end - hc->body_off))
 		return;
-	}
-	len = MIN(send_window, hc->body_end - hc->body_off);
-	hc->read_pending = true;
-	err = fs_read(hc->file, hc->body_off, len, &hc->window, window_read,
-		      hc);
-	if (err == -EINPROGRESS)
+	hc->credit -= len;
+	read_body(hc, len);
+}
+
+/* ECEM DNS, from the ACK path: `bytes` left the send queue. */
+static void splice_acked(void *arg, uint32_t bytes)
+{
+	struct http_conn *hc = arg;
+
+	hc->credit += bytes;
+	hc->in_ack = true;
+	splice_more(hc);
+	hc->in_ack = false;
+}
+
+/* ECEM delivery: the splice's pages are in; send them, go on. */
+static void splice_read_done(void *arg)
+{
+	struct http_conn *hc = arg;
+	uint64_t n = ioagg_len(&hc->window);
+
+	if (hc->head_sent) /* the first window is the application's */
+		*(hc->in_ack ? &stats.spliced_ack_bytes :
+			       &stats.spliced_disk_bytes) += n;
+	hc->body_off += n;
+	flush(hc, true);
+	splice_more(hc);
+}
+
+static const struct ecem_ops splice_ops = {
+	.deliver = splice_read_done,
+	.acked = splice_acked,
+};
+
+/* Drive this response's body by ACKs if ECEM allows it. */
+static void splice_begin(struct http_conn *hc)
+{
+	if (!(ecem_enabled() & ECEM_F_DNS) || hc->body_off == hc->body_end)
 		return;
-	hc->read_pending = false;
-	window_read(hc, err);
+	if (ecem_add(hc, hc->c, ECEM_F_DNS, &splice_ops, hc))
+		return; /* no memory for the pair: plain windows */
+	hc->splice = true;
+	hc->credit = 0;
+	stats.responses_spliced++;
+}
+
+static void splice_end(struct http_conn *hc)
+{
+	if (!hc->splice)
+		return;
+	ecem_del(hc, hc->c, ECEM_F_DNS);
+	hc->splice = false;
 }
 
 static void window_read(void *arg, int err)
@@ -362,6 +479,7 @@ static void window_read(void *arg, int err)
 		 * some to be acknowledged instead of failing this one. */
 		ioagg_release(&hc->window);
 		stats.nomem_waits++;
+		hc->credit += hc->splice ? hc->read_len : 0;
 		timer_arm_in(&hc->retry, NOMEM_RETRY_MS * MS);
 		return;
 	}
@@ -374,6 +492,7 @@ static void window_read(void *arg, int err)
 			ioagg_release(&hc->head);
 			hc->keep_alive = false;
 			hc->state = HEAD;
+			splice_end(hc);
 			answer_error(hc, 500, false);
 		} else {
 			stats.aborted_mid_body++;
@@ -381,11 +500,181 @@ static void window_read(void *arg, int err)
 		}
 		return;
 	}
+	if (hc->splice) {
+		ecem_disk_ready(hc); /* delivers: splice_read_done */
+		return;
+	}
 	hc->body_off += ioagg_len(&hc->window);
 	flush(hc, true);
 	/* Keep one window in flight beyond what the peer has acked. */
 	if (conn_queued(hc->c) < send_window)
 		next_window(hc);
+}
+
+/* --- model=threads: a thread per connection, blocking copies --- */
+
+/* ECEM delivery of the thread's read: wake it (DED may have held this
+ * back until the send buffer had room). */
+static void ded_deliver(void *arg)
+{
+	struct http_conn *hc = arg;
+
+	hc->read_done = true;
+	thread_wakeup(&hc->read_done);
+}
+
+static const struct ecem_ops ded_ops = { .deliver = ded_deliver };
+
+static void ded_end(struct http_conn *hc)
+{
+	if (!hc->ded)
+		return;
+	ecem_del(hc, hc->c, ECEM_F_DED);
+	hc->ded = false;
+}
+
+static void thread_read_done(void *arg, int err)
+{
+	struct http_conn *hc = arg;
+
+	hc->read_pending = false;
+	hc->read_err = err;
+	if (!hc->ded) {
+		ded_deliver(hc);
+		return;
+	}
+	ecem_disk_ready(hc);
+	if (!hc->read_done)
+		hc->deferred = true; /* RW: held until an ACK makes room */
+}
+
+/* read(): the next `len` body bytes into the process buffer, sleeping
+ * while the disk works. 0 or negative errno. */
+static int thread_read(struct http_conn *hc, uint32_t len)
+{
+	struct ioagg agg;
+	int err;
+
+	ioagg_init(&agg);
+	hc->read_done = false;
+	hc->deferred = false;
+	hc->read_pending = true;
+	err = fs_read(hc->file, hc->body_off, len, &agg, thread_read_done, hc);
+	if (err != -EINPROGRESS) {
+		/* A cache hit wakes nobody: nothing for DED to defer. */
+		hc->read_pending = false;
+		hc->read_err = err;
+		hc->read_done = true;
+	} else {
+		stats.thread_blocked_reads++;
+		if (hc->ded)
+			ecem_disk_wait(hc); /* the completion comes later */
+	}
+	/* The read owns `agg` until it completes, quitting or not. */
+	while (hc->read_pending || (!hc->read_done && !hc->thread_quit))
+		thread_sleep(&hc->read_done);
+	err = hc->thread_quit ? -ECONNRESET : hc->read_err;
+	if (!err && ioagg_copyout(&agg, 0, hc->tbuf, len) != len)
+		err = -EIO;
+	ioagg_release(&agg);
+	if (!err)
+		stats.thread_copied_bytes += len;
+	return err;
+}
+
+/* write(): all of buf into the send buffer, sleeping while it is full. */
+static int thread_write(struct http_conn *hc, const char *buf, size_t len)
+{
+	bool blocked = false;
+
+	while (len) {
+		long n;
+
+		if (hc->thread_quit || hc->state != BODY)
+			return -ECONNRESET;
+		n = conn_write(hc->c, buf, len);
+		if (n < 0)
+			return (int)n;
+		if (n == 0) {
+			blocked = true;
+			stats.thread_blocked_writes++;
+			thread_sleep(&hc->write_wait);
+			continue;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	if (hc->deferred && !blocked)
+		stats.thread_blocks_avoided++; /* DED paid off */
+	return 0;
+}
+
+static int thread_send_body(struct http_conn *hc)
+{
+	while (hc->body_off < hc->body_end) {
+		uint32_t len = (uint32_t)MIN((uint64_t)THREAD_BUF_SIZE,
+					     hc->body_end - hc->body_off);
+		int err = thread_read(hc, len);
+
+		if (!err)
+			err = thread_write(hc, hc->tbuf, len);
+		if (err)
+			return err;
+		hc->body_off += len;
+		stats.body_bytes += len;
+		arm(hc, idle_timeout_ms); /* progress */
+	}
+	return 0;
+}
+
+/* The connection's thread: one body per job, until the connection goes;
+ * then it frees the connection state (closed() left that to it). */
+static void body_thread(void *arg)
+{
+	struct http_conn *hc = arg;
+
+	for (;;) {
+		while (!hc->body_job && !hc->thread_quit)
+			thread_sleep(&hc->body_job);
+		if (hc->thread_quit)
+			break;
+		int err = thread_send_body(hc);
+
+		hc->body_job = false;
+		if (hc->thread_quit)
+			break;
+		if (err) {
+			if (hc->state == BODY) {
+				stats.aborted_mid_body++;
+				abort_conn(hc);
+			}
+			continue;
+		}
+		response_done(hc); /* may start the next body job */
+	}
+	while (hc->read_pending)
+		thread_sleep(&hc->read_done);
+	free_conn(hc);
+}
+
+/* Hand the body to the connection's thread (created on first use). */
+static void thread_body_start(struct http_conn *hc)
+{
+	if (!hc->thread) {
+		hc->tbuf = kmalloc(THREAD_BUF_SIZE);
+		if (hc->tbuf)
+			hc->thread = thread_create(body_thread, hc, "http");
+		if (!hc->thread) {
+			abort_conn(hc);
+			return;
+		}
+	}
+	if ((ecem_enabled() & ECEM_F_DED) &&
+	    !ecem_add(hc, hc->c, ECEM_F_DED, &ded_ops, hc))
+		hc->ded = true;
+	flush(hc, false); /* the head, zero copy; the body follows it */
+	hc->body_job = true;
+	thread_wakeup(&hc->body_job);
 }
 
 /* Conditional, range and head for a regular file; then the body. */
@@ -448,6 +737,11 @@ static void serve_file(struct http_conn *hc, const struct http_request *req,
 	hc->file = f;
 	hc->head_sent = false;
 	hc->state = BODY;
+	if (model == MODEL_THREADS && hc->body_off != hc->body_end) {
+		thread_body_start(hc);
+		return;
+	}
+	splice_begin(hc);
 	next_window(hc);
 }
 
@@ -535,6 +829,7 @@ static void serve_pipeline(struct http_conn *hc)
 		}
 		hc->keep_alive = req.keep_alive;
 		hc->state = HEAD;
+		stats.app_wakeups++;
 		route(hc, &req);
 		/* The request's bytes are no longer referenced: drop them. */
 		memmove(hc->in, hc->in + n, hc->in_len - (size_t)n);
@@ -644,8 +939,11 @@ static void on_writable(void *ctx)
 {
 	struct http_conn *hc = ctx;
 
-	if (hc->state == BODY) {
+	if (hc->state == BODY && hc->thread) {
+		thread_wakeup(&hc->write_wait);
+	} else if (hc->state == BODY) {
 		arm(hc, idle_timeout_ms); /* the peer is reading */
+		stats.app_wakeups++;
 		next_window(hc);
 	} else if (hc->in_len) {
 		serve_pipeline(hc);
@@ -657,8 +955,20 @@ static void on_closed(void *ctx, int err)
 	struct http_conn *hc = ctx;
 
 	(void)err;
+	splice_end(hc);
+	ded_end(hc);
 	hc->c = NULL;
 	hc->state = CLOSING;
+	if (hc->thread) {
+		/* The thread frees hc once it is out of its calls. */
+		hc->thread_quit = true;
+		timer_cancel(&hc->timer);
+		timer_cancel(&hc->retry);
+		thread_wakeup(&hc->body_job);
+		thread_wakeup(&hc->read_done);
+		thread_wakeup(&hc->write_wait);
+		return;
+	}
 	if (hc->read_pending) {
 		hc->dead = true; /* window_read frees */
 		timer_cancel(&hc->timer);

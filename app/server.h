@@ -6,7 +6,11 @@
  * the receive buffer until the response before them is fully queued).
  * A body is read from the page cache in windows of `send_window` bytes
  * and handed to the connection as aggregates of page references; the
- * next window is read when the unacknowledged data falls low.
+ * next window is read when the unacknowledged data falls low. With ECEM
+ * disk-to-network splicing (`ecem=dns|all`) only the first window is
+ * sent that way: after it, every acknowledgement appends as many bytes
+ * from the page cache in the ACK path, and a disk completion resumes a
+ * splice that found its pages uncached; the application is not woken.
  *
  * Defences: a connection limit (`conn_max`), a deadline for a complete
  * request head once its first byte arrived (`header_timeout_ms`,
@@ -32,6 +36,14 @@ struct http_stats {
 	uint64_t timeouts_send; /* peer stopped reading mid-response */
 	uint64_t aborted_mid_body; /* read error after the head went out */
 	uint64_t nomem_waits; /* body reads deferred: pool full of pinned pages */
+	uint64_t app_wakeups; /* requests routed + body windows resumed */
+	uint64_t responses_spliced; /* bodies sent by ECEM DNS */
+	uint64_t spliced_ack_bytes; /* body bytes appended in the ACK path */
+	uint64_t spliced_disk_bytes; /* ... by a disk completion */
+	uint64_t thread_blocked_reads; /* model=threads: slept on the disk */
+	uint64_t thread_blocked_writes; /* ... on a full send buffer */
+	uint64_t thread_blocks_avoided; /* deferred reads whose write ran */
+	uint64_t thread_copied_bytes; /* page cache -> process buffers */
 };
 
 /* Listen on `port` (run from the init calls at INIT_APP). */

@@ -12,6 +12,7 @@
 #include "fs/file.h"
 #include "fs/pcache.h"
 #include "kernel/compiler.h"
+#include "kernel/ecem.h"
 #include "kernel/errno.h"
 #include "kernel/heap.h"
 #include "kernel/iobuf.h"
@@ -83,6 +84,14 @@ static void http_section(struct json *j)
 	u64(j, "timeouts_send", s.timeouts_send);
 	u64(j, "aborted_mid_body", s.aborted_mid_body);
 	u64(j, "nomem_waits", s.nomem_waits);
+	u64(j, "app_wakeups", s.app_wakeups);
+	u64(j, "responses_spliced", s.responses_spliced);
+	u64(j, "spliced_ack_bytes", s.spliced_ack_bytes);
+	u64(j, "spliced_disk_bytes", s.spliced_disk_bytes);
+	u64(j, "thread_blocked_reads", s.thread_blocked_reads);
+	u64(j, "thread_blocked_writes", s.thread_blocked_writes);
+	u64(j, "thread_blocks_avoided", s.thread_blocks_avoided);
+	u64(j, "thread_copied_bytes", s.thread_copied_bytes);
 	open_obj(j, "status");
 	for (int code = HTTP_STATUS_MIN; code <= HTTP_STATUS_MAX; code++) {
 		char name[4];
@@ -124,6 +133,7 @@ static void storage_sections(struct json *j)
 	u64(j, "pool_pages", io.pool_pages);
 	u64(j, "free_pages", io.free_pages);
 	u64(j, "pinned_pages", io.pinned_pages);
+	u64(j, "rx_ring_pages", net_rx_ring_pages());
 	u64(j, "allocs", io.allocs);
 	u64(j, "frees", io.frees);
 	u64(j, "alloc_failures", io.alloc_failures);
@@ -155,8 +165,45 @@ static void storage_sections(struct json *j)
 	u64(j, "disk_bytes", fs.disk_bytes);
 	u64(j, "disk_errors", fs.disk_errors);
 	u64(j, "disk_queued", fs.disk_queued);
+	u64(j, "disk_in_flight", fs.disk_in_flight);
 	u64(j, "disk_max_in_flight", fs.disk_max_in_flight);
 	u64(j, "disk_interrupts", fs.disk_interrupts);
+	u64(j, "disk_rekicks", fs.disk_rekicks);
+	close_obj(j);
+}
+
+static void ecem_section(struct json *j)
+{
+	struct ecem_stats e;
+
+	ecem_get_stats(&e);
+	open_obj(j, "ecem");
+	emit(j, "\"mode\":\"%s\"", ecem_mode_name(ecem_enabled()));
+	j->first = false;
+	u64(j, "pairs_added", e.pairs_added);
+	u64(j, "pairs_live", e.pairs_live);
+	u64(j, "disk_events", e.disk_events);
+	u64(j, "net_events", e.net_events);
+	u64(j, "delivered", e.delivered);
+	u64(j, "deferred", e.deferred);
+	u64(j, "deferred_delivered", e.deferred_delivered);
+	u64(j, "dropped_deferred", e.dropped_deferred);
+	u64(j, "acks_spliced", e.acks_spliced);
+	u64(j, "bytes_acked_spliced", e.bytes_acked_spliced);
+	open_obj(j, "transitions");
+	for (int from = 0; from < 4; from++) {
+		for (int to = 0; to < 4; to++) {
+			char name[8];
+
+			if (!e.transitions[from][to])
+				continue;
+			snprintf(name, sizeof(name), "%s-%s",
+				 ecem_state_name((enum ecem_state)from),
+				 ecem_state_name((enum ecem_state)to));
+			u64(j, name, e.transitions[from][to]);
+		}
+	}
+	close_obj(j);
 	close_obj(j);
 }
 
@@ -191,6 +238,7 @@ static void mechanism_sections(struct json *j)
 	u64(j, "bytes_summed", cs.bytes_summed);
 	u64(j, "data_bytes_summed", cs.data_bytes_summed);
 	close_obj(j);
+	ecem_section(j);
 }
 
 static void kernel_section(struct json *j)

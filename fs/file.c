@@ -441,6 +441,8 @@ void fs_get_stats(struct fs_stats *st)
 	st->disk_bytes = d.bytes;
 	st->disk_errors = d.errors;
 	st->disk_queued = d.queued;
+	st->disk_in_flight = d.in_flight;
 	st->disk_max_in_flight = d.max_in_flight;
 	st->disk_interrupts = d.interrupts;
+	st->disk_rekicks = d.rekicks;
 }

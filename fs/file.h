@@ -35,7 +35,9 @@ struct fs_stats {
 	uint64_t bytes_read; /* handed out in aggregates */
 	/* the disk (virtio-blk) */
 	uint64_t disk_requests, disk_bytes, disk_errors;
-	uint64_t disk_queued, disk_max_in_flight, disk_interrupts;
+	uint64_t disk_queued, disk_in_flight, disk_max_in_flight,
+		disk_interrupts;
+	uint64_t disk_rekicks;
 };
 
 /* Set up the page cache and mount the first virtio-blk disk, if any;

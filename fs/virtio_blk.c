@@ -31,6 +31,7 @@
 #include "kernel/pci.h"
 #include "kernel/printk.h"
 #include "kernel/time.h"
+#include "kernel/timer.h"
 #include "kernel/virtio_pci.h"
 #include "kernel/virtq.h"
 
@@ -84,6 +85,7 @@ struct vblk_dev {
 	uint32_t seg_max; /* [I] data segments per request */
 	int vector; /* [I] MSI-X vector, -1 when polled only */
 	struct vblk_req *wait_head, *wait_tail; /* [m] no descriptors yet */
+	struct timer stall_timer; /* [m] armed while requests are out */
 	struct vblk_stats stats; /* [m] */
 };
 
@@ -107,6 +109,8 @@ static int post(struct vblk_dev *d, struct vblk_req *r)
 		return err;
 	d->stats.requests++;
 	d->stats.bytes += bytes;
+	if (!timer_armed(&d->stall_timer))
+		timer_arm_in(&d->stall_timer, VBLK_STALL_MS * 1000000ull);
 	if (++d->stats.in_flight > d->stats.max_in_flight)
 		d->stats.max_in_flight = d->stats.in_flight;
 	return 0;
@@ -189,10 +193,29 @@ static int reap(struct vblk_dev *d)
 	return n;
 }
 
+/* Wake the device if it sits on requests it was told about (virtq.c). */
+static void check_stall(struct vblk_dev *d)
+{
+	if (virtq_rekick_if_stalled(&d->vq, time_ns(),
+				    VBLK_STALL_MS * 1000000ull))
+		d->stats.rekicks++;
+}
+
+static void stall_timer_fired(struct timer *t, void *arg)
+{
+	struct vblk_dev *d = arg;
+
+	check_stall(d);
+	if (d->stats.in_flight)
+		timer_arm_in(t, VBLK_STALL_MS * 1000000ull);
+}
+
 int vblk_poll(void *dev)
 {
 	struct vblk_dev *d = dev;
 	int n = reap(d);
+
+	check_stall(d);
 
 	if (n)
 		post_waiting(d);
@@ -382,6 +405,7 @@ struct vblk_dev *vblk_probe(void)
 	}
 	memset(d, 0, sizeof(*d));
 	d->vector = -1;
+	timer_setup(&d->stall_timer, stall_timer_fired, d);
 	err = vpci_init(&d->vd, pci);
 	if (!err)
 		err = bring_up(d);

@@ -37,6 +37,7 @@ struct vblk_stats {
 	uint64_t in_flight, max_in_flight;
 	uint64_t interrupts;
 	uint64_t sync_reads;
+	uint64_t rekicks; /* notified again after a stall (virtq.c) */
 };
 
 /* Bring up the first virtio-blk device; NULL (and a log line) if none

@@ -3,6 +3,7 @@ KERNEL_SRCS += \
 	kernel/cmdline.c \
 	kernel/completion.c \
 	kernel/console.c \
+	kernel/ecem.c \
 	kernel/gdt.c \
 	kernel/kmain.c \
 	kernel/heap.c \

@@ -21,6 +21,7 @@
 #define HUGE_PAGE_SIZE (2u << 20)
 #define MEMMAP_MAX 64 /* regions kept from the boot memory map */
 #define SFBUF_EXTRA_SLOTS 4096 /* mappings beyond one per pool page */
+#define ECEM_HASH_BUCKETS 256 /* event-pair table, per key kind */
 
 /* interrupts, time, threads (kernel/acpi, irq, timer, thread, mainloop) */
 #define ACPI_IOAPIC_MAX 4 /* IOAPICs kept from the MADT */
@@ -54,6 +55,8 @@
 
 /* storage (fs/virtio_blk, fs/file) */
 #define VBLK_SEGMENTS_MAX 16 /* data segments in one request */
+#define VBLK_STALL_MS 20 /* no completion this long: notify again */
+#define VNET_STALL_MS 20 /* same for the virtio-net queues */
 #define VBLK_SYNC_TIMEOUT_MS 5000 /* a metadata read slower than this fails */
 #define VBLK_BOUNCE_MAX (64u << 10) /* bytes of one unaligned sync read */
 

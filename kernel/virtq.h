@@ -83,6 +83,7 @@ struct virtq_stats {
 	uint64_t kicks; /* notifications sent */
 	uint64_t kicks_suppressed; /* virtq_kick calls the device waived */
 	uint64_t bad_used; /* device errors: bad id or length */
+	uint64_t rekicks; /* virtq_rekick_if_stalled notifications */
 };
 
 struct virtq {
@@ -111,6 +112,8 @@ struct virtq {
 	uint32_t num_added; /* chains published since the last kick */
 	bool intr_enabled;
 	bool bad_reported; /* first device error was logged */
+	uint64_t stall_completed; /* stats.completed at the last progress */
+	uint64_t stall_since; /* ns: time of that progress */
 	struct virtq_stats stats;
 };
 
@@ -152,6 +155,11 @@ int virtq_add(struct virtq *vq, const struct virtq_seg *out, unsigned int n_out,
 /* Notify the device of chains added since the last kick, unless it
  * suppressed notifications. Returns whether the doorbell was rung. */
 bool virtq_kick(struct virtq *vq);
+
+/* Notify again if chains are outstanding and none completed for
+ * `timeout_ns` up to `now_ns`; true if it did (see virtq.c). */
+bool virtq_rekick_if_stalled(struct virtq *vq, uint64_t now_ns,
+			     uint64_t timeout_ns);
 
 /* Take the next completed chain: returns its cookie and sets *len to the
  * bytes the device wrote, or NULL when none is ready. The chain's buffers

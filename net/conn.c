@@ -24,6 +24,7 @@
 #include "net/conn.h"
 
 #include "kernel/compiler.h"
+#include "kernel/ecem.h"
 #include "kernel/errno.h"
 #include "kernel/cmdline.h"
 #include "kernel/heap.h"
@@ -42,9 +43,11 @@ struct listener {
 	struct tcp_pcb *pcb; /* [I] */
 };
 
-/* Bytes lwIP holds by pointer: the page stays referenced and mapped. */
+/* Bytes lwIP holds by pointer: the page stays referenced and mapped.
+ * A piece without a buffer stands for bytes lwIP copied (conn_write),
+ * so acknowledgements are accounted in send order whatever the mix. */
 struct tx_piece {
-	struct iobuf *buf;
+	struct iobuf *buf; /* NULL: copied bytes */
 	char *va; /* page mapping from iobuf_map */
 	uint32_t len; /* bytes not yet acknowledged */
 };
@@ -107,8 +110,10 @@ static void inflight_ack(struct conn *c, uint64_t n)
 		n -= k;
 		if (p->len)
 			break;
-		iobuf_unmap(p->buf, p->va);
-		iobuf_unref(p->buf);
+		if (p->buf) {
+			iobuf_unmap(p->buf, p->va);
+			iobuf_unref(p->buf);
+		}
 		c->if_head = (c->if_head + 1) % c->if_cap;
 		c->if_count--;
 	}
@@ -259,7 +264,38 @@ int conn_send(struct conn *c, struct ioagg *agg)
 		return err;
 	stats.queued_bytes += len;
 	push(c);
+	if (conn_queued(c) >= CONN_SEND_LOWAT)
+		ecem_net_wait(c); /* no room for more: the sink waits */
 	return 0;
+}
+
+/*
+ * The copying write of a process-per-connection server: as many bytes
+ * of `buf` as the send buffer takes now are copied into lwIP's own
+ * buffers (nothing behind conn_send may be unsent: data stays in order).
+ * Returns the count (0: full, wait for writable), or -ENOTCONN.
+ */
+long conn_write(struct conn *c, const void *buf, size_t len)
+{
+	uint32_t n;
+
+	if (c->gone || c->closing || !c->pcb || c->abort_requested)
+		return -ENOTCONN;
+	if (ioagg_len(&c->unsent) || !inflight_reserve(c))
+		return 0;
+	n = (uint32_t)MIN(len, (size_t)tcp_sndbuf(c->pcb));
+	n = MIN(n, (uint32_t)UINT16_MAX);
+	if (n == 0 || tcp_write(c->pcb, buf, (u16_t)n, TCP_WRITE_FLAG_COPY))
+		return 0;
+	c->inflight[(c->if_head + c->if_count++) % c->if_cap] =
+		(struct tx_piece){ NULL, NULL, n };
+	c->inflight_bytes += n;
+	stats.bytes_copied += n;
+	stats.queued_bytes += n;
+	tcp_output(c->pcb);
+	if (conn_queued(c) >= CONN_SEND_LOWAT)
+		ecem_net_wait(c);
+	return n;
 }
 
 uint64_t conn_queued(const struct conn *c)
@@ -267,21 +303,41 @@ uint64_t conn_queued(const struct conn *c)
 	return ioagg_len(&c->unsent) + c->inflight_bytes;
 }
 
+/*
+ * The ACK path (soft-interrupt context). A connection correlated with a
+ * splicing disk source (ECEM DNS) reports the acknowledged bytes to it,
+ * which appends as many new bytes right here; the application is not
+ * woken. Otherwise, and for the send-space events ECEM keeps, the usual
+ * low-water writable() callback.
+ */
 static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 {
 	struct conn *c = arg;
+	bool splicing = ecem_splices(c);
 
 	(void)pcb;
 	inflight_ack(c, len);
 	stats.bytes_out += len;
 	stats.queued_bytes -= len;
+	if (splicing && !c->gone && !c->closing) {
+		c->in_callback = true;
+		ecem_net_acked(c, len);
+		if (callback_exit(c) == ERR_ABRT)
+			return ERR_ABRT;
+	}
 	push(c);
 	if (try_close(c) == ERR_ABRT)
 		return ERR_ABRT;
-	if (c->gone || c->closing || conn_queued(c) >= CONN_SEND_LOWAT)
+	if (c->gone || c->closing)
 		return ERR_OK;
+	if (conn_queued(c) >= CONN_SEND_LOWAT) {
+		ecem_net_wait(c);
+		return ERR_OK;
+	}
 	c->in_callback = true;
-	c->l->cb->writable(c->ctx);
+	ecem_net_ready(c); /* may run a delivery DED deferred */
+	if (!splicing && !c->gone && !c->abort_requested)
+		c->l->cb->writable(c->ctx);
 	return callback_exit(c);
 }
 

@@ -65,6 +65,10 @@ int conn_listen(uint16_t port, const struct conn_callbacks *cb, void *ctx);
  * -ENOTCONN when the connection is closing (agg is released). */
 int conn_send(struct conn *c, struct ioagg *agg);
 
+/* Copy up to `len` bytes of `buf` into the stack's send buffer now:
+ * the count taken (0 when full: wait for writable), or -ENOTCONN. */
+long conn_write(struct conn *c, const void *buf, size_t len);
+
 /* Bytes given to conn_send and not yet acknowledged. */
 uint64_t conn_queued(const struct conn *c);
 

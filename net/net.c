@@ -88,6 +88,11 @@ bool net_has_address(void)
 	return vnet && !ip4_addr_isany_val(*netif_ip4_addr(&netif));
 }
 
+uint64_t net_rx_ring_pages(void)
+{
+	return vnet ? vnet_rx_posted(vnet) : 0;
+}
+
 void net_log_stats(void)
 {
 	if (vnet)

@@ -31,6 +31,10 @@ bool net_has_address(void);
 /* Log the driver counters (info level). */
 void net_log_stats(void);
 
+/* Pool pages posted to the RX ring now (pinned, owned by the device):
+ * leak checks subtract them, as the ring refills on its own schedule. */
+uint64_t net_rx_ring_pages(void);
+
 /* Checksum counters for /_stats (the app must not see lwIP's port). */
 struct net_csum_counters {
 	const char *mode; /* "offload", "cache" or "sw" in effect */

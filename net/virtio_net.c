@@ -498,6 +498,18 @@ static int arm_interrupts(struct vnet_dev *dev, bool busy)
 	return race;
 }
 
+/* A missed notification (kernel/virtq.c) would stop transmission, or,
+ * on the RX ring, leave the device believing it has no buffers. */
+static void check_stalls(struct vnet_dev *dev)
+{
+	uint64_t now = time_ns(), timeout = VNET_STALL_MS * 1000000ull;
+
+	if (virtq_rekick_if_stalled(&dev->txq, now, timeout))
+		dev->stats.rekicks++;
+	if (virtq_rekick_if_stalled(&dev->rxq, now, timeout))
+		dev->stats.rekicks++;
+}
+
 int vnet_poll(struct vnet_dev *dev)
 {
 	int work = 0;
@@ -509,6 +521,7 @@ int vnet_poll(struct vnet_dev *dev)
 		work++;
 	}
 	work += tx_reclaim(dev);
+	check_stalls(dev);
 	work += backlog_flush(dev);
 	if (dev->tx_refused && dev->backlog_count < VNET_TX_BACKLOG) {
 		/* Room again: let TCP send what we refused. */
@@ -523,6 +536,11 @@ int vnet_poll(struct vnet_dev *dev)
 	return work;
 }
 
+uint32_t vnet_rx_posted(const struct vnet_dev *dev)
+{
+	return dev->rx_posted;
+}
+
 void vnet_get_stats(const struct vnet_dev *dev, struct vnet_stats *st)
 {
 	*st = dev->stats;
@@ -535,7 +553,8 @@ void vnet_log_stats(const struct vnet_dev *dev)
 	pr_info("stats: rx %llu pkts %llu bytes drops %llu errors %llu "
 		"csum_trusted %llu csum_sw %llu refilled %llu refill_failed %llu"
 		" | tx %llu pkts %llu bytes drops %llu refused %llu ring_full %llu "
-		"linearized %llu csum_offload %llu | irqs %llu config %llu",
+		"linearized %llu csum_offload %llu | irqs %llu config %llu "
+		"rekicks %llu",
 		(unsigned long long)s->rx_packets,
 		(unsigned long long)s->rx_bytes,
 		(unsigned long long)s->rx_drops,
@@ -551,8 +570,8 @@ void vnet_log_stats(const struct vnet_dev *dev)
 		(unsigned long long)s->tx_ring_full,
 		(unsigned long long)s->tx_linearized,
 		(unsigned long long)s->tx_csum_offload,
-		(unsigned long long)s->irqs,
-		(unsigned long long)s->config_irqs);
+		(unsigned long long)s->irqs, (unsigned long long)s->config_irqs,
+		(unsigned long long)s->rekicks);
 }
 
 /* ---- bring-up ---- */

@@ -92,6 +92,7 @@ struct vnet_stats {
 	uint64_t irqs; /* queue interrupts */
 	uint64_t config_irqs; /* configuration-change interrupts */
 	uint64_t link_changes;
+	uint64_t rekicks; /* queues notified again after a stall */
 };
 
 /* Bring up virtio-net function `pci` up to (not including) DRIVER_OK.
@@ -110,6 +111,9 @@ int vnet_poll(struct vnet_dev *dev);
 bool vnet_link_up(const struct vnet_dev *dev);
 
 void vnet_get_stats(const struct vnet_dev *dev, struct vnet_stats *st);
+
+/* Receive buffers the device holds now. */
+uint32_t vnet_rx_posted(const struct vnet_dev *dev);
 
 /* Log the counters on one line (info level). */
 void vnet_log_stats(const struct vnet_dev *dev);

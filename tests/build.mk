@@ -99,9 +99,14 @@ UNIT_TESTS += tests/app/test_server
 tests/app/test_server_SRCS := app/server.c app/http_parser.c app/http_path.c \
 	app/http_range.c app/http_cond.c app/http_response.c app/mime.c \
 	$(HTTP_STR) kernel/lib/civil.c kernel/lib/errname.c kernel/timer.c \
-	kernel/iobuf.c kernel/sfbuf.c kernel/heap.c kernel/lib/bitmap.c tests/fake_conn.c \
-	tests/fake_fs.c tests/fake_pmm.c tests/fake_panic.c tests/fake_printk.c
+	kernel/iobuf.c kernel/sfbuf.c kernel/heap.c kernel/lib/bitmap.c kernel/ecem.c tests/fake_conn.c \
+	tests/fake_fs.c tests/fake_pmm.c tests/fake_panic.c tests/fake_printk.c \
+	tests/fake_thread.c
 
 UNIT_TESTS += tests/kernel/test_sfbuf
 tests/kernel/test_sfbuf_SRCS := kernel/sfbuf.c kernel/heap.c tests/fake_pmm.c \
+	tests/fake_panic.c tests/fake_printk.c
+
+UNIT_TESTS += tests/kernel/test_ecem
+tests/kernel/test_ecem_SRCS := kernel/ecem.c tests/fake_heap.c \
 	tests/fake_panic.c tests/fake_printk.c

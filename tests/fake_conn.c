@@ -3,8 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernel/ecem.h"
 #include "kernel/errno.h"
 #include "kernel/iobuf.h"
+#include "kernel/param.h"
 #include "net/conn.h"
 #include "tests/fake_conn.h"
 
@@ -69,6 +71,28 @@ int conn_send(struct conn *c, struct ioagg *agg)
 	return 0;
 }
 
+/* The copying write: a page at a time into the output. */
+long conn_write(struct conn *c, const void *buf, size_t len)
+{
+	uint32_t n = len < PAGE_SIZE ? (uint32_t)len : PAGE_SIZE;
+	struct iobuf *b;
+	char *va;
+
+	if (c->closing || c->aborted)
+		return -ENOTCONN;
+	b = iobuf_alloc(n, NULL, NULL);
+	if (!b)
+		return 0;
+	va = iobuf_map(b);
+	memcpy(va, buf, n);
+	iobuf_unmap(b, va);
+	iobuf_seal(b, n);
+	ioagg_append(&c->unread, b, 0, n);
+	iobuf_unref(b);
+	c->queued += n;
+	return n;
+}
+
 uint64_t conn_queued(const struct conn *c)
 {
 	return c->queued;
@@ -86,10 +110,22 @@ char *fake_conn_take_output(struct conn *c, size_t *len)
 	return out;
 }
 
+/* As net/conn.c's ACK path: a splicing pair hears of the bytes, ECEM
+ * of the send space, the application of low water otherwise. */
 void fake_conn_ack(struct conn *c, uint64_t n)
 {
-	c->queued -= n < c->queued ? n : c->queued;
-	if (c->queued < FAKE_CONN_LOWAT)
+	bool splicing = ecem_splices(c);
+
+	n = n < c->queued ? n : c->queued;
+	c->queued -= n;
+	if (splicing)
+		ecem_net_acked(c, (uint32_t)n);
+	if (c->queued >= FAKE_CONN_LOWAT) {
+		ecem_net_wait(c);
+		return;
+	}
+	ecem_net_ready(c);
+	if (!splicing)
 		cbs->writable(c->ctx);
 }
 

@@ -7,7 +7,8 @@ QEMU inside it (`ip netns exec NS qemu-system-x86_64 ...`, virtio-net on
 that tap), so every packet of the test stays in the namespace. destroy()
 stops those guests by PID, then deletes the namespace (and the tap with
 it). available() tells whether namespaces can be made here at all, so
-tests can skip with the reason instead of failing.
+tests can skip with the reason instead of failing. With PETREL_PCAP set,
+each namespace records its tap's packet headers with tcpdump (debugging).
 
 Network rule: nothing here routes or forwards; traffic goes only between
 the namespace's tap and the guest.
@@ -16,6 +17,7 @@ import contextlib
 import ctypes
 import os
 import subprocess
+import time
 import uuid
 
 from qemu import Guest
@@ -27,6 +29,9 @@ TAP = "ptap0"
 CLONE_NEWNET = 0x40000000
 IP = "ip"
 CMD_TIMEOUT = 20  # seconds for one `ip` command
+# PETREL_PCAP=/tmp/cap makes each namespace record /tmp/cap.<name>.
+PCAP_ENV = "PETREL_PCAP"
+PCAP_START_S = 0.5
 
 
 def _run(args, check=True, timeout=CMD_TIMEOUT):
@@ -54,6 +59,7 @@ class NetNS:
         self.tap = TAP
         self.created = False
         self.guests = []
+        self.pcap = None
 
     def exec_prefix(self):
         return [IP, "netns", "exec", self.name]
@@ -76,6 +82,17 @@ class NetNS:
         _run(ns + ["addr", "add", "%s/%d" % (HOST_ADDR, PREFIX_LEN),
                    "dev", self.tap])
         _run(ns + ["link", "set", self.tap, "up"])
+        if os.environ.get(PCAP_ENV):
+            self._capture(os.environ[PCAP_ENV] + "." + self.name)
+
+    def _capture(self, path):
+        """Record the tap's traffic (headers) to `path` for debugging."""
+        self.pcap = subprocess.Popen(
+            self.exec_prefix() + ["tcpdump", "-U", "-s", "128", "-i",
+                                  self.tap, "-w", path],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        time.sleep(PCAP_START_S)  # tcpdump opens the tap asynchronously
 
     def run(self, args, timeout=CMD_TIMEOUT, check=False):
         """Run a command inside the namespace (bounded); CompletedProcess."""
@@ -136,6 +153,10 @@ class NetNS:
         for g in self.guests:
             g.stop()
         self.guests = []
+        if self.pcap:
+            self.pcap.terminate()
+            self.pcap.wait(timeout=CMD_TIMEOUT)
+            self.pcap = None
         if self.created:
             _run([IP, "netns", "del", self.name], check=False)
             self.created = False

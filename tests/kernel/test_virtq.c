@@ -575,6 +575,42 @@ static void test_intr_event_idx(void **state)
 	assert_ptr_equal(virtq_get(&vq, &len), &c[2]);
 }
 
+/* A device that missed a doorbell is notified again once the queue has
+ * made no progress for the timeout, and only then. */
+static void test_rekick_after_stall(void **state)
+{
+	const uint64_t ms = 1000000, timeout = 20 * ms;
+	struct virtq_seg s = seg(0x1000, 8);
+	struct popped p;
+	uint32_t len;
+	int c;
+
+	(void)state;
+	/* Nothing outstanding: never a kick, however long. */
+	assert_false(virtq_rekick_if_stalled(&vq, 0, timeout));
+	assert_false(virtq_rekick_if_stalled(&vq, 1000 * ms, timeout));
+	assert_int_equal(virtq_add(&vq, &s, 1, NULL, 0, &c), 0);
+	assert_true(virtq_kick(&vq));
+	/* Outstanding, but not for long enough yet. */
+	assert_false(virtq_rekick_if_stalled(&vq, 1010 * ms, timeout));
+	assert_int_equal(dev.notifies, 1);
+	assert_true(virtq_rekick_if_stalled(&vq, 1021 * ms, timeout));
+	assert_int_equal(dev.notifies, 2);
+	assert_int_equal(vq.stats.rekicks, 1);
+	/* The next one waits a whole timeout again. */
+	assert_false(virtq_rekick_if_stalled(&vq, 1030 * ms, timeout));
+	/* A completion is progress: the clock restarts from it. */
+	assert_true(dev_pop(&p));
+	dev_push(p.head, 0);
+	assert_ptr_equal(virtq_get(&vq, &len), &c);
+	assert_int_equal(virtq_add(&vq, &s, 1, NULL, 0, &c), 0);
+	assert_false(virtq_rekick_if_stalled(&vq, 1045 * ms, timeout));
+	assert_false(virtq_rekick_if_stalled(&vq, 1060 * ms, timeout));
+	assert_true(virtq_rekick_if_stalled(&vq, 1066 * ms, timeout));
+	assert_int_equal(dev.notifies, 3);
+	assert_int_equal(dev.notified_index, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -603,6 +639,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_intr_flags, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_intr_event_idx,
+						setup_event, teardown),
+		cmocka_unit_test_setup_teardown(test_rekick_after_stall,
 						setup_event, teardown),
 	};
 

@@ -3,7 +3,7 @@
 
     make_site(folder, {"k1.bin": 1024, ...}, seed)  random files, fixed seed
     make_image(folder, image)                       ext2 image (mkimage.sh)
-    wrk(runner, url, conns, seconds)                one bounded wrk run
+    wrk(runner, url, conns, seconds[, script])      one bounded wrk run
     petrel_stats(runner, addr)                      the guest's /_stats JSON
     link_counters(ns, dev, "rx")                    a device's packets, bytes
     median(values)                                  None-tolerant median
@@ -26,7 +26,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MKIMAGE = os.path.join(ROOT, "tools", "mkimage.sh")
 
 WRK_THREADS = 1         # one load thread: the machine has two cores
-WRK_TIMEOUT = "30s"     # a response slower than this counts as a timeout
+WRK_TIMEOUT = 30        # s; a response slower than this is a timeout
 WRK_SLACK = 60          # seconds wrk may take beyond its duration
 CURL_TIMEOUT = 60
 
@@ -55,7 +55,8 @@ def make_image(folder, image):
 
 def parse_wrk(out):
     """wrk --latency output -> dict (requests, seconds, bytes, rps, mbps,
-    p50_ms, p99_ms, errors). Latencies are None when nothing completed;
+    avg_ms, p50_ms, p99_ms, errors). Latencies are None when nothing
+    completed;
     MB/s (10^6 bytes) counts every byte read, finished responses or not."""
     m = re.search(r"(\d+) requests in ([\d.]+)(\w+), ([\d.]+)(\w+) read",
                   out)
@@ -65,10 +66,12 @@ def parse_wrk(out):
     secs = float(m.group(2)) * _MS[m.group(3)] / 1e3
     nbytes = float(m.group(4)) * _BYTES[m.group(5)]
 
-    def pct(p):
-        v = re.search(r"^\s+%s%%\s+([\d.]+)(us|ms|s|m|h)\s*$" % p, out,
-                      re.M)
+    def ms(pattern):
+        v = re.search(pattern, out, re.M)
         return float(v.group(1)) * _MS[v.group(2)] if v and reqs else None
+
+    def pct(p):
+        return ms(r"^\s+%s%%\s+([\d.]+)(us|ms|s|m|h)\s*$" % p)
     errors = 0
     e = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+),"
                   r" timeout (\d+)", out)
@@ -79,16 +82,20 @@ def parse_wrk(out):
         errors += int(e.group(1))
     return {"requests": reqs, "seconds": secs, "bytes": nbytes,
             "rps": reqs / secs, "mbps": nbytes / secs / 1e6,
+            "avg_ms": ms(r"^\s+Latency\s+([\d.]+)(us|ms|s|m|h)\s"),
             "p50_ms": pct(50), "p99_ms": pct(99), "errors": errors}
 
 
-def wrk(runner, url, conns, seconds):
+def wrk(runner, url, conns, seconds, script=None, timeout_s=WRK_TIMEOUT):
     """One bounded wrk run (WRK_THREADS threads, `conns` connections,
-    `seconds` long) from inside runner's namespace; parse_wrk's dict."""
-    r = runner.run(["wrk", "-t%d" % min(WRK_THREADS, conns),
-                    "-c%d" % conns, "-d%ds" % seconds,
-                    "--timeout", WRK_TIMEOUT, "--latency", url],
-                   timeout=seconds + WRK_SLACK)
+    `seconds` long, responses slower than timeout_s counted as timeouts,
+    optional Lua `script`) from inside runner's namespace; parse_wrk's
+    dict."""
+    cmd = ["wrk", "-t%d" % min(WRK_THREADS, conns), "-c%d" % conns,
+           "-d%ds" % seconds, "--timeout", "%ds" % timeout_s, "--latency"]
+    if script:
+        cmd += ["-s", script]
+    r = runner.run(cmd + [url], timeout=seconds + timeout_s + WRK_SLACK)
     if r.returncode != 0:
         raise RuntimeError("wrk %s -c%d: status %d: %s"
                            % (url, conns, r.returncode, r.stderr.strip()))

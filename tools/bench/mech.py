@@ -57,9 +57,11 @@ def stats(ns):
     return benchlib.petrel_stats(ns, GUEST_ADDR)
 
 
-def wrk(ns, path, conns, seconds):
+def wrk(ns, path, conns, seconds, script=None, timeout_s=10):
+    """One bounded wrk run from inside the namespace; `script` is a Lua
+    file (e.g. choosing among several paths)."""
     return benchlib.wrk(ns, "http://%s%s" % (GUEST_ADDR, path), conns,
-                        seconds)
+                        seconds, script=script, timeout_s=timeout_s)
 
 
 def measure(ns, img, name, append, seconds):

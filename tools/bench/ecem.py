@@ -1,0 +1,179 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""Repeat the ECEM paper's experiment (Lim and Park, JSS 2004, section 6)
+in one run: clients downloading 10 MiB files over 10/30/60/120 concurrent
+connections, with a warm cache (one file, cached) and a cold one (eight
+files in a pool a quarter of their size), for both server models:
+
+    event/off  vs event/dns       disk-to-network splicing (DNS)
+    threads/off vs threads/ded    deferred event delivery (DED)
+
+Each configuration is booted in turn, rounds alternating the order
+(A B C D, then D C B A), and loaded with one bounded wrk run per point
+from inside the benchmark namespace. Printed per configuration and point
+(medians over rounds): average response time, total transmit rate,
+context switches, application wake-ups and guest vCPU time per response;
+then the ratios DNS/off and DED/off (response time: candidate/baseline,
+lower is better; rate: candidate/baseline, higher is better).
+
+    tools/bench/ecem.py [--rounds 2] [--seconds 6] [--conns 10,30,60,120]
+
+Traffic goes only to 10.77.0.2 inside the namespace the run creates.
+"""
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from guest import Guest, Namespace, GUEST_ADDR, BUILD, ROOT  # noqa: E402
+from mech import stats, wrk  # noqa: E402
+
+MKIMAGE = os.path.join(ROOT, "tools", "mkimage.sh")
+FILE_SIZE = 10 << 20
+COLD_FILES = 8
+COLD_POOL_MB = COLD_FILES * 10 // 4  # a quarter of the working set
+CONFIGS = {
+    "event/off": "model=event ecem=off",
+    "event/dns": "model=event ecem=dns",
+    "threads/off": "model=threads ecem=off",
+    "threads/ded": "model=threads ecem=ded",
+}
+COMPARISONS = [("DNS/off", "event/dns", "event/off"),
+               ("DED/off", "threads/ded", "threads/off")]
+CACHES = ("warm", "cold")
+
+
+def make_image(tmp):
+    site = os.path.join(tmp, "site")
+    os.makedirs(site)
+    rng = random.Random(11)
+    for i in range(COLD_FILES):
+        with open(os.path.join(site, "f%d.bin" % i), "wb") as f:
+            f.write(rng.randbytes(FILE_SIZE))
+    img = os.path.join(tmp, "site.img")
+    subprocess.run([MKIMAGE, site, img], check=True,
+                   stdout=subprocess.DEVNULL)
+    # wrk picks a random file per request on the cold runs.
+    lua = os.path.join(tmp, "cold.lua")
+    with open(lua, "w") as f:
+        f.write("math.randomseed(7)\n"
+                "request = function()\n"
+                "  return wrk.format(nil, '/f' .. math.random(0, %d) .. "
+                "'.bin')\nend\n" % (COLD_FILES - 1))
+    return img, lua
+
+
+def measure(ns, img, lua, append, cache, conns, seconds):
+    pool = " pool_mb=%d" % COLD_POOL_MB if cache == "cold" else ""
+    g = Guest(ns, "petrel", img, mem="256M",
+              extra_append=append + pool + " idle_timeout_ms=120000")
+    g.start()
+    try:
+        g.wait_http("/f0.bin", timeout=120)
+        if not g.find_vcpu_tid():
+            raise RuntimeError("no vCPU thread found in QEMU")
+        out = {}
+        for n in conns:
+            s0, c0 = stats(ns), g.cpu_seconds()
+            m = wrk(ns, "/f0.bin", n, seconds,
+                    script=lua if cache == "cold" else None, timeout_s=60)
+            s1, c1 = stats(ns), g.cpu_seconds()
+            # Per MiB sent, not per response: a short run completes few
+            # 10 MiB responses, but every byte it sent counts.
+            mib = max((s1["conn"]["bytes_out"] -
+                       s0["conn"]["bytes_out"]) / (1 << 20), 1e-9)
+
+            def per_mib(sect, field):
+                return (s1[sect][field] - s0[sect][field]) / mib
+            m["vcpu_ms_per_mib"] = (c1["vcpu"] - c0["vcpu"]) * 1e3 / mib
+            m["switches_per_mib"] = per_mib("kernel", "context_switches")
+            m["wakeups_per_mib"] = per_mib("http", "app_wakeups")
+            m["deferred_per_mib"] = per_mib("ecem", "deferred")
+            m["blocked_writes_per_mib"] = per_mib("http",
+                                                  "thread_blocked_writes")
+            out[str(n)] = m
+        return out
+    finally:
+        g.stop()
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--seconds", type=int, default=6)
+    ap.add_argument("--conns", default="10,30,60,120")
+    ap.add_argument("--caches", default=",".join(CACHES))
+    ap.add_argument("--extra", default="", help="boot options for all")
+    ap.add_argument("--out", default=os.path.join(BUILD, "bench"))
+    args = ap.parse_args(argv)
+    conns = [int(c) for c in args.conns.split(",")]
+    runs = {(c, k): [] for c in CONFIGS for k in args.caches.split(",")}
+    with tempfile.TemporaryDirectory() as tmp, Namespace() as ns:
+        img, lua = make_image(tmp)
+        order = list(runs)
+        for rnd in range(args.rounds):
+            for key in (order if rnd % 2 == 0 else order[::-1]):
+                print("round %d/%d: %-12s %s cache" % (
+                    rnd + 1, args.rounds, key[0], key[1]), flush=True)
+                runs[key].append(measure(ns, img, lua, "%s %s" % (
+                    CONFIGS[key[0]], args.extra), key[1], conns,
+                    args.seconds))
+    med = {key: {str(n): {f: statistics.median(r[str(n)][f] for r in rs)
+                          for f in rs[0][str(n)]}
+                 for n in conns}
+           for key, rs in runs.items()}
+    print("\nmedians over %d rounds (wrk %ds per point, 10 MiB files)"
+          % (args.rounds, args.seconds))
+    print("%-12s %-5s %5s %5s %8s %7s %9s %8s %8s %8s %9s" % (
+        "config", "cache", "conns", "resp", "avg ms", "MB/s", "switch/MB",
+        "wake/MB", "defer/MB", "block/MB", "vCPU ms/MB"))
+    for (cfg, cache), points in med.items():
+        for n in conns:
+            m = points[str(n)]
+            print("%-12s %-5s %5d %5.0f %8.0f %7.1f %9.2f %8.2f %8.2f %8.2f"
+                  " %9.2f" % (cfg, cache, n, m["requests"], m["avg_ms"],
+                              m["mbps"], m["switches_per_mib"],
+                              m["wakeups_per_mib"], m["deferred_per_mib"],
+                              m["blocked_writes_per_mib"],
+                              m["vcpu_ms_per_mib"]))
+    print("\nratios (candidate / baseline)")
+    ratios = []
+    for what, cand, base in COMPARISONS:
+        for cache in args.caches.split(","):
+            for n in conns:
+                c, b = med[(cand, cache)][str(n)], med[(base, cache)][str(n)]
+                row = {"comparison": what, "cache": cache, "conns": n,
+                       "resp_time": (c["avg_ms"] / b["avg_ms"]
+                                     if c["avg_ms"] and b["avg_ms"]
+                                     else None),
+                       "rate": c["mbps"] / max(b["mbps"], 1e-9),
+                       "switches": (c["switches_per_mib"] /
+                                    max(b["switches_per_mib"], 1e-9)),
+                       "vcpu": (c["vcpu_ms_per_mib"] /
+                                max(b["vcpu_ms_per_mib"], 1e-9))}
+                ratios.append(row)
+                rt = row["resp_time"]
+                print("%-8s %-5s %4d conns: response time %s  rate x%.2f"
+                      "  switches/MB x%.2f  vCPU/MB x%.2f" % (
+                          what, cache, n,
+                          "x%.2f" % rt if rt else "n/a (no response done)",
+                          row["rate"], row["switches"], row["vcpu"]))
+    os.makedirs(args.out, exist_ok=True)
+    path = os.path.join(args.out, "ecem-%s.json" % time.strftime(
+        "%Y%m%d-%H%M%S"))
+    with open(path, "w") as f:
+        json.dump({"rounds": args.rounds, "seconds": args.seconds,
+                   "configs": CONFIGS, "ratios": ratios,
+                   "medians": {"%s %s" % k: v for k, v in med.items()}},
+                  f, indent=1)
+    print("\nresults: %s" % path)
+
+
+if __name__ == "__main__":
+    main()
