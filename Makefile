@@ -12,6 +12,7 @@
 #   make check      formatter, self-contained headers, static analysis
 #   make debug      QEMU stopped at entry with a gdb stub, gdb attached
 #   make linux-guest  the Linux+nginx baseline guest (Debian packages)
+#   make bench      unikernel vs Linux+nginx vs host nginx (QUICK=1: < 5 min)
 
 BUILD ?= build
 CC := gcc
@@ -56,7 +57,7 @@ include tests/fuzz/build.mk
 
 KERNEL_OBJS := $(patsubst %,$(BUILD)/%.o,$(KERNEL_SRCS)) $(KERNEL_EXTRA_OBJS)
 
-.PHONY: all iso image run run-tap bench-mech test unit integration check \
+.PHONY: all iso image run run-tap bench bench-mech test unit integration check \
 	format clean debug fuzz fuzz-build fuzz-smoke
 all: $(KERNEL_ELF) $(KERNEL_BIN)
 
@@ -224,6 +225,17 @@ BENCH_ROUNDS ?= 3
 BENCH_SECONDS ?= 3
 bench-mech: $(KERNEL_BIN)
 	tools/bench/mech.py --rounds $(BENCH_ROUNDS) --seconds $(BENCH_SECONDS)
+
+# The unikernel against the Linux+nginx guest on the same virtual
+# hardware, and host nginx as the upper bound: boot time, req/s, MB/s,
+# latency, CPU per request, image size, smallest -m. QUICK=1: one round,
+# fewer sizes and connections (under 5 minutes). Results, CSV, plot in
+# $(BUILD)/bench-results/<timestamp>/. BENCH_ARGS: more options
+# (tools/bench/bench.py --help). Needs root for the namespaces.
+QUICK ?=
+BENCH_ARGS ?=
+bench: $(KERNEL_BIN) linux-guest
+	BUILD=$(abspath $(BUILD)) tools/bench/bench.py $(if $(QUICK),--quick) $(BENCH_ARGS)
 
 # Our C sources (lwIP, fetched into $(BUILD), is not ours to format).
 STYLE_SRCS = $(shell git ls-files '*.c' '*.h' 2>/dev/null)

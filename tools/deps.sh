@@ -13,6 +13,7 @@ PACKAGES="
 	iproute2 nftables iputils-ping wrk curl tcpdump
 	clang-format cppcheck dpkg-dev
 	clang libclang-rt-14-dev
+	nginx gnuplot-nox
 "
 
 SUDO=""
@@ -62,4 +63,19 @@ done
 
 echo "deps: installing$missing"
 $SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# nginx is only run by the benchmark (tools/bench/hostref.py, its own
+# prefix and config, inside a namespace): keep the package's maintainer
+# scripts from starting a system-wide nginx on port 80. A policy-rc.d
+# that is already there (containers ship one) is left as it is.
+POLICY=/usr/sbin/policy-rc.d
+ours=""
+if [ ! -e "$POLICY" ]; then
+	printf '#!/bin/sh\nexit 101\n' > /tmp/petrel-policy-rc.d.$$
+	$SUDO install -m 755 /tmp/petrel-policy-rc.d.$$ "$POLICY"
+	rm -f /tmp/petrel-policy-rc.d.$$
+	ours=1
+fi
+status=0
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null || status=$?
+[ -n "$ours" ] && $SUDO rm -f "$POLICY"
+exit "$status"

@@ -178,6 +178,40 @@ def build_linux(timeout=600):
     return p.returncode, p.stdout
 
 
+def wait_first_200(exec_prefix, addr, path="/", timeout=60.0, dead=None,
+                   tail=None, port=HTTP_PORT):
+    """CLOCK_MONOTONIC time of the first HTTP 200 for `path` from `addr`,
+    probed every PROBE_INTERVAL from the namespace `exec_prefix` runs in.
+    dead() returns why the server is gone (or None); tail() text for the
+    error. GuestError when the server dies or `timeout` seconds pass."""
+    probe = subprocess.Popen(
+        list(exec_prefix) + [
+            sys.executable, "-c", PROBE, addr, str(port), path,
+            str(timeout), str(PROBE_INTERVAL), str(PROBE_CONNECT),
+            str(PROBE_RESPONSE)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + timeout + STOP_TIMEOUT
+    try:
+        while probe.poll() is None:
+            why = dead() if dead else None
+            if why:
+                raise GuestError("%s before serving HTTP:\n%s"
+                                 % (why, tail() if tail else ""))
+            if time.monotonic() > deadline:
+                raise GuestError("HTTP probe hung")
+            time.sleep(0.02)
+        out = probe.stdout.read().strip()
+    finally:
+        if probe.poll() is None:
+            probe.kill()
+            probe.wait()
+    if probe.returncode != 0 or not out.startswith("ok "):
+        raise GuestError("no HTTP 200 for %s within %.0fs (%s):\n%s"
+                         % (path, timeout, out, tail() if tail else ""))
+    return float(out.split()[1])
+
+
 class Guest:
     """One QEMU guest of a given kind on a Namespace's tap."""
 
@@ -285,32 +319,13 @@ class Guest:
     def wait_http(self, path="/", timeout=60.0):
         """Seconds from QEMU start to the first 200 for `path`, probed from
         inside the namespace; GuestError if QEMU dies or time runs out."""
-        probe = subprocess.Popen(
-            self.ns.exec_prefix() + [
-                sys.executable, "-c", PROBE, GUEST_ADDR, str(HTTP_PORT),
-                path, str(timeout), str(PROBE_INTERVAL), str(PROBE_CONNECT),
-                str(PROBE_RESPONSE)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True)
-        deadline = time.monotonic() + timeout + STOP_TIMEOUT
-        try:
-            while probe.poll() is None:
-                if self.proc.poll() is not None:
-                    raise GuestError("QEMU exited (status %d) before serving"
-                                     " HTTP:\n%s"
-                                     % (self.proc.returncode, self.tail()))
-                if time.monotonic() > deadline:
-                    raise GuestError("HTTP probe hung")
-                time.sleep(0.02)
-            out = probe.stdout.read().strip()
-        finally:
-            if probe.poll() is None:
-                probe.kill()
-                probe.wait()
-        if probe.returncode != 0 or not out.startswith("ok "):
-            raise GuestError("no HTTP 200 for %s within %.0fs (%s):\n%s"
-                             % (path, timeout, out, self.tail()))
-        self.boot_seconds = float(out.split()[1]) - self.t_start
+        def dead():
+            if self.proc.poll() is None:
+                return None
+            return "QEMU exited (status %d)" % self.proc.returncode
+        t = wait_first_200(self.ns.exec_prefix(), GUEST_ADDR, path, timeout,
+                           dead=dead, tail=self.tail)
+        self.boot_seconds = t - self.t_start
         return self.boot_seconds
 
     def output(self):

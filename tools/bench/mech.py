@@ -18,18 +18,13 @@ steadier. Traffic goes only to 10.77.0.2 inside the namespace.
 import argparse
 import json
 import os
-import random
-import re
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from guest import Guest, Namespace, GUEST_ADDR, BUILD, ROOT  # noqa: E402
-
-MKIMAGE = os.path.join(ROOT, "tools", "mkimage.sh")
+import benchlib  # noqa: E402
+from guest import Guest, Namespace, GUEST_ADDR, BUILD  # noqa: E402
 
 # name -> extra boot options
 CONFIGS = {
@@ -53,48 +48,20 @@ WORKLOADS = [("1KiB", "/k1.bin", 16), ("1MiB", "/m1.bin", 8),
 
 
 def make_image(tmp):
-    site = os.path.join(tmp, "site")
-    os.makedirs(site)
-    rng = random.Random(5)
-    for name, size in [("k1.bin", 1024), ("m1.bin", 1 << 20),
-                       ("m10.bin", 10 << 20)]:
-        with open(os.path.join(site, name), "wb") as f:
-            f.write(rng.randbytes(size))
-    img = os.path.join(tmp, "site.img")
-    subprocess.run([MKIMAGE, site, img], check=True,
-                   stdout=subprocess.DEVNULL)
-    return img
+    site = benchlib.make_site(os.path.join(tmp, "site"), {
+        "k1.bin": 1024, "m1.bin": 1 << 20, "m10.bin": 10 << 20})
+    return benchlib.make_image(site, os.path.join(tmp, "site.img"))
 
 
 def stats(ns):
-    r = ns.run(["curl", "-s", "-m", "10", "http://%s/_stats" % GUEST_ADDR])
-    return json.loads(r.stdout)
+    return benchlib.petrel_stats(ns, GUEST_ADDR)
 
 
 def wrk(ns, path, conns, seconds, script=None, timeout_s=10):
     """One bounded wrk run from inside the namespace; `script` is a Lua
     file (e.g. choosing among several paths)."""
-    cmd = ["wrk", "-t1", "-c%d" % conns, "-d%ds" % seconds,
-           "--timeout", "%ds" % timeout_s, "--latency"]
-    if script:
-        cmd += ["-s", script]
-    r = ns.run(cmd + ["http://%s%s" % (GUEST_ADDR, path)],
-               timeout=seconds + timeout_s + 60)
-    out = r.stdout
-    reqs = int(re.search(r"(\d+) requests in", out).group(1))
-    secs = float(re.search(r"requests in ([\d.]+)s", out).group(1))
-    mb = re.search(r"Transfer/sec:\s+([\d.]+)(\w+)", out)
-    scale = {"B": 1e-6, "KB": 1e-3, "MB": 1, "GB": 1e3}[mb.group(2)]
-
-    def pct(p):
-        m = re.search(r"%s%%\s+([\d.]+)(us|ms|s)" % p, out)
-        return float(m.group(1)) * {"us": 1e-3, "ms": 1, "s": 1e3}[m.group(2)]
-    avg = re.search(r"Latency\s+([\d.]+)(us|ms|s)", out)
-    return {"requests": reqs, "rps": reqs / secs,
-            "mbps": float(mb.group(1)) * scale * 1.048576,
-            "avg_ms": float(avg.group(1)) * {"us": 1e-3, "ms": 1,
-                                              "s": 1e3}[avg.group(2)],
-            "p50_ms": pct(50), "p99_ms": pct(99)}
+    return benchlib.wrk(ns, "http://%s%s" % (GUEST_ADDR, path), conns,
+                        seconds, script=script, timeout_s=timeout_s)
 
 
 def measure(ns, img, name, append, seconds):
@@ -134,8 +101,8 @@ def median_table(runs):
         out[name] = {}
         for label, _, _ in WORKLOADS:
             keys = rounds[0][label].keys()
-            out[name][label] = {k: statistics.median(r[label][k]
-                                                     for r in rounds)
+            out[name][label] = {k: benchlib.median(r[label][k]
+                                                   for r in rounds)
                                 for k in keys}
     return out
 

@@ -1,0 +1,149 @@
+# SPDX-License-Identifier: MIT
+"""Helpers shared by the benchmarks in tools/bench (mech.py, bench.py).
+
+    make_site(folder, {"k1.bin": 1024, ...}, seed)  random files, fixed seed
+    make_image(folder, image)                       ext2 image (mkimage.sh)
+    wrk(runner, url, conns, seconds[, script])      one bounded wrk run
+    petrel_stats(runner, addr)                      the guest's /_stats JSON
+    link_counters(ns, dev, "rx")                    a device's packets, bytes
+    median(values)                                  None-tolerant median
+    Progress()                                      "[  12.3s] ..." lines
+
+A `runner` is anything with run(args, timeout) -> CompletedProcess that
+runs a command inside a namespace (guest.Namespace, hostref's client).
+Every command here is bounded by a timeout.
+"""
+import json
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+MKIMAGE = os.path.join(ROOT, "tools", "mkimage.sh")
+
+WRK_THREADS = 1         # one load thread: the machine has two cores
+WRK_TIMEOUT = 30        # s; a response slower than this is a timeout
+WRK_SLACK = 60          # seconds wrk may take beyond its duration
+CURL_TIMEOUT = 60
+
+# wrk's binary units (format_binary) and time units (format_time_us).
+_BYTES = {"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30,
+          "TB": 1 << 40}
+_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
+
+
+def make_site(folder, files, seed=5):
+    """Write `files` (name -> size in bytes) of random bytes into folder."""
+    os.makedirs(folder, exist_ok=True)
+    rng = random.Random(seed)
+    for name, size in files.items():
+        with open(os.path.join(folder, name), "wb") as f:
+            f.write(rng.randbytes(size))
+    return folder
+
+
+def make_image(folder, image):
+    """Build the read-only ext2 site image both guests serve."""
+    subprocess.run([MKIMAGE, folder, image], check=True, timeout=120,
+                   stdout=subprocess.DEVNULL)
+    return image
+
+
+def parse_wrk(out):
+    """wrk --latency output -> dict (requests, seconds, bytes, rps, mbps,
+    avg_ms, p50_ms, p99_ms, errors). Latencies are None when nothing
+    completed;
+    MB/s (10^6 bytes) counts every byte read, finished responses or not."""
+    m = re.search(r"(\d+) requests in ([\d.]+)(\w+), ([\d.]+)(\w+) read",
+                  out)
+    if not m:
+        raise ValueError("unexpected wrk output:\n%s" % out[-2000:])
+    reqs = int(m.group(1))
+    secs = float(m.group(2)) * _MS[m.group(3)] / 1e3
+    nbytes = float(m.group(4)) * _BYTES[m.group(5)]
+
+    def ms(pattern):
+        v = re.search(pattern, out, re.M)
+        return float(v.group(1)) * _MS[v.group(2)] if v and reqs else None
+
+    def pct(p):
+        return ms(r"^\s+%s%%\s+([\d.]+)(us|ms|s|m|h)\s*$" % p)
+    errors = 0
+    e = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+),"
+                  r" timeout (\d+)", out)
+    if e:
+        errors += sum(int(x) for x in e.groups())
+    e = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if e:
+        errors += int(e.group(1))
+    return {"requests": reqs, "seconds": secs, "bytes": nbytes,
+            "rps": reqs / secs, "mbps": nbytes / secs / 1e6,
+            "avg_ms": ms(r"^\s+Latency\s+([\d.]+)(us|ms|s|m|h)\s"),
+            "p50_ms": pct(50), "p99_ms": pct(99), "errors": errors}
+
+
+def wrk(runner, url, conns, seconds, script=None, timeout_s=WRK_TIMEOUT):
+    """One bounded wrk run (WRK_THREADS threads, `conns` connections,
+    `seconds` long, responses slower than timeout_s counted as timeouts,
+    optional Lua `script`) from inside runner's namespace; parse_wrk's
+    dict."""
+    cmd = ["wrk", "-t%d" % min(WRK_THREADS, conns), "-c%d" % conns,
+           "-d%ds" % seconds, "--timeout", "%ds" % timeout_s, "--latency"]
+    if script:
+        cmd += ["-s", script]
+    r = runner.run(cmd + [url], timeout=seconds + timeout_s + WRK_SLACK)
+    if r.returncode != 0:
+        raise RuntimeError("wrk %s -c%d: status %d: %s"
+                           % (url, conns, r.returncode, r.stderr.strip()))
+    return parse_wrk(r.stdout)
+
+
+def fetch(runner, url, timeout=CURL_TIMEOUT):
+    """(HTTP status, bytes received) for one GET with curl, body dropped."""
+    r = runner.run(["curl", "-s", "-o", "/dev/null", "-m", str(timeout),
+                    "-w", "%{http_code} %{size_download}", url],
+                   timeout=timeout + 10)
+    parts = r.stdout.split()
+    if len(parts) != 2:
+        return 0, 0
+    return int(parts[0]), int(parts[1])
+
+
+def petrel_stats(runner, addr):
+    """The unikernel's /_stats counters as a dict."""
+    r = runner.run(["curl", "-s", "-m", "10", "http://%s/_stats" % addr],
+                   timeout=20)
+    return json.loads(r.stdout)
+
+
+def link_counters(ns_name, dev, direction):
+    """(packets, bytes) `dev` in namespace `ns_name` has counted in
+    `direction` ("rx" or "tx"), from `ip -s -j link`."""
+    r = subprocess.run(["ip", "-n", ns_name, "-s", "-j", "link", "show",
+                        dev], capture_output=True, text=True, timeout=20,
+                       check=True)
+    st = json.loads(r.stdout)[0]["stats64"][direction]
+    return st["packets"], st["bytes"]
+
+
+def median(values):
+    """Median of the values that are not None; None if there are none."""
+    vals = [v for v in values if v is not None]
+    return statistics.median(vals) if vals else None
+
+
+class Progress:
+    """Progress lines with the time since the start of the run."""
+
+    def __init__(self, stream=None):
+        self.t0 = time.monotonic()
+        self.stream = stream or sys.stdout
+
+    def __call__(self, fmt, *args):
+        print("[%6.1fs] %s" % (time.monotonic() - self.t0,
+                               fmt % args if args else fmt),
+              file=self.stream, flush=True)
