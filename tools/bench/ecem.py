@@ -23,18 +23,15 @@ Traffic goes only to 10.77.0.2 inside the namespace the run creates.
 import argparse
 import json
 import os
-import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from guest import Guest, Namespace, GUEST_ADDR, BUILD, ROOT  # noqa: E402
-from mech import stats, wrk  # noqa: E402
+import benchlib  # noqa: E402
+from guest import Guest, Namespace, GUEST_ADDR, BUILD  # noqa: E402
 
-MKIMAGE = os.path.join(ROOT, "tools", "mkimage.sh")
 FILE_SIZE = 10 << 20
 COLD_FILES = 8
 COLD_POOL_MB = COLD_FILES * 10 // 4  # a quarter of the working set
@@ -50,15 +47,9 @@ CACHES = ("warm", "cold")
 
 
 def make_image(tmp):
-    site = os.path.join(tmp, "site")
-    os.makedirs(site)
-    rng = random.Random(11)
-    for i in range(COLD_FILES):
-        with open(os.path.join(site, "f%d.bin" % i), "wb") as f:
-            f.write(rng.randbytes(FILE_SIZE))
-    img = os.path.join(tmp, "site.img")
-    subprocess.run([MKIMAGE, site, img], check=True,
-                   stdout=subprocess.DEVNULL)
+    site = benchlib.make_site(os.path.join(tmp, "site"), {
+        "f%d.bin" % i: FILE_SIZE for i in range(COLD_FILES)}, seed=11)
+    img = benchlib.make_image(site, os.path.join(tmp, "site.img"))
     # wrk picks a random file per request on the cold runs.
     lua = os.path.join(tmp, "cold.lua")
     with open(lua, "w") as f:
@@ -67,6 +58,17 @@ def make_image(tmp):
                 "  return wrk.format(nil, '/f' .. math.random(0, %d) .. "
                 "'.bin')\nend\n" % (COLD_FILES - 1))
     return img, lua
+
+
+def stats(ns):
+    return benchlib.petrel_stats(ns, GUEST_ADDR)
+
+
+def median(values):
+    """Median of the rounds that measured something (None: no response
+    completed in that round)."""
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
 
 
 def measure(ns, img, lua, append, cache, conns, seconds):
@@ -81,8 +83,9 @@ def measure(ns, img, lua, append, cache, conns, seconds):
         out = {}
         for n in conns:
             s0, c0 = stats(ns), g.cpu_seconds()
-            m = wrk(ns, "/f0.bin", n, seconds,
-                    script=lua if cache == "cold" else None, timeout_s=60)
+            m = benchlib.wrk(ns, "http://%s/f0.bin" % GUEST_ADDR, n,
+                             seconds, script=lua if cache == "cold" else None,
+                             timeout_s=60)
             s1, c1 = stats(ns), g.cpu_seconds()
             # Per MiB sent, not per response: a short run completes few
             # 10 MiB responses, but every byte it sent counts.
@@ -124,8 +127,9 @@ def main(argv=None):
                 runs[key].append(measure(ns, img, lua, "%s %s" % (
                     CONFIGS[key[0]], args.extra), key[1], conns,
                     args.seconds))
-    med = {key: {str(n): {f: statistics.median(r[str(n)][f] for r in rs)
-                          for f in rs[0][str(n)]}
+    med = {key: {str(n): {f: median(r[str(n)][f] for r in rs)
+                          for f in rs[0][str(n)]
+                          if not isinstance(rs[0][str(n)][f], str)}
                  for n in conns}
            for key, rs in runs.items()}
     print("\nmedians over %d rounds (wrk %ds per point, 10 MiB files)"
@@ -137,7 +141,7 @@ def main(argv=None):
         for n in conns:
             m = points[str(n)]
             print("%-12s %-5s %5d %5.0f %8.0f %7.1f %9.2f %8.2f %8.2f %8.2f"
-                  " %9.2f" % (cfg, cache, n, m["requests"], m["avg_ms"],
+                  " %9.2f" % (cfg, cache, n, m["requests"], m["avg_ms"] or 0,
                               m["mbps"], m["switches_per_mib"],
                               m["wakeups_per_mib"], m["deferred_per_mib"],
                               m["blocked_writes_per_mib"],
