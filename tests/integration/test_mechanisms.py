@@ -8,7 +8,6 @@ needs no new mappings, the default path copies and sums no file byte,
 cached checksums are reused, eviction never breaks a referenced page.
 """
 import http.client
-import json
 import os
 import random
 import socket
@@ -19,6 +18,7 @@ import pytest
 
 import netns
 from qemu import ROOT
+from web import stats
 
 MKIMAGE = os.path.join(ROOT, "tools", "mkimage.sh")
 GUEST = netns.GUEST_ADDR
@@ -75,10 +75,6 @@ def get(path, headers=None):
         return r.status, r.read()
     finally:
         c.close()
-
-
-def stats():
-    return json.loads(get("/_stats")[1])
 
 
 def fetch_all(files):
