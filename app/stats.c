@@ -113,6 +113,23 @@ static void conn_section(struct json *j)
 	close_obj(j);
 }
 
+static void nic_section(struct json *j)
+{
+	struct net_nic_counters s;
+
+	net_nic_counters(&s);
+	open_obj(j, "nic");
+	u64(j, "rx_packets", s.rx_packets);
+	u64(j, "rx_drops", s.rx_drops);
+	u64(j, "rx_refill_failed", s.rx_refill_failed);
+	u64(j, "rx_posted", s.rx_posted);
+	u64(j, "rx_held", s.rx_held);
+	u64(j, "tx_packets", s.tx_packets);
+	u64(j, "tx_refused", s.tx_refused);
+	u64(j, "tx_drops", s.tx_drops);
+	close_obj(j);
+}
+
 static void storage_sections(struct json *j)
 {
 	struct iobuf_stats io;
@@ -141,6 +158,7 @@ static void storage_sections(struct json *j)
 	u64(j, "read_errors", pc.read_errors);
 	u64(j, "nomem", pc.nomem);
 	u64(j, "cached_pages", pc.cached_pages);
+	u64(j, "loading", pc.loading);
 	close_obj(j);
 
 	fs_get_stats(&fs);
@@ -157,6 +175,8 @@ static void storage_sections(struct json *j)
 	u64(j, "disk_queued", fs.disk_queued);
 	u64(j, "disk_max_in_flight", fs.disk_max_in_flight);
 	u64(j, "disk_interrupts", fs.disk_interrupts);
+	u64(j, "disk_in_flight", fs.disk_in_flight);
+	u64(j, "disk_waiting", fs.disk_waiting);
 	close_obj(j);
 }
 
@@ -219,6 +239,7 @@ int http_stats_json(char *buf, size_t size)
 	emit(&j, "{");
 	http_section(&j);
 	conn_section(&j);
+	nic_section(&j);
 	storage_sections(&j);
 	mechanism_sections(&j);
 	kernel_section(&j);

@@ -443,4 +443,6 @@ void fs_get_stats(struct fs_stats *st)
 	st->disk_queued = d.queued;
 	st->disk_max_in_flight = d.max_in_flight;
 	st->disk_interrupts = d.interrupts;
+	st->disk_in_flight = d.in_flight;
+	st->disk_waiting = d.waiting;
 }

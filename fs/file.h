@@ -36,6 +36,7 @@ struct fs_stats {
 	/* the disk (virtio-blk) */
 	uint64_t disk_requests, disk_bytes, disk_errors;
 	uint64_t disk_queued, disk_max_in_flight, disk_interrupts;
+	uint64_t disk_in_flight, disk_waiting; /* now */
 };
 
 /* Set up the page cache and mount the first virtio-blk disk, if any;

@@ -83,6 +83,8 @@ struct vnet_stats {
 	uint64_t rx_csum_sw; /* verified here, no DATA_VALID */
 	uint64_t rx_refilled; /* pages posted to the RX ring */
 	uint64_t rx_refill_failed; /* pool or RX_BUFS_MAX exhausted */
+	uint64_t rx_posted; /* now: pages in the RX ring */
+	uint64_t rx_held; /* now: received pages lwIP still holds */
 	uint64_t tx_packets, tx_bytes;
 	uint64_t tx_drops; /* no memory to linearize a frame */
 	uint64_t tx_refused; /* ERR_MEM to lwIP: backlog full, TCP retries */

@@ -20,7 +20,7 @@ import pytest
 
 import netns
 from qemu import ROOT
-from web import get, raw, read_responses, settle, stats
+from web import get, other_pins, raw, read_responses, settle, stats
 
 MKIMAGE = os.path.join(ROOT, "tools", "mkimage.sh")
 GUEST = netns.GUEST_ADDR
@@ -231,7 +231,10 @@ def test_slowloris_does_not_stop_a_normal_client(server):
 def test_200_clients_reset_mid_response_nothing_leaks(server):
     files, _ = server
     base = settle(lambda st: st["http"]["active"] == 1)
-    pinned0 = base["iobuf"]["pinned_pages"]
+    # Pages pinned by anything but the NIC's RX buffers: how many of
+    # those are in the ring or in lwIP at the instant of a /_stats
+    # request varies by a page or two, and is not a leak.
+    pinned0 = other_pins(base)
     for i in range(200):
         s = socket.create_connection((GUEST, 80), timeout=TIMEOUT)
         s.sendall(b"GET /m10.bin HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -242,11 +245,11 @@ def test_200_clients_reset_mid_response_nothing_leaks(server):
         s.close()
     st = settle(lambda st: st["http"]["active"] == 1 and
                 st["conn"]["active"] == 1 and
-                st["iobuf"]["pinned_pages"] == pinned0)
+                other_pins(st) == pinned0)
     assert st["http"]["active"] == 1  # the stats request itself
     assert st["conn"]["active"] == 1
     assert st["conn"]["queued_bytes"] == 0
-    assert st["iobuf"]["pinned_pages"] == pinned0
+    assert other_pins(st) == pinned0
     assert st["conn"]["resets"] >= 150
     status, _, body = get("/m1.bin")
     assert status == 200 and body == files["/m1.bin"]
