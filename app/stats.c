@@ -110,6 +110,7 @@ static void conn_section(struct json *j)
 	u64(j, "bytes_out", s.bytes_out);
 	u64(j, "bytes_copied", s.bytes_copied);
 	u64(j, "queued_bytes", s.queued_bytes);
+	u64(j, "recv_refused", s.recv_refused);
 	close_obj(j);
 }
 
