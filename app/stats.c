@@ -128,6 +128,24 @@ static void conn_section(struct json *j)
 	u64(j, "bytes_out", s.bytes_out);
 	u64(j, "bytes_copied", s.bytes_copied);
 	u64(j, "queued_bytes", s.queued_bytes);
+	u64(j, "recv_refused", s.recv_refused);
+	close_obj(j);
+}
+
+static void nic_section(struct json *j)
+{
+	struct net_nic_counters s;
+
+	net_nic_counters(&s);
+	open_obj(j, "nic");
+	u64(j, "rx_packets", s.rx_packets);
+	u64(j, "rx_drops", s.rx_drops);
+	u64(j, "rx_refill_failed", s.rx_refill_failed);
+	u64(j, "rx_posted", s.rx_posted);
+	u64(j, "rx_held", s.rx_held);
+	u64(j, "tx_packets", s.tx_packets);
+	u64(j, "tx_refused", s.tx_refused);
+	u64(j, "tx_drops", s.tx_drops);
 	close_obj(j);
 }
 
@@ -142,7 +160,6 @@ static void storage_sections(struct json *j)
 	u64(j, "pool_pages", io.pool_pages);
 	u64(j, "free_pages", io.free_pages);
 	u64(j, "pinned_pages", io.pinned_pages);
-	u64(j, "rx_ring_pages", net_rx_ring_pages());
 	u64(j, "allocs", io.allocs);
 	u64(j, "frees", io.frees);
 	u64(j, "alloc_failures", io.alloc_failures);
@@ -160,6 +177,7 @@ static void storage_sections(struct json *j)
 	u64(j, "read_errors", pc.read_errors);
 	u64(j, "nomem", pc.nomem);
 	u64(j, "cached_pages", pc.cached_pages);
+	u64(j, "loading", pc.loading);
 	close_obj(j);
 
 	fs_get_stats(&fs);
@@ -177,6 +195,7 @@ static void storage_sections(struct json *j)
 	u64(j, "disk_in_flight", fs.disk_in_flight);
 	u64(j, "disk_max_in_flight", fs.disk_max_in_flight);
 	u64(j, "disk_interrupts", fs.disk_interrupts);
+	u64(j, "disk_waiting", fs.disk_waiting);
 	u64(j, "disk_rekicks", fs.disk_rekicks);
 	u64(j, "meta_waits", fs.meta_waits);
 	u64(j, "meta_busy", fs.meta_busy);
@@ -299,6 +318,7 @@ int http_stats_json(char *buf, size_t size)
 	emit(&j, "{");
 	http_section(&j);
 	conn_section(&j);
+	nic_section(&j);
 	storage_sections(&j);
 	mechanism_sections(&j);
 	kernel_section(&j);

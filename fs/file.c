@@ -488,4 +488,5 @@ void fs_get_stats(struct fs_stats *st)
 	st->disk_max_in_flight = d.max_in_flight;
 	st->disk_interrupts = d.interrupts;
 	st->disk_rekicks = d.rekicks;
+	st->disk_waiting = d.waiting;
 }

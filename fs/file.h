@@ -37,6 +37,7 @@ struct fs_stats {
 	uint64_t disk_requests, disk_bytes, disk_errors;
 	uint64_t disk_queued, disk_in_flight, disk_max_in_flight,
 		disk_interrupts;
+	uint64_t disk_waiting; /* now: no descriptors yet */
 	uint64_t disk_rekicks;
 	uint64_t meta_waits; /* a thread waited for the volume's metadata */
 	uint64_t meta_busy; /* main loop found it held: -EAGAIN */

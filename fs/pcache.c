@@ -216,6 +216,7 @@ static int start_read(struct pcache_file *f, uint64_t index,
 	e->hash_next = cache.buckets[bucket];
 	cache.buckets[bucket] = e;
 	cache.stats.cached_pages++;
+	cache.stats.loading++;
 	if (w)
 		add_waiter(e, w);
 	err = f->ops->read_page(f, index, e->buf);
@@ -225,6 +226,7 @@ static int start_read(struct pcache_file *f, uint64_t index,
 		e->state = DEAD;
 		e->waiters = NULL;
 		cache.stats.read_errors++;
+		cache.stats.loading--;
 		iobuf_unref(e->buf);
 	}
 	return err;
@@ -320,6 +322,7 @@ void pcache_fill_done(struct pcache_file *f, uint64_t index, struct iobuf *buf,
 
 	BUG_ON(e->file != f || e->index != index || e->state != LOADING);
 	e->waiters = NULL;
+	cache.stats.loading--;
 	if (err) {
 		pr_warn("file %llu page %llu: read failed (%s)",
 			(unsigned long long)f->id, (unsigned long long)index,

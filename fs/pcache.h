@@ -66,6 +66,7 @@ struct pcache_stats {
 	uint64_t read_errors;
 	uint64_t nomem; /* lookups refused: pool full of pinned pages */
 	uint64_t cached_pages; /* now, valid or in flight */
+	uint64_t loading; /* now: pages whose read is in flight */
 };
 
 /* Size the hash table for `pool_pages`; readahead cap in pages. */

@@ -123,6 +123,7 @@ static void post_waiting(struct vblk_dev *d)
 
 	while (d->wait_head && post(d, d->wait_head) == 0) {
 		d->wait_head = d->wait_head->next;
+		d->stats.waiting--;
 		posted = true;
 	}
 	if (!d->wait_head)
@@ -161,6 +162,7 @@ int vblk_read(struct vblk_dev *d, uint64_t sector,
 		return 0;
 	}
 	d->stats.queued++;
+	d->stats.waiting++;
 	if (d->wait_tail)
 		d->wait_tail->next = r;
 	else

@@ -35,6 +35,7 @@ struct vblk_stats {
 	uint64_t errors; /* completed with a status other than OK */
 	uint64_t queued; /* had to wait for free descriptors */
 	uint64_t in_flight, max_in_flight;
+	uint64_t waiting; /* now: queued for descriptors */
 	uint64_t interrupts;
 	uint64_t sync_reads;
 	uint64_t rekicks; /* notified again after a stall (virtq.c) */

@@ -53,6 +53,7 @@
 #define CONN_SEND_LOWAT (64u << 10) /* writable() below this many bytes */
 #define CONN_INFLIGHT_INITIAL 32 /* pieces tracked per connection at first */
 #define CONN_POLL_INTERVAL 2 /* lwIP slow-timer ticks (0.5 s) between retries */
+#define CONN_HELD_PBUFS_MAX 16 /* received segments kept for a paused reader */
 
 /* storage (fs/virtio_blk, fs/file) */
 #define VBLK_SEGMENTS_MAX 16 /* data segments in one request */

@@ -67,6 +67,7 @@ struct conn {
 	uint32_t if_head, if_count, if_cap; /* [m] */
 	uint64_t inflight_bytes; /* [m] */
 	struct pbuf *held; /* [m] received while paused */
+	uint32_t held_count; /* [m] pbufs in `held` */
 	bool paused; /* [m] */
 	bool fin; /* [m] FIN seen, eof not delivered yet */
 	bool closing; /* [m] close once the queue drains */
@@ -201,6 +202,7 @@ static void finish(struct conn *c, int err)
 	if (c->held) {
 		pbuf_free(c->held);
 		c->held = NULL;
+		c->held_count = 0;
 	}
 	stats.active--;
 	if (err)
@@ -401,6 +403,7 @@ static void deliver(struct conn *c)
 		u16_t len = q->len;
 
 		c->held = q->next;
+		c->held_count--;
 		q->next = NULL;
 		q->tot_len = len;
 		c->l->cb->recv(c->ctx, q->payload, len);
@@ -422,12 +425,23 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 
 	(void)pcb;
 	(void)err;
+	if (p && c->paused && c->held_count >= CONN_HELD_PBUFS_MAX) {
+		/* Each segment pins a whole RX page, however small: a peer
+		 * that trickles tiny segments to a reader that is not
+		 * reading would drain the RX ring. Refused, p stays with
+		 * lwIP, which drops further data unacknowledged (the peer
+		 * retransmits) and offers p again from its timer. */
+		stats.recv_refused++;
+		return ERR_MEM;
+	}
 	if (!p)
 		c->fin = true;
 	else if (c->held)
 		pbuf_cat(c->held, p);
 	else
 		c->held = p;
+	if (p)
+		c->held_count += pbuf_clen(p);
 	c->in_callback = true;
 	deliver(c);
 	return callback_exit(c);

@@ -57,6 +57,7 @@ struct conn_stats {
 	uint64_t bytes_in, bytes_out; /* out: acknowledged */
 	uint64_t bytes_copied; /* payload copied into stack buffers */
 	uint64_t queued_bytes; /* now: handed to conn_send, not acked */
+	uint64_t recv_refused; /* segments left to lwIP: reader paused */
 };
 
 /* Listen on TCP `port`. 0 or a negative errno. */

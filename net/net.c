@@ -88,9 +88,22 @@ bool net_has_address(void)
 	return vnet && !ip4_addr_isany_val(*netif_ip4_addr(&netif));
 }
 
-uint64_t net_rx_ring_pages(void)
+void net_nic_counters(struct net_nic_counters *out)
 {
-	return vnet ? vnet_rx_posted(vnet) : 0;
+	struct vnet_stats s = { 0 };
+
+	if (vnet)
+		vnet_get_stats(vnet, &s);
+	*out = (struct net_nic_counters){
+		.rx_packets = s.rx_packets,
+		.rx_drops = s.rx_drops,
+		.rx_refill_failed = s.rx_refill_failed,
+		.rx_posted = s.rx_posted,
+		.rx_held = s.rx_held,
+		.tx_packets = s.tx_packets,
+		.tx_refused = s.tx_refused,
+		.tx_drops = s.tx_drops,
+	};
 }
 
 void net_log_stats(void)

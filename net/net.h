@@ -31,10 +31,6 @@ bool net_has_address(void);
 /* Log the driver counters (info level). */
 void net_log_stats(void);
 
-/* Pool pages posted to the RX ring now (pinned, owned by the device):
- * leak checks subtract them, as the ring refills on its own schedule. */
-uint64_t net_rx_ring_pages(void);
-
 /* Checksum counters for /_stats (the app must not see lwIP's port). */
 struct net_csum_counters {
 	const char *mode; /* "offload", "cache" or "sw" in effect */
@@ -43,5 +39,16 @@ struct net_csum_counters {
 };
 
 void net_csum_counters(struct net_csum_counters *out);
+
+/* NIC counters for /_stats; all zero without a device. rx_held is how
+ * many received pages the stack holds (segments queued out of order or
+ * for a paused reader): with rx_posted, the pool pages the NIC pins. */
+struct net_nic_counters {
+	uint64_t rx_packets, rx_drops, rx_refill_failed;
+	uint64_t rx_posted, rx_held; /* now */
+	uint64_t tx_packets, tx_refused, tx_drops;
+};
+
+void net_nic_counters(struct net_nic_counters *out);
 
 #endif

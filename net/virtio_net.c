@@ -89,6 +89,7 @@ struct vnet_dev {
 	struct vnet_rxbuf *rx_free; /* [m] structs without a page */
 	uint32_t rx_bufs; /* [m] structs allocated (<= VNET_RX_BUFS_MAX) */
 	uint32_t rx_posted; /* [m] pages in the RX ring */
+	uint32_t rx_pages; /* [m] structs holding a page: posted or in lwIP */
 	struct vnet_stats stats; /* [m], irqs and config_irqs [q] */
 };
 
@@ -125,6 +126,7 @@ static void rxbuf_release(struct pbuf *p)
 	rb->va = NULL;
 	rb->next_free = dev->rx_free;
 	dev->rx_free = rb;
+	dev->rx_pages--;
 }
 
 /* A buffer with a fresh pool page, or NULL when the pool or the
@@ -148,6 +150,7 @@ static struct vnet_rxbuf *rxbuf_get(struct vnet_dev *dev)
 	}
 	rb->iob = iob;
 	rb->va = iobuf_map(iob);
+	dev->rx_pages++;
 	return rb;
 }
 
@@ -536,14 +539,11 @@ int vnet_poll(struct vnet_dev *dev)
 	return work;
 }
 
-uint32_t vnet_rx_posted(const struct vnet_dev *dev)
-{
-	return dev->rx_posted;
-}
-
 void vnet_get_stats(const struct vnet_dev *dev, struct vnet_stats *st)
 {
 	*st = dev->stats;
+	st->rx_posted = dev->rx_posted;
+	st->rx_held = dev->rx_pages - dev->rx_posted;
 }
 
 void vnet_log_stats(const struct vnet_dev *dev)

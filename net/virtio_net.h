@@ -83,6 +83,8 @@ struct vnet_stats {
 	uint64_t rx_csum_sw; /* verified here, no DATA_VALID */
 	uint64_t rx_refilled; /* pages posted to the RX ring */
 	uint64_t rx_refill_failed; /* pool or RX_BUFS_MAX exhausted */
+	uint64_t rx_posted; /* now: pages in the RX ring */
+	uint64_t rx_held; /* now: received pages lwIP still holds */
 	uint64_t tx_packets, tx_bytes;
 	uint64_t tx_drops; /* no memory to linearize a frame */
 	uint64_t tx_refused; /* ERR_MEM to lwIP: backlog full, TCP retries */
@@ -111,9 +113,6 @@ int vnet_poll(struct vnet_dev *dev);
 bool vnet_link_up(const struct vnet_dev *dev);
 
 void vnet_get_stats(const struct vnet_dev *dev, struct vnet_stats *st);
-
-/* Receive buffers the device holds now. */
-uint32_t vnet_rx_posted(const struct vnet_dev *dev);
 
 /* Log the counters on one line (info level). */
 void vnet_log_stats(const struct vnet_dev *dev);

@@ -36,7 +36,7 @@ uint16_t lwip_standard_chksum(const void *dataptr, int len);
 #define MEM_ALIGNMENT 8 /* x86_64 natural alignment */
 #define MEM_SIZE (2 * 1024 * 1024) /* headers + copied TX data, all conns */
 #define MEMP_NUM_PBUF 2048 /* PBUF_REF/ROM: zero-copy TX page slices */
-#define MEMP_NUM_TCP_PCB 256 /* 64 clients + slowloris + TIME_WAIT */
+#define MEMP_NUM_TCP_PCB 1088 /* conn_max's default 1024 + TIME_WAIT */
 #define MEMP_NUM_TCP_PCB_LISTEN 8 /* a few listening ports */
 #define MEMP_NUM_TCP_SEG 1024 /* >= TCP_SND_QUEUELEN, shared by all pcbs */
 #define MEMP_NUM_ARP_QUEUE 64 /* packets waiting for ARP replies */

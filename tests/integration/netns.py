@@ -138,11 +138,14 @@ class NetNS:
         if r.returncode:
             raise OSError("nft: %s" % r.stderr.strip())
 
-    def guest(self, tmp_path, cmdline, name=None, extra_args=(), **kw):
-        """Start a guest whose virtio-net is this namespace's tap."""
-        net = ["-netdev", "tap,id=n0,ifname=%s,script=no,downscript=no"
-               % self.tap,
-               "-device", "virtio-net-pci,netdev=n0,disable-legacy=on"]
+    def guest(self, tmp_path, cmdline, name=None, extra_args=(),
+              net_args=None, **kw):
+        """Start a guest whose virtio-net is this namespace's tap (or
+        the network given by net_args, e.g. faultnet.netdev_args())."""
+        net = net_args or [
+            "-netdev", "tap,id=n0,ifname=%s,script=no,downscript=no"
+            % self.tap,
+            "-device", "virtio-net-pci,netdev=n0,disable-legacy=on"]
         g = Guest(tmp_path, cmdline, prefix=self.exec_prefix(),
                   extra_args=net + list(extra_args),
                   name=name or "ns-guest%d" % len(self.guests), **kw)

@@ -12,16 +12,16 @@ import threading
 
 import pytest
 
-from httpsite import (GUEST, TIMEOUT, get, make_site, pinned_outside_rx,
-                      start_guest, stats)
+from web import GUEST, fetch as get, site_image, other_pins, start_guest, stats
 
+TIMEOUT = 60
 WINDOW = 256 << 10  # send_window default (app/server.c)
 BIG = 10 << 20
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    return make_site(tmp_path_factory.mktemp("ecem"), {
+    return site_image(tmp_path_factory.mktemp("ecem"), {
         "k1.bin": 1024, "m1.bin": 1 << 20, "m10.bin": BIG,
         "odd.bin": 777777}, seed=3)
 
@@ -112,7 +112,7 @@ def test_reset_during_spliced_response_leaks_nothing(guest):
     start, files = guest
     start("ecem=dns pool_mb=4", mem="64M")
     assert get("/k1.bin") == (200, files["/k1.bin"])
-    pinned0 = pinned_outside_rx(stats())
+    pinned0 = other_pins(stats())
     for i in range(20):
         s = socket.create_connection((GUEST, 80), timeout=TIMEOUT)
         s.sendall(b"GET /m10.bin HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -123,12 +123,12 @@ def test_reset_during_spliced_response_leaks_nothing(guest):
     for _ in range(50):
         st = stats()
         if st["ecem"]["pairs_live"] == 0 and st["conn"]["active"] == 1 \
-                and pinned_outside_rx(st) == pinned0:
+                and other_pins(st) == pinned0:
             break
         threading.Event().wait(0.3)
     assert st["ecem"]["pairs_live"] == 0
     assert st["conn"]["active"] == 1
-    assert pinned_outside_rx(st) == pinned0
+    assert other_pins(st) == pinned0
     assert get("/m1.bin") == (200, files["/m1.bin"])
 
 

@@ -20,7 +20,7 @@ import pytest
 
 import netns
 from qemu import ROOT
-from httpsite import pinned_outside_rx
+from web import get, other_pins, raw, read_responses, settle, stats
 
 MKIMAGE = os.path.join(ROOT, "tools", "mkimage.sh")
 GUEST = netns.GUEST_ADDR
@@ -78,42 +78,6 @@ def server(tmp_path_factory, netns_ok):
             yield files, g
     finally:
         ns.destroy()
-
-
-def get(path, method="GET", headers=None):
-    c = http.client.HTTPConnection(GUEST, 80, timeout=TIMEOUT)
-    try:
-        c.request(method, path, headers=headers or {})
-        r = c.getresponse()
-        return r.status, dict(r.getheaders()), r.read()
-    finally:
-        c.close()
-
-
-def stats():
-    status, _, body = get("/_stats")
-    assert status == 200
-    import json
-    return json.loads(body)
-
-
-def raw(request, read_until_close=True):
-    """Send raw bytes; return everything the server sends until it closes
-    (or TIMEOUT)."""
-    s = socket.create_connection((GUEST, 80), timeout=TIMEOUT)
-    try:
-        s.sendall(request)
-        out = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            out += chunk
-            if not read_until_close:
-                break
-        return out
-    finally:
-        s.close()
 
 
 def test_every_file_byte_exact(server):
@@ -182,21 +146,6 @@ def test_keep_alive_100_requests_one_connection(server):
     c.close()
     # 100 requests + this stats request: two new connections only.
     assert stats()["http"]["connections"] - before == 2
-
-
-def read_responses(sock, n):
-    """Parse n responses with Content-Length bodies from sock."""
-    buf, out = b"", []
-    while len(out) < n:
-        while b"\r\n\r\n" not in buf:
-            buf += sock.recv(65536)
-        head, buf = buf.split(b"\r\n\r\n", 1)
-        length = int(re.search(rb"Content-Length: (\d+)", head).group(1))
-        while len(buf) < length:
-            buf += sock.recv(65536)
-        out.append((head, buf[:length]))
-        buf = buf[length:]
-    return out
 
 
 def test_20_pipelined_requests_in_order(server):
@@ -279,19 +228,13 @@ def test_slowloris_does_not_stop_a_normal_client(server):
             s.close()
 
 
-def settle(predicate, seconds=15):
-    deadline = time.monotonic() + seconds
-    while True:
-        st = stats()
-        if predicate(st) or time.monotonic() > deadline:
-            return st
-        time.sleep(0.3)
-
-
 def test_200_clients_reset_mid_response_nothing_leaks(server):
     files, _ = server
     base = settle(lambda st: st["http"]["active"] == 1)
-    pinned0 = pinned_outside_rx(base)
+    # Pages pinned by anything but the NIC's RX buffers: how many of
+    # those are in the ring or in lwIP at the instant of a /_stats
+    # request varies by a page or two, and is not a leak.
+    pinned0 = other_pins(base)
     for i in range(200):
         s = socket.create_connection((GUEST, 80), timeout=TIMEOUT)
         s.sendall(b"GET /m10.bin HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -302,11 +245,11 @@ def test_200_clients_reset_mid_response_nothing_leaks(server):
         s.close()
     st = settle(lambda st: st["http"]["active"] == 1 and
                 st["conn"]["active"] == 1 and
-                pinned_outside_rx(st) == pinned0)
+                other_pins(st) == pinned0)
     assert st["http"]["active"] == 1  # the stats request itself
     assert st["conn"]["active"] == 1
     assert st["conn"]["queued_bytes"] == 0
-    assert pinned_outside_rx(st) == pinned0
+    assert other_pins(st) == pinned0
     assert st["conn"]["resets"] >= 150
     status, _, body = get("/m1.bin")
     assert status == 200 and body == files["/m1.bin"]

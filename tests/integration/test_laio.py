@@ -14,8 +14,9 @@ import time
 
 import pytest
 
-from httpsite import (GUEST, TIMEOUT, get, make_site, pinned_outside_rx,
-                      start_guest, stats)
+from web import GUEST, fetch as get, site_image, other_pins, start_guest, stats
+
+TIMEOUT = 60
 
 BIG = 4 << 20
 N_BIG = 6
@@ -31,7 +32,7 @@ def site(tmp_path_factory):
     for d in range(N_DIRS):
         for f in range(PER_DIR):
             sizes["d%d/f%d.txt" % (d, f)] = 100 + 37 * f
-    return make_site(tmp_path_factory.mktemp("laio"), sizes, seed=9)
+    return site_image(tmp_path_factory.mktemp("laio"), sizes, seed=9)
 
 
 @pytest.fixture
@@ -155,7 +156,7 @@ def test_connection_flood_over_conn_max(guest):
 def test_unfinished_heads_hit_the_header_budget(guest):
     start, files = guest
     start("header_budget_kb=64 header_timeout_ms=3000")
-    base = pinned_outside_rx(stats())
+    base = other_pins(stats())
     slow = []
     try:
         for i in range(40):
@@ -174,7 +175,7 @@ def test_unfinished_heads_hit_the_header_budget(guest):
         try:
             st = stats()
             if (st["http"]["active"] == 1 and
-                    pinned_outside_rx(st) == base) or \
+                    other_pins(st) == base) or \
                     time.monotonic() > deadline:
                 break
         except OSError:
@@ -183,5 +184,5 @@ def test_unfinished_heads_hit_the_header_budget(guest):
     h = st["http"]
     assert h["header_budget_waits"] + h["refused_budget"] > 0
     assert st["http"]["active"] == 1
-    assert pinned_outside_rx(st) == base
+    assert other_pins(st) == base
     assert get("/k1.bin") == (200, files["/k1.bin"])

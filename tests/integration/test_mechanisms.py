@@ -12,7 +12,9 @@ import threading
 
 import pytest
 
-from httpsite import GUEST, TIMEOUT, get, make_site, start_guest, stats
+from web import GUEST, fetch as get, site_image, start_guest, stats
+
+TIMEOUT = 60
 
 CONFIGS = [
     "mapping=sfbuf copy=off csum=offload",   # the default
@@ -25,7 +27,7 @@ CONFIGS = [
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    return make_site(tmp_path_factory.mktemp("mech"), {
+    return site_image(tmp_path_factory.mktemp("mech"), {
         "k1.bin": 1024, "k64.bin": 65536, "m1.bin": 1 << 20,
         "m10.bin": 10 << 20, "odd.bin": 12345})
 

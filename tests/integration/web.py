@@ -1,0 +1,160 @@
+# SPDX-License-Identifier: MIT
+"""HTTP helpers shared by the integration tests and tools/soak.py.
+
+Everything talks to the guest at netns.GUEST_ADDR, so callers must be
+inside the test's namespace (NetNS.entered()). Every socket has a
+timeout and every wait a deadline.
+"""
+import http.client
+import json
+import os
+import random
+import re
+import socket
+import subprocess
+import time
+
+import netns
+from qemu import ROOT
+
+MKIMAGE = os.path.join(ROOT, "tools", "mkimage.sh")
+GUEST = netns.GUEST_ADDR
+TIMEOUT = 30
+
+
+def make_site(root, sizes, seed=99):
+    """Write random files of the given sizes ({name: bytes}) under root;
+    returns {"/name": data}."""
+    rng = random.Random(seed)
+    files = {}
+    for name, size in sizes.items():
+        data = rng.randbytes(size)
+        files["/" + name] = data
+        path = os.path.join(root, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+    return files
+
+
+def make_image(site, img, block_size=None):
+    args = [MKIMAGE, str(site), str(img)]
+    if block_size:
+        args.append(str(block_size))
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
+    return str(img)
+
+
+def disk_args(img_spec):
+    return ["-drive", "if=none,id=d0,format=raw,readonly=on,file=" + img_spec,
+            "-device", "virtio-blk-pci,drive=d0,disable-legacy=on"]
+
+
+def site_image(tmp, sizes, seed=7):
+    """Random files ({name: size}) under tmp/site and the ext2 image of
+    them: ({"/name": data}, image path)."""
+    root = tmp / "site"
+    files = make_site(str(root), sizes, seed)
+    return files, make_image(root, tmp / "site.img")
+
+
+def start_guest(ns, tmp_path, img, cmdline, mem="256M"):
+    """Boot on image `img` with the namespace's static address; returns
+    the guest once it serves."""
+    g = ns.guest(tmp_path, "ip=%s/24 gw=%s %s" % (
+        GUEST, netns.HOST_ADDR, cmdline), mem=mem, extra_args=disk_args(img))
+    g.wait_for(r"http: listening on port 80", 60)
+    g.wait_for(r"vnet: link up", 30)
+    return g
+
+
+def get(path, method="GET", headers=None, timeout=TIMEOUT):
+    """One request on a fresh connection: (status, headers, body)."""
+    c = http.client.HTTPConnection(GUEST, 80, timeout=timeout)
+    try:
+        c.request(method, path, headers=headers or {})
+        r = c.getresponse()
+        return r.status, dict(r.getheaders()), r.read()
+    finally:
+        c.close()
+
+
+def fetch(path, headers=None, timeout=2 * TIMEOUT):
+    """GET on a fresh connection: (status, body)."""
+    status, _, body = get(path, headers=headers, timeout=timeout)
+    return status, body
+
+
+def stats():
+    status, _, body = get("/_stats")
+    assert status == 200
+    return json.loads(body)
+
+
+def settle(predicate, seconds=15):
+    """Poll /_stats until predicate(stats) holds or `seconds` pass;
+    returns the last stats either way (the caller asserts)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        st = stats()
+        if predicate(st) or time.monotonic() > deadline:
+            return st
+        time.sleep(0.3)
+
+
+def raw(request, read_until_close=True, timeout=TIMEOUT):
+    """Send raw bytes; return everything the server sends until it closes
+    (or the timeout)."""
+    s = socket.create_connection((GUEST, 80), timeout=timeout)
+    try:
+        s.sendall(request)
+        out = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+            if not read_until_close:
+                break
+        return out
+    finally:
+        s.close()
+
+
+def read_responses(sock, n):
+    """Parse n responses with Content-Length bodies from sock."""
+    buf, out = b"", []
+    while len(out) < n:
+        while b"\r\n\r\n" not in buf:
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("closed after %d responses" % len(out))
+            buf += chunk
+        head, buf = buf.split(b"\r\n\r\n", 1)
+        length = int(re.search(rb"Content-Length: (\d+)", head).group(1))
+        while len(buf) < length:
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("closed inside body %d" % len(out))
+            buf += chunk
+        out.append((head, buf[:length]))
+        buf = buf[length:]
+    return out
+
+
+def other_pins(st):
+    """Pool pages pinned by anything but the NIC's receive buffers (the
+    RX ring's pages, and those lwIP holds, come and go with traffic):
+    at idle this is what a leak would raise."""
+    return (st["iobuf"]["pinned_pages"] - st["nic"]["rx_posted"] -
+            st["nic"]["rx_held"])
+
+
+def is_idle(st, pins):
+    """Only the /_stats request itself is open, and nothing is pinned,
+    queued, or waiting for the disk beyond `pins`."""
+    return (st["http"]["active"] == 1 and st["conn"]["active"] == 1 and
+            st["conn"]["queued_bytes"] == 0 and other_pins(st) == pins and
+            st["pcache"]["loading"] == 0 and
+            st["fs"]["disk_in_flight"] == 0 and
+            st["fs"]["disk_waiting"] == 0)
