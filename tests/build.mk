@@ -102,7 +102,7 @@ tests/app/test_server_SRCS := app/server.c app/http_parser.c app/http_path.c \
 	kernel/iobuf.c kernel/sfbuf.c kernel/heap.c kernel/lib/bitmap.c kernel/ecem.c tests/fake_conn.c \
 	tests/fake_fs.c tests/fake_pmm.c tests/fake_panic.c tests/fake_printk.c \
 	kernel/laio.c kernel/thread.c kernel/switch.S kernel/lib/string.c \
-	tests/fake_paging.c
+	tests/fake_paging.c tests/fake_clock.c
 
 UNIT_TESTS += tests/kernel/test_sfbuf
 tests/kernel/test_sfbuf_SRCS := kernel/sfbuf.c kernel/heap.c tests/fake_pmm.c \
@@ -115,4 +115,5 @@ tests/kernel/test_ecem_SRCS := kernel/ecem.c tests/fake_heap.c \
 UNIT_TESTS += tests/kernel/test_laio
 tests/kernel/test_laio_SRCS := kernel/laio.c kernel/thread.c kernel/switch.S \
 	kernel/timer.c kernel/lib/string.c tests/fake_heap.c tests/fake_pmm.c \
-	tests/fake_paging.c tests/fake_panic.c tests/fake_printk.c
+	tests/fake_paging.c tests/fake_panic.c tests/fake_printk.c \
+	tests/fake_clock.c

@@ -19,65 +19,13 @@
 #include "kernel/ecem.h"
 #include "kernel/errno.h"
 #include "kernel/iobuf.h"
-#include "kernel/mainloop.h"
 #include "kernel/irq.h"
 #include "kernel/timer.h"
+#include "tests/fake_clock.h"
 #include "tests/fake_conn.h"
 #include "tests/fake_fs.h"
 
-/* --- fakes for the kernel services the server and timers use --- */
-
-static uint64_t now_ns;
-
-int mainloop_add_poller(mainloop_poll_fn fn, void *arg)
-{
-	(void)fn;
-	(void)arg;
-	return 0;
-}
-
-uint64_t time_ns(void)
-{
-	return now_ns;
-}
-
-uint64_t time_us(void)
-{
-	return now_ns / 1000;
-}
-
-uint64_t time_ns_to_tsc(uint64_t ns)
-{
-	return ns;
-}
-
-void lapic_timer_arm_tsc(uint64_t deadline)
-{
-	(void)deadline;
-}
-
-void lapic_timer_stop(void)
-{
-}
-
-int lapic_timer_init(uint8_t vector)
-{
-	(void)vector;
-	return 0;
-}
-
-int irq_alloc_vector(irq_handler_fn fn, void *arg, const char *name)
-{
-	(void)fn;
-	(void)arg;
-	(void)name;
-	return 48;
-}
-
-void irq_free_vector(int vector)
-{
-	(void)vector;
-}
+/* --- fakes for the kernel services the server uses --- */
 
 int64_t rtc_now(void)
 {
@@ -91,7 +39,7 @@ int http_stats_json(char *buf, size_t size)
 
 static void advance_ms(uint64_t ms)
 {
-	now_ns += ms * 1000000ull;
+	fake_clock_ns += ms * 1000000ull;
 	timer_run_expired();
 }
 

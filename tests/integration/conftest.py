@@ -5,6 +5,7 @@ import os
 import pytest
 
 import netns
+import web
 from qemu import Guest, KERNEL
 
 
@@ -46,3 +47,16 @@ def ns(netns_ok):
     n = netns.NetNS().create()
     yield n
     n.destroy()
+
+
+@pytest.fixture
+def guest(ns, site, tmp_path):
+    """(start, files) for a module that defines a `site` fixture (its
+    files and image, web.site_image): start(cmdline, mem) boots a guest
+    on that image in the test's namespace, where the test then runs."""
+    files, img = site
+
+    def start(cmdline, mem="256M"):
+        return web.start_guest(ns, tmp_path, img, cmdline, mem)
+    with ns.entered():
+        yield start, files

@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from web import GUEST, fetch as get, site_image, start_guest, stats
+from web import GUEST, fetch as get, site_image, stats
 
 TIMEOUT = 60
 
@@ -30,16 +30,6 @@ def site(tmp_path_factory):
     return site_image(tmp_path_factory.mktemp("mech"), {
         "k1.bin": 1024, "k64.bin": 65536, "m1.bin": 1 << 20,
         "m10.bin": 10 << 20, "odd.bin": 12345})
-
-
-@pytest.fixture
-def guest(ns, site, tmp_path):
-    files, img = site
-
-    def start(cmdline, mem="256M"):
-        return start_guest(ns, tmp_path, img, cmdline, mem)
-    with ns.entered():
-        yield start, files
 
 
 def fetch_all(files):
@@ -135,7 +125,8 @@ def test_checksum_cache_sums_a_hot_file_once(guest):
     # quiet host, up to 37% seen on a loaded one; without the cache, all).
     resummed = (again["data_bytes_summed"] - first["data_bytes_summed"]) / 3
     assert resummed < len(files["/m1.bin"]) / 2
-    assert again["cache_hits"] - first["cache_hits"] > 3 * 500
+    segments = len(files["/m1.bin"]) // 1460
+    assert again["cache_hits"] - first["cache_hits"] > 3 * segments // 2
 
 
 def test_eviction_under_a_working_set_larger_than_the_pool(guest):

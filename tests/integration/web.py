@@ -12,6 +12,7 @@ import random
 import re
 import socket
 import subprocess
+import threading
 import time
 
 import netns
@@ -83,6 +84,30 @@ def fetch(path, headers=None, timeout=2 * TIMEOUT):
     """GET on a fresh connection: (status, body)."""
     status, _, body = get(path, headers=headers, timeout=timeout)
     return status, body
+
+
+def start_clients(files, paths, errors):
+    """One thread a path, each GETting it and checking it byte-exact;
+    failures go to `errors`. Returns the started threads."""
+    def client(path):
+        try:
+            status, body = fetch(path)
+            if (status, body) != (200, files[path]):
+                errors.append("%s: %d, %d bytes" % (path, status, len(body)))
+        except OSError as e:
+            errors.append("%s: %r" % (path, e))
+    threads = [threading.Thread(target=client, args=(p,)) for p in paths]
+    for t in threads:
+        t.start()
+    return threads
+
+
+def fetch_concurrently(files, paths, timeout=4 * TIMEOUT):
+    """start_clients, wait for them, and assert that none failed."""
+    errors = []
+    for t in start_clients(files, paths, errors):
+        t.join(timeout)
+    assert not errors
 
 
 def stats():

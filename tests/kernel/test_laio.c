@@ -16,59 +16,9 @@
 #include <cmocka.h>
 
 #include "kernel/errno.h"
-#include "kernel/irq.h"
 #include "kernel/laio.h"
-#include "kernel/lapic.h"
-#include "kernel/mainloop.h"
 #include "kernel/param.h"
 #include "kernel/thread.h"
-#include "kernel/time.h"
-
-/* --- what thread.c and laio.c need from the rest of the kernel --- */
-uint64_t time_ns(void)
-{
-	return 0;
-}
-
-uint64_t time_ns_to_tsc(uint64_t ns)
-{
-	return ns;
-}
-
-void lapic_timer_arm_tsc(uint64_t deadline)
-{
-	(void)deadline;
-}
-
-void lapic_timer_stop(void)
-{
-}
-
-int lapic_timer_init(uint8_t vector)
-{
-	(void)vector;
-	return 0;
-}
-
-int irq_alloc_vector(irq_handler_fn fn, void *arg, const char *name)
-{
-	(void)fn;
-	(void)arg;
-	(void)name;
-	return 48;
-}
-
-void irq_free_vector(int vector)
-{
-	(void)vector;
-}
-
-int mainloop_add_poller(mainloop_poll_fn fn, void *arg)
-{
-	(void)fn;
-	(void)arg;
-	return 0;
-}
 
 /* --- a fake device: an operation blocks until the test completes it --- */
 struct fake_io {

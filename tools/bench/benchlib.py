@@ -53,6 +53,18 @@ def make_image(folder, image):
     return image
 
 
+def random_paths_script(folder, name, count, seed=7):
+    """A wrk Lua script requesting /<name>0.bin .. /<name>{count-1}.bin
+    at random (a working set for cold-cache runs); returns its path."""
+    path = os.path.join(folder, "%s.lua" % name)
+    with open(path, "w") as f:
+        f.write("math.randomseed(%d)\n"
+                "request = function()\n"
+                "  return wrk.format(nil, '/%s' .. math.random(0, %d) .. "
+                "'.bin')\nend\n" % (seed, name, count - 1))
+    return path
+
+
 def parse_wrk(out):
     """wrk --latency output -> dict (requests, seconds, bytes, rps, mbps,
     avg_ms, p50_ms, p99_ms, errors). Latencies are None when nothing

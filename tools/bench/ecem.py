@@ -51,12 +51,7 @@ def make_image(tmp):
         "f%d.bin" % i: FILE_SIZE for i in range(COLD_FILES)}, seed=11)
     img = benchlib.make_image(site, os.path.join(tmp, "site.img"))
     # wrk picks a random file per request on the cold runs.
-    lua = os.path.join(tmp, "cold.lua")
-    with open(lua, "w") as f:
-        f.write("math.randomseed(7)\n"
-                "request = function()\n"
-                "  return wrk.format(nil, '/f' .. math.random(0, %d) .. "
-                "'.bin')\nend\n" % (COLD_FILES - 1))
+    lua = benchlib.random_paths_script(tmp, "f", COLD_FILES)
     return img, lua
 
 

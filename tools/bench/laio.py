@@ -49,12 +49,7 @@ def make_image(tmp):
     files["k1.bin"] = 1024
     site = benchlib.make_site(os.path.join(tmp, "site"), files, seed=13)
     img = benchlib.make_image(site, os.path.join(tmp, "site.img"))
-    lua = os.path.join(tmp, "disk.lua")
-    with open(lua, "w") as f:
-        f.write("math.randomseed(3)\n"
-                "request = function()\n"
-                "  return wrk.format(nil, '/f' .. math.random(0, %d) .. "
-                "'.bin')\nend\n" % (DISK_FILES - 1))
+    lua = benchlib.random_paths_script(tmp, "f", DISK_FILES, seed=3)
     return img, lua
 
 
