@@ -6,16 +6,11 @@ network splicing the body after the first window is appended from the
 ACK path (or a disk completion), and the application is woken about
 once per 10 MiB response; without it, once per window.
 """
-import socket
-import struct
-import time
-
 import pytest
 
-from web import (GUEST, fetch as get, fetch_concurrently, other_pins,
-                 site_image, stats)
+from web import (fetch as get, fetch_concurrently, other_pins,
+                 reset_mid_response, settle, site_image, stats)
 
-TIMEOUT = 60
 WINDOW = 256 << 10  # send_window default (app/server.c)
 BIG = 10 << 20
 
@@ -87,19 +82,9 @@ def test_reset_during_spliced_response_leaks_nothing(guest):
     start("ecem=dns pool_mb=4", mem="64M")
     assert get("/k1.bin") == (200, files["/k1.bin"])
     pinned0 = other_pins(stats())
-    for i in range(20):
-        s = socket.create_connection((GUEST, 80), timeout=TIMEOUT)
-        s.sendall(b"GET /m10.bin HTTP/1.1\r\nHost: x\r\n\r\n")
-        s.recv(50000 + i * 20000)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                     struct.pack("ii", 1, 0))
-        s.close()
-    for _ in range(50):
-        st = stats()
-        if st["ecem"]["pairs_live"] == 0 and st["conn"]["active"] == 1 \
-                and other_pins(st) == pinned0:
-            break
-        time.sleep(0.3)
+    reset_mid_response("/m10.bin", 20, first=50000, step=20000)
+    st = settle(lambda st: st["ecem"]["pairs_live"] == 0 and
+                st["conn"]["active"] == 1 and other_pins(st) == pinned0)
     assert st["ecem"]["pairs_live"] == 0
     assert st["conn"]["active"] == 1
     assert other_pins(st) == pinned0

@@ -20,7 +20,8 @@ import pytest
 
 import netns
 from qemu import ROOT
-from web import get, other_pins, raw, read_responses, settle, stats
+from web import (get, other_pins, raw, read_responses, reset_mid_response,
+                 settle, stats)
 
 MKIMAGE = os.path.join(ROOT, "tools", "mkimage.sh")
 GUEST = netns.GUEST_ADDR
@@ -235,14 +236,7 @@ def test_200_clients_reset_mid_response_nothing_leaks(server):
     # those are in the ring or in lwIP at the instant of a /_stats
     # request varies by a page or two, and is not a leak.
     pinned0 = other_pins(base)
-    for i in range(200):
-        s = socket.create_connection((GUEST, 80), timeout=TIMEOUT)
-        s.sendall(b"GET /m10.bin HTTP/1.1\r\nHost: x\r\n\r\n")
-        s.recv(1000 + i * 100)
-        # SO_LINGER 0: close sends RST instead of FIN.
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                     struct.pack("ii", 1, 0))
-        s.close()
+    reset_mid_response("/m10.bin", 200)
     st = settle(lambda st: st["http"]["active"] == 1 and
                 st["conn"]["active"] == 1 and
                 other_pins(st) == pinned0)

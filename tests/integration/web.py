@@ -11,6 +11,7 @@ import os
 import random
 import re
 import socket
+import struct
 import subprocess
 import threading
 import time
@@ -143,6 +144,18 @@ def raw(request, read_until_close=True, timeout=TIMEOUT):
                 break
         return out
     finally:
+        s.close()
+
+
+def reset_mid_response(path, n, first=1000, step=100):
+    """n clients that GET `path`, read first + i * step bytes of it and
+    reset the connection (SO_LINGER 0: close sends RST, not FIN)."""
+    for i in range(n):
+        s = socket.create_connection((GUEST, 80), timeout=TIMEOUT)
+        s.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path.encode())
+        s.recv(first + i * step)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                     struct.pack("ii", 1, 0))
         s.close()
 
 
