@@ -11,7 +11,6 @@ import os
 import random
 import re
 import socket
-import struct
 import subprocess
 import threading
 import time
