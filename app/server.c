@@ -406,9 +406,16 @@ static void read_body(struct http_conn *hc, uint64_t len)
 
 	hc->read_pending = true;
 	hc->read_len = len;
-	if (hc->splice)
+	if (hc->splice) {
+		/* The ACK path must not block, nor pay two stack switches a
+		 * splice: a miss starts the reads (and readahead) and the
+		 * disk completion resumes through the event pair. */
 		ecem_disk_wait(hc);
-	err = laio_call(read_op, hc, window_read, hc);
+		err = fs_read(hc->file, hc->body_off, len, &hc->window,
+			      window_read, hc);
+	} else {
+		err = laio_call(read_op, hc, window_read, hc);
+	}
 	if (err == -EINPROGRESS)
 		return;
 	window_read(hc, err);

@@ -48,6 +48,8 @@
 #define VNET_RX_BUDGET 64 /* frames handed to lwIP per poll */
 #define VNET_TX_SEGS_MAX 16 /* descriptors per frame; longer are copied */
 #define VNET_TX_BACKLOG 256 /* frames queued while the TX ring is full */
+#define VNET_TX_CTRL_RESERVE 64 /* more backlog slots for frames ... */
+#define VNET_TX_CTRL_FRAME_MAX 128 /* ... this small: SYN-ACK, ACK, FIN */
 
 /* connections (net/conn) */
 #define CONN_SEND_LOWAT (64u << 10) /* writable() below this many bytes */

@@ -107,11 +107,13 @@ def main(argv=None):
     ap.add_argument("--seconds", type=int, default=6)
     ap.add_argument("--conns", default="10,30,60,120")
     ap.add_argument("--caches", default=",".join(CACHES))
+    ap.add_argument("--configs", default=",".join(CONFIGS))
     ap.add_argument("--extra", default="", help="boot options for all")
     ap.add_argument("--out", default=os.path.join(BUILD, "bench"))
     args = ap.parse_args(argv)
     conns = [int(c) for c in args.conns.split(",")]
-    runs = {(c, k): [] for c in CONFIGS for k in args.caches.split(",")}
+    runs = {(c, k): [] for c in args.configs.split(",")
+            for k in args.caches.split(",")}
     with tempfile.TemporaryDirectory() as tmp, Namespace() as ns:
         img, lua = make_image(tmp)
         order = list(runs)
@@ -144,6 +146,8 @@ def main(argv=None):
     print("\nratios (candidate / baseline)")
     ratios = []
     for what, cand, base in COMPARISONS:
+        if (cand, CACHES[0]) not in med and (cand, CACHES[1]) not in med:
+            continue
         for cache in args.caches.split(","):
             for n in conns:
                 c, b = med[(cand, cache)][str(n)], med[(base, cache)][str(n)]
