@@ -56,7 +56,7 @@ def guest(ns, site, tmp_path):
     on that image in the test's namespace, where the test then runs."""
     files, img = site
 
-    def start(cmdline, mem="256M"):
-        return web.start_guest(ns, tmp_path, img, cmdline, mem)
+    def start(cmdline, mem="256M", net_args=None):
+        return web.start_guest(ns, tmp_path, img, cmdline, mem, net_args)
     with ns.entered():
         yield start, files

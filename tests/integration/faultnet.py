@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""Packet loss, duplication and reordering between a guest and its tap.
+"""Packet loss, duplication, reordering and delay between a guest and its
+tap.
 
 `tc qdisc ... netem` does this in the kernel, but not every kernel has
 sch_netem (this project's CI machine does not). FrameRelay is the
@@ -13,6 +14,7 @@ retries and tests nothing of ours.
 Everything stays inside the test's namespace: the relay's sockets and
 the tap are opened while the calling thread is inside it (NetNS.entered).
 """
+import collections
 import fcntl
 import os
 import random
@@ -43,9 +45,12 @@ def netdev_args():
 class Direction:
     """One way through the relay, with its own fault counters."""
 
-    def __init__(self, name, send, rng, loss, dup, reorder):
-        self.name, self.send, self.rng = name, send, rng
+    def __init__(self, name, send, rng, loss, dup, reorder, delay_ms=0):
+        self.name, self.rng = name, rng
         self.loss, self.dup, self.reorder = loss, dup, reorder
+        self.delay = delay_ms / 1000
+        self.wire = send
+        self.delayed = collections.deque()  # (deadline, frame), in order
         self.held = None  # (frame, deadline)
         self.counts = {"frames": 0, "dropped": 0, "duplicated": 0,
                        "reordered": 0}
@@ -71,14 +76,27 @@ class Direction:
             self.send(data)
         self.release()
 
+    def send(self, data):
+        if not self.delay:
+            self.wire(data)
+            return
+        self.delayed.append((time.monotonic() + self.delay, data))
+
     def release(self, now=None):
         if self.held and (now is None or now >= self.held[1]):
             data, self.held = self.held[0], None
             self.send(data)
+        now = time.monotonic() if now is None else now
+        while self.delayed and self.delayed[0][0] <= now:
+            self.wire(self.delayed.popleft()[1])
+
+    def next_deadline(self):
+        return self.delayed[0][0] if self.delayed else None
 
 
 class FrameRelay:
-    def __init__(self, tap, loss=0.0, dup=0.0, reorder=0.0, seed=1):
+    def __init__(self, tap, loss=0.0, dup=0.0, reorder=0.0, seed=1,
+                 delay_ms=0):
         """Open `tap` and the UDP socket; call inside the namespace."""
         self.tap_fd = os.open("/dev/net/tun", os.O_RDWR)
         ifr = struct.pack("16sH", tap.encode(), IFF_TAP | IFF_NO_PI)
@@ -89,10 +107,10 @@ class FrameRelay:
         rng = random.Random(seed)
         self.to_host = Direction("guest->host",
                                  lambda d: self._write_tap(d), rng,
-                                 loss, dup, reorder)
+                                 loss, dup, reorder, delay_ms)
         self.to_guest = Direction("host->guest",
                                   lambda d: self._send_udp(d, qemu), rng,
-                                  loss, dup, reorder)
+                                  loss, dup, reorder, delay_ms)
         self.stop_flag = False
         self.errors = 0
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -115,8 +133,13 @@ class FrameRelay:
 
     def _run(self):
         while not self.stop_flag:
+            wait = HOLD_MS / 1000
+            for d in (self.to_host, self.to_guest):
+                t = d.next_deadline()
+                if t is not None:
+                    wait = max(0, min(wait, t - time.monotonic()))
             ready, _, _ = select.select([self.udp, self.tap_fd], [], [],
-                                        HOLD_MS / 1000)
+                                        wait)
             if self.udp in ready:
                 self.to_host.frame(self.udp.recv(FRAME_MAX))
             if self.tap_fd in ready:

@@ -60,11 +60,12 @@ def site_image(tmp, sizes, seed=7):
     return files, make_image(root, tmp / "site.img")
 
 
-def start_guest(ns, tmp_path, img, cmdline, mem="256M"):
+def start_guest(ns, tmp_path, img, cmdline, mem="256M", net_args=None):
     """Boot on image `img` with the namespace's static address; returns
     the guest once it serves."""
     g = ns.guest(tmp_path, "ip=%s/24 gw=%s %s" % (
-        GUEST, netns.HOST_ADDR, cmdline), mem=mem, extra_args=disk_args(img))
+        GUEST, netns.HOST_ADDR, cmdline), mem=mem, extra_args=disk_args(img),
+        net_args=net_args)
     g.wait_for(r"http: listening on port 80", 60)
     g.wait_for(r"vnet: link up", 30)
     return g
