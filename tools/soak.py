@@ -238,7 +238,9 @@ def soak(args, files, g):
     for t in threads:
         t.start()
     while any(t.is_alive() for t in threads):
-        threads[0].join(REPORT_EVERY)
+        alive = [t for t in threads if t.is_alive()]
+        if alive:  # wait on a live one: a finished one returns at once
+            alive[0].join(REPORT_EVERY)
         with load.lock:
             print("soak: %4.0fs %s, %d errors" % (
                 time.monotonic() - start, load.counts, len(load.errors)),

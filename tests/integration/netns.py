@@ -8,7 +8,8 @@ that tap), so every packet of the test stays in the namespace. destroy()
 stops those guests by PID, then deletes the namespace (and the tap with
 it). available() tells whether namespaces can be made here at all, so
 tests can skip with the reason instead of failing. With PETREL_PCAP set,
-each namespace records its tap's packet headers with tcpdump (debugging).
+each namespace records its tap's packet headers with tcpdump (debugging;
+PETREL_PCAP_FILTER narrows it, e.g. to "tcp[13] & 7 != 0").
 
 Network rule: nothing here routes or forwards; traffic goes only between
 the namespace's tap and the guest.
@@ -31,6 +32,7 @@ IP = "ip"
 CMD_TIMEOUT = 20  # seconds for one `ip` command
 # PETREL_PCAP=/tmp/cap makes each namespace record /tmp/cap.<name>.
 PCAP_ENV = "PETREL_PCAP"
+PCAP_FILTER_ENV = "PETREL_PCAP_FILTER"  # a tcpdump filter expression
 PCAP_START_S = 0.5
 
 
@@ -89,7 +91,8 @@ class NetNS:
         """Record the tap's traffic (headers) to `path` for debugging."""
         self.pcap = subprocess.Popen(
             self.exec_prefix() + ["tcpdump", "-U", "-s", "128", "-i",
-                                  self.tap, "-w", path],
+                                  self.tap, "-w", path] +
+            os.environ.get(PCAP_FILTER_ENV, "").split(),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
         time.sleep(PCAP_START_S)  # tcpdump opens the tap asynchronously

@@ -6,6 +6,7 @@ namespace this module creates (host 10.77.0.1, guest 10.77.0.2); the test
 process enters the namespace for its sockets. Every body is compared byte
 for byte with the file put into the image.
 """
+import errno
 import http.client
 import os
 import random
@@ -226,6 +227,49 @@ def test_slowloris_does_not_stop_a_normal_client(server):
     finally:
         for s in slow:
             s.close()
+
+
+def test_port_reused_after_the_server_closed_first(server):
+    """The server closes first (Connection: close), so it holds the
+    connection in TIME_WAIT; a client that reuses its port soon after
+    (Linux does, under load) must get in within seconds. lwIP answers
+    such a SYN with an ACK and ignores the RST that follows, so with its
+    default 2-minute TIME_WAIT this connect would time out."""
+    files, _ = server
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((netns.HOST_ADDR, 0))
+    port = s.getsockname()[1]
+    s.settimeout(TIMEOUT)
+    s.connect((GUEST, 80))
+    s.sendall(b"GET /k1.bin HTTP/1.1\r\nHost: x\r\nConnection: close"
+              b"\r\n\r\n")
+    while s.recv(65536):
+        pass  # until the server's FIN
+    s.close()
+    for _ in range(50):  # until our side's LAST_ACK is over
+        again = socket.socket()
+        again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        again.bind((netns.HOST_ADDR, port))
+        again.settimeout(30)
+        try:
+            again.connect((GUEST, 80))  # times out if TIME_WAIT is long
+            break
+        except OSError as e:
+            again.close()
+            if e.errno != errno.EADDRNOTAVAIL:
+                raise
+            time.sleep(0.1)
+    again.sendall(b"GET /k1.bin HTTP/1.1\r\nHost: x\r\nConnection: close"
+                  b"\r\n\r\n")
+    got = b""
+    while True:
+        chunk = again.recv(65536)
+        if not chunk:
+            break
+        got += chunk
+    again.close()
+    assert got.startswith(b"HTTP/1.1 200") and got.endswith(files["/k1.bin"])
 
 
 def test_200_clients_reset_mid_response_nothing_leaks(server):
