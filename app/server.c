@@ -816,6 +816,10 @@ static void open_done(void *arg, int err)
 	struct http_conn *hc = arg;
 
 	hc->read_pending = false;
+	if (hc->thread_quit) {
+		thread_wakeup(&hc->read_done); /* its thread frees hc */
+		return;
+	}
 	if (hc->dead) {
 		free_conn(hc);
 		return;
