@@ -145,6 +145,7 @@ static void splice_more(struct http_conn *hc);
 static void splice_end(struct http_conn *hc);
 static void ded_end(struct http_conn *hc);
 static void thread_body_start(struct http_conn *hc);
+static bool grow_in(struct http_conn *hc, size_t n);
 
 static void count_status(int status)
 {
@@ -966,8 +967,10 @@ static void serve_pipeline(struct http_conn *hc)
 		hc->in_len -= (size_t)n;
 	}
 	hc->parsing = false;
-	if (hc->state == BODY && hc->in_len)
-		conn_recv_pause(hc->c, hc->in_len >= IN_MAX);
+	/* Read on while there is room (a full buffer paused the reading). */
+	if (hc->state != CLOSING)
+		conn_recv_pause(hc->c,
+				hc->in_len >= hc->in_cap && !grow_in(hc, 1));
 }
 
 /* --- connection callbacks --- */
@@ -1038,33 +1041,36 @@ static bool grow_in(struct http_conn *hc, size_t n)
 	return true;
 }
 
-static void on_recv(void *ctx, const void *data, size_t len)
+static size_t on_recv(void *ctx, const void *data, size_t len)
 {
 	struct http_conn *hc = ctx;
 	const char *p = data;
+	size_t left = len;
 
 	if (hc->state == CLOSING)
-		return;
-	while (len) {
+		return len; /* nobody reads them any more */
+	while (left) {
 		size_t n;
 
-		grow_in(hc, len);
-		n = MIN(len, hc->in_cap - hc->in_len);
+		grow_in(hc, left);
+		n = MIN(left, hc->in_cap - hc->in_len);
 		if (n == 0) {
 			/* Buffer full of an unfinished head: the parser has
 			 * already answered 414/431 if the limits were hit,
-			 * so this is a pipeline we must stop reading. */
+			 * so this is a pipeline we must stop reading; the
+			 * rest waits in the connection until there is room. */
 			conn_recv_pause(hc->c, true);
-			return;
+			return len - left;
 		}
 		memcpy(hc->in + hc->in_len, p, n);
 		hc->in_len += n;
 		p += n;
-		len -= n;
+		left -= n;
 		serve_pipeline(hc);
 		if (hc->state == CLOSING)
-			return;
+			return len;
 	}
+	return len;
 }
 
 static void on_eof(void *ctx)

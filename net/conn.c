@@ -401,16 +401,29 @@ static void deliver(struct conn *c)
 	while (c->held && !c->paused && !c->gone && !c->abort_requested) {
 		struct pbuf *q = c->held;
 		u16_t len = q->len;
+		size_t took;
 
 		c->held = q->next;
 		c->held_count--;
 		q->next = NULL;
 		q->tot_len = len;
-		c->l->cb->recv(c->ctx, q->payload, len);
-		pbuf_free(q);
-		stats.bytes_in += len;
+		took = c->l->cb->recv(c->ctx, q->payload, len);
+		took = MIN(took, (size_t)len);
+		stats.bytes_in += took;
 		if (c->pcb)
-			tcp_recved(c->pcb, len);
+			tcp_recved(c->pcb, (u16_t)took);
+		if (took < len && !c->gone) {
+			/* Paused with bytes left: they stay first in line. */
+			pbuf_remove_header(q, (u16_t)took);
+			if (c->held)
+				pbuf_cat(q, c->held); /* q takes over its ref */
+			c->held = q;
+			c->held_count++;
+			if (!c->paused)
+				break; /* a recv that neither took nor paused */
+			continue;
+		}
+		pbuf_free(q);
 	}
 	if (c->fin && !c->held && !c->paused && !c->gone &&
 	    !c->abort_requested) {

@@ -38,8 +38,10 @@ struct conn_callbacks {
 	/* A new connection on a listener. Return the application's context
 	 * for it, or NULL to refuse it (it is then reset). */
 	void *(*accept)(void *listener_ctx, struct conn *c);
-	/* In-order bytes; `data` is valid only during the call. */
-	void (*recv)(void *ctx, const void *data, size_t len);
+	/* In-order bytes; `data` is valid only during the call. Returns
+	 * how many it took: fewer than len only after pausing receive
+	 * (conn_recv_pause), and the rest is delivered again on resume. */
+	size_t (*recv)(void *ctx, const void *data, size_t len);
 	/* The peer will send no more (FIN received). */
 	void (*eof)(void *ctx);
 	/* Unacknowledged send data dropped below CONN_SEND_LOWAT. */

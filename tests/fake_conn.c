@@ -15,6 +15,7 @@ struct conn {
 	struct ioagg unread; /* sent, not yet taken by the test */
 	uint64_t queued; /* sent, not yet acknowledged */
 	bool closing, aborted, paused;
+	size_t refused; /* bytes the server left in fake_conn_recv */
 };
 
 static const struct conn_callbacks *cbs;
@@ -44,9 +45,13 @@ struct conn *fake_conn_open(void)
 	return c;
 }
 
-void fake_conn_recv(struct conn *c, const char *data, size_t len)
+size_t fake_conn_recv(struct conn *c, const char *data, size_t len)
 {
-	cbs->recv(c->ctx, data, len);
+	size_t took = cbs->recv(c->ctx, data, len);
+
+	/* What the server leaves is the test's to send again. */
+	c->refused += len - took;
+	return took;
 }
 
 void fake_conn_recv_str(struct conn *c, const char *s)
@@ -91,6 +96,11 @@ long conn_write(struct conn *c, const void *buf, size_t len)
 	iobuf_unref(b);
 	c->queued += n;
 	return n;
+}
+
+uint64_t fake_conn_queued_bytes(const struct conn *c)
+{
+	return c->queued;
 }
 
 uint64_t conn_queued(const struct conn *c)

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "app/server.h"
+#include "kernel/compiler.h"
 #include "kernel/ecem.h"
 #include "kernel/errno.h"
 #include "kernel/iobuf.h"
@@ -450,6 +451,66 @@ static void test_dns_resumed_by_disk_completion(void **state)
 	ecem_set_enabled(0);
 }
 
+/* A pipeline longer than the receive buffer, arriving in segments while
+ * a large response is out: the server stops reading when its buffer is
+ * full (taking part of a segment), reads on as it answers, and every
+ * request gets its answer, in order. */
+static void test_pipeline_longer_than_the_buffer(void **state)
+{
+	static const char small[] =
+		"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n";
+	enum { SMALL = 1100, SEG = 1460 };
+	size_t slen = sizeof(small) - 1, big_req, total, off = 0, got = 0;
+	char *in, *all = malloc(sizeof(big) + SMALL * 1024 + 65536);
+	struct conn *c = fake_conn_open();
+	const char *p;
+	int responses = 0;
+
+	(void)state;
+	in = malloc(64 + SMALL * slen);
+	big_req =
+		(size_t)sprintf(in, "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+	for (int i = 0; i < SMALL; i++)
+		memcpy(in + big_req + (size_t)i * slen, small, slen);
+	total = big_req + SMALL * slen;
+	for (int rounds = 0; rounds < 100000; rounds++) {
+		size_t len;
+		char *out;
+
+		if (off < total && !fake_conn_paused(c)) {
+			size_t n = MIN((size_t)SEG, total - off);
+
+			off += fake_conn_recv(c, in + off, n);
+			continue;
+		}
+		out = fake_conn_take_output(c, &len);
+		memcpy(all + got, out, len);
+		got += len;
+		free(out);
+		fake_conn_ack(c, 2920);
+		if (off == total && len == 0 && !fake_conn_queued_bytes(c))
+			break;
+	}
+	assert_int_equal(off, total);
+	all[got] = '\0';
+	/* The big body, then SMALL index pages, each a 200 with its body. */
+	expect_status(all, 200);
+	assert_memory_equal(body_of(all), big, sizeof(big));
+	p = body_of(all) + sizeof(big);
+	while ((p = strstr(p, "HTTP/1.1 "))) {
+		assert_memory_equal(p, "HTTP/1.1 200", 12);
+		p = strstr(p, "\r\n\r\n");
+		assert_non_null(p);
+		assert_memory_equal(p + 4, index_html, strlen(index_html));
+		p += 4 + strlen(index_html);
+		responses++;
+	}
+	assert_int_equal(responses, SMALL);
+	free(in);
+	free(all);
+	fake_conn_finish(c, 0);
+}
+
 static void test_deferred_reads_and_early_close(void **state)
 {
 	struct conn *c;
@@ -584,6 +645,7 @@ int main(void)
 		cmocka_unit_test(test_large_body_windows_follow_acks),
 		cmocka_unit_test(test_dns_splices_on_acks),
 		cmocka_unit_test(test_dns_resumed_by_disk_completion),
+		cmocka_unit_test(test_pipeline_longer_than_the_buffer),
 		cmocka_unit_test(test_deferred_reads_and_early_close),
 		cmocka_unit_test(test_read_errors),
 		cmocka_unit_test(test_timeouts),

@@ -164,6 +164,22 @@ def test_20_pipelined_requests_in_order(server):
             assert head.startswith(b"HTTP/1.1 200") and body == files[path]
 
 
+def test_pipeline_longer_than_the_receive_buffer(server):
+    """Behind a 10 MiB response, 37 KiB of pipelined requests: more than
+    a connection buffers (24 KiB), so the server stops reading partway
+    through a segment; the bytes it did not take wait in the connection
+    and every request is answered, in order (they used to be dropped)."""
+    files, _ = server
+    paths = ["/m10.bin"] + ["/one.bin", "/k1.bin"] * 550
+    s = socket.create_connection((GUEST, 80), timeout=TIMEOUT)
+    s.sendall(b"".join(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % p.encode()
+                       for p in paths))
+    responses = read_responses(s, len(paths))
+    s.close()
+    for path, (head, body) in zip(paths, responses):
+        assert head.startswith(b"HTTP/1.1 200") and body == files[path]
+
+
 def test_64_concurrent_clients(server):
     files, _ = server
     errors = []
