@@ -101,7 +101,7 @@ struct http_conn {
 	bool dead; /* [m] closed() ran while a read was pending */
 	bool head_sent; /* [m] status committed */
 	bool parsing; /* [m] inside serve_pipeline: it picks up the next */
-	bool splice; /* [m] body driven by ACKs: an ECEM DNS pair (hc, c) */
+	unsigned int pair; /* [m] ECEM_F_* of the pair (hc, c); 0: none */
 	bool in_ack; /* [m] inside the pair's acked() */
 	uint64_t credit; /* [m] acknowledged bytes not yet replaced */
 	uint64_t read_len; /* [m] bytes of the read in flight */
@@ -116,7 +116,6 @@ struct http_conn {
 	bool thread_quit; /* [m] the connection is gone: exit */
 	bool read_done; /* [m] the thread's read was delivered */
 	bool write_wait; /* [m] channel: the send buffer was full */
-	bool ded; /* [m] an ECEM DED pair (hc, c) */
 	bool deferred; /* [m] the last read's delivery was deferred */
 	int read_err; /* [m] */
 	struct ioagg head; /* [m] response head, waiting for the body */
@@ -142,8 +141,7 @@ static bool pool_pressed(void)
 static void serve_pipeline(struct http_conn *hc);
 static void next_window(struct http_conn *hc);
 static void splice_more(struct http_conn *hc);
-static void splice_end(struct http_conn *hc);
-static void ded_end(struct http_conn *hc);
+static void pair_end(struct http_conn *hc);
 static void thread_body_start(struct http_conn *hc);
 static bool grow_in(struct http_conn *hc, size_t n);
 
@@ -174,7 +172,7 @@ static void abort_conn(struct http_conn *hc)
 		return;
 	hc->state = CLOSING;
 	timer_cancel(&hc->timer);
-	splice_end(hc);
+	pair_end(hc);
 	conn_abort(hc->c);
 }
 
@@ -184,7 +182,7 @@ static void close_conn(struct http_conn *hc)
 		return;
 	hc->state = CLOSING;
 	timer_cancel(&hc->timer);
-	splice_end(hc);
+	pair_end(hc);
 	conn_close(hc->c);
 }
 
@@ -268,8 +266,7 @@ static void flush(struct http_conn *hc, bool with_window)
 /* The response is queued whole: next request, or close. */
 static void response_done(struct http_conn *hc)
 {
-	splice_end(hc);
-	ded_end(hc);
+	pair_end(hc);
 	hc->file = NULL;
 	if (!hc->keep_alive || hc->peer_eof) {
 		close_conn(hc);
@@ -385,7 +382,7 @@ static void retry_window(struct timer *t, void *arg)
 	if (hc->state == OPENING) {
 		hc->state = IDLE; /* parse the request again, open again */
 		serve_pipeline(hc);
-	} else if (hc->splice) {
+	} else if (hc->pair & ECEM_F_DNS) {
 		splice_more(hc);
 	} else {
 		next_window(hc);
@@ -407,7 +404,7 @@ static void read_body(struct http_conn *hc, uint64_t len)
 
 	hc->read_pending = true;
 	hc->read_len = len;
-	if (hc->splice) {
+	if (hc->pair & ECEM_F_DNS) {
 		/* The ACK path must not block, nor pay two stack switches a
 		 * splice: a miss starts the reads (and readahead) and the
 		 * disk completion resumes through the event pair. */
@@ -507,17 +504,18 @@ static void splice_begin(struct http_conn *hc)
 		return;
 	if (ecem_add(hc, hc->c, ECEM_F_DNS, &splice_ops, hc))
 		return; /* no memory for the pair: plain windows */
-	hc->splice = true;
+	hc->pair = ECEM_F_DNS;
 	hc->credit = 0;
 	stats.responses_spliced++;
 }
 
-static void splice_end(struct http_conn *hc)
+/* Drop the connection's event pair, DNS or DED, if it has one. */
+static void pair_end(struct http_conn *hc)
 {
-	if (!hc->splice)
+	if (!hc->pair)
 		return;
-	ecem_del(hc, hc->c, ECEM_F_DNS);
-	hc->splice = false;
+	ecem_del(hc, hc->c, hc->pair);
+	hc->pair = 0;
 }
 
 static void window_read(void *arg, int err)
@@ -537,7 +535,7 @@ static void window_read(void *arg, int err)
 		 * some to be acknowledged instead of failing this one. */
 		ioagg_release(&hc->window);
 		stats.nomem_waits++;
-		hc->credit += hc->splice ? hc->read_len : 0;
+		hc->credit += (hc->pair & ECEM_F_DNS) ? hc->read_len : 0;
 		timer_arm_in(&hc->retry, NOMEM_RETRY_MS * MS);
 		return;
 	}
@@ -550,7 +548,7 @@ static void window_read(void *arg, int err)
 			ioagg_release(&hc->head);
 			hc->keep_alive = false;
 			hc->state = HEAD;
-			splice_end(hc);
+			pair_end(hc);
 			answer_error(hc, 500, false);
 		} else {
 			stats.aborted_mid_body++;
@@ -558,7 +556,7 @@ static void window_read(void *arg, int err)
 		}
 		return;
 	}
-	if (hc->splice) {
+	if (hc->pair & ECEM_F_DNS) {
 		ecem_disk_ready(hc); /* delivers: splice_read_done */
 		return;
 	}
@@ -583,21 +581,13 @@ static void ded_deliver(void *arg)
 
 static const struct ecem_ops ded_ops = { .deliver = ded_deliver };
 
-static void ded_end(struct http_conn *hc)
-{
-	if (!hc->ded)
-		return;
-	ecem_del(hc, hc->c, ECEM_F_DED);
-	hc->ded = false;
-}
-
 static void thread_read_done(void *arg, int err)
 {
 	struct http_conn *hc = arg;
 
 	hc->read_pending = false;
 	hc->read_err = err;
-	if (!hc->ded) {
+	if (!(hc->pair & ECEM_F_DED)) {
 		ded_deliver(hc);
 		return;
 	}
@@ -625,7 +615,7 @@ static int thread_read(struct http_conn *hc, uint32_t len)
 		hc->read_done = true;
 	} else {
 		stats.thread_blocked_reads++;
-		if (hc->ded)
+		if (hc->pair & ECEM_F_DED)
 			ecem_disk_wait(hc); /* the completion comes later */
 	}
 	/* The read owns `agg` until it completes, quitting or not. */
@@ -729,7 +719,7 @@ static void thread_body_start(struct http_conn *hc)
 	}
 	if ((ecem_enabled() & ECEM_F_DED) &&
 	    !ecem_add(hc, hc->c, ECEM_F_DED, &ded_ops, hc))
-		hc->ded = true;
+		hc->pair = ECEM_F_DED;
 	flush(hc, false); /* the head, zero copy; the body follows it */
 	hc->body_job = true;
 	thread_wakeup(&hc->body_job);
@@ -1104,8 +1094,7 @@ static void on_closed(void *ctx, int err)
 	struct http_conn *hc = ctx;
 
 	(void)err;
-	splice_end(hc);
-	ded_end(hc);
+	pair_end(hc);
 	hc->c = NULL;
 	hc->state = CLOSING;
 	if (hc->thread) {
