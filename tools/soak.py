@@ -130,13 +130,7 @@ class Load:
 
     def pipelined(self, rng):
         paths = [rng.choice(self.paths[:4]) for _ in range(rng.randint(2, 10))]
-        s = socket.create_connection((GUEST, 80), timeout=TIMEOUT)
-        try:
-            s.sendall(b"".join(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" %
-                               p.encode() for p in paths))
-            got = web.read_responses(s, len(paths))
-        finally:
-            s.close()
+        got = web.pipeline(paths, TIMEOUT)
         for p, (head, body) in zip(paths, got):
             self.check("pipelined", head.startswith(b"HTTP/1.1 200 ") and
                        body == self.files[p])

@@ -20,8 +20,8 @@ import pytest
 
 import netns
 from qemu import ROOT
-from web import (get, other_pins, raw, read_responses, reset_mid_response,
-                 settle, stats)
+from web import (get, other_pins, pipeline, raw, recv_until_close,
+                 reset_mid_response, settle, stats)
 
 MKIMAGE = os.path.join(ROOT, "tools", "mkimage.sh")
 GUEST = netns.GUEST_ADDR
@@ -152,11 +152,7 @@ def test_keep_alive_100_requests_one_connection(server):
 def test_20_pipelined_requests_in_order(server):
     files, _ = server
     paths = ["/k1.bin", "/index.html", "/one.bin", "/k64.bin", "/missing"] * 4
-    s = socket.create_connection((GUEST, 80), timeout=TIMEOUT)
-    s.sendall(b"".join(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % p.encode()
-                       for p in paths))
-    responses = read_responses(s, len(paths))
-    s.close()
+    responses = pipeline(paths, TIMEOUT)
     for path, (head, body) in zip(paths, responses):
         if path == "/missing":
             assert head.startswith(b"HTTP/1.1 404")
@@ -171,11 +167,7 @@ def test_pipeline_longer_than_the_receive_buffer(server):
     and every request is answered, in order (they used to be dropped)."""
     files, _ = server
     paths = ["/m10.bin"] + ["/one.bin", "/k1.bin"] * 550
-    s = socket.create_connection((GUEST, 80), timeout=TIMEOUT)
-    s.sendall(b"".join(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % p.encode()
-                       for p in paths))
-    responses = read_responses(s, len(paths))
-    s.close()
+    responses = pipeline(paths, TIMEOUT)
     for path, (head, body) in zip(paths, responses):
         assert head.startswith(b"HTTP/1.1 200") and body == files[path]
 
@@ -260,8 +252,7 @@ def test_port_reused_after_the_server_closed_first(server):
     s.connect((GUEST, 80))
     s.sendall(b"GET /k1.bin HTTP/1.1\r\nHost: x\r\nConnection: close"
               b"\r\n\r\n")
-    while s.recv(65536):
-        pass  # until the server's FIN
+    recv_until_close(s)  # until the server's FIN
     s.close()
     for _ in range(50):  # until our side's LAST_ACK is over
         again = socket.socket()
@@ -278,12 +269,7 @@ def test_port_reused_after_the_server_closed_first(server):
             time.sleep(0.1)
     again.sendall(b"GET /k1.bin HTTP/1.1\r\nHost: x\r\nConnection: close"
                   b"\r\n\r\n")
-    got = b""
-    while True:
-        chunk = again.recv(65536)
-        if not chunk:
-            break
-        got += chunk
+    got = recv_until_close(again)
     again.close()
     assert got.startswith(b"HTTP/1.1 200") and got.endswith(files["/k1.bin"])
 

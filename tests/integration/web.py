@@ -135,15 +135,31 @@ def raw(request, read_until_close=True, timeout=TIMEOUT):
     s = socket.create_connection((GUEST, 80), timeout=timeout)
     try:
         s.sendall(request)
-        out = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            out += chunk
-            if not read_until_close:
-                break
-        return out
+        if not read_until_close:
+            return s.recv(65536)
+        return recv_until_close(s)
+    finally:
+        s.close()
+
+
+def recv_until_close(sock):
+    """Everything sock receives until the peer closes."""
+    out = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return out
+        out += chunk
+
+
+def pipeline(paths, timeout=TIMEOUT):
+    """GET every path on one connection, all requests sent at once;
+    [(head, body)] in order."""
+    s = socket.create_connection((GUEST, 80), timeout=timeout)
+    try:
+        s.sendall(b"".join(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" %
+                           p.encode() for p in paths))
+        return read_responses(s, len(paths))
     finally:
         s.close()
 
