@@ -44,7 +44,6 @@ KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
 
 KERNEL_SRCS :=
 KERNEL_EXTRA_OBJS := # objects built by a folder's own rule (lwIP)
-CHECK_INCLUDES :=
 UNIT_TESTS :=
 FUZZ_TARGETS :=
 
@@ -252,13 +251,17 @@ HEADERS = $(filter-out tests/%,$(filter %.h,$(STYLE_SRCS)))
 format:
 	clang-format -i $(STYLE_SRCS)
 
-# Formatter, self-contained headers, static analysis.
+# Layering, formatter, self-contained headers, static analysis.
 check:
 	@echo "  FORMAT  (clang-format --dry-run)"
 	$(Q)clang-format --dry-run --Werror $(STYLE_SRCS)
-	@echo "  HDRS    each header compiles alone"
+	@echo "  LAYERS  includes go down the layers (tools/check-layers.py)"
+	$(Q)$(PYTHON) tools/check-layers.py --selftest
+	$(Q)$(PYTHON) tools/check-layers.py
+	@echo "  HDRS    each header compiles alone, with its folder's include path"
 	$(Q)for h in $(HEADERS); do \
-		printf '#include "%s"\n' $$h | $(CC) $(KERNEL_CFLAGS) -I. $(CHECK_INCLUDES) \
+		case $$h in net/*) inc="$(NET_INCLUDES)";; *) inc=;; esac; \
+		printf '#include "%s"\n' $$h | $(CC) $(KERNEL_CFLAGS) -I. $$inc \
 			-x c -fsyntax-only - || { echo "not self-contained: $$h"; exit 1; }; \
 	done
 	@echo "  CPPCHECK"

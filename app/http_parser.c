@@ -16,7 +16,7 @@
 #include "app/http_parser.h"
 
 #include "app/http_param.h"
-#include "kernel/compiler.h"
+#include "kernel/lib/compiler.h"
 #include "kernel/lib/string.h"
 
 #define HTTP_VERSION_LEN 8 /* "HTTP/1.1" */

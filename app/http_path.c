@@ -12,8 +12,8 @@
 #include <stdbool.h>
 
 #include "app/http_str.h"
-#include "kernel/compiler.h"
-#include "kernel/errno.h"
+#include "kernel/lib/compiler.h"
+#include "kernel/lib/errno.h"
 #include "kernel/lib/string.h"
 
 static int hexval(unsigned char c)

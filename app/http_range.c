@@ -10,7 +10,7 @@
 #include <stdbool.h>
 
 #include "app/http_str.h"
-#include "kernel/errno.h"
+#include "kernel/lib/errno.h"
 #include "kernel/lib/stdio.h"
 #include "kernel/lib/string.h"
 

@@ -11,8 +11,8 @@
 
 #include "app/http_cond.h"
 #include "app/http_param.h"
-#include "kernel/compiler.h"
-#include "kernel/errno.h"
+#include "kernel/lib/compiler.h"
+#include "kernel/lib/errno.h"
 #include "kernel/lib/stdio.h"
 #include "kernel/lib/string.h"
 #include "kernel/param.h"

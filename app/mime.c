@@ -7,7 +7,7 @@
 #include "app/mime.h"
 
 #include "app/http_str.h"
-#include "kernel/compiler.h"
+#include "kernel/lib/compiler.h"
 
 #define UTF8 "; charset=utf-8"
 

@@ -9,7 +9,7 @@
  *      the LAPIC, IOAPIC and 32-bit PCI BARs live, uncached),
  *   4. enable PAE, long mode and paging, load a 64-bit GDT and
  *   5. jump to 64-bit code, which calls kmain(magic, info).
- * kernel/paging.c replaces these tables once the memory map is known.
+ * kernel/mm/paging.c replaces these tables once the memory map is known.
  */
 #include "boot/multiboot.h"
 

@@ -21,11 +21,11 @@
 #define PR_PREFIX "ext2: "
 
 #include "fs/ext2.h"
-#include "kernel/errno.h"
-#include "kernel/heap.h"
+#include "kernel/core/printk.h"
+#include "kernel/lib/errno.h"
 #include "kernel/lib/string.h"
+#include "kernel/mm/heap.h"
 #include "kernel/param.h"
-#include "kernel/printk.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "get16/get32 assume a little-endian CPU"

@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kernel/compiler.h"
+#include "kernel/lib/compiler.h"
 
 /* Little-endian on-disk fields; converted only in fs/ext2.c. */
 typedef uint16_t le16;

@@ -18,18 +18,18 @@
 #include <stdbool.h>
 
 #include "fs/file.h"
-#include "kernel/cmdline.h"
-#include "kernel/compiler.h"
-#include "kernel/errno.h"
-#include "kernel/heap.h"
-#include "kernel/initcall.h"
-#include "kernel/iobuf.h"
+#include "kernel/core/cmdline.h"
+#include "kernel/core/initcall.h"
+#include "kernel/core/printk.h"
+#include "kernel/io/iobuf.h"
+#include "kernel/lib/compiler.h"
 #include "kernel/lib/crc32.h"
+#include "kernel/lib/errno.h"
 #include "kernel/lib/stdio.h"
 #include "kernel/lib/string.h"
+#include "kernel/mm/heap.h"
 #include "kernel/param.h"
-#include "kernel/printk.h"
-#include "kernel/time.h"
+#include "kernel/sched/time.h"
 
 #define FSCHECK_DEPTH_MAX 32
 #define FSCHECK_CHUNK (1u << 20) /* bytes per fs_read */

@@ -12,13 +12,13 @@
 
 #include <stdbool.h>
 
-#include "kernel/compiler.h"
-#include "kernel/errno.h"
-#include "kernel/heap.h"
-#include "kernel/iobuf.h"
-#include "kernel/panic.h"
+#include "kernel/core/panic.h"
+#include "kernel/core/printk.h"
+#include "kernel/io/iobuf.h"
+#include "kernel/lib/compiler.h"
+#include "kernel/lib/errno.h"
+#include "kernel/mm/heap.h"
 #include "kernel/param.h"
-#include "kernel/printk.h"
 
 #define READAHEAD_MIN 4 /* pages: first window on a sequential pattern */
 #define HASH_MIN 64

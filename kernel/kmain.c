@@ -9,32 +9,32 @@
 #include <stdint.h>
 
 #include "boot/multiboot.h"
-#include "kernel/cmdline.h"
-#include "kernel/console.h"
-#include "kernel/cpu.h"
-#include "kernel/errno.h"
-#include "kernel/heap.h"
-#include "kernel/initcall.h"
-#include "kernel/iobuf.h"
+#include "kernel/arch/acpi.h"
+#include "kernel/arch/cpu.h"
+#include "kernel/arch/rtc.h"
+#include "kernel/arch/trap.h"
+#include "kernel/core/cmdline.h"
+#include "kernel/core/console.h"
+#include "kernel/core/initcall.h"
+#include "kernel/core/panic.h"
+#include "kernel/core/printk.h"
+#include "kernel/io/iobuf.h"
+#include "kernel/io/sfbuf.h"
+#include "kernel/lib/errno.h"
 #include "kernel/lib/string.h"
-#include "kernel/memmap.h"
-#include "kernel/mm.h"
-#include "kernel/paging.h"
-#include "kernel/pmm.h"
-#include "kernel/panic.h"
+#include "kernel/mm/heap.h"
+#include "kernel/mm/memmap.h"
+#include "kernel/mm/mm.h"
+#include "kernel/mm/paging.h"
+#include "kernel/mm/pmm.h"
 #include "kernel/param.h"
-#include "kernel/pci.h"
-#include "kernel/printk.h"
-#include "kernel/rtc.h"
-#include "kernel/sfbuf.h"
-#include "kernel/trap.h"
-#include "kernel/acpi.h"
-#include "kernel/irq.h"
-#include "kernel/mainloop.h"
-#include "kernel/time.h"
-#include "kernel/timer.h"
-#include "kernel/timer_selftest.h"
-#include "kernel/virtio_pci.h"
+#include "kernel/sched/irq.h"
+#include "kernel/sched/mainloop.h"
+#include "kernel/sched/time.h"
+#include "kernel/sched/timer.h"
+#include "kernel/sched/timer_selftest.h"
+#include "kernel/virtio/pci.h"
+#include "kernel/virtio/virtio_pci.h"
 
 extern const struct kparam __kparam_start[], __kparam_end[];
 extern char boot_stack_guard[]; /* boot/entry.S: page below the stack */
@@ -181,7 +181,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	trap_selftest();
 	setup_buffer_pool();
 
-	/* Interrupts, timers, threads (kernel/irq.h, timer.h, thread.h);
+	/* Interrupts, timers, threads (kernel/sched/irq.h, timer.h, thread.h);
 	 * trap_init has already remapped and masked the 8259 pair. */
 	acpi_init();
 	if (irq_init() != 0)

@@ -24,7 +24,7 @@
 #define ECEM_HASH_BUCKETS 256 /* event-pair table, per key kind */
 #define LAIO_WORKERS_MAX 64 /* spare stacks: continuations at once */
 
-/* interrupts, time, threads (kernel/acpi, irq, timer, thread, mainloop) */
+/* interrupts, time, threads (kernel/arch/acpi, irq, timer, thread, mainloop) */
 #define ACPI_IOAPIC_MAX 4 /* IOAPICs kept from the MADT */
 #define ACPI_ISO_MAX 16 /* interrupt source overrides kept */
 #define ACPI_SDT_MAX 64 /* RSDT/XSDT entries examined */

@@ -17,11 +17,14 @@ KERNEL_SRCS += \
 	net/lwip-port/csum.c \
 	net/lwip-port/libc.c \
 	net/lwip-port/lwip_err.c \
-	net/lwip-port/sys_arch.c
+	net/lwip-port/sys_arch.c \
+	net/lwip-port/tcp_room.c
 
+# lwIP's headers are visible to net/ (and lwIP itself) only: app/, fs/ and
+# kernel/ reach the network through net/*.h, which never include lwIP.
 NET_INCLUDES := -Inet/lwip-port -I$(LWIPDIR)/include
-CPPFLAGS += $(NET_INCLUDES)
-CHECK_INCLUDES += $(NET_INCLUDES)
+$(BUILD)/net/%.o: CPPFLAGS += $(NET_INCLUDES)
+$(BUILD)/lwip/%.o: CPPFLAGS += $(NET_INCLUDES)
 
 # Goals that need no lwIP do not fetch it.
 LWIP_FREE_GOALS := clean format unit

@@ -6,7 +6,7 @@
  */
 #include "net/ipcfg.h"
 
-#include "kernel/errno.h"
+#include "kernel/lib/errno.h"
 #include "kernel/lib/stdio.h"
 #include "kernel/lib/string.h"
 

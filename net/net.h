@@ -18,7 +18,7 @@
 struct netif;
 
 /* Bring up lwIP and the first virtio-net device; runs as the INIT_NET
- * init call (kernel/initcall.h), after PCI, IRQs and timers. 0; -ENODEV without a device (logged, network off); other
+ * init call (kernel/core/initcall.h), after PCI, IRQs and timers. 0; -ENODEV without a device (logged, network off); other
  * negative errno when the device failed (logged). */
 int net_init(void);
 

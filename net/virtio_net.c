@@ -19,24 +19,24 @@
 #define PR_PREFIX "vnet: "
 #include "net/virtio_net.h"
 
-#include "kernel/errno.h"
-#include "kernel/heap.h"
-#include "kernel/iobuf.h"
-#include "kernel/irq.h"
+#include "kernel/core/printk.h"
+#include "kernel/io/iobuf.h"
+#include "kernel/io/sfbuf.h"
+#include "kernel/lib/errno.h"
 #include "kernel/lib/string.h"
-#include "kernel/mm.h"
+#include "kernel/mm/heap.h"
+#include "kernel/mm/mm.h"
 #include "kernel/param.h"
-#include "kernel/pci.h"
-#include "kernel/sfbuf.h"
-#include "kernel/printk.h"
-#include "kernel/time.h"
-#include "kernel/virtio_pci.h"
-#include "kernel/virtq.h"
+#include "kernel/sched/irq.h"
+#include "kernel/sched/time.h"
+#include "kernel/virtio/pci.h"
+#include "kernel/virtio/virtio_pci.h"
+#include "kernel/virtio/virtq.h"
 #include "lwip/etharp.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
-#include "lwip/priv/tcp_priv.h"
 #include "net/lwip-port/csum.h"
+#include "net/lwip-port/tcp_room.h"
 #include "net/vnet_csum.h"
 
 #define VNET_WANTED_FEATURES                                              \
@@ -380,7 +380,7 @@ static int tx_post(struct vnet_dev *dev, struct pbuf *p)
 
 /* Queue a frame behind a full ring, holding a reference. ERR_MEM when
  * the backlog is full too: TCP then keeps the segment and sends it again
- * when vnet_poll reports room (tcp_txnow), instead of waiting out a
+ * when vnet_poll reports room (lwip_port_tx_room), instead of waiting out a
  * retransmission timeout for a frame we dropped. Frames without payload
  * get a reserve beyond that: under a sustained bulk load the data frames
  * keep the backlog full, and a new connection's SYN-ACK refused at every
@@ -509,7 +509,7 @@ static int arm_interrupts(struct vnet_dev *dev, bool busy)
 	return race;
 }
 
-/* A missed notification (kernel/virtq.c) would stop transmission, or,
+/* A missed notification (kernel/virtio/virtq.c) would stop transmission, or,
  * on the RX ring, leave the device believing it has no buffers. */
 static void check_stalls(struct vnet_dev *dev)
 {
@@ -537,7 +537,7 @@ int vnet_poll(struct vnet_dev *dev)
 	if (dev->tx_refused && dev->backlog_count < VNET_TX_BACKLOG) {
 		/* Room again: let TCP send what we refused. */
 		dev->tx_refused = false;
-		tcp_txnow();
+		lwip_port_tx_room();
 		work++;
 	}
 	work += rx_poll(dev, VNET_RX_BUDGET);

@@ -27,7 +27,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "kernel/compiler.h"
+#include "kernel/lib/compiler.h"
 #include "lwip/err.h"
 
 struct netif;

@@ -5,7 +5,7 @@
  */
 #include "net/vnet_csum.h"
 
-#include "kernel/errno.h"
+#include "kernel/lib/errno.h"
 
 #define IPV4_VERSION 4
 #define IPV4_HLEN_MIN 20

@@ -5,7 +5,7 @@
 #   tests/kernel/test_foo_CFLAGS := (extra flags, optional)
 
 UNIT_TESTS += tests/kernel/test_cmdline
-tests/kernel/test_cmdline_SRCS := kernel/cmdline.c tests/fake_printk.c
+tests/kernel/test_cmdline_SRCS := kernel/core/cmdline.c tests/fake_printk.c
 
 # Built under other names so it cannot collide with the host libc's.
 UNIT_TESTS += tests/kernel/test_vsnprintf
@@ -14,36 +14,36 @@ tests/kernel/test_vsnprintf_CFLAGS := -Dvsnprintf=k_vsnprintf \
 	-Dsnprintf=k_snprintf -Wno-format -Wno-format-extra-args
 
 UNIT_TESTS += tests/kernel/test_pmm
-tests/kernel/test_pmm_SRCS := kernel/pmm.c kernel/lib/bitmap.c tests/fake_panic.c \
+tests/kernel/test_pmm_SRCS := kernel/mm/pmm.c kernel/lib/bitmap.c tests/fake_panic.c \
 	tests/fake_printk.c
 
 UNIT_TESTS += tests/kernel/test_heap
-tests/kernel/test_heap_SRCS := kernel/heap.c tests/fake_pmm.c \
+tests/kernel/test_heap_SRCS := kernel/mm/heap.c tests/fake_pmm.c \
 	tests/fake_panic.c tests/fake_printk.c
 
 UNIT_TESTS += tests/kernel/test_iobuf
-tests/kernel/test_iobuf_SRCS := kernel/iobuf.c kernel/sfbuf.c kernel/heap.c \
+tests/kernel/test_iobuf_SRCS := kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c \
 	kernel/lib/bitmap.c tests/fake_pmm.c tests/fake_panic.c \
 	tests/fake_printk.c
 
 UNIT_TESTS += tests/fs/test_pcache
-tests/fs/test_pcache_SRCS := fs/pcache.c kernel/iobuf.c kernel/sfbuf.c kernel/heap.c \
+tests/fs/test_pcache_SRCS := fs/pcache.c kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c \
 	kernel/lib/bitmap.c kernel/lib/errname.c tests/fake_pmm.c \
 	tests/fake_panic.c tests/fake_printk.c
 
 UNIT_TESTS += tests/kernel/test_timer
-tests/kernel/test_timer_SRCS := kernel/timer.c tests/fake_printk.c
+tests/kernel/test_timer_SRCS := kernel/sched/timer.c tests/fake_printk.c
 
 UNIT_TESTS += tests/kernel/test_acpi
-tests/kernel/test_acpi_SRCS := kernel/acpi.c kernel/lib/errname.c \
+tests/kernel/test_acpi_SRCS := kernel/arch/acpi.c kernel/lib/errname.c \
 	tests/fake_printk.c
 
 UNIT_TESTS += tests/kernel/test_time
-tests/kernel/test_time_SRCS := kernel/time.c tests/fake_printk.c
+tests/kernel/test_time_SRCS := kernel/sched/time.c tests/fake_printk.c
 
 # The ring against a fake device; frames from tests/fake_pmm.c.
 UNIT_TESTS += tests/kernel/test_virtq
-tests/kernel/test_virtq_SRCS := kernel/virtq.c tests/fake_pmm.c \
+tests/kernel/test_virtq_SRCS := kernel/virtio/virtq.c tests/fake_pmm.c \
 	tests/fake_printk.c
 
 UNIT_TESTS += tests/fs/test_ext2
@@ -98,22 +98,22 @@ tests/app/test_http_response_CFLAGS := $(KERNEL_PRINTF_CFLAGS)
 UNIT_TESTS += tests/app/test_server
 tests/app/test_server_SRCS := app/server.c app/http_parser.c app/http_path.c \
 	app/http_range.c app/http_cond.c app/http_response.c app/mime.c \
-	$(HTTP_STR) kernel/lib/civil.c kernel/lib/errname.c kernel/timer.c \
-	kernel/iobuf.c kernel/sfbuf.c kernel/heap.c kernel/lib/bitmap.c kernel/ecem.c tests/fake_conn.c \
+	$(HTTP_STR) kernel/lib/civil.c kernel/lib/errname.c kernel/sched/timer.c \
+	kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c kernel/lib/bitmap.c kernel/io/ecem.c tests/fake_conn.c \
 	tests/fake_fs.c tests/fake_pmm.c tests/fake_panic.c tests/fake_printk.c \
-	kernel/laio.c kernel/thread.c kernel/switch.S kernel/lib/string.c \
+	kernel/sched/laio.c kernel/sched/thread.c kernel/arch/switch.S kernel/lib/string.c \
 	tests/fake_paging.c tests/fake_clock.c
 
 UNIT_TESTS += tests/kernel/test_sfbuf
-tests/kernel/test_sfbuf_SRCS := kernel/sfbuf.c kernel/heap.c tests/fake_pmm.c \
+tests/kernel/test_sfbuf_SRCS := kernel/io/sfbuf.c kernel/mm/heap.c tests/fake_pmm.c \
 	tests/fake_panic.c tests/fake_printk.c
 
 UNIT_TESTS += tests/kernel/test_ecem
-tests/kernel/test_ecem_SRCS := kernel/ecem.c tests/fake_heap.c \
+tests/kernel/test_ecem_SRCS := kernel/io/ecem.c tests/fake_heap.c \
 	tests/fake_panic.c tests/fake_printk.c
 
 UNIT_TESTS += tests/kernel/test_laio
-tests/kernel/test_laio_SRCS := kernel/laio.c kernel/thread.c kernel/switch.S \
-	kernel/timer.c kernel/lib/string.c tests/fake_heap.c tests/fake_pmm.c \
+tests/kernel/test_laio_SRCS := kernel/sched/laio.c kernel/sched/thread.c kernel/arch/switch.S \
+	kernel/sched/timer.c kernel/lib/string.c tests/fake_heap.c tests/fake_pmm.c \
 	tests/fake_paging.c tests/fake_panic.c tests/fake_printk.c \
 	tests/fake_clock.c

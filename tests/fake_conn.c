@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel/ecem.h"
-#include "kernel/errno.h"
-#include "kernel/iobuf.h"
+#include "kernel/io/ecem.h"
+#include "kernel/io/iobuf.h"
+#include "kernel/lib/errno.h"
 #include "kernel/param.h"
 #include "net/conn.h"
 #include "tests/fake_conn.h"

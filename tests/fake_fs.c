@@ -4,12 +4,12 @@
 #include <string.h>
 
 #include "fs/file.h"
-#include "kernel/compiler.h"
-#include "kernel/errno.h"
-#include "kernel/iobuf.h"
-#include "kernel/laio.h"
-#include "kernel/thread.h"
+#include "kernel/io/iobuf.h"
+#include "kernel/lib/compiler.h"
+#include "kernel/lib/errno.h"
 #include "kernel/param.h"
+#include "kernel/sched/laio.h"
+#include "kernel/sched/thread.h"
 #include "tests/fake_fs.h"
 
 #define MAX_FILES 32

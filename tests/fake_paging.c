@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-/* Host kernel/paging.h: no page tables, so guard pages are not made
+/* Host kernel/mm/paging.h: no page tables, so guard pages are not made
  * (a host test's stack overflow shows up in the canary check instead). */
-#include "kernel/paging.h"
+#include "kernel/mm/paging.h"
 
 int paging_set_guard(uintptr_t va, bool guard)
 {

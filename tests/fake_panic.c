@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "kernel/panic.h"
+#include "kernel/core/panic.h"
 #include "tests/fake_panic.h"
 
 static char last_panic[256];

@@ -2,8 +2,8 @@
 /* Host pmm_alloc/pmm_free over aligned_alloc (see fake_pmm.h). */
 #include <stdlib.h>
 
+#include "kernel/mm/pmm.h"
 #include "kernel/param.h"
-#include "kernel/pmm.h"
 #include "tests/fake_pmm.h"
 
 static uint64_t outstanding;

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kernel/printk.h"
+#include "kernel/core/printk.h"
 #include "tests/fake_printk.h"
 
 static char log_buf[1 << 16];

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Host stand-in for kernel/printk.c: messages are formatted with the host
+ * Host stand-in for kernel/core/printk.c: messages are formatted with the host
  * libc and kept in a buffer that tests inspect.
  */
 #ifndef TESTS_FAKE_PRINTK_H

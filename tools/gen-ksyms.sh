@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Emit the .ksyms assembly for kernel/ksyms.c from an ELF's text symbols.
+# Emit the .ksyms assembly for kernel/core/ksyms.c from an ELF's text symbols.
 # Usage: gen-ksyms.sh kernel.elf > ksyms.S   (or --empty for the first link)
 set -eu
 if [ "$1" = "--empty" ]; then

@@ -5,7 +5,7 @@
  */
 #include "kernel/lib/bitmap.h"
 
-#include "kernel/compiler.h"
+#include "kernel/lib/compiler.h"
 
 void bitmap_set_range(uint64_t *map, uint64_t first, uint64_t n)
 {

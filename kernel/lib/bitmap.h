@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Bit arrays of 64-bit words, and the run search shared by the two page
- * allocators (kernel/pmm.c for frames, kernel/iobuf.c for pool pages).
+ * allocators (kernel/mm/pmm.c for frames, kernel/io/iobuf.c for pool pages).
  * A set bit means "in use".
  */
 #ifndef KERNEL_LIB_BITMAP_H

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Calendar arithmetic for the proleptic Gregorian calendar, days counted
- * from 1970-01-01. Shared by the RTC (kernel/rtc.c) and HTTP dates
+ * from 1970-01-01. Shared by the RTC (kernel/arch/rtc.c) and HTTP dates
  * (app/http_cond.c).
  */
 #ifndef KERNEL_LIB_CIVIL_H

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* errname: the symbolic name ("ENOENT") of a positive or negative errno. */
-#include "kernel/errno.h"
+#include "kernel/lib/errno.h"
 
-#include "kernel/compiler.h"
+#include "kernel/lib/compiler.h"
 
 static const char *const names[] = {
 	[EPERM] = "EPERM",

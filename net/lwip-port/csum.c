@@ -10,10 +10,10 @@
 #define PR_PREFIX "csum: "
 #include "net/lwip-port/csum.h"
 
-#include "kernel/cmdline.h"
-#include "kernel/iobuf.h"
-#include "kernel/printk.h"
-#include "kernel/sfbuf.h"
+#include "kernel/core/cmdline.h"
+#include "kernel/core/printk.h"
+#include "kernel/io/iobuf.h"
+#include "kernel/io/sfbuf.h"
 #include "lwip/inet_chksum.h"
 
 static const char *const mode_names[] = { "offload", "cache", "sw", NULL };

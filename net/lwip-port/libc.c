@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "kernel/compiler.h"
+#include "kernel/lib/compiler.h"
 
 #define LONG_MAX_ __LONG_MAX__
 #define LONG_MIN_ (-__LONG_MAX__ - 1)

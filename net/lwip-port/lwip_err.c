@@ -5,8 +5,8 @@
  */
 #include "net/lwip-port/lwip_err.h"
 
-#include "kernel/compiler.h"
-#include "kernel/errno.h"
+#include "kernel/lib/compiler.h"
+#include "kernel/lib/errno.h"
 
 static const struct {
 	err_t err;

@@ -16,7 +16,7 @@
 
 #include "app/http_cond.h"
 #include "app/http_param.h"
-#include "kernel/errno.h"
+#include "kernel/lib/errno.h"
 #include "tests/guard_page.h"
 
 #define YEAR1_START (-62135596800LL) /* 0001-01-01T00:00:00Z */

@@ -14,7 +14,7 @@
 
 #include "app/http_param.h"
 #include "app/http_path.h"
-#include "kernel/errno.h"
+#include "kernel/lib/errno.h"
 #include "tests/guard_page.h"
 
 static char out[HTTP_PATH_MAX + 1];

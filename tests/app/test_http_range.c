@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "app/http_range.h"
-#include "kernel/errno.h"
+#include "kernel/lib/errno.h"
 #include "tests/guard_page.h"
 
 static struct http_range r;

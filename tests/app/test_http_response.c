@@ -14,7 +14,7 @@
 
 #include "app/http_param.h"
 #include "app/http_response.h"
-#include "kernel/errno.h"
+#include "kernel/lib/errno.h"
 #include "kernel/param.h"
 
 #define SERVER "Server: " KERNEL_NAME "/" KERNEL_VERSION "\r\n"

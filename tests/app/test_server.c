@@ -16,12 +16,12 @@
 #include <cmocka.h>
 
 #include "app/server.h"
-#include "kernel/compiler.h"
-#include "kernel/ecem.h"
-#include "kernel/errno.h"
-#include "kernel/iobuf.h"
-#include "kernel/irq.h"
-#include "kernel/timer.h"
+#include "kernel/io/ecem.h"
+#include "kernel/io/iobuf.h"
+#include "kernel/lib/compiler.h"
+#include "kernel/lib/errno.h"
+#include "kernel/sched/irq.h"
+#include "kernel/sched/timer.h"
 #include "tests/fake_clock.h"
 #include "tests/fake_conn.h"
 #include "tests/fake_fs.h"

@@ -22,7 +22,7 @@
 #include <cmocka.h>
 
 #include "fs/ext2.h"
-#include "kernel/errno.h"
+#include "kernel/lib/errno.h"
 #include "tests/fake_printk.h"
 
 #define CHUNK (1u << 20)

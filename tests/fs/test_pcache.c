@@ -14,8 +14,8 @@
 #include <cmocka.h>
 
 #include "fs/pcache.h"
-#include "kernel/errno.h"
-#include "kernel/iobuf.h"
+#include "kernel/io/iobuf.h"
+#include "kernel/lib/errno.h"
 #include "kernel/param.h"
 
 #define POOL_PAGES 16

@@ -29,7 +29,7 @@ fuzz_cond_SRCS := app/http_cond.c kernel/lib/civil.c app/http_str.c \
 fuzz_cond_CFLAGS := $(FUZZ_PRINTF_CFLAGS)
 
 FUZZ_TARGETS += fuzz_cmdline
-fuzz_cmdline_SRCS := kernel/cmdline.c $(FUZZ_PRINTF) $(FUZZ_FAKES)
+fuzz_cmdline_SRCS := kernel/core/cmdline.c $(FUZZ_PRINTF) $(FUZZ_FAKES)
 fuzz_cmdline_CFLAGS := $(FUZZ_PRINTF_CFLAGS)
 
 FUZZ_TARGETS += fuzz_ext2

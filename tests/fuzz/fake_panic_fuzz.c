@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "kernel/panic.h"
+#include "kernel/core/panic.h"
 
 void panic(const char *fmt, ...)
 {

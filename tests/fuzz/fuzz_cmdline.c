@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * libFuzzer harness for the boot command-line parser (kernel/cmdline.c).
+ * libFuzzer harness for the boot command-line parser (kernel/core/cmdline.c).
  *
  * Input: 1 byte choosing a small output size, then a command line. It is
  * parsed against a table with one option of every type (bool, bounded
@@ -16,10 +16,10 @@
  */
 #include <stdbool.h>
 
-#include "tests/fuzz/fuzz.h"
 #include "tests/fake_printk.h"
+#include "tests/fuzz/fuzz.h"
 
-#include "kernel/cmdline.h"
+#include "kernel/core/cmdline.h"
 #include "kernel/param.h"
 
 #define STR_SIZE 8

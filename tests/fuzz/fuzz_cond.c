@@ -22,7 +22,7 @@
 
 #include "app/http_cond.h"
 #include "app/http_param.h"
-#include "kernel/errno.h"
+#include "kernel/lib/errno.h"
 
 #define LIST_MAX (3 * HTTP_ETAG_SIZE)
 

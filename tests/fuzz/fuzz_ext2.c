@@ -17,11 +17,11 @@
  */
 #include <stdbool.h>
 
-#include "tests/fuzz/fuzz.h"
 #include "tests/fake_printk.h"
+#include "tests/fuzz/fuzz.h"
 
 #include "fs/ext2.h"
-#include "kernel/errno.h"
+#include "kernel/lib/errno.h"
 #include "kernel/param.h"
 
 #define DEV_MIN (64 * 1024)

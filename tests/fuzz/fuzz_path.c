@@ -20,7 +20,7 @@
 
 #include "app/http_param.h"
 #include "app/http_path.h"
-#include "kernel/errno.h"
+#include "kernel/lib/errno.h"
 
 #define OUT_SIZE (HTTP_PATH_MAX + 1)
 #define ENCODED_MAX (3 * OUT_SIZE) /* every byte as %XX */

@@ -17,7 +17,7 @@
 #include "tests/fuzz/fuzz.h"
 
 #include "app/http_range.h"
-#include "kernel/errno.h"
+#include "kernel/lib/errno.h"
 
 #define REF_MAX 96
 

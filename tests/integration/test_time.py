@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 """Time, timers, threads and the main loop: selftest=timers (see
-kernel/timer_selftest.c). Timing upper bounds are generous sanity bounds
+kernel/sched/timer_selftest.c). Timing upper bounds are generous sanity bounds
 only: TCG is noisy."""
 import re
 

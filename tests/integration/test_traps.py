@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """CPU traps: the fault report of each panic= self-test, and a clean idle.
 
-Each panic= kind faults in its own named function (kernel/trap_selftest.c)
+Each panic= kind faults in its own named function (kernel/arch/trap_selftest.c)
 once traps and paging are up; the report must name the exception, dump the
 registers, walk the stack through that function into kmain, and end the
 VM with the failure status. One boot per kind (each takes well under a
@@ -88,7 +88,7 @@ def test_assert_report(boot):
     g = boot("panic=assert")
     assert g.wait_exit(timeout=30) == EXIT_FAILURE
     out = g.output()
-    assert re.search(r"PANIC: BUG at kernel/trap_selftest\.c:\d+: ", out), out
+    assert re.search(r"PANIC: BUG at kernel/arch/trap_selftest\.c:\d+: ", out), out
     frames = backtrace(out)
     assert "selftest_fault_assert" in frames, out
     assert frames.index("kmain") > frames.index("selftest_fault_assert"), out

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests for kernel/acpi.c over hand-built tables: a QEMU-like MADT,
+ * Unit tests for kernel/arch/acpi.c over hand-built tables: a QEMU-like MADT,
  * corrupt lengths and checksums (rejected, never crash; run under ASan
  * with exact-size buffers so an overread is caught), RSDP scanning, and
  * the RSDP -> XSDT -> MADT/MCFG walk with host pointers as "physical"
@@ -16,9 +16,9 @@
 
 #include <cmocka.h>
 
-#include "kernel/acpi.h"
-#include "kernel/errno.h"
-#include "kernel/paging.h"
+#include "kernel/arch/acpi.h"
+#include "kernel/lib/errno.h"
+#include "kernel/mm/paging.h"
 #include "tests/fake_printk.h"
 
 /* Fake paging: everything is identity-mapped host memory. */

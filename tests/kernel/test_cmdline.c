@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Unit tests for kernel/cmdline.c: values, ranges, errors and defaults. */
+/* Unit tests for kernel/core/cmdline.c: values, ranges, errors and defaults. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,8 +8,8 @@
 
 #include <cmocka.h>
 
-#include "kernel/cmdline.h"
-#include "kernel/errno.h"
+#include "kernel/core/cmdline.h"
+#include "kernel/lib/errno.h"
 #include "tests/fake_printk.h"
 
 static bool flag;

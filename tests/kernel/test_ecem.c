@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests for kernel/ecem.c: the event-pair table (add, del, lookup
+ * Unit tests for kernel/io/ecem.c: the event-pair table (add, del, lookup
  * both ways, collisions), the four states and every event's transition,
  * deferred delivery (DED) held in RW and released at RR, ACK reports for
  * splicing (DNS), masking by `ecem=`, and no leak when a pair is deleted
@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "kernel/ecem.h"
-#include "kernel/errno.h"
+#include "kernel/io/ecem.h"
+#include "kernel/lib/errno.h"
 #include "kernel/param.h"
 
 struct owner {

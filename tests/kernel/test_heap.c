@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Unit tests for kernel/heap.c over the host fake frame allocator. */
+/* Unit tests for kernel/mm/heap.c over the host fake frame allocator. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "kernel/heap.h"
+#include "kernel/mm/heap.h"
 #include "kernel/param.h"
 #include "tests/fake_pmm.h"
 

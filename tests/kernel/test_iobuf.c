@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests for kernel/iobuf.c: pool accounting, reference counting and
+ * Unit tests for kernel/io/iobuf.c: pool accounting, reference counting and
  * owners, misuse detection, and aggregates checked byte for byte against
  * a flat reference copy.
  */
@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "kernel/errno.h"
-#include "kernel/iobuf.h"
+#include "kernel/io/iobuf.h"
+#include "kernel/lib/errno.h"
 #include "kernel/param.h"
 
 #define POOL_PAGES 64

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests for kernel/laio.c on the real kernel/thread.c and its stack
+ * Unit tests for kernel/sched/laio.c on the real kernel/sched/thread.c and its stack
  * switch, run on the host: the fast path (no thread made ready, nothing
  * notified, the spare stack reused), the slow path (a continuation whose
  * done() comes from laio_poll), completion in finishing order, the pool
@@ -15,10 +15,10 @@
 
 #include <cmocka.h>
 
-#include "kernel/errno.h"
-#include "kernel/laio.h"
+#include "kernel/lib/errno.h"
 #include "kernel/param.h"
-#include "kernel/thread.h"
+#include "kernel/sched/laio.h"
+#include "kernel/sched/thread.h"
 
 /* --- a fake device: an operation blocks until the test completes it --- */
 struct fake_io {

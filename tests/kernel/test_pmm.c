@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Unit tests for kernel/pmm.c: regions, exclusions, runs, alignment. */
+/* Unit tests for kernel/mm/pmm.c: regions, exclusions, runs, alignment. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,9 +9,9 @@
 
 #include <cmocka.h>
 
-#include "kernel/errno.h"
+#include "kernel/lib/errno.h"
+#include "kernel/mm/pmm.h"
 #include "kernel/param.h"
-#include "kernel/pmm.h"
 
 #define MiB (1ull << 20)
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests for kernel/sfbuf.c over a fake page table that records every
+ * Unit tests for kernel/io/sfbuf.c over a fake page table that records every
  * PTE write and invalidation and lets the test check which page a virtual
  * address translates to (and whether the TLB could be stale).
  */
@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
+#include "kernel/io/sfbuf.h"
 #include "kernel/param.h"
-#include "kernel/sfbuf.h"
 
 #define WINDOW 0xFFFF800000000000ull
 #define SLOTS 8

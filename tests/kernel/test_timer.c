@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests for kernel/timer.c with a fake clock and a fake LAPIC timer:
+ * Unit tests for kernel/sched/timer.c with a fake clock and a fake LAPIC timer:
  * ordering (FIFO among equal deadlines), cancel, re-arm, expiry batches,
  * callbacks that cancel or re-arm, and hardware programming.
  */
@@ -12,10 +12,10 @@
 
 #include <cmocka.h>
 
-#include "kernel/irq.h"
-#include "kernel/lapic.h"
-#include "kernel/time.h"
-#include "kernel/timer.h"
+#include "kernel/arch/lapic.h"
+#include "kernel/sched/irq.h"
+#include "kernel/sched/time.h"
+#include "kernel/sched/timer.h"
 
 /* Fakes for timer.c's dependencies. tsc == ns + TSC_OFFSET. */
 #define TSC_OFFSET 1000000

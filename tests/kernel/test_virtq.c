@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests for kernel/virtq.c. A fake device plays the other side of
+ * Unit tests for kernel/virtio/virtq.c. A fake device plays the other side of
  * the split ring the way virtio 1.2 2.7 describes it: it pops chains from
  * the available ring, records their descriptors, and pushes used entries
  * in whatever order a test asks for; it also publishes avail_event and
@@ -14,9 +14,9 @@
 
 #include <cmocka.h>
 
-#include "kernel/errno.h"
+#include "kernel/lib/errno.h"
 #include "kernel/param.h"
-#include "kernel/virtq.h"
+#include "kernel/virtio/virtq.h"
 #include "tests/fake_pmm.h"
 #include "tests/fake_printk.h"
 

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "kernel/errno.h"
+#include "kernel/lib/errno.h"
 #include "net/ipcfg.h"
 
 #define SENTINEL_ADDR 0x01020304u

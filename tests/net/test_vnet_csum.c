@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "kernel/errno.h"
+#include "kernel/lib/errno.h"
 #include "net/vnet_csum.h"
 
 static const uint8_t tcp_frame[] = {

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kernel/panic.h"
+#include "kernel/core/panic.h"
 
 /* freestanding: no inttypes.h, unistd.h or ctype.h */
 #define LWIP_NO_INTTYPES_H 1

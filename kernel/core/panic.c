@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: MIT
+/*
+ * panic: report and stop. Interrupts go off first so nothing else runs;
+ * a panic inside a panic skips straight to the exit.
+ */
+#include "kernel/core/panic.h"
+
+#include <stdarg.h>
+
+#include "kernel/arch/cpu.h"
+#include "kernel/arch/qemu_exit.h"
+#include "kernel/core/backtrace.h"
+#include "kernel/core/printk.h"
+#include "kernel/lib/stdio.h"
+
+void panic(const char *fmt, ...)
+{
+	static int nested;
+	char msg[256];
+	va_list ap;
+
+	irq_disable();
+	if (nested++)
+		qemu_exit(QEMU_EXIT_FAILURE);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	printk(LOG_ERR, "PANIC: %s\n", msg);
+	backtrace_here();
+	qemu_exit(QEMU_EXIT_FAILURE);
+}

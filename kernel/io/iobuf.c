@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: MIT
+/*
+ * IO-Lite buffer pool and aggregates (interface and ownership rules in
+ * iobuf.h). CPU access to pool pages goes through kernel/io/sfbuf.c. The pool is one 2 MiB-aligned run of frames taken from the
+ * pmm at boot, tracked by its own bitmap so pool pages never mix with
+ * kernel memory. Descriptors come from the heap. An aggregate keeps its
+ * slices in an array with a movable head, so consuming from the front
+ * (the send path) and appending at the back are both O(1).
+ */
+#define PR_PREFIX "iobuf: "
+#include "kernel/io/iobuf.h"
+
+#include "kernel/core/panic.h"
+#include "kernel/core/printk.h"
+#include "kernel/io/sfbuf.h"
+#include "kernel/lib/bitmap.h"
+#include "kernel/lib/compiler.h"
+#include "kernel/lib/errno.h"
+#include "kernel/lib/string.h"
+#include "kernel/mm/heap.h"
+#include "kernel/mm/mm.h"
+#include "kernel/mm/pmm.h"
+#include "kernel/param.h"
+
+#define IOBUF_MAGIC 0x10B0F00Du
+#define IOBUF_DEAD 0xDEADB0F0u
+#define POOL_ALIGN_PAGES (HUGE_PAGE_SIZE / PAGE_SIZE)
+#define IOBUF_MAX_PAGES UINT16_MAX
+
+static struct {
+	uint64_t base; /* [I] physical address of page 0 */
+	uint64_t pages; /* [I] */
+	uint64_t *bitmap; /* [m] set = allocated */
+	struct iobuf **owner; /* [m] per page: the buffer holding it */
+	uint64_t hint; /* [m] */
+	uint64_t (*reclaim)(uint64_t pages); /* [m] */
+	struct iobuf_stats stats; /* [m] */
+} pool;
+
+void iobuf_set_reclaimer(uint64_t (*reclaim)(uint64_t pages))
+{
+	pool.reclaim = reclaim;
+}
+
+int iobuf_pool_init(uint64_t pages)
+{
+	uint64_t *bitmap;
+	uint64_t base;
+
+	if (pool.pages || pages == 0)
+		return -EINVAL;
+	bitmap = kzalloc(BITMAP_WORDS(pages) * sizeof(uint64_t));
+	pool.owner = kzalloc(pages * sizeof(*pool.owner));
+	base = bitmap && pool.owner ? pmm_alloc(pages, POOL_ALIGN_PAGES) : 0;
+	if (!base) {
+		kfree(bitmap);
+		kfree(pool.owner);
+		pool.owner = NULL;
+		return -ENOMEM;
+	}
+	pool.base = base;
+	pool.pages = pages;
+	pool.bitmap = bitmap;
+	pool.stats.pool_pages = pages;
+	pool.stats.free_pages = pages;
+	return 0;
+}
+
+uint64_t iobuf_pool_base(void)
+{
+	return pool.base;
+}
+
+bool iobuf_pool_contains(uint64_t pa)
+{
+	return pa >= pool.base && pa < pool.base + (pool.pages << PAGE_SHIFT);
+}
+
+static void check_live(const struct iobuf *b, const char *fn)
+{
+	if (b->magic != IOBUF_MAGIC)
+		panic("%s: iobuf %p used after release (magic %#x)", fn,
+		      (const void *)b, b->magic);
+}
+
+struct iobuf *iobuf_alloc(size_t len, const struct iobuf_owner *owner,
+			  void *owner_data)
+{
+	uint64_t pages = DIV_ROUND_UP(len ? len : 1, PAGE_SIZE);
+	uint64_t first;
+	struct iobuf *b;
+
+	if (pages > IOBUF_MAX_PAGES || len > UINT32_MAX)
+		goto fail;
+	first = bitmap_find_clear_run(pool.bitmap, pool.pages,
+				      pages == 1 ? pool.hint : 0, pages, 1);
+	if (first == UINT64_MAX && pool.reclaim && pool.reclaim(pages))
+		first = bitmap_find_clear_run(pool.bitmap, pool.pages, 0, pages,
+					      1);
+	if (first == UINT64_MAX)
+		goto fail;
+	b = kmalloc(sizeof(*b));
+	if (!b)
+		goto fail;
+	bitmap_set_range(pool.bitmap, first, pages);
+	if (pages == 1)
+		pool.hint = first + 1;
+	for (uint64_t i = 0; i < pages; i++)
+		pool.owner[first + i] = b;
+	*b = (struct iobuf){
+		.magic = IOBUF_MAGIC,
+		.refcnt = 1,
+		.pa = pool.base + (first << PAGE_SHIFT),
+		.len = (uint32_t)len,
+		.pages = (uint16_t)pages,
+		.owner = owner,
+		.owner_data = owner_data,
+	};
+	pool.stats.free_pages -= pages;
+	pool.stats.pinned_pages += pages;
+	pool.stats.allocs++;
+	return b;
+fail:
+	pool.stats.alloc_failures++;
+	return NULL;
+}
+
+void iobuf_ref(struct iobuf *b)
+{
+	check_live(b, "iobuf_ref");
+	if (b->refcnt++ == 0)
+		pool.stats.pinned_pages += b->pages;
+}
+
+void iobuf_unref(struct iobuf *b)
+{
+	check_live(b, "iobuf_unref");
+	if (b->refcnt == 0)
+		panic("iobuf_unref: iobuf %p released twice", (void *)b);
+	if (--b->refcnt)
+		return;
+	pool.stats.pinned_pages -= b->pages;
+	if (b->owner)
+		b->owner->release(b);
+	else
+		iobuf_free(b);
+}
+
+void iobuf_free(struct iobuf *b)
+{
+	uint64_t first = (b->pa - pool.base) >> PAGE_SHIFT;
+
+	check_live(b, "iobuf_free");
+	if (b->refcnt)
+		panic("iobuf_free: iobuf %p still has %u references", (void *)b,
+		      b->refcnt);
+	bitmap_clear_range(pool.bitmap, first, b->pages);
+	for (uint64_t i = 0; i < b->pages; i++)
+		pool.owner[first + i] = NULL;
+	if (first < pool.hint)
+		pool.hint = first;
+	pool.stats.free_pages += b->pages;
+	pool.stats.frees++;
+	b->magic = IOBUF_DEAD;
+	kfree(b);
+}
+
+void iobuf_seal(struct iobuf *b, uint32_t len)
+{
+	check_live(b, "iobuf_seal");
+	BUG_ON(len > (uint64_t)b->pages * PAGE_SIZE);
+	b->len = len;
+	b->flags |= IOBUF_SEALED;
+}
+
+struct iobuf *iobuf_from_pa(uint64_t pa)
+{
+	if (!iobuf_pool_contains(pa))
+		return NULL;
+	return pool.owner[(pa - pool.base) >> PAGE_SHIFT];
+}
+
+bool iobuf_csum_lookup(const struct iobuf *b, uint32_t off, uint32_t len,
+		       uint16_t *sum)
+{
+	if (!(b->flags & IOBUF_SEALED))
+		return false;
+	for (int i = 0; i < IOBUF_CSUM_SLOTS; i++) {
+		const struct iobuf_csum *c = &b->csum[i];
+
+		if (c->len && c->off == off && c->len == len) {
+			*sum = c->sum;
+			return true;
+		}
+	}
+	return false;
+}
+
+void iobuf_csum_store(struct iobuf *b, uint32_t off, uint32_t len, uint16_t sum)
+{
+	if (!(b->flags & IOBUF_SEALED) || off > UINT16_MAX || len == 0 ||
+	    len > UINT16_MAX)
+		return;
+	b->csum[b->csum_next] =
+		(struct iobuf_csum){ (uint16_t)off, (uint16_t)len, sum };
+	b->csum_next = (uint8_t)((b->csum_next + 1) % IOBUF_CSUM_SLOTS);
+}
+
+void *iobuf_map(struct iobuf *b)
+{
+	check_live(b, "iobuf_map");
+	BUG_ON(b->pages != 1);
+	return sfbuf_get(b->pa);
+}
+
+void iobuf_unmap(struct iobuf *b, void *va)
+{
+	(void)b;
+	sfbuf_put(va);
+}
+
+void iobuf_get_stats(struct iobuf_stats *st)
+{
+	*st = pool.stats;
+}
+
+/* --- aggregates --- */
+
+void ioagg_init(struct ioagg *a)
+{
+	a->slices = a->inline_slices;
+	a->head = 0;
+	a->count = 0;
+	a->cap = IOAGG_INLINE;
+	a->len = 0;
+}
+
+/* Make room for `back` more slices after the last one and `front` more
+ * before the first. 0 or -ENOMEM (nothing changed). */
+static int reserve(struct ioagg *a, uint32_t front, uint32_t back)
+{
+	uint32_t need = a->count + front + back;
+	struct ioslice *s;
+	uint32_t cap;
+
+	if (a->head >= front && a->head + a->count + back <= a->cap)
+		return 0;
+	if (need <= a->cap) {
+		memmove(&a->slices[front], &a->slices[a->head],
+			a->count * sizeof(*s));
+		a->head = front;
+		return 0;
+	}
+	cap = MAX(a->cap * 2, need);
+	if (cap > UINT32_MAX / sizeof(*s))
+		return -ENOMEM;
+	s = kmalloc(cap * sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	memcpy(&s[front], &a->slices[a->head], a->count * sizeof(*s));
+	if (a->slices != a->inline_slices)
+		kfree(a->slices);
+	a->slices = s;
+	a->head = front;
+	a->cap = cap;
+	return 0;
+}
+
+int ioagg_reserve(struct ioagg *a, uint32_t n)
+{
+	return reserve(a, 0, n);
+}
+
+static bool range_ok(const struct iobuf *b, uint32_t off, uint32_t len)
+{
+	return len && off <= b->len && len <= b->len - off;
+}
+
+/* Append with room already reserved; cannot fail. */
+static void push_back(struct ioagg *a, struct iobuf *b, uint32_t off,
+		      uint32_t len)
+{
+	struct ioslice *last = a->count ? &a->slices[a->head + a->count - 1] :
+					  NULL;
+
+	if (last && last->buf == b && last->off + last->len == off) {
+		last->len += len;
+	} else {
+		iobuf_ref(b);
+		a->slices[a->head + a->count++] =
+			(struct ioslice){ .buf = b, .off = off, .len = len };
+	}
+	a->len += len;
+}
+
+int ioagg_append(struct ioagg *a, struct iobuf *b, uint32_t off, uint32_t len)
+{
+	check_live(b, "ioagg_append");
+	if (!range_ok(b, off, len))
+		return -EINVAL;
+	if (reserve(a, 0, 1))
+		return -ENOMEM;
+	push_back(a, b, off, len);
+	return 0;
+}
+
+int ioagg_prepend(struct ioagg *a, struct iobuf *b, uint32_t off, uint32_t len)
+{
+	struct ioslice *first;
+
+	check_live(b, "ioagg_prepend");
+	if (!range_ok(b, off, len))
+		return -EINVAL;
+	first = a->count ? &a->slices[a->head] : NULL;
+	if (first && first->buf == b && off + len == first->off) {
+		first->off = off;
+		first->len += len;
+		a->len += len;
+		return 0;
+	}
+	if (reserve(a, 1, 0))
+		return -ENOMEM;
+	iobuf_ref(b);
+	a->slices[--a->head] =
+		(struct ioslice){ .buf = b, .off = off, .len = len };
+	a->count++;
+	a->len += len;
+	return 0;
+}
+
+int ioagg_concat(struct ioagg *dst, const struct ioagg *src)
+{
+	return ioagg_slice(dst, src, 0, src->len);
+}
+
+int ioagg_slice(struct ioagg *dst, const struct ioagg *src, uint64_t off,
+		uint64_t len)
+{
+	uint32_t first = 0, n = 0;
+	uint64_t skip = off, left = len;
+
+	if (off > src->len || len > src->len - off)
+		return -EINVAL;
+	/* Find the first slice and count the ones touched. */
+	while (first < src->count && skip >= ioagg_slice_at(src, first)->len)
+		skip -= ioagg_slice_at(src, first++)->len;
+	for (uint32_t i = first; i < src->count && left; i++, n++)
+		left -= MIN(left, ioagg_slice_at(src, i)->len -
+					  (i == first ? skip : 0));
+	if (reserve(dst, 0, n))
+		return -ENOMEM;
+	left = len;
+	for (uint32_t i = first; left; i++) {
+		const struct ioslice *s = ioagg_slice_at(src, i);
+		uint32_t o = s->off + (uint32_t)(i == first ? skip : 0);
+		uint32_t l = (uint32_t)MIN(left, (uint64_t)s->off + s->len - o);
+
+		push_back(dst, s->buf, o, l);
+		left -= l;
+	}
+	return 0;
+}
+
+void ioagg_consume(struct ioagg *a, uint64_t n)
+{
+	while (n && a->count) {
+		struct ioslice *s = &a->slices[a->head];
+
+		if (s->len > n) {
+			s->off += (uint32_t)n;
+			s->len -= (uint32_t)n;
+			a->len -= n;
+			return;
+		}
+		n -= s->len;
+		a->len -= s->len;
+		iobuf_unref(s->buf);
+		a->head++;
+		a->count--;
+	}
+	if (!a->count)
+		a->head = 0;
+}
+
+void ioagg_release(struct ioagg *a)
+{
+	for (uint32_t i = 0; i < a->count; i++)
+		iobuf_unref(a->slices[a->head + i].buf);
+	if (a->slices != a->inline_slices)
+		kfree(a->slices);
+	ioagg_init(a);
+}
+
+size_t ioagg_copyout(const struct ioagg *a, uint64_t off, void *dst, size_t len)
+{
+	char *out = dst;
+	size_t done = 0;
+
+	for (uint32_t i = 0; i < a->count && done < len; i++) {
+		const struct ioslice *s = ioagg_slice_at(a, i);
+		size_t n;
+		char *va;
+
+		if (off >= s->len) {
+			off -= s->len;
+			continue;
+		}
+		n = MIN(len - done, s->len - off);
+		va = iobuf_map(s->buf);
+		memcpy(out + done, va + s->off + off, n);
+		iobuf_unmap(s->buf, va);
+		done += n;
+		off = 0;
+	}
+	return done;
+}

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: MIT
+/*
+ * sf_buf mapping cache (interface and modes in sfbuf.h).
+ *
+ * Slot i maps the window page va_base + i * PAGE_SIZE. A slot is FREE
+ * (never mapped, on the free list), BUSY (refcount > 0, in the hash) or
+ * IDLE (refcount 0, still mapped, in the hash and on the LRU list; a get
+ * of the same page revives it for free). A new page takes a free slot
+ * first, then the least recently used idle one, whose old translation
+ * must then be flushed. There are as many slots as pool pages, and a page
+ * is in at most one slot (sfbuf mode), so a get always finds one.
+ */
+#define PR_PREFIX "sfbuf: "
+#include "kernel/io/sfbuf.h"
+
+#include "kernel/core/panic.h"
+#include "kernel/lib/compiler.h"
+#include "kernel/lib/errno.h"
+#include "kernel/mm/heap.h"
+#include "kernel/mm/mm.h"
+#include "kernel/param.h"
+
+#define NO_SLOT UINT32_MAX
+
+struct slot {
+	uint64_t pa; /* [m] page mapped here; valid unless FREE */
+	uint32_t refcnt; /* [m] */
+	uint32_t hash_next; /* [m] chain in the page hash */
+	uint32_t lru_prev, lru_next; /* [m] idle list / free list (next) */
+	bool mapped; /* [m] */
+};
+
+static struct {
+	enum sfbuf_mode mode; /* [I] */
+	uint64_t pool_pa, pool_pages; /* [I] */
+	uintptr_t va_base; /* [I] */
+	uint32_t nslots; /* [I] */
+	const struct sfbuf_pt_ops *ops; /* [I] */
+	struct slot *slots; /* [m] */
+	uint32_t *hash; /* [m] nslots buckets of slot indices */
+	uint32_t free_head; /* [m] never-mapped slots */
+	uint32_t lru_head, lru_tail; /* [m] idle slots, head = oldest */
+	struct sfbuf_stats stats; /* [m] */
+} sf = {
+	/* Until sfbuf_init the pool is identity-mapped (and host unit tests
+	 * of the pool's users never call it). */
+	.mode = SFBUF_MODE_DIRECT,
+};
+
+static uint32_t bucket(uint64_t pa)
+{
+	return (uint32_t)(((pa >> PAGE_SHIFT) * 0x9E3779B97F4A7C15ull) >> 32) %
+	       sf.nslots;
+}
+
+static uintptr_t slot_va(uint32_t i)
+{
+	return sf.va_base + (uintptr_t)i * PAGE_SIZE;
+}
+
+int sfbuf_init(enum sfbuf_mode mode, uint64_t pool_pa, uint64_t pool_pages,
+	       uintptr_t va_base, uint64_t slots,
+	       const struct sfbuf_pt_ops *ops)
+{
+	if (slots == 0 || slots >= NO_SLOT || !ops)
+		return -EINVAL;
+	sf.mode = mode;
+	sf.pool_pa = pool_pa;
+	sf.pool_pages = pool_pages;
+	sf.va_base = va_base;
+	sf.ops = ops;
+	sf.stats = (struct sfbuf_stats){ 0 };
+	if (mode == SFBUF_MODE_DIRECT)
+		return 0;
+	sf.nslots = (uint32_t)slots;
+	sf.slots = kzalloc(slots * sizeof(*sf.slots));
+	sf.hash = kmalloc(slots * sizeof(*sf.hash));
+	if (!sf.slots || !sf.hash) {
+		kfree(sf.slots);
+		kfree(sf.hash);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < sf.nslots; i++) {
+		sf.hash[i] = NO_SLOT;
+		sf.slots[i].lru_next = i + 1 < sf.nslots ? i + 1 : NO_SLOT;
+	}
+	sf.free_head = 0;
+	sf.lru_head = sf.lru_tail = NO_SLOT;
+	sf.stats.slots = slots;
+	return 0;
+}
+
+enum sfbuf_mode sfbuf_mode(void)
+{
+	return sf.mode;
+}
+
+static void lru_remove(uint32_t i)
+{
+	struct slot *s = &sf.slots[i];
+
+	if (s->lru_prev != NO_SLOT)
+		sf.slots[s->lru_prev].lru_next = s->lru_next;
+	else
+		sf.lru_head = s->lru_next;
+	if (s->lru_next != NO_SLOT)
+		sf.slots[s->lru_next].lru_prev = s->lru_prev;
+	else
+		sf.lru_tail = s->lru_prev;
+}
+
+static void lru_append(uint32_t i)
+{
+	struct slot *s = &sf.slots[i];
+
+	s->lru_next = NO_SLOT;
+	s->lru_prev = sf.lru_tail;
+	if (sf.lru_tail != NO_SLOT)
+		sf.slots[sf.lru_tail].lru_next = i;
+	else
+		sf.lru_head = i;
+	sf.lru_tail = i;
+}
+
+static void hash_remove(uint32_t i)
+{
+	uint32_t *pp = &sf.hash[bucket(sf.slots[i].pa)];
+
+	while (*pp != i)
+		pp = &sf.slots[*pp].hash_next;
+	*pp = sf.slots[i].hash_next;
+}
+
+static uint32_t lookup(uint64_t pa)
+{
+	uint32_t i = sf.hash[bucket(pa)];
+
+	while (i != NO_SLOT && sf.slots[i].pa != pa)
+		i = sf.slots[i].hash_next;
+	return i;
+}
+
+/* A slot to put a new page in: free first, else the oldest idle one. */
+static uint32_t take_slot(void)
+{
+	uint32_t i = sf.free_head;
+
+	if (i != NO_SLOT) {
+		sf.free_head = sf.slots[i].lru_next;
+		return i;
+	}
+	i = sf.lru_head;
+	if (i == NO_SLOT)
+		panic("sfbuf_get: all %u slots busy", sf.nslots);
+	lru_remove(i);
+	hash_remove(i);
+	sf.stats.recycled++;
+	return i;
+}
+
+static void map_slot(uint32_t i, uint64_t pa)
+{
+	struct slot *s = &sf.slots[i];
+	bool was_mapped = s->mapped;
+
+	if (sf.ops->map(slot_va(i), pa))
+		panic("sfbuf_get: no page table for slot %u", i);
+	sf.stats.pte_writes++;
+	if (was_mapped) {
+		/* The TLB may still translate this VA to the old page. The
+		 * slot belongs to this CPU's cache alone, so a local flush
+		 * suffices where a shared map would broadcast. */
+		sf.ops->invalidate(slot_va(i));
+		sf.stats.invalidations++;
+		sf.stats.shootdowns_avoided++;
+	}
+	s->pa = pa;
+	s->mapped = true;
+}
+
+static void busy_inc(void)
+{
+	if (++sf.stats.busy > sf.stats.busy_max)
+		sf.stats.busy_max = sf.stats.busy;
+}
+
+void *sfbuf_get(uint64_t pa)
+{
+	uint32_t i;
+
+	sf.stats.gets++;
+	if (sf.mode == SFBUF_MODE_DIRECT)
+		return phys_to_virt(pa);
+	if (sf.mode == SFBUF_MODE_SFBUF) {
+		i = lookup(pa);
+		if (i != NO_SLOT) {
+			if (sf.slots[i].refcnt++ == 0) {
+				lru_remove(i);
+				busy_inc();
+			}
+			sf.stats.hits++;
+			return (void *)slot_va(i);
+		}
+	}
+	sf.stats.misses++;
+	i = take_slot();
+	map_slot(i, pa);
+	sf.slots[i].refcnt = 1;
+	busy_inc();
+	if (sf.mode == SFBUF_MODE_SFBUF) {
+		uint32_t b = bucket(pa);
+
+		sf.slots[i].hash_next = sf.hash[b];
+		sf.hash[b] = i;
+	}
+	return (void *)slot_va(i);
+}
+
+void sfbuf_put(void *va)
+{
+	uintptr_t v = (uintptr_t)va;
+	uint32_t i;
+	struct slot *s;
+
+	sf.stats.puts++;
+	if (sf.mode == SFBUF_MODE_DIRECT)
+		return;
+	i = (uint32_t)((v - sf.va_base) / PAGE_SIZE);
+	if (v < sf.va_base || i >= sf.nslots || !sf.slots[i].refcnt)
+		panic("sfbuf_put: %p is not a mapping in use", va);
+	s = &sf.slots[i];
+	if (--s->refcnt)
+		return;
+	sf.stats.busy--;
+	if (sf.mode == SFBUF_MODE_SFBUF) {
+		lru_append(i); /* idle but still mapped: reusable for free */
+		return;
+	}
+	/* naive: tear the mapping down right away. */
+	sf.ops->unmap(slot_va(i));
+	sf.ops->invalidate(slot_va(i));
+	sf.stats.pte_writes++;
+	sf.stats.invalidations++;
+	s->mapped = false;
+	s->lru_next = sf.free_head;
+	sf.free_head = i;
+}
+
+uint64_t kva_to_phys(const void *va)
+{
+	uintptr_t v = (uintptr_t)va;
+
+	if (sf.mode != SFBUF_MODE_DIRECT && v >= sf.va_base &&
+	    v < sf.va_base + (uintptr_t)sf.nslots * PAGE_SIZE) {
+		const struct slot *s = &sf.slots[(v - sf.va_base) / PAGE_SIZE];
+
+		return s->pa + (v & (PAGE_SIZE - 1));
+	}
+	return virt_to_phys(va);
+}
+
+void sfbuf_get_stats(struct sfbuf_stats *st)
+{
+	*st = sf.stats;
+}

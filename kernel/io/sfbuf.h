@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Ephemeral mappings of buffer-pool pages (sf_buf: Elmeleegy, Cox,
+ * Rixner). The pool lives outside the kernel's permanent map; a CPU that
+ * must touch a pool page asks sfbuf_get() for a temporary virtual address
+ * and gives it back with sfbuf_put(). Modes (boot option `mapping=`):
+ *
+ *   sfbuf   per-CPU cache of mappings in the KVA window: a page already
+ *           mapped is found by hash and reused (no page-table write, no
+ *           TLB invalidation); an idle mapping (refcount 0, still mapped)
+ *           is recycled in LRU order only when a new page needs a slot,
+ *           and a slot in use is never recycled. The default.
+ *   naive   map on every get, unmap and invlpg on every put: the classic
+ *           baseline.
+ *   direct  the whole pool stays in the permanent identity map, as amd64
+ *           kernels do: no mapping work at all.
+ *
+ * SMP: a mapping cached by one CPU is only ever used by that CPU, so
+ * recycling it needs a local invlpg, never a cross-CPU shootdown; the
+ * counters record how many invalidations a shared cache would have had to
+ * broadcast. Main loop only ([m]); one CPU today.
+ */
+#ifndef KERNEL_IO_SFBUF_H
+#define KERNEL_IO_SFBUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum sfbuf_mode {
+	SFBUF_MODE_SFBUF,
+	SFBUF_MODE_NAIVE,
+	SFBUF_MODE_DIRECT,
+};
+
+struct sfbuf_stats {
+	uint64_t gets, puts;
+	uint64_t hits; /* get found the page already mapped */
+	uint64_t misses; /* get had to create a mapping */
+	uint64_t pte_writes; /* page-table entries written or cleared */
+	uint64_t invalidations; /* invlpg issued */
+	uint64_t shootdowns_avoided; /* invalidations a shared map would
+					broadcast to other CPUs */
+	uint64_t recycled; /* idle mappings reused for another page */
+	uint64_t busy, busy_max; /* slots with references now / at most */
+	uint64_t slots; /* size of the cache */
+};
+
+/* Page-table operations, so the cache logic can run against a fake page
+ * table in unit tests. The kernel passes kernel/mm/paging.c's functions. */
+struct sfbuf_pt_ops {
+	int (*map)(uintptr_t va, uint64_t pa);
+	void (*unmap)(uintptr_t va);
+	void (*invalidate)(uintptr_t va);
+};
+
+/*
+ * Set up for the pool [pool_pa, pool_pa + pool_pages pages) with `slots`
+ * mappings at window `va_base`. In sfbuf and naive modes the caller has
+ * removed the pool from the permanent map. 0, -EINVAL or -ENOMEM.
+ */
+int sfbuf_init(enum sfbuf_mode mode, uint64_t pool_pa, uint64_t pool_pages,
+	       uintptr_t va_base, uint64_t slots,
+	       const struct sfbuf_pt_ops *ops);
+
+enum sfbuf_mode sfbuf_mode(void);
+
+/* A CPU address for the pool page at physical `pa` (page aligned), valid
+ * until the matching sfbuf_put(). Never fails: the cache has a slot for
+ * every pool page. */
+void *sfbuf_get(uint64_t pa);
+
+/* Give back a mapping from sfbuf_get (the page-aligned address). */
+void sfbuf_put(void *va);
+
+/* Physical address behind `va`, which is either an sfbuf mapping (in
+ * use) or ordinary identity-mapped kernel memory. For drivers that get
+ * CPU pointers from the network stack. */
+uint64_t kva_to_phys(const void *va);
+
+void sfbuf_get_stats(struct sfbuf_stats *st);
+
+#endif

@@ -1,0 +1,9 @@
+# Freestanding primitives with no kernel dependencies: strings, formatting,
+# bitmaps, CRC, calendar arithmetic, error names.
+KERNEL_SRCS += \
+	kernel/lib/bitmap.c \
+	kernel/lib/civil.c \
+	kernel/lib/crc32.c \
+	kernel/lib/errname.c \
+	kernel/lib/string.c \
+	kernel/lib/vsnprintf.c

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Kernel page tables (interface in paging.h, layout in mm.h). Tables are
+ * frames from the pmm, reached through the identity map. Only the main
+ * loop changes them ([m]); there is one CPU, so a changed entry needs at
+ * most a local invlpg, which paging_map/unmap leave to the caller.
+ */
+#define PR_PREFIX "paging: "
+#include "kernel/mm/paging.h"
+
+#include "kernel/arch/cpu.h"
+#include "kernel/core/panic.h"
+#include "kernel/core/printk.h"
+#include "kernel/lib/compiler.h"
+#include "kernel/lib/errno.h"
+#include "kernel/lib/string.h"
+#include "kernel/mm/mm.h"
+#include "kernel/mm/pmm.h"
+
+#define ENTRIES 512
+#define LEVEL_SHIFT(level) (PAGE_SHIFT + 9 * ((level)-1))
+#define INDEX(va, level) (((va) >> LEVEL_SHIFT(level)) & (ENTRIES - 1))
+#define TABLE_FLAGS (PTE_PRESENT | PTE_WRITE)
+#define RAM_FLAGS (PTE_PRESENT | PTE_WRITE | PTE_GLOBAL | PTE_NX)
+#define MMIO_FLAGS (PTE_PRESENT | PTE_WRITE | PTE_PCD | PTE_PWT | PTE_NX)
+
+extern char __kernel_start[], __text_end[], __kernel_end[];
+extern char __rodata_start[], __rodata_end[];
+
+static uint64_t *pml4; /* [m] */
+static struct paging_stats stats; /* [m] */
+
+static uint64_t *table_alloc(void)
+{
+	uint64_t pa = pmm_alloc_page();
+
+	if (!pa)
+		return NULL;
+	memset(phys_to_virt(pa), 0, PAGE_SIZE);
+	stats.table_pages++;
+	return phys_to_virt(pa);
+}
+
+/*
+ * The entry mapping `va` at `level` (1 = PT ... 4 = PML4), creating the
+ * tables above it when `create`. NULL when a table is missing (or cannot
+ * be allocated) or a huge page sits above the wanted level.
+ */
+static uint64_t *walk(uintptr_t va, int level, bool create)
+{
+	uint64_t *table = pml4;
+
+	for (int l = 4; l > level; l--) {
+		uint64_t *e = &table[INDEX(va, l)];
+
+		if (!(*e & PTE_PRESENT)) {
+			uint64_t *next;
+
+			if (!create || !(next = table_alloc()))
+				return NULL;
+			*e = virt_to_phys(next) | TABLE_FLAGS;
+		} else if (*e & PTE_HUGE) {
+			return NULL;
+		}
+		table = phys_to_virt(*e & PTE_ADDR_MASK);
+	}
+	return &table[INDEX(va, level)];
+}
+
+static uint64_t kernel_page_flags(uintptr_t va)
+{
+	if (va < PAGE_SIZE)
+		return 0; /* NULL page: fault on use */
+	if (va >= (uintptr_t)__kernel_start && va < (uintptr_t)__text_end)
+		return PTE_PRESENT | PTE_GLOBAL;
+	if (va >= (uintptr_t)__rodata_start && va < (uintptr_t)__rodata_end)
+		return PTE_PRESENT | PTE_GLOBAL | PTE_NX;
+	return RAM_FLAGS;
+}
+
+static void map_small(uintptr_t va, uint64_t flags)
+{
+	uint64_t *pte = walk(va, 1, true);
+
+	if (!pte)
+		panic("paging_init: out of memory for page tables");
+	*pte = flags ? (va | flags) : 0;
+}
+
+static void map_huge(uintptr_t va)
+{
+	uint64_t *pde = walk(va, 2, true);
+
+	if (!pde)
+		panic("paging_init: out of memory for page tables");
+	if (!(*pde & PTE_PRESENT))
+		*pde = va | RAM_FLAGS | PTE_HUGE;
+}
+
+void paging_init(const struct pmm_region *ram, size_t n)
+{
+	uintptr_t small_end = ALIGN_UP((uintptr_t)__kernel_end, HUGE_PAGE_SIZE);
+
+	pml4 = table_alloc();
+	if (!pml4)
+		panic("paging_init: no frame for the PML4");
+	/* Below the end of the kernel: 4 KiB pages with permissions. */
+	for (uintptr_t va = 0; va < small_end; va += PAGE_SIZE)
+		map_small(va, kernel_page_flags(va));
+	for (size_t i = 0; i < n; i++) {
+		uint64_t first = ALIGN_DOWN(ram[i].base, HUGE_PAGE_SIZE);
+		uint64_t end =
+			ALIGN_UP(ram[i].base + (ram[i].pages << PAGE_SHIFT),
+				 HUGE_PAGE_SIZE);
+
+		for (uint64_t va = MAX(first, small_end); va < end;
+		     va += HUGE_PAGE_SIZE)
+			map_huge(va);
+	}
+	write_cr3(virt_to_phys(pml4));
+	pr_info("kernel tables loaded, %llu table pages",
+		(unsigned long long)stats.table_pages);
+}
+
+void *paging_map_mmio(uint64_t pa, size_t len)
+{
+	uint64_t first = ALIGN_DOWN(pa, PAGE_SIZE);
+	uint64_t end = ALIGN_UP(pa + len, PAGE_SIZE);
+
+	if (len == 0 || end < first || end > (1ull << 47))
+		return NULL;
+	for (uint64_t va = first; va < end; va += PAGE_SIZE) {
+		uint64_t *pte = walk(va, 1, true);
+
+		if (!pte) {
+			pr_err("cannot map MMIO %#llx (RAM or no memory)",
+			       (unsigned long long)va);
+			return NULL;
+		}
+		if (!(*pte & PTE_PRESENT)) {
+			*pte = va | MMIO_FLAGS;
+			paging_invalidate(va);
+		}
+	}
+	return phys_to_virt(pa);
+}
+
+static bool in_window(uintptr_t va)
+{
+	return va >= KVA_WINDOW_BASE &&
+	       va < KVA_WINDOW_BASE + KVA_WINDOW_SIZE &&
+	       IS_ALIGNED(va, PAGE_SIZE);
+}
+
+int paging_map(uintptr_t va, uint64_t pa, uint64_t flags)
+{
+	uint64_t *pte;
+
+	if (!in_window(va) || !IS_ALIGNED(pa, PAGE_SIZE) ||
+	    (pa & ~PTE_ADDR_MASK))
+		return -EINVAL;
+	pte = walk(va, 1, true);
+	if (!pte)
+		return -ENOMEM;
+	*pte = pa | flags | PTE_PRESENT;
+	stats.maps++;
+	return 0;
+}
+
+void paging_unmap(uintptr_t va)
+{
+	uint64_t *pte = in_window(va) ? walk(va, 1, false) : NULL;
+
+	if (pte) {
+		*pte = 0;
+		stats.unmaps++;
+	}
+}
+
+void paging_invalidate(uintptr_t va)
+{
+	invlpg(va);
+	stats.invalidations++;
+}
+
+/* Replace the 2 MiB mapping holding va by a table of 4 KiB pages with
+ * the same attributes. */
+static int split_huge(uintptr_t va)
+{
+	uint64_t *pde = walk(va, 2, false);
+	uint64_t *pt, base, flags;
+
+	if (!pde || !(*pde & PTE_HUGE))
+		return 0;
+	pt = table_alloc();
+	if (!pt)
+		return -ENOMEM;
+	base = *pde & PTE_ADDR_MASK & ~(uint64_t)(HUGE_PAGE_SIZE - 1);
+	flags = *pde & ~PTE_ADDR_MASK & ~PTE_HUGE;
+	for (int i = 0; i < ENTRIES; i++)
+		pt[i] = (base + ((uint64_t)i << PAGE_SHIFT)) | flags;
+	*pde = virt_to_phys(pt) | TABLE_FLAGS;
+	/* Global entries survive a CR3 reload; flush the range page by
+	 * page (only the one 2 MiB TLB entry exists, but invlpg of any
+	 * address in it drops it). */
+	paging_invalidate(ALIGN_DOWN(va, HUGE_PAGE_SIZE));
+	return 0;
+}
+
+int paging_unmap_identity(uint64_t pa, uint64_t len)
+{
+	if (!IS_ALIGNED(pa, HUGE_PAGE_SIZE) || !IS_ALIGNED(len, HUGE_PAGE_SIZE))
+		return -EINVAL;
+	for (uint64_t va = pa; va < pa + len; va += HUGE_PAGE_SIZE) {
+		uint64_t *pde = walk(va, 2, false);
+
+		if (!pde || !(*pde & PTE_HUGE))
+			return -EINVAL;
+		*pde = 0;
+		paging_invalidate(va);
+	}
+	return 0;
+}
+
+int paging_set_guard(uintptr_t va, bool guard)
+{
+	uint64_t *pte;
+	int err;
+
+	if (!IS_ALIGNED(va, PAGE_SIZE) || va < PAGE_SIZE)
+		return -EINVAL;
+	err = split_huge(va);
+	if (err)
+		return err;
+	pte = walk(va, 1, false);
+	if (!pte)
+		return -EINVAL;
+	*pte = guard ? (*pte & ~PTE_PRESENT) : (*pte | PTE_PRESENT);
+	paging_invalidate(va);
+	return 0;
+}
+
+uint64_t paging_translate(uintptr_t va)
+{
+	uint64_t *table = pml4;
+
+	for (int l = 4; l >= 1; l--) {
+		uint64_t e = table[INDEX(va, l)];
+
+		if (!(e & PTE_PRESENT))
+			return ~0ull;
+		if (l == 1 || (l <= 3 && (e & PTE_HUGE))) {
+			uint64_t mask = (1ull << LEVEL_SHIFT(l)) - 1;
+
+			return ((e & PTE_ADDR_MASK) & ~mask) | (va & mask);
+		}
+		table = phys_to_virt(e & PTE_ADDR_MASK);
+	}
+	return ~0ull;
+}
+
+void paging_get_stats(struct paging_stats *st)
+{
+	*st = stats;
+}

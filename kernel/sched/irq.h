@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Device interrupts: vector allocation (IRQ_VECTOR_FIRST..LAST), routing
+ * of GSIs through the IOAPIC, MSI/MSI-X message composition, per-vector
+ * counters, and the LAPIC EOI.
+ *
+ * Handler convention (STYLE.md Concurrency): an irq_handler_fn runs in
+ * IRQ context with interrupts off, on the interrupted stack. It only
+ * acknowledges the device (reads/writes its ISR register) and records
+ * pending work in a [q] field of its own; no allocation, no logging, no
+ * lwIP, no wakeup(). The dispatcher counts the interrupt, marks the main
+ * loop pending (irq_take_pending) and sends the EOI after the handler,
+ * so a level-triggered line is quiet by then. The main loop's pollers do
+ * the work.
+ */
+#ifndef KERNEL_SCHED_IRQ_H
+#define KERNEL_SCHED_IRQ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef void (*irq_handler_fn)(void *arg);
+
+/* Bring up the LAPIC and IOAPICs (after acpi_init and pic_disable) and
+ * install the spurious-vector handler. 0 or a negative errno. */
+int irq_init(void);
+
+/* Install `fn(arg)` on a free device vector; `name` (copied) labels its
+ * counter. Returns the vector, or -ENOSPC when none is free. */
+int irq_alloc_vector(irq_handler_fn fn, void *arg, const char *name);
+
+/* Uninstall and free a vector from irq_alloc_vector. */
+void irq_free_vector(int vector);
+
+/* Route GSI `gsi` to `vector` on the boot CPU and unmask it. PCI INTx is
+ * level/active-low; ISA lines use irq_route_isa. 0 or -ENOENT/-EINVAL. */
+int irq_route_gsi(uint32_t gsi, int vector, bool level, bool active_low);
+
+/* Route ISA `irq`, honouring the MADT's source overrides. 0 or errno. */
+int irq_route_isa(uint8_t irq, int vector);
+
+/* MSI / MSI-X address and data that deliver `vector` (fixed, edge) to
+ * the boot CPU's LAPIC. */
+void irq_msi_compose(uint8_t vector, uint64_t *addr, uint32_t *data);
+
+/* Interrupts taken on `vector` since boot (0 for an invalid vector). */
+uint64_t irq_count(int vector);
+
+/* LAPIC spurious interrupts since boot. */
+uint64_t irq_spurious_count(void);
+
+/* Whether any device interrupt arrived since the last call; clears the
+ * flag. Check with interrupts off before cpu_idle() to close the race. */
+bool irq_take_pending(void);
+
+/* Print each allocated vector's name and count (info level). */
+void irq_dump_stats(void);
+
+#endif

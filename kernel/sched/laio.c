@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MIT
+/*
+ * LAIO over the cooperative threads (interface and rules in laio.h). A
+ * worker parks by sleeping on itself; laio_call hands it an operation
+ * and switches to it with thread_run_now. When the worker parks again
+ * before switching back, op finished without blocking (the fast path);
+ * if it switched back for any other sleep, op blocked and the worker
+ * carries on later as an ordinary thread woken by whatever op waits for.
+ * A finished continuation waits on `finished` (FIFO) until laio_poll has
+ * called its done(); only then does the worker rejoin the idle list, so
+ * its record cannot be overwritten first.
+ */
+#define PR_PREFIX "laio: "
+#include "kernel/sched/laio.h"
+
+#include "kernel/core/cmdline.h"
+#include "kernel/core/initcall.h"
+#include "kernel/core/printk.h"
+#include "kernel/lib/errno.h"
+#include "kernel/mm/heap.h"
+#include "kernel/param.h"
+#include "kernel/sched/mainloop.h"
+#include "kernel/sched/thread.h"
+
+struct worker {
+	struct thread *thread; /* [I] */
+	laio_op_fn op; /* [m] set while an operation is handed over */
+	void *arg; /* [m] */
+	laio_done_fn done; /* [m] */
+	void *done_arg; /* [m] */
+	int result; /* [m] */
+	bool continued; /* [m] op blocked: done() owed */
+	struct worker *next; /* [m] idle or finished list */
+};
+
+static bool enabled = true;
+KPARAM_BOOL(laio, enabled,
+	    "lazy asynchronous I/O for file operations (off: blocking)");
+
+static struct worker *idle; /* [m] parked, nothing to do */
+static struct worker *finished_head, *finished_tail; /* [m] done() owed */
+static struct laio_stats stats; /* [m] */
+
+bool laio_enabled(void)
+{
+	return enabled;
+}
+
+void laio_set_enabled(bool on)
+{
+	enabled = on;
+}
+
+static void finish(struct worker *w)
+{
+	w->next = NULL;
+	if (finished_tail)
+		finished_tail->next = w;
+	else
+		finished_head = w;
+	finished_tail = w;
+}
+
+/* A worker: run what is handed over, park, forever. */
+static void worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	for (;;) {
+		while (!w->op)
+			thread_sleep(w);
+		w->result = w->op(w->arg);
+		w->op = NULL;
+		if (w->continued)
+			finish(w); /* laio_poll calls done(), then idles it */
+	}
+}
+
+static struct worker *get_worker(void)
+{
+	struct worker *w = idle;
+
+	if (w) {
+		idle = w->next;
+		return w;
+	}
+	if (stats.workers >= LAIO_WORKERS_MAX)
+		return NULL;
+	w = kzalloc(sizeof(*w));
+	if (!w)
+		return NULL;
+	w->thread = thread_create_parked(worker_main, w, "laio", w);
+	if (!w->thread) {
+		kfree(w);
+		return NULL;
+	}
+	stats.workers++;
+	return w;
+}
+
+int laio_call(laio_op_fn op, void *arg, laio_done_fn done, void *done_arg)
+{
+	struct worker *w;
+
+	if (!enabled || thread_current()) {
+		stats.direct++;
+		return op(arg);
+	}
+	stats.calls++;
+	w = get_worker();
+	if (!w) {
+		stats.fallbacks++;
+		return op(arg);
+	}
+	*w = (struct worker){ .thread = w->thread,
+			      .op = op,
+			      .arg = arg,
+			      .done = done,
+			      .done_arg = done_arg };
+	thread_run_now(w->thread, w);
+	if (!w->op) {
+		/* Parked again: op ran to the end on the spare stack. */
+		stats.fast++;
+		w->next = idle;
+		idle = w;
+		return w->result;
+	}
+	w->continued = true;
+	stats.blocked++;
+	if (++stats.live > stats.live_max)
+		stats.live_max = stats.live;
+	return -EINPROGRESS;
+}
+
+int laio_poll(void *unused)
+{
+	int n = 0;
+
+	(void)unused;
+	while (finished_head) {
+		struct worker *w = finished_head;
+
+		finished_head = w->next;
+		if (!finished_head)
+			finished_tail = NULL;
+		w->continued = false;
+		stats.live--;
+		stats.completed++;
+		n++;
+		w->done(w->done_arg, w->result);
+		w->next = idle;
+		idle = w;
+	}
+	return n;
+}
+
+void laio_get_stats(struct laio_stats *st)
+{
+	*st = stats;
+}
+
+static void laio_init(void)
+{
+	mainloop_add_poller(laio_poll, NULL);
+}
+INITCALL(laio_init, INIT_FS);

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Lazy asynchronous I/O (Elmeleegy, Chanda, Cox, Zwaenepoel, "Lazy
+ * Asynchronous I/O for Event-Driven Servers", USENIX 2004).
+ *
+ * laio_call(op, arg, done, done_arg) runs op(arg) at once on a spare
+ * stack: a parked worker thread from a pool (at most LAIO_WORKERS_MAX,
+ * made on demand, reused). op is ordinary blocking code (a synchronous
+ * disk read, a file open that walks uncached directories).
+ *
+ *   - op returns without blocking: laio_call returns its result. Cost:
+ *     two stack switches; no thread is made ready, nothing is notified,
+ *     done is never called.
+ *   - op blocks (thread_sleep): the worker stays with it as a
+ *     continuation and laio_call returns -EINPROGRESS at once. When op
+ *     returns, done(done_arg, result) runs from the main loop (the
+ *     laio_poll poller), in the order the operations finished.
+ *
+ * No spare worker (all LAIO_WORKERS_MAX busy, or no memory for a new
+ * one): op runs on the caller's stack, blocking it (counted as a
+ * fallback; never an error). From a thread, or with `laio=off`, op is
+ * always called directly: the blocking baseline. op must not return
+ * -EINPROGRESS. Main loop and threads only ([m]).
+ */
+#ifndef KERNEL_SCHED_LAIO_H
+#define KERNEL_SCHED_LAIO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef int (*laio_op_fn)(void *arg);
+typedef void (*laio_done_fn)(void *arg, int result);
+
+struct laio_stats {
+	uint64_t calls; /* laio_call with LAIO on, from the main loop */
+	uint64_t fast; /* completed without blocking */
+	uint64_t blocked; /* became continuations */
+	uint64_t completed; /* continuations whose done() ran */
+	uint64_t fallbacks; /* no spare stack: ran blocking */
+	uint64_t direct; /* laio=off or called from a thread */
+	uint64_t live, live_max; /* continuations now / at most */
+	uint64_t workers; /* spare stacks made */
+};
+
+/* Run op(arg) lazily asynchronously; see above. op's result, or
+ * -EINPROGRESS when done(done_arg, result) will follow. */
+int laio_call(laio_op_fn op, void *arg, laio_done_fn done, void *done_arg);
+
+/* Deliver finished continuations' done() calls, oldest first; returns
+ * how many (a main-loop poller, also callable directly). */
+int laio_poll(void *unused);
+
+/* Whether `laio=on` (the default). */
+bool laio_enabled(void);
+
+/* Replace the `laio=` switch (host tests). */
+void laio_set_enabled(bool on);
+
+void laio_get_stats(struct laio_stats *st);
+
+#endif

@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Cooperative threads (interface and rules in kernel/sched/thread.h). Each
+ * thread has THREAD_STACK_PAGES contiguous frames from the frame
+ * allocator above one more frame made a guard page (not present), so an
+ * overflow faults at once; a canary word at the stack's lowest address,
+ * checked on every switch away and at reaping, catches a frame that
+ * jumped over the guard.
+ * Ready threads wait on a FIFO run queue; sleeping ones on one sleep
+ * list that thread_wakeup() scans (fine for tens of threads; a hash by
+ * channel would be the next step for thread-per-connection loads).
+ */
+#define PR_PREFIX "thread: "
+#include "kernel/sched/thread.h"
+
+#include "kernel/core/panic.h"
+#include "kernel/core/printk.h"
+#include "kernel/lib/string.h"
+#include "kernel/mm/heap.h"
+#include "kernel/mm/mm.h"
+#include "kernel/mm/paging.h"
+#include "kernel/mm/pmm.h"
+#include "kernel/param.h"
+#include "kernel/sched/timer.h"
+
+#define STACK_SIZE (THREAD_STACK_PAGES * PAGE_SIZE)
+#define GUARD_PAGES 1
+#define STACK_CANARY 0x5AFEC0DEDEADBEEFull
+/* Initial frame: r15 r14 r13 r12 rbx rbp rip (see switch.S), placed so
+ * that rsp is 16-byte aligned at thread_trampoline's call (SysV ABI). */
+#define FRAME_WORDS 7
+#define FRAME_R12 3
+#define FRAME_RBP 5
+#define FRAME_RIP 6
+#define FRAME_OFFSET 72 /* top - FRAME_OFFSET is 8 mod 16 */
+
+enum thread_state { T_READY, T_RUNNING, T_SLEEPING, T_ZOMBIE };
+
+struct thread {
+	void *sp; /* [m] saved stack pointer while switched out */
+	struct thread *next; /* [m] run queue or sleep list link */
+	enum thread_state state; /* [m] */
+	const void *chan; /* [m] while T_SLEEPING */
+	thread_fn fn; /* [I] */
+	void *arg; /* [I] */
+	uint64_t *stack; /* [I] lowest usable address; holds the canary */
+	struct timer sleep_timer; /* [m] thread_sleep_ns */
+	char name[THREAD_NAME_MAX]; /* [I] */
+};
+
+void thread_switch(void **save_sp, void *next_sp);
+void thread_trampoline(void);
+void thread_start(struct thread *t) __noreturn;
+
+static struct thread *runq_head, *runq_tail; /* [m] */
+static struct thread *sleepers; /* [m] */
+static struct thread *current; /* [m] NULL: main loop */
+static void *mainloop_sp; /* [m] main loop's stack while a thread runs */
+static struct thread_stats stats; /* [m] */
+
+static void runq_push(struct thread *t)
+{
+	t->state = T_READY;
+	t->next = NULL;
+	if (runq_tail)
+		runq_tail->next = t;
+	else
+		runq_head = t;
+	runq_tail = t;
+}
+
+static struct thread *runq_pop(void)
+{
+	struct thread *t = runq_head;
+
+	if (t) {
+		runq_head = t->next;
+		if (!runq_head)
+			runq_tail = NULL;
+		t->next = NULL;
+	}
+	return t;
+}
+
+static void check_canary(const struct thread *t)
+{
+	if (t->stack[0] != STACK_CANARY)
+		panic("thread: stack overflow in '%s'", t->name);
+}
+
+/* Switch from the current thread back to the main loop. */
+static void to_mainloop(void)
+{
+	struct thread *t = current;
+
+	ASSERT(t);
+	check_canary(t);
+	stats.switches++;
+	thread_switch(&t->sp, mainloop_sp);
+}
+
+static struct thread *create(thread_fn fn, void *arg, const char *name)
+{
+	struct thread *t = kzalloc(sizeof(*t));
+	uint64_t pa, *frame;
+
+	if (!t)
+		return NULL;
+	pa = pmm_alloc(THREAD_STACK_PAGES + GUARD_PAGES, 1);
+	if (!pa)
+		goto err_free_thread;
+	if (paging_set_guard((uintptr_t)phys_to_virt(pa), true))
+		goto err_free_stack;
+	t->stack = phys_to_virt(pa + GUARD_PAGES * PAGE_SIZE);
+	t->stack[0] = STACK_CANARY;
+	t->fn = fn;
+	t->arg = arg;
+	strlcpy(t->name, name, sizeof(t->name));
+	timer_setup(&t->sleep_timer, NULL, NULL);
+	frame = (uint64_t *)((uint8_t *)t->stack + STACK_SIZE - FRAME_OFFSET);
+	memset(frame, 0, FRAME_OFFSET);
+	frame[FRAME_R12] = (uint64_t)(uintptr_t)t;
+	frame[FRAME_RBP] = 0; /* ends backtraces */
+	frame[FRAME_RIP] = (uint64_t)(uintptr_t)thread_trampoline;
+	t->sp = frame;
+	stats.created++;
+	stats.live++;
+	return t;
+
+err_free_stack:
+	pmm_free(pa, THREAD_STACK_PAGES + GUARD_PAGES);
+err_free_thread:
+	kfree(t);
+	return NULL;
+}
+
+struct thread *thread_create(thread_fn fn, void *arg, const char *name)
+{
+	struct thread *t = create(fn, arg, name);
+
+	if (t)
+		runq_push(t);
+	return t;
+}
+
+struct thread *thread_create_parked(thread_fn fn, void *arg, const char *name,
+				    const void *chan)
+{
+	struct thread *t = create(fn, arg, name);
+
+	if (t) {
+		t->state = T_SLEEPING;
+		t->chan = chan;
+		t->next = sleepers;
+		sleepers = t;
+	}
+	return t;
+}
+
+/* First C code of a new thread (from thread_trampoline). */
+void thread_start(struct thread *t)
+{
+	t->fn(t->arg);
+	thread_exit();
+}
+
+void thread_yield(void)
+{
+	ASSERT(current);
+	stats.yields++;
+	runq_push(current);
+	to_mainloop();
+}
+
+void thread_sleep(const void *chan)
+{
+	struct thread *t = current;
+
+	ASSERT(t);
+	t->state = T_SLEEPING;
+	t->chan = chan;
+	t->next = sleepers;
+	sleepers = t;
+	stats.sleeps++;
+	to_mainloop();
+}
+
+int thread_wakeup(const void *chan)
+{
+	struct thread **pp = &sleepers;
+	int n = 0;
+
+	while (*pp) {
+		struct thread *t = *pp;
+
+		if (t->chan != chan) {
+			pp = &t->next;
+			continue;
+		}
+		*pp = t->next;
+		t->chan = NULL;
+		runq_push(t);
+		n++;
+	}
+	stats.wakeups += (uint64_t)n;
+	return n;
+}
+
+static void sleep_timer_fn(struct timer *tm, void *arg)
+{
+	thread_wakeup(tm);
+}
+
+void thread_sleep_ns(uint64_t ns)
+{
+	struct thread *t = current;
+
+	ASSERT(t);
+	timer_setup(&t->sleep_timer, sleep_timer_fn, NULL);
+	timer_arm_in(&t->sleep_timer, ns);
+	thread_sleep(&t->sleep_timer);
+}
+
+void thread_exit(void)
+{
+	ASSERT(current);
+	current->state = T_ZOMBIE;
+	to_mainloop();
+	panic("thread_exit: zombie '%s' was resumed", current->name);
+}
+
+struct thread *thread_current(void)
+{
+	return current;
+}
+
+const char *thread_name(const struct thread *t)
+{
+	return t ? t->name : "mainloop";
+}
+
+static void reap(struct thread *t)
+{
+	uint64_t pa = virt_to_phys(t->stack) - GUARD_PAGES * PAGE_SIZE;
+
+	check_canary(t);
+	timer_cancel(&t->sleep_timer);
+	paging_set_guard((uintptr_t)phys_to_virt(pa), false);
+	pmm_free(pa, THREAD_STACK_PAGES + GUARD_PAGES);
+	kfree(t);
+	stats.exited++;
+	stats.live--;
+}
+
+/* Switch from the main loop to t until it gives the CPU back. */
+static void run(struct thread *t)
+{
+	t->state = T_RUNNING;
+	current = t;
+	stats.switches++;
+	thread_switch(&mainloop_sp, t->sp);
+	current = NULL;
+	if (t->state == T_ZOMBIE)
+		reap(t);
+}
+
+void thread_run_now(struct thread *t, const void *chan)
+{
+	struct thread **pp = &sleepers;
+
+	ASSERT(!current);
+	while (*pp && *pp != t)
+		pp = &(*pp)->next;
+	if (!*pp || t->chan != chan)
+		panic("thread_run_now: '%s' does not sleep on %p", t->name,
+		      chan);
+	*pp = t->next;
+	t->chan = NULL;
+	t->next = NULL;
+	run(t);
+}
+
+int thread_run_ready(void)
+{
+	struct thread *last = runq_tail, *t;
+	int ran = 0;
+
+	ASSERT(!current);
+	/* Threads made ready while these run wait for the next pass. */
+	while (last && (t = runq_pop())) {
+		bool was_last = t == last;
+
+		run(t); /* may free t */
+		ran++;
+		if (was_last)
+			break;
+	}
+	return ran;
+}
+
+bool thread_any_ready(void)
+{
+	return runq_head != NULL;
+}
+
+void thread_get_stats(struct thread_stats *st)
+{
+	*st = stats;
+}
