@@ -11,6 +11,7 @@
 #include "app/server.h"
 #include "fs/file.h"
 #include "fs/pcache.h"
+#include "kernel/arch/time.h"
 #include "kernel/io/ecem.h"
 #include "kernel/io/iobuf.h"
 #include "kernel/io/sfbuf.h"
@@ -21,7 +22,6 @@
 #include "kernel/sched/laio.h"
 #include "kernel/sched/mainloop.h"
 #include "kernel/sched/thread.h"
-#include "kernel/sched/time.h"
 #include "net/conn.h"
 #include "net/net.h"
 

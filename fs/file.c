@@ -18,11 +18,12 @@
 #include "fs/ext2.h"
 #include "fs/pcache.h"
 #include "fs/virtio_blk.h"
-#include "kernel/arch/cpu.h"
+#include "kernel/arch/time.h"
 #include "kernel/core/cmdline.h"
 #include "kernel/core/initcall.h"
 #include "kernel/core/panic.h"
 #include "kernel/core/printk.h"
+#include "kernel/cpu/cpu.h"
 #include "kernel/io/iobuf.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
@@ -31,7 +32,6 @@
 #include "kernel/param.h"
 #include "kernel/sched/completion.h"
 #include "kernel/sched/thread.h"
-#include "kernel/sched/time.h"
 
 #define FILE_HASH_SIZE 256
 

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 
 #include "fs/file.h"
+#include "kernel/arch/time.h"
 #include "kernel/core/cmdline.h"
 #include "kernel/core/initcall.h"
 #include "kernel/core/printk.h"
@@ -29,7 +30,6 @@
 #include "kernel/lib/string.h"
 #include "kernel/mm/heap.h"
 #include "kernel/param.h"
-#include "kernel/sched/time.h"
 
 #define FSCHECK_DEPTH_MAX 32
 #define FSCHECK_CHUNK (1u << 20) /* bytes per fs_read */

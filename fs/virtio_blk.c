@@ -17,9 +17,10 @@
 
 #include <stdbool.h>
 
-#include "kernel/arch/cpu.h"
+#include "kernel/arch/time.h"
 #include "kernel/core/panic.h"
 #include "kernel/core/printk.h"
+#include "kernel/cpu/cpu.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/string.h"
@@ -30,7 +31,6 @@
 #include "kernel/sched/irq.h"
 #include "kernel/sched/mainloop.h"
 #include "kernel/sched/thread.h"
-#include "kernel/sched/time.h"
 #include "kernel/sched/timer.h"
 #include "kernel/virtio/pci.h"
 #include "kernel/virtio/virtio_pci.h"

@@ -19,6 +19,7 @@
 #define PR_PREFIX "vnet: "
 #include "net/virtio_net.h"
 
+#include "kernel/arch/time.h"
 #include "kernel/core/printk.h"
 #include "kernel/io/iobuf.h"
 #include "kernel/io/sfbuf.h"
@@ -28,7 +29,6 @@
 #include "kernel/mm/mm.h"
 #include "kernel/param.h"
 #include "kernel/sched/irq.h"
-#include "kernel/sched/time.h"
 #include "kernel/virtio/pci.h"
 #include "kernel/virtio/virtio_pci.h"
 #include "kernel/virtio/virtq.h"

@@ -39,7 +39,7 @@ tests/kernel/test_acpi_SRCS := kernel/arch/acpi.c kernel/lib/errname.c \
 	tests/fake_printk.c
 
 UNIT_TESTS += tests/kernel/test_time
-tests/kernel/test_time_SRCS := kernel/sched/time.c tests/fake_printk.c
+tests/kernel/test_time_SRCS := kernel/arch/time.c tests/fake_printk.c
 
 # The ring against a fake device; frames from tests/fake_pmm.c.
 UNIT_TESTS += tests/kernel/test_virtq
@@ -101,7 +101,7 @@ tests/app/test_server_SRCS := app/server.c app/http_parser.c app/http_path.c \
 	$(HTTP_STR) kernel/lib/civil.c kernel/lib/errname.c kernel/sched/timer.c \
 	kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c kernel/lib/bitmap.c kernel/io/ecem.c tests/fake_conn.c \
 	tests/fake_fs.c tests/fake_pmm.c tests/fake_panic.c tests/fake_printk.c \
-	kernel/sched/laio.c kernel/sched/thread.c kernel/arch/switch.S kernel/lib/string.c \
+	kernel/sched/laio.c kernel/sched/thread.c kernel/cpu/switch.S kernel/lib/string.c \
 	tests/fake_paging.c tests/fake_clock.c
 
 UNIT_TESTS += tests/kernel/test_sfbuf
@@ -113,7 +113,7 @@ tests/kernel/test_ecem_SRCS := kernel/io/ecem.c tests/fake_heap.c \
 	tests/fake_panic.c tests/fake_printk.c
 
 UNIT_TESTS += tests/kernel/test_laio
-tests/kernel/test_laio_SRCS := kernel/sched/laio.c kernel/sched/thread.c kernel/arch/switch.S \
+tests/kernel/test_laio_SRCS := kernel/sched/laio.c kernel/sched/thread.c kernel/cpu/switch.S \
 	kernel/sched/timer.c kernel/lib/string.c tests/fake_heap.c tests/fake_pmm.c \
 	tests/fake_paging.c tests/fake_panic.c tests/fake_printk.c \
 	tests/fake_clock.c

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* Host clock, LAPIC timer, IRQ vectors and pollers (see fake_clock.h). */
 #include "kernel/arch/lapic.h"
+#include "kernel/arch/time.h"
 #include "kernel/sched/irq.h"
 #include "kernel/sched/mainloop.h"
-#include "kernel/sched/time.h"
 #include "tests/fake_clock.h"
 
 uint64_t fake_clock_ns;

@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: MIT
 """The layering rule of docs/DESIGN.md, checked on every quoted #include.
 
-    kernel/lib  ->  kernel/lib only (the bottom: no other kernel code)
-    kernel      ->  kernel, boot (the boot protocol's headers)
+    kernel      ->  kernel, boot (the boot protocol's headers); inside the
+                    kernel, a room includes only rooms below it:
+                    lib < cpu < core < mm < arch < sched < virtio, io < kmain.c
+                    (kernel/param.h is visible to every room above lib)
     fs          ->  kernel, fs
     net         ->  kernel, net, lwIP's public headers
     app         ->  kernel, fs, net, app
@@ -24,7 +26,6 @@ import tempfile
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 LWIP_PREFIXES = ("lwip/", "netif/", "arch/", "lwipopts.h")
 ALLOWED = {
-    "kernel/lib": ("kernel/lib",),
     "kernel": ("kernel", "boot"),
     "fs": ("kernel", "fs"),
     "net": ("kernel", "net"),
@@ -32,6 +33,9 @@ ALLOWED = {
     "boot": ("kernel", "boot"),
 }
 LAYERED = ("kernel", "fs", "net", "app", "boot")
+# Rooms of kernel/ by height; equal heights may not include each other.
+KERNEL_RANK = {"lib": 0, "param.h": 1, "cpu": 1, "core": 2, "mm": 3,
+               "arch": 4, "sched": 5, "virtio": 6, "io": 6, "kmain.c": 7}
 SOURCE = re.compile(r"\.(c|h|S)$")
 
 
@@ -40,6 +44,25 @@ def layer_of(path):
     for key in sorted(ALLOWED, key=len, reverse=True):
         if path == key or path.startswith(key + "/"):
             return key
+    return None
+
+
+def kernel_room(path):
+    """The room of kernel/ that `path` (kernel/...) is in, or None."""
+    parts = path.split("/")
+    return parts[1] if len(parts) > 1 and parts[1] in KERNEL_RANK else None
+
+
+def kernel_room_violation(rel, inc):
+    """Why kernel file `rel` may not include kernel header `inc`, or None."""
+    mine, theirs = kernel_room(rel), kernel_room(inc)
+    if mine is None or theirs is None:
+        return "%s or %s is in no known room of kernel/" % (rel, inc)
+    if mine == theirs:
+        return None
+    if KERNEL_RANK[theirs] >= KERNEL_RANK[mine]:
+        return "kernel/%s may not include %s (not a room below it)" % (
+            mine, inc)
     return None
 
 
@@ -65,6 +88,10 @@ def violations(rel, text):
         if not any(inc.startswith(a + "/") for a in ALLOWED[layer]):
             out.append((line, "%s may not include %s (goes up a layer)"
                         % (layer, inc)))
+        elif layer == "kernel" and inc.startswith("kernel/"):
+            why = kernel_room_violation(rel, inc)
+            if why:
+                out.append((line, why))
     return out
 
 
@@ -95,6 +122,9 @@ PLANTED = {
     "net/priv.c": '#include "lwip/priv/tcp_priv.h"\n',
     "boot/up.S": '#include "fs/file.h"\n',
     "kernel/core/rel.c": '#include "printk.h"\n',
+    "kernel/cpu/up.h": '#include "kernel/core/printk.h"\n',
+    "kernel/virtio/side.c": '#include "kernel/io/iobuf.h"\n',
+    "kernel/mm/up.c": '#include "kernel/sched/thread.h"\n',
 }
 CLEAN = {
     "app/ok.c": '#include "fs/file.h"\n#include "net/conn.h"\n'
@@ -102,6 +132,10 @@ CLEAN = {
     "net/ok.c": '#include "lwip/tcp.h"\n#include "kernel/io/iobuf.h"\n',
     "net/lwip-port/ok.c": '#include "lwip/priv/tcp_priv.h"\n',
     "kernel/lib/ok.c": '#include "kernel/lib/string.h"\n',
+    "kernel/io/ok.c": '#include "kernel/mm/heap.h"\n#include "kernel/param.h"\n'
+                      '#include "kernel/io/sfbuf.h"\n',
+    "kernel/kmain.c": '#include "kernel/io/iobuf.h"\n'
+                      '#include "boot/multiboot.h"\n',
 }
 
 

@@ -12,13 +12,13 @@
 #define PR_PREFIX "lapic: "
 #include "kernel/arch/lapic.h"
 
-#include "kernel/arch/cpu.h"
+#include "kernel/arch/time.h"
 #include "kernel/core/printk.h"
+#include "kernel/cpu/cpu.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
 #include "kernel/mm/paging.h"
 #include "kernel/param.h"
-#include "kernel/sched/time.h"
 
 #define MSR_APIC_BASE 0x1B
 #define APIC_BASE_ENABLE (1ull << 11)

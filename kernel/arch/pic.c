@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "kernel/arch/cpu.h"
+#include "kernel/cpu/cpu.h"
 
 #define PIC1_CMD 0x20
 #define PIC1_DATA 0x21

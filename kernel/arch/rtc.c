@@ -11,12 +11,12 @@
 
 #include <stdbool.h>
 
-#include "kernel/arch/cpu.h"
+#include "kernel/arch/time.h"
 #include "kernel/core/printk.h"
+#include "kernel/cpu/cpu.h"
 #include "kernel/lib/civil.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/string.h"
-#include "kernel/sched/time.h"
 
 #define CMOS_INDEX 0x70
 #define CMOS_DATA 0x71

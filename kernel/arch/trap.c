@@ -16,15 +16,15 @@
 
 #include <stddef.h>
 
-#include "kernel/arch/cpu.h"
 #include "kernel/arch/gdt.h"
 #include "kernel/arch/pic.h"
-#include "kernel/arch/qemu_exit.h"
 #include "kernel/core/backtrace.h"
 #include "kernel/core/console.h"
 #include "kernel/core/ksyms.h"
 #include "kernel/core/panic.h"
 #include "kernel/core/printk.h"
+#include "kernel/core/qemu_exit.h"
+#include "kernel/cpu/cpu.h"
 #include "kernel/lib/compiler.h"
 
 STATIC_ASSERT(offsetof(struct trap_frame, rbp) == TRAP_FRAME_RBP);

@@ -1,5 +1,6 @@
-# What every layer reports and configures through: console and printk,
-# panic with a symbolised backtrace, boot options, init calls.
+# What every layer reports and configures through: console, printk,
+# panic with a symbolised backtrace and the QEMU exit port, boot options,
+# init calls.
 KERNEL_SRCS += \
 	kernel/core/backtrace.c \
 	kernel/core/cmdline.c \
@@ -7,4 +8,5 @@ KERNEL_SRCS += \
 	kernel/core/initcall.c \
 	kernel/core/ksyms.c \
 	kernel/core/panic.c \
-	kernel/core/printk.c
+	kernel/core/printk.c \
+	kernel/core/qemu_exit.c

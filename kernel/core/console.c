@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "kernel/arch/cpu.h"
+#include "kernel/cpu/cpu.h"
 
 #define COM1 0x3F8
 #define UART_THR 0 /* transmit holding (DLAB=0) */

@@ -7,10 +7,10 @@
 
 #include <stdarg.h>
 
-#include "kernel/arch/cpu.h"
-#include "kernel/arch/qemu_exit.h"
 #include "kernel/core/backtrace.h"
 #include "kernel/core/printk.h"
+#include "kernel/core/qemu_exit.h"
+#include "kernel/cpu/cpu.h"
 #include "kernel/lib/stdio.h"
 
 void panic(const char *fmt, ...)

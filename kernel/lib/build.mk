@@ -1,5 +1,5 @@
-# Freestanding primitives with no kernel dependencies: strings, formatting,
-# bitmaps, CRC, calendar arithmetic, error names.
+# Freestanding primitives that need nothing else of the kernel: strings,
+# formatting, bitmaps, CRC-32, calendar arithmetic, error names.
 KERNEL_SRCS += \
 	kernel/lib/bitmap.c \
 	kernel/lib/civil.c \

@@ -28,7 +28,7 @@
 #define READ_ONCE(x) (*(const volatile __typeof__(x) *)&(x))
 #define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
 
-/* Compiler-only barrier; CPU barriers live in kernel/arch/barrier.h. */
+/* Compiler-only barrier; CPU barriers live in kernel/cpu/barrier.h. */
 #define barrier() __asm__ volatile("" ::: "memory")
 
 #define ALIGN_UP(x, a) (((x) + ((a)-1)) & ~((__typeof__(x))(a)-1))

@@ -8,9 +8,9 @@
 #define PR_PREFIX "paging: "
 #include "kernel/mm/paging.h"
 
-#include "kernel/arch/cpu.h"
 #include "kernel/core/panic.h"
 #include "kernel/core/printk.h"
+#include "kernel/cpu/cpu.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/string.h"

@@ -11,11 +11,11 @@
 #include "kernel/sched/irq.h"
 
 #include "kernel/arch/acpi.h"
-#include "kernel/arch/cpu.h"
 #include "kernel/arch/ioapic.h"
 #include "kernel/arch/lapic.h"
 #include "kernel/arch/trap.h"
 #include "kernel/core/printk.h"
+#include "kernel/cpu/cpu.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/string.h"

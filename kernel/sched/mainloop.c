@@ -8,13 +8,13 @@
 #define PR_PREFIX "mainloop: "
 #include "kernel/sched/mainloop.h"
 
-#include "kernel/arch/cpu.h"
+#include "kernel/arch/time.h"
 #include "kernel/core/printk.h"
+#include "kernel/cpu/cpu.h"
 #include "kernel/lib/errno.h"
 #include "kernel/param.h"
 #include "kernel/sched/irq.h"
 #include "kernel/sched/thread.h"
-#include "kernel/sched/time.h"
 #include "kernel/sched/timer.h"
 
 struct poller {

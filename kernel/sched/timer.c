@@ -12,10 +12,10 @@
 #include "kernel/sched/timer.h"
 
 #include "kernel/arch/lapic.h"
+#include "kernel/arch/time.h"
 #include "kernel/core/printk.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/sched/irq.h"
-#include "kernel/sched/time.h"
 
 static struct timer armed = { .next = &armed, .prev = &armed }; /* [m] */
 static uint64_t programmed = TIMER_NONE; /* [m] deadline in the LAPIC */

@@ -11,13 +11,13 @@
 #define PR_PREFIX "selftest: "
 #include "kernel/sched/timer_selftest.h"
 
-#include "kernel/arch/qemu_exit.h"
+#include "kernel/arch/time.h"
 #include "kernel/core/cmdline.h"
 #include "kernel/core/printk.h"
+#include "kernel/core/qemu_exit.h"
 #include "kernel/lib/string.h"
 #include "kernel/sched/mainloop.h"
 #include "kernel/sched/thread.h"
-#include "kernel/sched/time.h"
 #include "kernel/sched/timer.h"
 
 #define PINGPONG_ROUNDS 100

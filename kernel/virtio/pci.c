@@ -17,9 +17,9 @@
 #define PR_PREFIX "pci: "
 #include "kernel/virtio/pci.h"
 
-#include "kernel/arch/cpu.h"
-#include "kernel/arch/mmio.h"
 #include "kernel/core/printk.h"
+#include "kernel/cpu/cpu.h"
+#include "kernel/cpu/mmio.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/stdio.h"

@@ -6,7 +6,7 @@
  * Each configuration structure is found through a vendor-specific PCI
  * capability (struct virtio_pci_cap, 4.1.4) naming a BAR, an offset and
  * a length; the first capability of each type wins (4.1.4.1). All
- * registers are accessed with their natural width through kernel/arch/mmio.h;
+ * registers are accessed with their natural width through kernel/cpu/mmio.h;
  * 64-bit ones as two 32-bit halves (4.1.3.1). The queue doorbell address
  * is notify_base + queue_notify_off * notify_off_multiplier (4.1.4.4).
  * Tested with QEMU 7.2 virtio-net-pci and virtio-blk-pci on q35, both
@@ -15,9 +15,9 @@
 #define PR_PREFIX "virtio: "
 #include "kernel/virtio/virtio_pci.h"
 
-#include "kernel/arch/cpu.h"
-#include "kernel/arch/mmio.h"
 #include "kernel/core/printk.h"
+#include "kernel/cpu/cpu.h"
+#include "kernel/cpu/mmio.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/string.h"
 #include "kernel/virtio/pci.h"

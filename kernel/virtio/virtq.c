@@ -10,7 +10,7 @@
  * given. The driver writes desc/avail/used_event; the device writes the
  * used ring and avail_event, which are read here only with READ_ONCE.
  *
- * Barriers (kernel/arch/barrier.h) pair with the device's as in 2.7.13:
+ * Barriers (kernel/cpu/barrier.h) pair with the device's as in 2.7.13:
  * descriptors and the ring entry before avail->idx (wmb), avail->idx
  * before reading the device's notification request (mb), used->idx
  * before the used entry it covers (rmb), and our interrupt request
@@ -19,8 +19,8 @@
 #define PR_PREFIX "virtq: "
 #include "kernel/virtio/virtq.h"
 
-#include "kernel/arch/barrier.h"
 #include "kernel/core/printk.h"
+#include "kernel/cpu/barrier.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/mm.h"

@@ -14,11 +14,11 @@
 #include "lwip/arch.h"
 #include "lwip/sys.h"
 
-#include "kernel/arch/cpu.h"
+#include "kernel/arch/time.h"
 #include "kernel/core/printk.h"
+#include "kernel/cpu/cpu.h"
 #include "kernel/lib/stdio.h"
 #include "kernel/param.h"
-#include "kernel/sched/time.h"
 
 static uint64_t rand_state; /* [m] 0 until first use */
 

@@ -18,7 +18,7 @@ KERNEL = os.path.join(BUILD, "petrel32.elf")
 ISO = os.path.join(BUILD, "petrel.iso")
 QEMU = os.environ.get("QEMU", "qemu-system-x86_64")
 
-# isa-debug-exit: QEMU exits with (code << 1) | 1 (kernel/arch/qemu_exit.h).
+# isa-debug-exit: QEMU exits with (code << 1) | 1 (kernel/core/qemu_exit.h).
 EXIT_SUCCESS = 1
 EXIT_FAILURE = 3
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests for kernel/sched/time.c's arithmetic: the TSC frequency from a PIT
+ * Unit tests for kernel/arch/time.c's arithmetic: the TSC frequency from a PIT
  * measurement and the fixed-point ns <-> TSC conversions (no hardware is
  * touched: time_init is not called).
  */
@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
+#include "kernel/arch/time.h"
 #include "kernel/core/printk.h"
-#include "kernel/sched/time.h"
 
 void printk_set_clock(uint64_t (*now_ns)(void))
 {

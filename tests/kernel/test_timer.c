@@ -13,8 +13,8 @@
 #include <cmocka.h>
 
 #include "kernel/arch/lapic.h"
+#include "kernel/arch/time.h"
 #include "kernel/sched/irq.h"
-#include "kernel/sched/time.h"
 #include "kernel/sched/timer.h"
 
 /* Fakes for timer.c's dependencies. tsc == ns + TSC_OFFSET. */

@@ -5,8 +5,8 @@
  * (code << 1) | 1, so QEMU_EXIT_SUCCESS gives status 1 and
  * QEMU_EXIT_FAILURE gives status 3. Without the device the CPU halts.
  */
-#ifndef KERNEL_ARCH_QEMU_EXIT_H
-#define KERNEL_ARCH_QEMU_EXIT_H
+#ifndef KERNEL_CORE_QEMU_EXIT_H
+#define KERNEL_CORE_QEMU_EXIT_H
 
 #include "kernel/lib/compiler.h"
 

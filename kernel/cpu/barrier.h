@@ -8,13 +8,13 @@
  * the only barrier that emits an instruction. Callers write next to each
  * use which accesses it orders. Host-safe: the unit tests include it.
  */
-#ifndef KERNEL_ARCH_BARRIER_H
-#define KERNEL_ARCH_BARRIER_H
+#ifndef KERNEL_CPU_BARRIER_H
+#define KERNEL_CPU_BARRIER_H
 
 #include "kernel/lib/compiler.h"
 
 #if !defined(__x86_64__)
-#error "kernel/arch/barrier.h: only x86_64 is supported"
+#error "kernel/cpu/barrier.h: only x86_64 is supported"
 #endif
 
 /* Order earlier loads before later loads. */

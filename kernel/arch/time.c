@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * TSC clock (interface in kernel/sched/time.h). Calibration: PIT channel 2 in
+ * TSC clock (interface in kernel/arch/time.h). Calibration: PIT channel 2 in
  * mode 0 counts down PIT_CAL_TICKS with its gate held high through port
  * 0x61; the TSC is read before the count is loaded and when OUT2 (port
  * 0x61 bit 5) goes high. Delays only ever make the measured TSC delta too
@@ -9,10 +9,10 @@
  * path, no libgcc).
  */
 #define PR_PREFIX "time: "
-#include "kernel/sched/time.h"
+#include "kernel/arch/time.h"
 
-#include "kernel/arch/cpu.h"
 #include "kernel/core/printk.h"
+#include "kernel/cpu/cpu.h"
 #include "kernel/lib/errno.h"
 
 #define PIT_CH2_DATA 0x42

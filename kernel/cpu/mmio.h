@@ -6,8 +6,8 @@
  * Each access is emitted exactly once and in program order; x86 keeps
  * uncached accesses in order with each other and with earlier stores.
  */
-#ifndef KERNEL_ARCH_MMIO_H
-#define KERNEL_ARCH_MMIO_H
+#ifndef KERNEL_CPU_MMIO_H
+#define KERNEL_CPU_MMIO_H
 
 #include <stdint.h>
 

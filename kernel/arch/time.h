@@ -7,8 +7,8 @@
  * kmain passed in, so time_ns() is the time since the kernel started.
  * Readers need no lock: the conversion factors are [I] after time_init.
  */
-#ifndef KERNEL_SCHED_TIME_H
-#define KERNEL_SCHED_TIME_H
+#ifndef KERNEL_ARCH_TIME_H
+#define KERNEL_ARCH_TIME_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -4,8 +4,8 @@
  * TSC, interrupt flag and TLB maintenance. Everything here is a single
  * instruction; policy lives in the callers.
  */
-#ifndef KERNEL_ARCH_CPU_H
-#define KERNEL_ARCH_CPU_H
+#ifndef KERNEL_CPU_CPU_H
+#define KERNEL_CPU_CPU_H
 
 #include <stdint.h>
 

@@ -3,9 +3,9 @@
  * qemu_exit: write the status to isa-debug-exit; if the VM is still
  * running afterwards, the device is absent, so halt with interrupts off.
  */
-#include "kernel/arch/qemu_exit.h"
+#include "kernel/core/qemu_exit.h"
 
-#include "kernel/arch/cpu.h"
+#include "kernel/cpu/cpu.h"
 
 #define ISA_DEBUG_EXIT_PORT 0xF4
 
