@@ -69,6 +69,16 @@ static void u64(struct json *j, const char *name, uint64_t v)
 	j->first = false;
 }
 
+/* part / whole in parts per million (0 when whole is 0). */
+static uint64_t ppm(uint64_t part, uint64_t whole)
+{
+	if (!whole)
+		return 0;
+	if (part > UINT64_MAX / 1000000) /* keep the product in range */
+		return part / (whole / 1000000 ? whole / 1000000 : 1);
+	return part * 1000000 / whole;
+}
+
 static void http_section(struct json *j)
 {
 	struct http_stats s;
@@ -178,11 +188,17 @@ static void storage_sections(struct json *j)
 	u64(j, "nomem", pc.nomem);
 	u64(j, "cached_pages", pc.cached_pages);
 	u64(j, "loading", pc.loading);
+	u64(j, "hit_bytes", pc.hit_bytes);
+	u64(j, "miss_bytes", pc.miss_bytes);
+	fs_get_stats(&fs);
+	u64(j, "hit_ratio_ppm", ppm(fs.read_hits, fs.reads));
+	u64(j, "byte_hit_ratio_ppm",
+	    ppm(pc.hit_bytes, pc.hit_bytes + pc.miss_bytes));
 	close_obj(j);
 
-	fs_get_stats(&fs);
 	open_obj(j, "fs");
 	u64(j, "opens", fs.opens);
+	u64(j, "read_hits", fs.read_hits);
 	u64(j, "open_errors", fs.open_errors);
 	u64(j, "files_cached", fs.files_cached);
 	u64(j, "reads", fs.reads);

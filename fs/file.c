@@ -91,6 +91,11 @@ static uint64_t readahead_pages = 32;
 KPARAM_UINT(readahead, readahead_pages, 0, 4096,
 	    "page-cache readahead window cap, in pages (0: off)");
 
+static const char *const cache_policy_names[] = { "lru", "gds", NULL };
+static int cache_policy = CACHE_POLICY_LRU;
+KPARAM_ENUM(cache_policy, cache_policy, cache_policy_names,
+	    "page-cache replacement: lru|gds (GreedyDual-Size)");
+
 void fs_init(void)
 {
 	struct iobuf_stats st;
@@ -98,7 +103,8 @@ void fs_init(void)
 	int err;
 
 	iobuf_get_stats(&st);
-	err = pcache_init(st.pool_pages, (uint32_t)readahead_pages);
+	err = pcache_init(st.pool_pages, (uint32_t)readahead_pages,
+			  (enum cache_policy_kind)cache_policy);
 	if (err) {
 		pr_err("no page cache: %s", errname(err));
 		return;
@@ -443,8 +449,11 @@ int fs_read(struct file *f, uint64_t off, uint64_t len, struct ioagg *out,
 			r->err = err;
 	}
 	r->issuing = false;
-	if (r->remaining == 0)
+	if (r->remaining == 0) {
+		if (!r->err)
+			fs.stats.read_hits++;
 		return finish(r);
+	}
 	return -EINPROGRESS;
 }
 

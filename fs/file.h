@@ -32,6 +32,7 @@ struct fs_stats {
 	uint64_t opens, open_errors;
 	uint64_t files_cached;
 	uint64_t reads, read_errors;
+	uint64_t read_hits; /* reads served wholly from the page cache */
 	uint64_t bytes_read; /* handed out in aggregates */
 	/* the disk (virtio-blk) */
 	uint64_t disk_requests, disk_bytes, disk_errors;

@@ -4,13 +4,16 @@
  * entry in a chained hash table. While a page is being filled the cache
  * holds one reference to it (the fill reference), so it is pinned; when
  * the fill completes every waiter gets its own reference and the fill
- * reference is dropped. The iobuf owner callback then puts pages nobody
- * references on the LRU list, from which eviction takes the oldest.
+ * reference is dropped. The iobuf owner callback then hands pages nobody
+ * references to the replacement policy (fs/cache_policy.h, `cache_policy=`),
+ * which names the page to evict.
  */
 #define PR_PREFIX "pcache: "
 #include "fs/pcache.h"
 
 #include <stdbool.h>
+
+#include "fs/cache_policy.h"
 
 #include "kernel/core/panic.h"
 #include "kernel/core/printk.h"
@@ -31,16 +34,15 @@ struct entry {
 	struct iobuf *buf; /* [I] its owner_data points back here */
 	enum entry_state state; /* [m] */
 	bool readahead; /* [m] read ahead and not looked up yet */
-	bool on_lru; /* [m] */
 	struct pcache_waiter *waiters; /* [m] LOADING: FIFO */
 	struct entry *hash_next; /* [m] */
-	struct entry *lru_prev, *lru_next; /* [m] */
+	struct cache_policy_node policy; /* [m] queued while unreferenced */
 };
 
 static struct {
 	struct entry **buckets; /* [m] */
 	uint64_t mask; /* [I] buckets - 1 */
-	struct entry *lru_head, *lru_tail; /* [m] head = oldest */
+	struct cache_policy policy; /* [m] unreferenced valid pages */
 	uint32_t readahead_max; /* [I] */
 	struct pcache_stats stats; /* [m] */
 } cache;
@@ -57,7 +59,8 @@ static uint64_t hash(uint64_t id, uint64_t index)
 	return (h ^ (h >> 32)) & cache.mask;
 }
 
-int pcache_init(uint64_t pool_pages, uint32_t readahead_max)
+int pcache_init(uint64_t pool_pages, uint32_t readahead_max,
+		enum cache_policy_kind policy)
 {
 	uint64_t n = HASH_MIN;
 
@@ -68,8 +71,36 @@ int pcache_init(uint64_t pool_pages, uint32_t readahead_max)
 		return -ENOMEM;
 	cache.mask = n - 1;
 	cache.readahead_max = readahead_max;
+	if (pool_pages > UINT32_MAX ||
+	    cache_policy_init(&cache.policy, policy, (uint32_t)pool_pages)) {
+		kfree(cache.buckets);
+		cache.buckets = NULL;
+		return -ENOMEM;
+	}
 	iobuf_set_reclaimer(pcache_reclaim);
 	return 0;
+}
+
+/*
+ * Disk round trips to read a file of `size` bytes from the start: page 0
+ * and a readahead window of READAHEAD_MIN pages, then windows doubling up
+ * to the cap, each issued while the previous one is read. The cost GDS
+ * weighs a file's pages by.
+ */
+static uint32_t refill_cost(uint64_t size)
+{
+	uint64_t pages = DIV_ROUND_UP(size, PAGE_SIZE);
+	uint64_t done = 1, window = MIN(READAHEAD_MIN, cache.readahead_max);
+	uint32_t trips = 1;
+
+	while (done < pages && window > 0) {
+		done += window;
+		trips++;
+		window = MIN(window * 2, cache.readahead_max);
+	}
+	if (window == 0) /* no readahead: a trip per page */
+		return (uint32_t)MIN(pages ? pages : 1, UINT32_MAX);
+	return trips;
 }
 
 void pcache_file_init(struct pcache_file *f, uint64_t id, uint64_t size,
@@ -81,6 +112,7 @@ void pcache_file_init(struct pcache_file *f, uint64_t id, uint64_t size,
 		.ops = ops,
 		.ctx = ctx,
 		.last_index = UINT64_MAX,
+		.refill_cost = refill_cost(size),
 	};
 }
 
@@ -102,32 +134,9 @@ static void hash_remove(struct entry *e)
 	*pp = e->hash_next;
 }
 
-static void lru_remove(struct entry *e)
+static struct entry *entry_of(struct cache_policy_node *n)
 {
-	if (!e->on_lru)
-		return;
-	if (e->lru_prev)
-		e->lru_prev->lru_next = e->lru_next;
-	else
-		cache.lru_head = e->lru_next;
-	if (e->lru_next)
-		e->lru_next->lru_prev = e->lru_prev;
-	else
-		cache.lru_tail = e->lru_prev;
-	e->lru_prev = e->lru_next = NULL;
-	e->on_lru = false;
-}
-
-static void lru_add_tail(struct entry *e)
-{
-	e->lru_next = NULL;
-	e->lru_prev = cache.lru_tail;
-	if (cache.lru_tail)
-		cache.lru_tail->lru_next = e;
-	else
-		cache.lru_head = e;
-	cache.lru_tail = e;
-	e->on_lru = true;
+	return container_of(n, struct entry, policy);
 }
 
 static void entry_destroy(struct entry *e)
@@ -145,17 +154,20 @@ static void page_released(struct iobuf *buf)
 	if (e->state == DEAD)
 		entry_destroy(e);
 	else
-		lru_add_tail(e);
+		cache_policy_add(&cache.policy, &e->policy,
+				 e->file->refill_cost,
+				 DIV_ROUND_UP(e->file->size, PAGE_SIZE));
 }
 
-/* Evict the least recently used unreferenced page; false if none. */
+/* Evict the unreferenced page the policy names; false if none. */
 static bool evict_one(void)
 {
-	struct entry *e = cache.lru_head;
+	struct cache_policy_node *n = cache_policy_victim(&cache.policy);
+	struct entry *e;
 
-	if (!e)
+	if (!n)
 		return false;
-	lru_remove(e);
+	e = entry_of(n);
 	hash_remove(e);
 	if (e->readahead)
 		cache.stats.ra_wasted++;
@@ -237,6 +249,12 @@ static uint64_t file_pages(const struct pcache_file *f)
 	return DIV_ROUND_UP(f->size, PAGE_SIZE);
 }
 
+/* Bytes of file data in page `index` (the last page may be short). */
+static uint64_t page_bytes(const struct pcache_file *f, uint64_t index)
+{
+	return MIN((uint64_t)PAGE_SIZE, f->size - index * PAGE_SIZE);
+}
+
 /* Grow the window on sequential access and read the pages ahead. */
 static void readahead(struct pcache_file *f, uint64_t index)
 {
@@ -278,16 +296,19 @@ int pcache_get(struct pcache_file *f, uint64_t index, struct iobuf **out,
 	}
 	if (e && e->state == VALID) {
 		cache.stats.hits++;
-		lru_remove(e);
+		cache.stats.hit_bytes += page_bytes(f, index);
+		cache_policy_remove(&cache.policy, &e->policy);
 		iobuf_ref(e->buf);
 		*out = e->buf;
 		err = 0;
 	} else if (e) {
 		cache.stats.waits++;
+		cache.stats.miss_bytes += page_bytes(f, index);
 		if (w)
 			add_waiter(e, w);
 	} else {
 		cache.stats.misses++;
+		cache.stats.miss_bytes += page_bytes(f, index);
 		err = start_read(f, index, w, false);
 		if (!err)
 			err = -EINPROGRESS;

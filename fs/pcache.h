@@ -6,9 +6,10 @@
  * DMA straight into the page) and tells the waiters when it completes.
  *
  * Lifetime: a page with references is pinned and never evicted. When its
- * last reference goes (iobuf owner callback) it joins the LRU list, still
- * cached and findable; eviction takes pages from the LRU head when the
- * pool runs out, and never touches a referenced page.
+ * last reference goes (iobuf owner callback) it becomes evictable, still
+ * cached and findable; when the pool runs out, eviction takes the page the
+ * replacement policy names (LRU or GreedyDual-Size, fs/cache_policy.h) and
+ * never touches a referenced page.
  *
  * Readahead: each file tracks its last accessed page; a sequential access
  * pattern starts reading the next pages ahead of use, with a window that
@@ -21,6 +22,8 @@
 #define FS_PCACHE_H
 
 #include <stdint.h>
+
+#include "fs/cache_policy.h"
 
 struct iobuf;
 struct pcache_file;
@@ -44,6 +47,7 @@ struct pcache_file {
 	uint64_t last_index; /* [m] readahead: last page asked for */
 	uint64_t ra_next; /* [m] first page readahead has not issued */
 	uint32_t ra_window; /* [m] pages */
+	uint32_t refill_cost; /* [I] disk round trips to read it all again */
 };
 
 /* A waiter is embedded by the caller; it is called once, from
@@ -58,6 +62,9 @@ struct pcache_waiter {
 
 struct pcache_stats {
 	uint64_t hits, misses; /* lookups found valid / had to read */
+	uint64_t hit_bytes, miss_bytes; /* file bytes of those pages (a
+					   lookup that joined a read counts
+					   as a miss) */
 	uint64_t waits; /* lookups that joined a read in flight */
 	uint64_t ra_issued; /* pages read ahead */
 	uint64_t ra_used; /* read-ahead pages later looked up */
@@ -69,8 +76,10 @@ struct pcache_stats {
 	uint64_t loading; /* now: pages whose read is in flight */
 };
 
-/* Size the hash table for `pool_pages`; readahead cap in pages. */
-int pcache_init(uint64_t pool_pages, uint32_t readahead_max);
+/* Size the hash table and the policy for `pool_pages`; readahead cap in
+ * pages. 0 or -ENOMEM. */
+int pcache_init(uint64_t pool_pages, uint32_t readahead_max,
+		enum cache_policy_kind policy);
 
 void pcache_file_init(struct pcache_file *f, uint64_t id, uint64_t size,
 		      const struct pcache_backing_ops *ops, void *ctx);

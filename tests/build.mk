@@ -26,8 +26,12 @@ tests/kernel/test_iobuf_SRCS := kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/he
 	kernel/lib/bitmap.c tests/fake_pmm.c tests/fake_panic.c \
 	tests/fake_printk.c
 
+UNIT_TESTS += tests/fs/test_cache_policy
+tests/fs/test_cache_policy_SRCS := fs/cache_policy.c kernel/mm/heap.c \
+	tests/fake_pmm.c tests/fake_panic.c tests/fake_printk.c
+
 UNIT_TESTS += tests/fs/test_pcache
-tests/fs/test_pcache_SRCS := fs/pcache.c kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c \
+tests/fs/test_pcache_SRCS := fs/pcache.c fs/cache_policy.c kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c \
 	kernel/lib/bitmap.c kernel/lib/errname.c tests/fake_pmm.c \
 	tests/fake_panic.c tests/fake_printk.c
 

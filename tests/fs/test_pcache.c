@@ -98,7 +98,7 @@ static int group_setup(void **state)
 	(void)state;
 	if (iobuf_pool_init(POOL_PAGES))
 		return -1;
-	return pcache_init(POOL_PAGES, 8);
+	return pcache_init(POOL_PAGES, 8, CACHE_POLICY_LRU);
 }
 
 static int reset(void **state)
