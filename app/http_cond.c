@@ -11,6 +11,7 @@
 #include "kernel/lib/civil.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
+#include "kernel/lib/num.h"
 #include "kernel/lib/stdio.h"
 #include "kernel/lib/string.h"
 
@@ -74,14 +75,15 @@ static bool lit(struct cur *c, const char *s)
 /* Exactly @n digits. */
 static bool digits(struct cur *c, unsigned n, unsigned *v)
 {
-	*v = 0;
-	if ((size_t)(c->end - c->p) < n)
+	const char *stop;
+	uint64_t x;
+
+	if ((size_t)(c->end - c->p) < n ||
+	    num_parse_u64(c->p, c->p + n, 10, UINT32_MAX, &x, &stop) ||
+	    stop != c->p + n)
 		return false;
-	for (unsigned i = 0; i < n; i++, c->p++) {
-		if (*c->p < '0' || *c->p > '9')
-			return false;
-		*v = *v * 10 + (unsigned)(*c->p - '0');
-	}
+	c->p = stop;
+	*v = (unsigned)x;
 	return true;
 }
 

@@ -12,6 +12,7 @@
 
 #include "kernel/core/cmdline.h"
 #include "kernel/lib/errno.h"
+#include "kernel/lib/hash.h"
 #include "kernel/mm/heap.h"
 #include "kernel/param.h"
 
@@ -58,9 +59,7 @@ const char *ecem_state_name(enum ecem_state s)
 
 static unsigned int bucket(const void *key)
 {
-	uint64_t h = (uintptr_t)key * 0x9E3779B97F4A7C15ull;
-
-	return (unsigned int)(h >> 32) % ECEM_HASH_BUCKETS;
+	return (unsigned int)(hash_u64((uintptr_t)key) % ECEM_HASH_BUCKETS);
 }
 
 static struct ecem_pair *find_disk(const void *disk)

@@ -17,7 +17,7 @@
 #include "app/http_cond.h"
 #include "app/http_param.h"
 #include "kernel/lib/errno.h"
-#include "tests/guard_page.h"
+#include "tests/fakes/guard_page.h"
 
 #define YEAR1_START (-62135596800LL) /* 0001-01-01T00:00:00Z */
 #define YEAR9999_END 253402300799LL /* 9999-12-31T23:59:59Z */

@@ -16,7 +16,7 @@
 
 #include "app/http_param.h"
 #include "app/http_parser.h"
-#include "tests/guard_page.h"
+#include "tests/fakes/guard_page.h"
 
 static struct http_request req;
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Unit tests for app/server.c: the request/response state machine over a
- * fake connection layer (tests/fake_conn.c), an in-memory volume
- * (tests/fake_fs.c), the real IO-Lite pool and the real timer list with
+ * fake connection layer (tests/fakes/fake_conn.c), an in-memory volume
+ * (tests/fakes/fake_fs.c), the real IO-Lite pool and the real timer list with
  * a fake clock. Responses are checked byte for byte.
  */
 #include <setjmp.h>
@@ -22,9 +22,9 @@
 #include "kernel/lib/errno.h"
 #include "kernel/sched/irq.h"
 #include "kernel/sched/timer.h"
-#include "tests/fake_clock.h"
-#include "tests/fake_conn.h"
-#include "tests/fake_fs.h"
+#include "tests/fakes/fake_clock.h"
+#include "tests/fakes/fake_conn.h"
+#include "tests/fakes/fake_fs.h"
 
 /* --- fakes for the kernel services the server uses --- */
 
