@@ -12,18 +12,16 @@ import os
 import random
 import re
 import socket
-import subprocess
 import threading
 import time
 
 import pytest
 
 import netns
-from qemu import ROOT
+import web
 from web import (get, other_pins, pipeline, raw, recv_until_close,
                  reset_mid_response, settle, stats)
 
-MKIMAGE = os.path.join(ROOT, "tools", "mkimage.sh")
 GUEST = netns.GUEST_ADDR
 SIZES = {"zero.bin": 0, "one.bin": 1, "k1.bin": 1024, "k64.bin": 65536,
          "m1.bin": 1 << 20, "m10.bin": 10 << 20}
@@ -63,8 +61,7 @@ def server(tmp_path_factory, netns_ok):
     site.mkdir()
     files = make_site(str(site))
     img = str(tmp / "site.img")
-    subprocess.run([MKIMAGE, str(site), img], check=True,
-                   stdout=subprocess.DEVNULL)
+    web.make_image(site, img)
     ns = netns.NetNS().create()
     try:
         g = ns.guest(tmp, "ip=%s/24 gw=%s header_timeout_ms=3000"
@@ -307,8 +304,7 @@ def test_user_networking_serves_root(boot, tmp_path):
     site.mkdir()
     (site / "index.html").write_bytes(b"<h1>user net</h1>\n")
     img = str(tmp_path / "s.img")
-    subprocess.run([MKIMAGE, str(site), img], check=True,
-                   stdout=subprocess.DEVNULL)
+    web.make_image(site, img)
     port = free_port()
     g = boot("ip=dhcp", extra_args=[
         "-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:%d-:80" % port,

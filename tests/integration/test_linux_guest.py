@@ -22,8 +22,8 @@ from qemu import ROOT
 
 sys.path.insert(0, os.path.join(ROOT, "tools", "bench"))
 import guest  # noqa: E402
+import web  # noqa: E402
 
-MKIMAGE = os.path.join(ROOT, "tools", "mkimage.sh")
 BOOT_TIMEOUT = 90       # Linux under TCG: about 5 s here, 10+ s loaded
 CURL_TIMEOUT = 30
 SIZES = {"one.bin": 1, "k1.bin": 1024, "k64.bin": 65536 + 7,
@@ -59,8 +59,7 @@ def site(tmp_path_factory):
     root.mkdir()
     files = make_site(str(root))
     img = str(tmp / "site.img")
-    subprocess.run([MKIMAGE, str(root), img], check=True,
-                   stdout=subprocess.DEVNULL, timeout=60)
+    web.make_image(root, img)
     return tmp, img, files
 
 
