@@ -23,8 +23,9 @@ import signal
 import subprocess
 import time
 
-from guest import GuestError, ROOT, STOP_TIMEOUT, wait_first_200
+from guest import GuestError, ROOT, wait_first_200
 from netns import IP, NetNS, run_cmd
+from qemu import stop_process
 
 CLIENT_ADDR = "10.78.0.1"
 SERVER_ADDR = "10.78.0.2"
@@ -185,13 +186,7 @@ class HostNginx:
         if not self.proc:
             return
         workers = self.pids()[1:]
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         for pid in workers:
             try:
                 with open("/proc/%d/cmdline" % pid, "rb") as f:

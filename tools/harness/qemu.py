@@ -32,6 +32,18 @@ class BootTimeout(AssertionError):
     pass
 
 
+def stop_process(proc, timeout=STOP_TIMEOUT):
+    """Stop a process this harness started, by its Popen (so by PID):
+    SIGTERM, then SIGKILL after `timeout` seconds."""
+    if proc and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 class Guest:
     def __init__(self, tmp_path, cmdline="", mem="128M", iso=False,
                  extra_args=(), name="guest", prefix=(), log_path=None,
@@ -120,15 +132,8 @@ class Guest:
         return text
 
     def stop(self):
-        """Stop the QEMU this object started (by PID): SIGTERM, then
-        SIGKILL after STOP_TIMEOUT seconds."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        """Stop the QEMU this object started (stop_process)."""
+        stop_process(self.proc)
 
     def __enter__(self):
         return self.start()
