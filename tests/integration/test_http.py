@@ -8,8 +8,6 @@ for byte with the file put into the image.
 """
 import errno
 import http.client
-import os
-import random
 import re
 import socket
 import threading
@@ -29,25 +27,11 @@ TIMEOUT = 30
 
 
 def make_site(root):
-    rng = random.Random(99)
-    files = {}
-    for name, size in SIZES.items():
-        data = rng.randbytes(size)
-        files["/" + name] = data
-        with open(os.path.join(root, name), "wb") as f:
-            f.write(data)
-    os.makedirs(os.path.join(root, "dir"))
-    page = b"<html><body>index of dir</body></html>\n"
-    files["/dir/index.html"] = page
-    with open(os.path.join(root, "dir", "index.html"), "wb") as f:
-        f.write(page)
-    home = b"<html><body>home</body></html>\n"
-    files["/index.html"] = home
-    with open(os.path.join(root, "index.html"), "wb") as f:
-        f.write(home)
-    with open(os.path.join(root, "style.css"), "wb") as f:
-        f.write(b"body{}\n")
-    files["/style.css"] = b"body{}\n"
+    files = web.make_site(root, SIZES, seed=99)
+    files.update(web.write_files(root, {
+        "dir/index.html": b"<html><body>index of dir</body></html>\n",
+        "index.html": b"<html><body>home</body></html>\n",
+        "style.css": b"body{}\n"}))
     return files
 
 
@@ -57,21 +41,11 @@ def server(tmp_path_factory, netns_ok):
     if not ok:
         pytest.skip("cannot create a network namespace: %s" % why)
     tmp = tmp_path_factory.mktemp("http")
-    site = tmp / "site"
-    site.mkdir()
-    files = make_site(str(site))
-    img = str(tmp / "site.img")
-    web.make_image(site, img)
+    files = make_site(str(tmp / "site"))
+    img = web.make_image(tmp / "site", tmp / "site.img")
     ns = netns.NetNS().create()
     try:
-        g = ns.guest(tmp, "ip=%s/24 gw=%s header_timeout_ms=3000"
-                     % (GUEST, netns.HOST_ADDR), mem="256M", extra_args=[
-                         "-drive", "if=none,id=d0,format=raw,readonly=on,"
-                         "file=" + img,
-                         "-device", "virtio-blk-pci,drive=d0,"
-                         "disable-legacy=on"])
-        g.wait_for(r"http: listening on port 80", 60)
-        g.wait_for(r"vnet: link up", 30)
+        g = web.start_guest(ns, tmp, img, "header_timeout_ms=3000")
         with ns.entered():
             yield files, g
     finally:

@@ -26,19 +26,23 @@ TIMEOUT = 30
 MKIMAGE_TIMEOUT = 120
 
 
-def make_site(root, sizes, seed=99):
-    """Write random files of the given sizes ({name: bytes}) under root
-    (the same bytes for the same seed); returns {"/name": data}."""
-    rng = random.Random(seed)
-    files = {}
-    for name, size in sizes.items():
-        data = rng.randbytes(size)
-        files["/" + name] = data
+def write_files(root, contents):
+    """Write {name: bytes} under root (folders made as needed); returns
+    {"/name": data}."""
+    for name, data in contents.items():
         path = os.path.join(root, name)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as f:
             f.write(data)
-    return files
+    return {"/" + name: data for name, data in contents.items()}
+
+
+def make_site(root, sizes, seed=99):
+    """Write random files of the given sizes ({name: bytes}) under root
+    (the same bytes for the same seed); returns {"/name": data}."""
+    rng = random.Random(seed)
+    return write_files(root, {name: rng.randbytes(size)
+                              for name, size in sizes.items()})
 
 
 def make_image(site, img, block_size=None):
