@@ -77,8 +77,8 @@ static void sleep_on(struct thread *t, const void *chan)
 {
 	t->state = T_SLEEPING;
 	t->chan = chan;
-	list_add_head(&sleepers,
-		      &t->sleep_link); /* wakeup order: newest first */
+	/* At the head: thread_wakeup wakes the newest sleeper first. */
+	list_add_head(&sleepers, &t->sleep_link);
 }
 
 static void check_canary(const struct thread *t)
