@@ -92,6 +92,7 @@ struct http_conn {
 	enum conn_state state; /* [m] */
 	char *in; /* [m] received, not yet parsed */
 	size_t in_len, in_cap; /* [m] */
+	uint64_t discard; /* [m] body bytes of the last request not yet in */
 	struct http_parse_state ps; /* [m] */
 	struct timer timer; /* [m] header or idle deadline */
 	struct timer retry; /* [m] pool exhausted: read the window again */
@@ -752,7 +753,10 @@ static void serve_file(struct http_conn *hc, const struct http_request *req,
 		answer(hc, &r, NULL, 0, true);
 		return;
 	}
-	if (req->range.p)
+	if (req->range.p &&
+	    http_if_range_holds(req->if_range,
+				(struct http_str){ r.etag, r.etag ? strlen(etag) : 0 },
+				st->mtime, r.date))
 		kind = http_range_parse(req->range.p, req->range.len, st->size,
 					&range);
 	if (kind == HTTP_RANGE_UNSATISFIABLE) {
@@ -912,6 +916,23 @@ static void route(struct http_conn *hc, const struct http_request *req)
 	serve_file(hc, req, path, len, f);
 }
 
+/* Drop the first n received bytes. */
+static void drop_in(struct http_conn *hc, size_t n)
+{
+	memmove(hc->in, hc->in + n, hc->in_len - n);
+	hc->in_len -= n;
+}
+
+/* Of `avail` bytes that follow what was parsed, how many belong to the
+ * last request's body: they are read past, never parsed. */
+static size_t skip_body(struct http_conn *hc, size_t avail)
+{
+	size_t n = (size_t)MIN((uint64_t)avail, hc->discard);
+
+	hc->discard -= n;
+	return n;
+}
+
 /* Parse and answer as many buffered requests as the state allows. The
  * request's bytes stay in the buffer while it is routed (req points into
  * them), so a response that completes synchronously must not re-enter:
@@ -952,9 +973,11 @@ static void serve_pipeline(struct http_conn *hc)
 			    idle_timeout_ms); /* bytes stay for the re-parse */
 			break;
 		}
-		/* The request's bytes are no longer referenced: drop them. */
-		memmove(hc->in, hc->in + n, hc->in_len - (size_t)n);
-		hc->in_len -= (size_t)n;
+		/* The request's bytes are no longer referenced: drop them,
+		 * and its body, which GET and HEAD ignore. */
+		drop_in(hc, (size_t)n);
+		hc->discard = req.content_length;
+		drop_in(hc, skip_body(hc, hc->in_len));
 	}
 	hc->parsing = false;
 	/* Read on while there is room (a full buffer paused the reading). */
@@ -1040,8 +1063,12 @@ static size_t on_recv(void *ctx, const void *data, size_t len)
 	if (hc->state == CLOSING)
 		return len; /* nobody reads them any more */
 	while (left) {
-		size_t n;
+		size_t n = skip_body(hc, left);
 
+		p += n;
+		left -= n;
+		if (!left)
+			break;
 		grow_in(hc, left);
 		n = MIN(left, hc->in_cap - hc->in_len);
 		if (n == 0) {
