@@ -292,7 +292,8 @@ bool http_if_range_holds(struct http_str ir, struct http_str etag,
 	if (!ir.p)
 		return true;
 	ir = http_str_trim(ir);
-	if (ir.len && (ir.p[0] == '"' || (ir.len >= 2 && !memcmp(ir.p, "W/", 2))))
+	if (ir.len &&
+	    (ir.p[0] == '"' || (ir.len >= 2 && !memcmp(ir.p, "W/", 2))))
 		return read_strong_etag(ir, &theirs) &&
 		       read_strong_etag(etag, &ours) &&
 		       theirs.len == ours.len &&

@@ -755,7 +755,8 @@ static void serve_file(struct http_conn *hc, const struct http_request *req,
 	}
 	if (req->range.p &&
 	    http_if_range_holds(req->if_range,
-				(struct http_str){ r.etag, r.etag ? strlen(etag) : 0 },
+				(struct http_str){ r.etag,
+						   r.etag ? strlen(etag) : 0 },
 				st->mtime, r.date))
 		kind = http_range_parse(req->range.p, req->range.len, st->size,
 					&range);

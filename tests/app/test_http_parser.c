@@ -267,12 +267,16 @@ static void test_body_framing(void **state)
 	assert_true(req.has_content_length);
 	assert_int_equal(req.content_length, 5);
 	s = malloc(128);
-	snprintf(s, 128, "GET / HTTP/1.1\r\nHost: a\r\n"
-		 "Content-Length: %u\r\n\r\n", HTTP_BODY_MAX);
+	snprintf(s, 128,
+		 "GET / HTTP/1.1\r\nHost: a\r\n"
+		 "Content-Length: %u\r\n\r\n",
+		 HTTP_BODY_MAX);
 	assert_true(parse(s) > 0);
 	assert_int_equal(req.content_length, HTTP_BODY_MAX);
-	snprintf(s, 128, "GET / HTTP/1.1\r\nHost: a\r\n"
-		 "Content-Length: %u\r\n\r\n", HTTP_BODY_MAX + 1);
+	snprintf(s, 128,
+		 "GET / HTTP/1.1\r\nHost: a\r\n"
+		 "Content-Length: %u\r\n\r\n",
+		 HTTP_BODY_MAX + 1);
 	expect_bad(s, 413);
 	free(s);
 	/* Every framing a smuggler could make ambiguous stays a 400. */

@@ -668,7 +668,8 @@ static void test_if_range(void **state)
 		out = one(req);
 		expect_status(out, cases[i].status);
 		if (cases[i].status == 206) {
-			assert_non_null(strstr(out, "Content-Range: bytes 0-9/15"));
+			assert_non_null(
+				strstr(out, "Content-Range: bytes 0-9/15"));
 			assert_memory_equal(body_of(out), index_html, 10);
 			assert_int_equal(strlen(body_of(out)), 10);
 		} else {

@@ -167,14 +167,13 @@ static void use_request(const struct http_request *r, uint64_t fsize)
 	}
 	http_not_modified(r->if_none_match, r->if_modified_since,
 			  (struct http_str){ "\"1-2-3\"", 7 }, 0, 1 << 30);
-	http_if_range_holds(r->if_range, (struct http_str){ "\"1-2-3\"", 7 },
-			    0, 1 << 30);
+	http_if_range_holds(r->if_range, (struct http_str){ "\"1-2-3\"", 7 }, 0,
+			    1 << 30);
 }
 
 /* Parse the head at buf three ways; returns the result of all three
  * and the length of the body that follows the head in *body. */
-static int parse_one(const char *buf, size_t len, size_t split,
-		     uint64_t *body)
+static int parse_one(const char *buf, size_t len, size_t split, uint64_t *body)
 {
 	struct http_request a, b, c;
 	int ra, rb, rc;
