@@ -158,7 +158,7 @@ static bool evict_one(void)
 	lru_remove(e);
 	hash_remove(e);
 	if (e->readahead)
-		cache.stats.ra_wasted++;
+		cache.stats.readahead_wasted++;
 	cache.stats.evictions++;
 	entry_destroy(e);
 	return true;
@@ -257,7 +257,7 @@ static void readahead(struct pcache_file *f, uint64_t index)
 		if (!lookup(f, i)) {
 			if (start_read(f, i, NULL, true))
 				break;
-			cache.stats.ra_issued++;
+			cache.stats.readahead_issued++;
 		}
 		f->ra_next = i + 1;
 	}
@@ -274,7 +274,7 @@ int pcache_get(struct pcache_file *f, uint64_t index, struct iobuf **out,
 	e = lookup(f, index);
 	if (e && e->readahead) {
 		e->readahead = false;
-		cache.stats.ra_used++;
+		cache.stats.readahead_used++;
 	}
 	if (e && e->state == VALID) {
 		cache.stats.hits++;

@@ -96,7 +96,8 @@ tests/app/test_http_response_CFLAGS := $(KERNEL_PRINTF_CFLAGS)
 
 # The server state machine over fake connections and an in-memory volume.
 UNIT_TESTS += tests/app/test_server
-tests/app/test_server_SRCS := app/server.c app/http_parser.c app/http_path.c \
+tests/app/test_server_SRCS := app/server.c app/respond.c app/body_event.c \
+	app/body_thread.c app/http_parser.c app/http_path.c \
 	app/http_range.c app/http_cond.c app/http_response.c app/mime.c \
 	$(HTTP_STR) kernel/lib/civil.c kernel/lib/errname.c kernel/sched/timer.c \
 	kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c kernel/lib/bitmap.c kernel/io/ecem.c tests/fake_conn.c \

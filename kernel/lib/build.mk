@@ -5,5 +5,6 @@ KERNEL_SRCS += \
 	kernel/lib/civil.c \
 	kernel/lib/crc32.c \
 	kernel/lib/errname.c \
+	kernel/lib/statjson.c \
 	kernel/lib/string.c \
 	kernel/lib/vsnprintf.c
