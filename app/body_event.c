@@ -50,7 +50,6 @@ static bool pool_pressed(void)
 	return io.pinned_pages * 100 >= io.pool_pages * pin_budget_pct;
 }
 
-
 /* The blocking read LAIO runs on a spare stack (laio=off: right here). */
 static int read_op(void *arg)
 {
@@ -180,6 +179,26 @@ void hc_pair_end(struct http_conn *hc)
 	hc->pair = 0;
 }
 
+/* A body read failed: a 500 if nothing of the response went out yet,
+ * else the only honest thing, an abort. */
+static void read_failed(struct http_conn *hc, int err)
+{
+	pr_warn("read error %s", errname(err));
+	ioagg_release(&hc->window);
+	if (hc->head_sent) {
+		hc_stats.aborted_mid_body++;
+		hc_abort(hc);
+		return;
+	}
+	hc_stats.status[hc->status]--;
+	ioagg_release(&hc->head);
+	hc->keep_alive = false;
+	hc->state = HEAD;
+	hc_pair_end(hc);
+	hc_answer_error(hc, 500, false);
+}
+
+/* An fs read of a body window is done (or failed): send it, go on. */
 static void window_read(void *arg, int err)
 {
 	struct http_conn *hc = arg;
@@ -202,20 +221,7 @@ static void window_read(void *arg, int err)
 		return;
 	}
 	if (err) {
-		pr_warn("read error %s", errname(err));
-		ioagg_release(&hc->window);
-		if (!hc->head_sent) {
-			/* Nothing of the 200 went out yet: say 500. */
-			hc_stats.status[hc->status]--;
-			ioagg_release(&hc->head);
-			hc->keep_alive = false;
-			hc->state = HEAD;
-			hc_pair_end(hc);
-			hc_answer_error(hc, 500, false);
-		} else {
-			hc_stats.aborted_mid_body++;
-			hc_abort(hc);
-		}
+		read_failed(hc, err);
 		return;
 	}
 	if (hc->pair & ECEM_F_DNS) {

@@ -191,62 +191,45 @@ static void answer_stats(struct http_conn *hc, bool head_only)
 	hc_response_done(hc);
 }
 
-/* Conditional, range and head for a regular file; then the body. */
-static void serve_file(struct http_conn *hc, const struct http_request *req,
-		       const char *path, size_t path_len, struct file *f)
+/* The head fields that describe the file `st` (its ETag into etag,
+ * HTTP_ETAG_SIZE bytes). */
+static void describe_file(struct http_response *r, char *etag,
+			  const struct file_stat *st, const char *path,
+			  size_t path_len)
 {
-	const struct file_stat *st = fs_stat(f);
-	bool head_only = req->method == HTTP_METHOD_HEAD;
-	char etag[HTTP_ETAG_SIZE];
-	struct http_response r = base_response(hc, 200);
-	struct http_range range;
-	enum http_range_kind kind = HTTP_RANGE_NONE;
-
-	if (http_etag_make(etag, sizeof(etag), st->ino, st->size, st->mtime,
+	if (http_etag_make(etag, HTTP_ETAG_SIZE, st->ino, st->size, st->mtime,
 			   false) > 0)
-		r.etag = etag;
-	r.has_last_modified = true;
-	r.last_modified = st->mtime;
-	r.content_type = mime_type(path, path_len);
-	r.accept_ranges = true;
-	if (r.etag &&
-	    http_not_modified(req->if_none_match, req->if_modified_since,
-			      (struct http_str){ etag, strlen(etag) },
-			      st->mtime, r.date)) {
-		r.status = 304;
-		r.content_type = NULL;
-		answer(hc, &r, NULL, 0, true);
-		return;
-	}
-	if (req->range.p &&
-	    http_if_range_holds(req->if_range,
-				(struct http_str){ r.etag,
-						   r.etag ? strlen(etag) : 0 },
-				st->mtime, r.date))
-		kind = http_range_parse(req->range.p, req->range.len, st->size,
-					&range);
-	if (kind == HTTP_RANGE_UNSATISFIABLE) {
-		r.status = 416;
-		r.range = kind;
-		r.file_size = st->size;
-		r.content_type = NULL;
-		answer(hc, &r, NULL, 0, head_only);
-		return;
-	}
-	hc->body_off = 0;
-	hc->body_end = st->size;
-	if (kind == HTTP_RANGE_PARTIAL) {
-		r.status = 206;
-		r.range = kind;
-		r.range_bounds = range;
-		r.file_size = st->size;
-		hc->body_off = range.first;
-		hc->body_end = range.last + 1;
-	}
-	r.content_length = hc->body_end - hc->body_off;
-	hc->status = r.status;
-	count_status(r.status);
-	if (queue_head(hc, &r, NULL, 0)) {
+		r->etag = etag;
+	r->has_last_modified = true;
+	r->last_modified = st->mtime;
+	r->content_type = mime_type(path, path_len);
+	r->accept_ranges = true;
+}
+
+/* The part of a file of `size` bytes the request asks for: NONE for all
+ * of it (no Range, or an If-Range that does not hold). */
+static enum http_range_kind requested_range(const struct http_request *req,
+					    const struct http_response *r,
+					    uint64_t size,
+					    struct http_range *range)
+{
+	struct http_str tag = { r->etag, r->etag ? strlen(r->etag) : 0 };
+
+	if (!req->range.p ||
+	    !http_if_range_holds(req->if_range, tag, r->last_modified, r->date))
+		return HTTP_RANGE_NONE;
+	return http_range_parse(req->range.p, req->range.len, size, range);
+}
+
+/* Queue the head `r` of file f's bytes [body_off, body_end) and start
+ * the body. */
+static void start_file(struct http_conn *hc, struct http_response *r,
+		       struct file *f, bool head_only)
+{
+	r->content_length = hc->body_end - hc->body_off;
+	hc->status = r->status;
+	count_status(r->status);
+	if (queue_head(hc, r, NULL, 0)) {
 		hc_abort(hc);
 		return;
 	}
@@ -259,6 +242,45 @@ static void serve_file(struct http_conn *hc, const struct http_request *req,
 		hc_thread_body_start(hc);
 	else
 		hc_event_body_start(hc);
+}
+
+/* Conditional, range and head for a regular file; then the body. */
+static void serve_file(struct http_conn *hc, const struct http_request *req,
+		       const char *path, size_t path_len, struct file *f)
+{
+	const struct file_stat *st = fs_stat(f);
+	bool head_only = req->method == HTTP_METHOD_HEAD;
+	char etag[HTTP_ETAG_SIZE];
+	struct http_response r = base_response(hc, 200);
+	struct http_range range;
+	enum http_range_kind kind;
+
+	describe_file(&r, etag, st, path, path_len);
+	if (r.etag &&
+	    http_not_modified(req->if_none_match, req->if_modified_since,
+			      (struct http_str){ etag, strlen(etag) },
+			      st->mtime, r.date)) {
+		r.status = 304;
+		r.content_type = NULL;
+		answer(hc, &r, NULL, 0, true);
+		return;
+	}
+	kind = requested_range(req, &r, st->size, &range);
+	r.range = kind;
+	r.file_size = st->size;
+	if (kind == HTTP_RANGE_UNSATISFIABLE) {
+		r.status = 416;
+		r.content_type = NULL;
+		answer(hc, &r, NULL, 0, head_only);
+		return;
+	}
+	hc->body_off = kind == HTTP_RANGE_PARTIAL ? range.first : 0;
+	hc->body_end = kind == HTTP_RANGE_PARTIAL ? range.last + 1 : st->size;
+	if (kind == HTTP_RANGE_PARTIAL) {
+		r.status = 206;
+		r.range_bounds = range;
+	}
+	start_file(hc, &r, f, head_only);
 }
 
 /* The blocking open LAIO runs on a spare stack. */
@@ -322,6 +344,41 @@ static int open_file(struct http_conn *hc, const char *path, struct file **f)
 	return err;
 }
 
+/* A directory: redirect to its name with a '/', or open its index
+ * file (path, *len and *f updated). 0 when the request is answered or
+ * its open blocked (-EINPROGRESS), else the open's result. */
+static int open_directory(struct http_conn *hc, char *path, size_t *len,
+			  struct file **f, bool head_only)
+{
+	if (path[*len - 1] != '/') {
+		struct http_response r = base_response(hc, 301);
+
+		path[*len] = '/';
+		path[*len + 1] = '\0';
+		r.location = path;
+		r.content_type = "text/html; charset=utf-8";
+		answer(hc, &r, NULL, 0, head_only);
+		return -EINPROGRESS;
+	}
+	memcpy(path + *len, INDEX_FILE, sizeof(INDEX_FILE));
+	*len += sizeof(INDEX_FILE) - 1;
+	return open_file(hc, path, f);
+}
+
+/* Open the regular file at path (or its directory's index): 0 with *f
+ * set, -EINPROGRESS when answered or blocked, else an error. */
+static int open_target(struct http_conn *hc, char *path, size_t *len,
+		       struct file **f, bool head_only)
+{
+	int err = open_file(hc, path, f);
+
+	if (!err && fs_stat(*f)->is_dir)
+		err = open_directory(hc, path, len, f, head_only);
+	if (!err && !fs_stat(*f)->is_reg)
+		err = -ENOENT;
+	return err;
+}
+
 /* Map a request to a file, a redirect, /_stats or an error. */
 void hc_route(struct http_conn *hc, const struct http_request *req)
 {
@@ -338,7 +395,8 @@ void hc_route(struct http_conn *hc, const struct http_request *req)
 	err = http_path_normalize(req->target.p, req->target.len, path,
 				  HTTP_PATH_MAX + 1, &len);
 	if (err) {
-		hc_answer_error(hc, err == -ENAMETOOLONG ? 414 : 400, head_only);
+		hc_answer_error(hc, err == -ENAMETOOLONG ? 414 : 400,
+				head_only);
 		return;
 	}
 	if (!strcmp(path, STATS_PATH)) {
@@ -349,31 +407,11 @@ void hc_route(struct http_conn *hc, const struct http_request *req)
 		hc_answer_error(hc, 503, head_only);
 		return;
 	}
-	err = open_file(hc, path, &f);
+	err = open_target(hc, path, &len, &f, head_only);
 	if (err == -EINPROGRESS)
 		return;
-	if (!err && fs_stat(f)->is_dir) {
-		if (path[len - 1] != '/') {
-			struct http_response r = base_response(hc, 301);
-
-			path[len] = '/';
-			path[len + 1] = '\0';
-			r.location = path;
-			r.content_type = "text/html; charset=utf-8";
-			answer(hc, &r, NULL, 0, head_only);
-			return;
-		}
-		memcpy(path + len, INDEX_FILE, sizeof(INDEX_FILE));
-		len += sizeof(INDEX_FILE) - 1;
-		err = open_file(hc, path, &f);
-		if (err == -EINPROGRESS)
-			return;
-	}
-	if (!err && !fs_stat(f)->is_reg)
-		err = -ENOENT;
-	if (err) {
+	if (err)
 		hc_answer_error(hc, err == -EIO ? 500 : 404, head_only);
-		return;
-	}
-	serve_file(hc, req, path, len, f);
+	else
+		serve_file(hc, req, path, len, f);
 }

@@ -62,27 +62,30 @@ void hc_free(struct http_conn *hc)
 	hc_stats.active--;
 }
 
+/* Enter CLOSING, once: false if the connection is already there. */
+static bool begin_closing(struct http_conn *hc)
+{
+	if (hc->state == CLOSING)
+		return false;
+	hc->state = CLOSING;
+	timer_cancel(&hc->timer);
+	hc_pair_end(hc);
+	return true;
+}
+
 /* Tear the connection down now (errors, timeouts, bad requests after
  * their answer is queued use conn_close instead). */
 void hc_abort(struct http_conn *hc)
 {
-	if (hc->state == CLOSING)
-		return;
-	hc->state = CLOSING;
-	timer_cancel(&hc->timer);
-	hc_pair_end(hc);
-	conn_abort(hc->c);
+	if (begin_closing(hc))
+		conn_abort(hc->c);
 }
 
 /* Close after what is queued has gone out. */
 void hc_close(struct http_conn *hc)
 {
-	if (hc->state == CLOSING)
-		return;
-	hc->state = CLOSING;
-	timer_cancel(&hc->timer);
-	hc_pair_end(hc);
-	conn_close(hc->c);
+	if (begin_closing(hc))
+		conn_close(hc->c);
 }
 
 static void timed_out(struct timer *t, void *arg)
@@ -156,6 +159,38 @@ static size_t skip_body(struct http_conn *hc, size_t avail)
 	return n;
 }
 
+/* Answer the complete request head of n bytes at hc->in (n is
+ * HTTP_PARSE_BAD for a malformed one). False when the loop must stop. */
+static bool serve_one(struct http_conn *hc, int n,
+		      const struct http_request *req)
+{
+	timer_cancel(&hc->timer);
+	if (!hc->open_ready)
+		hc_stats.requests++; /* not the re-parse after an open */
+	hc->ps = (struct http_parse_state){ 0 };
+	hc->head_sent = false;
+	hc->state = HEAD;
+	if (n == HTTP_PARSE_BAD) {
+		hc->in_len = 0;
+		hc->keep_alive = false;
+		hc_answer_error(hc, req->status, false);
+		return false;
+	}
+	hc->keep_alive = req->keep_alive;
+	hc_stats.app_wakeups++;
+	hc_route(hc, req);
+	if (hc->state == OPENING) {
+		hc_arm_idle(hc); /* the bytes stay for the re-parse */
+		return false;
+	}
+	/* The request's bytes are no longer referenced: drop them, and its
+	 * body, which GET and HEAD ignore. */
+	drop_in(hc, (size_t)n);
+	hc->discard = req->content_length;
+	drop_in(hc, skip_body(hc, hc->in_len));
+	return true;
+}
+
 /* Parse and answer as many buffered requests as the state allows. The
  * request's bytes stay in the buffer while it is routed (req points into
  * them), so a response that completes synchronously must not re-enter:
@@ -175,32 +210,8 @@ void hc_pipeline(struct http_conn *hc)
 			}
 			break;
 		}
-		timer_cancel(&hc->timer);
-		if (!hc->open_ready)
-			hc_stats.requests++; /* not the re-parse after an open */
-		hc->ps = (struct http_parse_state){ 0 };
-		hc->head_sent = false;
-		if (n == HTTP_PARSE_BAD) {
-			hc->in_len = 0;
-			hc->keep_alive = false;
-			hc->state = HEAD;
-			hc_answer_error(hc, req.status, false);
+		if (!serve_one(hc, n, &req))
 			break;
-		}
-		hc->keep_alive = req.keep_alive;
-		hc->state = HEAD;
-		hc_stats.app_wakeups++;
-		hc_route(hc, &req);
-		if (hc->state == OPENING) {
-			arm(hc,
-			    idle_timeout_ms); /* bytes stay for the re-parse */
-			break;
-		}
-		/* The request's bytes are no longer referenced: drop them,
-		 * and its body, which GET and HEAD ignore. */
-		drop_in(hc, (size_t)n);
-		hc->discard = req.content_length;
-		drop_in(hc, skip_body(hc, hc->in_len));
 	}
 	hc->parsing = false;
 	/* Read on while there is room (a full buffer paused the reading). */

@@ -43,39 +43,25 @@ static void http_section(struct json_out *j, const struct http_stats *s)
 	json_close(j);
 }
 
-static void net_sections(struct json_out *j)
+/* The sections that are counters only, straight from their lists. */
+static void counter_sections(struct json_out *j)
 {
 	struct conn_stats cs;
 	struct net_nic_counters nic;
-
-	conn_get_stats(&cs);
-	json_open(j, "conn");
-	STATS_JSON(j, CONN_STATS, &cs);
-	json_close(j);
-	net_nic_counters(&nic);
-	json_open(j, "nic");
-	STATS_JSON(j, VNET_NIC_STATS, &nic);
-	json_close(j);
-}
-
-static void storage_sections(struct json_out *j)
-{
 	struct iobuf_stats io;
 	struct pcache_stats pc;
 	struct fs_stats fs;
 
+	conn_get_stats(&cs);
+	net_nic_counters(&nic);
 	iobuf_get_stats(&io);
-	json_open(j, "iobuf");
-	STATS_JSON(j, IOBUF_STATS, &io);
-	json_close(j);
 	pcache_get_stats(&pc);
-	json_open(j, "pcache");
-	STATS_JSON(j, PCACHE_STATS, &pc);
-	json_close(j);
 	fs_get_stats(&fs);
-	json_open(j, "fs");
-	STATS_JSON(j, FS_STATS, &fs);
-	json_close(j);
+	STATS_JSON_OBJECT(j, "conn", CONN_STATS, &cs);
+	STATS_JSON_OBJECT(j, "nic", VNET_NIC_STATS, &nic);
+	STATS_JSON_OBJECT(j, "iobuf", IOBUF_STATS, &io);
+	STATS_JSON_OBJECT(j, "pcache", PCACHE_STATS, &pc);
+	STATS_JSON_OBJECT(j, "fs", FS_STATS, &fs);
 }
 
 /* The state-machine transitions that happened, as "from-to": count. */
@@ -154,8 +140,7 @@ int http_stats_json(char *buf, size_t size, const struct http_stats *http)
 
 	json_begin(&j, buf, size);
 	http_section(&j, http);
-	net_sections(&j);
-	storage_sections(&j);
+	counter_sections(&j);
 	mechanism_sections(&j);
 	kernel_section(&j);
 	return json_end(&j);

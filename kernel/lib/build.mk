@@ -6,5 +6,6 @@ KERNEL_SRCS += \
 	kernel/lib/crc32.c \
 	kernel/lib/errname.c \
 	kernel/lib/statjson.c \
+	kernel/lib/strbuf.c \
 	kernel/lib/string.c \
 	kernel/lib/vsnprintf.c

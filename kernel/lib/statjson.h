@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "kernel/lib/compiler.h"
+#include "kernel/lib/strbuf.h"
 
 /* X-macro expanders. */
 #define STAT_U64(name) uint64_t name;
@@ -30,28 +31,33 @@
 
 /* Copy the counters of `list` from *src to *dst (structs of two types
  * that both hold them). */
-#define STATS_COPY(list, dst, src)                                       \
-	do {                                                             \
-		__typeof__(dst) stat_dst_ = (dst);                       \
-		const __typeof__(*(src)) *stat_src_ = (src);             \
-		list(STAT_COPY)                                          \
+#define STATS_COPY(list, dst, src)                           \
+	do {                                                 \
+		__typeof__(dst) stat_dst_ = (dst);           \
+		const __typeof__(*(src)) *stat_src_ = (src); \
+		list(STAT_COPY)                              \
 	} while (0)
 
 /* Write the counters of `list` in *src as members of the open object. */
-#define STATS_JSON(j, list, src)                                         \
-	do {                                                             \
-		const __typeof__(*(src)) *stat_src_ = (src);             \
-		static const char *const stat_names_[] = { list(         \
-			STAT_NAME) };                                    \
-		const uint64_t stat_values_[] = { list(STAT_VALUE) };    \
-		json_u64s((j), stat_names_, stat_values_,                \
-			  ARRAY_SIZE(stat_names_));                      \
+#define STATS_JSON(j, list, src)                                              \
+	do {                                                                  \
+		const __typeof__(*(src)) *stat_src_ = (src);                  \
+		static const char *const stat_names_[] = { list(STAT_NAME) }; \
+		const uint64_t stat_values_[] = { list(STAT_VALUE) };         \
+		json_u64s((j), stat_names_, stat_values_,                     \
+			  ARRAY_SIZE(stat_names_));                           \
+	} while (0)
+
+/* Write the counters of `list` in *src as the member object `name`. */
+#define STATS_JSON_OBJECT(j, name, list, src) \
+	do {                                  \
+		json_open((j), (name));       \
+		STATS_JSON((j), list, (src)); \
+		json_close(j);                \
 	} while (0)
 
 struct json_out {
-	char *buf;
-	size_t size, len;
-	bool overflow;
+	struct strbuf out;
 	bool first; /* no member yet in the current object */
 };
 
