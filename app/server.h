@@ -4,6 +4,9 @@
  * top of net/conn.h, serving the volume of fs/file.h. Requests on a
  * connection are answered strictly in order (pipelined requests wait in
  * the receive buffer until the response before them is fully queued).
+ * A body sent with GET or HEAD (Content-Length, up to HTTP_BODY_MAX, else
+ * 413) is read past, as RFC 9112 frames it; the next request starts
+ * after it.
  * A body is read from the page cache in windows of `send_window` bytes
  * and handed to the connection as aggregates of page references; the
  * next window is read when the unacknowledged data falls low. With ECEM
@@ -17,6 +20,9 @@
  * slowloris), an idle keep-alive deadline (`idle_timeout_ms`, which also
  * bounds how long a response may make no progress), and the parser's caps
  * on request-line and header sizes.
+ *
+ * The files and their states: app/http_conn.h. The counters: http_stats.h
+ * (written into /_stats by app/stats.c).
  */
 #ifndef APP_SERVER_H
 #define APP_SERVER_H
