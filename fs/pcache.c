@@ -134,7 +134,7 @@ static bool evict_one(void)
 	e = list_entry(oldest, struct entry, lru);
 	hash_remove(e);
 	if (e->readahead)
-		cache.stats.ra_wasted++;
+		cache.stats.readahead_wasted++;
 	cache.stats.evictions++;
 	entry_destroy(e);
 	return true;
@@ -233,7 +233,7 @@ static void readahead(struct pcache_file *f, uint64_t index)
 		if (!lookup(f, i)) {
 			if (start_read(f, i, NULL, true))
 				break;
-			cache.stats.ra_issued++;
+			cache.stats.readahead_issued++;
 		}
 		f->ra_next = i + 1;
 	}
@@ -250,7 +250,7 @@ int pcache_get(struct pcache_file *f, uint64_t index, struct iobuf **out,
 	e = lookup(f, index);
 	if (e && e->readahead) {
 		e->readahead = false;
-		cache.stats.ra_used++;
+		cache.stats.readahead_used++;
 	}
 	if (e && e->state == VALID) {
 		cache.stats.hits++;

@@ -60,6 +60,11 @@ tests/net/test_vnet_csum_SRCS := net/vnet_csum.c
 UNIT_TESTS += tests/net/test_ipcfg
 tests/net/test_ipcfg_SRCS := net/ipcfg.c kernel/lib/num.c
 
+UNIT_TESTS += tests/kernel/test_statjson
+tests/kernel/test_statjson_SRCS := kernel/lib/statjson.c kernel/lib/strbuf.c \
+	kernel/lib/vsnprintf.c
+tests/kernel/test_statjson_CFLAGS := -Dvsnprintf=k_vsnprintf -Dsnprintf=k_snprintf
+
 UNIT_TESTS += tests/kernel/test_crc32
 tests/kernel/test_crc32_SRCS := kernel/lib/crc32.c
 
@@ -105,13 +110,16 @@ tests/app/test_mime_SRCS := app/mime.c $(HTTP_STR) tests/fakes/guard_page.c
 
 UNIT_TESTS += tests/app/test_http_response
 tests/app/test_http_response_SRCS := app/http_response.c app/http_cond.c kernel/lib/civil.c \
+	kernel/lib/strbuf.c \
 	app/http_range.c $(HTTP_STR) $(KERNEL_PRINTF)
 tests/app/test_http_response_CFLAGS := $(KERNEL_PRINTF_CFLAGS)
 
 # The server state machine over fake connections and an in-memory volume.
 UNIT_TESTS += tests/app/test_server
-tests/app/test_server_SRCS := app/server.c app/http_parser.c app/http_path.c \
+tests/app/test_server_SRCS := app/server.c app/respond.c app/body_event.c \
+	app/body_thread.c app/http_parser.c app/http_path.c \
 	app/http_range.c app/http_cond.c app/http_response.c app/mime.c \
+	kernel/lib/strbuf.c \
 	$(HTTP_STR) kernel/lib/civil.c kernel/lib/errname.c kernel/sched/timer.c \
 	kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c kernel/lib/bitmap.c kernel/io/ecem.c tests/fakes/fake_conn.c \
 	tests/fakes/fake_fs.c tests/fakes/fake_pmm.c tests/fakes/fake_panic.c tests/fakes/fake_printk.c \
