@@ -69,6 +69,12 @@ static void u64(struct json *j, const char *name, uint64_t v)
 	j->first = false;
 }
 
+static void str(struct json *j, const char *name, const char *v)
+{
+	emit(j, "%s\"%s\":\"%s\"", j->first ? "" : ",", name, v);
+	j->first = false;
+}
+
 static void http_section(struct json *j)
 {
 	struct http_stats s;
@@ -146,6 +152,8 @@ static void nic_section(struct json *j)
 	u64(j, "tx_packets", s.tx_packets);
 	u64(j, "tx_refused", s.tx_refused);
 	u64(j, "tx_drops", s.tx_drops);
+	u64(j, "irqs", s.irqs);
+	str(j, "irq_mode", s.irq_mode);
 	close_obj(j);
 }
 
@@ -197,6 +205,7 @@ static void storage_sections(struct json *j)
 	u64(j, "disk_interrupts", fs.disk_interrupts);
 	u64(j, "disk_waiting", fs.disk_waiting);
 	u64(j, "disk_rekicks", fs.disk_rekicks);
+	str(j, "disk_irq_mode", fs.disk_irq_mode);
 	u64(j, "meta_waits", fs.meta_waits);
 	u64(j, "meta_busy", fs.meta_busy);
 	close_obj(j);

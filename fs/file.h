@@ -39,6 +39,7 @@ struct fs_stats {
 		disk_interrupts;
 	uint64_t disk_waiting; /* now: no descriptors yet */
 	uint64_t disk_rekicks;
+	const char *disk_irq_mode; /* "msix", "intx", "polled"; "none" */
 	uint64_t meta_waits; /* a thread waited for the volume's metadata */
 	uint64_t meta_busy; /* main loop found it held: -EAGAIN */
 };
