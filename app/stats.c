@@ -20,6 +20,7 @@
 #include "kernel/lib/stdio.h"
 #include "kernel/mm/heap.h"
 #include "kernel/sched/laio.h"
+#include "kernel/sched/irq.h"
 #include "kernel/sched/mainloop.h"
 #include "kernel/sched/thread.h"
 #include "net/conn.h"
@@ -306,7 +307,9 @@ static void kernel_section(struct json *j)
 	struct mainloop_stats ml;
 	struct thread_stats th;
 	struct heap_stats hp;
+	struct irq_intx_stats ix;
 
+	irq_get_intx_stats(&ix);
 	mainloop_get_stats(&ml);
 	thread_get_stats(&th);
 	heap_get_stats(&hp);
@@ -317,6 +320,10 @@ static void kernel_section(struct json *j)
 	u64(j, "context_switches", th.switches);
 	u64(j, "threads_live", th.live);
 	u64(j, "heap_bytes", hp.bytes_in_use);
+	u64(j, "irq_spurious", irq_spurious_count());
+	u64(j, "intx_lines", ix.lines);
+	u64(j, "intx_unclaimed", ix.unclaimed);
+	u64(j, "intx_storm_masked", ix.storm_masked);
 	close_obj(j);
 }
 

@@ -54,6 +54,7 @@ struct irq_line {
 	uint32_t gsi; /* [m] */
 	uint32_t unclaimed_run; /* [q] unclaimed interrupts in a row */
 	uint64_t unclaimed; /* [q] since boot */
+	bool storm_masked; /* [q] masked after IRQ_UNCLAIMED_MAX in a row */
 	struct irq_shared handlers[IRQ_SHARED_HANDLERS_MAX]; /* [m] */
 };
 
@@ -164,8 +165,10 @@ static void line_dispatch(void *arg)
 		return;
 	}
 	l->unclaimed++;
-	if (++l->unclaimed_run == IRQ_UNCLAIMED_MAX)
+	if (++l->unclaimed_run == IRQ_UNCLAIMED_MAX) {
 		ioapic_mask(l->gsi, true);
+		l->storm_masked = true;
+	}
 }
 
 /*
@@ -271,7 +274,7 @@ void irq_detach_shared(int vector, irq_shared_fn fn, void *arg)
 	struct irq_line *l = NULL;
 
 	for (int i = 0; i < IRQ_SHARED_LINES_MAX; i++)
-		if (lines[i].vector && lines[i].vector == vector)
+		if (vector > 0 && lines[i].vector == vector)
 			l = &lines[i];
 	if (!l)
 		return;
@@ -292,6 +295,18 @@ void irq_detach_shared(int vector, irq_shared_fn fn, void *arg)
 	ioapic_mask(l->gsi, true);
 	irq_free_vector(l->vector);
 	memset(l, 0, sizeof(*l));
+}
+
+void irq_get_intx_stats(struct irq_intx_stats *st)
+{
+	*st = (struct irq_intx_stats){ 0 };
+	for (int i = 0; i < IRQ_SHARED_LINES_MAX; i++) {
+		if (!lines[i].vector)
+			continue;
+		st->lines++;
+		st->unclaimed += READ_ONCE(lines[i].unclaimed);
+		st->storm_masked += READ_ONCE(lines[i].storm_masked);
+	}
 }
 
 void irq_msi_compose(uint8_t vector, uint64_t *addr, uint32_t *data)
@@ -327,7 +342,9 @@ void irq_dump_stats(void)
 				(unsigned long)irq_count(IRQ_VECTOR_FIRST + i));
 	for (int i = 0; i < IRQ_SHARED_LINES_MAX; i++)
 		if (lines[i].vector)
-			pr_info("GSI %u unclaimed: %lu", lines[i].gsi,
-				(unsigned long)READ_ONCE(lines[i].unclaimed));
+			pr_info("GSI %u unclaimed: %lu%s", lines[i].gsi,
+				(unsigned long)READ_ONCE(lines[i].unclaimed),
+				READ_ONCE(lines[i].storm_masked) ? ", masked" :
+								   "");
 	pr_info("spurious: %lu", (unsigned long)irq_spurious_count());
 }

@@ -60,6 +60,15 @@ int irq_attach_pci_intx(uint8_t line, irq_shared_fn fn, void *arg,
  * its vector freed when the last one goes. */
 void irq_detach_shared(int vector, irq_shared_fn fn, void *arg);
 
+struct irq_intx_stats {
+	uint64_t lines; /* shared INTx GSIs in use */
+	uint64_t unclaimed; /* interrupts no handler on its line claimed */
+	uint64_t storm_masked; /* lines masked for an unclaimed storm */
+};
+
+/* Totals over the shared INTx lines. */
+void irq_get_intx_stats(struct irq_intx_stats *st);
+
 /* MSI / MSI-X address and data that deliver `vector` (fixed, edge) to
  * the boot CPU's LAPIC. */
 void irq_msi_compose(uint8_t vector, uint64_t *addr, uint32_t *data);

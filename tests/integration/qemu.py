@@ -29,7 +29,7 @@ class BootTimeout(AssertionError):
 
 class Guest:
     def __init__(self, tmp_path, cmdline="", mem="128M", iso=False,
-                 extra_args=(), name="guest", prefix=()):
+                 extra_args=(), name="guest", prefix=(), machine="q35"):
         self.log_path = os.path.join(str(tmp_path), name + ".serial.log")
         self.cmdline = cmdline
         self.mem = mem
@@ -38,10 +38,13 @@ class Guest:
         # Words in front of the QEMU command, e.g. ["ip", "netns", "exec",
         # NS]; it must exec QEMU so that stop() signals QEMU itself.
         self.prefix = list(prefix)
+        # "q35" (PCIe, ICH9) or "pc" (i440FX/PIIX3: conventional PCI,
+        # where QEMU's virtio devices are transitional).
+        self.machine = machine
         self.proc = None
 
     def command(self):
-        cmd = [QEMU, "-machine", "q35", "-cpu", "max", "-m", self.mem,
+        cmd = [QEMU, "-machine", self.machine, "-cpu", "max", "-m", self.mem,
                "-display", "none", "-no-reboot", "-nodefaults",
                "-serial", "file:" + self.log_path,
                "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
