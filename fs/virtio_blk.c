@@ -348,7 +348,7 @@ static int setup_msix(struct vblk_dev *d)
 	uint32_t data;
 	int vector;
 
-	if (!pci->msix.cap || pci->msix.table_size < 1)
+	if (!vpci_use_msix(&d->vd, MSIX_QUEUE_ENTRY + 1))
 		return -1;
 	vector = irq_alloc_vector(vblk_irq, d, "vblk");
 	if (vector < 0)

@@ -624,7 +624,7 @@ static int setup_interrupts(struct vnet_dev *dev)
 {
 	int err;
 
-	if (dev->pci->msix.table_size >= VNET_MSIX_ENTRIES &&
+	if (vpci_use_msix(&dev->vd, VNET_MSIX_ENTRIES) &&
 	    !pci_msix_enable(dev->pci)) {
 		dev->vd.irq_mode = VPCI_IRQ_MSIX;
 		err = setup_vector(dev, VNET_MSIX_CONFIG, irq_config,

@@ -15,6 +15,7 @@
 #define PR_PREFIX "virtio: "
 #include "kernel/virtio/virtio_pci.h"
 
+#include "kernel/core/cmdline.h"
 #include "kernel/core/printk.h"
 #include "kernel/cpu/cpu.h"
 #include "kernel/cpu/mmio.h"
@@ -36,6 +37,10 @@
 #define CONFIG_GEN_TRIES 8 /* re-reads of a config that keeps changing */
 
 #define COMMON(vd, field) (&(vd)->common->field)
+
+static bool msix_allowed = true; /* [I] virtio_msix= */
+KPARAM_BOOL(virtio_msix, msix_allowed,
+	    "use MSI-X where a virtio function has it (off: INTx)");
 
 static const char *const device_names[] = {
 	[VIRTIO_ID_NET] = "net",
@@ -332,6 +337,12 @@ void vpci_notify(void *arg, uint16_t index)
 uint8_t vpci_isr(struct vpci_dev *vd)
 {
 	return mmio_read8(vd->isr);
+}
+
+/* MSI-X with `entries` entries is there and not switched off. */
+bool vpci_use_msix(const struct vpci_dev *vd, uint16_t entries)
+{
+	return msix_allowed && vd->pci->msix.table_size >= entries;
 }
 
 /*

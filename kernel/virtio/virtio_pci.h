@@ -167,6 +167,10 @@ void vpci_notify(void *arg, uint16_t index);
 /* Read (and thereby clear) the ISR status: VIRTIO_ISR_* bits. */
 uint8_t vpci_isr(struct vpci_dev *vd);
 
+/* Whether to drive the function with MSI-X: it has at least `entries`
+ * table entries and the boot option virtio_msix= is not off. */
+bool vpci_use_msix(const struct vpci_dev *vd, uint16_t entries);
+
 /* Use the function's INTx pin instead of MSI-X (which is switched off):
  * fn(arg) runs on every interrupt of the shared line, must read
  * vpci_isr() and returns whether the ISR was non-zero. Sets irq_mode.
