@@ -233,7 +233,9 @@ int irq_attach_pci_intx(uint8_t line, irq_shared_fn fn, void *arg,
 	uint32_t gsi;
 	int err;
 
-	if (line == PCI_INTR_LINE_NONE)
+	/* 0 is the timer's IRQ: firmware that leaves the register at its
+	 * reset value routed nothing. */
+	if (line == PCI_INTR_LINE_NONE || line == 0)
 		return -ENODEV;
 	gsi = intx_gsi(line, &active_low);
 	l = find_line(gsi);

@@ -52,7 +52,7 @@ int irq_route_isa(uint8_t irq, int vector);
  * line `line` (the configuration register: an ISA IRQ, mapped through the
  * MADT's source overrides, or 16.. a GSI). The line is routed
  * level-triggered on first use and shared after that. Returns the vector,
- * -ENODEV when `line` is 0xff (not routed), -ENOSPC or -ENOENT. */
+ * -ENODEV when `line` is 0xff or 0 (not routed), -ENOSPC or -ENOENT. */
 int irq_attach_pci_intx(uint8_t line, irq_shared_fn fn, void *arg,
 			const char *name);
 

@@ -160,3 +160,20 @@ def test_forced_intx_shared_line_under_load(start, ns, machine, device_opt,
         nic_irqs, disk_irqs = load(files, names)
         assert nic_irqs > 0 and disk_irqs > 0, (names, nic_irqs, disk_irqs)
     assert web.stats()["kernel"]["intx_storm_masked"] == 0
+
+
+def test_legacy_only_function_named_and_refused(boot, tmp_path):
+    # disable-modern=on: a transitional ID without the modern
+    # capabilities, which this kernel does not drive; it says so and the
+    # boot goes on without a disk.
+    disk = tmp_path / "disk.raw"
+    disk.write_bytes(b"\0" * 65536)
+    g = boot("log=info", machine="pc", extra_args=[
+        "-drive", "if=none,id=d0,format=raw,readonly=on,file=%s" % disk,
+        "-device", "virtio-blk-pci,drive=d0,disable-modern=on,addr=04.0"])
+    g.wait_for(r"boot: ready in \d+ us")
+    out = g.output()
+    assert re.search(r"pci: 0000:00:04\.0 1af4:1001 class 010000", out)
+    assert re.search(r"vblk: 0000:00:04\.0: cannot drive the device: "
+                     r"ENODEV", out), out
+    assert "no usable virtio 1.x capabilities" in out
