@@ -12,10 +12,11 @@
  * referenced pbuf; the slot is the chain's cookie.
  *
  * Interrupts: MSI-X entry 0 for configuration changes, entry 1 for both
- * queues; without MSI-X (QEMU's -nic model=virtio-net-pci, vectors=0) the
- * shared INTx line, whose handler reads the ISR. Handlers set flags; vnet_poll disables queue interrupts while
- * it finds work and re-enables them when idle (NAPI-style), so a busy
- * link is polled and an idle one wakes the halted CPU.
+ * queues; without MSI-X (QEMU's -nic model=virtio-net-pci, vectors=0,
+ * virtio_msix=off) the shared INTx line, whose handler reads the ISR.
+ * Handlers set flags; vnet_poll disables queue interrupts while it finds
+ * work and re-enables them when idle (NAPI-style), so a busy link is
+ * polled and an idle one wakes the halted CPU.
  */
 #define PR_PREFIX "vnet: "
 #include "net/virtio_net.h"
