@@ -480,4 +480,5 @@ void fs_get_stats(struct fs_stats *st)
 	st->disk_interrupts = d.interrupts;
 	st->disk_rekicks = d.rekicks;
 	st->disk_waiting = d.waiting;
+	st->disk_irq_mode = fs.dev ? vblk_irq_mode(fs.dev) : "none";
 }

@@ -50,6 +50,7 @@ struct file_stat {
 
 struct fs_stats {
 	FS_STATS(STAT_U64)
+	const char *disk_irq_mode; /* "msix", "intx", "polled"; "none" */
 };
 
 /* Set up the page cache and mount the first virtio-blk disk, if any;

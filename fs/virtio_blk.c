@@ -10,7 +10,8 @@
  *
  * Setup follows 3.1.1: negotiate (VERSION_1, EVENT_IDX, RO, SEG_MAX,
  * BLK_SIZE if offered), one queue, MSI-X vector 0 for the queue when the
- * function has MSI-X (polling alone otherwise), DRIVER_OK.
+ * function has MSI-X, else its shared INTx line (polling alone when it
+ * has neither), DRIVER_OK.
  */
 #define PR_PREFIX "vblk: "
 #include "fs/virtio_blk.h"
@@ -82,7 +83,7 @@ struct vblk_dev {
 	struct virtq vq; /* [m] */
 	uint64_t capacity; /* [I] sectors */
 	uint32_t seg_max; /* [I] data segments per request */
-	int vector; /* [I] MSI-X vector, -1 when polled only */
+	int vector; /* [I] MSI-X or INTx vector, -1 when polled only */
 	struct vblk_req *wait_head, *wait_tail; /* [m] no descriptors yet */
 	struct timer stall_timer; /* [m] armed while requests are out */
 	struct vblk_stats stats; /* [m] */
@@ -298,6 +299,11 @@ uint64_t vblk_capacity(const struct vblk_dev *d)
 	return d->capacity * VBLK_SECTOR_SIZE;
 }
 
+const char *vblk_irq_mode(const struct vblk_dev *d)
+{
+	return vpci_irq_mode_name(d->vd.irq_mode);
+}
+
 void vblk_get_stats(const struct vblk_dev *d, struct vblk_stats *st)
 {
 	*st = d->stats;
@@ -312,6 +318,18 @@ static void vblk_irq(void *arg)
 	d->stats.interrupts++;
 }
 
+/* Shared INTx: reading the ISR acknowledges the device and tells
+ * whether it was this one. */
+static bool vblk_intx(void *arg)
+{
+	struct vblk_dev *d = arg;
+
+	if (!vpci_isr(&d->vd))
+		return false;
+	d->stats.interrupts++;
+	return true;
+}
+
 /* Route the queue's interrupt through MSI-X entry 0; -1 if unavailable. */
 static int setup_msix(struct vblk_dev *d)
 {
@@ -320,7 +338,7 @@ static int setup_msix(struct vblk_dev *d)
 	uint32_t data;
 	int vector;
 
-	if (!pci->msix.cap || pci->msix.table_size < 1)
+	if (!vpci_use_msix(&d->vd, MSIX_QUEUE_ENTRY + 1))
 		return -1;
 	vector = irq_alloc_vector(vblk_irq, d, "vblk");
 	if (vector < 0)
@@ -332,7 +350,31 @@ static int setup_msix(struct vblk_dev *d)
 	irq_msi_compose((uint8_t)vector, &addr, &data);
 	pci_msix_set_entry(pci, MSIX_QUEUE_ENTRY, addr, data);
 	pci_msix_mask_entry(pci, MSIX_QUEUE_ENTRY, false);
+	d->vd.irq_mode = VPCI_IRQ_MSIX;
 	return vector;
+}
+
+/* MSI-X, else INTx; -1 (polled) when neither can be had. */
+static int setup_irq(struct vblk_dev *d)
+{
+	int vector = setup_msix(d);
+
+	if (vector < 0)
+		vector = vpci_attach_intx(&d->vd, vblk_intx, d, "vblk");
+	return vector < 0 ? -1 : vector;
+}
+
+/* Undo setup_irq after a failed bring-up. */
+static void release_irq(struct vblk_dev *d)
+{
+	if (d->vd.irq_mode == VPCI_IRQ_INTX) {
+		irq_detach_shared(d->vector, vblk_intx, d);
+	} else if (d->vd.irq_mode == VPCI_IRQ_MSIX) {
+		pci_msix_disable(d->vd.pci);
+		irq_free_vector(d->vector);
+	}
+	d->vector = -1;
+	d->vd.irq_mode = VPCI_IRQ_POLLED;
 }
 
 /* Steps 3.1.1 4-8 for one queue; 0 or a negative errno (FAILED set). */
@@ -369,17 +411,20 @@ static int bring_up(struct vblk_dev *d)
 			 &d->vd);
 	if (err)
 		goto err_fail;
-	d->vector = setup_msix(d);
-	err = vpci_queue_setup(
-		&d->vd, QUEUE_INDEX, qsize, virtq_desc_pa(&d->vq),
-		virtq_avail_pa(&d->vq), virtq_used_pa(&d->vq),
-		d->vector >= 0 ? MSIX_QUEUE_ENTRY : VIRTIO_MSI_NO_VECTOR);
+	d->vector = setup_irq(d);
+	err = vpci_queue_setup(&d->vd, QUEUE_INDEX, qsize,
+			       virtq_desc_pa(&d->vq), virtq_avail_pa(&d->vq),
+			       virtq_used_pa(&d->vq),
+			       d->vd.irq_mode == VPCI_IRQ_MSIX ?
+				       MSIX_QUEUE_ENTRY :
+				       VIRTIO_MSI_NO_VECTOR);
 	if (err)
 		goto err_free_vq;
 	vpci_driver_ok(&d->vd);
 	return 0;
 
 err_free_vq:
+	release_irq(d);
 	virtq_destroy(&d->vq);
 err_fail:
 	vpci_fail(&d->vd);
@@ -389,14 +434,11 @@ err_fail:
 struct vblk_dev *vblk_probe(void)
 {
 	struct vblk_dev *d = &blk_dev;
-	struct pci_dev *pci = NULL;
+	struct pci_dev *pci;
 	char name[PCI_NAME_LEN];
 	int err;
 
-	while ((pci = pci_find(VIRTIO_PCI_VENDOR, PCI_ANY_ID, pci))) {
-		if (pci->device == VIRTIO_PCI_DEVICE_MODERN + VIRTIO_ID_BLOCK)
-			break;
-	}
+	pci = vpci_find(VIRTIO_ID_BLOCK, NULL);
 	if (!pci) {
 		pr_info("no virtio-blk device");
 		return NULL;
@@ -413,10 +455,10 @@ struct vblk_dev *vblk_probe(void)
 		return NULL;
 	}
 	mainloop_add_poller(vblk_poll, d);
-	pr_info("%s: %llu MiB, queue of %u, %u segments/request, %s%s",
+	pr_info("%s: %llu MiB, queue of %u, %u segments/request, irq %s%s",
 		pci_name(pci, name),
 		(unsigned long long)(d->capacity * VBLK_SECTOR_SIZE >> 20),
-		d->vq.size, d->seg_max, d->vector >= 0 ? "MSI-X" : "polled",
+		d->vq.size, d->seg_max, vpci_irq_mode_name(d->vd.irq_mode),
 		d->vd.features & VIRTIO_BLK_F_RO ? ", read-only" : "");
 	return d;
 }

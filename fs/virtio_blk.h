@@ -66,6 +66,9 @@ int vblk_read_sync(struct vblk_dev *d, uint64_t off, void *buf, size_t len);
 /* Process completions; returns how many. Registered as a poller. */
 int vblk_poll(void *dev);
 
+/* "msix", "intx" or "polled": how the device signals completions. */
+const char *vblk_irq_mode(const struct vblk_dev *d);
+
 void vblk_get_stats(const struct vblk_dev *d, struct vblk_stats *st);
 
 #endif

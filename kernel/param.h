@@ -32,6 +32,9 @@
 #define IRQ_VECTOR_FIRST 48 /* device vectors: FIRST..LAST */
 #define IRQ_VECTOR_LAST 239
 #define IRQ_NAME_MAX 16 /* bytes of a vector's name */
+#define IRQ_SHARED_LINES_MAX 8 /* PCI INTx GSIs in use at once */
+#define IRQ_SHARED_HANDLERS_MAX 8 /* handlers on one shared line */
+#define IRQ_UNCLAIMED_MAX 10000 /* unclaimed in a row: mask the line */
 #define THREAD_NAME_MAX 16 /* bytes of a thread's name */
 #define THREAD_STACK_PAGES 4 /* 16 KiB per kernel thread stack */
 #define MAINLOOP_POLLERS_MAX 16 /* mainloop_add_poller() slots */

@@ -32,7 +32,6 @@
 
 #define NET_HOSTNAME "petrel"
 #define NET_STATS_MAX_S 3600
-#define VIRTIO_PCI_DEVICE_LEGACY_NET 0x1000 /* transitional virtio-net */
 
 static struct ipcfg cfg = { .dhcp = true }; /* [m] from ip= and gw= */
 static uint64_t stats_s; /* [I] net_stats= */
@@ -95,6 +94,8 @@ void net_nic_counters(struct net_nic_counters *out)
 	if (vnet)
 		vnet_get_stats(vnet, &s);
 	STATS_COPY(VNET_NIC_STATS, out, &s);
+	out->irqs = s.irqs + s.config_irqs;
+	out->irq_mode = vnet ? vnet_irq_mode(vnet) : "none";
 }
 
 void net_log_stats(void)
@@ -157,13 +158,7 @@ static int net_poll(void *arg)
 /* The first virtio-net function (modern or transitional ID). */
 static struct pci_dev *find_device(void)
 {
-	struct pci_dev *pci = NULL;
-
-	while ((pci = pci_find(VIRTIO_PCI_VENDOR, PCI_ANY_ID, pci)))
-		if (pci->device == VIRTIO_PCI_DEVICE_MODERN + VIRTIO_ID_NET ||
-		    pci->device == VIRTIO_PCI_DEVICE_LEGACY_NET)
-			return pci;
-	return NULL;
+	return vpci_find(VIRTIO_ID_NET, NULL);
 }
 
 /* lwIP addresses from cfg; a gateway outside the subnet is dropped. */

@@ -52,6 +52,8 @@ void net_csum_counters(struct net_csum_counters *out);
  * for a paused reader): with rx_posted, the pool pages the NIC pins. */
 struct net_nic_counters {
 	VNET_NIC_STATS(STAT_U64)
+	uint64_t irqs; /* interrupts the device raised, any kind */
+	const char *irq_mode; /* "msix", "intx", or "none" without a NIC */
 };
 
 void net_nic_counters(struct net_nic_counters *out);

@@ -12,9 +12,11 @@
  * referenced pbuf; the slot is the chain's cookie.
  *
  * Interrupts: MSI-X entry 0 for configuration changes, entry 1 for both
- * queues. Handlers set flags; vnet_poll disables queue interrupts while
- * it finds work and re-enables them when idle (NAPI-style), so a busy
- * link is polled and an idle one wakes the halted CPU.
+ * queues; without MSI-X (QEMU's -nic model=virtio-net-pci, vectors=0,
+ * virtio_msix=off) the shared INTx line, whose handler reads the ISR.
+ * Handlers set flags; vnet_poll disables queue interrupts while it finds
+ * work and re-enables them when idle (NAPI-style), so a busy link is
+ * polled and an idle one wakes the halted CPU.
  */
 #define PR_PREFIX "vnet: "
 #include "net/virtio_net.h"
@@ -77,6 +79,7 @@ struct vnet_dev {
 	bool link_up; /* [m] */
 	uint8_t mac[VNET_MAC_LEN]; /* [I] */
 	int vectors[VNET_MSIX_ENTRIES]; /* [I] CPU vectors, -1 = none */
+	int intx_vector; /* [I] shared INTx line's vector, -1 = none */
 	bool irq_pending, config_pending; /* [q] set by the handlers */
 
 	struct vnet_tx_slot *tx_slots; /* [I] txq.size of them */
@@ -109,6 +112,19 @@ static void irq_config(void *arg)
 
 	WRITE_ONCE(dev->config_pending, true);
 	dev->stats.config_irqs++;
+}
+
+/* INTx: the ISR read acknowledges and says which kinds of event. */
+static bool irq_intx(void *arg)
+{
+	struct vnet_dev *dev = arg;
+	uint8_t isr = vpci_isr(&dev->vd);
+
+	if (isr & VIRTIO_ISR_QUEUE)
+		irq_queues(dev);
+	if (isr & VIRTIO_ISR_CONFIG)
+		irq_config(dev);
+	return isr != 0;
 }
 
 /* ---- RX buffers ---- */
@@ -547,6 +563,11 @@ int vnet_poll(struct vnet_dev *dev)
 	return work;
 }
 
+const char *vnet_irq_mode(const struct vnet_dev *dev)
+{
+	return vpci_irq_mode_name(dev->vd.irq_mode);
+}
+
 void vnet_get_stats(const struct vnet_dev *dev, struct vnet_stats *st)
 {
 	*st = dev->stats;
@@ -599,6 +620,31 @@ static int setup_vector(struct vnet_dev *dev, uint16_t entry, irq_handler_fn fn,
 	return pci_msix_set_entry(dev->pci, entry, addr, data);
 }
 
+/* MSI-X when the function has both entries, else its INTx line. */
+static int setup_interrupts(struct vnet_dev *dev)
+{
+	int err;
+
+	if (vpci_use_msix(&dev->vd, VNET_MSIX_ENTRIES) &&
+	    !pci_msix_enable(dev->pci)) {
+		dev->vd.irq_mode = VPCI_IRQ_MSIX;
+		err = setup_vector(dev, VNET_MSIX_CONFIG, irq_config,
+				   "vnet-cfg");
+		if (!err)
+			err = setup_vector(dev, VNET_MSIX_QUEUES, irq_queues,
+					   "vnet");
+		if (!err)
+			err = vpci_set_config_vector(&dev->vd,
+						     VNET_MSIX_CONFIG);
+		return err;
+	}
+	err = vpci_attach_intx(&dev->vd, irq_intx, dev, "vnet");
+	if (err < 0)
+		return err;
+	dev->intx_vector = err;
+	return 0;
+}
+
 static void free_vectors(struct vnet_dev *dev)
 {
 	for (int i = 0; i < VNET_MSIX_ENTRIES; i++) {
@@ -606,11 +652,15 @@ static void free_vectors(struct vnet_dev *dev)
 			irq_free_vector(dev->vectors[i]);
 		dev->vectors[i] = -1;
 	}
+	if (dev->intx_vector >= 0)
+		irq_detach_shared(dev->intx_vector, irq_intx, dev);
+	dev->intx_vector = -1;
 	pci_msix_disable(dev->pci);
+	dev->vd.irq_mode = VPCI_IRQ_POLLED;
 }
 
 /* Allocate queue `index` (at most VNET_QUEUE_SIZE entries) and program
- * it into the device with the queue MSI-X entry. */
+ * it into the device with the queue MSI-X entry (none under INTx). */
 static int setup_queue(struct vnet_dev *dev, struct virtq *vq, uint16_t index)
 {
 	uint16_t max = vpci_queue_max_size(&dev->vd, index);
@@ -627,7 +677,9 @@ static int setup_queue(struct vnet_dev *dev, struct virtq *vq, uint16_t index)
 		return err;
 	err = vpci_queue_setup(&dev->vd, index, size, virtq_desc_pa(vq),
 			       virtq_avail_pa(vq), virtq_used_pa(vq),
-			       VNET_MSIX_QUEUES);
+			       dev->vd.irq_mode == VPCI_IRQ_MSIX ?
+				       VNET_MSIX_QUEUES :
+				       VIRTIO_MSI_NO_VECTOR);
 	if (err)
 		virtq_destroy(vq);
 	return err;
@@ -680,6 +732,7 @@ int vnet_probe(struct pci_dev *pci, struct vnet_dev **out)
 		return -ENOMEM;
 	dev->pci = pci;
 	dev->vectors[VNET_MSIX_CONFIG] = dev->vectors[VNET_MSIX_QUEUES] = -1;
+	dev->intx_vector = -1;
 	/* 1. map the transport */
 	err = vpci_init(&dev->vd, pci);
 	if (err)
@@ -701,17 +754,12 @@ int vnet_probe(struct pci_dev *pci, struct vnet_dev **out)
 		pci_name(pci, name), on_off(dev->csum), on_off(dev->guest_csum),
 		on_off(dev->has_status),
 		on_off(dev->vd.features & VIRTIO_F_EVENT_IDX));
-	/* 3. MSI-X: configuration changes and queue completions */
-	err = pci_msix_enable(pci);
-	if (err)
-		goto err_fail;
-	err = setup_vector(dev, VNET_MSIX_CONFIG, irq_config, "vnet-cfg");
-	if (!err)
-		err = setup_vector(dev, VNET_MSIX_QUEUES, irq_queues, "vnet");
-	if (!err)
-		err = vpci_set_config_vector(&dev->vd, VNET_MSIX_CONFIG);
+	/* 3. interrupts: configuration changes and queue completions */
+	err = setup_interrupts(dev);
 	if (err)
 		goto err_free_vectors;
+	pr_info("%s: irq %s", pci_name(pci, name),
+		vpci_irq_mode_name(dev->vd.irq_mode));
 	/* 4. receiveq1 and transmitq1 */
 	err = setup_queue(dev, &dev->rxq, VNET_RXQ);
 	if (err)
@@ -732,7 +780,6 @@ err_free_rxq:
 	virtq_destroy(&dev->rxq);
 err_free_vectors:
 	free_vectors(dev);
-err_fail:
 	vpci_fail(&dev->vd);
 err_free_dev:
 	kfree(dev);

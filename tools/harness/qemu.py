@@ -47,7 +47,7 @@ def stop_process(proc, timeout=STOP_TIMEOUT):
 class Guest:
     def __init__(self, tmp_path, cmdline="", mem="128M", iso=False,
                  extra_args=(), name="guest", prefix=(), log_path=None,
-                 qemu=QEMU):
+                 qemu=QEMU, machine="q35"):
         self.log_path = log_path or os.path.join(str(tmp_path),
                                                  name + ".serial.log")
         self.cmdline = cmdline
@@ -58,14 +58,17 @@ class Guest:
         # NS]; it must exec QEMU so that stop() signals QEMU itself.
         self.prefix = list(prefix)
         self.qemu = qemu
+        # "q35" (PCIe, ICH9) or "pc" (i440FX/PIIX3: conventional PCI,
+        # where QEMU's virtio devices are transitional).
+        self.machine = machine
         self.proc = None
         self.pid = None
         self.t_start = None
 
     def machine_args(self):
-        """The QEMU machine every guest gets: q35, TCG, no default
+        """The QEMU machine every guest gets: q35 (or `machine`), TCG, no default
         devices, serial console to the log, isa-debug-exit."""
-        return [self.qemu, "-machine", "q35", "-cpu", "max", "-m", self.mem,
+        return [self.qemu, "-machine", self.machine, "-cpu", "max", "-m", self.mem,
                 "-display", "none", "-no-reboot", "-nodefaults",
                 "-serial", "file:" + self.log_path,
                 "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
