@@ -199,6 +199,7 @@ static void storage_sections(struct json *j)
 	u64(j, "disk_rekicks", fs.disk_rekicks);
 	u64(j, "meta_waits", fs.meta_waits);
 	u64(j, "meta_busy", fs.meta_busy);
+	u64(j, "sync_reads_in_loop", fs.sync_reads_in_loop);
 	close_obj(j);
 }
 

@@ -31,6 +31,7 @@
 #include "kernel/mm/heap.h"
 #include "kernel/param.h"
 #include "kernel/sched/completion.h"
+#include "kernel/sched/mainloop.h"
 #include "kernel/sched/thread.h"
 
 #define FILE_HASH_SIZE 256
@@ -456,6 +457,8 @@ int fs_read_sync(struct file *f, uint64_t off, uint64_t len, struct ioagg *out)
 
 	if (err != -EINPROGRESS)
 		return err;
+	if (!thread_current() && mainloop_running())
+		fs.stats.sync_reads_in_loop++;
 	while (!s.done) {
 		if (thread_current()) {
 			thread_sleep(&s);
@@ -489,4 +492,5 @@ void fs_get_stats(struct fs_stats *st)
 	st->disk_interrupts = d.interrupts;
 	st->disk_rekicks = d.rekicks;
 	st->disk_waiting = d.waiting;
+	st->sync_reads_in_loop += d.sync_in_loop;
 }

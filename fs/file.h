@@ -41,6 +41,7 @@ struct fs_stats {
 	uint64_t disk_rekicks;
 	uint64_t meta_waits; /* a thread waited for the volume's metadata */
 	uint64_t meta_busy; /* main loop found it held: -EAGAIN */
+	uint64_t sync_reads_in_loop; /* the running main loop waited */
 };
 
 /* Set up the page cache and mount the first virtio-blk disk, if any;

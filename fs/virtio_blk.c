@@ -262,6 +262,8 @@ static int read_sectors_sync(struct vblk_dev *d, uint64_t sector, void *buf,
 	err = vblk_read(d, sector, segs, n, completion_signal, &w);
 	if (err)
 		return err;
+	if (!thread_current() && mainloop_running())
+		d->stats.sync_in_loop++;
 	while (!w.done) {
 		if (thread_current()) {
 			/* A thread (a LAIO continuation) lets the loop run. */

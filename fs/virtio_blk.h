@@ -38,6 +38,7 @@ struct vblk_stats {
 	uint64_t waiting; /* now: queued for descriptors */
 	uint64_t interrupts;
 	uint64_t sync_reads;
+	uint64_t sync_in_loop; /* of those, the main loop spun for */
 	uint64_t rekicks; /* notified again after a stall (virtq.c) */
 };
 
