@@ -200,6 +200,7 @@ static void storage_sections(struct json *j)
 	u64(j, "meta_waits", fs.meta_waits);
 	u64(j, "meta_busy", fs.meta_busy);
 	u64(j, "sync_reads_in_loop", fs.sync_reads_in_loop);
+	u64(j, "bmap_async_reads", fs.bmap_async_reads);
 	close_obj(j);
 }
 

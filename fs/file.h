@@ -42,6 +42,7 @@ struct fs_stats {
 	uint64_t meta_waits; /* a thread waited for the volume's metadata */
 	uint64_t meta_busy; /* main loop found it held: -EAGAIN */
 	uint64_t sync_reads_in_loop; /* the running main loop waited */
+	uint64_t bmap_async_reads; /* indirect blocks read without waiting */
 };
 
 /* Set up the page cache and mount the first virtio-blk disk, if any;

@@ -234,32 +234,42 @@ int vblk_poll(void *dev)
 	return n;
 }
 
-/* Read whole sectors into kernel memory `buf`, polling for the end. */
-static int read_sectors_sync(struct vblk_dev *d, uint64_t sector, void *buf,
-			     size_t len)
+int vblk_read_kmem(struct vblk_dev *d, uint64_t off, void *buf, size_t len,
+		   vblk_done_fn done, void *arg)
 {
 	struct vblk_segment segs[VBLK_SEGMENTS_MAX];
-	uint64_t deadline = time_ns() + VBLK_SYNC_TIMEOUT_MS * 1000000ull;
-	struct completion w = { 0 };
 	unsigned int n = 0;
-	size_t off = 0;
-	int err;
+	size_t pos = 0;
 
+	if (off % VBLK_SECTOR_SIZE || len % VBLK_SECTOR_SIZE)
+		return -EINVAL;
 	/* Kernel memory is contiguous; split at page boundaries only so
 	 * each segment stays within what size_max allows on any device. */
-	while (off < len) {
-		uintptr_t va = (uintptr_t)buf + off;
+	while (pos < len) {
+		uintptr_t va = (uintptr_t)buf + pos;
 		size_t chunk =
-			MIN(len - off, PAGE_SIZE - (va & (PAGE_SIZE - 1)));
+			MIN(len - pos, PAGE_SIZE - (va & (PAGE_SIZE - 1)));
 
 		if (n == d->seg_max)
 			return -EINVAL;
 		segs[n++] = (struct vblk_segment){ virt_to_phys((void *)va),
 						   (uint32_t)chunk };
-		off += chunk;
+		pos += chunk;
 	}
+	return vblk_read(d, off / VBLK_SECTOR_SIZE, segs, n, done, arg);
+}
+
+/* Read whole sectors into kernel memory `buf`, polling for the end. */
+static int read_sectors_sync(struct vblk_dev *d, uint64_t sector, void *buf,
+			     size_t len)
+{
+	uint64_t deadline = time_ns() + VBLK_SYNC_TIMEOUT_MS * 1000000ull;
+	struct completion w = { 0 };
+	int err;
+
 	d->stats.sync_reads++;
-	err = vblk_read(d, sector, segs, n, completion_signal, &w);
+	err = vblk_read_kmem(d, sector * VBLK_SECTOR_SIZE, buf, len,
+			     completion_signal, &w);
 	if (err)
 		return err;
 	if (!thread_current() && mainloop_running())

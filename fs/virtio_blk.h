@@ -59,6 +59,11 @@ int vblk_read(struct vblk_dev *d, uint64_t sector,
 	      const struct vblk_segment *segs, unsigned int n,
 	      vblk_done_fn done, void *arg);
 
+/* vblk_read into kernel memory: `off` and `len` in bytes, both sector
+ * multiples (the segments are made at page boundaries). */
+int vblk_read_kmem(struct vblk_dev *d, uint64_t off, void *buf, size_t len,
+		   vblk_done_fn done, void *arg);
+
 /* Blocking read of any byte range into kernel memory (copies through a
  * sector-aligned bounce buffer when the range is unaligned). 0, -EINVAL,
  * -EIO or -ENOMEM. */
