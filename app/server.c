@@ -518,6 +518,21 @@ static void pair_end(struct http_conn *hc)
 	hc->pair = 0;
 }
 
+/* A dead disk (timed out, reads refused) or none: 503, not the file's
+ * fault. */
+static bool disk_gone(int err)
+{
+	return err == -ETIMEDOUT || err == -ENODEV;
+}
+
+/* The status for an open error: 503, 500 for a device error, else 404. */
+static int open_error_status(int err)
+{
+	if (disk_gone(err))
+		return 503;
+	return err == -EIO ? 500 : 404;
+}
+
 static void window_read(void *arg, int err)
 {
 	struct http_conn *hc = arg;
@@ -543,13 +558,13 @@ static void window_read(void *arg, int err)
 		pr_warn("read error %s", errname(err));
 		ioagg_release(&hc->window);
 		if (!hc->head_sent) {
-			/* Nothing of the 200 went out yet: say 500. */
+			/* Nothing of the 200 went out yet: say why. */
 			stats.status[hc->status]--;
 			ioagg_release(&hc->head);
 			hc->keep_alive = false;
 			hc->state = HEAD;
 			pair_end(hc);
-			answer_error(hc, 500, false);
+			answer_error(hc, disk_gone(err) ? 503 : 500, false);
 		} else {
 			stats.aborted_mid_body++;
 			abort_conn(hc);
@@ -906,7 +921,7 @@ static void route(struct http_conn *hc, const struct http_request *req)
 	if (!err && !fs_stat(f)->is_reg)
 		err = -ENOENT;
 	if (err) {
-		answer_error(hc, err == -EIO ? 500 : 404, head_only);
+		answer_error(hc, open_error_status(err), head_only);
 		return;
 	}
 	serve_file(hc, req, path, len, f);

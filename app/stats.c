@@ -182,6 +182,11 @@ static void storage_sections(struct json *j)
 
 	fs_get_stats(&fs);
 	open_obj(j, "fs");
+	emit(j, "\"disk_state\":\"%s\"",
+	     !fs_mounted()  ? "none" :
+	     fs.disk_failed ? "failed" :
+			      "ok");
+	j->first = false;
 	u64(j, "opens", fs.opens);
 	u64(j, "open_errors", fs.open_errors);
 	u64(j, "files_cached", fs.files_cached);
@@ -201,6 +206,10 @@ static void storage_sections(struct json *j)
 	u64(j, "meta_busy", fs.meta_busy);
 	u64(j, "sync_reads_in_loop", fs.sync_reads_in_loop);
 	u64(j, "bmap_async_reads", fs.bmap_async_reads);
+	u64(j, "disk_timeouts", fs.disk_timeouts);
+	u64(j, "disk_refused", fs.disk_refused);
+	u64(j, "disk_late", fs.disk_late);
+	u64(j, "pages_lost", fs.pages_lost);
 	close_obj(j);
 }
 

@@ -152,6 +152,7 @@ struct page_fill {
 	struct iobuf *buf;
 	int pending; /* requests in flight, +1 while issuing */
 	int err;
+	bool page_lost; /* a request timed out: the device keeps buf */
 	struct page_fill *next; /* [m] waiting for the same indirect block */
 };
 
@@ -179,6 +180,13 @@ static void fill_part_done(void *arg, int err)
 {
 	struct page_fill *pf = arg;
 
+	if (err == -ETIMEDOUT && !pf->page_lost) {
+		/* The device may still DMA into the page: a reference that
+		 * is never dropped keeps it out of the pool for good. */
+		pf->page_lost = true;
+		iobuf_ref(pf->buf);
+		fs.stats.pages_lost++;
+	}
 	if (err && !pf->err)
 		pf->err = err;
 	fill_put(pf);
@@ -593,7 +601,6 @@ int fs_read(struct file *f, uint64_t off, uint64_t len, struct ioagg *out,
 int fs_read_sync(struct file *f, uint64_t off, uint64_t len, struct ioagg *out)
 {
 	struct completion s = { 0 };
-	uint64_t deadline = time_ns() + VBLK_SYNC_TIMEOUT_MS * 1000000ull;
 	int err = fs_read(f, off, len, out, completion_signal, &s);
 
 	if (err != -EINPROGRESS)
@@ -606,11 +613,7 @@ int fs_read_sync(struct file *f, uint64_t off, uint64_t len, struct ioagg *out)
 			continue;
 		}
 		/* Main-loop context: nobody else will poll the disk. The
-		 * request points at `s` and `out`, so there is no way to
-		 * give up on a device that never answers. */
-		if (time_ns() > deadline)
-			panic("fs_read_sync: disk silent for %u ms",
-			      VBLK_SYNC_TIMEOUT_MS);
+		 * driver ends every request within disk_timeout_ms. */
 		vblk_poll(fs.dev);
 		cpu_relax();
 	}
@@ -634,4 +637,8 @@ void fs_get_stats(struct fs_stats *st)
 	st->disk_rekicks = d.rekicks;
 	st->disk_waiting = d.waiting;
 	st->sync_reads_in_loop += d.sync_in_loop;
+	st->disk_failed = d.failed;
+	st->disk_timeouts = d.timeouts;
+	st->disk_refused = d.refused;
+	st->disk_late = d.late;
 }

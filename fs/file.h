@@ -43,6 +43,12 @@ struct fs_stats {
 	uint64_t meta_busy; /* main loop found it held: -EAGAIN */
 	uint64_t sync_reads_in_loop; /* the running main loop waited */
 	uint64_t bmap_async_reads; /* indirect blocks read without waiting */
+	/* a dead disk (virtio_blk.h): given up after disk_timeout_ms */
+	uint64_t disk_failed; /* 1: every read now fails at once */
+	uint64_t disk_timeouts; /* requests failed with -ETIMEDOUT */
+	uint64_t disk_refused; /* reads refused since (-ENODEV) */
+	uint64_t disk_late; /* answers that came after their timeout */
+	uint64_t pages_lost; /* pool pages left to the dead device */
 };
 
 /* Set up the page cache and mount the first virtio-blk disk, if any;

@@ -6,10 +6,13 @@ as `ip netns exec NS`) with the serial console written to a log file;
 wait_for() polls that file for a regular expression. Every wait is
 bounded; stop() kills only the QEMU process this object started.
 """
+import itertools
 import os
 import re
 import signal
+import socket
 import subprocess
+import tempfile
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -27,10 +30,31 @@ class BootTimeout(AssertionError):
     pass
 
 
+_monitors = itertools.count()
+HMP_PROMPT = b"(qemu) "
+
+
+def _read_until(sock, marker):
+    data = b""
+    while not data.endswith(marker):
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise ConnectionError("monitor closed: %r" % data)
+        data += chunk
+    return data
+
+
 class Guest:
     def __init__(self, tmp_path, cmdline="", mem="128M", iso=False,
-                 extra_args=(), name="guest", prefix=()):
+                 extra_args=(), name="guest", prefix=(), monitor=False):
         self.log_path = os.path.join(str(tmp_path), name + ".serial.log")
+        # A human monitor on a Unix socket (hmp()); its path is short
+        # because socket paths are limited to 108 bytes.
+        self.monitor_path = None
+        if monitor:
+            self.monitor_path = os.path.join(
+                tempfile.gettempdir(), "petrel-mon-%d-%d.sock"
+                % (os.getpid(), next(_monitors)))
         self.cmdline = cmdline
         self.mem = mem
         self.iso = iso
@@ -49,7 +73,20 @@ class Guest:
             cmd += ["-cdrom", ISO, "-boot", "d"]
         else:
             cmd += ["-kernel", KERNEL, "-append", self.cmdline]
+        if self.monitor_path:
+            cmd += ["-monitor",
+                    "unix:%s,server=on,wait=off" % self.monitor_path]
         return self.prefix + cmd + self.extra_args
+
+    def hmp(self, command, timeout=10.0):
+        """Run one human-monitor command; returns what it printed."""
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(timeout)
+            s.connect(self.monitor_path)
+            _read_until(s, HMP_PROMPT)
+            s.sendall(command.encode() + b"\n")
+            out = _read_until(s, HMP_PROMPT)
+        return out.decode("utf-8", "replace")
 
     def start(self):
         open(self.log_path, "w").close()
@@ -107,3 +144,5 @@ class Guest:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self.monitor_path and os.path.exists(self.monitor_path):
+            os.unlink(self.monitor_path)
