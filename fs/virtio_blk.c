@@ -292,6 +292,8 @@ static void check_stall(struct vblk_dev *d)
 {
 	uint64_t now = time_ns();
 
+	if (d->failed)
+		return; /* what it still holds it may keep */
 	if (virtq_rekick_if_stalled(&d->vq, now, VBLK_STALL_MS * 1000000ull))
 		d->stats.rekicks++;
 	if (d->posted_head &&
