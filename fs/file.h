@@ -8,7 +8,10 @@
  * opens the same files over and over); fs_open hands out the same object
  * for the same inode. Path lookups and inode reads go to disk through the
  * blocking metadata path; file data goes through the page cache
- * asynchronously. Main loop and kernel threads only ([m]).
+ * asynchronously, and so do the indirect blocks that map it when the
+ * read starts in the main loop. A dead disk (see virtio_blk.h) fails
+ * reads with -ETIMEDOUT, then -ENODEV at once. Main loop and kernel
+ * threads only ([m]).
  */
 #ifndef FS_FILE_H
 #define FS_FILE_H
