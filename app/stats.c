@@ -67,6 +67,10 @@ static void counter_sections(struct json_out *j)
 	STATS_JSON_OBJECT(j, "iobuf", IOBUF_STATS, &io);
 	STATS_JSON_OBJECT(j, "pcache", PCACHE_STATS, &pc);
 	json_open(j, "fs");
+	json_str(j, "disk_state",
+		 !fs_mounted()	? "none" :
+		 fs.disk_failed ? "failed" :
+				  "ok");
 	STATS_JSON(j, FS_STATS, &fs);
 	json_str(j, "disk_irq_mode", fs.disk_irq_mode);
 	json_close(j);

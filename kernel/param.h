@@ -64,9 +64,6 @@
 #define VBLK_SEGMENTS_MAX 16 /* data segments in one request */
 #define VBLK_STALL_MS 20 /* no completion this long: notify again */
 #define VNET_STALL_MS 20 /* same for the virtio-net queues */
-/* A spinning read this late means a dead device; TCG on a loaded host
- * has been seen to need more than 5 s. */
-#define VBLK_SYNC_TIMEOUT_MS 30000
 #define VBLK_BOUNCE_MAX (64u << 10) /* bytes of one unaligned sync read */
 
 /* ext2 reader (fs/ext2.c) */

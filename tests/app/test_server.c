@@ -549,6 +549,16 @@ static void test_read_errors(void **state)
 	expect_status(out, 500);
 	free(out);
 
+	/* A dead disk: timed out, or refused since, is a 503. */
+	fake_fs_fail_next_read(-ETIMEDOUT);
+	out = one("GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n");
+	expect_status(out, 503);
+	free(out);
+	fake_fs_fail_next_read(-ENODEV);
+	out = one("GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n");
+	expect_status(out, 503);
+	free(out);
+
 	/* After the head went out, the only honest thing is to abort. */
 	c = fake_conn_open();
 	fake_conn_recv_str(c, "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
