@@ -146,6 +146,9 @@ static void nic_section(struct json *j)
 	u64(j, "tx_packets", s.tx_packets);
 	u64(j, "tx_refused", s.tx_refused);
 	u64(j, "tx_drops", s.tx_drops);
+	u64(j, "tx_page_refs", s.tx_page_refs);
+	u64(j, "tx_pages_held", s.tx_pages_held);
+	u64(j, "tx_stale_pages", s.tx_stale_pages);
 	close_obj(j);
 }
 

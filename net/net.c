@@ -103,6 +103,9 @@ void net_nic_counters(struct net_nic_counters *out)
 		.tx_packets = s.tx_packets,
 		.tx_refused = s.tx_refused,
 		.tx_drops = s.tx_drops,
+		.tx_page_refs = s.tx_page_refs,
+		.tx_stale_pages = s.tx_stale_pages,
+		.tx_pages_held = s.tx_pages_held,
 	};
 }
 

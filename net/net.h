@@ -47,6 +47,8 @@ struct net_nic_counters {
 	uint64_t rx_packets, rx_drops, rx_refill_failed;
 	uint64_t rx_posted, rx_held; /* now */
 	uint64_t tx_packets, tx_refused, tx_drops;
+	uint64_t tx_page_refs, tx_stale_pages;
+	uint64_t tx_pages_held; /* now: pool pages the device may read */
 };
 
 void net_nic_counters(struct net_nic_counters *out);

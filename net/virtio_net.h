@@ -91,6 +91,9 @@ struct vnet_stats {
 	uint64_t tx_ring_full; /* frames that waited in the backlog */
 	uint64_t tx_linearized; /* chains over VNET_TX_SEGS_MAX, copied */
 	uint64_t tx_csum_offload; /* frames sent with NEEDS_CSUM */
+	uint64_t tx_page_refs; /* pool-page references taken for frames */
+	uint64_t tx_pages_held; /* now: pool pages posted frames name */
+	uint64_t tx_stale_pages; /* frames naming a freed pool page: dropped */
 	uint64_t irqs; /* queue interrupts */
 	uint64_t config_irqs; /* configuration-change interrupts */
 	uint64_t link_changes;
