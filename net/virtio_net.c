@@ -381,9 +381,9 @@ static int payload_segs(struct vnet_dev *dev, struct vnet_tx_slot *slot,
 			else if (n == VNET_TX_SEGS_MAX)
 				err = err ? err : -E2BIG;
 			else
-				segs[n++] = (struct virtq_seg){
-					pa, (uint32_t)chunk
-				};
+				segs[n++] =
+					(struct virtq_seg){ pa,
+							    (uint32_t)chunk };
 			va += chunk;
 			left -= chunk;
 		}

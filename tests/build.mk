@@ -139,3 +139,15 @@ NET_HOST_CFLAGS := -Itests/net/lwip-host -I$(LWIP_SRC)/src/include \
 UNIT_TESTS += tests/net/test_virtio_net
 tests/net/test_virtio_net_SRCS := $(NET_HOST_SRCS)
 tests/net/test_virtio_net_CFLAGS := $(NET_HOST_CFLAGS)
+
+# The ACK path of net/conn.c with the real server: ECEM DNS splicing.
+UNIT_TESTS += tests/net/test_conn
+tests/net/test_conn_SRCS := $(NET_HOST_SRCS) app/server.c app/http_parser.c \
+	app/http_path.c app/http_range.c app/http_cond.c app/http_response.c \
+	app/mime.c $(HTTP_STR) kernel/lib/civil.c kernel/lib/errname.c \
+	kernel/sched/timer.c kernel/sched/laio.c kernel/sched/thread.c \
+	kernel/cpu/switch.S kernel/lib/string.c tests/fake_fs.c \
+	tests/fake_paging.c
+tests/net/test_conn_CFLAGS := $(NET_HOST_CFLAGS)
+# tests/net/conn_host.c compiles net/conn.c by #include.
+$(BUILD)/tests/net/test_virtio_net $(BUILD)/tests/net/test_conn: net/conn.c

@@ -25,10 +25,10 @@
 
 #define GUEST_IP 0x0a000002u /* 10.0.0.2 */
 #define PEER_IP 0x0a000001u /* 10.0.0.1 */
-#define PEER_PORT 40000
+#define PEER_PORT_FIRST 40000
 #define PEER_ISN 1000u
 #define FRAME_MAX 2048
-#define DEV_FEATURES                                                     \
+#define DEV_FEATURES                                                      \
 	(VIRTIO_NET_F_CSUM | VIRTIO_NET_F_GUEST_CSUM | VIRTIO_NET_F_MAC | \
 	 VIRTIO_F_VERSION_1)
 
@@ -107,8 +107,7 @@ void vpci_notify(void *arg, uint16_t index)
 	(void)index;
 }
 
-int vpci_read_config(struct vpci_dev *vd, uint32_t off, void *buf,
-		     uint32_t len)
+int vpci_read_config(struct vpci_dev *vd, uint32_t off, void *buf, uint32_t len)
 {
 	(void)vd;
 	if (off != 0 || len != sizeof(guest_mac))
@@ -223,8 +222,8 @@ static void peer_segment(uint8_t flags, const void *data, size_t len)
 	put32(ip + 12, PEER_IP);
 	put32(ip + 16, GUEST_IP);
 	put16(ip + 10, ip_sum(ip, 20));
-	put16(tcp, PEER_PORT);
-	put16(tcp + 2, FAKE_NIC_PORT);
+	put16(tcp, fake_peer.port);
+	put16(tcp + 2, fake_peer.dport);
 	put32(tcp + 4, fake_peer.snd_nxt);
 	put32(tcp + 8, fake_peer.acked);
 	tcp[12] = (uint8_t)(thl / 4 << 4);
@@ -239,13 +238,20 @@ static void peer_segment(uint8_t flags, const void *data, size_t len)
 		memcpy(tcp + thl, data, len);
 	if (!rx_frame(f, 14 + 20 + thl + len))
 		abort();
-	fake_peer.snd_nxt += (uint32_t)len + (flags & (TCP_SYN | TCP_FIN) ? 1 : 0);
+	fake_peer.snd_nxt +=
+		(uint32_t)len + (flags & (TCP_SYN | TCP_FIN) ? 1 : 0);
 }
 
-void fake_peer_connect(void)
+void fake_peer_connect(uint16_t port)
 {
+	static uint16_t next_port = PEER_PORT_FIRST;
+
 	free(fake_peer.data);
-	fake_peer = (struct fake_peer){ .snd_nxt = PEER_ISN };
+	/* A new port each time: a connection a failed test left behind
+	 * does not take the next one's segments. */
+	fake_peer = (struct fake_peer){ .snd_nxt = PEER_ISN,
+					.port = next_port++,
+					.dport = port };
 	peer_segment(TCP_SYN, NULL, 0);
 }
 
@@ -270,9 +276,14 @@ void fake_peer_fin(void)
 	peer_segment(TCP_ACK | TCP_FIN, NULL, 0);
 }
 
-void fake_peer_open(void)
+void fake_peer_rst(void)
 {
-	fake_peer_connect();
+	peer_segment(TCP_RST | TCP_ACK, NULL, 0);
+}
+
+void fake_peer_open(uint16_t port)
+{
+	fake_peer_connect(port);
 	fake_nic_poll();
 	fake_nic_tx_run(~0u);
 	fake_peer_ack_all();
@@ -281,7 +292,7 @@ void fake_peer_open(void)
 
 void fake_peer_reset_data(void)
 {
-	fake_peer.len = 0;
+	fake_peer.len = 0; /* retransmissions of older bytes: unchecked */
 }
 
 /* Bytes [off, off + len) of the stream: new ones are appended, ones
@@ -291,7 +302,12 @@ static void peer_data(uint32_t seq, const uint8_t *p, size_t len)
 	struct fake_peer *pr = &fake_peer;
 
 	if (seq != pr->rcv_nxt) {
+		uint32_t back = pr->rcv_nxt - seq; /* bytes already had */
+
 		pr->dup_frames++; /* retransmission or out of order */
+		if (back <= pr->len && len <= back &&
+		    memcmp(pr->data + pr->len - back, p, len))
+			pr->bad_retransmits++;
 		return;
 	}
 	if (pr->len + len > pr->cap) {

@@ -21,10 +21,10 @@
 
 struct vnet_stats;
 
-#define FAKE_NIC_PORT 80
 #define FAKE_PEER_WINDOW 65535u /* no window scaling: 64 KiB at most */
 
 struct fake_peer {
+	uint16_t port, dport; /* ours, the guest's */
 	uint32_t snd_nxt; /* next sequence number we send */
 	uint32_t rcv_nxt; /* next byte expected from the guest */
 	uint32_t acked; /* highest ACK we sent */
@@ -32,6 +32,7 @@ struct fake_peer {
 	uint8_t *data; /* in-order bytes received */
 	size_t len, cap;
 	uint64_t frames, dup_frames; /* data frames taken / already had */
+	uint64_t bad_retransmits; /* resent bytes that differ from the first */
 };
 
 extern struct fake_peer fake_peer;
@@ -54,14 +55,15 @@ void fake_nic_stats(struct vnet_stats *st);
 
 /* Peer: connect (SYN; the handshake completes on fake_nic_poll with the
  * device running), send bytes, acknowledge up to a sequence number. */
-void fake_peer_connect(void);
+void fake_peer_connect(uint16_t port);
 void fake_peer_send(const void *data, size_t len);
 void fake_peer_ack(uint32_t ackno);
 /* Acknowledge everything received so far. */
 void fake_peer_ack_all(void);
 void fake_peer_fin(void);
-/* Full handshake: connect, let the device run, acknowledge. */
-void fake_peer_open(void);
+void fake_peer_rst(void);
+/* Full handshake to `port`: connect, let the device run, acknowledge. */
+void fake_peer_open(uint16_t port);
 /* Forget the received bytes (keeps the sequence state). */
 void fake_peer_reset_data(void);
 

@@ -28,6 +28,7 @@
 #include "tests/net/fake_nic.h"
 
 #define POOL_PAGES 1024
+#define TEST_PORT 8080
 
 static struct conn *accepted;
 static int closed_calls;
@@ -130,13 +131,13 @@ static int setup(void **state)
 	if (iobuf_pool_init(POOL_PAGES))
 		return -1;
 	fake_nic_init();
-	return conn_listen(FAKE_NIC_PORT, &cbs, NULL);
+	return conn_listen(TEST_PORT, &cbs, NULL);
 }
 
 static void open_conn(void)
 {
 	accepted = NULL;
-	fake_peer_open();
+	fake_peer_open(TEST_PORT);
 	assert_true(fake_peer.established);
 	assert_non_null(accepted);
 }
@@ -201,6 +202,7 @@ static void test_ack_before_tx_completion_keeps_the_page(void **state)
 	p = fake_nic_last_payload(&len);
 	assert_int_equal(len, 1000);
 	assert_memory_equal(p, want, 1000);
+	assert_int_equal(fake_peer.bad_retransmits, 0);
 	fake_nic_poll(); /* TX completion: only now the page goes */
 	assert_int_equal(pool().pinned_pages, pinned0);
 	assert_int_equal(nic().tx_pages_held, 0);
@@ -214,8 +216,7 @@ static void test_ack_before_tx_completion_keeps_the_page(void **state)
  * connection drops all its pages, and every frame the device reads later
  * from the ring or the backlog still carries the file's bytes.
  */
-static void test_acked_frames_in_ring_and_backlog_keep_their_pages(
-	void **state)
+static void test_acked_frames_in_ring_and_backlog_keep_their_pages(void **state)
 {
 	enum { PAGES = 48 };
 	static uint8_t want[PAGES * PAGE_SIZE];
@@ -257,6 +258,7 @@ static void test_acked_frames_in_ring_and_backlog_keep_their_pages(
 	assert_memory_equal(fake_peer.data, want, sizeof(want));
 	assert_int_equal(nic().tx_pages_held, 0);
 	assert_int_equal(pool().free_pages, free0);
+	assert_int_equal(fake_peer.bad_retransmits, 0);
 	close_conn();
 }
 
