@@ -149,6 +149,20 @@ static void nic_section(struct json *j)
 	close_obj(j);
 }
 
+static void net_section(struct json *j)
+{
+	struct net_tcp_counters t;
+
+	net_tcp_counters(&t);
+	open_obj(j, "net");
+	u64(j, "tcp_pcb_pool", t.pcb_pool);
+	u64(j, "tcp_active", t.active);
+	u64(j, "tcp_time_wait", t.time_wait);
+	u64(j, "tcp_time_wait_reopened", t.time_wait_reopened);
+	u64(j, "tcp_time_wait_recycled", t.time_wait_recycled);
+	close_obj(j);
+}
+
 static void storage_sections(struct json *j)
 {
 	struct iobuf_stats io;
@@ -319,6 +333,7 @@ int http_stats_json(char *buf, size_t size)
 	http_section(&j);
 	conn_section(&j);
 	nic_section(&j);
+	net_section(&j);
 	storage_sections(&j);
 	mechanism_sections(&j);
 	kernel_section(&j);

@@ -28,6 +28,7 @@
 #include "lwip/timeouts.h"
 #include "net/ipcfg.h"
 #include "net/lwip-port/lwip_err.h"
+#include "net/lwip-port/tcp_pcbs.h"
 #include "net/virtio_net.h"
 
 #define NET_HOSTNAME "petrel"
@@ -103,6 +104,20 @@ void net_nic_counters(struct net_nic_counters *out)
 		.tx_packets = s.tx_packets,
 		.tx_refused = s.tx_refused,
 		.tx_drops = s.tx_drops,
+	};
+}
+
+void net_tcp_counters(struct net_tcp_counters *out)
+{
+	struct lwip_port_tcp_pcbs p;
+
+	lwip_port_tcp_pcbs(&p);
+	*out = (struct net_tcp_counters){
+		.pcb_pool = p.pool,
+		.active = p.active,
+		.time_wait = p.time_wait,
+		.time_wait_reopened = p.time_wait_reopened,
+		.time_wait_recycled = p.time_wait_recycled,
 	};
 }
 

@@ -51,4 +51,15 @@ struct net_nic_counters {
 
 void net_nic_counters(struct net_nic_counters *out);
 
+/* TCP PCBs for /_stats. A connection the server closed first waits in
+ * TIME_WAIT (60 s) in a PCB of the shared pool; a new SYN from the same
+ * client port ends it (reopened), and a new connection that finds the
+ * pool empty frees the oldest (recycled). */
+struct net_tcp_counters {
+	uint64_t pcb_pool, active, time_wait; /* now */
+	uint64_t time_wait_reopened, time_wait_recycled; /* since boot */
+};
+
+void net_tcp_counters(struct net_tcp_counters *out);
+
 #endif
