@@ -71,6 +71,7 @@ struct conn {
 	bool paused; /* [m] */
 	bool fin; /* [m] FIN seen, eof not delivered yet */
 	bool closing; /* [m] close once the queue drains */
+	bool fin_queued; /* [m] tcp_shutdown(TX) called: FIN after the data */
 	bool in_callback; /* [m] inside an lwIP callback for this pcb */
 	bool abort_requested; /* [m] conn_abort from inside a callback */
 	bool gone; /* [m] closed() queued: no more callbacks */
@@ -274,14 +275,32 @@ static void push(struct conn *c)
 		tcp_output(c->pcb);
 }
 
-/* Close if asked to and drained. ERR_ABRT if the pcb had to be aborted
- * (which an lwIP callback must then return). */
+/*
+ * Close if asked to and drained. ERR_ABRT if the pcb had to be aborted
+ * (which an lwIP callback must then return). Once lwIP has taken every
+ * byte, its FIN is queued right behind them (TX shutdown: the callbacks
+ * stay, so acknowledgements still release the pages): the peer reads
+ * the end of the stream with the response. A FIN that waited for the
+ * last ACK came after a client such as wrk had closed on its own, so
+ * the client kept the TIME_WAIT and ran out of ports under short
+ * connections (about 470 new connections a second from one address
+ * with Linux's 60 s TIME_WAIT).
+ */
 static err_t try_close(struct conn *c)
 {
 	struct tcp_pcb *pcb = c->pcb;
 
-	if (!c->closing || !pcb || conn_queued(c))
+	if (!c->closing || !pcb || ioagg_len(&c->unsent))
 		return ERR_OK;
+	if (conn_queued(c)) {
+		if (!c->fin_queued) {
+			/* ERR_MEM for the FIN: lwIP retries it itself
+			 * (TF_CLOSEPEND); another error: tcp_close below. */
+			c->fin_queued = true;
+			tcp_shutdown(pcb, 0, 1);
+		}
+		return ERR_OK;
+	}
 	/* Everything is acknowledged: no page is referenced by lwIP. */
 	detach(c);
 	if (tcp_close(pcb) != ERR_OK) {
