@@ -14,7 +14,8 @@
  *
  * Deferred callbacks: closed() and the delivery of data held while
  * paused never run inside an application call into this file; they are
- * queued and run by conn_poll from the main loop. lwIP's own callbacks
+ * queued and run by conn_poll from the main loop (closed() also just
+ * before a new connection is offered, see run_closed). lwIP's own callbacks
  * (recv, sent, err, poll) already come from the main loop (net_poll).
  * When the application aborts from inside one of them, the abort is
  * carried out on the way out and the callback returns ERR_ABRT, as lwIP
@@ -532,6 +533,34 @@ static err_t on_poll(void *arg, struct tcp_pcb *pcb)
 	return try_close(c);
 }
 
+/*
+ * closed() for every finished connection on the deferred list, before a
+ * new one is offered: the application counts live connections against
+ * its limit, and a client that saw our FIN and connected again at once
+ * must not find the old connection still counted. Returns the count.
+ */
+static int run_closed(void)
+{
+	struct conn **pp = &work_list;
+	int n = 0;
+
+	while (*pp) {
+		struct conn *c = *pp;
+
+		if (!c->gone) {
+			pp = &c->next;
+			continue;
+		}
+		*pp = c->next;
+		c->next = NULL;
+		if (c->ctx) /* else the application never had it */
+			c->l->cb->closed(c->ctx, c->close_err);
+		kfree(c);
+		n++;
+	}
+	return n;
+}
+
 static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
 	const struct listener *l = arg;
@@ -555,6 +584,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 		accept_queue_push(c);
 		stats.accept_deferred++;
 	} else {
+		run_closed();
 		c->ctx = l->cb->accept(l->ctx, c);
 		if (!c->ctx) {
 			stats.refused++;
@@ -640,7 +670,7 @@ static int hand_accepts(void)
  * resume, and closed() callbacks. Ends the pass's accept budget. */
 static int conn_poll(void *arg)
 {
-	int n = hand_accepts();
+	int n = run_closed() + hand_accepts();
 
 	(void)arg;
 	while (work_list) {
