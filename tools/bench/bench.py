@@ -11,9 +11,10 @@ size x connection count: req/s, MB/s, p50/p99 latency and the server's
 CPU time per request (guests: QEMU's vCPU thread; host: nginx's
 processes); then short connections: 1 KiB with `Connection: close` at 16
 connections in back-to-back 5 s wrk windows (the req/s series shows a
-TIME_WAIT collapse; the steady state is the median of the later half). Then, per guest, the image size and the smallest -m that
-still serves the largest file (bisected over MEM_STEPS). Medians over the
-rounds, ratios unikernel/Linux, the issue's targets met or missed.
+TIME_WAIT collapse; the steady state is the median of the later half).
+Then, per guest, the image size and the smallest -m that still serves
+the largest file (bisected over MEM_STEPS). Medians over the rounds,
+ratios unikernel/Linux, the issue's targets met or missed.
 
     tools/bench/bench.py [--quick] [--only petrel,linux,host]
                          [--rounds N] [--seconds S] [--out DIR]
@@ -634,7 +635,8 @@ def parse_args(argv):
     a.mem_steps = sorted(int(m) for m in a.mem_steps.split(","))
     if (a.rounds < 1 or a.seconds < 1 or min(a.conns) < 1 or
             a.close_windows < 0):
-        ap.error("rounds, seconds and connections must be >= 1")
+        ap.error("rounds, seconds and connections must be >= 1, "
+                 "--close-windows >= 0")
     return a
 
 
