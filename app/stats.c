@@ -49,12 +49,14 @@ static void counter_sections(struct json_out *j)
 {
 	struct conn_stats cs;
 	struct net_nic_counters nic;
+	struct net_tcp_counters tcp;
 	struct iobuf_stats io;
 	struct pcache_stats pc;
 	struct fs_stats fs;
 
 	conn_get_stats(&cs);
 	net_nic_counters(&nic);
+	net_tcp_counters(&tcp);
 	iobuf_get_stats(&io);
 	pcache_get_stats(&pc);
 	fs_get_stats(&fs);
@@ -64,6 +66,7 @@ static void counter_sections(struct json_out *j)
 	json_u64(j, "irqs", nic.irqs);
 	json_str(j, "irq_mode", nic.irq_mode);
 	json_close(j);
+	STATS_JSON_OBJECT(j, "net", NET_TCP_STATS, &tcp);
 	STATS_JSON_OBJECT(j, "iobuf", IOBUF_STATS, &io);
 	STATS_JSON_OBJECT(j, "pcache", PCACHE_STATS, &pc);
 	json_open(j, "fs");

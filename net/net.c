@@ -28,6 +28,7 @@
 #include "lwip/timeouts.h"
 #include "net/ipcfg.h"
 #include "net/lwip-port/lwip_err.h"
+#include "net/lwip-port/tcp_pcbs.h"
 #include "net/virtio_net.h"
 
 #define NET_HOSTNAME "petrel"
@@ -96,6 +97,20 @@ void net_nic_counters(struct net_nic_counters *out)
 	STATS_COPY(VNET_NIC_STATS, out, &s);
 	out->irqs = s.irqs + s.config_irqs;
 	out->irq_mode = vnet ? vnet_irq_mode(vnet) : "none";
+}
+
+void net_tcp_counters(struct net_tcp_counters *out)
+{
+	struct lwip_port_tcp_pcbs p;
+
+	lwip_port_tcp_pcbs(&p);
+	*out = (struct net_tcp_counters){
+		.tcp_pcb_pool = p.pool,
+		.tcp_active = p.active,
+		.tcp_time_wait = p.time_wait,
+		.tcp_time_wait_reopened = p.time_wait_reopened,
+		.tcp_time_wait_recycled = p.time_wait_recycled,
+	};
 }
 
 void net_log_stats(void)
