@@ -20,6 +20,7 @@
 #include "kernel/io/iobuf.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
+#include "kernel/lib/hash.h"
 #include "kernel/mm/heap.h"
 #include "kernel/param.h"
 
@@ -52,11 +53,7 @@ static const struct iobuf_owner pcache_owner = { .release = page_released };
 
 static uint64_t hash(uint64_t id, uint64_t index)
 {
-	uint64_t h = id * 0x9E3779B97F4A7C15ull ^ index;
-
-	h ^= h >> 29;
-	h *= 0xBF58476D1CE4E5B9ull;
-	return (h ^ (h >> 32)) & cache.mask;
+	return hash_u64_pair(id, index) & cache.mask;
 }
 
 int pcache_init(uint64_t pool_pages, uint32_t readahead_max,
@@ -170,7 +167,7 @@ static bool evict_one(void)
 	e = entry_of(n);
 	hash_remove(e);
 	if (e->readahead)
-		cache.stats.ra_wasted++;
+		cache.stats.readahead_wasted++;
 	cache.stats.evictions++;
 	entry_destroy(e);
 	return true;
@@ -275,7 +272,7 @@ static void readahead(struct pcache_file *f, uint64_t index)
 		if (!lookup(f, i)) {
 			if (start_read(f, i, NULL, true))
 				break;
-			cache.stats.ra_issued++;
+			cache.stats.readahead_issued++;
 		}
 		f->ra_next = i + 1;
 	}
@@ -292,7 +289,7 @@ int pcache_get(struct pcache_file *f, uint64_t index, struct iobuf **out,
 	e = lookup(f, index);
 	if (e && e->readahead) {
 		e->readahead = false;
-		cache.stats.ra_used++;
+		cache.stats.readahead_used++;
 	}
 	if (e && e->state == VALID) {
 		cache.stats.hits++;
@@ -370,4 +367,9 @@ void pcache_fill_done(struct pcache_file *f, uint64_t index, struct iobuf *buf,
 void pcache_get_stats(struct pcache_stats *st)
 {
 	*st = cache.stats;
+}
+
+const char *pcache_policy_name(void)
+{
+	return cache.policy.kind == CACHE_POLICY_GDS ? "gds" : "lru";
 }

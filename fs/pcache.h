@@ -22,6 +22,7 @@
 #define FS_PCACHE_H
 
 #include <stdint.h>
+#include "kernel/lib/statjson.h"
 
 #include "fs/cache_policy.h"
 
@@ -60,20 +61,23 @@ struct pcache_waiter {
 	struct pcache_waiter *next; /* [m] owned by the cache while queued */
 };
 
+#define PCACHE_STATS(X)                                           \
+	X(hits) /* lookups found valid */                         \
+	X(misses) /* lookups that had to read */                  \
+	X(hit_bytes) /* file bytes of the hits */                 \
+	X(miss_bytes) /* file bytes of misses and waits */        \
+	X(waits) /* lookups that joined a read in flight */       \
+	X(readahead_issued) /* pages read ahead */                \
+	X(readahead_used) /* read-ahead pages later looked up */  \
+	X(readahead_wasted) /* read-ahead pages evicted unused */ \
+	X(evictions)                                              \
+	X(read_errors)                                            \
+	X(nomem) /* lookups refused: pool full of pinned pages */ \
+	X(cached_pages) /* now, valid or in flight */             \
+	X(loading) /* now: pages whose read is in flight */
+
 struct pcache_stats {
-	uint64_t hits, misses; /* lookups found valid / had to read */
-	uint64_t hit_bytes, miss_bytes; /* file bytes of those pages (a
-					   lookup that joined a read counts
-					   as a miss) */
-	uint64_t waits; /* lookups that joined a read in flight */
-	uint64_t ra_issued; /* pages read ahead */
-	uint64_t ra_used; /* read-ahead pages later looked up */
-	uint64_t ra_wasted; /* read-ahead pages evicted unused */
-	uint64_t evictions;
-	uint64_t read_errors;
-	uint64_t nomem; /* lookups refused: pool full of pinned pages */
-	uint64_t cached_pages; /* now, valid or in flight */
-	uint64_t loading; /* now: pages whose read is in flight */
+	PCACHE_STATS(STAT_U64)
 };
 
 /* Size the hash table and the policy for `pool_pages`; readahead cap in
@@ -109,5 +113,8 @@ void pcache_fill_done(struct pcache_file *f, uint64_t index, struct iobuf *buf,
 uint64_t pcache_reclaim(uint64_t n);
 
 void pcache_get_stats(struct pcache_stats *st);
+
+/* The replacement policy in force: "lru" or "gds". */
+const char *pcache_policy_name(void);
 
 #endif

@@ -32,6 +32,9 @@
 #define IRQ_VECTOR_FIRST 48 /* device vectors: FIRST..LAST */
 #define IRQ_VECTOR_LAST 239
 #define IRQ_NAME_MAX 16 /* bytes of a vector's name */
+#define IRQ_SHARED_LINES_MAX 8 /* PCI INTx GSIs in use at once */
+#define IRQ_SHARED_HANDLERS_MAX 8 /* handlers on one shared line */
+#define IRQ_UNCLAIMED_MAX 10000 /* unclaimed in a row: mask the line */
 #define THREAD_NAME_MAX 16 /* bytes of a thread's name */
 #define THREAD_STACK_PAGES 4 /* 16 KiB per kernel thread stack */
 #define MAINLOOP_POLLERS_MAX 16 /* mainloop_add_poller() slots */
@@ -61,9 +64,6 @@
 #define VBLK_SEGMENTS_MAX 16 /* data segments in one request */
 #define VBLK_STALL_MS 20 /* no completion this long: notify again */
 #define VNET_STALL_MS 20 /* same for the virtio-net queues */
-/* A spinning read this late means a dead device; TCG on a loaded host
- * has been seen to need more than 5 s. */
-#define VBLK_SYNC_TIMEOUT_MS 30000
 #define VBLK_BOUNCE_MAX (64u << 10) /* bytes of one unaligned sync read */
 
 /* ext2 reader (fs/ext2.c) */

@@ -14,7 +14,8 @@
  *
  * Deferred callbacks: closed() and the delivery of data held while
  * paused never run inside an application call into this file; they are
- * queued and run by conn_poll from the main loop. lwIP's own callbacks
+ * queued and run by conn_poll from the main loop (closed() also just
+ * before a new connection is offered, see run_closed). lwIP's own callbacks
  * (recv, sent, err, poll) already come from the main loop (net_poll).
  * When the application aborts from inside one of them, the abort is
  * carried out on the way out and the callback returns ERR_ABRT, as lwIP
@@ -36,6 +37,7 @@
 #include "kernel/io/iobuf.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
+#include "kernel/lib/list.h"
 #include "kernel/lib/stdio.h"
 #include "kernel/mm/heap.h"
 #include "kernel/param.h"
@@ -71,17 +73,18 @@ struct conn {
 	bool paused; /* [m] */
 	bool fin; /* [m] FIN seen, eof not delivered yet */
 	bool closing; /* [m] close once the queue drains */
+	bool fin_queued; /* [m] tcp_shutdown(TX) called: FIN after the data */
 	bool in_callback; /* [m] inside an lwIP callback for this pcb */
 	bool abort_requested; /* [m] conn_abort from inside a callback */
 	bool gone; /* [m] closed() queued: no more callbacks */
 	bool waiting_accept; /* [m] on the accept queue, no ctx yet */
 	int close_err; /* [m] for closed() */
 	struct conn *next; /* [m] deferred-work list */
-	struct conn *next_accept; /* [m] accept queue */
+	struct list_node accept_link; /* [m] on the accept queue */
 };
 
 static struct conn *work_list; /* [m] conns with deferred callbacks */
-static struct conn *accept_head, *accept_tail; /* [m] accept queue */
+static struct list_node accept_queue = LIST_HEAD_INIT(accept_queue); /* [m] */
 static uint64_t accepted_this_pass; /* [m] reset by conn_poll */
 static uint64_t accept_limit;
 KPARAM_UINT(accept_limit, accept_limit, 0, 1000000,
@@ -157,39 +160,13 @@ static void detach(struct conn *c)
 	c->pcb = NULL;
 }
 
-static void accept_queue_push(struct conn *c)
-{
-	c->next_accept = NULL;
-	if (accept_tail)
-		accept_tail->next_accept = c;
-	else
-		accept_head = c;
-	accept_tail = c;
-}
-
-static void accept_queue_remove(struct conn *c)
-{
-	struct conn **pp = &accept_head, *prev = NULL;
-
-	while (*pp && *pp != c) {
-		prev = *pp;
-		pp = &(*pp)->next_accept;
-	}
-	if (!*pp)
-		return;
-	*pp = c->next_accept;
-	if (accept_tail == c)
-		accept_tail = prev;
-	c->next_accept = NULL;
-}
-
 /* The connection is over: drop everything, queue closed(err). */
 static void finish(struct conn *c, int err)
 {
 	if (c->gone)
 		return;
 	if (c->waiting_accept) {
-		accept_queue_remove(c); /* the application never saw it */
+		list_remove(&c->accept_link); /* the application never saw it */
 		c->waiting_accept = false;
 	}
 	c->gone = true;
@@ -274,14 +251,32 @@ static void push(struct conn *c)
 		tcp_output(c->pcb);
 }
 
-/* Close if asked to and drained. ERR_ABRT if the pcb had to be aborted
- * (which an lwIP callback must then return). */
+/*
+ * Close if asked to and drained. ERR_ABRT if the pcb had to be aborted
+ * (which an lwIP callback must then return). Once lwIP has taken every
+ * byte, its FIN is queued right behind them (TX shutdown: the callbacks
+ * stay, so acknowledgements still release the pages): the peer reads
+ * the end of the stream with the response. A FIN that waited for the
+ * last ACK came after a client such as wrk had closed on its own, so
+ * the client kept the TIME_WAIT and ran out of ports under short
+ * connections (about 470 new connections a second from one address
+ * with Linux's 60 s TIME_WAIT).
+ */
 static err_t try_close(struct conn *c)
 {
 	struct tcp_pcb *pcb = c->pcb;
 
-	if (!c->closing || !pcb || conn_queued(c))
+	if (!c->closing || !pcb || ioagg_len(&c->unsent))
 		return ERR_OK;
+	if (conn_queued(c)) {
+		if (!c->fin_queued) {
+			/* ERR_MEM for the FIN: lwIP retries it itself
+			 * (TF_CLOSEPEND); another error: tcp_close below. */
+			c->fin_queued = true;
+			tcp_shutdown(pcb, 0, 1);
+		}
+		return ERR_OK;
+	}
 	/* Everything is acknowledged: no page is referenced by lwIP. */
 	detach(c);
 	if (tcp_close(pcb) != ERR_OK) {
@@ -513,6 +508,34 @@ static err_t on_poll(void *arg, struct tcp_pcb *pcb)
 	return try_close(c);
 }
 
+/*
+ * closed() for every finished connection on the deferred list, before a
+ * new one is offered: the application counts live connections against
+ * its limit, and a client that saw our FIN and connected again at once
+ * must not find the old connection still counted. Returns the count.
+ */
+static int run_closed(void)
+{
+	struct conn **pp = &work_list;
+	int n = 0;
+
+	while (*pp) {
+		struct conn *c = *pp;
+
+		if (!c->gone) {
+			pp = &c->next;
+			continue;
+		}
+		*pp = c->next;
+		c->next = NULL;
+		if (c->ctx) /* else the application never had it */
+			c->l->cb->closed(c->ctx, c->close_err);
+		kfree(c);
+		n++;
+	}
+	return n;
+}
+
 static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
 	const struct listener *l = arg;
@@ -529,13 +552,14 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	c->pcb = pcb;
 	c->l = l;
 	ioagg_init(&c->unsent);
-	if (accept_head ||
+	if (!list_empty(&accept_queue) ||
 	    (accept_limit && accepted_this_pass >= accept_limit)) {
 		/* Over this pass's budget (or others wait before it). */
 		c->waiting_accept = true;
-		accept_queue_push(c);
+		list_add_tail(&accept_queue, &c->accept_link);
 		stats.accept_deferred++;
 	} else {
+		run_closed();
 		c->ctx = l->cb->accept(l->ctx, c);
 		if (!c->ctx) {
 			stats.refused++;
@@ -596,11 +620,11 @@ static int hand_accepts(void)
 {
 	int n = 0;
 
-	while (accept_head &&
+	while (!list_empty(&accept_queue) &&
 	       (!accept_limit || accepted_this_pass < accept_limit)) {
-		struct conn *c = accept_head;
+		struct conn *c = list_entry(list_pop_head(&accept_queue),
+					    struct conn, accept_link);
 
-		accept_queue_remove(c);
 		c->waiting_accept = false;
 		n++;
 		c->ctx = c->l->cb->accept(c->l->ctx, c);
@@ -621,7 +645,7 @@ static int hand_accepts(void)
  * resume, and closed() callbacks. Ends the pass's accept budget. */
 static int conn_poll(void *arg)
 {
-	int n = hand_accepts();
+	int n = run_closed() + hand_accepts();
 
 	(void)arg;
 	while (work_list) {
@@ -648,7 +672,7 @@ static int conn_poll(void *arg)
 	}
 	accepted_this_pass = 0;
 	/* Connections still queued: the loop must not halt on them. */
-	return n + (accept_head != NULL);
+	return n + !list_empty(&accept_queue);
 }
 
 const char *conn_peer(const struct conn *c, char *buf, size_t size)

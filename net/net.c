@@ -28,11 +28,11 @@
 #include "lwip/timeouts.h"
 #include "net/ipcfg.h"
 #include "net/lwip-port/lwip_err.h"
+#include "net/lwip-port/tcp_pcbs.h"
 #include "net/virtio_net.h"
 
 #define NET_HOSTNAME "petrel"
 #define NET_STATS_MAX_S 3600
-#define VIRTIO_PCI_DEVICE_LEGACY_NET 0x1000 /* transitional virtio-net */
 
 static struct ipcfg cfg = { .dhcp = true }; /* [m] from ip= and gw= */
 static uint64_t stats_s; /* [I] net_stats= */
@@ -94,15 +94,22 @@ void net_nic_counters(struct net_nic_counters *out)
 
 	if (vnet)
 		vnet_get_stats(vnet, &s);
-	*out = (struct net_nic_counters){
-		.rx_packets = s.rx_packets,
-		.rx_drops = s.rx_drops,
-		.rx_refill_failed = s.rx_refill_failed,
-		.rx_posted = s.rx_posted,
-		.rx_held = s.rx_held,
-		.tx_packets = s.tx_packets,
-		.tx_refused = s.tx_refused,
-		.tx_drops = s.tx_drops,
+	STATS_COPY(VNET_NIC_STATS, out, &s);
+	out->irqs = s.irqs + s.config_irqs;
+	out->irq_mode = vnet ? vnet_irq_mode(vnet) : "none";
+}
+
+void net_tcp_counters(struct net_tcp_counters *out)
+{
+	struct lwip_port_tcp_pcbs p;
+
+	lwip_port_tcp_pcbs(&p);
+	*out = (struct net_tcp_counters){
+		.tcp_pcb_pool = p.pool,
+		.tcp_active = p.active,
+		.tcp_time_wait = p.time_wait,
+		.tcp_time_wait_reopened = p.time_wait_reopened,
+		.tcp_time_wait_recycled = p.time_wait_recycled,
 	};
 }
 
@@ -166,13 +173,7 @@ static int net_poll(void *arg)
 /* The first virtio-net function (modern or transitional ID). */
 static struct pci_dev *find_device(void)
 {
-	struct pci_dev *pci = NULL;
-
-	while ((pci = pci_find(VIRTIO_PCI_VENDOR, PCI_ANY_ID, pci)))
-		if (pci->device == VIRTIO_PCI_DEVICE_MODERN + VIRTIO_ID_NET ||
-		    pci->device == VIRTIO_PCI_DEVICE_LEGACY_NET)
-			return pci;
-	return NULL;
+	return vpci_find(VIRTIO_ID_NET, NULL);
 }
 
 /* lwIP addresses from cfg; a gateway outside the subnet is dropped. */
@@ -259,11 +260,6 @@ void net_csum_counters(struct net_csum_counters *out)
 	struct net_csum_stats st;
 
 	net_csum_get_stats(&st);
-	*out = (struct net_csum_counters){
-		.mode = names[net_csum_mode()],
-		.cache_hits = st.cache_hits,
-		.cache_misses = st.cache_misses,
-		.bytes_summed = st.bytes_summed,
-		.data_bytes_summed = st.data_bytes_summed,
-	};
+	out->mode = names[net_csum_mode()];
+	STATS_COPY(NET_CSUM_STATS, out, &st);
 }

@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "net/vnet_stats.h"
+
 struct netif;
 
 /* Bring up lwIP and the first virtio-net device; runs as the INIT_NET
@@ -32,10 +34,15 @@ bool net_has_address(void);
 void net_log_stats(void);
 
 /* Checksum counters for /_stats (the app must not see lwIP's port). */
+#define NET_CSUM_STATS(X)                                    \
+	X(cache_hits)                                        \
+	X(cache_misses)                                      \
+	X(bytes_summed) /* bytes the CPU read to checksum */ \
+	X(data_bytes_summed) /* of which sealed pool data */
+
 struct net_csum_counters {
 	const char *mode; /* "offload", "cache" or "sw" in effect */
-	uint64_t cache_hits, cache_misses;
-	uint64_t bytes_summed, data_bytes_summed;
+	NET_CSUM_STATS(STAT_U64)
 };
 
 void net_csum_counters(struct net_csum_counters *out);
@@ -44,11 +51,28 @@ void net_csum_counters(struct net_csum_counters *out);
  * many received pages the stack holds (segments queued out of order or
  * for a paused reader): with rx_posted, the pool pages the NIC pins. */
 struct net_nic_counters {
-	uint64_t rx_packets, rx_drops, rx_refill_failed;
-	uint64_t rx_posted, rx_held; /* now */
-	uint64_t tx_packets, tx_refused, tx_drops;
+	VNET_NIC_STATS(STAT_U64)
+	uint64_t irqs; /* interrupts the device raised, any kind */
+	const char *irq_mode; /* "msix", "intx", or "none" without a NIC */
 };
 
 void net_nic_counters(struct net_nic_counters *out);
+
+/* TCP PCBs for /_stats. A connection the server closed first waits in
+ * TIME_WAIT (60 s) in a PCB of the shared pool; a new SYN from the same
+ * client port ends it (reopened), and a new connection that finds the
+ * pool empty frees the oldest (recycled). */
+#define NET_TCP_STATS(X)                                              \
+	X(tcp_pcb_pool) /* TCP PCBs in lwIP's pool */                 \
+	X(tcp_active) /* now: PCBs from SYN_RCVD to LAST_ACK */       \
+	X(tcp_time_wait) /* now: PCBs in TIME_WAIT */                 \
+	X(tcp_time_wait_reopened) /* TIME_WAITs ended by a new SYN */ \
+	X(tcp_time_wait_recycled) /* oldest TIME_WAITs freed for new */
+
+struct net_tcp_counters {
+	NET_TCP_STATS(STAT_U64)
+};
+
+void net_tcp_counters(struct net_tcp_counters *out);
 
 #endif

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "kernel/lib/statjson.h"
 
 struct iobuf;
 
@@ -34,6 +35,9 @@ struct iobuf_owner {
 };
 
 #define IOBUF_SEALED 0x1
+/* With iobuf_poison=on, freed pool pages hold this 8-byte tag repeated
+ * (bytes a5 5a 'F' 'R' 'E' 'E' 5a a5 in memory order). */
+#define IOBUF_POISON 0xa55a454552465aa5ull
 #define IOBUF_CSUM_SLOTS 4 /* cached Internet checksums per buffer */
 
 /* The 16-bit one's-complement sum (lwIP's LWIP_CHKSUM convention) of
@@ -55,17 +59,24 @@ struct iobuf {
 	uint8_t csum_next; /* [m] slot to replace next */
 };
 
+#define IOBUF_STATS(X)                                        \
+	X(pool_pages) /* size of the pool */                  \
+	X(free_pages)                                         \
+	X(pinned_pages) /* pages of iobufs with refcnt > 0 */ \
+	X(allocs)                                             \
+	X(frees)                                              \
+	X(alloc_failures)
+
 struct iobuf_stats {
-	uint64_t pool_pages; /* size of the pool */
-	uint64_t free_pages;
-	uint64_t pinned_pages; /* pages of iobufs with refcnt > 0 */
-	uint64_t allocs, frees;
-	uint64_t alloc_failures;
+	IOBUF_STATS(STAT_U64)
 };
 
 /* Reserve `pages` contiguous frames (2 MiB aligned) as the pool.
  * 0, -EINVAL (already set up or zero) or -ENOMEM. */
 int iobuf_pool_init(uint64_t pages);
+
+/* Poison freed pages (the `iobuf_poison=` switch; host tests). */
+void iobuf_set_poison(bool on);
 
 /* Physical address of page 0 of the pool. */
 uint64_t iobuf_pool_base(void);

@@ -74,12 +74,13 @@ uint16_t lwip_standard_chksum(const void *dataptr, int len);
 #define TCP_LISTEN_BACKLOG 1 /* accept limits (conn_max=) */
 #define TCP_QUEUE_OOSEQ 1
 #define LWIP_TCP_SACK_OUT 0
-/* TIME_WAIT is 2 * TCP_MSL. lwIP answers a SYN that reuses a 4-tuple in
- * TIME_WAIT with an ACK and ignores the client's RST (RFC 1337), so a
- * client that reuses its port within 2 minutes (Linux does, under load)
- * hangs in connect until TIME_WAIT ends; Linux would accept the SYN. A
- * 2 s TIME_WAIT still absorbs a LAN's late duplicates. */
-#define TCP_MSL 1000UL
+/* TIME_WAIT is 2 * TCP_MSL = 60 s, as Linux, so late duplicates of a
+ * closed connection stay harmless. A client that reuses its port sooner
+ * gets in at once: a SYN beyond the old sequence space ends the
+ * TIME_WAIT (patches/0001-tcp-syn-ends-time-wait.patch, RFC 1122
+ * 4.2.2.13). When the PCB pool is empty, tcp_alloc frees the oldest
+ * TIME_WAIT PCB, so they never keep a new connection out. */
+#define TCP_MSL 30000UL
 
 /* ---- Checksums: set per netif from the negotiated offloads ---- */
 #define LWIP_CHECKSUM_CTRL_PER_NETIF 1 /* NETIF_SET_CHECKSUM_CTRL */

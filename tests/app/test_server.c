@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * Unit tests for app/server.c: the request/response state machine over a
- * fake connection layer (tests/fake_conn.c), an in-memory volume
- * (tests/fake_fs.c), the real IO-Lite pool and the real timer list with
- * a fake clock. Responses are checked byte for byte.
+ * fake connection layer (tests/fakes/fake_conn.c), an in-memory volume
+ * (tests/fakes/fake_fs.c), the real IO-Lite pool and the real timer list with
+ * a fake clock. Responses are checked byte for byte. ECEM splicing on
+ * ACKs needs the real ACK path: tests/net/test_conn.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,15 +17,14 @@
 #include <cmocka.h>
 
 #include "app/server.h"
-#include "kernel/io/ecem.h"
 #include "kernel/io/iobuf.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
 #include "kernel/sched/irq.h"
 #include "kernel/sched/timer.h"
-#include "tests/fake_clock.h"
-#include "tests/fake_conn.h"
-#include "tests/fake_fs.h"
+#include "tests/fakes/fake_clock.h"
+#include "tests/fakes/fake_conn.h"
+#include "tests/fakes/fake_fs.h"
 
 /* --- fakes for the kernel services the server uses --- */
 
@@ -33,8 +33,9 @@ int64_t rtc_now(void)
 	return 1700000000;
 }
 
-int http_stats_json(char *buf, size_t size)
+int http_stats_json(char *buf, size_t size, const struct http_stats *http)
 {
+	(void)http;
 	return snprintf(buf, size, "{\"test\":1}\n");
 }
 
@@ -344,113 +345,6 @@ static void test_large_body_windows_follow_acks(void **state)
 	fake_conn_finish(c, 0);
 }
 
-static struct http_stats server_stats(void)
-{
-	struct http_stats st;
-
-	http_get_stats(&st);
-	return st;
-}
-
-/* ECEM DNS: after the first window the ACKs bring exactly as many new
- * body bytes (in batches of splice_min), from the ACK path, and the
- * application is never woken. */
-static void test_dns_splices_on_acks(void **state)
-{
-	struct http_stats before, after;
-	struct ecem_stats es;
-	struct conn *c;
-	char *all = malloc(sizeof(big) + 4096);
-	size_t got, len;
-	char *out;
-
-	(void)state;
-	ecem_set_enabled(ECEM_F_DNS);
-	c = fake_conn_open();
-	before = server_stats();
-	fake_conn_recv_str(c, "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
-	out = fake_conn_take_output(c, &len);
-	assert_true(len > 256 << 10 && len < (256 << 10) + 4096);
-	memcpy(all, out, len);
-	got = len;
-	free(out);
-	/* splice_min defaults to 16 KiB: the ACKs before it add up. */
-	for (int i = 0; i < 5; i++) {
-		fake_conn_ack(c, 2920);
-		free(fake_conn_take_output(c, &len));
-		assert_int_equal(len, 0);
-	}
-	fake_conn_ack(c, 2920);
-	out = fake_conn_take_output(c, &len);
-	assert_int_equal(len, 6 * 2920);
-	memcpy(all + got, out, len);
-	got += len;
-	free(out);
-	while (got - (size_t)(body_of(all) - all) < sizeof(big)) {
-		size_t left =
-			sizeof(big) - (got - (size_t)(body_of(all) - all));
-
-		fake_conn_ack(c, 16384);
-		out = fake_conn_take_output(c, &len);
-		assert_int_equal(len, left < 16384 ? left : 16384);
-		memcpy(all + got, out, len);
-		got += len;
-		free(out);
-	}
-	fake_conn_ack(c, UINT64_MAX);
-	all[got] = '\0';
-	expect_status(all, 200);
-	assert_memory_equal(body_of(all), big, sizeof(big));
-	after = server_stats();
-	assert_int_equal(after.app_wakeups - before.app_wakeups, 1);
-	assert_int_equal(after.responses_spliced - before.responses_spliced, 1);
-	assert_int_equal(after.spliced_ack_bytes - before.spliced_ack_bytes,
-			 sizeof(big) - (256 << 10));
-	ecem_get_stats(&es);
-	assert_int_equal(es.pairs_live, 0);
-	free(all);
-	fake_conn_finish(c, 0);
-	ecem_set_enabled(0);
-}
-
-/* DNS with uncached pages: ACKs while the read is out add up, the disk
- * completion sends them; a reset with a read pending leaks no pair. */
-static void test_dns_resumed_by_disk_completion(void **state)
-{
-	struct http_stats before, after;
-	struct ecem_stats es;
-	struct conn *c;
-	size_t len;
-
-	(void)state;
-	ecem_set_enabled(ECEM_F_DNS);
-	c = fake_conn_open();
-	before = server_stats();
-	fake_conn_recv_str(c, "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
-	free(take(c));
-	fake_fs_set_deferred(true);
-	fake_conn_ack(c, 20000);
-	fake_conn_ack(c, 30000); /* the 20000-byte read is still out */
-	free(fake_conn_take_output(c, &len));
-	assert_int_equal(len, 0);
-	assert_int_equal(fake_fs_complete(), 1); /* 20000, then 30000 */
-	free(fake_conn_take_output(c, &len));
-	assert_int_equal(len, 20000);
-	assert_int_equal(fake_fs_complete(), 1);
-	free(fake_conn_take_output(c, &len));
-	assert_int_equal(len, 30000);
-	after = server_stats();
-	assert_int_equal(after.spliced_disk_bytes - before.spliced_disk_bytes,
-			 50000);
-	fake_conn_ack(c, 50000);
-	fake_conn_finish(c, -ECONNRESET);
-	assert_int_equal(fake_fs_complete(), 1);
-	ecem_get_stats(&es);
-	assert_int_equal(es.pairs_live, 0);
-	fake_fs_set_deferred(false);
-	ecem_set_enabled(0);
-}
-
 /* A pipeline longer than the receive buffer, arriving in segments while
  * a large response is out: the server stops reading when its buffer is
  * full (taking part of a segment), reads on as it answers, and every
@@ -548,6 +442,16 @@ static void test_read_errors(void **state)
 	expect_status(out, 500);
 	free(out);
 
+	/* A dead disk: timed out, or refused since, is a 503. */
+	fake_fs_fail_next_read(-ETIMEDOUT);
+	out = one("GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n");
+	expect_status(out, 503);
+	free(out);
+	fake_fs_fail_next_read(-ENODEV);
+	out = one("GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n");
+	expect_status(out, 503);
+	free(out);
+
 	/* After the head went out, the only honest thing is to abort. */
 	c = fake_conn_open();
 	fake_conn_recv_str(c, "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -632,6 +536,132 @@ static void test_status_counters(void **state)
 	assert_int_equal(b.connections - a.connections, 3);
 }
 
+/* A Range with an If-Range: the range only for the current validator
+ * (strong ETag or the exact Last-Modified date), else the whole file. */
+static void test_if_range(void **state)
+{
+	static const char lm[] = "Sun, 13 Sep 2020 12:26:40 GMT";
+	static const struct {
+		const char *if_range; /* %s: the file's ETag */
+		int status;
+	} cases[] = {
+		{ "\"nope\"", 200 },
+		{ "%s", 206 },
+		{ "W/%s", 200 },
+		{ "Sun, 13 Sep 2020 12:26:39 GMT", 200 }, /* older */
+		{ "Sun, 13 Sep 2020 12:26:41 GMT", 200 }, /* newer */
+		{ lm, 206 },
+		{ "garbage", 200 },
+	};
+	char *out, req[256], etag[80], ir[96];
+	const char *e;
+
+	(void)state;
+	out = one("GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n");
+	e = strstr(out, "ETag: ");
+	assert_non_null(e);
+	sscanf(e + 6, "%79[^\r]", etag);
+	assert_non_null(strstr(out, lm));
+	free(out);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		snprintf(ir, sizeof(ir), cases[i].if_range, etag);
+		snprintf(req, sizeof(req),
+			 "GET /index.html HTTP/1.1\r\nHost: x\r\n"
+			 "Range: bytes=0-9\r\nIf-Range: %s\r\n\r\n",
+			 ir);
+		out = one(req);
+		expect_status(out, cases[i].status);
+		if (cases[i].status == 206) {
+			assert_non_null(
+				strstr(out, "Content-Range: bytes 0-9/15"));
+			assert_memory_equal(body_of(out), index_html, 10);
+			assert_int_equal(strlen(body_of(out)), 10);
+		} else {
+			assert_null(strstr(out, "Content-Range"));
+			assert_string_equal(body_of(out), index_html);
+		}
+		free(out);
+	}
+	/* An If-Range that does not match also lifts a 416. */
+	out = one("GET /index.html HTTP/1.1\r\nHost: x\r\nRange: bytes=99-\r\n"
+		  "If-Range: \"nope\"\r\n\r\n");
+	expect_status(out, 200);
+	assert_string_equal(body_of(out), index_html);
+	free(out);
+}
+
+/* GET with a body, then a pipelined GET, delivered in pieces of `step`
+ * bytes: the body (which looks like a request) is read past, never
+ * parsed; both requests are answered, the second one exactly. */
+static void get_with_body_then_get(const char *body, size_t body_len,
+				   size_t step)
+{
+	struct conn *c = fake_conn_open();
+	char head[128], *in, *out;
+	const char *p;
+	size_t hl, total, off = 0, len;
+
+	hl = (size_t)snprintf(head, sizeof(head),
+			      "GET /index.html HTTP/1.1\r\nHost: x\r\n"
+			      "Content-Length: %zu\r\n\r\n",
+			      body_len);
+	in = malloc(hl + body_len + 64);
+	memcpy(in, head, hl);
+	memcpy(in + hl, body, body_len);
+	total = hl + body_len;
+	total += (size_t)sprintf(in + total,
+				 "GET /docs/ HTTP/1.1\r\nHost: x\r\n\r\n");
+	while (off < total) {
+		size_t n = MIN(step, total - off);
+
+		assert_int_equal(fake_conn_recv(c, in + off, n), n);
+		off += n;
+	}
+	out = fake_conn_take_output(c, &len);
+	expect_status(out, 200);
+	assert_memory_equal(body_of(out), index_html, strlen(index_html));
+	p = body_of(out) + strlen(index_html);
+	expect_status(p, 200);
+	assert_string_equal(body_of(p), "docs"); /* nothing after it */
+	assert_false(fake_conn_closing(c));
+	free(out);
+	free(in);
+	fake_conn_finish(c, 0);
+}
+
+static void test_get_with_body_is_read_past(void **state)
+{
+	static const char fake_req[] = "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n";
+	size_t big_len = 100000; /* more than the receive buffer */
+	char *big_body = malloc(big_len);
+
+	(void)state;
+	for (size_t i = 0; i < big_len; i++)
+		big_body[i] = fake_req[i % (sizeof(fake_req) - 1)];
+	get_with_body_then_get(fake_req, sizeof(fake_req) - 1, 4096);
+	get_with_body_then_get(fake_req, sizeof(fake_req) - 1, 1);
+	get_with_body_then_get(fake_req, sizeof(fake_req) - 1, 40);
+	get_with_body_then_get(big_body, big_len, 1460);
+	get_with_body_then_get(big_body, big_len, 65536);
+	free(big_body);
+}
+
+/* A body over the bound: 413, and the connection closes. */
+static void test_too_large_body_413(void **state)
+{
+	char *out;
+
+	(void)state;
+	out = one("GET /index.html HTTP/1.1\r\nHost: x\r\n"
+		  "Content-Length: 1048577\r\n\r\n");
+	expect_status(out, 413);
+	free(out);
+	out = one("GET /index.html HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+		  "Transfer-Encoding: chunked\r\n\r\nabcd");
+	expect_status(out, 400);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -643,14 +673,15 @@ int main(void)
 		cmocka_unit_test(test_keep_alive_and_close),
 		cmocka_unit_test(test_ranges_and_conditionals),
 		cmocka_unit_test(test_large_body_windows_follow_acks),
-		cmocka_unit_test(test_dns_splices_on_acks),
-		cmocka_unit_test(test_dns_resumed_by_disk_completion),
 		cmocka_unit_test(test_pipeline_longer_than_the_buffer),
 		cmocka_unit_test(test_deferred_reads_and_early_close),
 		cmocka_unit_test(test_read_errors),
 		cmocka_unit_test(test_timeouts),
 		cmocka_unit_test(test_no_volume_and_stats),
 		cmocka_unit_test(test_status_counters),
+		cmocka_unit_test(test_if_range),
+		cmocka_unit_test(test_get_with_body_is_read_past),
+		cmocka_unit_test(test_too_large_body_413),
 	};
 
 	iobuf_pool_init(4096);

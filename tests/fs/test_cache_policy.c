@@ -71,10 +71,11 @@ static struct page *ref_victim(struct ref_model *m)
 static void ref_release(struct ref_model *m, struct page *p)
 {
 	p->ref_seq = ++m->seq;
-	p->ref_h = m->kind == CACHE_POLICY_GDS ?
-			   m->inflation + (file_cost[p->file] << 32) /
-						  (uint64_t)file_pages[p->file] :
-			   p->ref_seq;
+	p->ref_h =
+		m->kind == CACHE_POLICY_GDS ?
+			m->inflation + (file_cost[p->file] << 32) /
+					       (uint64_t)file_pages[p->file] :
+			p->ref_seq;
 	p->ref_queued = true;
 }
 
@@ -160,7 +161,9 @@ static void run_trace(enum cache_policy_kind kind)
 		int whole = next_random() % 2;
 
 		f = (int)(next_random() % (uint64_t)(f + 1)); /* skew */
-		int first = whole ? 0 : (int)(next_random() % (uint64_t)file_pages[f]);
+		int first =
+			whole ? 0 :
+				(int)(next_random() % (uint64_t)file_pages[f]);
 		int last = whole ? file_pages[f] : first + 1;
 
 		for (int i = first; i < last; i++) {
