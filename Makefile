@@ -14,6 +14,7 @@
 #   make debug      QEMU stopped at entry with a gdb stub, gdb attached
 #   make linux-guest  the Linux+nginx baseline guest (Debian packages)
 #   make bench      unikernel vs Linux+nginx vs host nginx (QUICK=1: < 5 min)
+#   make bench-cache  page cache LRU vs GDS on a Zipf trace (QUICK=1: short)
 
 BUILD ?= build
 CC := gcc
@@ -57,7 +58,8 @@ include tests/fuzz/build.mk
 
 KERNEL_OBJS := $(patsubst %,$(BUILD)/%.o,$(KERNEL_SRCS)) $(KERNEL_EXTRA_OBJS)
 
-.PHONY: all iso image run run-tap bench bench-mech soak test unit integration check \
+.PHONY: all iso image run run-tap bench bench-mech bench-cache soak test unit \
+	integration check \
 	format clean debug fuzz fuzz-build fuzz-smoke
 all: $(KERNEL_ELF) $(KERNEL_BIN)
 
@@ -236,6 +238,14 @@ QUICK ?=
 BENCH_ARGS ?=
 bench: $(KERNEL_BIN) linux-guest
 	BUILD=$(abspath $(BUILD)) tools/bench/bench.py $(if $(QUICK),--quick) $(BENCH_ARGS)
+
+# Page-cache policies, LRU against GreedyDual-Size, on one seeded Zipf
+# trace over a web-like site 4x the pool (tools/bench/cache_trace.py):
+# hit ratio, byte hit ratio, req/s, vCPU per request; bodies checked.
+# QUICK=1: a short trace, one boot of each. JSON in
+# $(BUILD)/bench-results/. Needs root for the namespace.
+bench-cache: $(KERNEL_BIN)
+	BUILD=$(abspath $(BUILD)) tools/bench/cache_trace.py $(if $(QUICK),--quick --rounds 1) $(BENCH_ARGS)
 
 # Mixed load for SOAK_SECONDS against one guest, every response checked
 # byte-exact and no leak at the end (tools/soak.py). Not part of `make
