@@ -215,6 +215,7 @@ def measure(ns, img, files, trace, warmup, policy, pool_mb,
              rps=meas["requests"] / meas["seconds"],
              mbps=meas["bytes"] / meas["seconds"] / 1e6,
              vcpu_us_per_req=(c1["vcpu"] - c0["vcpu"]) * 1e6 / n,
+             disk_kib_per_req=m["disk_bytes"] / 1024 / n,
              complete=warm["done"] and meas["done"],
              bad=warm["bad"] + meas["bad"],
              errors=warm["errors"] + meas["errors"],
@@ -226,19 +227,19 @@ def measure(ns, img, files, trace, warmup, policy, pool_mb,
 
 
 FIGURES = ("hit_ratio", "byte_hit_ratio", "rps", "mbps", "vcpu_us_per_req",
-           "disk_requests", "evictions")
+           "disk_kib_per_req", "disk_requests", "evictions")
 
 
 def report(med):
     print("\npage-cache policies on one Zipf trace (medians)")
-    print("%-6s %9s %9s %8s %7s %10s %9s %9s" % (
+    print("%-6s %9s %9s %8s %7s %10s %11s %9s" % (
         "policy", "hit ratio", "byte hit", "req/s", "MB/s", "vCPU us/r",
-        "disk req", "evictions"))
+        "disk KiB/r", "evictions"))
     for p in POLICIES:
         m = med[p]
-        print("%-6s %9.3f %9.3f %8.0f %7.1f %10.0f %9.0f %9.0f" % (
+        print("%-6s %9.3f %9.3f %8.0f %7.1f %10.0f %11.1f %9.0f" % (
             p, m["hit_ratio"] or 0, m["byte_hit_ratio"] or 0, m["rps"],
-            m["mbps"], m["vcpu_us_per_req"], m["disk_requests"],
+            m["mbps"], m["vcpu_us_per_req"], m["disk_kib_per_req"],
             m["evictions"]))
     ratios = {k: (med["gds"][k] / med["lru"][k]
                   if med["gds"][k] is not None and med["lru"][k] else None)
