@@ -114,11 +114,15 @@ class Replay:
                 return r.status, r.read(), attempt
             except (http.client.RemoteDisconnected, ConnectionResetError,
                     BrokenPipeError):
-                c.close()
-                self.clients[slot] = None
+                self.drop(slot)
                 if attempt:
                     raise
         raise AssertionError("unreachable")
+
+    def drop(self, slot):
+        if self.clients[slot]:
+            self.clients[slot].close()
+            self.clients[slot] = None
 
     def run(self, trace, deadline):
         """Replay `trace`; stop early at `deadline` (monotonic). Returns
@@ -137,7 +141,9 @@ class Replay:
                 try:
                     status, body, retried = self.get(slot, path)
                     ok = status == 200 and body == self.files[path]
-                except OSError as e:
+                except (OSError, http.client.HTTPException) as e:
+                    # A timed-out or half-read connection is not reused.
+                    self.drop(slot)
                     ok, body, retried = False, b"", 0
                     status = repr(e)
                     with self.lock:
