@@ -16,6 +16,7 @@
 #include "kernel/arch/time.h"
 #include "kernel/io/ecem.h"
 #include "kernel/io/iobuf.h"
+#include "kernel/io/sealguard.h"
 #include "kernel/io/sfbuf.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/stdio.h"
@@ -126,6 +127,7 @@ static void mechanism_sections(struct json_out *j)
 	json_open(j, "sfbuf");
 	json_str(j, "mode", sfbuf_modes[sfbuf_mode()]);
 	STATS_JSON(j, SFBUF_STATS, &sf);
+	json_u64(j, "stale_write_faults", sealguard_stale_write_faults());
 	json_close(j);
 	net_csum_counters(&cs);
 	json_open(j, "csum");

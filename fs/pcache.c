@@ -49,7 +49,10 @@ static struct {
 } cache;
 
 static void page_released(struct iobuf *buf);
-static const struct iobuf_owner pcache_owner = { .release = page_released };
+static const struct iobuf_owner pcache_owner = {
+	.name = "page cache",
+	.release = page_released,
+};
 
 static uint64_t hash(uint64_t id, uint64_t index)
 {

@@ -20,6 +20,7 @@
 #include "kernel/core/printk.h"
 #include "kernel/cpu/cpu.h"
 #include "kernel/io/iobuf.h"
+#include "kernel/io/sealguard.h"
 #include "kernel/io/sfbuf.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/string.h"
@@ -86,15 +87,16 @@ static void guard_boot_stack(void)
 		pr_warn("no guard page below the boot stack: %s", errname(err));
 }
 
-static int sfbuf_pt_map(uintptr_t va, uint64_t pa)
+static int sfbuf_pt_map(uintptr_t va, uint64_t pa, bool writable)
 {
-	return paging_map(va, pa, PTE_WRITE | PTE_NX);
+	return paging_map(va, pa, (writable ? PTE_WRITE : 0) | PTE_NX);
 }
 
 static const struct sfbuf_pt_ops sfbuf_pt = {
 	.map = sfbuf_pt_map,
 	.unmap = paging_unmap,
 	.invalidate = paging_invalidate,
+	.protect = paging_set_writable,
 };
 
 /* mapping=sfbuf|naive take the pool out of the permanent map, so every
@@ -180,6 +182,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	guard_boot_stack();
 	trap_selftest();
 	setup_buffer_pool();
+	sealguard_init(); /* sealed pool pages are read-only from here */
 
 	/* Interrupts, timers, threads (kernel/sched/irq.h, timer.h, thread.h);
 	 * trap_init has already remapped and masked the 8259 pair. */

@@ -47,13 +47,6 @@ STATIC_ASSERT(TRAP_FRAME_SIZE % 16 == 0);
 #define VEC_PAGE_FAULT 14
 #define VEC_MACHINE_CHECK 18
 
-/* Page-fault error code bits. */
-#define PF_PRESENT (1u << 0)
-#define PF_WRITE (1u << 1)
-#define PF_USER (1u << 2)
-#define PF_RESERVED (1u << 3)
-#define PF_IFETCH (1u << 4)
-
 /* Selector error code (#TS, #NP, #SS, #GP). */
 #define SEL_EXTERNAL (1u << 0)
 #define SEL_IDT (1u << 1)
@@ -180,19 +173,22 @@ uint64_t trap_spurious_count(void)
 /* Page-fault error code in words: what was accessed, how, and why. */
 static void report_page_fault(uint64_t err)
 {
-	const char *access = (err & PF_IFETCH) ? "instruction fetch" :
-			     (err & PF_WRITE)  ? "write" :
-						 "read";
+	const char *access = (err & TRAP_PF_IFETCH) ? "instruction fetch" :
+			     (err & TRAP_PF_WRITE)  ? "write" :
+						      "read";
 
 	pr_err("page fault: %s of %#llx by %s code: %s%s", access,
 	       (unsigned long long)read_cr2(),
-	       (err & PF_USER) ? "user" : "kernel",
-	       (err & PF_PRESENT) ? "protection violation" : "page not present",
-	       (err & PF_RESERVED) ? ", reserved bit set in a page table" : "");
+	       (err & TRAP_PF_USER) ? "user" : "kernel",
+	       (err & TRAP_PF_PRESENT) ? "protection violation" :
+					 "page not present",
+	       (err & TRAP_PF_RESERVED) ? ", reserved bit set in a page table" :
+					  "");
 	pr_err("page fault: error code present=%d write=%d user=%d "
 	       "reserved=%d ifetch=%d",
-	       !!(err & PF_PRESENT), !!(err & PF_WRITE), !!(err & PF_USER),
-	       !!(err & PF_RESERVED), !!(err & PF_IFETCH));
+	       !!(err & TRAP_PF_PRESENT), !!(err & TRAP_PF_WRITE),
+	       !!(err & TRAP_PF_USER), !!(err & TRAP_PF_RESERVED),
+	       !!(err & TRAP_PF_IFETCH));
 }
 
 /* Selector error code: which descriptor table entry was at fault. */
@@ -268,12 +264,22 @@ static void __noreturn report_exception(const struct trap_frame *tf)
 	qemu_exit(QEMU_EXIT_FAILURE);
 }
 
+static trap_fault_fn fault_hook; /* [I] set once at boot */
+
+void trap_set_fault_hook(trap_fault_fn fn)
+{
+	fault_hook = fn;
+}
+
 /* Called by trap_entry.S with interrupts off, for every vector. */
 void trap_dispatch(struct trap_frame *tf);
 void trap_dispatch(struct trap_frame *tf)
 {
 	struct trap_handler *h;
 
+	if (tf->vector == VEC_PAGE_FAULT && fault_hook &&
+	    fault_hook(read_cr2(), tf->error_code))
+		return; /* resolved: the access runs again */
 	if (tf->vector < TRAP_FIRST_IRQ)
 		report_exception(tf);
 	h = &handlers[tf->vector & (TRAP_VECTORS - 1)];

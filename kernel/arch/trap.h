@@ -30,6 +30,7 @@
 #define TRAP_FRAME_SIZE 176
 
 #ifndef __ASSEMBLER__
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Saved by kernel/arch/trap_entry.S; layout shared with the assembly. */
@@ -43,12 +44,28 @@ struct trap_frame {
 
 typedef void (*trap_handler_fn)(struct trap_frame *tf, void *arg);
 
+/* Page-fault error code bits (Intel SDM vol. 3A, 4.7). */
+#define TRAP_PF_PRESENT (1u << 0)
+#define TRAP_PF_WRITE (1u << 1)
+#define TRAP_PF_USER (1u << 2)
+#define TRAP_PF_RESERVED (1u << 3)
+#define TRAP_PF_IFETCH (1u << 4)
+
+/* A higher layer's look at a page fault before it is fatal: returns true
+ * when it resolved the fault (the access is retried), false otherwise
+ * (having printed what it knows; the fault is then reported and ends
+ * the run). Runs with interrupts off; must not fault itself. */
+typedef bool (*trap_fault_fn)(uint64_t addr, uint64_t error_code);
+
 /* Load the GDT, TSS and IDT; mask the legacy PIC. Once, early in kmain. */
 void trap_init(void);
 
 /* Install `fn` for `vector` (32..255), or remove it with NULL. Runs with
  * interrupts off, on the interrupted stack. */
 void trap_set_handler(uint8_t vector, trap_handler_fn fn, void *arg);
+
+/* The one fault hook (the buffer pool's: write-protected sealed pages). */
+void trap_set_fault_hook(trap_fault_fn fn);
 
 /* Interrupts that arrived on a vector with no handler. */
 uint64_t trap_spurious_count(void);

@@ -3,4 +3,5 @@
 KERNEL_SRCS += \
 	kernel/io/ecem.c \
 	kernel/io/iobuf.c \
+	kernel/io/sealguard.c \
 	kernel/io/sfbuf.c

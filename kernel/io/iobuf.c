@@ -42,6 +42,10 @@ static bool poison;
 KPARAM_BOOL(iobuf_poison, poison,
 	    "fill pool pages with IOBUF_POISON when freed (debug)");
 
+static bool seal_protect = true;
+KPARAM_BOOL(seal_protect, seal_protect,
+	    "map sealed buffers read-only, so a write to one faults");
+
 void iobuf_set_poison(bool on)
 {
 	poison = on;
@@ -177,6 +181,10 @@ void iobuf_free(struct iobuf *b)
 	if (b->refcnt)
 		panic("iobuf_free: iobuf %p still has %u references", (void *)b,
 		      b->refcnt);
+	/* Writable again before the poison (or the next owner) writes it. */
+	if (b->flags & IOBUF_SEALED)
+		for (uint64_t i = 0; i < b->pages; i++)
+			sfbuf_set_sealed(b->pa + (i << PAGE_SHIFT), false);
 	if (poison)
 		poison_pages(b->pa, b->pages);
 	bitmap_clear_range(pool.bitmap, first, b->pages);
@@ -196,6 +204,10 @@ void iobuf_seal(struct iobuf *b, uint32_t len)
 	BUG_ON(len > (uint64_t)b->pages * PAGE_SIZE);
 	b->len = len;
 	b->flags |= IOBUF_SEALED;
+	if (!seal_protect)
+		return;
+	for (uint64_t i = 0; i < b->pages; i++)
+		sfbuf_set_sealed(b->pa + (i << PAGE_SHIFT), true);
 }
 
 struct iobuf *iobuf_from_pa(uint64_t pa)

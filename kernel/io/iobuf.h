@@ -29,6 +29,7 @@
 struct iobuf;
 
 struct iobuf_owner {
+	const char *name; /* who holds such buffers, for fault reports */
 	/* The last reference to `buf` was dropped. The owner may keep the
 	 * buffer (refcount 0 = reclaimable) or iobuf_free() it. */
 	void (*release)(struct iobuf *buf);
@@ -99,7 +100,9 @@ void iobuf_unref(struct iobuf *b);
 /* Return an unreferenced iobuf's pages to the pool; for owners. */
 void iobuf_free(struct iobuf *b);
 
-/* Fix the data length; the contents are immutable afterwards. */
+/* Fix the data length; the contents are immutable afterwards: with
+ * seal_protect=on (the default) every mapping of its pages is read-only
+ * from here until the buffer is freed, so a write faults. */
 void iobuf_seal(struct iobuf *b, uint32_t len);
 
 /* CPU address of byte 0 of a one-page buffer, valid until iobuf_unmap

@@ -15,6 +15,7 @@
 
 #include "kernel/core/panic.h"
 #include "kernel/lib/compiler.h"
+#include "kernel/lib/bitmap.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/hash.h"
 #include "kernel/lib/list.h"
@@ -30,6 +31,7 @@ struct slot {
 	uint32_t hash_next; /* [m] chain in the page hash */
 	struct list_node link; /* [m] on the idle LRU or the free list */
 	bool mapped; /* [m] */
+	bool writable; /* [m] the PTE allows writes */
 };
 
 static struct {
@@ -42,6 +44,7 @@ static struct {
 	uint32_t *hash; /* [m] nslots buckets of slot indices */
 	struct list_node free; /* [m] unmapped slots */
 	struct list_node lru; /* [m] idle slots, head = oldest */
+	uint64_t *sealed; /* [m] bitmap by pool page: map read-only */
 	struct sfbuf_stats stats; /* [m] */
 } sf = {
 	/* Until sfbuf_init the pool is identity-mapped (and host unit tests
@@ -71,6 +74,10 @@ int sfbuf_init(enum sfbuf_mode mode, uint64_t pool_pa, uint64_t pool_pages,
 	sf.va_base = va_base;
 	sf.ops = ops;
 	sf.stats = (struct sfbuf_stats){ 0 };
+	kfree(sf.sealed);
+	sf.sealed = kzalloc(DIV_ROUND_UP(pool_pages, 64) * sizeof(uint64_t));
+	if (!sf.sealed)
+		return -ENOMEM;
 	if (mode == SFBUF_MODE_DIRECT)
 		return 0;
 	sf.nslots = (uint32_t)slots;
@@ -139,12 +146,21 @@ static uint32_t take_slot(void)
 	return i;
 }
 
+static bool page_sealed(uint64_t pa)
+{
+	uint64_t n = (pa - sf.pool_pa) >> PAGE_SHIFT;
+
+	return pa >= sf.pool_pa && n < sf.pool_pages &&
+	       bitmap_test(sf.sealed, n);
+}
+
 static void map_slot(uint32_t i, uint64_t pa)
 {
 	struct slot *s = &sf.slots[i];
 	bool was_mapped = s->mapped;
 
-	if (sf.ops->map(slot_va(i), pa))
+	s->writable = !page_sealed(pa);
+	if (sf.ops->map(slot_va(i), pa, s->writable))
 		panic("sfbuf_get: no page table for slot %u", i);
 	sf.stats.pte_writes++;
 	if (was_mapped) {
@@ -157,6 +173,64 @@ static void map_slot(uint32_t i, uint64_t pa)
 	}
 	s->pa = pa;
 	s->mapped = true;
+}
+
+/*
+ * Change slot i's write permission. Removing it needs an invalidation
+ * (the TLB could still allow the write); granting it does not: a stale
+ * read-only entry faults once and the fault hook retries the access
+ * (iobuf.c), which is cheaper than an invlpg on every reuse of a page.
+ */
+static void set_slot_writable(uint32_t i, bool writable)
+{
+	struct slot *s = &sf.slots[i];
+
+	if (sf.ops->protect(slot_va(i), writable))
+		panic("sfbuf: no PTE for slot %u", i);
+	s->writable = writable;
+	sf.stats.pte_writes++;
+	if (writable) {
+		sf.stats.unseal_upgrades++;
+		return;
+	}
+	sf.ops->invalidate(slot_va(i));
+	sf.stats.seal_protects++;
+	sf.stats.seal_invalidations++;
+}
+
+void sfbuf_set_sealed(uint64_t pa, bool sealed)
+{
+	uint64_t n = (pa - sf.pool_pa) >> PAGE_SHIFT;
+	uint32_t i;
+
+	if (!sf.sealed || pa < sf.pool_pa || n >= sf.pool_pages ||
+	    page_sealed(pa) == sealed)
+		return;
+	if (sealed)
+		bitmap_set(sf.sealed, n);
+	else
+		bitmap_clear(sf.sealed, n);
+	if (sf.mode == SFBUF_MODE_DIRECT) {
+		if (sf.ops->protect((uintptr_t)pa, !sealed))
+			panic("sfbuf: cannot protect pool page %#llx",
+			      (unsigned long long)pa);
+		sf.stats.pte_writes++;
+		if (sealed) {
+			sf.ops->invalidate((uintptr_t)pa);
+			sf.stats.seal_protects++;
+			sf.stats.seal_invalidations++;
+		} else {
+			sf.stats.unseal_upgrades++;
+		}
+		return;
+	}
+	if (sf.mode != SFBUF_MODE_SFBUF)
+		return;
+	i = lookup(pa);
+	/* Only a seal must act now: a read-only slot of a freed page is
+	 * made writable when a writer asks for it (sfbuf_get). */
+	if (i != NO_SLOT && sealed && sf.slots[i].writable)
+		set_slot_writable(i, false);
 }
 
 static void busy_inc(void)
@@ -180,6 +254,8 @@ void *sfbuf_get(uint64_t pa)
 				busy_inc();
 			}
 			sf.stats.hits++;
+			if (!sf.slots[i].writable && !page_sealed(pa))
+				set_slot_writable(i, true);
 			return (void *)slot_va(i);
 		}
 	}

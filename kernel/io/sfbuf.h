@@ -44,7 +44,10 @@ enum sfbuf_mode {
 	X(recycled) /* idle mappings reused for another page */                \
 	X(busy) /* slots with references now */                                \
 	X(busy_max) /* ... at most */                                          \
-	X(slots) /* size of the cache */
+	X(slots) /* size of the cache */                                       \
+	X(seal_protects) /* PTEs made read-only when a buffer was sealed */    \
+	X(seal_invalidations) /* invlpg those needed (not replacement ones) */ \
+	X(unseal_upgrades) /* read-only PTEs made writable again, no invlpg */
 
 struct sfbuf_stats {
 	SFBUF_STATS(STAT_U64)
@@ -54,9 +57,12 @@ struct sfbuf_stats {
 /* Page-table operations, so the cache logic can run against a fake page
  * table in unit tests. The kernel passes kernel/mm/paging.c's functions. */
 struct sfbuf_pt_ops {
-	int (*map)(uintptr_t va, uint64_t pa);
+	int (*map)(uintptr_t va, uint64_t pa, bool writable);
 	void (*unmap)(uintptr_t va);
 	void (*invalidate)(uintptr_t va);
+	/* Change the write permission of the present PTE at va; 0 or
+	 * -errno. For direct mode, va is the pool page's identity address. */
+	int (*protect)(uintptr_t va, bool writable);
 };
 
 /*
@@ -77,6 +83,15 @@ void *sfbuf_get(uint64_t pa);
 
 /* Give back a mapping from sfbuf_get (the page-aligned address). */
 void sfbuf_put(void *va);
+
+/*
+ * The page at `pa` holds sealed (immutable) data, or no longer does (it
+ * was freed). Every later mapping of a sealed page is read-only, and the
+ * mapping the cache keeps (sfbuf) or the identity map (direct) is made
+ * read-only now, with the invalidation that takes. naive has no cached
+ * mapping to change; a mapping held across the seal keeps its access.
+ */
+void sfbuf_set_sealed(uint64_t pa, bool sealed);
 
 /* Physical address behind `va`, which is either an sfbuf mapping (in
  * use) or ordinary identity-mapped kernel memory. For drivers that get

@@ -240,6 +240,40 @@ int paging_set_guard(uintptr_t va, bool guard)
 	return 0;
 }
 
+int paging_set_writable(uintptr_t va, bool writable)
+{
+	uint64_t *pte;
+	int err;
+
+	if (!IS_ALIGNED(va, PAGE_SIZE) || va < PAGE_SIZE)
+		return -EINVAL;
+	err = split_huge(va);
+	if (err)
+		return err;
+	pte = walk(va, 1, false);
+	if (!pte || !(*pte & PTE_PRESENT))
+		return -EINVAL;
+	*pte = writable ? (*pte | PTE_WRITE) : (*pte & ~PTE_WRITE);
+	stats.protects++;
+	return 0;
+}
+
+bool paging_writable(uintptr_t va)
+{
+	uint64_t *table = pml4;
+
+	for (int l = 4; l >= 1; l--) {
+		uint64_t e = table[INDEX(va, l)];
+
+		if (!(e & PTE_PRESENT) || !(e & PTE_WRITE))
+			return false;
+		if (l == 1 || (l <= 3 && (e & PTE_HUGE)))
+			return true;
+		table = phys_to_virt(e & PTE_ADDR_MASK);
+	}
+	return false;
+}
+
 uint64_t paging_translate(uintptr_t va)
 {
 	uint64_t *table = pml4;

@@ -29,6 +29,7 @@ struct paging_stats {
 	uint64_t maps; /* PTEs written by paging_map */
 	uint64_t unmaps;
 	uint64_t invalidations; /* invlpg issued */
+	uint64_t protects; /* PTEs whose write permission was changed */
 	uint64_t table_pages; /* page-table pages allocated */
 };
 
@@ -54,6 +55,17 @@ int paging_map(uintptr_t va, uint64_t pa, uint64_t flags);
 
 /* Clear the PTE at va; no TLB invalidation. */
 void paging_unmap(uintptr_t va);
+
+/* Grant or remove write access to the 4 KiB page at `va` (an identity
+ * mapping is split out of its 2 MiB page first). No TLB invalidation: a
+ * caller removing access must invalidate; one granting it may leave the
+ * stale read-only entry to fault once (see paging_writable). 0, -ENOMEM
+ * or -EINVAL (not mapped). */
+int paging_set_writable(uintptr_t va, bool writable);
+
+/* Whether the page tables (not the TLB) allow writes at va: a write
+ * fault there came from a stale TLB entry. */
+bool paging_writable(uintptr_t va);
 
 /* Flush the translation of one page from this CPU's TLB. */
 void paging_invalidate(uintptr_t va);

@@ -102,7 +102,10 @@ static void cache_release(struct iobuf *b)
 	released_buf = b;
 }
 
-static const struct iobuf_owner cache_owner = { .release = cache_release };
+static const struct iobuf_owner cache_owner = {
+	.name = "test cache",
+	.release = cache_release,
+};
 
 static void test_owner_keeps_page_until_free(void **state)
 {

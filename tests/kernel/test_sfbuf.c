@@ -21,7 +21,10 @@
 
 static uint64_t pte[SLOTS]; /* 0 = unmapped */
 static bool stale[SLOTS]; /* PTE changed without invalidation */
+static bool writable[SLOTS]; /* the PTE allows writes */
+static bool stale_write[SLOTS]; /* write removed, TLB not flushed */
 static int writes, invalidations;
+static uint64_t direct_protected; /* last identity page protect()ed */
 
 static int slot_of(uintptr_t va)
 {
@@ -30,10 +33,11 @@ static int slot_of(uintptr_t va)
 	return (int)((va - WINDOW) / PAGE_SIZE);
 }
 
-static int fake_map(uintptr_t va, uint64_t pa)
+static int fake_map(uintptr_t va, uint64_t pa, bool w)
 {
 	int i = slot_of(va);
 
+	writable[i] = w;
 	if (pte[i] && pte[i] != pa)
 		stale[i] = true;
 	pte[i] = pa;
@@ -53,12 +57,32 @@ static void fake_unmap(uintptr_t va)
 
 static void fake_invalidate(uintptr_t va)
 {
-	stale[slot_of(va)] = false;
+	if (va >= WINDOW) {
+		stale[slot_of(va)] = false;
+		stale_write[slot_of(va)] = false;
+	}
 	invalidations++;
 }
 
-static const struct sfbuf_pt_ops ops = { fake_map, fake_unmap,
-					 fake_invalidate };
+static int fake_protect(uintptr_t va, bool w)
+{
+	if (va < WINDOW) { /* direct mode: the pool's identity map */
+		direct_protected = va;
+		writes++;
+		return 0;
+	}
+	int i = slot_of(va);
+
+	assert_true(pte[i] != 0);
+	if (writable[i] && !w)
+		stale_write[i] = true;
+	writable[i] = w;
+	writes++;
+	return 0;
+}
+
+static const struct sfbuf_pt_ops ops = { fake_map, fake_unmap, fake_invalidate,
+					 fake_protect };
 
 static uint64_t page(int n)
 {
@@ -89,7 +113,10 @@ static void init(enum sfbuf_mode mode)
 {
 	memset(pte, 0, sizeof(pte));
 	memset(stale, 0, sizeof(stale));
+	memset(writable, 0, sizeof(writable));
+	memset(stale_write, 0, sizeof(stale_write));
 	writes = invalidations = 0;
+	direct_protected = 0;
 	assert_int_equal(sfbuf_init(mode, POOL, 64, WINDOW, SLOTS, &ops), 0);
 }
 
@@ -201,6 +228,78 @@ static void test_direct_touches_no_page_table(void **state)
 	assert_int_equal(writes + invalidations, 0);
 }
 
+/* Sealing a page whose idle mapping is cached makes that PTE read-only
+ * at once, with one invalidation; the next get is still a free hit. */
+static void test_seal_makes_cached_mapping_read_only(void **state)
+{
+	(void)state;
+	init(SFBUF_MODE_SFBUF);
+	void *a = get_checked(page(2));
+	int i = slot_of((uintptr_t)a);
+
+	assert_true(writable[i]);
+	sfbuf_put(a);
+	sfbuf_set_sealed(page(2), true);
+	assert_false(writable[i]);
+	assert_false(stale_write[i]); /* flushed: no stale write access */
+	assert_int_equal(invalidations, 1);
+	assert_int_equal(stats().seal_invalidations, 1);
+	sfbuf_set_sealed(page(2), true); /* idempotent */
+	assert_int_equal(invalidations, 1);
+	void *b = get_checked(page(2));
+	assert_ptr_equal(b, a);
+	assert_false(writable[i]);
+	sfbuf_put(b);
+	/* A page sealed before any mapping is mapped read-only. */
+	sfbuf_set_sealed(page(3), true);
+	void *c = get_checked(page(3));
+	assert_false(writable[slot_of((uintptr_t)c)]);
+	sfbuf_put(c);
+	assert_int_equal(invalidations, 1);
+}
+
+/* A freed (unsealed) page's read-only slot becomes writable again when
+ * asked for, without an invalidation (a stale entry only faults once). */
+static void test_unsealed_page_gets_write_access_back(void **state)
+{
+	(void)state;
+	init(SFBUF_MODE_SFBUF);
+	sfbuf_set_sealed(page(4), true);
+	void *a = get_checked(page(4));
+	int i = slot_of((uintptr_t)a);
+
+	sfbuf_put(a);
+	sfbuf_set_sealed(page(4), false);
+	assert_false(writable[i]); /* nothing to do until a writer comes */
+	void *b = get_checked(page(4));
+	assert_ptr_equal(b, a);
+	assert_true(writable[i]);
+	assert_int_equal(invalidations, 0);
+	assert_int_equal(stats().unseal_upgrades, 1);
+	sfbuf_put(b);
+}
+
+static void test_naive_and_direct_respect_seals(void **state)
+{
+	(void)state;
+	init(SFBUF_MODE_NAIVE);
+	sfbuf_set_sealed(page(5), true);
+	void *a = get_checked(page(5));
+	assert_false(writable[slot_of((uintptr_t)a)]);
+	sfbuf_put(a);
+	void *b = get_checked(page(6));
+	assert_true(writable[slot_of((uintptr_t)b)]);
+	sfbuf_put(b);
+
+	init(SFBUF_MODE_DIRECT);
+	sfbuf_set_sealed(page(7), true);
+	assert_int_equal(direct_protected, page(7));
+	assert_int_equal(invalidations, 1);
+	sfbuf_set_sealed(page(7), false);
+	assert_int_equal(invalidations, 1); /* granting needs no flush */
+	assert_int_equal(stats().unseal_upgrades, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -210,6 +309,9 @@ int main(void)
 		cmocka_unit_test(test_refcounts_nest),
 		cmocka_unit_test(test_naive_maps_and_flushes_every_time),
 		cmocka_unit_test(test_direct_touches_no_page_table),
+		cmocka_unit_test(test_seal_makes_cached_mapping_read_only),
+		cmocka_unit_test(test_unsealed_page_gets_write_access_back),
+		cmocka_unit_test(test_naive_and_direct_respect_seals),
 	};
 	return cmocka_run_group_tests_name("sfbuf", tests, NULL, NULL);
 }
