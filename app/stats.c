@@ -129,6 +129,7 @@ static void conn_section(struct json *j)
 	u64(j, "bytes_copied", s.bytes_copied);
 	u64(j, "queued_bytes", s.queued_bytes);
 	u64(j, "recv_refused", s.recv_refused);
+	u64(j, "map_waits", s.map_waits);
 	close_obj(j);
 }
 
@@ -277,6 +278,7 @@ static void mechanism_sections(struct json *j)
 	u64(j, "busy", sf.busy);
 	u64(j, "busy_max", sf.busy_max);
 	u64(j, "slots", sf.slots);
+	u64(j, "held_refused", sf.held_refused);
 	close_obj(j);
 
 	net_csum_counters(&cs);

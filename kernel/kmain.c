@@ -46,6 +46,10 @@ static int mapping = SFBUF_MODE_SFBUF;
 KPARAM_ENUM(mapping, mapping, mapping_names,
 	    "CPU access to pool pages: sfbuf|naive|direct");
 
+static uint64_t map_slots; /* 0: one per pool page plus headroom */
+KPARAM_UINT(map_slots, map_slots, 0, KVA_WINDOW_SIZE / PAGE_SIZE,
+	    "pool page mappings for mapping=sfbuf|naive (0: sized)");
+
 static uint64_t pool_mb; /* 0: half of the memory free at boot */
 KPARAM_UINT(pool_mb, pool_mb, 0, 1u << 20,
 	    "buffer pool size in MiB (0: half of free memory)");
@@ -108,7 +112,12 @@ static void setup_pool_mapping(uint64_t pages)
 		MIN(pages + SFBUF_EXTRA_SLOTS, KVA_WINDOW_SIZE / PAGE_SIZE);
 	int err = 0;
 
-	if (mapping != SFBUF_MODE_DIRECT && pages > slots) {
+	/* A small window makes the long-held mappings wait for acks
+	 * (conn map_waits); the short ones keep their reserve. */
+	if (map_slots)
+		slots = MAX(map_slots, 4 * (uint64_t)SFBUF_SHORT_RESERVE);
+
+	if (mapping != SFBUF_MODE_DIRECT && pages > slots && !map_slots) {
 		pr_warn("pool larger than the mapping window: mapping=direct");
 		mapping = SFBUF_MODE_DIRECT;
 	}

@@ -21,6 +21,7 @@
 #define HUGE_PAGE_SIZE (2u << 20)
 #define MEMMAP_MAX 64 /* regions kept from the boot memory map */
 #define SFBUF_EXTRA_SLOTS 4096 /* mappings beyond one per pool page */
+#define SFBUF_SHORT_RESERVE 16 /* slots only copy-length mappings take */
 #define ECEM_HASH_BUCKETS 256 /* event-pair table, per key kind */
 #define LAIO_WORKERS_MAX 64 /* spare stacks: continuations at once */
 

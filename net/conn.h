@@ -60,6 +60,7 @@ struct conn_stats {
 	uint64_t bytes_copied; /* payload copied into stack buffers */
 	uint64_t queued_bytes; /* now: handed to conn_send, not acked */
 	uint64_t recv_refused; /* segments left to lwIP: reader paused */
+	uint64_t map_waits; /* sends held back: no page mapping spare */
 };
 
 /* Listen on TCP `port`. 0 or a negative errno. */

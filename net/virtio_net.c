@@ -129,15 +129,19 @@ static void rxbuf_release(struct pbuf *p)
 	dev->rx_pages--;
 }
 
-/* A buffer with a fresh pool page, or NULL when the pool or the
- * VNET_RX_BUFS_MAX budget is exhausted. */
+/* A buffer with a fresh pool page, or NULL when the pool, the page
+ * mappings or the VNET_RX_BUFS_MAX budget are exhausted. */
 static struct vnet_rxbuf *rxbuf_get(struct vnet_dev *dev)
 {
 	struct vnet_rxbuf *rb = dev->rx_free;
 	struct iobuf *iob = iobuf_alloc(VNET_RX_BUF_LEN, NULL, NULL);
+	uint8_t *va = iob ? iobuf_map_held(iob) : NULL;
 
-	if (!iob)
+	if (!va) {
+		if (iob)
+			iobuf_unref(iob);
 		return NULL;
+	}
 	if (rb) {
 		dev->rx_free = rb->next_free;
 	} else if (dev->rx_bufs < VNET_RX_BUFS_MAX &&
@@ -145,11 +149,12 @@ static struct vnet_rxbuf *rxbuf_get(struct vnet_dev *dev)
 		rb->dev = dev;
 		dev->rx_bufs++;
 	} else {
+		iobuf_unmap(iob, va);
 		iobuf_unref(iob);
 		return NULL;
 	}
 	rb->iob = iob;
-	rb->va = iobuf_map(iob);
+	rb->va = va;
 	dev->rx_pages++;
 	return rb;
 }

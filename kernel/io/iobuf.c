@@ -213,6 +213,13 @@ void *iobuf_map(struct iobuf *b)
 	return sfbuf_get(b->pa);
 }
 
+void *iobuf_map_held(struct iobuf *b)
+{
+	check_live(b, "iobuf_map_held");
+	BUG_ON(b->pages != 1);
+	return sfbuf_get_held(b->pa);
+}
+
 void iobuf_unmap(struct iobuf *b, void *va)
 {
 	(void)b;

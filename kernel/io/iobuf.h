@@ -96,6 +96,10 @@ void iobuf_seal(struct iobuf *b, uint32_t len);
 void *iobuf_map(struct iobuf *b);
 void iobuf_unmap(struct iobuf *b, void *va);
 
+/* The same for a mapping kept beyond the current step (sfbuf_get_held):
+ * NULL when mappings are short, and the caller must wait for a put. */
+void *iobuf_map_held(struct iobuf *b);
+
 /* Is this physical address inside the pool? */
 bool iobuf_pool_contains(uint64_t pa);
 

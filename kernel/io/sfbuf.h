@@ -44,6 +44,7 @@ struct sfbuf_stats {
 	uint64_t recycled; /* idle mappings reused for another page */
 	uint64_t busy, busy_max; /* slots with references now / at most */
 	uint64_t slots; /* size of the cache */
+	uint64_t held_refused; /* sfbuf_get_held found no spare slot */
 };
 
 /* Page-table operations, so the cache logic can run against a fake page
@@ -66,9 +67,16 @@ int sfbuf_init(enum sfbuf_mode mode, uint64_t pool_pa, uint64_t pool_pages,
 enum sfbuf_mode sfbuf_mode(void);
 
 /* A CPU address for the pool page at physical `pa` (page aligned), valid
- * until the matching sfbuf_put(). Never fails: the cache has a slot for
- * every pool page. */
+ * until the matching sfbuf_put(). For mappings held only for the length
+ * of a copy: it may take the SFBUF_SHORT_RESERVE slots that
+ * sfbuf_get_held leaves, so it never fails. */
 void *sfbuf_get(uint64_t pa);
+
+/* The same for a mapping held for long (a page lwIP sends from until it
+ * is acknowledged, a posted RX page). NULL when it would need one of the
+ * last SFBUF_SHORT_RESERVE free slots: the caller waits for a put (naive
+ * mode maps a page once per get, so busy slots can outnumber pages). */
+void *sfbuf_get_held(uint64_t pa);
 
 /* Give back a mapping from sfbuf_get (the page-aligned address). */
 void sfbuf_put(void *va);
