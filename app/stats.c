@@ -150,6 +150,19 @@ static void nic_section(struct json *j)
 	close_obj(j);
 }
 
+static void lwip_mem_section(struct json *j)
+{
+	struct net_mem_counters m;
+
+	net_mem_counters(&m);
+	open_obj(j, "lwip_mem");
+	u64(j, "limit", m.limit);
+	u64(j, "used", m.used);
+	u64(j, "peak", m.peak);
+	u64(j, "refused", m.refused);
+	close_obj(j);
+}
+
 static void storage_sections(struct json *j)
 {
 	struct iobuf_stats io;
@@ -321,6 +334,7 @@ int http_stats_json(char *buf, size_t size)
 	http_section(&j);
 	conn_section(&j);
 	nic_section(&j);
+	lwip_mem_section(&j);
 	storage_sections(&j);
 	mechanism_sections(&j);
 	kernel_section(&j);

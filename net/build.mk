@@ -17,6 +17,7 @@ KERNEL_SRCS += \
 	net/lwip-port/csum.c \
 	net/lwip-port/libc.c \
 	net/lwip-port/lwip_err.c \
+	net/lwip-port/lwip_mem.c \
 	net/lwip-port/sys_arch.c \
 	net/lwip-port/tcp_room.c
 

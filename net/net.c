@@ -17,6 +17,7 @@
 #include "kernel/core/printk.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/stdio.h"
+#include "kernel/mm/memplan.h"
 #include "kernel/sched/mainloop.h"
 #include "kernel/sched/timer.h"
 #include "kernel/virtio/pci.h"
@@ -28,6 +29,7 @@
 #include "lwip/timeouts.h"
 #include "net/ipcfg.h"
 #include "net/lwip-port/lwip_err.h"
+#include "net/lwip-port/lwip_mem.h"
 #include "net/virtio_net.h"
 
 #define NET_HOSTNAME "petrel"
@@ -104,6 +106,15 @@ void net_nic_counters(struct net_nic_counters *out)
 		.tx_refused = s.tx_refused,
 		.tx_drops = s.tx_drops,
 	};
+}
+
+void net_mem_counters(struct net_mem_counters *out)
+{
+	struct lwip_mem_stats st;
+
+	lwip_mem_get_stats(&st);
+	*out = (struct net_mem_counters){ st.limit, st.used, st.peak,
+					  st.refused };
 }
 
 void net_log_stats(void)
@@ -200,6 +211,7 @@ int net_init(void)
 	char name[PCI_NAME_LEN];
 	int err;
 
+	lwip_mem_set_limit(memplan()->lwip_bytes);
 	lwip_init();
 	pr_info("lwIP %s", LWIP_VERSION_STRING);
 	if (!pci) {

@@ -51,4 +51,12 @@ struct net_nic_counters {
 
 void net_nic_counters(struct net_nic_counters *out);
 
+/* lwIP's memory for /_stats: its budget from the memory plan, what it
+ * holds now and at most, and allocations refused (lwIP saw ERR_MEM). */
+struct net_mem_counters {
+	uint64_t limit, used, peak, refused;
+};
+
+void net_mem_counters(struct net_mem_counters *out);
+
 #endif

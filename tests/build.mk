@@ -17,6 +17,9 @@ UNIT_TESTS += tests/kernel/test_pmm
 tests/kernel/test_pmm_SRCS := kernel/mm/pmm.c kernel/lib/bitmap.c tests/fake_panic.c \
 	tests/fake_printk.c
 
+UNIT_TESTS += tests/kernel/test_memplan
+tests/kernel/test_memplan_SRCS := kernel/mm/memplan.c
+
 UNIT_TESTS += tests/kernel/test_heap
 tests/kernel/test_heap_SRCS := kernel/mm/heap.c tests/fake_pmm.c \
 	tests/fake_panic.c tests/fake_printk.c
@@ -99,7 +102,7 @@ UNIT_TESTS += tests/app/test_server
 tests/app/test_server_SRCS := app/server.c app/http_parser.c app/http_path.c \
 	app/http_range.c app/http_cond.c app/http_response.c app/mime.c \
 	$(HTTP_STR) kernel/lib/civil.c kernel/lib/errname.c kernel/sched/timer.c \
-	kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c kernel/lib/bitmap.c kernel/io/ecem.c tests/fake_conn.c \
+	kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c kernel/mm/memplan.c kernel/lib/bitmap.c kernel/io/ecem.c tests/fake_conn.c \
 	tests/fake_fs.c tests/fake_pmm.c tests/fake_panic.c tests/fake_printk.c \
 	kernel/sched/laio.c kernel/sched/thread.c kernel/cpu/switch.S kernel/lib/string.c \
 	tests/fake_paging.c tests/fake_clock.c

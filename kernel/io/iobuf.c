@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * IO-Lite buffer pool and aggregates (interface and ownership rules in
- * iobuf.h). CPU access to pool pages goes through kernel/io/sfbuf.c. The pool is one 2 MiB-aligned run of frames taken from the
+ * iobuf.h). CPU access to pool pages goes through kernel/io/sfbuf.c. The pool is one run of frames (2 MiB-aligned unless smaller) taken from the
  * pmm at boot, tracked by its own bitmap so pool pages never mix with
  * kernel memory. Descriptors come from the heap. An aggregate keeps its
  * slices in an array with a movable head, so consuming from the front
@@ -45,13 +45,17 @@ void iobuf_set_reclaimer(uint64_t (*reclaim)(uint64_t pages))
 int iobuf_pool_init(uint64_t pages)
 {
 	uint64_t *bitmap;
-	uint64_t base;
+	uint64_t base, align;
 
 	if (pool.pages || pages == 0)
 		return -EINVAL;
 	bitmap = kzalloc(BITMAP_WORDS(pages) * sizeof(uint64_t));
 	pool.owner = kzalloc(pages * sizeof(*pool.owner));
-	base = bitmap && pool.owner ? pmm_alloc(pages, POOL_ALIGN_PAGES) : 0;
+	/* 2 MiB alignment lets a large pool leave the identity map in huge
+	 * pages; a pool smaller than that could not find such a run on a
+	 * small machine, and splits a huge page instead. */
+	align = pages >= POOL_ALIGN_PAGES ? POOL_ALIGN_PAGES : 1;
+	base = bitmap && pool.owner ? pmm_alloc(pages, align) : 0;
 	if (!base) {
 		kfree(bitmap);
 		kfree(pool.owner);

@@ -63,7 +63,8 @@ struct iobuf_stats {
 	uint64_t alloc_failures;
 };
 
-/* Reserve `pages` contiguous frames (2 MiB aligned) as the pool.
+/* Reserve `pages` contiguous frames (2 MiB aligned if that large) as
+ * the pool.
  * 0, -EINVAL (already set up or zero) or -ENOMEM. */
 int iobuf_pool_init(uint64_t pages);
 

@@ -5,22 +5,29 @@
  * serving static files. Only values that differ from lwIP's opt.h
  * defaults are set, each with its reason.
  *
- * Memory (all static, in the image's .bss; see net/lwip-port/README.md
- * for the measured total): the MEM_SIZE heap holds PBUF_RAM pbufs (TCP/IP
- * headers, copied data in copy=on mode); the memp pools hold PCBs,
- * segments and pbuf headers. Received frames are not in either: they sit
- * in IO-Lite pool pages (net/virtio_net.c) as custom pbufs. Together
- * about 3 MiB, sized for -m 128M with room for the buffer pool.
+ * Memory: lwIP's heap (PBUF_RAM pbufs: TCP/IP headers, copied data in
+ * copy=on mode) and its pools (PCBs, segments, pbuf headers) all come
+ * from the kernel heap through net/lwip-port/lwip_mem.c, under a budget
+ * the memory plan sizes from the RAM found (kernel/mm/memplan.h): at
+ * most 3 MiB, as the static arrays used to be, and far less on a 4 MiB
+ * guest, where those arrays did not fit. Received frames are in neither:
+ * they sit in IO-Lite pool pages (net/virtio_net.c) as custom pbufs.
  */
 #ifndef NET_LWIP_PORT_LWIPOPTS_H
 #define NET_LWIP_PORT_LWIPOPTS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* net/lwip-port/csum.c, and lwIP's own routine it falls back to (whose
  * prototype lwIP only declares when LWIP_CHKSUM is not overridden). */
 uint16_t lwip_port_chksum(const void *data, int len);
 uint16_t lwip_standard_chksum(const void *dataptr, int len);
+
+/* net/lwip-port/lwip_mem.c: the budgeted heap behind MEM_LIBC_MALLOC. */
+void *lwip_port_malloc(size_t size);
+void *lwip_port_calloc(size_t n, size_t size);
+void lwip_port_free(void *p);
 
 /* ---- System ---- */
 #define NO_SYS 1 /* no threads inside lwIP: the main loop calls it */
@@ -31,10 +38,15 @@ uint16_t lwip_standard_chksum(const void *dataptr, int len);
 #define LWIP_TIMERS 1 /* sys_check_timeouts() from net_poll */
 
 /* ---- Memory ---- */
-#define MEM_LIBC_MALLOC 0 /* lwIP's own heap, a static array */
-#define MEMP_MEM_MALLOC 0 /* fixed pools: exhaustion is ERR_MEM, not OOM */
+#define MEM_LIBC_MALLOC 1 /* heap from the kernel's, sized at boot */
+#define mem_clib_malloc lwip_port_malloc /* ... under lwIP's budget */
+#define mem_clib_calloc lwip_port_calloc
+#define mem_clib_free lwip_port_free
+/* Pools too: no static arrays; the budget's end is ERR_MEM, not OOM. */
+#define MEMP_MEM_MALLOC 1
 #define MEM_ALIGNMENT 8 /* x86_64 natural alignment */
-#define MEM_SIZE (2 * 1024 * 1024) /* headers + copied TX data, all conns */
+/* Not an array any more; only makes mem_size_t 32 bits wide. */
+#define MEM_SIZE (4 * 1024 * 1024)
 #define MEMP_NUM_PBUF 2048 /* PBUF_REF/ROM: zero-copy TX page slices */
 #define MEMP_NUM_TCP_PCB 1088 /* conn_max's default 1024 + TIME_WAIT */
 #define MEMP_NUM_TCP_PCB_LISTEN 8 /* a few listening ports */
