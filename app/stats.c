@@ -147,6 +147,11 @@ static void nic_section(struct json *j)
 	u64(j, "tx_packets", s.tx_packets);
 	u64(j, "tx_refused", s.tx_refused);
 	u64(j, "tx_drops", s.tx_drops);
+	u64(j, "ooseq_budget", s.ooseq_budget);
+	u64(j, "ooseq_pages", s.ooseq_pages);
+	u64(j, "ooseq_holders", s.ooseq_holders);
+	u64(j, "ooseq_over_share", s.ooseq_over_share);
+	u64(j, "ooseq_trimmed", s.ooseq_trimmed);
 	close_obj(j);
 }
 

@@ -30,6 +30,7 @@
 #include "net/ipcfg.h"
 #include "net/lwip-port/lwip_err.h"
 #include "net/lwip-port/lwip_mem.h"
+#include "net/lwip-port/ooseq.h"
 #include "net/virtio_net.h"
 
 #define NET_HOSTNAME "petrel"
@@ -93,7 +94,9 @@ bool net_has_address(void)
 void net_nic_counters(struct net_nic_counters *out)
 {
 	struct vnet_stats s = { 0 };
+	struct ooseq_stats oo;
 
+	ooseq_get_stats(&oo);
 	if (vnet)
 		vnet_get_stats(vnet, &s);
 	*out = (struct net_nic_counters){
@@ -105,6 +108,11 @@ void net_nic_counters(struct net_nic_counters *out)
 		.tx_packets = s.tx_packets,
 		.tx_refused = s.tx_refused,
 		.tx_drops = s.tx_drops,
+		.ooseq_budget = oo.budget,
+		.ooseq_pages = oo.pages,
+		.ooseq_holders = oo.holders,
+		.ooseq_over_share = oo.over_share,
+		.ooseq_trimmed = oo.trimmed,
 	};
 }
 
@@ -170,6 +178,7 @@ static int net_poll(void *arg)
 {
 	int work = vnet_poll(vnet);
 
+	ooseq_enforce(); /* before the next refill needs the pages */
 	run_lwip_timers();
 	return work;
 }
@@ -212,6 +221,7 @@ int net_init(void)
 	int err;
 
 	lwip_mem_set_limit(memplan()->lwip_bytes);
+	ooseq_set_budget((memplan()->rx_bufs - memplan()->rx_ring) / 2);
 	lwip_init();
 	pr_info("lwIP %s", LWIP_VERSION_STRING);
 	if (!pci) {

@@ -47,6 +47,12 @@ struct net_nic_counters {
 	uint64_t rx_packets, rx_drops, rx_refill_failed;
 	uint64_t rx_posted, rx_held; /* now */
 	uint64_t tx_packets, tx_refused, tx_drops;
+	/* Out-of-order TCP data (net/lwip-port/ooseq.h): its page budget,
+	 * pages and connections holding them now, and pages dropped by
+	 * reason: beyond a connection's fair share on arrival, or taken
+	 * from the heaviest holders when all were over the budget. */
+	uint64_t ooseq_budget, ooseq_pages, ooseq_holders;
+	uint64_t ooseq_over_share, ooseq_trimmed;
 };
 
 void net_nic_counters(struct net_nic_counters *out);

@@ -24,6 +24,10 @@
 uint16_t lwip_port_chksum(const void *data, int len);
 uint16_t lwip_standard_chksum(const void *dataptr, int len);
 
+/* net/lwip-port/ooseq.c: a pcb's share of the out-of-order RX pages. */
+struct tcp_pcb;
+uint16_t lwip_port_ooseq_limit(const struct tcp_pcb *pcb);
+
 /* net/lwip-port/lwip_mem.c: the budgeted heap behind MEM_LIBC_MALLOC. */
 void *lwip_port_malloc(size_t size);
 void *lwip_port_calloc(size_t n, size_t size);
@@ -82,7 +86,9 @@ void lwip_port_free(void *p);
 #define TCP_SND_BUF (90 * TCP_MSS) /* ~128 KiB in flight per connection */
 #define TCP_SND_QUEUELEN (4 * TCP_SND_BUF / TCP_MSS) /* page-slice pbufs */
 #define TCP_SNDLOWAT (32 * TCP_MSS) /* writable again: max lwIP allows */
-#define TCP_OOSEQ_MAX_PBUFS 64 /* bound RX pages one pcb may hold */
+#define TCP_OOSEQ_MAX_PBUFS 64 /* bound RX pages one pcb may hold ... */
+/* ... and its fair share of all out-of-order RX pages (ooseq.c) */
+#define TCP_OOSEQ_PBUFS_LIMIT(pcb) lwip_port_ooseq_limit(pcb)
 #define TCP_LISTEN_BACKLOG 1 /* accept limits (conn_max=) */
 #define TCP_QUEUE_OOSEQ 1
 #define LWIP_TCP_SACK_OUT 0
