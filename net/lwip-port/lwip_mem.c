@@ -62,10 +62,11 @@ void *lwip_port_calloc(size_t n, size_t size)
 
 void lwip_port_free(void *ptr)
 {
-	char *p = (char *)ptr - MEM_HDR;
+	char *p;
 
 	if (!ptr)
 		return;
+	p = (char *)ptr - MEM_HDR;
 	mem.used -= *(size_t *)p;
 	kfree(p);
 }
