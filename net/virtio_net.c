@@ -137,7 +137,7 @@ static void rxbuf_release(struct pbuf *p)
 static struct vnet_rxbuf *rxbuf_get(struct vnet_dev *dev)
 {
 	struct vnet_rxbuf *rb = dev->rx_free;
-	struct iobuf *iob = iobuf_alloc(VNET_RX_BUF_LEN, NULL, NULL);
+	struct iobuf *iob = iobuf_alloc_reserve(VNET_RX_BUF_LEN, NULL, NULL);
 	uint8_t *va = iob ? iobuf_map_held(iob) : NULL;
 
 	if (!va) {
@@ -753,6 +753,7 @@ static void low_level_init(struct vnet_dev *dev)
 {
 	dev->rx_bufs_max = memplan()->rx_bufs;
 	dev->rx_ring = MIN(memplan()->rx_ring, (uint32_t)dev->rxq.size);
+	iobuf_set_reserve(dev->rx_ring); /* refills of the posted ring */
 	rx_fill(dev);
 	vpci_driver_ok(&dev->vd);
 	virtq_kick(&dev->rxq);

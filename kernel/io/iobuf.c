@@ -33,6 +33,7 @@ static struct {
 	uint64_t *bitmap; /* [m] set = allocated */
 	struct iobuf **owner; /* [m] per page: the buffer holding it */
 	uint64_t hint; /* [m] */
+	uint64_t reserve; /* [m] free pages only iobuf_alloc_reserve takes */
 	uint64_t (*reclaim)(uint64_t pages); /* [m] */
 	struct iobuf_stats stats; /* [m] */
 } pool;
@@ -87,14 +88,35 @@ static void check_live(const struct iobuf *b, const char *fn)
 		      (const void *)b, b->magic);
 }
 
-struct iobuf *iobuf_alloc(size_t len, const struct iobuf_owner *owner,
-			  void *owner_data)
+void iobuf_set_reserve(uint64_t pages)
+{
+	pool.reserve = pages;
+}
+
+/* Whether `pages` more may go to an ordinary allocation: the reserve
+ * stays free, after asking the reclaimer for what is missing. */
+static bool outside_reserve(uint64_t pages)
+{
+	uint64_t want = pages + pool.reserve;
+	uint64_t free = pool.stats.free_pages;
+
+	if (free >= want)
+		return true;
+	if (pool.reclaim)
+		pool.reclaim(want - free);
+	return pool.stats.free_pages >= want;
+}
+
+static struct iobuf *alloc(size_t len, const struct iobuf_owner *owner,
+			   void *owner_data, bool reserve)
 {
 	uint64_t pages = DIV_ROUND_UP(len ? len : 1, PAGE_SIZE);
 	uint64_t first;
 	struct iobuf *b;
 
 	if (pages > IOBUF_MAX_PAGES || len > UINT32_MAX)
+		goto fail;
+	if (!reserve && !outside_reserve(pages))
 		goto fail;
 	first = bitmap_find_clear_run(pool.bitmap, pool.pages,
 				      pages == 1 ? pool.hint : 0, pages, 1);
@@ -127,6 +149,18 @@ struct iobuf *iobuf_alloc(size_t len, const struct iobuf_owner *owner,
 fail:
 	pool.stats.alloc_failures++;
 	return NULL;
+}
+
+struct iobuf *iobuf_alloc(size_t len, const struct iobuf_owner *owner,
+			  void *owner_data)
+{
+	return alloc(len, owner, owner_data, false);
+}
+
+struct iobuf *iobuf_alloc_reserve(size_t len, const struct iobuf_owner *owner,
+				  void *owner_data)
+{
+	return alloc(len, owner, owner_data, true);
 }
 
 void iobuf_ref(struct iobuf *b)

@@ -81,6 +81,16 @@ void iobuf_set_reclaimer(uint64_t (*reclaim)(uint64_t pages));
 struct iobuf *iobuf_alloc(size_t len, const struct iobuf_owner *owner,
 			  void *owner_data);
 
+/* The same, but it may take the pages iobuf_set_reserve keeps free: for
+ * the NIC's receive ring, which must refill even when responses in
+ * flight and the page cache hold everything else (an RX ring that
+ * cannot refill drops the acknowledgements that would free them). */
+struct iobuf *iobuf_alloc_reserve(size_t len, const struct iobuf_owner *owner,
+				  void *owner_data);
+
+/* Keep `pages` free pages out of reach of iobuf_alloc. */
+void iobuf_set_reserve(uint64_t pages);
+
 void iobuf_ref(struct iobuf *b);
 /* Drop a reference; at zero, the owner's release runs (or the pages go
  * back to the pool). */
