@@ -551,9 +551,9 @@ def slow_reader(path, want, errors, chunk=16384, pause=0.004,
 def test_pool_exhaustion_by_slow_readers_applies_backpressure(site, ns,
                                                               tmp_path):
     """-m 16M and a 2 MiB pool (512 pages, of which the memory plan gives
-    the NIC a quarter, where it used to take half); 8 slow readers of 10 MiB and 8 of 1 MiB, each
-    reading 16 KiB every 20 ms and started 0.3 s apart, pin more than
-    that in unacknowledged windows. The server
+    the NIC a quarter, where it used to take half); 8 slow readers of
+    10 MiB and 8 of 1 MiB, each reading 16 KiB every 20 ms and started
+    0.3 s apart, pin more than that in unacknowledged windows. The server
     must wait for acknowledgements (nomem_waits) instead of failing or
     crashing, and every reader gets every byte."""
     _, _, files, img = site

@@ -102,8 +102,10 @@ static void test_reserve_only_for_reserve_allocs(void **state)
 	while (n < POOL_PAGES && (all[n] = iobuf_alloc(PAGE_SIZE, NULL, NULL)))
 		n++;
 	assert_int_equal(n, POOL_PAGES - 4);
-	for (int i = 0; i < 4; i++)
-		assert_non_null(all[n++] = iobuf_alloc_reserve(1, NULL, NULL));
+	for (int i = 0; i < 4; i++, n++) {
+		all[n] = iobuf_alloc_reserve(1, NULL, NULL);
+		assert_non_null(all[n]);
+	}
 	assert_null(iobuf_alloc_reserve(1, NULL, NULL));
 	iobuf_set_reserve(0);
 	for (int i = 0; i < n; i++)
