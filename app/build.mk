@@ -2,6 +2,8 @@
 # response modules are pure (no network, file system or driver calls) and
 # are unit-tested on the host.
 KERNEL_SRCS += \
+	app/body_event.c \
+	app/body_thread.c \
 	app/http_cond.c \
 	app/http_parser.c \
 	app/http_path.c \
@@ -9,5 +11,6 @@ KERNEL_SRCS += \
 	app/http_response.c \
 	app/http_str.c \
 	app/mime.c \
+	app/respond.c \
 	app/server.c \
 	app/stats.c

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * ETags, If-None-Match, If-Modified-Since and HTTP dates (interface and
+ * ETags, If-None-Match, If-Modified-Since, If-Range and HTTP dates (interface and
  * rules in http_cond.h). Field values are untrusted and not
  * NUL-terminated: every read is bounded by the slice length.
  * Calendar arithmetic is kernel/lib/civil.c's.
@@ -11,6 +11,7 @@
 #include "kernel/lib/civil.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
+#include "kernel/lib/num.h"
 #include "kernel/lib/stdio.h"
 #include "kernel/lib/string.h"
 
@@ -74,14 +75,15 @@ static bool lit(struct cur *c, const char *s)
 /* Exactly @n digits. */
 static bool digits(struct cur *c, unsigned n, unsigned *v)
 {
-	*v = 0;
-	if ((size_t)(c->end - c->p) < n)
+	const char *stop;
+	uint64_t x;
+
+	if ((size_t)(c->end - c->p) < n ||
+	    num_parse_u64(c->p, c->p + n, 10, UINT32_MAX, &x, &stop) ||
+	    stop != c->p + n)
 		return false;
-	for (unsigned i = 0; i < n; i++, c->p++) {
-		if (*c->p < '0' || *c->p > '9')
-			return false;
-		*v = *v * 10 + (unsigned)(*c->p - '0');
-	}
+	c->p = stop;
+	*v = (unsigned)x;
 	return true;
 }
 
@@ -266,4 +268,37 @@ bool http_not_modified(struct http_str inm, struct http_str ims,
 	if (!ims.p || http_date_parse(ims.p, ims.len, &since) || since > now)
 		return false;
 	return mtime <= since;
+}
+
+/* The whole of @s is one strong entity-tag; its quoted part in *opaque. */
+static bool read_strong_etag(struct http_str s, struct http_str *opaque)
+{
+	return s.len && s.p[0] == '"' && read_etag(&s, opaque) && !s.len;
+}
+
+/*
+ * True if a Range request should be answered with the range, given its
+ * If-Range value @ir (p == NULL: absent, so yes) and the file's @etag,
+ * @mtime and the time @now. An entity-tag must equal a strong @etag by
+ * strong comparison (a weak tag never matches); a date must equal @mtime
+ * exactly, and @mtime must be a strong validator: the second it names is
+ * over (@mtime < @now). Anything else, a malformed value included, means
+ * the whole file.
+ */
+bool http_if_range_holds(struct http_str ir, struct http_str etag,
+			 int64_t mtime, int64_t now)
+{
+	struct http_str ours, theirs;
+	int64_t t;
+
+	if (!ir.p)
+		return true;
+	ir = http_str_trim(ir);
+	if (ir.len &&
+	    (ir.p[0] == '"' || (ir.len >= 2 && !memcmp(ir.p, "W/", 2))))
+		return read_strong_etag(ir, &theirs) &&
+		       read_strong_etag(etag, &ours) &&
+		       theirs.len == ours.len &&
+		       !memcmp(theirs.p, ours.p, ours.len);
+	return !http_date_parse(ir.p, ir.len, &t) && t == mtime && mtime < now;
 }

@@ -13,6 +13,7 @@
 #define HTTP_HEADERS_MAX 16384 /* header section bytes -> 431 */
 #define HTTP_FIELDS_MAX 100 /* header field lines -> 431 */
 #define HTTP_EMPTY_LINES_MAX 4 /* empty lines skipped before a request */
+#define HTTP_BODY_MAX (1u << 20) /* request body read and dropped -> 413 */
 
 /* paths, see http_path.h */
 #define HTTP_PATH_MAX 1024 /* normalized path bytes, NUL excluded -> 414 */

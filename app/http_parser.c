@@ -25,6 +25,7 @@ const struct http_limits http_default_limits = {
 	.line_max = HTTP_LINE_MAX,
 	.headers_max = HTTP_HEADERS_MAX,
 	.fields_max = HTTP_FIELDS_MAX,
+	.body_max = HTTP_BODY_MAX,
 };
 
 static const struct {
@@ -44,6 +45,7 @@ static const struct {
 #define SEEN_INM 0x4
 #define SEEN_IMS 0x8
 #define SEEN_RANGE 0x10
+#define SEEN_IF_RANGE 0x20
 
 static int fail(struct http_request *req, int status)
 {
@@ -208,6 +210,7 @@ enum field {
 	FIELD_IF_NONE_MATCH,
 	FIELD_IF_MODIFIED_SINCE,
 	FIELD_RANGE,
+	FIELD_IF_RANGE,
 	FIELD_OTHER,
 };
 
@@ -226,6 +229,7 @@ static const struct {
 	{ "if-modified-since", sizeof("if-modified-since") - 1,
 	  FIELD_IF_MODIFIED_SINCE },
 	{ "range", sizeof("range") - 1, FIELD_RANGE },
+	{ "if-range", sizeof("if-range") - 1, FIELD_IF_RANGE },
 };
 
 static enum field lookup_field(struct http_str name)
@@ -267,6 +271,9 @@ static int use_field(struct http_str name, struct http_str v,
 		break;
 	case FIELD_RANGE:
 		set_once(&req->range, v, SEEN_RANGE, seen);
+		break;
+	case FIELD_IF_RANGE:
+		set_once(&req->if_range, v, SEEN_IF_RANGE, seen);
 		break;
 	case FIELD_OTHER:
 		break;
@@ -331,12 +338,14 @@ static int parse_fields(const char *p, const char *end,
 }
 
 /* Rules that need the whole head. Returns 0 or HTTP_PARSE_BAD. */
-static int check_request(struct http_request *req)
+static int check_request(const struct http_limits *lim,
+			 struct http_request *req)
 {
 	if (req->version_minor == 1 && !req->host.p)
 		return fail(req, 400);
-	if (req->has_content_length && req->content_length)
-		return fail(req, 400); /* GET and HEAD carry no body here */
+	/* A body means nothing to GET or HEAD: the caller reads past it. */
+	if (req->has_content_length && req->content_length > lim->body_max)
+		return fail(req, 413);
 	if (req->connection & HTTP_CONN_CLOSE)
 		req->keep_alive = false;
 	else if (req->version_minor == 1)
@@ -458,7 +467,7 @@ int http_parse_request(const char *buf, size_t len, struct http_parse_state *st,
 	err = parse_fields(buf + hdr, buf + end, lim, req);
 	if (err)
 		return err;
-	err = check_request(req);
+	err = check_request(lim, req);
 	if (err)
 		return err;
 	return (int)end;

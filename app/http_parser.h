@@ -5,23 +5,26 @@
  * (pointer + length), allocates nothing and never writes to them, and
  * returns the head length once the empty line that ends it has arrived,
  * HTTP_PARSE_PARTIAL while more bytes are needed, or HTTP_PARSE_BAD with
- * req->status set to the status to answer (400 414 431 501 405 505).
+ * req->status set to the status to answer (400 413 414 431 501 405 505).
  * After HTTP_PARSE_BAD the caller answers and closes the connection.
  *
  * The slices in struct http_request borrow the caller's buffer: they stay
- * valid while the buffer does. Only GET and HEAD are served; a request
- * never has a body (Content-Length must be absent or 0). Pipelining: the
- * next request starts at buf + returned length.
+ * valid while the buffer does. Only GET and HEAD are served; a body they
+ * carry (Content-Length, at most limits.body_max bytes, else 413) means
+ * nothing and the caller reads past it (RFC 9112 section 6.3): the next
+ * request starts at buf + returned length + req->content_length.
  *
  * Rules (RFC 9112 unless noted): empty lines before the request line are
  * skipped (at most HTTP_EMPTY_LINES_MAX); a bare LF ends a line like
  * CRLF, a CR not followed by LF is a 400; obs-fold is a 400; a version
  * other than HTTP/1.0 or HTTP/1.1 is a 505 (also 1.2..1.9); an unknown
  * method is a 501, a known method other than GET/HEAD a 405 (the caller
- * adds Allow); HTTP/1.1 without exactly one Host, any Transfer-Encoding,
- * a repeated or nonzero Content-Length are 400s. A repeated
- * If-None-Match, If-Modified-Since or Range is dropped (the full 200
- * answer is always correct).
+ * adds Allow); HTTP/1.1 without exactly one Host, any Transfer-Encoding
+ * (alone or with Content-Length), a repeated Content-Length (even an
+ * equal one) or one that is not 1*DIGIT are 400s: every framing a
+ * smuggler could make ambiguous. A repeated If-None-Match,
+ * If-Modified-Since, Range or If-Range is dropped (the full 200 answer is
+ * always correct).
  */
 #ifndef APP_HTTP_PARSER_H
 #define APP_HTTP_PARSER_H
@@ -39,9 +42,10 @@ struct http_limits {
 	size_t line_max; /* request-line bytes, CRLF excluded -> 414 */
 	size_t headers_max; /* header section incl. final empty line -> 431 */
 	unsigned fields_max; /* header field lines -> 431 */
+	uint64_t body_max; /* Content-Length read past -> 413 */
 };
 
-/* HTTP_LINE_MAX, HTTP_HEADERS_MAX and HTTP_FIELDS_MAX. */
+/* HTTP_LINE_MAX, HTTP_HEADERS_MAX, HTTP_FIELDS_MAX and HTTP_BODY_MAX. */
 extern const struct http_limits http_default_limits;
 
 enum http_method {
@@ -69,7 +73,8 @@ struct http_request {
 	struct http_str if_none_match;
 	struct http_str if_modified_since;
 	struct http_str range;
-	bool has_content_length; /* and then content_length == 0 */
+	struct http_str if_range;
+	bool has_content_length;
 	uint64_t content_length;
 	unsigned connection; /* HTTP_CONN_* */
 	bool keep_alive; /* version default, then Connection tokens */

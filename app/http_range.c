@@ -11,6 +11,7 @@
 
 #include "app/http_str.h"
 #include "kernel/lib/errno.h"
+#include "kernel/lib/num.h"
 #include "kernel/lib/stdio.h"
 #include "kernel/lib/string.h"
 
@@ -20,16 +21,7 @@
  */
 static bool read_num(const char **p, const char *end, uint64_t *out)
 {
-	const char *s = *p;
-	uint64_t n = 0;
-
-	for (; *p < end && **p >= '0' && **p <= '9'; (*p)++) {
-		unsigned d = (unsigned)(**p - '0');
-
-		n = n > (UINT64_MAX - d) / 10 ? UINT64_MAX : n * 10 + d;
-	}
-	*out = n;
-	return *p > s;
+	return num_parse_u64(*p, end, 10, UINT64_MAX, out, p) != -EINVAL;
 }
 
 /* One range-spec in [p, end): "a-b", "a-" or "-n". */

@@ -7,13 +7,12 @@
  */
 #include "app/http_response.h"
 
-#include <stdarg.h>
-
 #include "app/http_cond.h"
 #include "app/http_param.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/stdio.h"
+#include "kernel/lib/strbuf.h"
 #include "kernel/lib/string.h"
 #include "kernel/param.h"
 
@@ -51,29 +50,6 @@ const char *http_reason(int status)
 	return "Unknown";
 }
 
-/* An output buffer; err sticks at the first overflow. */
-struct out {
-	char *buf;
-	size_t size, len;
-	int err;
-};
-
-static void __printf(2, 3) put(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (o->err)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->len, o->size - o->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->size - o->len)
-		o->err = -ENOSPC;
-	else
-		o->len += (size_t)n;
-}
-
 /* Bytes of a path that go into Location unencoded (RFC 3986 pchar + '/'). */
 static bool path_safe(unsigned char c)
 {
@@ -84,38 +60,38 @@ static bool path_safe(unsigned char c)
 	       (c && memchr(extra, c, sizeof(extra) - 1));
 }
 
-static void put_location(struct out *o, const char *path)
+static void put_location(struct strbuf *o, const char *path)
 {
-	put(o, "Location: ");
+	strbuf_printf(o, "Location: ");
 	for (const char *p = path; *p; p++) {
 		unsigned char c = (unsigned char)*p;
 
 		if (path_safe(c))
-			put(o, "%c", c);
+			strbuf_printf(o, "%c", c);
 		else
-			put(o, "%%%02X", c);
+			strbuf_printf(o, "%%%02X", c);
 	}
-	put(o, "\r\n");
+	strbuf_printf(o, "\r\n");
 }
 
-static void put_date(struct out *o, const char *field, int64_t t)
+static void put_date(struct strbuf *o, const char *field, int64_t t)
 {
 	char date[HTTP_DATE_SIZE];
 	int n = http_date_format(date, sizeof(date), t);
 
 	if (n < 0)
 		return; /* out of the 4-digit year range: leave it out */
-	put(o, "%s: %s\r\n", field, date);
+	strbuf_printf(o, "%s: %s\r\n", field, date);
 }
 
-static void put_range(struct out *o, const struct http_response *r)
+static void put_range(struct strbuf *o, const struct http_response *r)
 {
 	char value[HTTP_CONTENT_RANGE_SIZE];
 	int n = http_range_content_range(value, sizeof(value), r->range,
 					 &r->range_bounds, r->file_size);
 
 	if (n >= 0)
-		put(o, "Content-Range: %s\r\n", value);
+		strbuf_printf(o, "Content-Range: %s\r\n", value);
 }
 
 /*
@@ -124,36 +100,37 @@ static void put_range(struct out *o, const struct http_response *r)
  */
 int http_response_head(char *buf, size_t size, const struct http_response *r)
 {
-	struct out o = { buf, size, 0, 0 };
+	struct strbuf o = { .buf = buf, .size = size };
 
 	if (!size)
 		return -ENOSPC;
-	put(&o, "HTTP/1.1 %d %s\r\n", r->status, http_reason(r->status));
+	strbuf_printf(&o, "HTTP/1.1 %d %s\r\n", r->status,
+		      http_reason(r->status));
 	put_date(&o, "Date", r->date);
-	put(&o, "Server: %s\r\n", SERVER_NAME);
+	strbuf_printf(&o, "Server: %s\r\n", SERVER_NAME);
 	if (r->content_type)
-		put(&o, "Content-Type: %s\r\n", r->content_type);
+		strbuf_printf(&o, "Content-Type: %s\r\n", r->content_type);
 	if (r->status != 304)
-		put(&o, "Content-Length: %llu\r\n",
-		    (unsigned long long)r->content_length);
+		strbuf_printf(&o, "Content-Length: %llu\r\n",
+			      (unsigned long long)r->content_length);
 	if (r->etag)
-		put(&o, "ETag: %s\r\n", r->etag);
+		strbuf_printf(&o, "ETag: %s\r\n", r->etag);
 	if (r->has_last_modified)
 		put_date(&o, "Last-Modified", r->last_modified);
 	if (r->accept_ranges)
-		put(&o, "Accept-Ranges: bytes\r\n");
+		strbuf_printf(&o, "Accept-Ranges: bytes\r\n");
 	if ((r->status == 206 && r->range == HTTP_RANGE_PARTIAL) ||
 	    (r->status == 416 && r->range == HTTP_RANGE_UNSATISFIABLE))
 		put_range(&o, r);
 	if (r->status == 405)
-		put(&o, "Allow: GET, HEAD\r\n");
+		strbuf_printf(&o, "Allow: GET, HEAD\r\n");
 	if (r->location)
 		put_location(&o, r->location);
-	put(&o, "Connection: %s\r\n\r\n",
-	    r->keep_alive ? "keep-alive" : "close");
-	if (o.err) {
+	strbuf_printf(&o, "Connection: %s\r\n\r\n",
+		      r->keep_alive ? "keep-alive" : "close");
+	if (o.overflow) {
 		buf[0] = '\0';
-		return o.err;
+		return -ENOSPC;
 	}
 	return (int)o.len;
 }

@@ -23,7 +23,6 @@
 #include "kernel/core/initcall.h"
 #include "kernel/core/panic.h"
 #include "kernel/core/printk.h"
-#include "kernel/cpu/cpu.h"
 #include "kernel/io/iobuf.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
@@ -456,21 +455,13 @@ int fs_read_sync(struct file *f, uint64_t off, uint64_t len, struct ioagg *out)
 
 	if (err != -EINPROGRESS)
 		return err;
-	while (!s.done) {
-		if (thread_current()) {
-			thread_sleep(&s);
-			continue;
-		}
-		/* Main-loop context: nobody else will poll the disk. The
-		 * request points at `s` and `out`, so there is no way to
-		 * give up on a device that never answers. */
-		if (time_ns() > deadline)
-			panic("fs_read_sync: disk silent for %u ms",
-			      VBLK_SYNC_TIMEOUT_MS);
-		vblk_poll(fs.dev);
-		cpu_relax();
-	}
-	return s.err;
+	err = completion_wait(&s, deadline, vblk_poll, fs.dev);
+	/* The request points at `s` and `out`, so there is no way to give
+	 * up on a device that never answers. */
+	if (!s.done)
+		panic("fs_read_sync: disk silent for %u ms",
+		      VBLK_SYNC_TIMEOUT_MS);
+	return err;
 }
 
 void fs_get_stats(struct fs_stats *st)

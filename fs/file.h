@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "kernel/lib/statjson.h"
 
 struct file;
 struct ioagg;
@@ -28,19 +29,27 @@ struct file_stat {
 	uint32_t mtime; /* seconds since the epoch */
 };
 
+#define FS_STATS(X)                                                   \
+	X(opens)                                                      \
+	X(open_errors)                                                \
+	X(files_cached)                                               \
+	X(reads)                                                      \
+	X(read_errors)                                                \
+	X(bytes_read) /* handed out in aggregates */                  \
+	X(disk_requests) /* the disk (virtio-blk) */                  \
+	X(disk_bytes)                                                 \
+	X(disk_errors)                                                \
+	X(disk_queued)                                                \
+	X(disk_in_flight)                                             \
+	X(disk_max_in_flight)                                         \
+	X(disk_interrupts)                                            \
+	X(disk_waiting) /* now: no descriptors yet */                 \
+	X(disk_rekicks)                                               \
+	X(meta_waits) /* a thread waited for the volume's metadata */ \
+	X(meta_busy) /* main loop found it held: -EAGAIN */
+
 struct fs_stats {
-	uint64_t opens, open_errors;
-	uint64_t files_cached;
-	uint64_t reads, read_errors;
-	uint64_t bytes_read; /* handed out in aggregates */
-	/* the disk (virtio-blk) */
-	uint64_t disk_requests, disk_bytes, disk_errors;
-	uint64_t disk_queued, disk_in_flight, disk_max_in_flight,
-		disk_interrupts;
-	uint64_t disk_waiting; /* now: no descriptors yet */
-	uint64_t disk_rekicks;
-	uint64_t meta_waits; /* a thread waited for the volume's metadata */
-	uint64_t meta_busy; /* main loop found it held: -EAGAIN */
+	FS_STATS(STAT_U64)
 };
 
 /* Set up the page cache and mount the first virtio-blk disk, if any;

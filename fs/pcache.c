@@ -17,6 +17,8 @@
 #include "kernel/io/iobuf.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
+#include "kernel/lib/hash.h"
+#include "kernel/lib/list.h"
 #include "kernel/mm/heap.h"
 #include "kernel/param.h"
 
@@ -31,30 +33,25 @@ struct entry {
 	struct iobuf *buf; /* [I] its owner_data points back here */
 	enum entry_state state; /* [m] */
 	bool readahead; /* [m] read ahead and not looked up yet */
-	bool on_lru; /* [m] */
 	struct pcache_waiter *waiters; /* [m] LOADING: FIFO */
 	struct entry *hash_next; /* [m] */
-	struct entry *lru_prev, *lru_next; /* [m] */
+	struct list_node lru; /* [m] linked while nobody references it */
 };
 
 static struct {
 	struct entry **buckets; /* [m] */
 	uint64_t mask; /* [I] buckets - 1 */
-	struct entry *lru_head, *lru_tail; /* [m] head = oldest */
+	struct list_node lru; /* [m] head = oldest */
 	uint32_t readahead_max; /* [I] */
 	struct pcache_stats stats; /* [m] */
-} cache;
+} cache = { .lru = LIST_HEAD_INIT(cache.lru) };
 
 static void page_released(struct iobuf *buf);
 static const struct iobuf_owner pcache_owner = { .release = page_released };
 
 static uint64_t hash(uint64_t id, uint64_t index)
 {
-	uint64_t h = id * 0x9E3779B97F4A7C15ull ^ index;
-
-	h ^= h >> 29;
-	h *= 0xBF58476D1CE4E5B9ull;
-	return (h ^ (h >> 32)) & cache.mask;
+	return hash_u64_pair(id, index) & cache.mask;
 }
 
 int pcache_init(uint64_t pool_pages, uint32_t readahead_max)
@@ -104,30 +101,8 @@ static void hash_remove(struct entry *e)
 
 static void lru_remove(struct entry *e)
 {
-	if (!e->on_lru)
-		return;
-	if (e->lru_prev)
-		e->lru_prev->lru_next = e->lru_next;
-	else
-		cache.lru_head = e->lru_next;
-	if (e->lru_next)
-		e->lru_next->lru_prev = e->lru_prev;
-	else
-		cache.lru_tail = e->lru_prev;
-	e->lru_prev = e->lru_next = NULL;
-	e->on_lru = false;
-}
-
-static void lru_add_tail(struct entry *e)
-{
-	e->lru_next = NULL;
-	e->lru_prev = cache.lru_tail;
-	if (cache.lru_tail)
-		cache.lru_tail->lru_next = e;
-	else
-		cache.lru_head = e;
-	cache.lru_tail = e;
-	e->on_lru = true;
+	if (list_linked(&e->lru))
+		list_remove(&e->lru);
 }
 
 static void entry_destroy(struct entry *e)
@@ -145,20 +120,21 @@ static void page_released(struct iobuf *buf)
 	if (e->state == DEAD)
 		entry_destroy(e);
 	else
-		lru_add_tail(e);
+		list_add_tail(&cache.lru, &e->lru);
 }
 
 /* Evict the least recently used unreferenced page; false if none. */
 static bool evict_one(void)
 {
-	struct entry *e = cache.lru_head;
+	struct list_node *oldest = list_pop_head(&cache.lru);
+	struct entry *e;
 
-	if (!e)
+	if (!oldest)
 		return false;
-	lru_remove(e);
+	e = list_entry(oldest, struct entry, lru);
 	hash_remove(e);
 	if (e->readahead)
-		cache.stats.ra_wasted++;
+		cache.stats.readahead_wasted++;
 	cache.stats.evictions++;
 	entry_destroy(e);
 	return true;
@@ -257,7 +233,7 @@ static void readahead(struct pcache_file *f, uint64_t index)
 		if (!lookup(f, i)) {
 			if (start_read(f, i, NULL, true))
 				break;
-			cache.stats.ra_issued++;
+			cache.stats.readahead_issued++;
 		}
 		f->ra_next = i + 1;
 	}
@@ -274,7 +250,7 @@ int pcache_get(struct pcache_file *f, uint64_t index, struct iobuf **out,
 	e = lookup(f, index);
 	if (e && e->readahead) {
 		e->readahead = false;
-		cache.stats.ra_used++;
+		cache.stats.readahead_used++;
 	}
 	if (e && e->state == VALID) {
 		cache.stats.hits++;

@@ -21,6 +21,7 @@
 #define FS_PCACHE_H
 
 #include <stdint.h>
+#include "kernel/lib/statjson.h"
 
 struct iobuf;
 struct pcache_file;
@@ -56,17 +57,21 @@ struct pcache_waiter {
 	struct pcache_waiter *next; /* [m] owned by the cache while queued */
 };
 
+#define PCACHE_STATS(X)                                           \
+	X(hits) /* lookups found valid */                         \
+	X(misses) /* lookups that had to read */                  \
+	X(waits) /* lookups that joined a read in flight */       \
+	X(readahead_issued) /* pages read ahead */                \
+	X(readahead_used) /* read-ahead pages later looked up */  \
+	X(readahead_wasted) /* read-ahead pages evicted unused */ \
+	X(evictions)                                              \
+	X(read_errors)                                            \
+	X(nomem) /* lookups refused: pool full of pinned pages */ \
+	X(cached_pages) /* now, valid or in flight */             \
+	X(loading) /* now: pages whose read is in flight */
+
 struct pcache_stats {
-	uint64_t hits, misses; /* lookups found valid / had to read */
-	uint64_t waits; /* lookups that joined a read in flight */
-	uint64_t ra_issued; /* pages read ahead */
-	uint64_t ra_used; /* read-ahead pages later looked up */
-	uint64_t ra_wasted; /* read-ahead pages evicted unused */
-	uint64_t evictions;
-	uint64_t read_errors;
-	uint64_t nomem; /* lookups refused: pool full of pinned pages */
-	uint64_t cached_pages; /* now, valid or in flight */
-	uint64_t loading; /* now: pages whose read is in flight */
+	PCACHE_STATS(STAT_U64)
 };
 
 /* Size the hash table for `pool_pages`; readahead cap in pages. */

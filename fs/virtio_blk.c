@@ -20,7 +20,6 @@
 #include "kernel/arch/time.h"
 #include "kernel/core/panic.h"
 #include "kernel/core/printk.h"
-#include "kernel/cpu/cpu.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/string.h"
@@ -30,7 +29,6 @@
 #include "kernel/sched/completion.h"
 #include "kernel/sched/irq.h"
 #include "kernel/sched/mainloop.h"
-#include "kernel/sched/thread.h"
 #include "kernel/sched/timer.h"
 #include "kernel/virtio/pci.h"
 #include "kernel/virtio/virtio_pci.h"
@@ -262,21 +260,13 @@ static int read_sectors_sync(struct vblk_dev *d, uint64_t sector, void *buf,
 	err = vblk_read(d, sector, segs, n, completion_signal, &w);
 	if (err)
 		return err;
-	while (!w.done) {
-		if (thread_current()) {
-			/* A thread (a LAIO continuation) lets the loop run. */
-			thread_sleep(&w);
-			continue;
-		}
-		/* The request still owns `buf` and `w`: a device that
-		 * never completes it leaves nothing safe to return to. */
-		if (time_ns() > deadline)
-			panic("vblk_read_sync: sector %llu not completed in %u ms",
-			      (unsigned long long)sector, VBLK_SYNC_TIMEOUT_MS);
-		vblk_poll(d);
-		cpu_relax();
-	}
-	return w.err;
+	err = completion_wait(&w, deadline, vblk_poll, d);
+	/* The request still owns `buf` and `w`: a device that never
+	 * completes it leaves nothing safe to return to. */
+	if (!w.done)
+		panic("vblk_read_sync: sector %llu not completed in %u ms",
+		      (unsigned long long)sector, VBLK_SYNC_TIMEOUT_MS);
+	return err;
 }
 
 int vblk_read_sync(struct vblk_dev *d, uint64_t off, void *buf, size_t len)

@@ -36,6 +36,7 @@
 #include "kernel/io/iobuf.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
+#include "kernel/lib/list.h"
 #include "kernel/lib/stdio.h"
 #include "kernel/mm/heap.h"
 #include "kernel/param.h"
@@ -77,11 +78,11 @@ struct conn {
 	bool waiting_accept; /* [m] on the accept queue, no ctx yet */
 	int close_err; /* [m] for closed() */
 	struct conn *next; /* [m] deferred-work list */
-	struct conn *next_accept; /* [m] accept queue */
+	struct list_node accept_link; /* [m] on the accept queue */
 };
 
 static struct conn *work_list; /* [m] conns with deferred callbacks */
-static struct conn *accept_head, *accept_tail; /* [m] accept queue */
+static struct list_node accept_queue = LIST_HEAD_INIT(accept_queue); /* [m] */
 static uint64_t accepted_this_pass; /* [m] reset by conn_poll */
 static uint64_t accept_limit;
 KPARAM_UINT(accept_limit, accept_limit, 0, 1000000,
@@ -157,39 +158,13 @@ static void detach(struct conn *c)
 	c->pcb = NULL;
 }
 
-static void accept_queue_push(struct conn *c)
-{
-	c->next_accept = NULL;
-	if (accept_tail)
-		accept_tail->next_accept = c;
-	else
-		accept_head = c;
-	accept_tail = c;
-}
-
-static void accept_queue_remove(struct conn *c)
-{
-	struct conn **pp = &accept_head, *prev = NULL;
-
-	while (*pp && *pp != c) {
-		prev = *pp;
-		pp = &(*pp)->next_accept;
-	}
-	if (!*pp)
-		return;
-	*pp = c->next_accept;
-	if (accept_tail == c)
-		accept_tail = prev;
-	c->next_accept = NULL;
-}
-
 /* The connection is over: drop everything, queue closed(err). */
 static void finish(struct conn *c, int err)
 {
 	if (c->gone)
 		return;
 	if (c->waiting_accept) {
-		accept_queue_remove(c); /* the application never saw it */
+		list_remove(&c->accept_link); /* the application never saw it */
 		c->waiting_accept = false;
 	}
 	c->gone = true;
@@ -536,11 +511,11 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	c->pcb = pcb;
 	c->l = l;
 	ioagg_init(&c->unsent);
-	if (accept_head ||
+	if (!list_empty(&accept_queue) ||
 	    (accept_limit && accepted_this_pass >= accept_limit)) {
 		/* Over this pass's budget (or others wait before it). */
 		c->waiting_accept = true;
-		accept_queue_push(c);
+		list_add_tail(&accept_queue, &c->accept_link);
 		stats.accept_deferred++;
 	} else {
 		c->ctx = l->cb->accept(l->ctx, c);
@@ -603,11 +578,11 @@ static int hand_accepts(void)
 {
 	int n = 0;
 
-	while (accept_head &&
+	while (!list_empty(&accept_queue) &&
 	       (!accept_limit || accepted_this_pass < accept_limit)) {
-		struct conn *c = accept_head;
+		struct conn *c = list_entry(list_pop_head(&accept_queue),
+					    struct conn, accept_link);
 
-		accept_queue_remove(c);
 		c->waiting_accept = false;
 		n++;
 		c->ctx = c->l->cb->accept(c->l->ctx, c);
@@ -655,7 +630,7 @@ static int conn_poll(void *arg)
 	}
 	accepted_this_pass = 0;
 	/* Connections still queued: the loop must not halt on them. */
-	return n + (accept_head != NULL);
+	return n + !list_empty(&accept_queue);
 }
 
 const char *conn_peer(const struct conn *c, char *buf, size_t size)

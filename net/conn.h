@@ -30,6 +30,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "kernel/lib/statjson.h"
 
 struct conn;
 struct ioagg;
@@ -51,16 +52,21 @@ struct conn_callbacks {
 	void (*closed)(void *ctx, int err);
 };
 
+#define CONN_STATS(X)                                                   \
+	X(accepted)                                                     \
+	X(refused)                                                      \
+	X(accept_deferred) /* waited for a later pass (accept_limit) */ \
+	X(active) /* open now */                                        \
+	X(resets) /* ended by the peer or an error */                   \
+	X(bytes_in)                                                     \
+	X(bytes_out) /* acknowledged */                                 \
+	X(bytes_copied) /* payload copied into stack buffers */         \
+	X(queued_bytes) /* now: handed to conn_send, not acked */       \
+	X(recv_refused) /* segments left to lwIP: reader paused */      \
+	X(map_waits) /* sends held back: no page mapping spare */
+
 struct conn_stats {
-	uint64_t accepted, refused;
-	uint64_t accept_deferred; /* waited for a later pass (accept_limit) */
-	uint64_t active; /* open now */
-	uint64_t resets; /* ended by the peer or an error */
-	uint64_t bytes_in, bytes_out; /* out: acknowledged */
-	uint64_t bytes_copied; /* payload copied into stack buffers */
-	uint64_t queued_bytes; /* now: handed to conn_send, not acked */
-	uint64_t recv_refused; /* segments left to lwIP: reader paused */
-	uint64_t map_waits; /* sends held back: no page mapping spare */
+	CONN_STATS(STAT_U64)
 };
 
 /* Listen on TCP `port`. 0 or a negative errno. */

@@ -7,6 +7,7 @@
 #include "net/ipcfg.h"
 
 #include "kernel/lib/errno.h"
+#include "kernel/lib/num.h"
 #include "kernel/lib/stdio.h"
 #include "kernel/lib/string.h"
 
@@ -14,26 +15,24 @@
 #define OCTET_MAX 255
 #define OCTET_DIGITS_MAX 3
 #define PREFIX_MAX 32
+#define PREFIX_DIGITS_MAX 2
 #define LOOPBACK_NET 0x7f000000u /* 127.0.0.0/8 */
 #define CLASS_A_MASK 0xff000000u
 #define MULTICAST_NET 0xe0000000u /* 224.0.0.0/4 and above */
 
-/* Decimal number of 1..max_digits digits at *sp, advancing *sp. */
-static int parse_dec(const char **sp, unsigned int max_digits, uint32_t *out)
+/* Decimal number of 1..max_digits digits, at most max, at *sp; advances
+ * *sp past it. */
+static int parse_dec(const char **sp, unsigned int max_digits, uint32_t max,
+		     uint32_t *out)
 {
-	const char *s = *sp;
-	uint32_t v = 0;
-	unsigned int n = 0;
+	const char *stop;
+	uint64_t v;
 
-	while (*s >= '0' && *s <= '9') {
-		if (++n > max_digits)
-			return -EINVAL;
-		v = v * 10 + (uint32_t)(*s++ - '0');
-	}
-	if (n == 0)
+	if (num_parse_u64(*sp, NULL, 10, max, &v, &stop) ||
+	    stop - *sp > max_digits)
 		return -EINVAL;
-	*sp = s;
-	*out = v;
+	*sp = stop;
+	*out = (uint32_t)v;
 	return 0;
 }
 
@@ -46,8 +45,7 @@ static int parse_quad(const char **sp, uint32_t *out)
 	for (int i = 0; i < OCTETS; i++) {
 		if (i && *s++ != '.')
 			return -EINVAL;
-		if (parse_dec(&s, OCTET_DIGITS_MAX, &octet) ||
-		    octet > OCTET_MAX)
+		if (parse_dec(&s, OCTET_DIGITS_MAX, OCTET_MAX, &octet))
 			return -EINVAL;
 		addr = addr << 8 | octet;
 	}
@@ -95,8 +93,8 @@ int ipcfg_parse_ip(const char *s, struct ipcfg *cfg)
 		return -EINVAL;
 	if (*s == '/') {
 		s++;
-		if (parse_dec(&s, 2, &prefix) || prefix < 1 ||
-		    prefix > PREFIX_MAX)
+		if (parse_dec(&s, PREFIX_DIGITS_MAX, PREFIX_MAX, &prefix) ||
+		    prefix < 1)
 			return -EINVAL;
 	}
 	if (*s || !is_host_addr(addr))

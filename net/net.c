@@ -99,21 +99,12 @@ void net_nic_counters(struct net_nic_counters *out)
 	ooseq_get_stats(&oo);
 	if (vnet)
 		vnet_get_stats(vnet, &s);
-	*out = (struct net_nic_counters){
-		.rx_packets = s.rx_packets,
-		.rx_drops = s.rx_drops,
-		.rx_refill_failed = s.rx_refill_failed,
-		.rx_posted = s.rx_posted,
-		.rx_held = s.rx_held,
-		.tx_packets = s.tx_packets,
-		.tx_refused = s.tx_refused,
-		.tx_drops = s.tx_drops,
-		.ooseq_budget = oo.budget,
-		.ooseq_pages = oo.pages,
-		.ooseq_holders = oo.holders,
-		.ooseq_over_share = oo.over_share,
-		.ooseq_trimmed = oo.trimmed,
-	};
+	STATS_COPY(VNET_NIC_STATS, out, &s);
+	out->ooseq_budget = oo.budget;
+	out->ooseq_pages = oo.pages;
+	out->ooseq_holders = oo.holders;
+	out->ooseq_over_share = oo.over_share;
+	out->ooseq_trimmed = oo.trimmed;
 }
 
 void net_mem_counters(struct net_mem_counters *out)
@@ -281,11 +272,6 @@ void net_csum_counters(struct net_csum_counters *out)
 	struct net_csum_stats st;
 
 	net_csum_get_stats(&st);
-	*out = (struct net_csum_counters){
-		.mode = names[net_csum_mode()],
-		.cache_hits = st.cache_hits,
-		.cache_misses = st.cache_misses,
-		.bytes_summed = st.bytes_summed,
-		.data_bytes_summed = st.data_bytes_summed,
-	};
+	out->mode = names[net_csum_mode()];
+	STATS_COPY(NET_CSUM_STATS, out, &st);
 }

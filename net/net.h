@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "net/vnet_stats.h"
+
 struct netif;
 
 /* Bring up lwIP and the first virtio-net device; runs as the INIT_NET
@@ -32,35 +34,50 @@ bool net_has_address(void);
 void net_log_stats(void);
 
 /* Checksum counters for /_stats (the app must not see lwIP's port). */
+#define NET_CSUM_STATS(X)                                    \
+	X(cache_hits)                                        \
+	X(cache_misses)                                      \
+	X(bytes_summed) /* bytes the CPU read to checksum */ \
+	X(data_bytes_summed) /* of which sealed pool data */
+
 struct net_csum_counters {
 	const char *mode; /* "offload", "cache" or "sw" in effect */
-	uint64_t cache_hits, cache_misses;
-	uint64_t bytes_summed, data_bytes_summed;
+	NET_CSUM_STATS(STAT_U64)
 };
 
 void net_csum_counters(struct net_csum_counters *out);
+
+/* Out-of-order TCP data (net/lwip-port/ooseq.h): its page budget, the
+ * pages and connections holding them now, and pages dropped by reason:
+ * beyond a connection's fair share on arrival, or cut from the holders
+ * over the share when all together were over the budget. */
+#define NET_OOSEQ_STATS(X)  \
+	X(ooseq_budget)     \
+	X(ooseq_pages)      \
+	X(ooseq_holders)    \
+	X(ooseq_over_share) \
+	X(ooseq_trimmed)
 
 /* NIC counters for /_stats; all zero without a device. rx_held is how
  * many received pages the stack holds (segments queued out of order or
  * for a paused reader): with rx_posted, the pool pages the NIC pins. */
 struct net_nic_counters {
-	uint64_t rx_packets, rx_drops, rx_refill_failed;
-	uint64_t rx_posted, rx_held; /* now */
-	uint64_t tx_packets, tx_refused, tx_drops;
-	/* Out-of-order TCP data (net/lwip-port/ooseq.h): its page budget,
-	 * pages and connections holding them now, and pages dropped by
-	 * reason: beyond a connection's fair share on arrival, or taken
-	 * from the heaviest holders when all were over the budget. */
-	uint64_t ooseq_budget, ooseq_pages, ooseq_holders;
-	uint64_t ooseq_over_share, ooseq_trimmed;
+	VNET_NIC_STATS(STAT_U64)
+	NET_OOSEQ_STATS(STAT_U64)
 };
 
 void net_nic_counters(struct net_nic_counters *out);
 
 /* lwIP's memory for /_stats: its budget from the memory plan, what it
  * holds now and at most, and allocations refused (lwIP saw ERR_MEM). */
+#define NET_MEM_STATS(X)                                      \
+	X(limit) /* bytes lwIP may hold: the memory plan's */ \
+	X(used)                                               \
+	X(peak)                                               \
+	X(refused) /* allocations failed: lwIP saw ERR_MEM */
+
 struct net_mem_counters {
-	uint64_t limit, used, peak, refused;
+	NET_MEM_STATS(STAT_U64)
 };
 
 void net_mem_counters(struct net_mem_counters *out);

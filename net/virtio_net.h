@@ -29,6 +29,7 @@
 
 #include "kernel/lib/compiler.h"
 #include "lwip/err.h"
+#include "net/vnet_stats.h"
 
 struct netif;
 struct pci_dev;
@@ -74,28 +75,6 @@ struct virtio_net_hdr {
 	uint16_t num_buffers;
 };
 STATIC_ASSERT(sizeof(struct virtio_net_hdr) == 12);
-
-struct vnet_stats {
-	uint64_t rx_packets, rx_bytes;
-	uint64_t rx_drops; /* refused by lwIP or failed the checksum */
-	uint64_t rx_errors; /* device returned a bad length */
-	uint64_t rx_csum_trusted; /* DATA_VALID/NEEDS_CSUM: not verified */
-	uint64_t rx_csum_sw; /* verified here, no DATA_VALID */
-	uint64_t rx_refilled; /* pages posted to the RX ring */
-	uint64_t rx_refill_failed; /* pool or RX_BUFS_MAX exhausted */
-	uint64_t rx_posted; /* now: pages in the RX ring */
-	uint64_t rx_held; /* now: received pages lwIP still holds */
-	uint64_t tx_packets, tx_bytes;
-	uint64_t tx_drops; /* no memory to linearize a frame */
-	uint64_t tx_refused; /* ERR_MEM to lwIP: backlog full, TCP retries */
-	uint64_t tx_ring_full; /* frames that waited in the backlog */
-	uint64_t tx_linearized; /* chains over VNET_TX_SEGS_MAX, copied */
-	uint64_t tx_csum_offload; /* frames sent with NEEDS_CSUM */
-	uint64_t irqs; /* queue interrupts */
-	uint64_t config_irqs; /* configuration-change interrupts */
-	uint64_t link_changes;
-	uint64_t rekicks; /* queues notified again after a stall */
-};
 
 /* Bring up virtio-net function `pci` up to (not including) DRIVER_OK.
  * 0 with *out set; -ENODEV, -ENOMEM, -EIO, -EOPNOTSUPP; on error the

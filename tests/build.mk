@@ -1,11 +1,12 @@
 # Host unit tests (cmocka, ASan + UBSan). Each entry is tests/<dir>/test_<mod>
 # and lists the unmodified module sources and fakes it links:
 #   UNIT_TESTS += tests/kernel/test_foo
-#   tests/kernel/test_foo_SRCS := kernel/foo.c tests/fake_printk.c
+#   tests/kernel/test_foo_SRCS := kernel/foo.c tests/fakes/fake_printk.c
 #   tests/kernel/test_foo_CFLAGS := (extra flags, optional)
 
 UNIT_TESTS += tests/kernel/test_cmdline
-tests/kernel/test_cmdline_SRCS := kernel/core/cmdline.c tests/fake_printk.c
+tests/kernel/test_cmdline_SRCS := kernel/core/cmdline.c kernel/lib/num.c \
+	tests/fakes/fake_printk.c
 
 # Built under other names so it cannot collide with the host libc's.
 UNIT_TESTS += tests/kernel/test_vsnprintf
@@ -14,44 +15,44 @@ tests/kernel/test_vsnprintf_CFLAGS := -Dvsnprintf=k_vsnprintf \
 	-Dsnprintf=k_snprintf -Wno-format -Wno-format-extra-args
 
 UNIT_TESTS += tests/kernel/test_pmm
-tests/kernel/test_pmm_SRCS := kernel/mm/pmm.c kernel/lib/bitmap.c tests/fake_panic.c \
-	tests/fake_printk.c
+tests/kernel/test_pmm_SRCS := kernel/mm/pmm.c kernel/lib/bitmap.c tests/fakes/fake_panic.c \
+	tests/fakes/fake_printk.c
 
 UNIT_TESTS += tests/kernel/test_memplan
 tests/kernel/test_memplan_SRCS := kernel/mm/memplan.c
 
 UNIT_TESTS += tests/kernel/test_heap
-tests/kernel/test_heap_SRCS := kernel/mm/heap.c tests/fake_pmm.c \
-	tests/fake_panic.c tests/fake_printk.c
+tests/kernel/test_heap_SRCS := kernel/mm/heap.c tests/fakes/fake_pmm.c \
+	tests/fakes/fake_panic.c tests/fakes/fake_printk.c
 
 UNIT_TESTS += tests/kernel/test_iobuf
 tests/kernel/test_iobuf_SRCS := kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c \
-	kernel/lib/bitmap.c tests/fake_pmm.c tests/fake_panic.c \
-	tests/fake_printk.c
+	kernel/lib/bitmap.c tests/fakes/fake_pmm.c tests/fakes/fake_panic.c \
+	tests/fakes/fake_printk.c
 
 UNIT_TESTS += tests/fs/test_pcache
 tests/fs/test_pcache_SRCS := fs/pcache.c kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c \
-	kernel/lib/bitmap.c kernel/lib/errname.c tests/fake_pmm.c \
-	tests/fake_panic.c tests/fake_printk.c
+	kernel/lib/bitmap.c kernel/lib/errname.c tests/fakes/fake_pmm.c \
+	tests/fakes/fake_panic.c tests/fakes/fake_printk.c
 
 UNIT_TESTS += tests/kernel/test_timer
-tests/kernel/test_timer_SRCS := kernel/sched/timer.c tests/fake_printk.c
+tests/kernel/test_timer_SRCS := kernel/sched/timer.c tests/fakes/fake_printk.c
 
 UNIT_TESTS += tests/kernel/test_acpi
 tests/kernel/test_acpi_SRCS := kernel/arch/acpi.c kernel/lib/errname.c \
-	tests/fake_printk.c
+	tests/fakes/fake_printk.c
 
 UNIT_TESTS += tests/kernel/test_time
-tests/kernel/test_time_SRCS := kernel/arch/time.c tests/fake_printk.c
+tests/kernel/test_time_SRCS := kernel/arch/time.c tests/fakes/fake_printk.c
 
-# The ring against a fake device; frames from tests/fake_pmm.c.
+# The ring against a fake device; frames from tests/fakes/fake_pmm.c.
 UNIT_TESTS += tests/kernel/test_virtq
-tests/kernel/test_virtq_SRCS := kernel/virtio/virtq.c tests/fake_pmm.c \
-	tests/fake_printk.c
+tests/kernel/test_virtq_SRCS := kernel/virtio/virtq.c tests/fakes/fake_pmm.c \
+	tests/fakes/fake_printk.c
 
 UNIT_TESTS += tests/fs/test_ext2
-tests/fs/test_ext2_SRCS := fs/ext2.c kernel/lib/errname.c tests/fake_heap.c \
-	tests/fake_printk.c
+tests/fs/test_ext2_SRCS := fs/ext2.c kernel/lib/errname.c tests/fakes/fake_heap.c \
+	tests/fakes/fake_printk.c
 tests/fs/test_ext2_CFLAGS := \
 	-DMKIMAGES='"$(abspath tests/fs/mkimages.sh)"'
 
@@ -60,63 +61,84 @@ UNIT_TESTS += tests/net/test_vnet_csum
 tests/net/test_vnet_csum_SRCS := net/vnet_csum.c
 
 UNIT_TESTS += tests/net/test_ipcfg
-tests/net/test_ipcfg_SRCS := net/ipcfg.c
+tests/net/test_ipcfg_SRCS := net/ipcfg.c kernel/lib/num.c
+
+UNIT_TESTS += tests/kernel/test_statjson
+tests/kernel/test_statjson_SRCS := kernel/lib/statjson.c kernel/lib/strbuf.c \
+	kernel/lib/vsnprintf.c
+tests/kernel/test_statjson_CFLAGS := -Dvsnprintf=k_vsnprintf -Dsnprintf=k_snprintf
 
 UNIT_TESTS += tests/kernel/test_crc32
 tests/kernel/test_crc32_SRCS := kernel/lib/crc32.c
 
-HTTP_STR := app/http_str.c
+# The thread calls are stubbed in the test itself.
+UNIT_TESTS += tests/kernel/test_completion
+tests/kernel/test_completion_SRCS := kernel/sched/completion.c \
+	tests/fakes/fake_clock.c
+
+UNIT_TESTS += tests/kernel/test_num
+tests/kernel/test_num_SRCS := kernel/lib/num.c
+
+# Header-only: list.h and hash.h.
+UNIT_TESTS += tests/kernel/test_list
+tests/kernel/test_list_SRCS :=
+
+# Every HTTP module that parses numbers links kernel/lib/num.c.
+HTTP_STR := app/http_str.c kernel/lib/num.c
 # Modules that format text are tested with the kernel's own vsnprintf,
 # renamed so it cannot collide with the host libc's.
 KERNEL_PRINTF := kernel/lib/vsnprintf.c
 KERNEL_PRINTF_CFLAGS := -Dvsnprintf=k_vsnprintf -Dsnprintf=k_snprintf
 UNIT_TESTS += tests/app/test_http_parser
 tests/app/test_http_parser_SRCS := app/http_parser.c $(HTTP_STR) \
-	tests/guard_page.c
+	tests/fakes/guard_page.c
 tests/app/test_http_parser_CFLAGS := -Wl,--wrap=memchr
 
 UNIT_TESTS += tests/app/test_http_path
 tests/app/test_http_path_SRCS := app/http_path.c $(HTTP_STR) \
-	tests/guard_page.c
+	tests/fakes/guard_page.c
 
 UNIT_TESTS += tests/app/test_http_range
 tests/app/test_http_range_SRCS := app/http_range.c $(HTTP_STR) \
-	tests/guard_page.c $(KERNEL_PRINTF)
+	tests/fakes/guard_page.c $(KERNEL_PRINTF)
 tests/app/test_http_range_CFLAGS := $(KERNEL_PRINTF_CFLAGS)
 
 UNIT_TESTS += tests/app/test_http_cond
 tests/app/test_http_cond_SRCS := app/http_cond.c kernel/lib/civil.c $(HTTP_STR) \
-	tests/guard_page.c $(KERNEL_PRINTF)
+	tests/fakes/guard_page.c $(KERNEL_PRINTF)
 tests/app/test_http_cond_CFLAGS := $(KERNEL_PRINTF_CFLAGS)
 
 UNIT_TESTS += tests/app/test_mime
-tests/app/test_mime_SRCS := app/mime.c $(HTTP_STR) tests/guard_page.c
+tests/app/test_mime_SRCS := app/mime.c $(HTTP_STR) tests/fakes/guard_page.c
 
 UNIT_TESTS += tests/app/test_http_response
 tests/app/test_http_response_SRCS := app/http_response.c app/http_cond.c kernel/lib/civil.c \
+	kernel/lib/strbuf.c \
 	app/http_range.c $(HTTP_STR) $(KERNEL_PRINTF)
 tests/app/test_http_response_CFLAGS := $(KERNEL_PRINTF_CFLAGS)
 
 # The server state machine over fake connections and an in-memory volume.
 UNIT_TESTS += tests/app/test_server
-tests/app/test_server_SRCS := app/server.c app/http_parser.c app/http_path.c \
+tests/app/test_server_SRCS := app/server.c app/respond.c app/body_event.c \
+	app/body_thread.c app/http_parser.c app/http_path.c \
 	app/http_range.c app/http_cond.c app/http_response.c app/mime.c \
+	kernel/lib/strbuf.c \
 	$(HTTP_STR) kernel/lib/civil.c kernel/lib/errname.c kernel/sched/timer.c \
-	kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c kernel/mm/memplan.c kernel/lib/bitmap.c kernel/io/ecem.c tests/fake_conn.c \
-	tests/fake_fs.c tests/fake_pmm.c tests/fake_panic.c tests/fake_printk.c \
+	kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c kernel/mm/memplan.c kernel/lib/bitmap.c kernel/io/ecem.c tests/fakes/fake_conn.c \
+	tests/fakes/fake_fs.c tests/fakes/fake_pmm.c tests/fakes/fake_panic.c tests/fakes/fake_printk.c \
 	kernel/sched/laio.c kernel/sched/thread.c kernel/cpu/switch.S kernel/lib/string.c \
-	tests/fake_paging.c tests/fake_clock.c
+	tests/fakes/fake_paging.c tests/fakes/fake_clock.c
 
 UNIT_TESTS += tests/kernel/test_sfbuf
-tests/kernel/test_sfbuf_SRCS := kernel/io/sfbuf.c kernel/mm/heap.c tests/fake_pmm.c \
-	tests/fake_panic.c tests/fake_printk.c
+tests/kernel/test_sfbuf_SRCS := kernel/io/sfbuf.c kernel/mm/heap.c tests/fakes/fake_pmm.c \
+	tests/fakes/fake_panic.c tests/fakes/fake_printk.c
 
 UNIT_TESTS += tests/kernel/test_ecem
-tests/kernel/test_ecem_SRCS := kernel/io/ecem.c tests/fake_heap.c \
-	tests/fake_panic.c tests/fake_printk.c
+tests/kernel/test_ecem_SRCS := kernel/io/ecem.c tests/fakes/fake_heap.c \
+	tests/fakes/fake_panic.c tests/fakes/fake_printk.c
 
 UNIT_TESTS += tests/kernel/test_laio
 tests/kernel/test_laio_SRCS := kernel/sched/laio.c kernel/sched/thread.c kernel/cpu/switch.S \
-	kernel/sched/timer.c kernel/lib/string.c tests/fake_heap.c tests/fake_pmm.c \
-	tests/fake_paging.c tests/fake_panic.c tests/fake_printk.c \
-	tests/fake_clock.c
+	kernel/sched/timer.c kernel/lib/string.c tests/fakes/fake_heap.c tests/fakes/fake_pmm.c \
+	tests/fakes/fake_paging.c tests/fakes/fake_panic.c tests/fakes/fake_printk.c \
+	tests/fakes/fake_clock.c

@@ -2,14 +2,14 @@
 # SPDX-License-Identifier: MIT
 """make soak: a mixed load for a bounded time, every response checked.
 
-Boots one guest in a private network namespace (tests/integration/
-netns.py; host 10.77.0.1, guest 10.77.0.2, nothing leaves it) on a
+Boots one guest in a private network namespace (tools/harness/netns.py;
+host 10.77.0.1, guest 10.77.0.2, nothing leaves it) on a
 generated site, then runs --clients threads until --seconds have passed.
 Each round a client picks one of: keep-alive GETs, a range, pipelined
 requests, a conditional request, HEAD, a reset mid-response, a slow head
 dropped half-way, garbage, a huge header. Every body is compared byte for
 byte with the file put into the image. At the end the server must be
-back to idle (tests/integration/web.py is_idle: nothing open but the
+back to idle (tools/harness/web.py is_idle: nothing open but the
 /_stats request, no page pinned beyond the NIC's, nothing queued or
 waiting for the disk). Exit status 0 only if no response was wrong and
 nothing leaked. Needs root (the namespace), like the integration tests.
@@ -26,7 +26,7 @@ import threading
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+sys.path.insert(0, os.path.join(ROOT, "tools", "harness"))
 
 import netns  # noqa: E402
 import web  # noqa: E402
@@ -209,11 +209,7 @@ def run(args):
     img = web.make_image(site, os.path.join(tmp, "site.img"))
     ns = netns.NetNS(prefix="petrel-soak").create()
     try:
-        g = ns.guest(tmp, "ip=%s/24 gw=%s %s" % (GUEST, netns.HOST_ADDR,
-                                                 CMDLINE),
-                     mem="128M", extra_args=web.disk_args(img), name="soak")
-        g.wait_for(r"http: listening on port 80", 60)
-        g.wait_for(r"vnet: link up", 30)
+        g = web.start_guest(ns, tmp, img, CMDLINE, mem="128M")
         with ns.entered():
             status = soak(args, files, g)
         print("soak: tap: %s" % " ".join(ns.run(

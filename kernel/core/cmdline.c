@@ -9,6 +9,7 @@
 
 #include "kernel/core/printk.h"
 #include "kernel/lib/errno.h"
+#include "kernel/lib/num.h"
 #include "kernel/lib/stdio.h"
 #include "kernel/lib/string.h"
 #include "kernel/param.h"
@@ -22,32 +23,17 @@ static bool is_blank(char c)
 int cmdline_parse_u64(const char *s, uint64_t *out)
 {
 	unsigned base = 10;
-	uint64_t v = 0;
+	uint64_t v;
 	const char *p = s;
+	int err;
 
 	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
 		base = 16;
 		p += 2;
 	}
-	if (!*p)
-		return -EINVAL;
-	for (; *p; p++) {
-		unsigned d;
-
-		if (*p >= '0' && *p <= '9')
-			d = (unsigned)(*p - '0');
-		else if (base == 16 && *p >= 'a' && *p <= 'f')
-			d = (unsigned)(*p - 'a' + 10);
-		else if (base == 16 && *p >= 'A' && *p <= 'F')
-			d = (unsigned)(*p - 'A' + 10);
-		else
-			break;
-		if (v > (UINT64_MAX - d) / base)
-			return -ERANGE;
-		v = v * base + d;
-	}
-	if (p == s || (base == 16 && p == s + 2))
-		return -EINVAL;
+	err = num_parse_u64(p, NULL, base, UINT64_MAX, &v, &p);
+	if (err)
+		return err;
 	if (*p) {
 		unsigned shift;
 

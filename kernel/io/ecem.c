@@ -12,6 +12,7 @@
 
 #include "kernel/core/cmdline.h"
 #include "kernel/lib/errno.h"
+#include "kernel/lib/hash.h"
 #include "kernel/mm/heap.h"
 #include "kernel/param.h"
 
@@ -58,9 +59,7 @@ const char *ecem_state_name(enum ecem_state s)
 
 static unsigned int bucket(const void *key)
 {
-	uint64_t h = (uintptr_t)key * 0x9E3779B97F4A7C15ull;
-
-	return (unsigned int)(h >> 32) % ECEM_HASH_BUCKETS;
+	return (unsigned int)(hash_u64((uintptr_t)key) % ECEM_HASH_BUCKETS);
 }
 
 static struct ecem_pair *find_disk(const void *disk)
@@ -180,14 +179,35 @@ bool ecem_check_rw(const void *disk, const void *net)
 	return ecem_state(disk, net) == ECEM_RW;
 }
 
-void ecem_disk_wait(const void *disk)
+/* A disk event: move the disk side of disk's pair to `to`. Returns the
+ * pair, or NULL when disk has none. */
+static struct ecem_pair *disk_event(const void *disk, enum ecem_side to)
 {
 	struct ecem_pair *p = find_disk(disk);
 
-	if (!p)
-		return;
-	stats.disk_events++;
-	set_side(p, &p->disk_side, ECEM_WAIT);
+	if (p) {
+		stats.disk_events++;
+		set_side(p, &p->disk_side, to);
+	}
+	return p;
+}
+
+/* A network event: move the net side of net's pair to `to`. Returns the
+ * pair, or NULL when net has none or its side is at `to` already. */
+static struct ecem_pair *net_event(const void *net, enum ecem_side to)
+{
+	struct ecem_pair *p = find_net(net);
+
+	if (!p || p->net_side == to)
+		return NULL;
+	stats.net_events++;
+	set_side(p, &p->net_side, to);
+	return p;
+}
+
+void ecem_disk_wait(const void *disk)
+{
+	disk_event(disk, ECEM_WAIT);
 }
 
 /* The callbacks may delete the pair: nothing touches p after them. */
@@ -201,12 +221,10 @@ static void deliver(struct ecem_pair *p)
 
 void ecem_disk_ready(const void *disk)
 {
-	struct ecem_pair *p = find_disk(disk);
+	struct ecem_pair *p = disk_event(disk, ECEM_READY);
 
 	if (!p)
 		return;
-	stats.disk_events++;
-	set_side(p, &p->disk_side, ECEM_READY);
 	if ((p->flags & ECEM_F_DED) && p->net_side == ECEM_WAIT) {
 		/* RW: the woken owner would block on the send buffer. */
 		p->held = true;
@@ -218,23 +236,14 @@ void ecem_disk_ready(const void *disk)
 
 void ecem_net_wait(const void *net)
 {
-	struct ecem_pair *p = find_net(net);
-
-	if (!p || p->net_side == ECEM_WAIT)
-		return;
-	stats.net_events++;
-	set_side(p, &p->net_side, ECEM_WAIT);
+	net_event(net, ECEM_WAIT);
 }
 
 void ecem_net_ready(const void *net)
 {
-	struct ecem_pair *p = find_net(net);
+	struct ecem_pair *p = net_event(net, ECEM_READY);
 
-	if (!p || p->net_side == ECEM_READY)
-		return;
-	stats.net_events++;
-	set_side(p, &p->net_side, ECEM_READY);
-	if (p->held && p->disk_side == ECEM_READY) {
+	if (p && p->held && p->disk_side == ECEM_READY) {
 		p->held = false;
 		stats.deferred_delivered++;
 		deliver(p);

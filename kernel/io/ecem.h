@@ -31,6 +31,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "kernel/lib/statjson.h"
 
 #define ECEM_F_DED (1u << 0) /* deferred event delivery */
 #define ECEM_F_DNS (1u << 1) /* disk-to-network splicing on ACKs */
@@ -44,15 +45,21 @@ struct ecem_ops {
 	void (*acked)(void *arg, uint32_t bytes);
 };
 
+#define ECEM_STATS(X)                                               \
+	X(pairs_added)                                              \
+	X(pairs_live)                                               \
+	X(disk_events) /* side changes reported */                  \
+	X(net_events)                                               \
+	X(delivered) /* deliver() calls */                          \
+	X(deferred) /* completions held back in RW */               \
+	X(deferred_delivered) /* ... and delivered at RR later */   \
+	X(dropped_deferred) /* pair deleted with a delivery held */ \
+	X(acks_spliced) /* acked() calls */                         \
+	X(bytes_acked_spliced) /* bytes reported through acked() */
+
 struct ecem_stats {
-	uint64_t pairs_added, pairs_deleted, pairs_live;
-	uint64_t disk_events, net_events; /* side changes reported */
-	uint64_t delivered; /* deliver() calls */
-	uint64_t deferred; /* completions held back in RW */
-	uint64_t deferred_delivered; /* ... and delivered at RR later */
-	uint64_t dropped_deferred; /* pair deleted with a delivery held */
-	uint64_t acks_spliced; /* acked() calls */
-	uint64_t bytes_acked_spliced; /* bytes reported through acked() */
+	ECEM_STATS(STAT_U64)
+	uint64_t pairs_deleted; /* not in /_stats */
 	uint64_t transitions[4][4]; /* [from][to] enum ecem_state */
 };
 

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "kernel/lib/statjson.h"
 
 struct iobuf;
 
@@ -55,12 +56,16 @@ struct iobuf {
 	uint8_t csum_next; /* [m] slot to replace next */
 };
 
+#define IOBUF_STATS(X)                                        \
+	X(pool_pages) /* size of the pool */                  \
+	X(free_pages)                                         \
+	X(pinned_pages) /* pages of iobufs with refcnt > 0 */ \
+	X(allocs)                                             \
+	X(frees)                                              \
+	X(alloc_failures)
+
 struct iobuf_stats {
-	uint64_t pool_pages; /* size of the pool */
-	uint64_t free_pages;
-	uint64_t pinned_pages; /* pages of iobufs with refcnt > 0 */
-	uint64_t allocs, frees;
-	uint64_t alloc_failures;
+	IOBUF_STATS(STAT_U64)
 };
 
 /* Reserve `pages` contiguous frames (2 MiB aligned if that large) as

@@ -17,6 +17,8 @@
 #include "kernel/core/panic.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
+#include "kernel/lib/hash.h"
+#include "kernel/lib/list.h"
 #include "kernel/mm/heap.h"
 #include "kernel/mm/mm.h"
 #include "kernel/param.h"
@@ -27,7 +29,7 @@ struct slot {
 	uint64_t pa; /* [m] page mapped here; valid unless FREE */
 	uint32_t refcnt; /* [m] */
 	uint32_t hash_next; /* [m] chain in the page hash */
-	uint32_t lru_prev, lru_next; /* [m] idle list / free list (next) */
+	struct list_node link; /* [m] on the idle LRU or the free list */
 	bool mapped; /* [m] */
 };
 
@@ -39,8 +41,8 @@ static struct {
 	const struct sfbuf_pt_ops *ops; /* [I] */
 	struct slot *slots; /* [m] */
 	uint32_t *hash; /* [m] nslots buckets of slot indices */
-	uint32_t free_head; /* [m] never-mapped slots */
-	uint32_t lru_head, lru_tail; /* [m] idle slots, head = oldest */
+	struct list_node free; /* [m] unmapped slots */
+	struct list_node lru; /* [m] idle slots, head = oldest */
 	struct sfbuf_stats stats; /* [m] */
 } sf = {
 	/* Until sfbuf_init the pool is identity-mapped (and host unit tests
@@ -50,8 +52,7 @@ static struct {
 
 static uint32_t bucket(uint64_t pa)
 {
-	return (uint32_t)(((pa >> PAGE_SHIFT) * 0x9E3779B97F4A7C15ull) >> 32) %
-	       sf.nslots;
+	return (uint32_t)(hash_u64(pa >> PAGE_SHIFT) % sf.nslots);
 }
 
 static uintptr_t slot_va(uint32_t i)
@@ -85,12 +86,12 @@ int sfbuf_init(enum sfbuf_mode mode, uint64_t pool_pa, uint64_t pool_pages,
 		sf.hash = NULL;
 		return -ENOMEM;
 	}
+	list_init(&sf.free);
+	list_init(&sf.lru);
 	for (uint32_t i = 0; i < sf.nslots; i++) {
 		sf.hash[i] = NO_SLOT;
-		sf.slots[i].lru_next = i + 1 < sf.nslots ? i + 1 : NO_SLOT;
+		list_add_tail(&sf.free, &sf.slots[i].link);
 	}
-	sf.free_head = 0;
-	sf.lru_head = sf.lru_tail = NO_SLOT;
 	sf.stats.slots = slots;
 	return 0;
 }
@@ -100,31 +101,14 @@ enum sfbuf_mode sfbuf_mode(void)
 	return sf.mode;
 }
 
-static void lru_remove(uint32_t i)
+/* Unlink and return the index of the first slot on `list`, or NO_SLOT. */
+static uint32_t pop_slot(struct list_node *list)
 {
-	struct slot *s = &sf.slots[i];
+	struct list_node *n = list_pop_head(list);
 
-	if (s->lru_prev != NO_SLOT)
-		sf.slots[s->lru_prev].lru_next = s->lru_next;
-	else
-		sf.lru_head = s->lru_next;
-	if (s->lru_next != NO_SLOT)
-		sf.slots[s->lru_next].lru_prev = s->lru_prev;
-	else
-		sf.lru_tail = s->lru_prev;
-}
-
-static void lru_append(uint32_t i)
-{
-	struct slot *s = &sf.slots[i];
-
-	s->lru_next = NO_SLOT;
-	s->lru_prev = sf.lru_tail;
-	if (sf.lru_tail != NO_SLOT)
-		sf.slots[sf.lru_tail].lru_next = i;
-	else
-		sf.lru_head = i;
-	sf.lru_tail = i;
+	if (!n)
+		return NO_SLOT;
+	return (uint32_t)(list_entry(n, struct slot, link) - sf.slots);
 }
 
 static void hash_remove(uint32_t i)
@@ -148,16 +132,13 @@ static uint32_t lookup(uint64_t pa)
 /* A slot to put a new page in: free first, else the oldest idle one. */
 static uint32_t take_slot(void)
 {
-	uint32_t i = sf.free_head;
+	uint32_t i = pop_slot(&sf.free);
 
-	if (i != NO_SLOT) {
-		sf.free_head = sf.slots[i].lru_next;
+	if (i != NO_SLOT)
 		return i;
-	}
-	i = sf.lru_head;
+	i = pop_slot(&sf.lru);
 	if (i == NO_SLOT)
 		panic("sfbuf_get: all %u slots busy", sf.nslots);
-	lru_remove(i);
 	hash_remove(i);
 	sf.stats.recycled++;
 	return i;
@@ -223,7 +204,7 @@ void *sfbuf_get(uint64_t pa)
 		i = lookup(pa);
 		if (i != NO_SLOT) {
 			if (sf.slots[i].refcnt++ == 0) {
-				lru_remove(i);
+				list_remove(&sf.slots[i].link);
 				busy_inc();
 			}
 			sf.stats.hits++;
@@ -261,7 +242,8 @@ void sfbuf_put(void *va)
 		return;
 	sf.stats.busy--;
 	if (sf.mode == SFBUF_MODE_SFBUF) {
-		lru_append(i); /* idle but still mapped: reusable for free */
+		/* idle but still mapped: reusable for free */
+		list_add_tail(&sf.lru, &s->link);
 		return;
 	}
 	/* naive: tear the mapping down right away. */
@@ -270,8 +252,7 @@ void sfbuf_put(void *va)
 	sf.stats.pte_writes++;
 	sf.stats.invalidations++;
 	s->mapped = false;
-	s->lru_next = sf.free_head;
-	sf.free_head = i;
+	list_add_head(&sf.free, &s->link);
 }
 
 uint64_t kva_to_phys(const void *va)

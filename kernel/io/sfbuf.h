@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "kernel/lib/statjson.h"
 
 enum sfbuf_mode {
 	SFBUF_MODE_SFBUF,
@@ -33,18 +34,22 @@ enum sfbuf_mode {
 	SFBUF_MODE_DIRECT,
 };
 
+#define SFBUF_STATS(X)                                                         \
+	X(gets)                                                                \
+	X(hits) /* get found the page already mapped */                        \
+	X(misses) /* get had to create a mapping */                            \
+	X(pte_writes) /* page-table entries written or cleared */              \
+	X(invalidations) /* invlpg issued */                                   \
+	X(shootdowns_avoided) /* invalidations a shared map would broadcast */ \
+	X(recycled) /* idle mappings reused for another page */                \
+	X(busy) /* slots with references now */                                \
+	X(busy_max) /* ... at most */                                          \
+	X(slots) /* size of the cache */                                       \
+	X(held_refused) /* sfbuf_get_held found no spare slot */
+
 struct sfbuf_stats {
-	uint64_t gets, puts;
-	uint64_t hits; /* get found the page already mapped */
-	uint64_t misses; /* get had to create a mapping */
-	uint64_t pte_writes; /* page-table entries written or cleared */
-	uint64_t invalidations; /* invlpg issued */
-	uint64_t shootdowns_avoided; /* invalidations a shared map would
-					broadcast to other CPUs */
-	uint64_t recycled; /* idle mappings reused for another page */
-	uint64_t busy, busy_max; /* slots with references now / at most */
-	uint64_t slots; /* size of the cache */
-	uint64_t held_refused; /* sfbuf_get_held found no spare slot */
+	SFBUF_STATS(STAT_U64)
+	uint64_t puts; /* not in /_stats */
 };
 
 /* Page-table operations, so the cache logic can run against a fake page

@@ -185,6 +185,12 @@ static uint64_t arg_unsigned(const struct spec *s, va_list *ap)
 	}
 }
 
+/* The base of an unsigned conversion: u, o, x or X. */
+static unsigned int unsigned_base(char conv)
+{
+	return conv == 'o' ? 8 : conv == 'u' ? 10 : 16;
+}
+
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
 	struct out o = { .buf = buf, .size = size };
@@ -208,17 +214,11 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			break;
 		}
 		case 'u':
-			put_num(&o, &s, arg_unsigned(&s, &args), false, 10,
-				false);
-			break;
 		case 'x':
 		case 'X':
-			put_num(&o, &s, arg_unsigned(&s, &args), false, 16,
-				*fmt == 'X');
-			break;
 		case 'o':
-			put_num(&o, &s, arg_unsigned(&s, &args), false, 8,
-				false);
+			put_num(&o, &s, arg_unsigned(&s, &args), false,
+				unsigned_base(*fmt), *fmt == 'X');
 			break;
 		case 'p':
 			s.alt = true;

@@ -16,6 +16,7 @@
 
 #include "kernel/core/panic.h"
 #include "kernel/lib/compiler.h"
+#include "kernel/lib/list.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/mm.h"
 #include "kernel/mm/pmm.h"
@@ -35,7 +36,7 @@ struct slab {
 	uint32_t magic;
 	uint16_t cls;
 	uint16_t in_use;
-	struct slab *next, *prev; /* [m] class list: slabs with a free slot */
+	struct list_node link; /* [m] on partial[cls] while it has a free slot */
 	uint64_t used[(MAX_OBJECTS + 63) / 64]; /* [m] bit per object */
 	uint32_t free_hint; /* [m] lowest index that may be free */
 	uint32_t pad;
@@ -50,7 +51,8 @@ struct large {
 };
 STATIC_ASSERT(sizeof(struct large) == HEADER_SIZE);
 
-static struct slab *partial[NCLASSES]; /* [m] slabs with a free object */
+/* [m] slabs with a free object; heads set up by the first slab_alloc */
+static struct list_node partial[NCLASSES];
 static uint32_t empty_slabs[NCLASSES]; /* [m] slabs with in_use == 0 */
 static struct heap_stats stats; /* [m] */
 
@@ -67,26 +69,6 @@ static int class_for(size_t size)
 	return -1;
 }
 
-static void list_remove(struct slab *s)
-{
-	if (s->prev)
-		s->prev->next = s->next;
-	else
-		partial[s->cls] = s->next;
-	if (s->next)
-		s->next->prev = s->prev;
-	s->next = s->prev = NULL;
-}
-
-static void list_push(struct slab *s)
-{
-	s->prev = NULL;
-	s->next = partial[s->cls];
-	if (s->next)
-		s->next->prev = s;
-	partial[s->cls] = s;
-}
-
 static struct slab *slab_new(unsigned cls)
 {
 	uint64_t pa = pmm_alloc_page();
@@ -100,15 +82,18 @@ static struct slab *slab_new(unsigned cls)
 	s->cls = (uint16_t)cls;
 	stats.slab_pages++;
 	empty_slabs[cls]++;
-	list_push(s);
+	list_add_head(&partial[cls], &s->link);
 	return s;
 }
 
 static void *slab_alloc(unsigned cls)
 {
-	struct slab *s = partial[cls];
+	struct slab *s;
 	unsigned n = objects_per_slab(cls);
 
+	if (!partial[cls].next) /* kmalloc runs before any init hook */
+		list_init(&partial[cls]);
+	s = list_first_entry_or_null(&partial[cls], struct slab, link);
 	if (!s && !(s = slab_new(cls)))
 		return NULL;
 	for (unsigned i = s->free_hint; i < n; i++) {
@@ -119,7 +104,7 @@ static void *slab_alloc(unsigned cls)
 		if (s->in_use++ == 0)
 			empty_slabs[cls]--;
 		if (s->in_use == n)
-			list_remove(s);
+			list_remove(&s->link);
 		stats.bytes_in_use += class_size[cls];
 		return (char *)s + HEADER_SIZE + (size_t)i * class_size[cls];
 	}
@@ -145,11 +130,11 @@ static void slab_free(struct slab *s, void *p)
 	if (i < s->free_hint)
 		s->free_hint = i;
 	if (s->in_use-- == objects_per_slab(cls))
-		list_push(s);
+		list_add_head(&partial[cls], &s->link);
 	stats.bytes_in_use -= class_size[cls];
 	if (s->in_use == 0 && ++empty_slabs[cls] > 1) {
 		empty_slabs[cls]--;
-		list_remove(s);
+		list_remove(&s->link);
 		s->magic = 0;
 		pmm_free(virt_to_phys(s), 1);
 		stats.slab_pages--;

@@ -17,6 +17,7 @@
 #include "kernel/core/initcall.h"
 #include "kernel/core/printk.h"
 #include "kernel/lib/errno.h"
+#include "kernel/lib/list.h"
 #include "kernel/mm/heap.h"
 #include "kernel/param.h"
 #include "kernel/sched/mainloop.h"
@@ -30,7 +31,8 @@ struct worker {
 	void *done_arg; /* [m] */
 	int result; /* [m] */
 	bool continued; /* [m] op blocked: done() owed */
-	struct worker *next; /* [m] idle or finished list */
+	struct worker *next_idle; /* [m] idle list */
+	struct fifo_node finished_link; /* [m] on `finished` */
 };
 
 static bool enabled = true;
@@ -38,7 +40,7 @@ KPARAM_BOOL(laio, enabled,
 	    "lazy asynchronous I/O for file operations (off: blocking)");
 
 static struct worker *idle; /* [m] parked, nothing to do */
-static struct worker *finished_head, *finished_tail; /* [m] done() owed */
+static struct fifo finished; /* [m] done() owed */
 static struct laio_stats stats; /* [m] */
 
 bool laio_enabled(void)
@@ -51,14 +53,10 @@ void laio_set_enabled(bool on)
 	enabled = on;
 }
 
-static void finish(struct worker *w)
+static void make_idle(struct worker *w)
 {
-	w->next = NULL;
-	if (finished_tail)
-		finished_tail->next = w;
-	else
-		finished_head = w;
-	finished_tail = w;
+	w->next_idle = idle;
+	idle = w;
 }
 
 /* A worker: run what is handed over, park, forever. */
@@ -72,7 +70,8 @@ static void worker_main(void *arg)
 		w->result = w->op(w->arg);
 		w->op = NULL;
 		if (w->continued)
-			finish(w); /* laio_poll calls done(), then idles it */
+			/* laio_poll calls done(), then idles it */
+			fifo_push(&finished, &w->finished_link);
 	}
 }
 
@@ -81,7 +80,7 @@ static struct worker *get_worker(void)
 	struct worker *w = idle;
 
 	if (w) {
-		idle = w->next;
+		idle = w->next_idle;
 		return w;
 	}
 	if (stats.workers >= LAIO_WORKERS_MAX)
@@ -121,8 +120,7 @@ int laio_call(laio_op_fn op, void *arg, laio_done_fn done, void *done_arg)
 	if (!w->op) {
 		/* Parked again: op ran to the end on the spare stack. */
 		stats.fast++;
-		w->next = idle;
-		idle = w;
+		make_idle(w);
 		return w->result;
 	}
 	w->continued = true;
@@ -134,22 +132,19 @@ int laio_call(laio_op_fn op, void *arg, laio_done_fn done, void *done_arg)
 
 int laio_poll(void *unused)
 {
+	struct fifo_node *f;
 	int n = 0;
 
 	(void)unused;
-	while (finished_head) {
-		struct worker *w = finished_head;
+	while ((f = fifo_pop(&finished))) {
+		struct worker *w = fifo_entry(f, struct worker, finished_link);
 
-		finished_head = w->next;
-		if (!finished_head)
-			finished_tail = NULL;
 		w->continued = false;
 		stats.live--;
 		stats.completed++;
 		n++;
 		w->done(w->done_arg, w->result);
-		w->next = idle;
-		idle = w;
+		make_idle(w);
 	}
 	return n;
 }

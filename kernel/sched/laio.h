@@ -27,19 +27,24 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "kernel/lib/statjson.h"
 
 typedef int (*laio_op_fn)(void *arg);
 typedef void (*laio_done_fn)(void *arg, int result);
 
+#define LAIO_STATS(X)                                             \
+	X(calls) /* laio_call with LAIO on, from the main loop */ \
+	X(fast) /* completed without blocking */                  \
+	X(blocked) /* became continuations */                     \
+	X(completed) /* continuations whose done() ran */         \
+	X(fallbacks) /* no spare stack: ran blocking */           \
+	X(direct) /* laio=off or called from a thread */          \
+	X(live) /* continuations now */                           \
+	X(live_max) /* ... at most */                             \
+	X(workers) /* spare stacks made */
+
 struct laio_stats {
-	uint64_t calls; /* laio_call with LAIO on, from the main loop */
-	uint64_t fast; /* completed without blocking */
-	uint64_t blocked; /* became continuations */
-	uint64_t completed; /* continuations whose done() ran */
-	uint64_t fallbacks; /* no spare stack: ran blocking */
-	uint64_t direct; /* laio=off or called from a thread */
-	uint64_t live, live_max; /* continuations now / at most */
-	uint64_t workers; /* spare stacks made */
+	LAIO_STATS(STAT_U64)
 };
 
 /* Run op(arg) lazily asynchronously; see above. op's result, or

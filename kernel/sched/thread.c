@@ -15,6 +15,7 @@
 
 #include "kernel/core/panic.h"
 #include "kernel/core/printk.h"
+#include "kernel/lib/list.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/heap.h"
 #include "kernel/mm/mm.h"
@@ -38,7 +39,8 @@ enum thread_state { T_READY, T_RUNNING, T_SLEEPING, T_ZOMBIE };
 
 struct thread {
 	void *sp; /* [m] saved stack pointer while switched out */
-	struct thread *next; /* [m] run queue or sleep list link */
+	struct fifo_node run_link; /* [m] on the run queue while T_READY */
+	struct list_node sleep_link; /* [m] on `sleepers` while T_SLEEPING */
 	enum thread_state state; /* [m] */
 	const void *chan; /* [m] while T_SLEEPING */
 	thread_fn fn; /* [I] */
@@ -52,8 +54,8 @@ void thread_switch(void **save_sp, void *next_sp);
 void thread_trampoline(void);
 void thread_start(struct thread *t) __noreturn;
 
-static struct thread *runq_head, *runq_tail; /* [m] */
-static struct thread *sleepers; /* [m] */
+static struct fifo runq; /* [m] */
+static struct list_node sleepers = LIST_HEAD_INIT(sleepers); /* [m] */
 static struct thread *current; /* [m] NULL: main loop */
 static void *mainloop_sp; /* [m] main loop's stack while a thread runs */
 static struct thread_stats stats; /* [m] */
@@ -61,25 +63,22 @@ static struct thread_stats stats; /* [m] */
 static void runq_push(struct thread *t)
 {
 	t->state = T_READY;
-	t->next = NULL;
-	if (runq_tail)
-		runq_tail->next = t;
-	else
-		runq_head = t;
-	runq_tail = t;
+	fifo_push(&runq, &t->run_link);
 }
 
 static struct thread *runq_pop(void)
 {
-	struct thread *t = runq_head;
+	struct fifo_node *n = fifo_pop(&runq);
 
-	if (t) {
-		runq_head = t->next;
-		if (!runq_head)
-			runq_tail = NULL;
-		t->next = NULL;
-	}
-	return t;
+	return n ? fifo_entry(n, struct thread, run_link) : NULL;
+}
+
+static void sleep_on(struct thread *t, const void *chan)
+{
+	t->state = T_SLEEPING;
+	t->chan = chan;
+	/* At the head: thread_wakeup wakes the newest sleeper first. */
+	list_add_head(&sleepers, &t->sleep_link);
 }
 
 static void check_canary(const struct thread *t)
@@ -148,12 +147,8 @@ struct thread *thread_create_parked(thread_fn fn, void *arg, const char *name,
 {
 	struct thread *t = create(fn, arg, name);
 
-	if (t) {
-		t->state = T_SLEEPING;
-		t->chan = chan;
-		t->next = sleepers;
-		sleepers = t;
-	}
+	if (t)
+		sleep_on(t, chan);
 	return t;
 }
 
@@ -177,27 +172,22 @@ void thread_sleep(const void *chan)
 	struct thread *t = current;
 
 	ASSERT(t);
-	t->state = T_SLEEPING;
-	t->chan = chan;
-	t->next = sleepers;
-	sleepers = t;
+	sleep_on(t, chan);
 	stats.sleeps++;
 	to_mainloop();
 }
 
 int thread_wakeup(const void *chan)
 {
-	struct thread **pp = &sleepers;
+	struct list_node *pos, *tmp;
 	int n = 0;
 
-	while (*pp) {
-		struct thread *t = *pp;
+	list_for_each_safe (pos, tmp, &sleepers) {
+		struct thread *t = list_entry(pos, struct thread, sleep_link);
 
-		if (t->chan != chan) {
-			pp = &t->next;
+		if (t->chan != chan)
 			continue;
-		}
-		*pp = t->next;
+		list_remove(&t->sleep_link);
 		t->chan = NULL;
 		runq_push(t);
 		n++;
@@ -266,29 +256,25 @@ static void run(struct thread *t)
 
 void thread_run_now(struct thread *t, const void *chan)
 {
-	struct thread **pp = &sleepers;
-
 	ASSERT(!current);
-	while (*pp && *pp != t)
-		pp = &(*pp)->next;
-	if (!*pp || t->chan != chan)
+	if (t->state != T_SLEEPING || t->chan != chan)
 		panic("thread_run_now: '%s' does not sleep on %p", t->name,
 		      chan);
-	*pp = t->next;
+	list_remove(&t->sleep_link);
 	t->chan = NULL;
-	t->next = NULL;
 	run(t);
 }
 
 int thread_run_ready(void)
 {
-	struct thread *last = runq_tail, *t;
+	struct fifo_node *last = runq.tail;
+	struct thread *t;
 	int ran = 0;
 
 	ASSERT(!current);
 	/* Threads made ready while these run wait for the next pass. */
 	while (last && (t = runq_pop())) {
-		bool was_last = t == last;
+		bool was_last = &t->run_link == last;
 
 		run(t); /* may free t */
 		ran++;
@@ -300,7 +286,7 @@ int thread_run_ready(void)
 
 bool thread_any_ready(void)
 {
-	return runq_head != NULL;
+	return !fifo_empty(&runq);
 }
 
 void thread_get_stats(struct thread_stats *st)

@@ -17,30 +17,19 @@
 #include "kernel/lib/compiler.h"
 #include "kernel/sched/irq.h"
 
-static struct timer armed = { .next = &armed, .prev = &armed }; /* [m] */
+static struct list_node armed = LIST_HEAD_INIT(armed); /* [m] by deadline */
 static uint64_t programmed = TIMER_NONE; /* [m] deadline in the LAPIC */
 static bool hw_fired; /* [q] set by the interrupt, cleared by program */
 static struct timer_stats stats; /* [m], irqs [q] */
 
-static void unlink(struct timer *t)
+static struct timer *timer_of(struct list_node *n)
 {
-	t->prev->next = t->next;
-	t->next->prev = t->prev;
-	t->next = t->prev = NULL;
-}
-
-/* Insert `t` before `pos`. */
-static void link_before(struct timer *t, struct timer *pos)
-{
-	t->next = pos;
-	t->prev = pos->prev;
-	pos->prev->next = t;
-	pos->prev = t;
+	return list_entry(n, struct timer, link);
 }
 
 void timer_setup(struct timer *t, timer_fn fn, void *arg)
 {
-	t->next = t->prev = NULL;
+	list_node_init(&t->link);
 	t->deadline = 0;
 	t->fn = fn;
 	t->arg = arg;
@@ -49,17 +38,17 @@ void timer_setup(struct timer *t, timer_fn fn, void *arg)
 
 void timer_arm_at(struct timer *t, uint64_t deadline_ns)
 {
-	struct timer *pos;
+	struct list_node *pos;
 
 	if (t->armed)
-		unlink(t);
+		list_remove(&t->link);
 	t->deadline = deadline_ns;
 	t->armed = true;
 	/* After the last timer not later than ours: FIFO among equals. */
 	for (pos = armed.prev; pos != &armed; pos = pos->prev)
-		if (pos->deadline <= deadline_ns)
+		if (timer_of(pos)->deadline <= deadline_ns)
 			break;
-	link_before(t, pos->next);
+	list_insert_before(&t->link, pos->next);
 	stats.armed++;
 }
 
@@ -75,7 +64,7 @@ bool timer_cancel(struct timer *t)
 {
 	if (!t->armed)
 		return false;
-	unlink(t);
+	list_remove(&t->link);
 	t->armed = false;
 	stats.cancelled++;
 	return true;
@@ -88,25 +77,23 @@ bool timer_armed(const struct timer *t)
 
 uint64_t timer_next_deadline(void)
 {
-	return armed.next == &armed ? TIMER_NONE : armed.next->deadline;
+	return list_empty(&armed) ? TIMER_NONE : timer_of(armed.next)->deadline;
 }
 
 int timer_run_expired(void)
 {
-	struct timer batch = { .next = &batch, .prev = &batch };
+	struct list_node batch = LIST_HEAD_INIT(batch), *node;
 	uint64_t now = time_ns();
 	int n = 0;
 
-	while (armed.next != &armed && armed.next->deadline <= now) {
-		struct timer *t = armed.next;
+	while (!list_empty(&armed) && timer_of(armed.next)->deadline <= now) {
+		struct timer *t = timer_of(list_pop_head(&armed));
 
-		unlink(t);
-		link_before(t, &batch);
+		list_add_tail(&batch, &t->link);
 	}
-	while (batch.next != &batch) {
-		struct timer *t = batch.next;
+	while ((node = list_pop_head(&batch))) {
+		struct timer *t = timer_of(node);
 
-		unlink(t);
 		t->armed = false;
 		stats.fired++;
 		n++;

@@ -17,13 +17,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kernel/lib/list.h"
+
 #define TIMER_NONE UINT64_MAX /* timer_next_deadline(): nothing armed */
 
 struct timer;
 typedef void (*timer_fn)(struct timer *t, void *arg);
 
 struct timer {
-	struct timer *next, *prev; /* [m] list links while armed */
+	struct list_node link; /* [m] on the armed list (or a batch) */
 	uint64_t deadline; /* [m] ns on the time_ns() clock */
 	timer_fn fn; /* [m] */
 	void *arg; /* [m] */

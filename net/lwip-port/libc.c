@@ -9,30 +9,20 @@
 #include <stddef.h>
 
 #include "kernel/lib/compiler.h"
+#include "kernel/lib/errno.h"
+#include "kernel/lib/num.h"
 
 #define LONG_MAX_ __LONG_MAX__
 #define LONG_MIN_ (-__LONG_MAX__ - 1)
-#define BASE_MAX 36
 
 long strtol(const char *restrict s, char **restrict end, int base);
 int atoi(const char *s);
-
-static int digit_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A' + 10;
-	return BASE_MAX;
-}
 
 /* Base prefix handling of C11 7.22.1.4: "0x" for 16 (and 0), "0" for 0. */
 static const char *skip_prefix(const char *s, int *base)
 {
 	bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X') &&
-		   digit_value(s[2]) < 16;
+		   num_digit(s[2]) < 16;
 
 	if ((*base == 0 || *base == 16) && hex) {
 		*base = 16;
@@ -47,12 +37,12 @@ static const char *skip_prefix(const char *s, int *base)
  * LONG_MIN/LONG_MAX (no errno in the kernel). */
 long strtol(const char *restrict s, char **restrict end, int base)
 {
-	const char *p = s, *digits;
-	unsigned long v = 0, limit;
-	bool neg = false, overflow = false;
-	int d;
+	const char *p = s;
+	uint64_t v, limit;
+	bool neg = false;
+	int err;
 
-	if (base < 0 || base == 1 || base > BASE_MAX) {
+	if (base < 0 || base == 1 || base > NUM_BASE_MAX) {
 		if (end)
 			*end = (char *)s;
 		return 0;
@@ -61,17 +51,12 @@ long strtol(const char *restrict s, char **restrict end, int base)
 		p++;
 	if (*p == '+' || *p == '-')
 		neg = *p++ == '-';
-	p = digits = skip_prefix(p, &base);
-	limit = neg ? (unsigned long)LONG_MAX_ + 1 : (unsigned long)LONG_MAX_;
-	for (; (d = digit_value(*p)) < base; p++) {
-		if (v > (limit - (unsigned long)d) / (unsigned long)base)
-			overflow = true;
-		else
-			v = v * (unsigned long)base + (unsigned long)d;
-	}
+	p = skip_prefix(p, &base);
+	limit = neg ? (uint64_t)LONG_MAX_ + 1 : (uint64_t)LONG_MAX_;
+	err = num_parse_u64(p, NULL, (unsigned int)base, limit, &v, &p);
 	if (end)
-		*end = (char *)(p == digits ? s : p);
-	if (overflow)
+		*end = (char *)(err == -EINVAL ? s : p);
+	if (err == -ERANGE)
 		return neg ? LONG_MIN_ : LONG_MAX_;
 	return neg ? (long)(0 - v) : (long)v;
 }

@@ -2,7 +2,7 @@
 /*
  * Unit tests for app/http_cond.c: HTTP-date formatting checked against
  * the host's gmtime for many timestamps, parsing of the three date forms,
- * ETags, If-None-Match lists and the 304 decision.
+ * ETags, If-None-Match lists, the 304 decision and If-Range.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,7 +17,7 @@
 #include "app/http_cond.h"
 #include "app/http_param.h"
 #include "kernel/lib/errno.h"
-#include "tests/guard_page.h"
+#include "tests/fakes/guard_page.h"
 
 #define YEAR1_START (-62135596800LL) /* 0001-01-01T00:00:00Z */
 #define YEAR9999_END 253402300799LL /* 9999-12-31T23:59:59Z */
@@ -274,6 +274,52 @@ static void test_not_modified(void **state)
 	assert_true(http_not_modified(absent, S(ims), tag, t, t));
 }
 
+/* If-Range from a guard-page copy against the strong tag "a". */
+static bool if_range(const char *ir, int64_t mtime, int64_t now)
+{
+	size_t n = strlen(ir);
+
+	return http_if_range_holds((struct http_str){ guard_copy(ir, n), n },
+				   S("\"a\""), mtime, now);
+}
+
+static void test_if_range(void **state)
+{
+	const char *date = "Sun, 06 Nov 1994 08:49:37 GMT";
+	const int64_t t = 784111777, now = 2000000000;
+
+	(void)state;
+	/* Absent: the Range stands. */
+	assert_true(http_if_range_holds(absent, S("\"a\""), t, now));
+	/* Entity-tags: strong comparison only. */
+	assert_true(if_range("\"a\"", t, now));
+	assert_true(if_range(" \"a\" ", t, now));
+	assert_false(if_range("\"nope\"", t, now));
+	assert_false(if_range("\"ab\"", t, now));
+	assert_false(if_range("W/\"a\"", t, now)); /* weak never matches */
+	assert_false(http_if_range_holds(S("\"a\""), S("W/\"a\""), t, now));
+	assert_false(if_range("\"a\", \"b\"", t, now)); /* one tag, no list */
+	assert_false(if_range("\"a", t, now));
+	assert_false(if_range("*", t, now));
+	assert_false(if_range("", t, now));
+	/* Dates: exactly Last-Modified, in any of the three forms. */
+	assert_true(if_range(date, t, now));
+	assert_true(if_range("Sunday, 06-Nov-94 08:49:37 GMT", t, now));
+	assert_true(if_range("Sun Nov  6 08:49:37 1994", t, now));
+	assert_false(if_range(date, t + 1, now)); /* modified since */
+	assert_false(if_range(date, t - 1, now)); /* older, not equal */
+	assert_false(if_range("Wed, 21 Oct 2015 07:28:00 GMT", t, now));
+	/* Not strong: the file changed within the second the date names. */
+	assert_false(if_range(date, t, t));
+	assert_true(if_range(date, t, t + 1));
+	assert_false(if_range("yesterday", t, now));
+	/* Every prefix is read without running past it. */
+	for (size_t k = 0; k < strlen(date); k++)
+		assert_false(http_if_range_holds(
+			(struct http_str){ guard_copy(date, k), k }, S("\"a\""),
+			t, now));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -284,6 +330,7 @@ int main(void)
 		cmocka_unit_test(test_etag_make),
 		cmocka_unit_test(test_if_none_match),
 		cmocka_unit_test(test_not_modified),
+		cmocka_unit_test(test_if_range),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,7 +16,7 @@
 
 #include "app/http_param.h"
 #include "app/http_parser.h"
-#include "tests/guard_page.h"
+#include "tests/fakes/guard_page.h"
 
 static struct http_request req;
 
@@ -256,9 +256,45 @@ static void test_host_rules(void **state)
 static void test_body_framing(void **state)
 {
 	(void)state;
+	const char *with_body = "GET / HTTP/1.1\r\nHost: a\r\n"
+				"Content-Length: 5\r\n\r\nhelloGET";
+	char *s;
+
 	assert_true(parse("GET / HTTP/1.1\r\nHost: a\r\n"
 			  "Content-Length: 000\r\n\r\n") > 0);
-	expect_bad("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n",
+	/* A body is framed by its length: the head ends before it. */
+	assert_int_equal(parse(with_body), strlen(with_body) - 8);
+	assert_true(req.has_content_length);
+	assert_int_equal(req.content_length, 5);
+	s = malloc(128);
+	snprintf(s, 128,
+		 "GET / HTTP/1.1\r\nHost: a\r\n"
+		 "Content-Length: %u\r\n\r\n",
+		 HTTP_BODY_MAX);
+	assert_true(parse(s) > 0);
+	assert_int_equal(req.content_length, HTTP_BODY_MAX);
+	snprintf(s, 128,
+		 "GET / HTTP/1.1\r\nHost: a\r\n"
+		 "Content-Length: %u\r\n\r\n",
+		 HTTP_BODY_MAX + 1);
+	expect_bad(s, 413);
+	free(s);
+	/* Every framing a smuggler could make ambiguous stays a 400. */
+	expect_bad("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
+		   "Content-Length: 5\r\n\r\n",
+		   400);
+	expect_bad("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
+		   "Content-Length: 6\r\n\r\n",
+		   400);
+	expect_bad("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
+		   "Transfer-Encoding: chunked\r\n\r\n",
+		   400);
+	expect_bad("GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: "
+		   "chunked\r\nContent-Length: 5\r\n\r\n",
+		   400);
+	expect_bad("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: +5\r\n\r\n",
+		   400);
+	expect_bad("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5a\r\n\r\n",
 		   400);
 	expect_bad("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n"
 		   "Content-Length: 0\r\n\r\n",
@@ -292,6 +328,19 @@ static void test_repeated_optional_fields_dropped(void **state)
 	assert_null(req.range.p);
 	assert_null(req.if_none_match.p);
 	assert_true(str_is(req.if_modified_since, "x"));
+}
+
+static void test_if_range_field(void **state)
+{
+	(void)state;
+	assert_true(parse("GET / HTTP/1.1\r\nHost: a\r\nRange: bytes=0-1\r\n"
+			  "if-range:  \"abc\" \r\n\r\n") > 0);
+	assert_true(str_is(req.if_range, "\"abc\""));
+	assert_true(parse("GET / HTTP/1.1\r\nHost: a\r\n\r\n") > 0);
+	assert_null(req.if_range.p);
+	assert_true(parse("GET / HTTP/1.1\r\nHost: a\r\nIf-Range: \"a\"\r\n"
+			  "If-Range: \"b\"\r\n\r\n") > 0);
+	assert_null(req.if_range.p); /* repeated: dropped */
 }
 
 /* A request line of exactly @n bytes ("GET /aaa... HTTP/1.1"). */
@@ -712,6 +761,7 @@ int main(void)
 		cmocka_unit_test(test_host_rules),
 		cmocka_unit_test(test_body_framing),
 		cmocka_unit_test(test_repeated_optional_fields_dropped),
+		cmocka_unit_test(test_if_range_field),
 		cmocka_unit_test(test_line_cap_414),
 		cmocka_unit_test(test_header_caps_431),
 		cmocka_unit_test(test_caller_limits),

@@ -15,7 +15,7 @@
 #include "app/http_param.h"
 #include "app/http_path.h"
 #include "kernel/lib/errno.h"
-#include "tests/guard_page.h"
+#include "tests/fakes/guard_page.h"
 
 static char out[HTTP_PATH_MAX + 1];
 static size_t out_len;

@@ -14,7 +14,7 @@
 
 #include "app/http_range.h"
 #include "kernel/lib/errno.h"
-#include "tests/guard_page.h"
+#include "tests/fakes/guard_page.h"
 
 static struct http_range r;
 

@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "app/mime.h"
-#include "tests/guard_page.h"
+#include "tests/fakes/guard_page.h"
 
 static const char *type(const char *path)
 {

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Unit tests for app/server.c: the request/response state machine over a
- * fake connection layer (tests/fake_conn.c), an in-memory volume
- * (tests/fake_fs.c), the real IO-Lite pool and the real timer list with
+ * fake connection layer (tests/fakes/fake_conn.c), an in-memory volume
+ * (tests/fakes/fake_fs.c), the real IO-Lite pool and the real timer list with
  * a fake clock. Responses are checked byte for byte.
  */
 #include <setjmp.h>
@@ -22,9 +22,9 @@
 #include "kernel/lib/errno.h"
 #include "kernel/sched/irq.h"
 #include "kernel/sched/timer.h"
-#include "tests/fake_clock.h"
-#include "tests/fake_conn.h"
-#include "tests/fake_fs.h"
+#include "tests/fakes/fake_clock.h"
+#include "tests/fakes/fake_conn.h"
+#include "tests/fakes/fake_fs.h"
 
 /* --- fakes for the kernel services the server uses --- */
 
@@ -33,8 +33,9 @@ int64_t rtc_now(void)
 	return 1700000000;
 }
 
-int http_stats_json(char *buf, size_t size)
+int http_stats_json(char *buf, size_t size, const struct http_stats *http)
 {
+	(void)http;
 	return snprintf(buf, size, "{\"test\":1}\n");
 }
 
@@ -632,6 +633,132 @@ static void test_status_counters(void **state)
 	assert_int_equal(b.connections - a.connections, 3);
 }
 
+/* A Range with an If-Range: the range only for the current validator
+ * (strong ETag or the exact Last-Modified date), else the whole file. */
+static void test_if_range(void **state)
+{
+	static const char lm[] = "Sun, 13 Sep 2020 12:26:40 GMT";
+	static const struct {
+		const char *if_range; /* %s: the file's ETag */
+		int status;
+	} cases[] = {
+		{ "\"nope\"", 200 },
+		{ "%s", 206 },
+		{ "W/%s", 200 },
+		{ "Sun, 13 Sep 2020 12:26:39 GMT", 200 }, /* older */
+		{ "Sun, 13 Sep 2020 12:26:41 GMT", 200 }, /* newer */
+		{ lm, 206 },
+		{ "garbage", 200 },
+	};
+	char *out, req[256], etag[80], ir[96];
+	const char *e;
+
+	(void)state;
+	out = one("GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n");
+	e = strstr(out, "ETag: ");
+	assert_non_null(e);
+	sscanf(e + 6, "%79[^\r]", etag);
+	assert_non_null(strstr(out, lm));
+	free(out);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		snprintf(ir, sizeof(ir), cases[i].if_range, etag);
+		snprintf(req, sizeof(req),
+			 "GET /index.html HTTP/1.1\r\nHost: x\r\n"
+			 "Range: bytes=0-9\r\nIf-Range: %s\r\n\r\n",
+			 ir);
+		out = one(req);
+		expect_status(out, cases[i].status);
+		if (cases[i].status == 206) {
+			assert_non_null(
+				strstr(out, "Content-Range: bytes 0-9/15"));
+			assert_memory_equal(body_of(out), index_html, 10);
+			assert_int_equal(strlen(body_of(out)), 10);
+		} else {
+			assert_null(strstr(out, "Content-Range"));
+			assert_string_equal(body_of(out), index_html);
+		}
+		free(out);
+	}
+	/* An If-Range that does not match also lifts a 416. */
+	out = one("GET /index.html HTTP/1.1\r\nHost: x\r\nRange: bytes=99-\r\n"
+		  "If-Range: \"nope\"\r\n\r\n");
+	expect_status(out, 200);
+	assert_string_equal(body_of(out), index_html);
+	free(out);
+}
+
+/* GET with a body, then a pipelined GET, delivered in pieces of `step`
+ * bytes: the body (which looks like a request) is read past, never
+ * parsed; both requests are answered, the second one exactly. */
+static void get_with_body_then_get(const char *body, size_t body_len,
+				   size_t step)
+{
+	struct conn *c = fake_conn_open();
+	char head[128], *in, *out;
+	const char *p;
+	size_t hl, total, off = 0, len;
+
+	hl = (size_t)snprintf(head, sizeof(head),
+			      "GET /index.html HTTP/1.1\r\nHost: x\r\n"
+			      "Content-Length: %zu\r\n\r\n",
+			      body_len);
+	in = malloc(hl + body_len + 64);
+	memcpy(in, head, hl);
+	memcpy(in + hl, body, body_len);
+	total = hl + body_len;
+	total += (size_t)sprintf(in + total,
+				 "GET /docs/ HTTP/1.1\r\nHost: x\r\n\r\n");
+	while (off < total) {
+		size_t n = MIN(step, total - off);
+
+		assert_int_equal(fake_conn_recv(c, in + off, n), n);
+		off += n;
+	}
+	out = fake_conn_take_output(c, &len);
+	expect_status(out, 200);
+	assert_memory_equal(body_of(out), index_html, strlen(index_html));
+	p = body_of(out) + strlen(index_html);
+	expect_status(p, 200);
+	assert_string_equal(body_of(p), "docs"); /* nothing after it */
+	assert_false(fake_conn_closing(c));
+	free(out);
+	free(in);
+	fake_conn_finish(c, 0);
+}
+
+static void test_get_with_body_is_read_past(void **state)
+{
+	static const char fake_req[] = "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n";
+	size_t big_len = 100000; /* more than the receive buffer */
+	char *big_body = malloc(big_len);
+
+	(void)state;
+	for (size_t i = 0; i < big_len; i++)
+		big_body[i] = fake_req[i % (sizeof(fake_req) - 1)];
+	get_with_body_then_get(fake_req, sizeof(fake_req) - 1, 4096);
+	get_with_body_then_get(fake_req, sizeof(fake_req) - 1, 1);
+	get_with_body_then_get(fake_req, sizeof(fake_req) - 1, 40);
+	get_with_body_then_get(big_body, big_len, 1460);
+	get_with_body_then_get(big_body, big_len, 65536);
+	free(big_body);
+}
+
+/* A body over the bound: 413, and the connection closes. */
+static void test_too_large_body_413(void **state)
+{
+	char *out;
+
+	(void)state;
+	out = one("GET /index.html HTTP/1.1\r\nHost: x\r\n"
+		  "Content-Length: 1048577\r\n\r\n");
+	expect_status(out, 413);
+	free(out);
+	out = one("GET /index.html HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+		  "Transfer-Encoding: chunked\r\n\r\nabcd");
+	expect_status(out, 400);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -651,6 +778,9 @@ int main(void)
 		cmocka_unit_test(test_timeouts),
 		cmocka_unit_test(test_no_volume_and_stats),
 		cmocka_unit_test(test_status_counters),
+		cmocka_unit_test(test_if_range),
+		cmocka_unit_test(test_get_with_body_is_read_past),
+		cmocka_unit_test(test_too_large_body_413),
 	};
 
 	iobuf_pool_init(4096);

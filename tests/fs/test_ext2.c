@@ -23,7 +23,7 @@
 
 #include "fs/ext2.h"
 #include "kernel/lib/errno.h"
-#include "tests/fake_printk.h"
+#include "tests/fakes/fake_printk.h"
 
 #define CHUNK (1u << 20)
 

@@ -197,8 +197,8 @@ static void test_sequential_readahead(void **state)
 	}
 	/* Only page 0 was a miss; the rest came from readahead. */
 	assert_int_equal(st().misses - s0.misses, 1);
-	assert_int_equal(st().ra_issued - s0.ra_issued, 11);
-	assert_int_equal(st().ra_used - s0.ra_used, 11);
+	assert_int_equal(st().readahead_issued - s0.readahead_issued, 11);
+	assert_int_equal(st().readahead_used - s0.readahead_used, 11);
 	assert_int_equal(reads, 12);
 }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Host panic() for the fuzz harnesses: print the message and abort(), so
- * libFuzzer records the input as a crash (tests/fake_panic.c needs a
+ * libFuzzer records the input as a crash (tests/fakes/fake_panic.c needs a
  * cmocka test around it).
  */
 #include <stdarg.h>

@@ -16,7 +16,7 @@
  */
 #include <stdbool.h>
 
-#include "tests/fake_printk.h"
+#include "tests/fakes/fake_printk.h"
 #include "tests/fuzz/fuzz.h"
 
 #include "kernel/core/cmdline.h"

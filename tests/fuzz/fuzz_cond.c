@@ -15,6 +15,10 @@
  *     not crash and, when it contains our tag verbatim as its only
  *     element, matches.
  *   - http_not_modified() agrees with the date and ETag answers.
+ *   - If-Range: our strong tag holds, its weak twin, "*" and any value
+ *     against a weak tag never do; the fuzzed value, as a date, holds
+ *     exactly for that Last-Modified once its second is over; a value
+ *     that holds and is no date is our tag verbatim (but for OWS).
  */
 #include <stdbool.h>
 
@@ -101,6 +105,37 @@ static void check_etag(const char *inm, size_t len, uint64_t seed)
 		   http_etag_match((struct http_str){ inm, len }, ts));
 }
 
+static void check_if_range(const char *v, size_t len, uint64_t seed)
+{
+	char tag[HTTP_ETAG_SIZE], weak[HTTP_ETAG_SIZE];
+	struct http_str ts, ws, ir = { v, len }, trimmed;
+	int64_t mtime = (int64_t)(seed >> 1), t;
+	int n, w;
+
+	n = http_etag_make(tag, sizeof(tag), seed, seed >> 7, mtime, false);
+	w = http_etag_make(weak, sizeof(weak), seed, seed >> 7, mtime, true);
+	FUZZ_CHECK(n > 2 && w == n + 2);
+	ts = (struct http_str){ tag, (size_t)n };
+	ws = (struct http_str){ weak, (size_t)w };
+	FUZZ_CHECK(http_if_range_holds((struct http_str){ NULL, 0 }, ts, 0, 0));
+	FUZZ_CHECK(http_if_range_holds(ts, ts, mtime, mtime));
+	FUZZ_CHECK(!http_if_range_holds(ws, ts, mtime, INT64_MAX));
+	FUZZ_CHECK(!http_if_range_holds(ts, ws, mtime, INT64_MAX));
+	FUZZ_CHECK(!http_if_range_holds((struct http_str){ "*", 1 }, ts, 0, 1));
+	FUZZ_CHECK(!http_if_range_holds(ir, ws, mtime, INT64_MAX));
+	if (!http_date_parse(v, len, &t)) {
+		FUZZ_CHECK(http_if_range_holds(ir, ts, t, t + 1));
+		FUZZ_CHECK(!http_if_range_holds(ir, ts, t, t));
+		FUZZ_CHECK(!http_if_range_holds(ir, ts, t - 1, t + 1));
+		FUZZ_CHECK(!http_if_range_holds(ir, ts, t + 1, INT64_MAX));
+		return;
+	}
+	if (!http_if_range_holds(ir, ts, mtime, INT64_MAX))
+		return;
+	trimmed = http_str_trim(ir);
+	FUZZ_CHECK(trimmed.len == ts.len && !memcmp(trimmed.p, tag, ts.len));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint64_t seed = fuzz_take(&data, &size, 8);
@@ -110,6 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_round_trip((int64_t)(seed % (400ull * 366 * 86400)));
 	check_date(v, size, (int64_t)seed);
 	check_etag(v, size, seed);
+	check_if_range(v, size, seed);
 	free(v);
 	return 0;
 }

@@ -17,7 +17,7 @@
  */
 #include <stdbool.h>
 
-#include "tests/fake_printk.h"
+#include "tests/fakes/fake_printk.h"
 #include "tests/fuzz/fuzz.h"
 
 #include "fs/ext2.h"

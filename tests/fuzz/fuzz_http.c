@@ -12,8 +12,9 @@
  *   - byte by byte with one state (short inputs only), every prefix in
  *     its own exact-size copy so ASan sees any read past the length.
  * A complete head must satisfy the contract in http_parser.h (slices
- * inside the head, GET or HEAD, Host for HTTP/1.1, no body), and its
- * target, Range and If-Modified-Since are passed on to the path, range
+ * inside the head, GET or HEAD, Host for HTTP/1.1, a body of at most
+ * HTTP_BODY_MAX bytes, which the next request follows), and its target,
+ * Range, If-Modified-Since and If-Range are passed on to the path, range
  * and date modules as the server would.
  */
 #include "tests/fuzz/fuzz.h"
@@ -55,6 +56,8 @@ static void check_same(int ra, const struct http_request *a, int rb,
 	FUZZ_CHECK(same_str(a->if_none_match, b->if_none_match));
 	FUZZ_CHECK(same_str(a->if_modified_since, b->if_modified_since));
 	FUZZ_CHECK(same_str(a->range, b->range));
+	FUZZ_CHECK(same_str(a->if_range, b->if_range));
+	FUZZ_CHECK(a->content_length == b->content_length);
 	FUZZ_CHECK(a->has_content_length == b->has_content_length);
 	FUZZ_CHECK(a->connection == b->connection);
 	FUZZ_CHECK(a->keep_alive == b->keep_alive);
@@ -83,8 +86,10 @@ static void check_request(const char *buf, int n, const struct http_request *r)
 	check_inside(r->if_none_match, buf, (size_t)n);
 	check_inside(r->if_modified_since, buf, (size_t)n);
 	check_inside(r->range, buf, (size_t)n);
+	check_inside(r->if_range, buf, (size_t)n);
 	FUZZ_CHECK(r->version_minor == 0 || r->host.p);
-	FUZZ_CHECK(!r->has_content_length || r->content_length == 0);
+	FUZZ_CHECK(r->has_content_length || r->content_length == 0);
+	FUZZ_CHECK(r->content_length <= HTTP_BODY_MAX);
 	FUZZ_CHECK(r->nfields <= HTTP_FIELDS_MAX);
 	FUZZ_CHECK(!(r->connection & HTTP_CONN_CLOSE) || !r->keep_alive);
 }
@@ -105,6 +110,7 @@ static void rebase_request(struct http_request *r, const char *from,
 	rebase(&r->if_none_match, from, to);
 	rebase(&r->if_modified_since, from, to);
 	rebase(&r->range, from, to);
+	rebase(&r->if_range, from, to);
 }
 
 /* Parse in two calls: first only buf[0, split) (its own copy), then all. */
@@ -161,10 +167,13 @@ static void use_request(const struct http_request *r, uint64_t fsize)
 	}
 	http_not_modified(r->if_none_match, r->if_modified_since,
 			  (struct http_str){ "\"1-2-3\"", 7 }, 0, 1 << 30);
+	http_if_range_holds(r->if_range, (struct http_str){ "\"1-2-3\"", 7 }, 0,
+			    1 << 30);
 }
 
-/* Parse the head at buf three ways; returns the result of all three. */
-static int parse_one(const char *buf, size_t len, size_t split)
+/* Parse the head at buf three ways; returns the result of all three
+ * and the length of the body that follows the head in *body. */
+static int parse_one(const char *buf, size_t len, size_t split, uint64_t *body)
 {
 	struct http_request a, b, c;
 	int ra, rb, rc;
@@ -189,6 +198,7 @@ static int parse_one(const char *buf, size_t len, size_t split)
 	FUZZ_CHECK((size_t)ra <= len);
 	check_request(buf, ra, &a);
 	use_request(&a, len);
+	*body = a.content_length;
 	return ra;
 }
 
@@ -199,11 +209,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t off = 0;
 
 	for (int i = 0; i < PIPELINE_MAX && off < size; i++) {
-		int n = parse_one(buf + off, size - off, split);
+		uint64_t body = 0;
+		int n = parse_one(buf + off, size - off, split, &body);
 
-		if (n <= 0)
-			break;
-		off += (size_t)n;
+		if (n <= 0 || body > size - off - (size_t)n)
+			break; /* the server would wait for the body */
+		off += (size_t)n + (size_t)body;
 	}
 	free(buf);
 	return 0;

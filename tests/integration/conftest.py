@@ -1,12 +1,19 @@
 # SPDX-License-Identifier: MIT
-"""pytest fixtures: `boot` starts a guest and guarantees it is stopped."""
+"""pytest fixtures: `boot` starts a guest and guarantees it is stopped.
+
+The harness modules (qemu, netns, web) live in tools/harness, shared
+with the benchmarks and tools/soak.py; this puts them on the path of
+every test module."""
 import os
+import sys
 
 import pytest
 
-import netns
-import web
-from qemu import Guest, KERNEL
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "tools", "harness"))
+import netns  # noqa: E402
+import web  # noqa: E402
+from qemu import Guest, KERNEL  # noqa: E402
 
 
 def pytest_sessionstart(session):
@@ -37,7 +44,7 @@ def netns_ok():
 
 @pytest.fixture
 def ns(netns_ok):
-    """A fresh namespace with a tap (tests/integration/netns.py); its
+    """A fresh namespace with a tap (tools/harness/netns.py); its
     guests are stopped and the namespace deleted afterwards. Skips, with
     the reason, where namespaces cannot be created (no privilege)."""
     ok, why = netns_ok

@@ -8,22 +8,19 @@ for byte with the file put into the image.
 """
 import errno
 import http.client
-import os
-import random
 import re
 import socket
-import subprocess
 import threading
 import time
+from email.utils import parsedate_to_datetime
 
 import pytest
 
 import netns
-from qemu import ROOT
+import web
 from web import (get, other_pins, pipeline, raw, recv_until_close,
                  reset_mid_response, settle, stats)
 
-MKIMAGE = os.path.join(ROOT, "tools", "mkimage.sh")
 GUEST = netns.GUEST_ADDR
 SIZES = {"zero.bin": 0, "one.bin": 1, "k1.bin": 1024, "k64.bin": 65536,
          "m1.bin": 1 << 20, "m10.bin": 10 << 20}
@@ -31,25 +28,11 @@ TIMEOUT = 30
 
 
 def make_site(root):
-    rng = random.Random(99)
-    files = {}
-    for name, size in SIZES.items():
-        data = rng.randbytes(size)
-        files["/" + name] = data
-        with open(os.path.join(root, name), "wb") as f:
-            f.write(data)
-    os.makedirs(os.path.join(root, "dir"))
-    page = b"<html><body>index of dir</body></html>\n"
-    files["/dir/index.html"] = page
-    with open(os.path.join(root, "dir", "index.html"), "wb") as f:
-        f.write(page)
-    home = b"<html><body>home</body></html>\n"
-    files["/index.html"] = home
-    with open(os.path.join(root, "index.html"), "wb") as f:
-        f.write(home)
-    with open(os.path.join(root, "style.css"), "wb") as f:
-        f.write(b"body{}\n")
-    files["/style.css"] = b"body{}\n"
+    files = web.make_site(root, SIZES, seed=99)
+    files.update(web.write_files(root, {
+        "dir/index.html": b"<html><body>index of dir</body></html>\n",
+        "index.html": b"<html><body>home</body></html>\n",
+        "style.css": b"body{}\n"}))
     return files
 
 
@@ -59,22 +42,11 @@ def server(tmp_path_factory, netns_ok):
     if not ok:
         pytest.skip("cannot create a network namespace: %s" % why)
     tmp = tmp_path_factory.mktemp("http")
-    site = tmp / "site"
-    site.mkdir()
-    files = make_site(str(site))
-    img = str(tmp / "site.img")
-    subprocess.run([MKIMAGE, str(site), img], check=True,
-                   stdout=subprocess.DEVNULL)
+    files = make_site(str(tmp / "site"))
+    img = web.make_image(tmp / "site", tmp / "site.img")
     ns = netns.NetNS().create()
     try:
-        g = ns.guest(tmp, "ip=%s/24 gw=%s header_timeout_ms=3000"
-                     % (GUEST, netns.HOST_ADDR), mem="256M", extra_args=[
-                         "-drive", "if=none,id=d0,format=raw,readonly=on,"
-                         "file=" + img,
-                         "-device", "virtio-blk-pci,drive=d0,"
-                         "disable-legacy=on"])
-        g.wait_for(r"http: listening on port 80", 60)
-        g.wait_for(r"vnet: link up", 30)
+        g = web.start_guest(ns, tmp, img, "header_timeout_ms=3000")
         with ns.entered():
             yield files, g
     finally:
@@ -212,6 +184,75 @@ def test_ranges_and_conditionals(server):
     assert get("/k1.bin", headers={"If-None-Match": '"other"'})[0] == 200
 
 
+def test_if_range_keeps_the_range_only_for_the_current_validator(server):
+    """RFC 9110 section 13.1.5: a Range with an If-Range that does not
+    match (another tag, a weak tag, another date) is answered with the
+    whole file, 200; the current ETag or Last-Modified keeps the 206."""
+    files, _ = server
+    data = files["/k1.bin"]
+    _, headers, _ = get("/k1.bin")
+    etag, lm = headers["ETag"], headers["Last-Modified"]
+    # A date is a strong validator only once its second is over (the
+    # image may be seconds old): wait until the server's clock says so.
+    deadline = time.monotonic() + TIMEOUT
+    while (parsedate_to_datetime(get("/k1.bin")[1]["Date"]) <=
+           parsedate_to_datetime(lm) and time.monotonic() < deadline):
+        time.sleep(0.2)
+    older = "Thu, 01 Jan 1970 00:00:01 GMT"
+    for if_range, want in [('"nope"', 200), (etag, 206), ("W/" + etag, 200),
+                           (older, 200), (lm, 206)]:
+        status, headers, body = get("/k1.bin", headers={
+            "Range": "bytes=0-9", "If-Range": if_range})
+        assert status == want, if_range
+        if want == 206:
+            assert body == data[:10]
+            assert headers["Content-Range"] == "bytes 0-9/%d" % len(data)
+        else:
+            assert body == data and "Content-Range" not in headers
+
+
+def test_get_with_a_body_then_a_pipelined_get(server):
+    """A GET's Content-Length body (here shaped like a request) is read
+    past, as nginx does; the pipelined GET behind it is answered from
+    where it begins; both byte exact, on one connection."""
+    files, _ = server
+    smuggled = b"GET /missing HTTP/1.1\r\nHost: x\r\n\r\n"
+    for body in (smuggled, smuggled * 3000):  # 3000x: 111 KiB, > buffer
+        s = socket.create_connection((GUEST, 80), timeout=TIMEOUT)
+        try:
+            s.sendall(b"GET /k1.bin HTTP/1.1\r\nHost: x\r\n"
+                      b"Content-Length: %d\r\n\r\n%s"
+                      b"GET /index.html HTTP/1.1\r\nHost: x\r\n"
+                      b"Connection: close\r\n\r\n" % (len(body), body))
+            out = recv_until_close(s)
+        finally:
+            s.close()
+        first, second = read_all_responses(out)
+        assert first[0].startswith(b"HTTP/1.1 200")
+        assert first[1] == files["/k1.bin"]
+        assert second[0].startswith(b"HTTP/1.1 200")
+        assert second[1] == files["/index.html"]
+    out = raw(b"GET /k1.bin HTTP/1.1\r\nHost: x\r\n"
+              b"Content-Length: %d\r\n\r\n" % ((1 << 20) + 1))
+    assert out.startswith(b"HTTP/1.1 413 "), out[:80]
+    out = raw(b"GET /k1.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+              b"Transfer-Encoding: chunked\r\n\r\nabc")
+    assert out.startswith(b"HTTP/1.1 400 "), out[:80]
+
+
+def read_all_responses(out):
+    """Split bytes holding whole responses with Content-Length bodies;
+    nothing may follow the last one."""
+    responses = []
+    while out:
+        head, rest = out.split(b"\r\n\r\n", 1)
+        length = int(re.search(rb"Content-Length: (\d+)", head).group(1))
+        assert len(rest) >= length
+        responses.append((head, rest[:length]))
+        out = rest[length:]
+    return responses
+
+
 def test_slowloris_does_not_stop_a_normal_client(server):
     files, _ = server
     slow = []
@@ -307,8 +348,7 @@ def test_user_networking_serves_root(boot, tmp_path):
     site.mkdir()
     (site / "index.html").write_bytes(b"<h1>user net</h1>\n")
     img = str(tmp_path / "s.img")
-    subprocess.run([MKIMAGE, str(site), img], check=True,
-                   stdout=subprocess.DEVNULL)
+    web.make_image(site, img)
     port = free_port()
     g = boot("ip=dhcp", extra_args=[
         "-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:%d-:80" % port,

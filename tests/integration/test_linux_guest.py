@@ -10,7 +10,6 @@ or the Debian packages cannot be downloaded. One boot for the fetches and
 one for the Ctrl-C clean-up; each wait is bounded.
 """
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -22,8 +21,8 @@ from qemu import ROOT
 
 sys.path.insert(0, os.path.join(ROOT, "tools", "bench"))
 import guest  # noqa: E402
+import web  # noqa: E402
 
-MKIMAGE = os.path.join(ROOT, "tools", "mkimage.sh")
 BOOT_TIMEOUT = 90       # Linux under TCG: about 5 s here, 10+ s loaded
 CURL_TIMEOUT = 30
 SIZES = {"one.bin": 1, "k1.bin": 1024, "k64.bin": 65536 + 7,
@@ -32,15 +31,9 @@ INDEX = b"<html><body>linux guest</body></html>\n"
 
 
 def make_site(root):
-    rng = random.Random(7)
-    files = {"/index.html": INDEX, "/sub/page.html": b"<p>sub</p>\n"}
-    for name, size in SIZES.items():
-        files["/" + name] = rng.randbytes(size)
-    for path, data in files.items():
-        full = os.path.join(root, path.lstrip("/"))
-        os.makedirs(os.path.dirname(full), exist_ok=True)
-        with open(full, "wb") as f:
-            f.write(data)
+    files = web.write_files(root, {"index.html": INDEX,
+                                   "sub/page.html": b"<p>sub</p>\n"})
+    files.update(web.make_site(root, SIZES, seed=7))
     return files
 
 
@@ -55,13 +48,8 @@ def site(tmp_path_factory):
                     "downloaded:\n%s" % out[-2000:])
     assert status == 0, "tools/linux-guest/build.sh failed:\n%s" % out
     tmp = tmp_path_factory.mktemp("linux-guest")
-    root = tmp / "site"
-    root.mkdir()
-    files = make_site(str(root))
-    img = str(tmp / "site.img")
-    subprocess.run([MKIMAGE, str(root), img], check=True,
-                   stdout=subprocess.DEVNULL, timeout=60)
-    return tmp, img, files
+    files = make_site(str(tmp / "site"))
+    return tmp, web.make_image(tmp / "site", tmp / "site.img"), files
 
 
 def curl(ns, path, out):

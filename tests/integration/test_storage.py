@@ -14,9 +14,7 @@ import zlib
 
 import pytest
 
-from qemu import ROOT
-
-MKIMAGE = os.path.join(ROOT, "tools", "mkimage.sh")
+from web import disk_args, make_image
 READY = r"boot: ready in \d+ us"
 FILE_LINE = re.compile(r"fscheck: file ([0-9a-f]{8}) (\d+) (\S+)")
 
@@ -58,15 +56,7 @@ def guest_listing(output):
 
 
 def image(tmp_path, site, block_size=4096, name="site.img"):
-    img = str(tmp_path / name)
-    subprocess.run([MKIMAGE, str(site), img, str(block_size)], check=True,
-                   stdout=subprocess.DEVNULL)
-    return img
-
-
-def disk_args(img_spec):
-    return ["-drive", "if=none,id=d0,format=raw,readonly=on,file=" + img_spec,
-            "-device", "virtio-blk-pci,drive=d0,disable-legacy=on"]
+    return make_image(site, tmp_path / name, block_size)
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@
 #include "kernel/arch/acpi.h"
 #include "kernel/lib/errno.h"
 #include "kernel/mm/paging.h"
-#include "tests/fake_printk.h"
+#include "tests/fakes/fake_printk.h"
 
 /* Fake paging: everything is identity-mapped host memory. */
 void *paging_map_mmio(uint64_t pa, size_t len)

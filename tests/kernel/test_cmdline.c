@@ -10,7 +10,7 @@
 
 #include "kernel/core/cmdline.h"
 #include "kernel/lib/errno.h"
-#include "tests/fake_printk.h"
+#include "tests/fakes/fake_printk.h"
 
 static bool flag;
 static uint64_t count;

@@ -11,7 +11,7 @@
 
 #include "kernel/mm/heap.h"
 #include "kernel/param.h"
-#include "tests/fake_pmm.h"
+#include "tests/fakes/fake_pmm.h"
 
 static void test_sizes_aligned_and_writable(void **state)
 {

@@ -17,8 +17,8 @@
 #include "kernel/lib/errno.h"
 #include "kernel/param.h"
 #include "kernel/virtio/virtq.h"
-#include "tests/fake_pmm.h"
-#include "tests/fake_printk.h"
+#include "tests/fakes/fake_pmm.h"
+#include "tests/fakes/fake_printk.h"
 
 #define CHAIN_MAX 8
 

@@ -42,6 +42,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib  # noqa: E402
 import guest  # noqa: E402
 import hostref  # noqa: E402
+import web  # noqa: E402  tools/harness, put on the path by guest
 
 SIZES = [("1KiB", 1 << 10), ("16KiB", 16 << 10), ("256KiB", 256 << 10),
          ("1MiB", 1 << 20), ("10MiB", 10 << 20)]
@@ -113,11 +114,11 @@ class Bench:
 
     def make_site(self, tmp):
         files = {file_name(lb): n for lb, n in SIZES}
-        self.site = benchlib.make_site(os.path.join(tmp, "site"), files)
+        self.site = os.path.join(tmp, "site")
+        web.make_site(self.site, files, seed=5)
         with open(os.path.join(self.site, "index.html"), "w") as f:
             f.write("<html><body>petrel bench</body></html>\n")
-        self.image = benchlib.make_image(self.site,
-                                         os.path.join(tmp, "site.img"))
+        self.image = web.make_image(self.site, os.path.join(tmp, "site.img"))
 
     def warm(self, runner, base):
         """Fetch every file twice (page caches, TCG translations) and

@@ -1,8 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Helpers shared by the benchmarks in tools/bench (mech.py, bench.py).
+Site images come from tools/harness/web.py (make_site, site_image).
 
-    make_site(folder, {"k1.bin": 1024, ...}, seed)  random files, fixed seed
-    make_image(folder, image)                       ext2 image (mkimage.sh)
     wrk(runner, url, conns, seconds[, script])      one bounded wrk run
     petrel_stats(runner, addr)                      the guest's /_stats JSON
     link_counters(ns, dev, "rx")                    a device's packets, bytes
@@ -15,15 +14,11 @@ Every command here is bounded by a timeout.
 """
 import json
 import os
-import random
 import re
 import statistics
 import subprocess
 import sys
 import time
-
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-MKIMAGE = os.path.join(ROOT, "tools", "mkimage.sh")
 
 WRK_THREADS = 1         # one load thread: the machine has two cores
 WRK_TIMEOUT = 30        # s; a response slower than this is a timeout
@@ -34,23 +29,6 @@ CURL_TIMEOUT = 60
 _BYTES = {"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30,
           "TB": 1 << 40}
 _MS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
-
-
-def make_site(folder, files, seed=5):
-    """Write `files` (name -> size in bytes) of random bytes into folder."""
-    os.makedirs(folder, exist_ok=True)
-    rng = random.Random(seed)
-    for name, size in files.items():
-        with open(os.path.join(folder, name), "wb") as f:
-            f.write(rng.randbytes(size))
-    return folder
-
-
-def make_image(folder, image):
-    """Build the read-only ext2 site image both guests serve."""
-    subprocess.run([MKIMAGE, folder, image], check=True, timeout=120,
-                   stdout=subprocess.DEVNULL)
-    return image
 
 
 def random_paths_script(folder, name, count, seed=7):

@@ -31,6 +31,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib  # noqa: E402
 from guest import Guest, Namespace, GUEST_ADDR, BUILD  # noqa: E402
+import web  # noqa: E402  tools/harness, put on the path by guest
 
 FILE_SIZE = 10 << 20
 COLD_FILES = 8
@@ -47,9 +48,8 @@ CACHES = ("warm", "cold")
 
 
 def make_image(tmp):
-    site = benchlib.make_site(os.path.join(tmp, "site"), {
+    _, img = web.site_image(tmp, {
         "f%d.bin" % i: FILE_SIZE for i in range(COLD_FILES)}, seed=11)
-    img = benchlib.make_image(site, os.path.join(tmp, "site.img"))
     # wrk picks a random file per request on the cold runs.
     lua = benchlib.random_paths_script(tmp, "f", COLD_FILES)
     return img, lua

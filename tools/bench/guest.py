@@ -33,22 +33,20 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BUILD = os.environ.get("BUILD", os.path.join(ROOT, "build"))
-QEMU = os.environ.get("QEMU", "qemu-system-x86_64")
-IP = "ip"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "harness"))
+import netns  # noqa: E402
+import qemu  # noqa: E402
+from netns import (GUEST_ADDR, HOST_ADDR, PREFIX_LEN,  # noqa: E402,F401
+                   available)
+from qemu import BUILD, QEMU, ROOT, STOP_TIMEOUT  # noqa: E402,F401
 
-HOST_ADDR = "10.77.0.1"
-GUEST_ADDR = "10.77.0.2"
-PREFIX_LEN = 24
 GUEST_MAC = "52:54:00:77:00:02"
-TAP = "btap0"
 HTTP_PORT = 80
 
 KINDS = ("linux", "petrel")
-PETREL_KERNEL = os.path.join(BUILD, "petrel32.elf")
+PETREL_KERNEL = qemu.KERNEL
 LINUX_DIR = os.path.join(BUILD, "linux-guest")
 LINUX_KERNEL_NAME = "vmlinuz"
 LINUX_INITRD_NAME = "initramfs.cpio.gz"
@@ -58,8 +56,6 @@ LINUX_BUILD = os.path.join(ROOT, "tools", "linux-guest", "build.sh")
 # to protect, so the baseline does not pay for one either.
 LINUX_APPEND = "console=ttyS0 quiet panic=-1 mitigations=off"
 
-CMD_TIMEOUT = 20        # seconds for one `ip` command
-STOP_TIMEOUT = 10       # seconds between SIGTERM and SIGKILL
 PROBE_INTERVAL = 0.01   # seconds between two HTTP attempts
 # A SYN sent before the guest's NIC is up is lost: a short connect
 # timeout keeps the measurement's resolution near PROBE_CONNECT.
@@ -101,68 +97,12 @@ class GuestError(RuntimeError):
     pass
 
 
-def _run(args, check=True, timeout=CMD_TIMEOUT):
-    return subprocess.run(args, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True, timeout=timeout, check=check)
-
-
-class Namespace:
-    """A network namespace holding one tap device, deleted by destroy()."""
+class Namespace(netns.NetNS):
+    """The benchmark's namespace (tools/harness/netns.py): the guest's MAC
+    is a permanent neighbour, so no ARP delay enters a measurement."""
 
     def __init__(self, prefix="petrel-bench"):
-        self.name = "%s-%d-%s" % (prefix, os.getpid(), uuid.uuid4().hex[:6])
-        self.tap = TAP
-        self.created = False
-
-    def create(self):
-        try:
-            _run([IP, "netns", "add", self.name])
-            self.created = True
-            ns = [IP, "-n", self.name]
-            _run(ns + ["link", "set", "lo", "up"])
-            _run(ns + ["tuntap", "add", "dev", self.tap, "mode", "tap"])
-            _run(ns + ["addr", "add", "%s/%d" % (HOST_ADDR, PREFIX_LEN),
-                       "dev", self.tap])
-            _run(ns + ["link", "set", self.tap, "up"])
-            _run(ns + ["neigh", "replace", GUEST_ADDR, "lladdr", GUEST_MAC,
-                       "dev", self.tap, "nud", "permanent"])
-        except BaseException:
-            self.destroy()
-            raise
-        return self
-
-    def exec_prefix(self):
-        return [IP, "netns", "exec", self.name]
-
-    def run(self, args, timeout=CMD_TIMEOUT, check=False):
-        """Run a command inside the namespace (bounded): CompletedProcess."""
-        return _run(self.exec_prefix() + list(args), check=check,
-                    timeout=timeout)
-
-    def destroy(self):
-        if self.created:
-            _run([IP, "netns", "del", self.name], check=False)
-            self.created = False
-
-    def __enter__(self):
-        return self.create()
-
-    def __exit__(self, *exc):
-        self.destroy()
-
-
-def available():
-    """(True, "") if a namespace with a tap can be made here, else
-    (False, reason)."""
-    probe = Namespace(prefix="petrel-probe")
-    try:
-        probe.create()
-    except (OSError, subprocess.SubprocessError) as e:
-        return False, (getattr(e, "stderr", "") or str(e)).strip()
-    finally:
-        probe.destroy()
-    return True, ""
+        super().__init__(prefix, guest_mac=GUEST_MAC)
 
 
 def build_linux(timeout=600):
@@ -212,8 +152,10 @@ def wait_first_200(exec_prefix, addr, path="/", timeout=60.0, dead=None,
     return float(out.split()[1])
 
 
-class Guest:
-    """One QEMU guest of a given kind on a Namespace's tap."""
+class Guest(qemu.Guest):
+    """One QEMU guest of a given kind on a Namespace's tap: the harness's
+    machine plus -smp 1, named vCPU threads, the site image on
+    virtio-blk and a virtio-net with a fixed MAC."""
 
     def __init__(self, ns, kind, image, mem="128M", log_path=None,
                  extra_append="", qemu=QEMU, linux_dir=LINUX_DIR):
@@ -221,19 +163,15 @@ class Guest:
             raise GuestError("kind %r: one of %s" % (kind, ", ".join(KINDS)))
         if not os.path.isfile(image):
             raise GuestError("site image %s: no such file" % image)
+        super().__init__(None, mem=mem, prefix=ns.exec_prefix(), qemu=qemu,
+                         log_path=log_path or os.path.join(
+                             BUILD, "%s-%s.serial.log" % (kind, ns.name)))
         self.ns = ns
         self.kind = kind
         self.image = os.path.abspath(image)
-        self.mem = mem
-        self.log_path = log_path or os.path.join(
-            BUILD, "%s-%s.serial.log" % (kind, ns.name))
         self.extra_append = extra_append
-        self.qemu = qemu
         self.linux_dir = linux_dir
-        self.proc = None
-        self.pid = None
         self.vcpu_tid = None
-        self.t_start = None
         self.boot_seconds = None
 
     def boot_files(self):
@@ -254,37 +192,20 @@ class Guest:
             append += " " + self.extra_append
         return files[0], files[1], append
 
-    def command(self):
+    def boot_args(self):
         kernel, initrd, append = self.boot_files()
-        cmd = [self.qemu, "-machine", "q35", "-cpu", "max", "-smp", "1",
-               "-m", self.mem, "-display", "none", "-no-reboot",
-               "-name", "%s,debug-threads=on" % self.kind,
-               "-nodefaults", "-serial", "file:" + self.log_path,
-               "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-               "-drive", "if=none,id=site,format=raw,readonly=on,file="
-               + self.image,
-               "-device", "virtio-blk-pci,drive=site,disable-legacy=on",
-               "-netdev", "tap,id=net0,ifname=%s,script=no,downscript=no"
-               % self.ns.tap,
-               "-device", "virtio-net-pci,netdev=net0,disable-legacy=on,"
-               "mac=" + GUEST_MAC,
-               "-kernel", kernel, "-append", append]
+        args = ["-smp", "1", "-name", "%s,debug-threads=on" % self.kind,
+                "-drive", "if=none,id=site,format=raw,readonly=on,file="
+                + self.image,
+                "-device", "virtio-blk-pci,drive=site,disable-legacy=on",
+                "-netdev", "tap,id=net0,ifname=%s,script=no,downscript=no"
+                % self.ns.tap,
+                "-device", "virtio-net-pci,netdev=net0,disable-legacy=on,"
+                "mac=" + GUEST_MAC,
+                "-kernel", kernel, "-append", append]
         if initrd:
-            cmd += ["-initrd", initrd]
-        return cmd
-
-    def start(self):
-        cmd = self.command()
-        os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
-        open(self.log_path, "w").close()
-        self.t_start = time.monotonic()
-        # `ip netns exec` execs QEMU in place, so this PID is QEMU's.
-        self.proc = subprocess.Popen(self.ns.exec_prefix() + cmd,
-                                     stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT)
-        self.pid = self.proc.pid
-        return self
+            args += ["-initrd", initrd]
+        return args
 
     def find_vcpu_tid(self, timeout=5.0):
         """TID of QEMU's vCPU thread ("CPU 0/TCG"), or None."""
@@ -327,35 +248,6 @@ class Guest:
                            dead=dead, tail=self.tail)
         self.boot_seconds = t - self.t_start
         return self.boot_seconds
-
-    def output(self):
-        with open(self.log_path, "rb") as f:
-            return f.read().decode("utf-8", "replace").replace("\r\n", "\n")
-
-    def tail(self, lines=30):
-        text = "\n".join(self.output().splitlines()[-lines:])
-        if self.proc and self.proc.poll() is not None and self.proc.stdout:
-            qemu = self.proc.stdout.read() or b""
-            if qemu:
-                text += "\n[qemu] " + qemu.decode("utf-8", "replace")
-        return text
-
-    def stop(self):
-        """Stop the QEMU this object started (by PID): SIGTERM, then
-        SIGKILL after STOP_TIMEOUT seconds."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 class _Terminated(Exception):

@@ -23,8 +23,9 @@ import signal
 import subprocess
 import time
 
-from guest import (Namespace, GuestError, IP, ROOT, STOP_TIMEOUT, _run,
-                   wait_first_200)
+from guest import GuestError, ROOT, wait_first_200
+from netns import IP, NetNS, run_cmd
+from qemu import stop_process
 
 CLIENT_ADDR = "10.78.0.1"
 SERVER_ADDR = "10.78.0.2"
@@ -37,39 +38,26 @@ MIME_TYPES = "/etc/nginx/mime.types"
 TEMP_DIRS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 
 
-class PlainNamespace(Namespace):
-    """A network namespace with only its loopback up (no tap)."""
-
-    def create(self):
-        try:
-            _run([IP, "netns", "add", self.name])
-            self.created = True
-            _run([IP, "-n", self.name, "link", "set", "lo", "up"])
-        except BaseException:
-            self.destroy()
-            raise
-        return self
-
-
 class NsPair:
     """Client and server namespaces joined by a veth pair."""
 
     def __init__(self):
-        self.client = PlainNamespace(prefix="petrel-refc")
-        self.server = PlainNamespace(prefix="petrel-refs")
+        # Namespaces with only their loopback up (no tap).
+        self.client = NetNS(prefix="petrel-refc", tap=None)
+        self.server = NetNS(prefix="petrel-refs", tap=None)
 
     def create(self):
         try:
             self.client.create()
             self.server.create()
-            _run([IP, "-n", self.client.name, "link", "add", VETH_CLIENT,
-                  "type", "veth", "peer", "name", VETH_SERVER, "netns",
-                  self.server.name])
+            run_cmd([IP, "-n", self.client.name, "link", "add", VETH_CLIENT,
+                     "type", "veth", "peer", "name", VETH_SERVER, "netns",
+                     self.server.name])
             for ns, dev, addr in ((self.client, VETH_CLIENT, CLIENT_ADDR),
                                   (self.server, VETH_SERVER, SERVER_ADDR)):
-                _run([IP, "-n", ns.name, "addr", "add",
-                      "%s/%d" % (addr, PREFIX_LEN), "dev", dev])
-                _run([IP, "-n", ns.name, "link", "set", dev, "up"])
+                run_cmd([IP, "-n", ns.name, "addr", "add",
+                         "%s/%d" % (addr, PREFIX_LEN), "dev", dev])
+                run_cmd([IP, "-n", ns.name, "link", "set", dev, "up"])
         except BaseException:
             self.destroy()
             raise
@@ -198,13 +186,7 @@ class HostNginx:
         if not self.proc:
             return
         workers = self.pids()[1:]
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         for pid in workers:
             try:
                 with open("/proc/%d/cmdline" % pid, "rb") as f:

@@ -30,6 +30,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib  # noqa: E402
 from guest import Guest, Namespace, GUEST_ADDR, BUILD  # noqa: E402
+import web  # noqa: E402  tools/harness, put on the path by guest
 
 MIB = 1 << 20
 DISK_FILES = 32
@@ -47,8 +48,7 @@ LAIO_FIELDS = ("calls", "fast", "blocked", "fallbacks")
 def make_image(tmp):
     files = {"f%d.bin" % i: MIB for i in range(DISK_FILES)}
     files["k1.bin"] = 1024
-    site = benchlib.make_site(os.path.join(tmp, "site"), files, seed=13)
-    img = benchlib.make_image(site, os.path.join(tmp, "site.img"))
+    _, img = web.site_image(tmp, files, seed=13)
     lua = benchlib.random_paths_script(tmp, "f", DISK_FILES, seed=3)
     return img, lua
 

@@ -25,6 +25,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib  # noqa: E402
 from guest import Guest, Namespace, GUEST_ADDR, BUILD  # noqa: E402
+import web  # noqa: E402  tools/harness, put on the path by guest
 
 # name -> extra boot options
 CONFIGS = {
@@ -48,9 +49,8 @@ WORKLOADS = [("1KiB", "/k1.bin", 16), ("1MiB", "/m1.bin", 8),
 
 
 def make_image(tmp):
-    site = benchlib.make_site(os.path.join(tmp, "site"), {
-        "k1.bin": 1024, "m1.bin": 1 << 20, "m10.bin": 10 << 20})
-    return benchlib.make_image(site, os.path.join(tmp, "site.img"))
+    return web.site_image(tmp, {
+        "k1.bin": 1024, "m1.bin": 1 << 20, "m10.bin": 10 << 20}, seed=5)[1]
 
 
 def stats(ns):

@@ -8,7 +8,7 @@
 #include "kernel/lib/errno.h"
 #include "kernel/param.h"
 #include "net/conn.h"
-#include "tests/fake_conn.h"
+#include "tests/fakes/fake_conn.h"
 
 struct conn {
 	void *ctx;

@@ -4,8 +4,8 @@
  * connections (the registered accept runs), delivers bytes, acknowledges
  * sent bytes (writable runs below the low-water mark) and finishes closes.
  */
-#ifndef TESTS_FAKE_CONN_H
-#define TESTS_FAKE_CONN_H
+#ifndef TESTS_FAKES_FAKE_CONN_H
+#define TESTS_FAKES_FAKE_CONN_H
 
 #include <stdbool.h>
 #include <stddef.h>

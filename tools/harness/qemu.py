@@ -1,5 +1,9 @@
 # SPDX-License-Identifier: MIT
-"""Boot the kernel under QEMU (TCG) and read its serial console.
+"""Boot a guest under QEMU (TCG) and read its serial console.
+
+The one QEMU launcher of the integration tests (tests/integration) and
+the benchmarks (tools/bench/guest.py subclasses Guest for its Linux and
+petrel kinds); both put tools/harness on sys.path.
 
 Guest(...).start() launches QEMU (optionally behind a command prefix such
 as `ip netns exec NS`) with the serial console written to a log file;
@@ -17,6 +21,7 @@ BUILD = os.environ.get("BUILD", os.path.join(ROOT, "build"))
 KERNEL = os.path.join(BUILD, "petrel32.elf")
 ISO = os.path.join(BUILD, "petrel.iso")
 QEMU = os.environ.get("QEMU", "qemu-system-x86_64")
+STOP_TIMEOUT = 10  # seconds between SIGTERM and SIGKILL
 
 # isa-debug-exit: QEMU exits with (code << 1) | 1 (kernel/core/qemu_exit.h).
 EXIT_SUCCESS = 1
@@ -27,10 +32,24 @@ class BootTimeout(AssertionError):
     pass
 
 
+def stop_process(proc, timeout=STOP_TIMEOUT):
+    """Stop a process this harness started, by its Popen (so by PID):
+    SIGTERM, then SIGKILL after `timeout` seconds."""
+    if proc and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 class Guest:
     def __init__(self, tmp_path, cmdline="", mem="128M", iso=False,
-                 extra_args=(), name="guest", prefix=()):
-        self.log_path = os.path.join(str(tmp_path), name + ".serial.log")
+                 extra_args=(), name="guest", prefix=(), log_path=None,
+                 qemu=QEMU):
+        self.log_path = log_path or os.path.join(str(tmp_path),
+                                                 name + ".serial.log")
         self.cmdline = cmdline
         self.mem = mem
         self.iso = iso
@@ -38,24 +57,37 @@ class Guest:
         # Words in front of the QEMU command, e.g. ["ip", "netns", "exec",
         # NS]; it must exec QEMU so that stop() signals QEMU itself.
         self.prefix = list(prefix)
+        self.qemu = qemu
         self.proc = None
+        self.pid = None
+        self.t_start = None
+
+    def machine_args(self):
+        """The QEMU machine every guest gets: q35, TCG, no default
+        devices, serial console to the log, isa-debug-exit."""
+        return [self.qemu, "-machine", "q35", "-cpu", "max", "-m", self.mem,
+                "-display", "none", "-no-reboot", "-nodefaults",
+                "-serial", "file:" + self.log_path,
+                "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+
+    def boot_args(self):
+        if self.iso:
+            return ["-cdrom", ISO, "-boot", "d"]
+        return ["-kernel", KERNEL, "-append", self.cmdline]
 
     def command(self):
-        cmd = [QEMU, "-machine", "q35", "-cpu", "max", "-m", self.mem,
-               "-display", "none", "-no-reboot", "-nodefaults",
-               "-serial", "file:" + self.log_path,
-               "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
-        if self.iso:
-            cmd += ["-cdrom", ISO, "-boot", "d"]
-        else:
-            cmd += ["-kernel", KERNEL, "-append", self.cmdline]
-        return self.prefix + cmd + self.extra_args
+        return (self.prefix + self.machine_args() + self.boot_args() +
+                self.extra_args)
 
     def start(self):
+        cmd = self.command()
+        os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
         open(self.log_path, "w").close()
-        self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
+        self.t_start = time.monotonic()
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT)
+        self.pid = self.proc.pid
         return self
 
     def output(self):
@@ -100,10 +132,11 @@ class Guest:
         return text
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        """Stop the QEMU this object started (stop_process)."""
+        stop_process(self.proc)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Guard-page buffers (interface in guard_page.h). */
-#include "tests/guard_page.h"
+#include "tests/fakes/guard_page.h"
 
 #include <stdio.h>
 #include <stdlib.h>

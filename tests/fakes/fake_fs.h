@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Host stand-in for fs/file.c: an in-memory volume. File data is served
- * as real iobufs from the pool (tests/fake_pmm.c underneath), either at
+ * as real iobufs from the pool (tests/fakes/fake_pmm.c underneath), either at
  * once or, in deferred mode, when the test completes the reads.
  */
-#ifndef TESTS_FAKE_FS_H
-#define TESTS_FAKE_FS_H
+#ifndef TESTS_FAKES_FAKE_FS_H
+#define TESTS_FAKES_FAKE_FS_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -10,7 +10,7 @@
 #include "kernel/param.h"
 #include "kernel/sched/laio.h"
 #include "kernel/sched/thread.h"
-#include "tests/fake_fs.h"
+#include "tests/fakes/fake_fs.h"
 
 #define MAX_FILES 32
 #define MAX_PENDING 64

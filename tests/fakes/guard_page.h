@@ -4,8 +4,8 @@
  * they end right before a PROT_NONE page, so reading one byte past the end
  * faults (ASan cannot see over-reads within a larger live buffer).
  */
-#ifndef TESTS_GUARD_PAGE_H
-#define TESTS_GUARD_PAGE_H
+#ifndef TESTS_FAKES_GUARD_PAGE_H
+#define TESTS_FAKES_GUARD_PAGE_H
 
 #include <stddef.h>
 

@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "kernel/core/panic.h"
-#include "tests/fake_panic.h"
+#include "tests/fakes/fake_panic.h"
 
 static char last_panic[256];
 

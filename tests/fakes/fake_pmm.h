@@ -4,8 +4,8 @@
  * page-aligned host allocations whose address doubles as the "physical"
  * address, matching the kernel's identity map.
  */
-#ifndef TESTS_FAKE_PMM_H
-#define TESTS_FAKE_PMM_H
+#ifndef TESTS_FAKES_FAKE_PMM_H
+#define TESTS_FAKES_FAKE_PMM_H
 
 #include <stdint.h>
 

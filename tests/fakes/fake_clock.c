@@ -4,7 +4,7 @@
 #include "kernel/arch/time.h"
 #include "kernel/sched/irq.h"
 #include "kernel/sched/mainloop.h"
-#include "tests/fake_clock.h"
+#include "tests/fakes/fake_clock.h"
 
 uint64_t fake_clock_ns;
 

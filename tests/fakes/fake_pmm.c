@@ -4,7 +4,7 @@
 
 #include "kernel/mm/pmm.h"
 #include "kernel/param.h"
-#include "tests/fake_pmm.h"
+#include "tests/fakes/fake_pmm.h"
 
 static uint64_t outstanding;
 static long budget = -1;

@@ -1,8 +1,12 @@
 # SPDX-License-Identifier: MIT
-"""A private network namespace with a tap device for one test.
+"""A private network namespace with a tap device for one test or benchmark.
 
-NetNS().create() makes a namespace with a unique name holding a tap
-device (host side 10.77.0.1/24, up); guests started with ns.guest() run
+The one namespace helper of the integration tests and the benchmarks
+(tools/bench: guest.Namespace, hostref's namespace pair).
+NetNS().create() (or `with NetNS() as ns`) makes a namespace with a
+unique name holding a tap device (host side 10.77.0.1/24, up; tap=None:
+only the loopback; guest_mac: a permanent neighbour entry for the guest,
+so no ARP delay enters a measurement); guests started with ns.guest() run
 QEMU inside it (`ip netns exec NS qemu-system-x86_64 ...`, virtio-net on
 that tap), so every packet of the test stays in the namespace. destroy()
 stops those guests by PID, then deletes the namespace (and the tap with
@@ -36,7 +40,8 @@ PCAP_FILTER_ENV = "PETREL_PCAP_FILTER"  # a tcpdump filter expression
 PCAP_START_S = 0.5
 
 
-def _run(args, check=True, timeout=CMD_TIMEOUT):
+def run_cmd(args, check=True, timeout=CMD_TIMEOUT):
+    """Run a command on the host (bounded): CompletedProcess, text."""
     return subprocess.run(args, stdin=subprocess.DEVNULL,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           text=True, timeout=timeout, check=check)
@@ -56,9 +61,10 @@ def available():
 
 
 class NetNS:
-    def __init__(self, prefix="petrel"):
+    def __init__(self, prefix="petrel", tap=TAP, guest_mac=None):
         self.name = "%s-%d-%s" % (prefix, os.getpid(), uuid.uuid4().hex[:6])
-        self.tap = TAP
+        self.tap = tap
+        self.guest_mac = guest_mac
         self.created = False
         self.guests = []
         self.pcap = None
@@ -75,15 +81,21 @@ class NetNS:
         return self
 
     def _create(self):
-        _run([IP, "netns", "add", self.name])
+        run_cmd([IP, "netns", "add", self.name])
         self.created = True
         ns = [IP, "-n", self.name]
-        _run(ns + ["link", "set", "lo", "up"])
-        _run(ns + ["tuntap", "add", "dev", self.tap, "mode", "tap",
-                   "user", str(os.getuid())])
-        _run(ns + ["addr", "add", "%s/%d" % (HOST_ADDR, PREFIX_LEN),
-                   "dev", self.tap])
-        _run(ns + ["link", "set", self.tap, "up"])
+        run_cmd(ns + ["link", "set", "lo", "up"])
+        if not self.tap:
+            return
+        run_cmd(ns + ["tuntap", "add", "dev", self.tap, "mode", "tap",
+                      "user", str(os.getuid())])
+        run_cmd(ns + ["addr", "add", "%s/%d" % (HOST_ADDR, PREFIX_LEN),
+                      "dev", self.tap])
+        run_cmd(ns + ["link", "set", self.tap, "up"])
+        if self.guest_mac:
+            run_cmd(ns + ["neigh", "replace", GUEST_ADDR, "lladdr",
+                          self.guest_mac, "dev", self.tap, "nud",
+                          "permanent"])
         if os.environ.get(PCAP_ENV):
             self._capture(os.environ[PCAP_ENV] + "." + self.name)
 
@@ -99,8 +111,8 @@ class NetNS:
 
     def run(self, args, timeout=CMD_TIMEOUT, check=False):
         """Run a command inside the namespace (bounded); CompletedProcess."""
-        return _run(self.exec_prefix() + list(args), check=check,
-                    timeout=timeout)
+        return run_cmd(self.exec_prefix() + list(args), check=check,
+                       timeout=timeout)
 
     @contextlib.contextmanager
     def entered(self):
@@ -164,5 +176,11 @@ class NetNS:
             self.pcap.wait(timeout=CMD_TIMEOUT)
             self.pcap = None
         if self.created:
-            _run([IP, "netns", "del", self.name], check=False)
+            run_cmd([IP, "netns", "del", self.name], check=False)
             self.created = False
+
+    def __enter__(self):
+        return self.create()
+
+    def __exit__(self, *exc):
+        self.destroy()

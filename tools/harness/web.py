@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
-"""HTTP helpers shared by the integration tests and tools/soak.py.
+"""Site images and HTTP helpers of the integration tests, tools/soak.py
+and the benchmarks (make_site, make_image).
 
-Everything talks to the guest at netns.GUEST_ADDR, so callers must be
+Everything that talks to a guest talks to the guest at netns.GUEST_ADDR, so callers must be
 inside the test's namespace (NetNS.entered()). Every socket has a
 timeout and every wait a deadline.
 """
@@ -22,28 +23,36 @@ from qemu import ROOT
 MKIMAGE = os.path.join(ROOT, "tools", "mkimage.sh")
 GUEST = netns.GUEST_ADDR
 TIMEOUT = 30
+MKIMAGE_TIMEOUT = 120
 
 
-def make_site(root, sizes, seed=99):
-    """Write random files of the given sizes ({name: bytes}) under root;
-    returns {"/name": data}."""
-    rng = random.Random(seed)
-    files = {}
-    for name, size in sizes.items():
-        data = rng.randbytes(size)
-        files["/" + name] = data
+def write_files(root, contents):
+    """Write {name: bytes} under root (folders made as needed); returns
+    {"/name": data}."""
+    for name, data in contents.items():
         path = os.path.join(root, name)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as f:
             f.write(data)
-    return files
+    return {"/" + name: data for name, data in contents.items()}
+
+
+def make_site(root, sizes, seed=99):
+    """Write random files of the given sizes ({name: bytes}) under root
+    (the same bytes for the same seed); returns {"/name": data}."""
+    rng = random.Random(seed)
+    return write_files(root, {name: rng.randbytes(size)
+                              for name, size in sizes.items()})
 
 
 def make_image(site, img, block_size=None):
+    """The read-only ext2 image of folder `site` (tools/mkimage.sh);
+    returns its path."""
     args = [MKIMAGE, str(site), str(img)]
     if block_size:
         args.append(str(block_size))
-    subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL,
+                   timeout=MKIMAGE_TIMEOUT)
     return str(img)
 
 
@@ -55,9 +64,9 @@ def disk_args(img_spec):
 def site_image(tmp, sizes, seed=7):
     """Random files ({name: size}) under tmp/site and the ext2 image of
     them: ({"/name": data}, image path)."""
-    root = tmp / "site"
-    files = make_site(str(root), sizes, seed)
-    return files, make_image(root, tmp / "site.img")
+    root = os.path.join(str(tmp), "site")
+    files = make_site(root, sizes, seed)
+    return files, make_image(root, os.path.join(str(tmp), "site.img"))
 
 
 def start_guest(ns, tmp_path, img, cmdline, mem="256M", net_args=None):

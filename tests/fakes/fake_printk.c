@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "kernel/core/printk.h"
-#include "tests/fake_printk.h"
+#include "tests/fakes/fake_printk.h"
 
 static char log_buf[1 << 16];
 static size_t log_len;

@@ -4,8 +4,8 @@
  * touch below it (LAPIC timer, IRQ vectors, main-loop pollers): time is
  * fake_clock_ns, moved only by the test.
  */
-#ifndef TESTS_FAKE_CLOCK_H
-#define TESTS_FAKE_CLOCK_H
+#ifndef TESTS_FAKES_FAKE_CLOCK_H
+#define TESTS_FAKES_FAKE_CLOCK_H
 
 #include <stdint.h>
 

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The server's counters (owned by app/server.c, written as the "http"
+ * object of /_stats by app/stats.c): one list, from which the struct and
+ * its JSON members are generated, plus the responses by status code.
+ */
+#ifndef APP_HTTP_STATS_H
+#define APP_HTTP_STATS_H
+
+#include <stdint.h>
+
+#include "kernel/lib/statjson.h"
+
+#define HTTP_STATUS_MIN 100
+#define HTTP_STATUS_MAX 599
+
+#define HTTP_STATS(X)                                                       \
+	X(requests)                                                         \
+	X(body_bytes) /* response body bytes queued */                      \
+	X(connections)                                                      \
+	X(active)                                                           \
+	X(refused)                                                          \
+	X(timeouts_header)                                                  \
+	X(timeouts_idle)                                                    \
+	X(timeouts_send) /* peer stopped reading mid-response */            \
+	X(aborted_mid_body) /* read error after the head went out */        \
+	X(nomem_waits) /* body reads deferred: pool full of pinned pages */ \
+	X(app_wakeups) /* requests routed + body windows resumed */         \
+	X(responses_spliced) /* bodies sent by ECEM DNS */                  \
+	X(spliced_ack_bytes) /* body bytes appended in the ACK path */      \
+	X(spliced_disk_bytes) /* ... by a disk completion */                \
+	X(thread_blocked_reads) /* model=threads: slept on the disk */      \
+	X(thread_blocked_writes) /* ... on a full send buffer */            \
+	X(thread_blocks_avoided) /* deferred reads whose write ran */       \
+	X(thread_copied_bytes) /* page cache -> process buffers */          \
+	X(opens_blocked) /* file opens that became LAIO continuations */    \
+	X(open_retries) /* opens that found the volume held: retried */     \
+	X(refused_conn_max) /* refusals by reason: conn_max */              \
+	X(refused_budget) /* header budget spent */                         \
+	X(refused_nomem) /* no memory for the connection */                 \
+	X(pin_waits) /* windows deferred by pin_budget_pct */               \
+	X(header_budget_waits) /* receive buffers not grown */
+
+struct http_stats {
+	HTTP_STATS(STAT_U64)
+	uint64_t status[HTTP_STATUS_MAX + 1]; /* by code */
+};
+
+#endif

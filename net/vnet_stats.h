@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The virtio-net driver's counters (net/virtio_net.c owns them), in two
+ * lists: those /_stats shows as its "nic" object (net_nic_counters() in
+ * net/net.h carries them up) and those only the driver's log line shows.
+ * No lwIP here, so that net/net.h can use the lists.
+ */
+#ifndef NET_VNET_STATS_H
+#define NET_VNET_STATS_H
+
+#include <stdint.h>
+
+#include "kernel/lib/statjson.h"
+
+#define VNET_NIC_STATS(X)                                              \
+	X(rx_packets)                                                  \
+	X(rx_drops) /* refused by lwIP or failed the checksum */       \
+	X(rx_refill_failed) /* pool or RX_BUFS_MAX exhausted */        \
+	X(rx_posted) /* now: pages in the RX ring */                   \
+	X(rx_held) /* now: received pages lwIP still holds */          \
+	X(tx_packets)                                                  \
+	X(tx_refused) /* ERR_MEM to lwIP: backlog full, TCP retries */ \
+	X(tx_drops) /* no memory to linearize a frame */
+
+#define VNET_DRIVER_STATS(X)                                         \
+	X(rx_bytes)                                                  \
+	X(rx_errors) /* device returned a bad length */              \
+	X(rx_csum_trusted) /* DATA_VALID/NEEDS_CSUM: not verified */ \
+	X(rx_csum_sw) /* verified here, no DATA_VALID */             \
+	X(rx_refilled) /* pages posted to the RX ring */             \
+	X(tx_bytes)                                                  \
+	X(tx_ring_full) /* frames that waited in the backlog */      \
+	X(tx_linearized) /* chains over VNET_TX_SEGS_MAX, copied */  \
+	X(tx_csum_offload) /* frames sent with NEEDS_CSUM */         \
+	X(irqs) /* queue interrupts */                               \
+	X(config_irqs) /* configuration-change interrupts */         \
+	X(link_changes)                                              \
+	X(rekicks) /* queues notified again after a stall */
+
+struct vnet_stats {
+	VNET_NIC_STATS(STAT_U64)
+	VNET_DRIVER_STATS(STAT_U64)
+};
+
+#endif
