@@ -552,7 +552,7 @@ def test_pool_exhaustion_by_slow_readers_applies_backpressure(site, ns,
                                                               tmp_path):
     """-m 16M and a 2 MiB pool (512 pages, of which the memory plan gives
     the NIC a quarter, where it used to take half); 8 slow readers of
-    10 MiB and 8 of 1 MiB, each reading 16 KiB every 20 ms and started
+    10 MiB and 8 of 1 MiB, each reading 16 KiB every 8 ms and started
     0.3 s apart, pin more than that in unacknowledged windows. The server
     must wait for acknowledgements (nomem_waits) instead of failing or
     crashing, and every reader gets every byte."""
@@ -565,7 +565,7 @@ def test_pool_exhaustion_by_slow_readers_applies_backpressure(site, ns,
         errors = []
         paths = ["/m10.bin", "/m1.bin"] * 8
         threads = [threading.Thread(target=slow_reader,
-                                    args=(p, files[p], errors, 16384, 0.02))
+                                    args=(p, files[p], errors, 16384, 0.008))
                    for p in paths]
         # Started apart, readers of one file hold different pages: the
         # windows add up instead of sharing the same cached pages.

@@ -109,7 +109,7 @@ def send_out_of_order(raw, hostiles):
         time.sleep(0.005)
 
 
-def timed_download(files, rounds=3):
+def timed_download(files, rounds=5):
     """The median rate of `rounds` byte-exact 10 MiB downloads, MB/s (a
     median: the host runs other work, and one download is short)."""
     rates = []
