@@ -179,8 +179,8 @@ void hc_pair_end(struct http_conn *hc)
 	hc->pair = 0;
 }
 
-/* A body read failed: a 500 if nothing of the response went out yet,
- * else the only honest thing, an abort. */
+/* A body read failed: a 500 (503 for a dead disk) if nothing of the
+ * response went out yet, else the only honest thing, an abort. */
 static void read_failed(struct http_conn *hc, int err)
 {
 	pr_warn("read error %s", errname(err));
@@ -195,7 +195,7 @@ static void read_failed(struct http_conn *hc, int err)
 	hc->keep_alive = false;
 	hc->state = HEAD;
 	hc_pair_end(hc);
-	hc_answer_error(hc, 500, false);
+	hc_answer_error(hc, hc_disk_gone(err) ? 503 : 500, false);
 }
 
 /* An fs read of a body window is done (or failed): send it, go on. */

@@ -91,6 +91,9 @@ void hc_response_done(struct http_conn *hc);
 void hc_route(struct http_conn *hc, const struct http_request *req);
 void hc_flush(struct http_conn *hc, bool with_window);
 void hc_answer_error(struct http_conn *hc, int status, bool head_only);
+/* A dead disk (timed out, reads refused) or none: a 503, not the file's
+ * fault. */
+bool hc_disk_gone(int err);
 
 /* body_event.c: the body in windows, and the DNS splice */
 void hc_event_body_start(struct http_conn *hc);

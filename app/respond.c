@@ -379,6 +379,19 @@ static int open_target(struct http_conn *hc, char *path, size_t *len,
 	return err;
 }
 
+bool hc_disk_gone(int err)
+{
+	return err == -ETIMEDOUT || err == -ENODEV;
+}
+
+/* The status for an open error: 503, 500 for a device error, else 404. */
+static int open_error_status(int err)
+{
+	if (hc_disk_gone(err))
+		return 503;
+	return err == -EIO ? 500 : 404;
+}
+
 /* Map a request to a file, a redirect, /_stats or an error. */
 void hc_route(struct http_conn *hc, const struct http_request *req)
 {
@@ -411,7 +424,7 @@ void hc_route(struct http_conn *hc, const struct http_request *req)
 	if (err == -EINPROGRESS)
 		return;
 	if (err)
-		hc_answer_error(hc, err == -EIO ? 500 : 404, head_only);
+		hc_answer_error(hc, open_error_status(err), head_only);
 	else
 		serve_file(hc, req, path, len, f);
 }

@@ -21,6 +21,7 @@
 #include "kernel/lib/stdio.h"
 #include "kernel/mm/heap.h"
 #include "kernel/sched/laio.h"
+#include "kernel/sched/irq.h"
 #include "kernel/sched/mainloop.h"
 #include "kernel/sched/thread.h"
 #include "net/conn.h"
@@ -49,6 +50,7 @@ static void counter_sections(struct json_out *j)
 	struct conn_stats cs;
 	struct net_nic_counters nic;
 	struct net_mem_counters mem;
+	struct net_tcp_counters tcp;
 	struct iobuf_stats io;
 	struct pcache_stats pc;
 	struct fs_stats fs;
@@ -56,6 +58,7 @@ static void counter_sections(struct json_out *j)
 	conn_get_stats(&cs);
 	net_nic_counters(&nic);
 	net_mem_counters(&mem);
+	net_tcp_counters(&tcp);
 	iobuf_get_stats(&io);
 	pcache_get_stats(&pc);
 	fs_get_stats(&fs);
@@ -63,11 +66,21 @@ static void counter_sections(struct json_out *j)
 	json_open(j, "nic");
 	STATS_JSON(j, VNET_NIC_STATS, &nic);
 	STATS_JSON(j, NET_OOSEQ_STATS, &nic);
+	json_u64(j, "irqs", nic.irqs);
+	json_str(j, "irq_mode", nic.irq_mode);
 	json_close(j);
+	STATS_JSON_OBJECT(j, "net", NET_TCP_STATS, &tcp);
 	STATS_JSON_OBJECT(j, "lwip_mem", NET_MEM_STATS, &mem);
 	STATS_JSON_OBJECT(j, "iobuf", IOBUF_STATS, &io);
 	STATS_JSON_OBJECT(j, "pcache", PCACHE_STATS, &pc);
-	STATS_JSON_OBJECT(j, "fs", FS_STATS, &fs);
+	json_open(j, "fs");
+	json_str(j, "disk_state",
+		 !fs_mounted()	? "none" :
+		 fs.disk_failed ? "failed" :
+				  "ok");
+	STATS_JSON(j, FS_STATS, &fs);
+	json_str(j, "disk_irq_mode", fs.disk_irq_mode);
+	json_close(j);
 }
 
 /* The state-machine transitions that happened, as "from-to": count. */
@@ -125,7 +138,9 @@ static void kernel_section(struct json_out *j)
 	struct mainloop_stats ml;
 	struct thread_stats th;
 	struct heap_stats hp;
+	struct irq_intx_stats ix;
 
+	irq_get_intx_stats(&ix);
 	mainloop_get_stats(&ml);
 	thread_get_stats(&th);
 	heap_get_stats(&hp);
@@ -136,6 +151,10 @@ static void kernel_section(struct json_out *j)
 	json_u64(j, "context_switches", th.switches);
 	json_u64(j, "threads_live", th.live);
 	json_u64(j, "heap_bytes", hp.bytes_in_use);
+	json_u64(j, "irq_spurious", irq_spurious_count());
+	json_u64(j, "intx_lines", ix.lines);
+	json_u64(j, "intx_unclaimed", ix.unclaimed);
+	json_u64(j, "intx_storm_masked", ix.storm_masked);
 	json_close(j);
 }
 

@@ -111,6 +111,7 @@ struct ext2_vol {
 	/* block cache and lookup scratch, [m] */
 	uint64_t clock;
 	struct cache_buf *last; /* most recent hit, checked first */
+	struct cache_buf *filling; /* a bread() is reading into it */
 	struct cache_buf cache[EXT2_CACHE_BLOCKS];
 	uint8_t *cache_mem;
 	char path[EXT2_PATH_MAX] __aligned(8);
@@ -187,6 +188,43 @@ uint32_t ext2_block_size(const struct ext2_vol *vol)
 	return vol->block_size;
 }
 
+/* Whether a block number is one bread() may read. */
+static int meta_block_ok(const struct ext2_vol *vol, uint64_t blk)
+{
+	if (blk == 0 || blk >= vol->blocks_count) {
+		pr_err("block %llu outside the volume (%u blocks)\n",
+		       (unsigned long long)blk, vol->blocks_count);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * The cached copy of block blk, made the most recent; NULL if it is not
+ * cached, with *victim set to the slot to read it into.
+ */
+static struct cache_buf *cache_find(struct ext2_vol *vol, uint64_t blk,
+				    struct cache_buf **victim)
+{
+	uint32_t i;
+
+	*victim = &vol->cache[0];
+	if (vol->last->stamp && vol->last->blk == blk)
+		return vol->last; /* already the most recent: stamp unchanged */
+	for (i = 0; i < EXT2_CACHE_BLOCKS; i++) {
+		struct cache_buf *b = &vol->cache[i];
+
+		if (b->stamp && b->blk == blk) {
+			b->stamp = ++vol->clock;
+			vol->last = b;
+			return b;
+		}
+		if (b->stamp < (*victim)->stamp)
+			*victim = b;
+	}
+	return NULL;
+}
+
 /*
  * Read volume block blk into the cache and point *data at it; the
  * pointer is valid until the next bread(). Block 0 (boot block or
@@ -195,34 +233,21 @@ uint32_t ext2_block_size(const struct ext2_vol *vol)
  */
 static int bread(struct ext2_vol *vol, uint64_t blk, const uint8_t **data)
 {
-	struct cache_buf *victim = &vol->cache[0];
-	uint32_t i;
+	struct cache_buf *victim, *b;
 	int err;
 
-	if (blk == 0 || blk >= vol->blocks_count) {
-		pr_err("block %llu outside the volume (%u blocks)\n",
-		       (unsigned long long)blk, vol->blocks_count);
+	if (!meta_block_ok(vol, blk))
 		return -EUCLEAN;
-	}
-	if (vol->last->stamp && vol->last->blk == blk) {
-		*data = vol->last->data;
-		return 0; /* already the most recent: stamp unchanged */
-	}
-	for (i = 0; i < EXT2_CACHE_BLOCKS; i++) {
-		struct cache_buf *b = &vol->cache[i];
-
-		if (b->stamp && b->blk == blk) {
-			b->stamp = ++vol->clock;
-			vol->last = b;
-			*data = b->data;
-			return 0;
-		}
-		if (b->stamp < victim->stamp)
-			victim = b;
+	b = cache_find(vol, blk, &victim);
+	if (b) {
+		*data = b->data;
+		return 0;
 	}
 	victim->stamp = 0;
+	vol->filling = victim;
 	err = vol->dev->read(vol->dev->ctx, blk << vol->block_shift,
 			     victim->data, vol->block_size);
+	vol->filling = NULL;
 	if (err) {
 		pr_err("reading block %llu: %s\n", (unsigned long long)blk,
 		       errname(err));
@@ -232,6 +257,50 @@ static int bread(struct ext2_vol *vol, uint64_t blk, const uint8_t **data)
 	victim->stamp = ++vol->clock;
 	vol->last = victim;
 	*data = victim->data;
+	return 0;
+}
+
+/* bread() that never reads: -EAGAIN when blk is not cached. */
+static int bread_cached(struct ext2_vol *vol, uint64_t blk,
+			const uint8_t **data)
+{
+	struct cache_buf *victim, *b;
+
+	if (!meta_block_ok(vol, blk))
+		return -EUCLEAN;
+	b = cache_find(vol, blk, &victim);
+	if (!b)
+		return -EAGAIN;
+	*data = b->data;
+	return 0;
+}
+
+/*
+ * Put block blk, read by the caller into data (borrowed, block_size
+ * bytes), into the metadata cache. It replaces the least recently used
+ * block but never the one a sleeping bread() is reading into, so it may
+ * run while another caller waits inside the volume (nothing keeps a
+ * pointer from bread() across a read). 0 or -EUCLEAN.
+ */
+int ext2_cache_put(struct ext2_vol *vol, uint64_t blk, const void *data)
+{
+	struct cache_buf *victim = NULL;
+	uint32_t i;
+
+	if (!meta_block_ok(vol, blk))
+		return -EUCLEAN;
+	for (i = 0; i < EXT2_CACHE_BLOCKS; i++) {
+		struct cache_buf *b = &vol->cache[i];
+
+		if (b->stamp && b->blk == blk)
+			return 0;
+		if (b != vol->filling && (!victim || b->stamp < victim->stamp))
+			victim = b;
+	}
+	memcpy(victim->data, data, vol->block_size);
+	victim->blk = blk;
+	victim->stamp = ++vol->clock;
+	vol->last = victim;
 	return 0;
 }
 
@@ -552,9 +621,11 @@ int ext2_stat(struct ext2_vol *vol, uint32_t ino, struct ext2_stat *st)
 }
 
 /* Follow `depth` levels of indirect blocks from blk to the data block of
- * index idx (relative to the subtree); a zero pointer is a hole. */
+ * index idx (relative to the subtree); a zero pointer is a hole. With
+ * `missing`, an indirect block that is not cached is not read: -EAGAIN
+ * and *missing is its number. */
 static int bmap_walk(struct ext2_vol *vol, uint32_t blk, uint32_t depth,
-		     uint64_t idx, uint64_t *dblk)
+		     uint64_t idx, uint64_t *missing, uint64_t *dblk)
 {
 	uint64_t mask = (1ull << vol->ptr_shift) - 1;
 	const uint8_t *data;
@@ -566,7 +637,10 @@ static int bmap_walk(struct ext2_vol *vol, uint32_t blk, uint32_t depth,
 			pr_err("indirect block %u outside the volume\n", blk);
 			return -EUCLEAN;
 		}
-		err = bread(vol, blk, &data);
+		err = missing ? bread_cached(vol, blk, &data) :
+				bread(vol, blk, &data);
+		if (err == -EAGAIN)
+			*missing = blk;
 		if (err)
 			return err;
 		memcpy(&ptr,
@@ -583,6 +657,27 @@ static int bmap_walk(struct ext2_vol *vol, uint32_t blk, uint32_t depth,
 	return 0;
 }
 
+/* ext2_bmap, or ext2_bmap_cached when `missing` is given. */
+static int bmap(struct ext2_vol *vol, const struct ext2_inode *ip,
+		uint64_t fblk, uint64_t *missing, uint64_t *dblk)
+{
+	uint64_t span;
+	uint32_t depth;
+
+	if (fblk < EXT2_NDIR_BLOCKS)
+		return bmap_walk(vol, ip->block[fblk], 0, 0, missing, dblk);
+	fblk -= EXT2_NDIR_BLOCKS;
+	for (depth = 1; depth <= MAX_INDIRECT; depth++) {
+		span = 1ull << (vol->ptr_shift * depth);
+		if (fblk < span)
+			return bmap_walk(vol,
+					 ip->block[EXT2_IND_BLOCK + depth - 1],
+					 depth, fblk, missing, dblk);
+		fblk -= span;
+	}
+	return -EFBIG;
+}
+
 /*
  * Map block fblk of the file ip to its volume block *dblk; 0 means a hole
  * (reads as zeros). Returns -EFBIG past the triple-indirect range and
@@ -592,21 +687,19 @@ static int bmap_walk(struct ext2_vol *vol, uint32_t blk, uint32_t depth,
 int ext2_bmap(struct ext2_vol *vol, const struct ext2_inode *ip, uint64_t fblk,
 	      uint64_t *dblk)
 {
-	uint64_t span;
-	uint32_t depth;
+	return bmap(vol, ip, fblk, NULL, dblk);
+}
 
-	if (fblk < EXT2_NDIR_BLOCKS)
-		return bmap_walk(vol, ip->block[fblk], 0, 0, dblk);
-	fblk -= EXT2_NDIR_BLOCKS;
-	for (depth = 1; depth <= MAX_INDIRECT; depth++) {
-		span = 1ull << (vol->ptr_shift * depth);
-		if (fblk < span)
-			return bmap_walk(vol,
-					 ip->block[EXT2_IND_BLOCK + depth - 1],
-					 depth, fblk, dblk);
-		fblk -= span;
-	}
-	return -EFBIG;
+/*
+ * ext2_bmap without touching the device: -EAGAIN when an indirect block
+ * on the way is not in the metadata cache, with *missing its number (read
+ * it, give it to ext2_cache_put, call again: one level more each time).
+ * Like ext2_cache_put, safe while another caller sleeps in a read.
+ */
+int ext2_bmap_cached(struct ext2_vol *vol, const struct ext2_inode *ip,
+		     uint64_t fblk, uint64_t *dblk, uint64_t *missing)
+{
+	return bmap(vol, ip, fblk, missing, dblk);
 }
 
 /*

@@ -13,7 +13,10 @@
  * volume yields -EUCLEAN (or -EIO from the device), never a read outside
  * the volume. A volume and everything reached through it is main-loop
  * only ([m]); the functions are not reentrant (they share the block cache
- * and the path scratch buffers of the volume).
+ * and the path scratch buffers of the volume), except ext2_bmap_cached and
+ * ext2_cache_put, which never read and may run while another caller waits
+ * for a read: with them a caller that must not wait maps file blocks,
+ * reading the missing indirect blocks itself, asynchronously.
  *
  * Layout: "The Second Extended File System", Dave Poirier, and Linux
  * Documentation/filesystems/ext2.rst.
@@ -265,6 +268,11 @@ int ext2_stat(struct ext2_vol *vol, uint32_t ino, struct ext2_stat *st);
 /* Map file block fblk of ip to a volume block (0: hole). */
 int ext2_bmap(struct ext2_vol *vol, const struct ext2_inode *ip, uint64_t fblk,
 	      uint64_t *dblk);
+/* ext2_bmap that never reads: -EAGAIN, *missing = the uncached block. */
+int ext2_bmap_cached(struct ext2_vol *vol, const struct ext2_inode *ip,
+		     uint64_t fblk, uint64_t *dblk, uint64_t *missing);
+/* Put a metadata block read elsewhere into the volume's cache. */
+int ext2_cache_put(struct ext2_vol *vol, uint64_t blk, const void *data);
 /* Read up to len bytes at off; returns the byte count or -errno. */
 int64_t ext2_read(struct ext2_vol *vol, const struct ext2_inode *ip,
 		  uint64_t off, void *buf, size_t len);

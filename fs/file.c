@@ -6,7 +6,12 @@
  * ext2_bmap maps each; runs of consecutive disk blocks become one
  * virtio-blk request DMAing straight into the pool page; holes are zeroed
  * by the CPU (the only time it touches file data). The page completes when
- * its last request does.
+ * its last request does. Outside a thread the map comes only from cached
+ * indirect blocks (ext2_bmap_cached); a missing one is read
+ * asynchronously like file data (one read per block however many pages
+ * wait for it), put into ext2's cache, and the fills waiting for it go
+ * on. So the main loop never waits for the disk on this path
+ * (fs.sync_reads_in_loop counts the waits it still makes elsewhere).
  *
  * Range read: one pcache_get per page with an embedded waiter; when all
  * pages are in, the aggregate is built in file order and the waiters'
@@ -18,10 +23,8 @@
 #include "fs/ext2.h"
 #include "fs/pcache.h"
 #include "fs/virtio_blk.h"
-#include "kernel/arch/time.h"
 #include "kernel/core/cmdline.h"
 #include "kernel/core/initcall.h"
-#include "kernel/core/panic.h"
 #include "kernel/core/printk.h"
 #include "kernel/io/iobuf.h"
 #include "kernel/lib/compiler.h"
@@ -30,6 +33,7 @@
 #include "kernel/mm/heap.h"
 #include "kernel/param.h"
 #include "kernel/sched/completion.h"
+#include "kernel/sched/mainloop.h"
 #include "kernel/sched/thread.h"
 
 #define FILE_HASH_SIZE 256
@@ -137,13 +141,29 @@ bool fs_mounted(void)
 
 /* --- page fill: the page cache's backing --- */
 
+#define BLOCKS_PER_PAGE_MAX (PAGE_SIZE >> EXT2_MIN_BLOCK_LOG)
+
 struct page_fill {
 	struct pcache_file *pc;
 	uint64_t index;
 	struct iobuf *buf;
 	int pending; /* requests in flight, +1 while issuing */
 	int err;
+	bool page_lost; /* a request timed out: the device keeps buf */
+	struct page_fill *next; /* [m] waiting for the same indirect block */
 };
+
+/* An indirect block read asynchronously for the fills waiting on it. */
+struct meta_read {
+	uint64_t blk; /* [I] volume block */
+	void *data; /* [I] block_size bytes, the device's until done */
+	struct page_fill *waiters; /* [m] */
+	struct meta_read *next; /* [m] */
+};
+
+static struct meta_read *meta_reads; /* [m] in flight */
+
+static int fill_start(struct page_fill *pf);
 
 static void fill_put(struct page_fill *pf)
 {
@@ -157,6 +177,13 @@ static void fill_part_done(void *arg, int err)
 {
 	struct page_fill *pf = arg;
 
+	if (err == -ETIMEDOUT && !pf->page_lost) {
+		/* The device may still DMA into the page: a reference that
+		 * is never dropped keeps it out of the pool for good. */
+		pf->page_lost = true;
+		iobuf_ref(pf->buf);
+		fs.stats.pages_lost++;
+	}
 	if (err && !pf->err)
 		pf->err = err;
 	fill_put(pf);
@@ -185,62 +212,183 @@ static void zero_block(struct iobuf *buf, uint32_t off)
 	iobuf_unmap(buf, va);
 }
 
-static int read_page(struct pcache_file *pc, uint64_t index, struct iobuf *buf)
+/*
+ * Map the file blocks of pf's page into dblk[] (0: hole); sets *n. With
+ * `missing`, only cached indirect blocks are used: -EAGAIN and *missing
+ * names the one to read. Without, the caller holds the volume.
+ */
+static int map_page(const struct page_fill *pf, uint64_t *dblk, uint32_t *n,
+		    uint64_t *missing)
 {
-	struct file *f = pc->ctx;
+	struct file *f = pf->pc->ctx;
 	uint32_t per_page = PAGE_SIZE / fs.block_size;
-	uint64_t first = index * per_page;
+	uint64_t first = pf->index * per_page;
 	uint64_t last =
 		MIN(first + per_page, DIV_ROUND_UP(f->st.size, fs.block_size));
+	int err;
+
+	*n = (uint32_t)(last - first);
+	for (uint32_t i = 0; i < *n; i++) {
+		err = missing ?
+			      ext2_bmap_cached(fs.vol, &f->inode, first + i,
+					       &dblk[i], missing) :
+			      ext2_bmap(fs.vol, &f->inode, first + i, &dblk[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * Start the reads of a mapped page: runs of consecutive disk blocks
+ * become one request DMAing into the page, holes are zeroed. 0 once the
+ * page will complete (pf is consumed), or an error with nothing in
+ * flight (pf is still the caller's).
+ */
+static int fill_issue(struct page_fill *pf, const uint64_t *dblk, uint32_t n)
+{
 	uint64_t run_dblk = 0;
 	uint32_t run_off = 0, run_len = 0;
-	struct page_fill *pf;
 	int err = 0;
 
-	err = meta_enter(); /* ext2_bmap may read indirect blocks */
-	if (err)
-		return err;
-	pf = kzalloc(sizeof(*pf));
-	if (!pf) {
-		meta_leave();
-		return -ENOMEM;
-	}
-	*pf = (struct page_fill){
-		.pc = pc, .index = index, .buf = buf, .pending = 1
-	};
-	for (uint64_t b = first; b < last && !err; b++) {
-		uint32_t off = (uint32_t)(b - first) * fs.block_size;
-		uint64_t dblk;
+	for (uint32_t i = 0; i < n && !err; i++) {
+		uint32_t off = i * fs.block_size;
 
-		err = ext2_bmap(fs.vol, &f->inode, b, &dblk);
-		if (err)
-			break;
-		if (run_len && dblk == run_dblk + run_len / fs.block_size) {
+		if (run_len && dblk[i] == run_dblk + run_len / fs.block_size) {
 			run_len += fs.block_size;
 			continue;
 		}
 		if (run_len)
 			err = fill_run(pf, run_dblk, run_off, run_len);
 		run_len = 0;
-		if (dblk == 0) {
-			zero_block(buf, off);
+		if (dblk[i] == 0) {
+			zero_block(pf->buf, off);
 		} else {
-			run_dblk = dblk;
+			run_dblk = dblk[i];
 			run_off = off;
 			run_len = fs.block_size;
 		}
 	}
 	if (!err && run_len)
 		err = fill_run(pf, run_dblk, run_off, run_len);
-	meta_leave();
-	if (err && pf->pending == 1) {
-		kfree(pf); /* nothing in flight: fail synchronously */
+	if (err && pf->pending == 1)
 		return err;
-	}
 	if (err)
 		pf->err = err;
 	fill_put(pf);
 	return 0;
+}
+
+/* The indirect block is in (or failed): cache it, resume its fills. */
+static void meta_read_done(void *arg, int err)
+{
+	struct meta_read *m = arg, **pp = &meta_reads;
+	struct page_fill *pf = m->waiters, *next;
+
+	while (*pp != m)
+		pp = &(*pp)->next;
+	*pp = m->next;
+	if (!err)
+		err = ext2_cache_put(fs.vol, m->blk, m->data);
+	if (err != -ETIMEDOUT)
+		kfree(m->data); /* else the device may still write it: leak */
+	kfree(m);
+	for (; pf; pf = next) {
+		int e = err;
+
+		next = pf->next;
+		if (!e)
+			e = fill_start(pf); /* maybe the next level down */
+		if (e) {
+			pf->err = e;
+			fill_put(pf); /* completes the page with the error */
+		}
+	}
+}
+
+/* Wait for indirect block blk without blocking: join its read, or start
+ * one. 0 (pf is queued) or an error (pf is still the caller's). */
+static int meta_wait(struct page_fill *pf, uint64_t blk)
+{
+	struct meta_read *m;
+	int err;
+
+	for (m = meta_reads; m && m->blk != blk; m = m->next)
+		;
+	if (!m) {
+		m = kzalloc(sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+		m->blk = blk;
+		m->data = kmalloc(fs.block_size);
+		err = m->data ? vblk_read_kmem(fs.dev, blk * fs.block_size,
+					       m->data, fs.block_size,
+					       meta_read_done, m) :
+				-ENOMEM;
+		if (err) {
+			kfree(m->data);
+			kfree(m);
+			return err;
+		}
+		m->next = meta_reads;
+		meta_reads = m;
+		fs.stats.bmap_async_reads++;
+	}
+	pf->next = m->waiters;
+	m->waiters = pf;
+	return 0;
+}
+
+/*
+ * Map and issue pf's page without waiting: from cached indirect blocks,
+ * or after reading the missing one asynchronously (meta_read_done calls
+ * this again). 0 (pf consumed) or an error with nothing in flight.
+ */
+static int fill_start(struct page_fill *pf)
+{
+	uint64_t dblk[BLOCKS_PER_PAGE_MAX], missing = 0;
+	uint32_t n = 0;
+	int err = map_page(pf, dblk, &n, &missing);
+
+	if (err == -EAGAIN)
+		return meta_wait(pf, missing);
+	if (err)
+		return err;
+	return fill_issue(pf, dblk, n);
+}
+
+/* A thread may sleep: map with ordinary metadata reads. */
+static int fill_start_sleeping(struct page_fill *pf)
+{
+	uint64_t dblk[BLOCKS_PER_PAGE_MAX];
+	uint32_t n = 0;
+	int err = meta_enter();
+
+	if (err)
+		return err;
+	err = map_page(pf, dblk, &n, NULL);
+	meta_leave();
+	if (err)
+		return err;
+	return fill_issue(pf, dblk, n);
+}
+
+static int read_page(struct pcache_file *pc, uint64_t index, struct iobuf *buf)
+{
+	struct page_fill *pf = kzalloc(sizeof(*pf));
+	int err;
+
+	if (!pf)
+		return -ENOMEM;
+	*pf = (struct page_fill){
+		.pc = pc, .index = index, .buf = buf, .pending = 1
+	};
+	/* The main loop never waits for the disk, not even for a block
+	 * map (ext2_bmap_cached needs no hold on the volume). */
+	err = thread_current() ? fill_start_sleeping(pf) : fill_start(pf);
+	if (err)
+		kfree(pf); /* nothing in flight: fail synchronously */
+	return err;
 }
 
 static const struct pcache_backing_ops file_backing = { .read_page =
@@ -450,18 +598,15 @@ int fs_read(struct file *f, uint64_t off, uint64_t len, struct ioagg *out,
 int fs_read_sync(struct file *f, uint64_t off, uint64_t len, struct ioagg *out)
 {
 	struct completion s = { 0 };
-	uint64_t deadline = time_ns() + VBLK_SYNC_TIMEOUT_MS * 1000000ull;
 	int err = fs_read(f, off, len, out, completion_signal, &s);
 
 	if (err != -EINPROGRESS)
 		return err;
-	err = completion_wait(&s, deadline, vblk_poll, fs.dev);
-	/* The request points at `s` and `out`, so there is no way to give
-	 * up on a device that never answers. */
-	if (!s.done)
-		panic("fs_read_sync: disk silent for %u ms",
-		      VBLK_SYNC_TIMEOUT_MS);
-	return err;
+	if (!thread_current() && mainloop_running())
+		fs.stats.sync_reads_in_loop++;
+	/* No deadline of our own: the driver ends every request within
+	 * disk_timeout_ms, with -ETIMEDOUT if need be. */
+	return completion_wait(&s, UINT64_MAX, vblk_poll, fs.dev);
 }
 
 void fs_get_stats(struct fs_stats *st)
@@ -480,4 +625,10 @@ void fs_get_stats(struct fs_stats *st)
 	st->disk_interrupts = d.interrupts;
 	st->disk_rekicks = d.rekicks;
 	st->disk_waiting = d.waiting;
+	st->disk_irq_mode = fs.dev ? vblk_irq_mode(fs.dev) : "none";
+	st->sync_reads_in_loop += d.sync_in_loop;
+	st->disk_failed = d.failed;
+	st->disk_timeouts = d.timeouts;
+	st->disk_refused = d.refused;
+	st->disk_late = d.late;
 }

@@ -8,7 +8,10 @@
  * opens the same files over and over); fs_open hands out the same object
  * for the same inode. Path lookups and inode reads go to disk through the
  * blocking metadata path; file data goes through the page cache
- * asynchronously. Main loop and kernel threads only ([m]).
+ * asynchronously, and so do the indirect blocks that map it when the
+ * read starts in the main loop. A dead disk (see virtio_blk.h) fails
+ * reads with -ETIMEDOUT, then -ENODEV at once. Main loop and kernel
+ * threads only ([m]).
  */
 #ifndef FS_FILE_H
 #define FS_FILE_H
@@ -29,27 +32,36 @@ struct file_stat {
 	uint32_t mtime; /* seconds since the epoch */
 };
 
-#define FS_STATS(X)                                                   \
-	X(opens)                                                      \
-	X(open_errors)                                                \
-	X(files_cached)                                               \
-	X(reads)                                                      \
-	X(read_errors)                                                \
-	X(bytes_read) /* handed out in aggregates */                  \
-	X(disk_requests) /* the disk (virtio-blk) */                  \
-	X(disk_bytes)                                                 \
-	X(disk_errors)                                                \
-	X(disk_queued)                                                \
-	X(disk_in_flight)                                             \
-	X(disk_max_in_flight)                                         \
-	X(disk_interrupts)                                            \
-	X(disk_waiting) /* now: no descriptors yet */                 \
-	X(disk_rekicks)                                               \
-	X(meta_waits) /* a thread waited for the volume's metadata */ \
-	X(meta_busy) /* main loop found it held: -EAGAIN */
+#define FS_STATS(X)                                                    \
+	X(opens)                                                       \
+	X(open_errors)                                                 \
+	X(files_cached)                                                \
+	X(reads)                                                       \
+	X(read_errors)                                                 \
+	X(bytes_read) /* handed out in aggregates */                   \
+	X(disk_requests) /* the disk (virtio-blk) */                   \
+	X(disk_bytes)                                                  \
+	X(disk_errors)                                                 \
+	X(disk_queued)                                                 \
+	X(disk_in_flight)                                              \
+	X(disk_max_in_flight)                                          \
+	X(disk_interrupts)                                             \
+	X(disk_waiting) /* now: no descriptors yet */                  \
+	X(disk_rekicks)                                                \
+	X(meta_waits) /* a thread waited for the volume's metadata */  \
+	X(meta_busy) /* main loop found it held: -EAGAIN */            \
+	X(sync_reads_in_loop) /* the running main loop waited */       \
+	X(bmap_async_reads) /* indirect blocks read without waiting */ \
+	X(disk_timeouts) /* requests failed with -ETIMEDOUT */         \
+	X(disk_refused) /* reads refused since (-ENODEV) */            \
+	X(disk_late) /* answers that came after their timeout */       \
+	X(pages_lost) /* pool pages left to the dead device */
 
 struct fs_stats {
 	FS_STATS(STAT_U64)
+	const char *disk_irq_mode; /* "msix", "intx", "polled"; "none" */
+	/* a dead disk (virtio_blk.h): given up after disk_timeout_ms */
+	bool disk_failed; /* every read now fails at once */
 };
 
 /* Set up the page cache and mount the first virtio-blk disk, if any;

@@ -10,7 +10,17 @@
  *
  * Setup follows 3.1.1: negotiate (VERSION_1, EVENT_IDX, RO, SEG_MAX,
  * BLK_SIZE if offered), one queue, MSI-X vector 0 for the queue when the
- * function has MSI-X (polling alone otherwise), DRIVER_OK.
+ * function has MSI-X, else its shared INTx line (polling alone when it
+ * has neither), DRIVER_OK.
+ *
+ * A dead device: posted requests are kept in posting order; when the
+ * oldest has gone unanswered for disk_timeout_ms (re-kicks included) the
+ * device is marked failed, every request waiting on it is completed with
+ * -ETIMEDOUT, and later reads are refused with -ENODEV. The device is not
+ * reset (QEMU drains outstanding requests in a reset, which would block
+ * the CPU on a device that never answers), so the timed-out requests stay
+ * the device's: their memory is never freed, and their late answers, if
+ * any, are only counted.
  */
 #define PR_PREFIX "vblk: "
 #include "fs/virtio_blk.h"
@@ -18,7 +28,7 @@
 #include <stdbool.h>
 
 #include "kernel/arch/time.h"
-#include "kernel/core/panic.h"
+#include "kernel/core/cmdline.h"
 #include "kernel/core/printk.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
@@ -29,6 +39,7 @@
 #include "kernel/sched/completion.h"
 #include "kernel/sched/irq.h"
 #include "kernel/sched/mainloop.h"
+#include "kernel/sched/thread.h"
 #include "kernel/sched/timer.h"
 #include "kernel/virtio/pci.h"
 #include "kernel/virtio/virtio_pci.h"
@@ -75,6 +86,9 @@ struct vblk_req {
 	vblk_done_fn done; /* [m] */
 	void *arg; /* [m] */
 	struct vblk_req *next; /* [m] waiting list */
+	uint64_t posted_ns; /* [m] when the device got it */
+	bool timed_out; /* [m] done() ran with -ETIMEDOUT, not again */
+	struct vblk_req *posted_prev, *posted_next; /* [m] posted list */
 };
 
 struct vblk_dev {
@@ -82,13 +96,42 @@ struct vblk_dev {
 	struct virtq vq; /* [m] */
 	uint64_t capacity; /* [I] sectors */
 	uint32_t seg_max; /* [I] data segments per request */
-	int vector; /* [I] MSI-X vector, -1 when polled only */
+	int vector; /* [I] MSI-X or INTx vector, -1 when polled only */
 	struct vblk_req *wait_head, *wait_tail; /* [m] no descriptors yet */
+	struct vblk_req *posted_head, *posted_tail; /* [m] oldest first */
+	bool failed; /* [m] a request timed out: refuse new ones */
 	struct timer stall_timer; /* [m] armed while requests are out */
 	struct vblk_stats stats; /* [m] */
 };
 
 static struct vblk_dev blk_dev;
+
+static uint64_t disk_timeout_ms = 10000;
+KPARAM_UINT(disk_timeout_ms, disk_timeout_ms, 100, 3600000,
+	    "a disk request unanswered this long fails the device");
+
+static void posted_add(struct vblk_dev *d, struct vblk_req *r)
+{
+	r->posted_next = NULL;
+	r->posted_prev = d->posted_tail;
+	if (d->posted_tail)
+		d->posted_tail->posted_next = r;
+	else
+		d->posted_head = r;
+	d->posted_tail = r;
+}
+
+static void posted_remove(struct vblk_dev *d, struct vblk_req *r)
+{
+	if (r->posted_prev)
+		r->posted_prev->posted_next = r->posted_next;
+	else
+		d->posted_head = r->posted_next;
+	if (r->posted_next)
+		r->posted_next->posted_prev = r->posted_prev;
+	else
+		d->posted_tail = r->posted_prev;
+}
 
 /* Post a request; -ENOSPC when the ring has no room for it now. */
 static int post(struct vblk_dev *d, struct vblk_req *r)
@@ -106,6 +149,8 @@ static int post(struct vblk_dev *d, struct vblk_req *r)
 	err = virtq_add(&d->vq, &out, 1, in, r->nsegs + 1, r);
 	if (err)
 		return err;
+	r->posted_ns = time_ns();
+	posted_add(d, r);
 	d->stats.requests++;
 	d->stats.bytes += bytes;
 	if (!timer_armed(&d->stall_timer))
@@ -137,6 +182,10 @@ int vblk_read(struct vblk_dev *d, uint64_t sector,
 	struct vblk_req *r;
 	uint64_t bytes = 0;
 
+	if (d->failed) {
+		d->stats.refused++;
+		return -ENODEV;
+	}
 	if (n == 0 || n > d->seg_max)
 		return -EINVAL;
 	for (unsigned int i = 0; i < n; i++)
@@ -155,6 +204,7 @@ int vblk_read(struct vblk_dev *d, uint64_t sector,
 	r->done = done;
 	r->arg = arg;
 	r->next = NULL;
+	r->timed_out = false;
 	if (!d->wait_head && post(d, r) == 0) {
 		virtq_kick(&d->vq);
 		return 0;
@@ -181,12 +231,18 @@ static int reap(struct vblk_dev *d)
 		uint8_t status = READ_ONCE(r->status);
 		int err = status == VIRTIO_BLK_S_OK ? 0 : -EIO;
 
+		d->stats.in_flight--;
+		if (r->timed_out) {
+			d->stats.late++; /* its caller was told long ago */
+			kfree(r);
+			continue;
+		}
+		posted_remove(d, r);
 		if (err) {
 			d->stats.errors++;
 			pr_warn("read of sector %llu failed: status %u",
 				(unsigned long long)r->hdr.sector, status);
 		}
-		d->stats.in_flight--;
 		r->done(r->arg, err);
 		kfree(r);
 		n++;
@@ -194,12 +250,55 @@ static int reap(struct vblk_dev *d)
 	return n;
 }
 
-/* Wake the device if it sits on requests it was told about (virtq.c). */
+/*
+ * The oldest request went unanswered too long: the device is dead. Fail
+ * everything that waits on it; the posted requests keep their memory
+ * (the device may still write it) and are only unlinked.
+ */
+static void fail_device(struct vblk_dev *d, uint64_t now)
+{
+	struct vblk_req *posted = d->posted_head, *waiting = d->wait_head, *r;
+	unsigned int n = 0;
+
+	for (r = posted; r; r = r->posted_next)
+		n++;
+	pr_err("disk failed: sector %llu unanswered for %llu ms; failing %u posted and %llu queued requests",
+	       (unsigned long long)posted->hdr.sector,
+	       (unsigned long long)((now - posted->posted_ns) / 1000000), n,
+	       (unsigned long long)d->stats.waiting);
+	d->failed = true;
+	d->stats.failed = 1;
+	d->posted_head = d->posted_tail = NULL;
+	d->wait_head = d->wait_tail = NULL;
+	d->stats.waiting = 0;
+	/* Detached first: a done() may try to read again (refused). */
+	while ((r = posted)) {
+		posted = r->posted_next;
+		r->timed_out = true;
+		d->stats.timeouts++;
+		r->done(r->arg, -ETIMEDOUT);
+	}
+	while ((r = waiting)) {
+		waiting = r->next;
+		d->stats.timeouts++;
+		r->done(r->arg, -ETIMEDOUT);
+		kfree(r);
+	}
+}
+
+/* Wake the device if it sits on requests it was told about (virtq.c);
+ * give up on it when the oldest has waited disk_timeout_ms. */
 static void check_stall(struct vblk_dev *d)
 {
-	if (virtq_rekick_if_stalled(&d->vq, time_ns(),
-				    VBLK_STALL_MS * 1000000ull))
+	uint64_t now = time_ns();
+
+	if (d->failed)
+		return; /* what it still holds it may keep */
+	if (virtq_rekick_if_stalled(&d->vq, now, VBLK_STALL_MS * 1000000ull))
 		d->stats.rekicks++;
+	if (d->posted_head &&
+	    now - d->posted_head->posted_ns > disk_timeout_ms * 1000000ull)
+		fail_device(d, now);
 }
 
 static void stall_timer_fired(struct timer *t, void *arg)
@@ -207,7 +306,7 @@ static void stall_timer_fired(struct timer *t, void *arg)
 	struct vblk_dev *d = arg;
 
 	check_stall(d);
-	if (d->stats.in_flight)
+	if (d->posted_head)
 		timer_arm_in(t, VBLK_STALL_MS * 1000000ull);
 }
 
@@ -227,46 +326,55 @@ int vblk_poll(void *dev)
 	}
 	/* Without an interrupt, keep the loop from halting while the
 	 * device owes us completions. */
-	if (d->vector < 0 && d->stats.in_flight)
+	if (d->vector < 0 && d->posted_head)
 		n++;
 	return n;
 }
 
-/* Read whole sectors into kernel memory `buf`, polling for the end. */
-static int read_sectors_sync(struct vblk_dev *d, uint64_t sector, void *buf,
-			     size_t len)
+int vblk_read_kmem(struct vblk_dev *d, uint64_t off, void *buf, size_t len,
+		   vblk_done_fn done, void *arg)
 {
 	struct vblk_segment segs[VBLK_SEGMENTS_MAX];
-	uint64_t deadline = time_ns() + VBLK_SYNC_TIMEOUT_MS * 1000000ull;
-	struct completion w = { 0 };
 	unsigned int n = 0;
-	size_t off = 0;
-	int err;
+	size_t pos = 0;
 
+	if (off % VBLK_SECTOR_SIZE || len % VBLK_SECTOR_SIZE)
+		return -EINVAL;
 	/* Kernel memory is contiguous; split at page boundaries only so
 	 * each segment stays within what size_max allows on any device. */
-	while (off < len) {
-		uintptr_t va = (uintptr_t)buf + off;
+	while (pos < len) {
+		uintptr_t va = (uintptr_t)buf + pos;
 		size_t chunk =
-			MIN(len - off, PAGE_SIZE - (va & (PAGE_SIZE - 1)));
+			MIN(len - pos, PAGE_SIZE - (va & (PAGE_SIZE - 1)));
 
 		if (n == d->seg_max)
 			return -EINVAL;
 		segs[n++] = (struct vblk_segment){ virt_to_phys((void *)va),
 						   (uint32_t)chunk };
-		off += chunk;
+		pos += chunk;
 	}
+	return vblk_read(d, off / VBLK_SECTOR_SIZE, segs, n, done, arg);
+}
+
+/*
+ * Read whole sectors into kernel memory `buf`, polling for the end. The
+ * driver completes every request within disk_timeout_ms, if need be
+ * with -ETIMEDOUT, so the wait is bounded without a deadline of its own.
+ */
+static int read_sectors_sync(struct vblk_dev *d, uint64_t sector, void *buf,
+			     size_t len)
+{
+	struct completion w = { 0 };
+	int err;
+
 	d->stats.sync_reads++;
-	err = vblk_read(d, sector, segs, n, completion_signal, &w);
+	err = vblk_read_kmem(d, sector * VBLK_SECTOR_SIZE, buf, len,
+			     completion_signal, &w);
 	if (err)
 		return err;
-	err = completion_wait(&w, deadline, vblk_poll, d);
-	/* The request still owns `buf` and `w`: a device that never
-	 * completes it leaves nothing safe to return to. */
-	if (!w.done)
-		panic("vblk_read_sync: sector %llu not completed in %u ms",
-		      (unsigned long long)sector, VBLK_SYNC_TIMEOUT_MS);
-	return err;
+	if (!thread_current() && mainloop_running())
+		d->stats.sync_in_loop++;
+	return completion_wait(&w, UINT64_MAX, vblk_poll, d);
 }
 
 int vblk_read_sync(struct vblk_dev *d, uint64_t off, void *buf, size_t len)
@@ -277,25 +385,30 @@ int vblk_read_sync(struct vblk_dev *d, uint64_t off, void *buf, size_t len)
 	char *bounce;
 	int err;
 
-	if (len == 0 || off + len < off || end > d->capacity)
+	if (len == 0 || off + len < off || end > d->capacity ||
+	    span > VBLK_BOUNCE_MAX)
 		return -EINVAL;
-	if (off % VBLK_SECTOR_SIZE == 0 && len % VBLK_SECTOR_SIZE == 0)
-		return read_sectors_sync(d, first, buf, len);
-	if (span > VBLK_BOUNCE_MAX)
-		return -EINVAL;
+	/* Always through a bounce buffer: if the device times out, it may
+	 * still write there, and that memory can be left to it. */
 	bounce = kmalloc(span);
 	if (!bounce)
 		return -ENOMEM;
 	err = read_sectors_sync(d, first, bounce, span);
 	if (!err)
 		memcpy(buf, bounce + off % VBLK_SECTOR_SIZE, len);
-	kfree(bounce);
+	if (err != -ETIMEDOUT)
+		kfree(bounce);
 	return err;
 }
 
 uint64_t vblk_capacity(const struct vblk_dev *d)
 {
 	return d->capacity * VBLK_SECTOR_SIZE;
+}
+
+const char *vblk_irq_mode(const struct vblk_dev *d)
+{
+	return vpci_irq_mode_name(d->vd.irq_mode);
 }
 
 void vblk_get_stats(const struct vblk_dev *d, struct vblk_stats *st)
@@ -312,6 +425,18 @@ static void vblk_irq(void *arg)
 	d->stats.interrupts++;
 }
 
+/* Shared INTx: reading the ISR acknowledges the device and tells
+ * whether it was this one. */
+static bool vblk_intx(void *arg)
+{
+	struct vblk_dev *d = arg;
+
+	if (!vpci_isr(&d->vd))
+		return false;
+	d->stats.interrupts++;
+	return true;
+}
+
 /* Route the queue's interrupt through MSI-X entry 0; -1 if unavailable. */
 static int setup_msix(struct vblk_dev *d)
 {
@@ -320,7 +445,7 @@ static int setup_msix(struct vblk_dev *d)
 	uint32_t data;
 	int vector;
 
-	if (!pci->msix.cap || pci->msix.table_size < 1)
+	if (!vpci_use_msix(&d->vd, MSIX_QUEUE_ENTRY + 1))
 		return -1;
 	vector = irq_alloc_vector(vblk_irq, d, "vblk");
 	if (vector < 0)
@@ -332,7 +457,31 @@ static int setup_msix(struct vblk_dev *d)
 	irq_msi_compose((uint8_t)vector, &addr, &data);
 	pci_msix_set_entry(pci, MSIX_QUEUE_ENTRY, addr, data);
 	pci_msix_mask_entry(pci, MSIX_QUEUE_ENTRY, false);
+	d->vd.irq_mode = VPCI_IRQ_MSIX;
 	return vector;
+}
+
+/* MSI-X, else INTx; -1 (polled) when neither can be had. */
+static int setup_irq(struct vblk_dev *d)
+{
+	int vector = setup_msix(d);
+
+	if (vector < 0)
+		vector = vpci_attach_intx(&d->vd, vblk_intx, d, "vblk");
+	return vector < 0 ? -1 : vector;
+}
+
+/* Undo setup_irq after a failed bring-up. */
+static void release_irq(struct vblk_dev *d)
+{
+	if (d->vd.irq_mode == VPCI_IRQ_INTX) {
+		irq_detach_shared(d->vector, vblk_intx, d);
+	} else if (d->vd.irq_mode == VPCI_IRQ_MSIX) {
+		pci_msix_disable(d->vd.pci);
+		irq_free_vector(d->vector);
+	}
+	d->vector = -1;
+	d->vd.irq_mode = VPCI_IRQ_POLLED;
 }
 
 /* Steps 3.1.1 4-8 for one queue; 0 or a negative errno (FAILED set). */
@@ -369,17 +518,20 @@ static int bring_up(struct vblk_dev *d)
 			 &d->vd);
 	if (err)
 		goto err_fail;
-	d->vector = setup_msix(d);
-	err = vpci_queue_setup(
-		&d->vd, QUEUE_INDEX, qsize, virtq_desc_pa(&d->vq),
-		virtq_avail_pa(&d->vq), virtq_used_pa(&d->vq),
-		d->vector >= 0 ? MSIX_QUEUE_ENTRY : VIRTIO_MSI_NO_VECTOR);
+	d->vector = setup_irq(d);
+	err = vpci_queue_setup(&d->vd, QUEUE_INDEX, qsize,
+			       virtq_desc_pa(&d->vq), virtq_avail_pa(&d->vq),
+			       virtq_used_pa(&d->vq),
+			       d->vd.irq_mode == VPCI_IRQ_MSIX ?
+				       MSIX_QUEUE_ENTRY :
+				       VIRTIO_MSI_NO_VECTOR);
 	if (err)
 		goto err_free_vq;
 	vpci_driver_ok(&d->vd);
 	return 0;
 
 err_free_vq:
+	release_irq(d);
 	virtq_destroy(&d->vq);
 err_fail:
 	vpci_fail(&d->vd);
@@ -389,14 +541,11 @@ err_fail:
 struct vblk_dev *vblk_probe(void)
 {
 	struct vblk_dev *d = &blk_dev;
-	struct pci_dev *pci = NULL;
+	struct pci_dev *pci;
 	char name[PCI_NAME_LEN];
 	int err;
 
-	while ((pci = pci_find(VIRTIO_PCI_VENDOR, PCI_ANY_ID, pci))) {
-		if (pci->device == VIRTIO_PCI_DEVICE_MODERN + VIRTIO_ID_BLOCK)
-			break;
-	}
+	pci = vpci_find(VIRTIO_ID_BLOCK, NULL);
 	if (!pci) {
 		pr_info("no virtio-blk device");
 		return NULL;
@@ -413,10 +562,10 @@ struct vblk_dev *vblk_probe(void)
 		return NULL;
 	}
 	mainloop_add_poller(vblk_poll, d);
-	pr_info("%s: %llu MiB, queue of %u, %u segments/request, %s%s",
+	pr_info("%s: %llu MiB, queue of %u, %u segments/request, irq %s%s",
 		pci_name(pci, name),
 		(unsigned long long)(d->capacity * VBLK_SECTOR_SIZE >> 20),
-		d->vq.size, d->seg_max, d->vector >= 0 ? "MSI-X" : "polled",
+		d->vq.size, d->seg_max, vpci_irq_mode_name(d->vd.irq_mode),
 		d->vd.features & VIRTIO_BLK_F_RO ? ", read-only" : "");
 	return d;
 }

@@ -8,9 +8,15 @@
  * in a FIFO and are posted as descriptors free up, so any number may be
  * in flight. Completions are found by the MSI-X interrupt (which only
  * marks work pending) and by polling from the main loop.
- * vblk_read_sync() is the blocking path for metadata: it polls the ring
- * until its request completes (and panics if the device never answers,
- * since the request still owns the caller's buffer). Main loop only ([m]).
+ * vblk_read_sync() is the blocking path for metadata: a thread sleeps,
+ * the main loop polls the ring, until its request completes.
+ *
+ * A device that leaves a request unanswered for `disk_timeout_ms` (boot
+ * switch, default 10 s; the ring re-kicks a stalled device every
+ * VBLK_STALL_MS before that) is marked failed: every request waiting on
+ * it completes with -ETIMEDOUT, and new reads are refused with -ENODEV.
+ * After -ETIMEDOUT the device may still write the request's memory: the
+ * caller must never reuse it (leak it). Main loop only ([m]).
  */
 #ifndef FS_VIRTIO_BLK_H
 #define FS_VIRTIO_BLK_H
@@ -38,7 +44,12 @@ struct vblk_stats {
 	uint64_t waiting; /* now: queued for descriptors */
 	uint64_t interrupts;
 	uint64_t sync_reads;
+	uint64_t sync_in_loop; /* of those, the main loop spun for */
 	uint64_t rekicks; /* notified again after a stall (virtq.c) */
+	uint64_t failed; /* 1 once a request timed out: device given up */
+	uint64_t timeouts; /* requests completed with -ETIMEDOUT */
+	uint64_t refused; /* reads refused (-ENODEV) since */
+	uint64_t late; /* answers that came after their timeout */
 };
 
 /* Bring up the first virtio-blk device; NULL (and a log line) if none
@@ -51,20 +62,29 @@ uint64_t vblk_capacity(const struct vblk_dev *d);
 /*
  * Read sectors starting at `sector` into `n` segments (their lengths add
  * up to a multiple of VBLK_SECTOR_SIZE, at most VBLK_SEGMENTS_MAX).
- * Returns 0 and calls done(arg, err) later, or -EINVAL (beyond the
- * capacity, bad lengths) / -ENOMEM without calling it.
+ * Returns 0 and calls done(arg, err) later (err 0, -EIO for a device
+ * error, -ETIMEDOUT: see above), or -EINVAL (beyond the capacity, bad
+ * lengths) / -ENOMEM / -ENODEV (device failed) without calling it.
  */
 int vblk_read(struct vblk_dev *d, uint64_t sector,
 	      const struct vblk_segment *segs, unsigned int n,
 	      vblk_done_fn done, void *arg);
 
+/* vblk_read into kernel memory: `off` and `len` in bytes, both sector
+ * multiples (the segments are made at page boundaries). */
+int vblk_read_kmem(struct vblk_dev *d, uint64_t off, void *buf, size_t len,
+		   vblk_done_fn done, void *arg);
+
 /* Blocking read of any byte range into kernel memory (copies through a
- * sector-aligned bounce buffer when the range is unaligned). 0, -EINVAL,
- * -EIO or -ENOMEM. */
+ * sector-aligned bounce buffer). 0, -EINVAL, -EIO, -ENOMEM, -ETIMEDOUT
+ * or -ENODEV. */
 int vblk_read_sync(struct vblk_dev *d, uint64_t off, void *buf, size_t len);
 
 /* Process completions; returns how many. Registered as a poller. */
 int vblk_poll(void *dev);
+
+/* "msix", "intx" or "polled": how the device signals completions. */
+const char *vblk_irq_mode(const struct vblk_dev *d);
 
 void vblk_get_stats(const struct vblk_dev *d, struct vblk_stats *st);
 

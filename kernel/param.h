@@ -26,8 +26,8 @@
  * free memory (after the kernel image) it can run in at all. */
 #define MEM_MIN_MIB 4 /* the smallest -m that serves (make bench checks) */
 #define MEMPLAN_FLOOR_PAGES 448 /* 1.75 MiB: a 4 MiB guest has ~2.4 */
-#define LWIP_MEM_MAX (3u << 20) /* bytes of lwIP heap and pools, at most */
-#define LWIP_MEM_MIN (192u << 10) /* ... and at least */
+#define LWIP_MEM_MAX (2u << 20) /* bytes of lwIP's heap, at most */
+#define LWIP_MEM_MIN (128u << 10) /* ... and at least */
 #define CONN_MAX_DEFAULT 1024 /* connections, when memory allows */
 #define CONN_MAX_MIN 16
 #define ECEM_HASH_BUCKETS 256 /* event-pair table, per key kind */
@@ -41,6 +41,9 @@
 #define IRQ_VECTOR_FIRST 48 /* device vectors: FIRST..LAST */
 #define IRQ_VECTOR_LAST 239
 #define IRQ_NAME_MAX 16 /* bytes of a vector's name */
+#define IRQ_SHARED_LINES_MAX 8 /* PCI INTx GSIs in use at once */
+#define IRQ_SHARED_HANDLERS_MAX 8 /* handlers on one shared line */
+#define IRQ_UNCLAIMED_MAX 10000 /* unclaimed in a row: mask the line */
 #define THREAD_NAME_MAX 16 /* bytes of a thread's name */
 #define THREAD_STACK_PAGES 4 /* 16 KiB per kernel thread stack */
 #define MAINLOOP_POLLERS_MAX 16 /* mainloop_add_poller() slots */
@@ -70,9 +73,6 @@
 #define VBLK_SEGMENTS_MAX 16 /* data segments in one request */
 #define VBLK_STALL_MS 20 /* no completion this long: notify again */
 #define VNET_STALL_MS 20 /* same for the virtio-net queues */
-/* A spinning read this late means a dead device; TCG on a loaded host
- * has been seen to need more than 5 s. */
-#define VBLK_SYNC_TIMEOUT_MS 30000
 #define VBLK_BOUNCE_MAX (64u << 10) /* bytes of one unaligned sync read */
 
 /* ext2 reader (fs/ext2.c) */

@@ -2,11 +2,20 @@
 #
 # lwIP is not in the repository: tools/fetch-lwip.sh unpacks Debian's
 # source package into $(LWIP_SRC) (once; the stamp file says it is
-# there). Its own Filelists.mk names the sources; the include below is
-# remade from the stamp, so a plain `make` fetches it first.
+# there), and tools/patch-lwip.sh copies it to $(LWIP_TREE) with our
+# patches (net/lwip-port/patches/*.patch, each with its reason) applied.
+# The patched tree's stamp is named after a hash of the patches, so
+# changing, adding or removing one remakes the tree and every lwIP
+# object. Its own Filelists.mk names the sources; the include below is
+# remade from the stamp, so a plain `make` fetches and patches it first.
 LWIP_SRC := $(BUILD)/lwip-src
 LWIP_STAMP := $(LWIP_SRC)/.fetched
-LWIPDIR := $(LWIP_SRC)/src
+LWIP_PATCHES := $(sort $(wildcard net/lwip-port/patches/*.patch))
+LWIP_PATCH_SUM := $(firstword $(shell cat $(LWIP_PATCHES) /dev/null | \
+	sha256sum))
+LWIP_TREE := $(BUILD)/lwip-patched
+LWIP_PATCHED := $(LWIP_TREE)/.patched-$(LWIP_PATCH_SUM)
+LWIPDIR := $(LWIP_TREE)/src
 
 KERNEL_SRCS += \
 	net/conn.c \
@@ -20,6 +29,7 @@ KERNEL_SRCS += \
 	net/lwip-port/lwip_mem.c \
 	net/lwip-port/ooseq.c \
 	net/lwip-port/sys_arch.c \
+	net/lwip-port/tcp_pcbs.c \
 	net/lwip-port/tcp_room.c
 
 # lwIP's headers are visible to net/ (and lwIP itself) only: app/, fs/ and
@@ -36,7 +46,9 @@ endif
 
 $(LWIP_STAMP): tools/fetch-lwip.sh
 	$(Q)tools/fetch-lwip.sh $(LWIP_SRC)
-$(LWIPDIR)/Filelists.mk: $(LWIP_STAMP)
+$(LWIP_PATCHED): $(LWIP_STAMP) tools/patch-lwip.sh
+	$(Q)tools/patch-lwip.sh $(LWIP_SRC) $(LWIP_TREE) $@ $(LWIP_PATCHES)
+$(LWIPDIR)/Filelists.mk: $(LWIP_PATCHED)
 	@test -f $@
 
 # lwIP's core, IPv4 and Ethernet, compiled into the kernel with our own
@@ -47,7 +59,7 @@ LWIP_OBJS := $(patsubst $(LWIPDIR)/%.c,$(BUILD)/lwip/%.c.o,$(LWIP_SRCS))
 LWIP_CFLAGS :=
 KERNEL_EXTRA_OBJS += $(LWIP_OBJS)
 
-$(BUILD)/lwip/%.c.o: $(LWIPDIR)/%.c $(LWIP_STAMP)
+$(BUILD)/lwip/%.c.o: $(LWIPDIR)/%.c $(LWIP_PATCHED)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      lwip/$*.c")
 	$(Q)$(CC) $(CPPFLAGS) $(KERNEL_CFLAGS) $(LWIP_CFLAGS) -c $< -o $@

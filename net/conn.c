@@ -14,7 +14,8 @@
  *
  * Deferred callbacks: closed() and the delivery of data held while
  * paused never run inside an application call into this file; they are
- * queued and run by conn_poll from the main loop. lwIP's own callbacks
+ * queued and run by conn_poll from the main loop (closed() also just
+ * before a new connection is offered, see run_closed). lwIP's own callbacks
  * (recv, sent, err, poll) already come from the main loop (net_poll).
  * When the application aborts from inside one of them, the abort is
  * carried out on the way out and the callback returns ERR_ABRT, as lwIP
@@ -72,6 +73,7 @@ struct conn {
 	bool paused; /* [m] */
 	bool fin; /* [m] FIN seen, eof not delivered yet */
 	bool closing; /* [m] close once the queue drains */
+	bool fin_queued; /* [m] tcp_shutdown(TX) called: FIN after the data */
 	bool in_callback; /* [m] inside an lwIP callback for this pcb */
 	bool abort_requested; /* [m] conn_abort from inside a callback */
 	bool gone; /* [m] closed() queued: no more callbacks */
@@ -256,14 +258,32 @@ static void push(struct conn *c)
 		tcp_output(c->pcb);
 }
 
-/* Close if asked to and drained. ERR_ABRT if the pcb had to be aborted
- * (which an lwIP callback must then return). */
+/*
+ * Close if asked to and drained. ERR_ABRT if the pcb had to be aborted
+ * (which an lwIP callback must then return). Once lwIP has taken every
+ * byte, its FIN is queued right behind them (TX shutdown: the callbacks
+ * stay, so acknowledgements still release the pages): the peer reads
+ * the end of the stream with the response. A FIN that waited for the
+ * last ACK came after a client such as wrk had closed on its own, so
+ * the client kept the TIME_WAIT and ran out of ports under short
+ * connections (about 470 new connections a second from one address
+ * with Linux's 60 s TIME_WAIT).
+ */
 static err_t try_close(struct conn *c)
 {
 	struct tcp_pcb *pcb = c->pcb;
 
-	if (!c->closing || !pcb || conn_queued(c))
+	if (!c->closing || !pcb || ioagg_len(&c->unsent))
 		return ERR_OK;
+	if (conn_queued(c)) {
+		if (!c->fin_queued) {
+			/* ERR_MEM for the FIN: lwIP retries it itself
+			 * (TF_CLOSEPEND); another error: tcp_close below. */
+			c->fin_queued = true;
+			tcp_shutdown(pcb, 0, 1);
+		}
+		return ERR_OK;
+	}
 	/* Everything is acknowledged: no page is referenced by lwIP. */
 	detach(c);
 	if (tcp_close(pcb) != ERR_OK) {
@@ -495,6 +515,34 @@ static err_t on_poll(void *arg, struct tcp_pcb *pcb)
 	return try_close(c);
 }
 
+/*
+ * closed() for every finished connection on the deferred list, before a
+ * new one is offered: the application counts live connections against
+ * its limit, and a client that saw our FIN and connected again at once
+ * must not find the old connection still counted. Returns the count.
+ */
+static int run_closed(void)
+{
+	struct conn **pp = &work_list;
+	int n = 0;
+
+	while (*pp) {
+		struct conn *c = *pp;
+
+		if (!c->gone) {
+			pp = &c->next;
+			continue;
+		}
+		*pp = c->next;
+		c->next = NULL;
+		if (c->ctx) /* else the application never had it */
+			c->l->cb->closed(c->ctx, c->close_err);
+		kfree(c);
+		n++;
+	}
+	return n;
+}
+
 static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
 	const struct listener *l = arg;
@@ -518,6 +566,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 		list_add_tail(&accept_queue, &c->accept_link);
 		stats.accept_deferred++;
 	} else {
+		run_closed();
 		c->ctx = l->cb->accept(l->ctx, c);
 		if (!c->ctx) {
 			stats.refused++;
@@ -603,7 +652,7 @@ static int hand_accepts(void)
  * resume, and closed() callbacks. Ends the pass's accept budget. */
 static int conn_poll(void *arg)
 {
-	int n = hand_accepts();
+	int n = run_closed() + hand_accepts();
 
 	(void)arg;
 	while (work_list) {

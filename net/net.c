@@ -31,11 +31,11 @@
 #include "net/lwip-port/lwip_err.h"
 #include "net/lwip-port/lwip_mem.h"
 #include "net/lwip-port/ooseq.h"
+#include "net/lwip-port/tcp_pcbs.h"
 #include "net/virtio_net.h"
 
 #define NET_HOSTNAME "petrel"
 #define NET_STATS_MAX_S 3600
-#define VIRTIO_PCI_DEVICE_LEGACY_NET 0x1000 /* transitional virtio-net */
 
 static struct ipcfg cfg = { .dhcp = true }; /* [m] from ip= and gw= */
 static uint64_t stats_s; /* [I] net_stats= */
@@ -105,6 +105,8 @@ void net_nic_counters(struct net_nic_counters *out)
 	out->ooseq_holders = oo.holders;
 	out->ooseq_over_share = oo.over_share;
 	out->ooseq_trimmed = oo.trimmed;
+	out->irqs = s.irqs + s.config_irqs;
+	out->irq_mode = vnet ? vnet_irq_mode(vnet) : "none";
 }
 
 void net_mem_counters(struct net_mem_counters *out)
@@ -114,6 +116,20 @@ void net_mem_counters(struct net_mem_counters *out)
 	lwip_mem_get_stats(&st);
 	*out = (struct net_mem_counters){ st.limit, st.used, st.peak,
 					  st.refused };
+}
+
+void net_tcp_counters(struct net_tcp_counters *out)
+{
+	struct lwip_port_tcp_pcbs p;
+
+	lwip_port_tcp_pcbs(&p);
+	*out = (struct net_tcp_counters){
+		.tcp_pcb_pool = p.pool,
+		.tcp_active = p.active,
+		.tcp_time_wait = p.time_wait,
+		.tcp_time_wait_reopened = p.time_wait_reopened,
+		.tcp_time_wait_recycled = p.time_wait_recycled,
+	};
 }
 
 void net_log_stats(void)
@@ -177,13 +193,7 @@ static int net_poll(void *arg)
 /* The first virtio-net function (modern or transitional ID). */
 static struct pci_dev *find_device(void)
 {
-	struct pci_dev *pci = NULL;
-
-	while ((pci = pci_find(VIRTIO_PCI_VENDOR, PCI_ANY_ID, pci)))
-		if (pci->device == VIRTIO_PCI_DEVICE_MODERN + VIRTIO_ID_NET ||
-		    pci->device == VIRTIO_PCI_DEVICE_LEGACY_NET)
-			return pci;
-	return NULL;
+	return vpci_find(VIRTIO_ID_NET, NULL);
 }
 
 /* lwIP addresses from cfg; a gateway outside the subnet is dropped. */

@@ -64,6 +64,8 @@ void net_csum_counters(struct net_csum_counters *out);
 struct net_nic_counters {
 	VNET_NIC_STATS(STAT_U64)
 	NET_OOSEQ_STATS(STAT_U64)
+	uint64_t irqs; /* interrupts the device raised, any kind */
+	const char *irq_mode; /* "msix", "intx", or "none" without a NIC */
 };
 
 void net_nic_counters(struct net_nic_counters *out);
@@ -81,5 +83,22 @@ struct net_mem_counters {
 };
 
 void net_mem_counters(struct net_mem_counters *out);
+
+/* TCP PCBs for /_stats. A connection the server closed first waits in
+ * TIME_WAIT (60 s) in a PCB of the shared pool; a new SYN from the same
+ * client port ends it (reopened), and a new connection that finds the
+ * pool empty frees the oldest (recycled). */
+#define NET_TCP_STATS(X)                                              \
+	X(tcp_pcb_pool) /* TCP PCBs in lwIP's pool */                 \
+	X(tcp_active) /* now: PCBs from SYN_RCVD to LAST_ACK */       \
+	X(tcp_time_wait) /* now: PCBs in TIME_WAIT */                 \
+	X(tcp_time_wait_reopened) /* TIME_WAITs ended by a new SYN */ \
+	X(tcp_time_wait_recycled) /* oldest TIME_WAITs freed for new */
+
+struct net_tcp_counters {
+	NET_TCP_STATS(STAT_U64)
+};
+
+void net_tcp_counters(struct net_tcp_counters *out);
 
 #endif

@@ -12,9 +12,11 @@
  * referenced pbuf; the slot is the chain's cookie.
  *
  * Interrupts: MSI-X entry 0 for configuration changes, entry 1 for both
- * queues. Handlers set flags; vnet_poll disables queue interrupts while
- * it finds work and re-enables them when idle (NAPI-style), so a busy
- * link is polled and an idle one wakes the halted CPU.
+ * queues; without MSI-X (QEMU's -nic model=virtio-net-pci, vectors=0,
+ * virtio_msix=off) the shared INTx line, whose handler reads the ISR.
+ * Handlers set flags; vnet_poll disables queue interrupts while it finds
+ * work and re-enables them when idle (NAPI-style), so a busy link is
+ * polled and an idle one wakes the halted CPU.
  */
 #define PR_PREFIX "vnet: "
 #include "net/virtio_net.h"
@@ -63,9 +65,15 @@ struct vnet_rxbuf {
 	struct vnet_rxbuf *next_free; /* [m] */
 };
 
+/* One frame from linkoutput until the device returns it: in the ring
+ * or parked in the backlog, it holds the pbuf and every pool page its
+ * descriptors name. */
 struct vnet_tx_slot {
 	struct virtio_net_hdr hdr; /* [m] device-readable while posted */
 	struct pbuf *p; /* [m] referenced until the device returns it */
+	struct virtq_seg segs[VNET_TX_SEGS_MAX]; /* [m] segs[0]: hdr */
+	struct iobuf *pages[VNET_TX_SEGS_MAX]; /* [m] each referenced */
+	uint8_t nsegs, npages; /* [m] */
 	struct vnet_tx_slot *next_free; /* [m] */
 };
 
@@ -78,12 +86,15 @@ struct vnet_dev {
 	bool link_up; /* [m] */
 	uint8_t mac[VNET_MAC_LEN]; /* [I] */
 	int vectors[VNET_MSIX_ENTRIES]; /* [I] CPU vectors, -1 = none */
+	int intx_vector; /* [I] shared INTx line's vector, -1 = none */
 	bool irq_pending, config_pending; /* [q] set by the handlers */
 
-	struct vnet_tx_slot *tx_slots; /* [I] txq.size of them */
+	struct vnet_tx_slot *tx_slots; /* [I] VNET_TX_SLOTS of them */
 	struct vnet_tx_slot *tx_free; /* [m] */
 	uint32_t tx_in_flight; /* [m] chains posted, not yet returned */
-	struct pbuf *backlog[VNET_TX_BACKLOG + VNET_TX_CTRL_RESERVE]; /* [m] */
+	uint64_t tx_pages_held; /* [m] page references held by slots */
+	/* [m] prepared slots waiting for ring room, oldest at head */
+	struct vnet_tx_slot *backlog[VNET_TX_BACKLOG + VNET_TX_CTRL_RESERVE];
 	uint32_t backlog_head, backlog_count; /* [m] */
 	bool tx_refused; /* [m] a frame got ERR_MEM: tcp_txnow when room */
 
@@ -112,6 +123,19 @@ static void irq_config(void *arg)
 
 	WRITE_ONCE(dev->config_pending, true);
 	dev->stats.config_irqs++;
+}
+
+/* INTx: the ISR read acknowledges and says which kinds of event. */
+static bool irq_intx(void *arg)
+{
+	struct vnet_dev *dev = arg;
+	uint8_t isr = vpci_isr(&dev->vd);
+
+	if (isr & VIRTIO_ISR_QUEUE)
+		irq_queues(dev);
+	if (isr & VIRTIO_ISR_CONFIG)
+		irq_config(dev);
+	return isr != 0;
 }
 
 /* ---- RX buffers ---- */
@@ -253,7 +277,28 @@ static int rx_poll(struct vnet_dev *dev, int budget)
 
 /* ---- TX ---- */
 
-/* Give back every chain the device has finished with. */
+/* Drop the slot's references to the pool pages its descriptors name. */
+static void release_pages(struct vnet_dev *dev, struct vnet_tx_slot *slot)
+{
+	for (unsigned int i = 0; i < slot->npages; i++)
+		iobuf_unref(slot->pages[i]);
+	dev->tx_pages_held -= slot->npages;
+	slot->npages = 0;
+}
+
+/* A frame is done with (returned by the device, or never posted): its
+ * pages and its pbuf reference go, and the slot is free again. */
+static void slot_release(struct vnet_dev *dev, struct vnet_tx_slot *slot)
+{
+	release_pages(dev, slot);
+	pbuf_free(slot->p);
+	slot->p = NULL;
+	slot->next_free = dev->tx_free;
+	dev->tx_free = slot;
+}
+
+/* Give back every chain the device has finished with: only now may the
+ * pages it read from be freed (the stack's claim may be gone already). */
 static int tx_reclaim(struct vnet_dev *dev)
 {
 	struct vnet_tx_slot *slot;
@@ -261,10 +306,7 @@ static int tx_reclaim(struct vnet_dev *dev)
 	int n = 0;
 
 	while ((slot = virtq_get(&dev->txq, &len))) {
-		pbuf_free(slot->p);
-		slot->p = NULL;
-		slot->next_free = dev->tx_free;
-		dev->tx_free = slot;
+		slot_release(dev, slot);
 		dev->tx_in_flight--;
 		n++;
 	}
@@ -302,132 +344,175 @@ static int tx_fill_hdr(struct vnet_dev *dev, struct vnet_tx_slot *slot,
 }
 
 /*
- * Physical segments of a frame's payloads, after segs[0] (the virtio
- * header). A payload is contiguous in virtual memory only: lwIP extends
- * a pbuf across consecutive tcp_write calls when their addresses touch,
- * and two sf_buf mappings can be neighbours in the window while their
- * pages are not neighbours in RAM. So every page is translated on its
- * own and merged with the previous segment only when physically
- * adjacent. Returns the segment count including the header, or 0 when
- * more than VNET_TX_SEGS_MAX would be needed.
+ * The device will read physical address `pa`: if it lies in the buffer
+ * pool, the slot takes a reference on the buffer holding it, so the
+ * page outlives the descriptor even when the stack lets go first (an
+ * ACK covering a retransmission still in the ring). 0; -E2BIG when the
+ * slot names VNET_TX_SEGS_MAX pages already; -EFAULT for a pool page
+ * nobody holds (the stack named freed memory: never sent).
  */
-static unsigned int payload_segs(const struct pbuf *p, struct virtq_seg *segs)
+static int hold_page(struct vnet_dev *dev, struct vnet_tx_slot *slot,
+		     uint64_t pa)
 {
-	unsigned int n = 1;
+	struct iobuf *b = iobuf_from_pa(pa);
 
-	for (; p; p = p->next) {
+	if (!b)
+		return iobuf_pool_contains(pa) ? -EFAULT : 0;
+	for (unsigned int i = 0; i < slot->npages; i++)
+		if (slot->pages[i] == b)
+			return 0;
+	if (slot->npages == ARRAY_SIZE(slot->pages))
+		return -E2BIG;
+	iobuf_ref(b);
+	slot->pages[slot->npages++] = b;
+	dev->tx_pages_held++;
+	dev->stats.tx_page_refs++;
+	return 0;
+}
+
+/*
+ * The slot's segments after segs[0] (the virtio header): its payloads'
+ * physical pieces, each pool page referenced (hold_page). Translating
+ * here, while the caller's pbuf and the stack's page mappings are
+ * certainly live, is what makes a backlogged frame safe: its sf_buf
+ * slot may be reused once the stack unmaps. A payload is contiguous in
+ * virtual memory only: lwIP extends a pbuf across consecutive tcp_write
+ * calls when their addresses touch, and two sf_buf mappings can be
+ * neighbours in the window while their pages are not neighbours in RAM.
+ * So every page is translated on its own and merged with the previous
+ * segment only when physically adjacent. Sets slot->nsegs (header
+ * included). 0, or -E2BIG / -EFAULT (hold_page) with no page held.
+ */
+static int payload_segs(struct vnet_dev *dev, struct vnet_tx_slot *slot,
+			const struct pbuf *p)
+{
+	struct virtq_seg *segs = slot->segs;
+	unsigned int n = 1;
+	int err = 0;
+
+	for (; p && !err; p = p->next) {
 		uintptr_t va = (uintptr_t)p->payload;
 		size_t left = p->len;
 
-		while (left) {
+		while (left && !err) {
 			size_t chunk =
 				MIN(left, PAGE_SIZE - (va & (PAGE_SIZE - 1)));
 			uint64_t pa = kva_to_phys((const void *)va);
 
-			if (n > 1 && segs[n - 1].pa + segs[n - 1].len == pa) {
+			err = hold_page(dev, slot, pa);
+			if (n > 1 && segs[n - 1].pa + segs[n - 1].len == pa)
 				segs[n - 1].len += (uint32_t)chunk;
-			} else {
-				if (n == VNET_TX_SEGS_MAX)
-					return 0;
+			else if (n == VNET_TX_SEGS_MAX)
+				err = err ? err : -E2BIG;
+			else
 				segs[n++] =
 					(struct virtq_seg){ pa,
 							    (uint32_t)chunk };
-			}
 			va += chunk;
 			left -= chunk;
 		}
 	}
-	return n;
+	if (err) {
+		release_pages(dev, slot);
+		return err;
+	}
+	slot->nsegs = (uint8_t)n;
+	return 0;
 }
 
 /*
- * Post frame `p` as header + its payloads' physical segments. Borrows p:
- * on success the slot holds its own reference (or a linearized copy).
- * 0, -ENOSPC (ring full: nothing taken), -ENOMEM (no copy possible).
+ * Turn frame `p` into a ready slot: header filled, payloads translated,
+ * their pool pages and the pbuf referenced (or a linearized copy, when
+ * the chain has too many pieces or its headers cannot be written).
+ * Borrows p. 0 with *out set; -ENOSPC (no free slot), -ENOMEM (no copy
+ * possible), -EFAULT (p names a freed pool page).
  */
-static int tx_post(struct vnet_dev *dev, struct pbuf *p)
+static int tx_prepare(struct vnet_dev *dev, struct pbuf *p,
+		      struct vnet_tx_slot **out)
 {
-	struct virtq_seg segs[VNET_TX_SEGS_MAX];
 	struct vnet_tx_slot *slot = dev->tx_free;
-	struct pbuf *own = NULL;
-	unsigned int n = payload_segs(p, segs);
+	struct pbuf *own;
+	int err;
 
-	/* too many pieces for one chain: copied into 1 pbuf, 2 descs */
-	if (!slot || virtq_free_count(&dev->txq) < (n ? n : 2))
+	if (!slot)
 		return -ENOSPC;
-	if (!n || tx_fill_hdr(dev, slot, p) == -EAGAIN) {
+	slot->npages = 0;
+	err = tx_fill_hdr(dev, slot, p);
+	if (!err)
+		err = payload_segs(dev, slot, p);
+	if (err == -EFAULT)
+		return err;
+	if (err) {
 		own = pbuf_clone(PBUF_RAW, PBUF_RAM, p);
-		if (!own || tx_fill_hdr(dev, slot, own)) {
-			if (own)
-				pbuf_free(own);
+		if (!own)
 			return -ENOMEM;
+		err = tx_fill_hdr(dev, slot, own);
+		if (!err)
+			err = payload_segs(dev, slot, own);
+		if (err) {
+			pbuf_free(own);
+			return err == -EFAULT ? err : -ENOMEM;
 		}
 		dev->stats.tx_linearized++;
 		p = own;
-		n = payload_segs(p, segs);
-	}
-	segs[0].pa = virt_to_phys(&slot->hdr);
-	segs[0].len = VNET_HDR_LEN;
-	if (virtq_add(&dev->txq, segs, n, NULL, 0, slot)) {
-		if (own)
-			pbuf_free(own);
-		return -ENOSPC;
-	}
-	if (!own)
+	} else {
 		pbuf_ref(p);
+	}
+	slot->segs[0].pa = virt_to_phys(&slot->hdr);
+	slot->segs[0].len = VNET_HDR_LEN;
 	slot->p = p;
 	dev->tx_free = slot->next_free;
+	*out = slot;
+	return 0;
+}
+
+/* Post a prepared slot. 0, or -ENOSPC (ring full: still the caller's). */
+static int tx_post(struct vnet_dev *dev, struct vnet_tx_slot *slot)
+{
+	if (virtq_free_count(&dev->txq) < slot->nsegs ||
+	    virtq_add(&dev->txq, slot->segs, slot->nsegs, NULL, 0, slot))
+		return -ENOSPC;
 	dev->tx_in_flight++;
 	dev->stats.tx_packets++;
-	dev->stats.tx_bytes += p->tot_len;
+	dev->stats.tx_bytes += slot->p->tot_len;
 	/* virtq_add published the chain (its barrier orders descriptors
 	 * before avail->idx); the doorbell rings only if the device asked. */
 	virtq_kick(&dev->txq);
 	return 0;
 }
 
-/* Queue a frame behind a full ring, holding a reference. ERR_MEM when
- * the backlog is full too: TCP then keeps the segment and sends it again
- * when vnet_poll reports room (lwip_port_tx_room), instead of waiting out a
- * retransmission timeout for a frame we dropped. Frames without payload
- * get a reserve beyond that: under a sustained bulk load the data frames
- * keep the backlog full, and a new connection's SYN-ACK refused at every
- * try never completes its handshake (seen in `make soak`). */
-static err_t backlog_push(struct vnet_dev *dev, struct pbuf *p)
+/* Whether the backlog has room for frame `p`. Frames without payload
+ * get a reserve beyond VNET_TX_BACKLOG: under a sustained bulk load the
+ * data frames keep the backlog full, and a new connection's SYN-ACK
+ * refused at every try never completes its handshake (seen in `make
+ * soak`). */
+static bool backlog_room(const struct vnet_dev *dev, const struct pbuf *p)
 {
 	uint32_t limit = p->tot_len <= VNET_TX_CTRL_FRAME_MAX ?
 				 VNET_TX_BACKLOG + VNET_TX_CTRL_RESERVE :
 				 VNET_TX_BACKLOG;
-	uint32_t tail;
 
-	if (dev->backlog_count >= limit) {
-		dev->stats.tx_refused++;
-		dev->tx_refused = true;
-		return ERR_MEM;
-	}
-	tail = (dev->backlog_head + dev->backlog_count) %
-	       ARRAY_SIZE(dev->backlog);
-	pbuf_ref(p);
-	dev->backlog[tail] = p;
+	return dev->backlog_count < limit;
+}
+
+/* Park a prepared slot behind a full ring; it keeps its references. */
+static void backlog_push(struct vnet_dev *dev, struct vnet_tx_slot *slot)
+{
+	uint32_t tail = (dev->backlog_head + dev->backlog_count) %
+			ARRAY_SIZE(dev->backlog);
+
+	dev->backlog[tail] = slot;
 	dev->backlog_count++;
 	dev->stats.tx_ring_full++;
-	return ERR_OK;
 }
 
 /* Move backlogged frames into the ring while it has room. */
 static int backlog_flush(struct vnet_dev *dev)
 {
-	struct pbuf *p;
-	int n = 0, err;
+	int n = 0;
 
-	while (dev->backlog_count) {
-		p = dev->backlog[dev->backlog_head];
-		err = tx_post(dev, p);
-		if (err == -ENOSPC)
-			break;
-		if (err)
-			dev->stats.tx_drops++;
-		pbuf_free(p); /* the backlog's reference */
+	while (dev->backlog_count &&
+	       !tx_post(dev, dev->backlog[dev->backlog_head])) {
 		dev->backlog_head =
 			(dev->backlog_head + 1) % ARRAY_SIZE(dev->backlog);
 		dev->backlog_count--;
@@ -437,24 +522,43 @@ static int backlog_flush(struct vnet_dev *dev)
 }
 
 /* netif->linkoutput: send one frame. Borrows p (lwIP keeps its own
- * reference; we take one while the device or the backlog has it). */
+ * reference; the slot takes one, and one on every pool page the frame
+ * names, until the device returns it). When the ring and the backlog
+ * are full: ERR_MEM, and TCP keeps the segment and sends it again when
+ * vnet_poll reports room (lwip_port_tx_room), instead of waiting out a
+ * retransmission timeout for a frame we dropped. */
 static err_t low_level_output(struct netif *netif, struct pbuf *p)
 {
 	struct vnet_dev *dev = netif->state;
+	struct vnet_tx_slot *slot;
 	int err;
 
 	tx_reclaim(dev);
 	backlog_flush(dev);
-	if (dev->backlog_count)
-		return backlog_push(dev, p); /* keep frames in order */
-	err = tx_post(dev, p);
+	if (dev->backlog_count && !backlog_room(dev, p))
+		goto refuse;
+	err = tx_prepare(dev, p, &slot);
 	if (err == -ENOSPC)
-		return backlog_push(dev, p);
+		goto refuse;
 	if (err) {
 		dev->stats.tx_drops++;
+		if (err == -EFAULT)
+			dev->stats.tx_stale_pages++;
 		return ERR_MEM;
 	}
+	/* Behind a backlog, in order; else straight into the ring. */
+	if (!dev->backlog_count && !tx_post(dev, slot))
+		return ERR_OK;
+	if (!backlog_room(dev, p)) {
+		slot_release(dev, slot);
+		goto refuse;
+	}
+	backlog_push(dev, slot);
 	return ERR_OK;
+refuse:
+	dev->stats.tx_refused++;
+	dev->tx_refused = true;
+	return ERR_MEM;
 }
 
 /* ---- link ---- */
@@ -555,11 +659,17 @@ int vnet_poll(struct vnet_dev *dev)
 	return work;
 }
 
+const char *vnet_irq_mode(const struct vnet_dev *dev)
+{
+	return vpci_irq_mode_name(dev->vd.irq_mode);
+}
+
 void vnet_get_stats(const struct vnet_dev *dev, struct vnet_stats *st)
 {
 	*st = dev->stats;
 	st->rx_posted = dev->rx_posted;
 	st->rx_held = dev->rx_pages - dev->rx_posted;
+	st->tx_pages_held = dev->tx_pages_held;
 }
 
 void vnet_log_stats(const struct vnet_dev *dev)
@@ -607,6 +717,31 @@ static int setup_vector(struct vnet_dev *dev, uint16_t entry, irq_handler_fn fn,
 	return pci_msix_set_entry(dev->pci, entry, addr, data);
 }
 
+/* MSI-X when the function has both entries, else its INTx line. */
+static int setup_interrupts(struct vnet_dev *dev)
+{
+	int err;
+
+	if (vpci_use_msix(&dev->vd, VNET_MSIX_ENTRIES) &&
+	    !pci_msix_enable(dev->pci)) {
+		dev->vd.irq_mode = VPCI_IRQ_MSIX;
+		err = setup_vector(dev, VNET_MSIX_CONFIG, irq_config,
+				   "vnet-cfg");
+		if (!err)
+			err = setup_vector(dev, VNET_MSIX_QUEUES, irq_queues,
+					   "vnet");
+		if (!err)
+			err = vpci_set_config_vector(&dev->vd,
+						     VNET_MSIX_CONFIG);
+		return err;
+	}
+	err = vpci_attach_intx(&dev->vd, irq_intx, dev, "vnet");
+	if (err < 0)
+		return err;
+	dev->intx_vector = err;
+	return 0;
+}
+
 static void free_vectors(struct vnet_dev *dev)
 {
 	for (int i = 0; i < VNET_MSIX_ENTRIES; i++) {
@@ -614,11 +749,15 @@ static void free_vectors(struct vnet_dev *dev)
 			irq_free_vector(dev->vectors[i]);
 		dev->vectors[i] = -1;
 	}
+	if (dev->intx_vector >= 0)
+		irq_detach_shared(dev->intx_vector, irq_intx, dev);
+	dev->intx_vector = -1;
 	pci_msix_disable(dev->pci);
+	dev->vd.irq_mode = VPCI_IRQ_POLLED;
 }
 
 /* Allocate queue `index` (at most VNET_QUEUE_SIZE entries) and program
- * it into the device with the queue MSI-X entry. */
+ * it into the device with the queue MSI-X entry (none under INTx). */
 static int setup_queue(struct vnet_dev *dev, struct virtq *vq, uint16_t index)
 {
 	uint16_t max = vpci_queue_max_size(&dev->vd, index);
@@ -635,7 +774,9 @@ static int setup_queue(struct vnet_dev *dev, struct virtq *vq, uint16_t index)
 		return err;
 	err = vpci_queue_setup(&dev->vd, index, size, virtq_desc_pa(vq),
 			       virtq_avail_pa(vq), virtq_used_pa(vq),
-			       VNET_MSIX_QUEUES);
+			       dev->vd.irq_mode == VPCI_IRQ_MSIX ?
+				       VNET_MSIX_QUEUES :
+				       VIRTIO_MSI_NO_VECTOR);
 	if (err)
 		virtq_destroy(vq);
 	return err;
@@ -658,10 +799,13 @@ static void read_mac(struct vnet_dev *dev)
 
 static int alloc_tx_slots(struct vnet_dev *dev)
 {
-	dev->tx_slots = kzalloc(sizeof(*dev->tx_slots) * dev->txq.size);
+	/* Every chain in the ring and every backlog entry has its own. */
+	uint32_t slots = dev->txq.size + ARRAY_SIZE(dev->backlog);
+
+	dev->tx_slots = kzalloc(sizeof(*dev->tx_slots) * slots);
 	if (!dev->tx_slots)
 		return -ENOMEM;
-	for (uint16_t i = 0; i < dev->txq.size; i++) {
+	for (uint32_t i = 0; i < slots; i++) {
 		dev->tx_slots[i].next_free = dev->tx_free;
 		dev->tx_free = &dev->tx_slots[i];
 	}
@@ -688,6 +832,7 @@ int vnet_probe(struct pci_dev *pci, struct vnet_dev **out)
 		return -ENOMEM;
 	dev->pci = pci;
 	dev->vectors[VNET_MSIX_CONFIG] = dev->vectors[VNET_MSIX_QUEUES] = -1;
+	dev->intx_vector = -1;
 	/* 1. map the transport */
 	err = vpci_init(&dev->vd, pci);
 	if (err)
@@ -709,17 +854,12 @@ int vnet_probe(struct pci_dev *pci, struct vnet_dev **out)
 		pci_name(pci, name), on_off(dev->csum), on_off(dev->guest_csum),
 		on_off(dev->has_status),
 		on_off(dev->vd.features & VIRTIO_F_EVENT_IDX));
-	/* 3. MSI-X: configuration changes and queue completions */
-	err = pci_msix_enable(pci);
-	if (err)
-		goto err_fail;
-	err = setup_vector(dev, VNET_MSIX_CONFIG, irq_config, "vnet-cfg");
-	if (!err)
-		err = setup_vector(dev, VNET_MSIX_QUEUES, irq_queues, "vnet");
-	if (!err)
-		err = vpci_set_config_vector(&dev->vd, VNET_MSIX_CONFIG);
+	/* 3. interrupts: configuration changes and queue completions */
+	err = setup_interrupts(dev);
 	if (err)
 		goto err_free_vectors;
+	pr_info("%s: irq %s", pci_name(pci, name),
+		vpci_irq_mode_name(dev->vd.irq_mode));
 	/* 4. receiveq1 and transmitq1 */
 	err = setup_queue(dev, &dev->rxq, VNET_RXQ);
 	if (err)
@@ -740,7 +880,6 @@ err_free_rxq:
 	virtq_destroy(&dev->rxq);
 err_free_vectors:
 	free_vectors(dev);
-err_fail:
 	vpci_fail(&dev->vd);
 err_free_dev:
 	kfree(dev);

@@ -91,6 +91,9 @@ int vnet_poll(struct vnet_dev *dev);
 /* Whether the link is up (always, without VIRTIO_NET_F_STATUS). */
 bool vnet_link_up(const struct vnet_dev *dev);
 
+/* "msix" or "intx": how the device interrupts. */
+const char *vnet_irq_mode(const struct vnet_dev *dev);
+
 void vnet_get_stats(const struct vnet_dev *dev, struct vnet_stats *st);
 
 /* Log the counters on one line (info level). */

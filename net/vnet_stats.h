@@ -20,7 +20,10 @@
 	X(rx_held) /* now: received pages lwIP still holds */          \
 	X(tx_packets)                                                  \
 	X(tx_refused) /* ERR_MEM to lwIP: backlog full, TCP retries */ \
-	X(tx_drops) /* no memory to linearize a frame */
+	X(tx_drops) /* no memory to linearize a frame */               \
+	X(tx_page_refs) /* pool-page references taken for frames */    \
+	X(tx_pages_held) /* now: pool pages posted frames name */      \
+	X(tx_stale_pages) /* frames naming a freed page: dropped */
 
 #define VNET_DRIVER_STATS(X)                                         \
 	X(rx_bytes)                                                  \

@@ -142,3 +142,39 @@ tests/kernel/test_laio_SRCS := kernel/sched/laio.c kernel/sched/thread.c kernel/
 	kernel/sched/timer.c kernel/lib/string.c tests/fakes/fake_heap.c tests/fakes/fake_pmm.c \
 	tests/fakes/fake_paging.c tests/fakes/fake_panic.c tests/fakes/fake_printk.c \
 	tests/fakes/fake_clock.c
+
+# net/ against the real lwIP core, with the kernel's patches (compiled for
+# the host with tests/net/lwip-host/lwipopts.h), the real virtio-net driver
+# and connection layer, over a fake device and TCP peer
+# (tests/net/fake_nic.c).
+LWIP_HOST_SRCS := $(addprefix $(LWIPDIR)/, core/init.c core/def.c \
+	core/inet_chksum.c core/ip.c core/mem.c core/memp.c core/netif.c \
+	core/pbuf.c core/stats.c core/tcp.c core/tcp_in.c core/tcp_out.c \
+	core/ipv4/etharp.c core/ipv4/icmp.c core/ipv4/ip4.c \
+	core/ipv4/ip4_addr.c core/ipv4/ip4_frag.c netif/ethernet.c)
+$(LWIP_HOST_SRCS): | $(LWIP_PATCHED) ;
+NET_HOST_SRCS := $(LWIP_HOST_SRCS) net/virtio_net.c net/vnet_csum.c \
+	net/lwip-port/csum.c net/lwip-port/lwip_err.c net/lwip-port/tcp_room.c \
+	tests/net/conn_host.c tests/net/fake_nic.c kernel/virtio/virtq.c \
+	kernel/io/ecem.c kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c kernel/mm/memplan.c \
+	kernel/lib/bitmap.c tests/fakes/fake_pmm.c tests/fakes/fake_panic.c \
+	tests/fakes/fake_printk.c tests/fakes/fake_clock.c
+NET_HOST_CFLAGS := -Itests/net/lwip-host -I$(LWIPDIR)/include \
+	-Wno-missing-field-initializers
+
+UNIT_TESTS += tests/net/test_virtio_net
+tests/net/test_virtio_net_SRCS := $(NET_HOST_SRCS)
+tests/net/test_virtio_net_CFLAGS := $(NET_HOST_CFLAGS)
+
+# The ACK path of net/conn.c with the real server: ECEM DNS splicing.
+UNIT_TESTS += tests/net/test_conn
+tests/net/test_conn_SRCS := $(NET_HOST_SRCS) app/server.c app/respond.c \
+	app/body_event.c app/body_thread.c kernel/lib/strbuf.c app/http_parser.c \
+	app/http_path.c app/http_range.c app/http_cond.c app/http_response.c \
+	app/mime.c $(HTTP_STR) kernel/lib/civil.c kernel/lib/errname.c \
+	kernel/sched/timer.c kernel/sched/laio.c kernel/sched/thread.c \
+	kernel/cpu/switch.S kernel/lib/string.c tests/fakes/fake_fs.c \
+	tests/fakes/fake_paging.c
+tests/net/test_conn_CFLAGS := $(NET_HOST_CFLAGS)
+# tests/net/conn_host.c compiles net/conn.c by #include.
+$(BUILD)/tests/net/test_virtio_net $(BUILD)/tests/net/test_conn: net/conn.c

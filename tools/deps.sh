@@ -11,7 +11,7 @@ PACKAGES="
 	e2fsprogs
 	libcmocka-dev python3 python3-pytest
 	iproute2 nftables iputils-ping wrk curl tcpdump
-	clang-format cppcheck dpkg-dev
+	clang-format cppcheck dpkg-dev patch
 	clang libclang-rt-14-dev
 	nginx gnuplot-nox
 "

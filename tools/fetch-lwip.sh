@@ -3,8 +3,9 @@
 # Fetch the lwIP 2.1.x source from Debian's source package into DEST
 # (default build/lwip-src) and write DEST/.fetched with the version. The
 # tree is upstream's own: Debian's patches (a POSIX port, Hurd socket
-# glue) are not applied (dpkg-source --skip-patches). Nothing is fetched
-# when DEST/.fetched exists. apt needs deb-src entries: tools/deps.sh
+# glue) are not applied (dpkg-source --skip-patches); ours are applied to
+# a copy by tools/patch-lwip.sh. Nothing is fetched when DEST/.fetched
+# exists. apt needs deb-src entries: tools/deps.sh
 # derives them from the machine's apt sources and is run when the
 # package is not found.
 #

@@ -10,6 +10,7 @@
 #define PR_PREFIX "iobuf: "
 #include "kernel/io/iobuf.h"
 
+#include "kernel/core/cmdline.h"
 #include "kernel/core/panic.h"
 #include "kernel/core/printk.h"
 #include "kernel/io/sfbuf.h"
@@ -37,6 +38,28 @@ static struct {
 	uint64_t (*reclaim)(uint64_t pages); /* [m] */
 	struct iobuf_stats stats; /* [m] */
 } pool;
+
+static bool poison;
+KPARAM_BOOL(iobuf_poison, poison,
+	    "fill pool pages with IOBUF_POISON when freed (debug)");
+
+void iobuf_set_poison(bool on)
+{
+	poison = on;
+}
+
+/* Overwrite a freed run, so a device or CPU that still reads it shows
+ * the pattern instead of stale data that looks plausible. */
+static void poison_pages(uint64_t pa, uint64_t pages)
+{
+	for (uint64_t i = 0; i < pages; i++) {
+		uint64_t *va = sfbuf_get(pa + (i << PAGE_SHIFT));
+
+		for (size_t w = 0; w < PAGE_SIZE / sizeof(*va); w++)
+			va[w] = IOBUF_POISON;
+		sfbuf_put(va);
+	}
+}
 
 void iobuf_set_reclaimer(uint64_t (*reclaim)(uint64_t pages))
 {
@@ -192,6 +215,8 @@ void iobuf_free(struct iobuf *b)
 	if (b->refcnt)
 		panic("iobuf_free: iobuf %p still has %u references", (void *)b,
 		      b->refcnt);
+	if (poison)
+		poison_pages(b->pa, b->pages);
 	bitmap_clear_range(pool.bitmap, first, b->pages);
 	for (uint64_t i = 0; i < b->pages; i++)
 		pool.owner[first + i] = NULL;

@@ -35,6 +35,9 @@ struct iobuf_owner {
 };
 
 #define IOBUF_SEALED 0x1
+/* With iobuf_poison=on, freed pool pages hold this 8-byte tag repeated
+ * (bytes a5 5a 'F' 'R' 'E' 'E' 5a a5 in memory order). */
+#define IOBUF_POISON 0xa55a454552465aa5ull
 #define IOBUF_CSUM_SLOTS 4 /* cached Internet checksums per buffer */
 
 /* The 16-bit one's-complement sum (lwIP's LWIP_CHKSUM convention) of
@@ -72,6 +75,9 @@ struct iobuf_stats {
  * the pool.
  * 0, -EINVAL (already set up or zero) or -ENOMEM. */
 int iobuf_pool_init(uint64_t pages);
+
+/* Poison freed pages (the `iobuf_poison=` switch; host tests). */
+void iobuf_set_poison(bool on);
 
 /* Physical address of page 0 of the pool. */
 uint64_t iobuf_pool_base(void);

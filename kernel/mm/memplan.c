@@ -17,7 +17,7 @@
 #define HUGE_PAGES (HUGE_PAGE_SIZE / PAGE_SIZE)
 #define RX_BUFS_MIN 32
 #define RX_RING_MIN 16
-#define LWIP_BYTES_PER_CONN 2048 /* a PCB, its segments and headers */
+#define LWIP_BYTES_PER_CONN 2048 /* headers of a connection's segments */
 
 static struct memplan plan_in_force = {
 	.free_pages = 1u << 20,

@@ -2,7 +2,7 @@
 /*
  * The memory plan: how the RAM found at boot is split between the fixed
  * structures whose size used to be a compile-time constant (buffer pool,
- * RX pages, mapping window, lwIP's memory, connections). kmain makes the
+ * RX pages, mapping window, lwIP's heap, connections). kmain makes the
  * plan once, from the frames free after the kernel image, before anything
  * is allocated; the subsystems read it when they start. Below
  * MEMPLAN_FLOOR_PAGES free frames nothing is planned: the caller says so
@@ -20,7 +20,7 @@ struct memplan {
 	uint64_t map_slots; /* sf_buf mappings of pool pages */
 	uint32_t rx_ring; /* RX pages kept posted to the NIC */
 	uint32_t rx_bufs; /* RX pages posted or held by the stack */
-	uint64_t lwip_bytes; /* lwIP heap and pools (PCBs, segments) */
+	uint64_t lwip_bytes; /* lwIP's heap (headers, copied data) */
 	uint32_t conn_max; /* connections served at once */
 };
 

@@ -12,6 +12,13 @@
  * loop pending (irq_take_pending) and sends the EOI after the handler,
  * so a level-triggered line is quiet by then. The main loop's pollers do
  * the work.
+ *
+ * PCI INTx (a function without MSI-X): the line is level-triggered and
+ * may be shared, so it gets one vector whose handlers (irq_shared_fn) all
+ * run on every interrupt; each reads its device's status register (which
+ * deasserts the device's request) and returns whether the device raised
+ * it. A line no handler claims IRQ_UNCLAIMED_MAX times in a row is masked,
+ * so a device nobody drives cannot hold the CPU in an interrupt storm.
  */
 #ifndef KERNEL_SCHED_IRQ_H
 #define KERNEL_SCHED_IRQ_H
@@ -20,6 +27,8 @@
 #include <stdint.h>
 
 typedef void (*irq_handler_fn)(void *arg);
+/* A handler on a shared line: true when its device raised the interrupt. */
+typedef bool (*irq_shared_fn)(void *arg);
 
 /* Bring up the LAPIC and IOAPICs (after acpi_init and pic_disable) and
  * install the spurious-vector handler. 0 or a negative errno. */
@@ -38,6 +47,27 @@ int irq_route_gsi(uint32_t gsi, int vector, bool level, bool active_low);
 
 /* Route ISA `irq`, honouring the MADT's source overrides. 0 or errno. */
 int irq_route_isa(uint8_t irq, int vector);
+
+/* Attach fn(arg) to the PCI INTx line that firmware routed to interrupt
+ * line `line` (the configuration register: an ISA IRQ, mapped through the
+ * MADT's source overrides, or 16.. a GSI). The line is routed
+ * level-triggered on first use and shared after that. Returns the vector,
+ * -ENODEV when `line` is 0xff or 0 (not routed), -ENOSPC or -ENOENT. */
+int irq_attach_pci_intx(uint8_t line, irq_shared_fn fn, void *arg,
+			const char *name);
+
+/* Remove a handler irq_attach_pci_intx() added; the line is masked and
+ * its vector freed when the last one goes. */
+void irq_detach_shared(int vector, irq_shared_fn fn, void *arg);
+
+struct irq_intx_stats {
+	uint64_t lines; /* shared INTx GSIs in use */
+	uint64_t unclaimed; /* interrupts no handler on its line claimed */
+	uint64_t storm_masked; /* lines masked for an unclaimed storm */
+};
+
+/* Totals over the shared INTx lines. */
+void irq_get_intx_stats(struct irq_intx_stats *st);
 
 /* MSI / MSI-X address and data that deliver `vector` (fixed, edge) to
  * the boot CPU's LAPIC. */

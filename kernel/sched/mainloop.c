@@ -25,6 +25,7 @@ struct poller {
 static struct poller pollers[MAINLOOP_POLLERS_MAX]; /* [m] */
 static size_t n_pollers; /* [m] */
 static struct mainloop_stats stats; /* [m] */
+static bool running; /* [m] */
 
 int mainloop_add_poller(mainloop_poll_fn fn, void *arg)
 {
@@ -59,8 +60,14 @@ static bool work_pending(void)
 	       timer_next_deadline() <= time_ns();
 }
 
+bool mainloop_running(void)
+{
+	return running;
+}
+
 void mainloop_run(void)
 {
+	running = true;
 	pr_info("running, %zu poller(s)", n_pollers);
 	irq_enable();
 	for (;;) {

@@ -14,6 +14,7 @@
 #ifndef KERNEL_SCHED_MAINLOOP_H
 #define KERNEL_SCHED_MAINLOOP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "kernel/lib/compiler.h"
@@ -33,6 +34,9 @@ int mainloop_add_poller(mainloop_poll_fn fn, void *arg);
 
 /* Run one pass (steps 1-3 above); returns the pollers' work total. */
 int mainloop_run_once(void);
+
+/* Whether mainloop_run has started: before it, boot code may wait. */
+bool mainloop_running(void);
 
 /* Loop forever: the last call of kmain. */
 void mainloop_run(void) __noreturn;

@@ -9,12 +9,13 @@
  * registers are accessed with their natural width through kernel/cpu/mmio.h;
  * 64-bit ones as two 32-bit halves (4.1.3.1). The queue doorbell address
  * is notify_base + queue_notify_off * notify_off_multiplier (4.1.4.4).
- * Tested with QEMU 7.2 virtio-net-pci and virtio-blk-pci on q35, both
- * with and without disable-legacy=on.
+ * Tested with QEMU 7.2 virtio-net-pci and virtio-blk-pci on q35 and pc,
+ * both with and without disable-legacy=on, and with vectors=0 (no MSI-X).
  */
 #define PR_PREFIX "virtio: "
 #include "kernel/virtio/virtio_pci.h"
 
+#include "kernel/core/cmdline.h"
 #include "kernel/core/printk.h"
 #include "kernel/cpu/cpu.h"
 #include "kernel/cpu/mmio.h"
@@ -36,6 +37,10 @@
 #define CONFIG_GEN_TRIES 8 /* re-reads of a config that keeps changing */
 
 #define COMMON(vd, field) (&(vd)->common->field)
+
+static bool msix_allowed = true; /* [I] virtio_msix= */
+KPARAM_BOOL(virtio_msix, msix_allowed,
+	    "use MSI-X where a virtio function has it (off: INTx)");
 
 static const char *const device_names[] = {
 	[VIRTIO_ID_NET] = "net",
@@ -71,6 +76,17 @@ static uint16_t virtio_id(const struct pci_dev *pci)
 	    pci->device <= VIRTIO_PCI_DEVICE_LEGACY_END)
 		return pci->subsys_id;
 	return 0;
+}
+
+/* Next function of virtio device type `type`, modern or transitional. */
+struct pci_dev *vpci_find(uint16_t type, struct pci_dev *from)
+{
+	struct pci_dev *pci = from;
+
+	while ((pci = pci_find(VIRTIO_PCI_VENDOR, PCI_ANY_ID, pci)))
+		if (type && virtio_id(pci) == type)
+			return pci;
+	return NULL;
 }
 
 /* Map the structure one capability describes; NULL if it is unusable. */
@@ -321,6 +337,54 @@ void vpci_notify(void *arg, uint16_t index)
 uint8_t vpci_isr(struct vpci_dev *vd)
 {
 	return mmio_read8(vd->isr);
+}
+
+/* MSI-X with `entries` entries is there and not switched off. */
+bool vpci_use_msix(const struct vpci_dev *vd, uint16_t entries)
+{
+	return msix_allowed && vd->pci->msix.table_size >= entries;
+}
+
+/*
+ * INTx instead of MSI-X: with MSI-X enabled the device would never raise
+ * its pin (PCI 3.0, 6.8.2), and firmware may have left the command
+ * register's INTx disable set.
+ */
+int vpci_attach_intx(struct vpci_dev *vd, irq_shared_fn fn, void *arg,
+		     const char *name)
+{
+	struct pci_dev *pci = vd->pci;
+	char pname[PCI_NAME_LEN];
+	int vector;
+
+	if (!pci->irq_pin) {
+		pr_err("%s: no MSI-X and no INTx pin", pci_name(pci, pname));
+		return -ENODEV;
+	}
+	pci_msix_disable(pci);
+	pci_write16(pci, PCI_COMMAND,
+		    pci_read16(pci, PCI_COMMAND) & ~PCI_COMMAND_INTX_DISABLE);
+	vector = irq_attach_pci_intx(pci->irq_line, fn, arg, name);
+	if (vector < 0) {
+		pr_err("%s: INT%c line %u: %s", pci_name(pci, pname),
+		       'A' + pci->irq_pin - 1, pci->irq_line, errname(vector));
+		return vector;
+	}
+	vd->irq_mode = VPCI_IRQ_INTX;
+	return vector;
+}
+
+/* Name of an interrupt mode for logs and /_stats. */
+const char *vpci_irq_mode_name(enum vpci_irq_mode mode)
+{
+	switch (mode) {
+	case VPCI_IRQ_MSIX:
+		return "msix";
+	case VPCI_IRQ_INTX:
+		return "intx";
+	default:
+		return "polled";
+	}
 }
 
 /* Copy device config bytes; retry while config_generation changes. */

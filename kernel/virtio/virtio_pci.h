@@ -13,6 +13,14 @@
  * doorbell through vpci_notify(), which matches virtq_notify_fn.
  * A struct vpci_dev is owned by one driver and used from the main loop,
  * except vpci_isr() and vpci_notify(), which an IRQ handler may call.
+ *
+ * Drivers find their function with vpci_find(), which accepts the modern
+ * ID (0x1040 + type) and the transitional one (0x1000-0x103f, type in the
+ * subsystem ID) that QEMU gives by default (-drive if=virtio, a device
+ * on a conventional PCI bus or the q35 root complex); vpci_init() then
+ * insists on the modern capabilities. Interrupts: MSI-X when the function
+ * has it, else vpci_attach_intx() (shared, level-triggered INTx, whose
+ * handler must read vpci_isr()).
  */
 #ifndef KERNEL_VIRTIO_VIRTIO_PCI_H
 #define KERNEL_VIRTIO_VIRTIO_PCI_H
@@ -22,6 +30,7 @@
 
 #include "kernel/lib/compiler.h"
 #include "kernel/param.h"
+#include "kernel/sched/irq.h"
 
 struct pci_dev;
 
@@ -82,6 +91,13 @@ STATIC_ASSERT(sizeof(struct virtio_pci_common_cfg) == 0x38);
 STATIC_ASSERT(offsetof(struct virtio_pci_common_cfg, device_status) == 0x14);
 STATIC_ASSERT(offsetof(struct virtio_pci_common_cfg, queue_desc) == 0x20);
 
+/* How a driver is told about completions (for logs and /_stats). */
+enum vpci_irq_mode {
+	VPCI_IRQ_POLLED = 0, /* no interrupt: the main loop polls */
+	VPCI_IRQ_MSIX,
+	VPCI_IRQ_INTX, /* shared level-triggered line, ISR acknowledges */
+};
+
 struct vpci_dev {
 	struct pci_dev *pci; /* [I] */
 	uint16_t device_id; /* [I] VIRTIO_ID_* */
@@ -94,8 +110,13 @@ struct vpci_dev {
 	uint32_t device_cfg_len; /* [I] */
 	uint64_t features; /* [m] negotiated, valid after vpci_negotiate */
 	uint16_t num_queues; /* [I] */
+	enum vpci_irq_mode irq_mode; /* [m] set by the driver's bring-up */
 	volatile uint16_t *doorbell[VPCI_QUEUES_MAX]; /* [m] set up queues */
 };
+
+/* Next virtio function after `from` (NULL: from the start) of virtio
+ * device type `type` (VIRTIO_ID_*), by modern or transitional ID. */
+struct pci_dev *vpci_find(uint16_t type, struct pci_dev *from);
 
 /* Find and map the capabilities of virtio function `pci`, enable memory
  * decoding and bus mastering. 0, -ENODEV (not virtio 1.x) or -ENOMEM. */
@@ -145,6 +166,20 @@ void vpci_notify(void *arg, uint16_t index);
 
 /* Read (and thereby clear) the ISR status: VIRTIO_ISR_* bits. */
 uint8_t vpci_isr(struct vpci_dev *vd);
+
+/* Whether to drive the function with MSI-X: it has at least `entries`
+ * table entries and the boot option virtio_msix= is not off. */
+bool vpci_use_msix(const struct vpci_dev *vd, uint16_t entries);
+
+/* Use the function's INTx pin instead of MSI-X (which is switched off):
+ * fn(arg) runs on every interrupt of the shared line, must read
+ * vpci_isr() and returns whether the ISR was non-zero. Sets irq_mode.
+ * The vector, or -ENODEV (no pin, or firmware routed none), -ENOSPC. */
+int vpci_attach_intx(struct vpci_dev *vd, irq_shared_fn fn, void *arg,
+		     const char *name);
+
+/* "msix", "intx" or "polled". */
+const char *vpci_irq_mode_name(enum vpci_irq_mode mode);
 
 /* Device-specific configuration bytes, generation-checked (4.1.4.3.1).
  * 0, -EINVAL if out of range, -EAGAIN if it kept changing. */

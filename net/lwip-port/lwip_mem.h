@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * lwIP's memory, from the kernel heap under a budget. lwIP is built with
- * MEM_LIBC_MALLOC and MEMP_MEM_MALLOC (lwipopts.h), so its heap and all
- * of its pools (PCBs, segments, pbuf headers) come from here instead of
- * static arrays sized for a large machine: the image stays small and the
- * budget (the memory plan's lwip_bytes) follows the RAM found. Past the
- * budget an allocation fails and lwIP sees ERR_MEM, which it already
- * handles (a refused connection, a send retried later). Main loop ([m]).
+ * lwIP's heap, from the kernel heap under a budget. lwIP is built with
+ * MEM_LIBC_MALLOC (lwipopts.h), so its PBUF_RAM pbufs come from here
+ * instead of a static array sized for a large machine: the image stays
+ * small and the budget (the memory plan's lwip_bytes) follows the RAM
+ * found. Past the budget an allocation fails and lwIP sees ERR_MEM,
+ * which it already handles (a send retried later). Main loop ([m]).
  */
 #ifndef NET_LWIP_PORT_LWIP_MEM_H
 #define NET_LWIP_PORT_LWIP_MEM_H

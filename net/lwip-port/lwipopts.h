@@ -6,12 +6,14 @@
  * defaults are set, each with its reason.
  *
  * Memory: lwIP's heap (PBUF_RAM pbufs: TCP/IP headers, copied data in
- * copy=on mode) and its pools (PCBs, segments, pbuf headers) all come
- * from the kernel heap through net/lwip-port/lwip_mem.c, under a budget
- * the memory plan sizes from the RAM found (kernel/mm/memplan.h): at
- * most 3 MiB, as the static arrays used to be, and far less on a 4 MiB
- * guest, where those arrays did not fit. Received frames are in neither:
- * they sit in IO-Lite pool pages (net/virtio_net.c) as custom pbufs.
+ * copy=on mode) comes from the kernel heap through
+ * net/lwip-port/lwip_mem.c, under a budget the memory plan sizes from the
+ * RAM found (kernel/mm/memplan.h): at most 2 MiB, as the static array
+ * used to be, and far less on a 4 MiB guest, where that array did not
+ * fit. The memp pools (PCBs, segments, pbuf headers; about 350 KiB) stay
+ * static: a full PCB pool is what recycles the oldest TIME_WAIT. Received
+ * frames are in neither: they sit in IO-Lite pool pages
+ * (net/virtio_net.c) as custom pbufs.
  */
 #ifndef NET_LWIP_PORT_LWIPOPTS_H
 #define NET_LWIP_PORT_LWIPOPTS_H
@@ -46,8 +48,9 @@ void lwip_port_free(void *p);
 #define mem_clib_malloc lwip_port_malloc /* ... under lwIP's budget */
 #define mem_clib_calloc lwip_port_calloc
 #define mem_clib_free lwip_port_free
-/* Pools too: no static arrays; the budget's end is ERR_MEM, not OOM. */
-#define MEMP_MEM_MALLOC 1
+/* Fixed pools: exhaustion is ERR_MEM, not OOM, and a full PCB pool is
+ * what makes tcp_alloc recycle the oldest TIME_WAIT (tcp_time_wait_*). */
+#define MEMP_MEM_MALLOC 0
 #define MEM_ALIGNMENT 8 /* x86_64 natural alignment */
 /* Not an array any more; only makes mem_size_t 32 bits wide. */
 #define MEM_SIZE (4 * 1024 * 1024)
@@ -92,12 +95,13 @@ void lwip_port_free(void *p);
 #define TCP_LISTEN_BACKLOG 1 /* accept limits (conn_max=) */
 #define TCP_QUEUE_OOSEQ 1
 #define LWIP_TCP_SACK_OUT 0
-/* TIME_WAIT is 2 * TCP_MSL. lwIP answers a SYN that reuses a 4-tuple in
- * TIME_WAIT with an ACK and ignores the client's RST (RFC 1337), so a
- * client that reuses its port within 2 minutes (Linux does, under load)
- * hangs in connect until TIME_WAIT ends; Linux would accept the SYN. A
- * 2 s TIME_WAIT still absorbs a LAN's late duplicates. */
-#define TCP_MSL 1000UL
+/* TIME_WAIT is 2 * TCP_MSL = 60 s, as Linux, so late duplicates of a
+ * closed connection stay harmless. A client that reuses its port sooner
+ * gets in at once: a SYN beyond the old sequence space ends the
+ * TIME_WAIT (patches/0001-tcp-syn-ends-time-wait.patch, RFC 1122
+ * 4.2.2.13). When the PCB pool is empty, tcp_alloc frees the oldest
+ * TIME_WAIT PCB, so they never keep a new connection out. */
+#define TCP_MSL 30000UL
 
 /* ---- Checksums: set per netif from the negotiated offloads ---- */
 #define LWIP_CHECKSUM_CTRL_PER_NETIF 1 /* NETIF_SET_CHECKSUM_CTRL */

@@ -3,7 +3,8 @@
  * Unit tests for app/server.c: the request/response state machine over a
  * fake connection layer (tests/fakes/fake_conn.c), an in-memory volume
  * (tests/fakes/fake_fs.c), the real IO-Lite pool and the real timer list with
- * a fake clock. Responses are checked byte for byte.
+ * a fake clock. Responses are checked byte for byte. ECEM splicing on
+ * ACKs needs the real ACK path: tests/net/test_conn.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,7 +17,6 @@
 #include <cmocka.h>
 
 #include "app/server.h"
-#include "kernel/io/ecem.h"
 #include "kernel/io/iobuf.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
@@ -345,113 +345,6 @@ static void test_large_body_windows_follow_acks(void **state)
 	fake_conn_finish(c, 0);
 }
 
-static struct http_stats server_stats(void)
-{
-	struct http_stats st;
-
-	http_get_stats(&st);
-	return st;
-}
-
-/* ECEM DNS: after the first window the ACKs bring exactly as many new
- * body bytes (in batches of splice_min), from the ACK path, and the
- * application is never woken. */
-static void test_dns_splices_on_acks(void **state)
-{
-	struct http_stats before, after;
-	struct ecem_stats es;
-	struct conn *c;
-	char *all = malloc(sizeof(big) + 4096);
-	size_t got, len;
-	char *out;
-
-	(void)state;
-	ecem_set_enabled(ECEM_F_DNS);
-	c = fake_conn_open();
-	before = server_stats();
-	fake_conn_recv_str(c, "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
-	out = fake_conn_take_output(c, &len);
-	assert_true(len > 256 << 10 && len < (256 << 10) + 4096);
-	memcpy(all, out, len);
-	got = len;
-	free(out);
-	/* splice_min defaults to 16 KiB: the ACKs before it add up. */
-	for (int i = 0; i < 5; i++) {
-		fake_conn_ack(c, 2920);
-		free(fake_conn_take_output(c, &len));
-		assert_int_equal(len, 0);
-	}
-	fake_conn_ack(c, 2920);
-	out = fake_conn_take_output(c, &len);
-	assert_int_equal(len, 6 * 2920);
-	memcpy(all + got, out, len);
-	got += len;
-	free(out);
-	while (got - (size_t)(body_of(all) - all) < sizeof(big)) {
-		size_t left =
-			sizeof(big) - (got - (size_t)(body_of(all) - all));
-
-		fake_conn_ack(c, 16384);
-		out = fake_conn_take_output(c, &len);
-		assert_int_equal(len, left < 16384 ? left : 16384);
-		memcpy(all + got, out, len);
-		got += len;
-		free(out);
-	}
-	fake_conn_ack(c, UINT64_MAX);
-	all[got] = '\0';
-	expect_status(all, 200);
-	assert_memory_equal(body_of(all), big, sizeof(big));
-	after = server_stats();
-	assert_int_equal(after.app_wakeups - before.app_wakeups, 1);
-	assert_int_equal(after.responses_spliced - before.responses_spliced, 1);
-	assert_int_equal(after.spliced_ack_bytes - before.spliced_ack_bytes,
-			 sizeof(big) - (256 << 10));
-	ecem_get_stats(&es);
-	assert_int_equal(es.pairs_live, 0);
-	free(all);
-	fake_conn_finish(c, 0);
-	ecem_set_enabled(0);
-}
-
-/* DNS with uncached pages: ACKs while the read is out add up, the disk
- * completion sends them; a reset with a read pending leaks no pair. */
-static void test_dns_resumed_by_disk_completion(void **state)
-{
-	struct http_stats before, after;
-	struct ecem_stats es;
-	struct conn *c;
-	size_t len;
-
-	(void)state;
-	ecem_set_enabled(ECEM_F_DNS);
-	c = fake_conn_open();
-	before = server_stats();
-	fake_conn_recv_str(c, "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
-	free(take(c));
-	fake_fs_set_deferred(true);
-	fake_conn_ack(c, 20000);
-	fake_conn_ack(c, 30000); /* the 20000-byte read is still out */
-	free(fake_conn_take_output(c, &len));
-	assert_int_equal(len, 0);
-	assert_int_equal(fake_fs_complete(), 1); /* 20000, then 30000 */
-	free(fake_conn_take_output(c, &len));
-	assert_int_equal(len, 20000);
-	assert_int_equal(fake_fs_complete(), 1);
-	free(fake_conn_take_output(c, &len));
-	assert_int_equal(len, 30000);
-	after = server_stats();
-	assert_int_equal(after.spliced_disk_bytes - before.spliced_disk_bytes,
-			 50000);
-	fake_conn_ack(c, 50000);
-	fake_conn_finish(c, -ECONNRESET);
-	assert_int_equal(fake_fs_complete(), 1);
-	ecem_get_stats(&es);
-	assert_int_equal(es.pairs_live, 0);
-	fake_fs_set_deferred(false);
-	ecem_set_enabled(0);
-}
-
 /* A pipeline longer than the receive buffer, arriving in segments while
  * a large response is out: the server stops reading when its buffer is
  * full (taking part of a segment), reads on as it answers, and every
@@ -547,6 +440,16 @@ static void test_read_errors(void **state)
 	fake_fs_fail_next_read(-EIO);
 	out = one("GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n");
 	expect_status(out, 500);
+	free(out);
+
+	/* A dead disk: timed out, or refused since, is a 503. */
+	fake_fs_fail_next_read(-ETIMEDOUT);
+	out = one("GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n");
+	expect_status(out, 503);
+	free(out);
+	fake_fs_fail_next_read(-ENODEV);
+	out = one("GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n");
+	expect_status(out, 503);
 	free(out);
 
 	/* After the head went out, the only honest thing is to abort. */
@@ -770,8 +673,6 @@ int main(void)
 		cmocka_unit_test(test_keep_alive_and_close),
 		cmocka_unit_test(test_ranges_and_conditionals),
 		cmocka_unit_test(test_large_body_windows_follow_acks),
-		cmocka_unit_test(test_dns_splices_on_acks),
-		cmocka_unit_test(test_dns_resumed_by_disk_completion),
 		cmocka_unit_test(test_pipeline_longer_than_the_buffer),
 		cmocka_unit_test(test_deferred_reads_and_early_close),
 		cmocka_unit_test(test_read_errors),

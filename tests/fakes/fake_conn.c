@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel/io/ecem.h"
 #include "kernel/io/iobuf.h"
 #include "kernel/lib/errno.h"
 #include "kernel/param.h"
@@ -120,22 +119,14 @@ char *fake_conn_take_output(struct conn *c, size_t *len)
 	return out;
 }
 
-/* As net/conn.c's ACK path: a splicing pair hears of the bytes, ECEM
- * of the send space, the application of low water otherwise. */
+/* The peer acknowledged n bytes: writable() below low water. The real
+ * ACK path, ECEM splicing included, is tested against lwIP in
+ * tests/net/test_conn.c. */
 void fake_conn_ack(struct conn *c, uint64_t n)
 {
-	bool splicing = ecem_splices(c);
-
 	n = n < c->queued ? n : c->queued;
 	c->queued -= n;
-	if (splicing)
-		ecem_net_acked(c, (uint32_t)n);
-	if (c->queued >= FAKE_CONN_LOWAT) {
-		ecem_net_wait(c);
-		return;
-	}
-	ecem_net_ready(c);
-	if (!splicing)
+	if (c->queued < FAKE_CONN_LOWAT)
 		cbs->writable(c->ctx);
 }
 

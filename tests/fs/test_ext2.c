@@ -79,10 +79,13 @@ struct filedev {
 	struct ext2_dev dev;
 };
 
+static unsigned int file_reads; /* device reads through file_read() */
+
 static int file_read(void *ctx, uint64_t off, void *buf, size_t len)
 {
 	struct filedev *f = ctx;
 
+	file_reads++;
 	if (pread(f->fd, buf, len, (off_t)off) != (ssize_t)len)
 		return -EIO;
 	return 0;
@@ -312,6 +315,46 @@ static void test_triple_indirect(void **state)
 	assert_int_equal(ext2_read(vol, &ip, ip.size + 5000, buf, 64), 0);
 	/* Past the triple-indirect range. */
 	assert_int_equal(ext2_bmap(vol, &ip, 1ull << 40, &blk), -EFBIG);
+	file_unmount(&f, vol);
+}
+
+/* ext2_bmap_cached never reads: it names the indirect block it lacks,
+ * one level at a time, until ext2_cache_put has supplied each; then it
+ * agrees with ext2_bmap. */
+static void test_bmap_cached_never_reads(void **state)
+{
+	struct ext2_inode ip;
+	struct filedev f;
+	struct ext2_vol *vol = file_mount(&f, "b1024.img");
+	uint64_t blk = 7, cached = 7, missing = 0, seen[4];
+	uint8_t block[1024];
+	unsigned int reads, rounds = 0;
+	int err;
+
+	assert_int_equal(ext2_iget(vol, lookup_ok(vol, "/sparse", 0), &ip), 0);
+	reads = file_reads;
+	/* 67584 is behind the triple-indirect block: three levels. */
+	while ((err = ext2_bmap_cached(vol, &ip, 67584, &cached, &missing)) ==
+	       -EAGAIN) {
+		assert_int_equal(file_reads, reads);
+		assert_int_equal(cached, 7); /* untouched on failure */
+		assert_true(rounds < 3);
+		seen[rounds++] = missing;
+		assert_int_equal(pread(f.fd, block, sizeof(block),
+				       (off_t)missing * 1024),
+				 (ssize_t)sizeof(block));
+		assert_int_equal(ext2_cache_put(vol, missing, block), 0);
+	}
+	assert_int_equal(err, 0);
+	assert_int_equal(rounds, 3);
+	assert_int_equal(seen[0], ip.block[EXT2_TIND_BLOCK]);
+	assert_int_equal(ext2_bmap(vol, &ip, 67584, &blk), 0);
+	assert_int_equal(file_reads, reads); /* all cached now */
+	assert_int_equal(cached, blk);
+	assert_int_equal(ext2_bmap_cached(vol, &ip, 1ull << 40, &cached,
+					  &missing),
+			 -EFBIG);
+	assert_int_equal(ext2_cache_put(vol, 0, block), -EUCLEAN);
 	file_unmount(&f, vol);
 }
 
@@ -840,6 +883,7 @@ int main(void)
 		cmocka_unit_test(test_tree_rev0),
 		cmocka_unit_test(test_htree),
 		cmocka_unit_test(test_triple_indirect),
+		cmocka_unit_test(test_bmap_cached_never_reads),
 		cmocka_unit_test(test_symlinks),
 		cmocka_unit_test(test_lookup_errors),
 		cmocka_unit_test(test_bad_super),

@@ -34,12 +34,14 @@ HOLD_MS = 20  # a held-back frame goes out after this at the latest
 FRAME_MAX = 65536
 
 
-def netdev_args():
-    """QEMU arguments for a virtio-net on the relay's dgram link."""
+def netdev_args(device_opts=""):
+    """QEMU arguments for a virtio-net on the relay's dgram link;
+    device_opts are more virtio-net-pci properties (",tx=timer...")."""
     return ["-netdev", "dgram,id=n0,local.type=inet,local.host=127.0.0.1,"
             "local.port=%d,remote.type=inet,remote.host=127.0.0.1,"
             "remote.port=%d" % (QEMU_PORT, RELAY_PORT),
-            "-device", "virtio-net-pci,netdev=n0,disable-legacy=on"]
+            "-device", "virtio-net-pci,netdev=n0,disable-legacy=on" +
+            device_opts]
 
 
 class Direction:

@@ -67,6 +67,11 @@ def test_results_json_is_well_formed_with_nonzero_figures(result):
     assert len(res["rounds"]) == 2
     assert res["petrel_stats"] and isinstance(res["petrel_stats"][0], dict)
     assert [g["met"] for g in res["goals"]][:3] == [None, None, None]
+    # Connection: close, two 5 s windows (--quick), served throughout.
+    close = res["connection_close"]["rounds"]
+    assert [c["target"] for c in close] == ["petrel"]
+    assert len(close[0]["window_rps"]) == 2, close
+    assert min(close[0]["window_rps"]) > 0 and close[0]["errors"] == 0
 
 
 def test_csv_matches_json_and_run_cleaned_up(result):

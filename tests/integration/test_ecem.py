@@ -84,6 +84,26 @@ def test_dns_cold_small_cache_with_delay(ns, guest):
     assert st["iobuf"]["pinned_pages"] < st["iobuf"]["pool_pages"]
 
 
+def test_dns_cold_splice_never_waits_in_loop(guest):
+    """A cold 10 MiB file maps its blocks through single and double
+    indirect blocks nobody has read yet; the splice runs in the main loop
+    (the ACK path), which must hand those metadata reads off instead of
+    spinning on the disk."""
+    start, files = guest
+    g = start("ecem=dns pool_mb=4", mem="64M")
+    before = stats()
+    assert get("/m10.bin") == (200, files["/m10.bin"])
+    assert get("/odd.bin") == (200, files["/odd.bin"])
+    st = stats()
+    assert st["http"]["responses_spliced"] == 2
+    assert st["fs"]["sync_reads_in_loop"] == 0
+    # The indirect blocks were read, asynchronously: m10.bin has a single
+    # indirect block, a double one and two under it; odd.bin one.
+    assert st["fs"]["bmap_async_reads"] - before["fs"]["bmap_async_reads"] \
+        == 5
+    assert "PANIC" not in g.output()
+
+
 def test_reset_during_spliced_response_leaks_nothing(guest):
     start, files = guest
     start("ecem=dns pool_mb=4", mem="64M")

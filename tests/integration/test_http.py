@@ -281,9 +281,11 @@ def test_slowloris_does_not_stop_a_normal_client(server):
 def test_port_reused_after_the_server_closed_first(server):
     """The server closes first (Connection: close), so it holds the
     connection in TIME_WAIT; a client that reuses its port soon after
-    (Linux does, under load) must get in within seconds. lwIP answers
-    such a SYN with an ACK and ignores the RST that follows, so with its
-    default 2-minute TIME_WAIT this connect would time out."""
+    (Linux does, under load) must get in within seconds. Plain lwIP
+    answers such a SYN with an ACK and ignores the RST that follows, so
+    within the 60 s TIME_WAIT this connect would time out; our lwIP patch
+    (net/lwip-port/patches/0001-*) lets a SYN beyond the old sequence
+    space end the TIME_WAIT."""
     files, _ = server
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -301,7 +303,7 @@ def test_port_reused_after_the_server_closed_first(server):
         again.bind((netns.HOST_ADDR, port))
         again.settimeout(30)
         try:
-            again.connect((GUEST, 80))  # times out if TIME_WAIT is long
+            again.connect((GUEST, 80))  # times out without the patch
             break
         except OSError as e:
             again.close()

@@ -7,12 +7,11 @@ byte-exact; counters prove the mechanisms did what they claim: a hot file
 needs no new mappings, the default path copies and sums no file byte,
 cached checksums are reused, eviction never breaks a referenced page.
 """
-import socket
 import threading
 
 import pytest
 
-from web import GUEST, fetch as get, site_image, stats
+from web import fetch as get, pipeline, site_image, stats
 
 TIMEOUT = 60
 
@@ -47,16 +46,11 @@ def test_matrix_serves_byte_exact(guest, config):
     fetch_all(files)
     # Pipelined requests on one connection, and concurrent clients.
     paths = ["/k1.bin", "/odd.bin", "/k64.bin"] * 3
-    s = socket.create_connection((GUEST, 80), timeout=TIMEOUT)
-    s.sendall(b"".join(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % p.encode()
-                       for p in paths))
-    want = sum(len(files[p]) for p in paths)
-    got = b""
-    while len(got) < want:
-        chunk = s.recv(1 << 16)
-        assert chunk
-        got += chunk
-    s.close()
+    responses = pipeline(paths, timeout=TIMEOUT)
+    assert len(responses) == len(paths)
+    for path, (head, body) in zip(paths, responses):
+        assert head.startswith(b"HTTP/1.1 200 "), (path, head[:40])
+        assert body == files[path], path
     errors = []
 
     def client(i):

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "kernel/io/iobuf.h"
+#include "kernel/io/sfbuf.h"
 #include "kernel/lib/errno.h"
 #include "kernel/param.h"
 
@@ -145,6 +146,38 @@ static void test_owner_keeps_page_until_free(void **state)
 	assert_int_equal(released, 2);
 	iobuf_free(b);
 	assert_int_equal(stats().free_pages, free0);
+}
+
+/* iobuf_poison=on: a freed run holds the tag in every word, an
+ * allocated page is left alone, and with it off a free writes nothing. */
+static void test_poison_fills_freed_pages(void **state)
+{
+	struct iobuf *kept = patterned(3, PAGE_SIZE);
+	struct iobuf *b = iobuf_alloc(2 * PAGE_SIZE, NULL, NULL);
+	uint64_t pa = b->pa;
+	const uint64_t *words;
+	const unsigned char *k;
+
+	(void)state;
+	iobuf_set_poison(true);
+	iobuf_unref(b);
+	iobuf_set_poison(false);
+	words = iobuf_pool_contains(pa) ? sfbuf_get(pa) : NULL;
+	assert_non_null(words);
+	for (size_t w = 0; w < 2 * PAGE_SIZE / sizeof(*words); w++)
+		assert_true(words[w] == IOBUF_POISON);
+	sfbuf_put((void *)words);
+	k = iobuf_map(kept);
+	for (uint32_t i = 0; i < PAGE_SIZE; i++)
+		assert_int_equal(k[i], (unsigned char)(3 + i));
+	iobuf_unmap(kept, (void *)k);
+	b = patterned(5, PAGE_SIZE);
+	pa = b->pa;
+	iobuf_unref(b); /* poisoning off: the bytes stay */
+	k = sfbuf_get(pa);
+	assert_int_equal(k[7], 12);
+	sfbuf_put((void *)k);
+	iobuf_unref(kept);
 }
 
 static void test_misuse_panics(void **state)
@@ -287,6 +320,7 @@ int main(void)
 		cmocka_unit_test(test_exhaustion),
 		cmocka_unit_test(test_reserve_only_for_reserve_allocs),
 		cmocka_unit_test(test_owner_keeps_page_until_free),
+		cmocka_unit_test(test_poison_fills_freed_pages),
 		cmocka_unit_test(test_misuse_panics),
 		cmocka_unit_test(test_agg_build_and_merge),
 		cmocka_unit_test(test_agg_slice_concat_consume),

@@ -9,9 +9,12 @@ in an order that alternates between rounds (A B C, then C B A):
 boot-to-first-successful-response, then bounded wrk runs for every file
 size x connection count: req/s, MB/s, p50/p99 latency and the server's
 CPU time per request (guests: QEMU's vCPU thread; host: nginx's
-processes). Then, per guest, the image size and the smallest -m that
-still serves the largest file (bisected over MEM_STEPS). Medians over the
-rounds, ratios unikernel/Linux, the issue's targets met or missed.
+processes); then short connections: 1 KiB with `Connection: close` at 16
+connections in back-to-back 5 s wrk windows (the req/s series shows a
+TIME_WAIT collapse; the steady state is the median of the later half).
+Then, per guest, the image size and the smallest -m that still serves
+the largest file (bisected over MEM_STEPS). Medians over the rounds,
+ratios unikernel/Linux, the issue's targets met or missed.
 
     tools/bench/bench.py [--quick] [--only petrel,linux,host]
                          [--rounds N] [--seconds S] [--out DIR]
@@ -70,6 +73,14 @@ GOAL_IMAGE = 1 << 20            # bytes
 # MiB of guest memory: the kernel sizes itself from the RAM found
 # (kernel/mm/memplan.h) and serves down to MEM_MIN_MIB in kernel/param.h.
 GOAL_MEM = 4
+GOAL_RPS_CLOSE = 3.0            # x req/s, 1 KiB, Connection: close, steady
+
+# Short connections: every request on a new connection the server closes.
+CLOSE_FILE = "1KiB"
+CLOSE_CONNS = 16
+CLOSE_WINDOW_S = 5
+CLOSE_WINDOWS = 8               # default; --quick 2
+CLOSE_LUA = 'wrk.headers["Connection"] = "close"\n'
 
 POINT_KEYS = ("rps", "mbps", "p50_ms", "p99_ms", "server_cpu_us_per_req",
               "server_cpu_ms_per_mb", "qemu_cpu_us_per_req",
@@ -109,6 +120,7 @@ class Bench:
         self.stats = []         # petrel's /_stats after each round
         self.served = {t: False for t in args.only}
         self.anomalies = []     # stalls and retries, for the report
+        self.close = []         # one dict per (round, target)
 
     # -- the site ---------------------------------------------------------
 
@@ -167,6 +179,27 @@ class Bench:
                          fmt(m["server_cpu_us_per_req"], "%.0f"),
                          m["bytes_per_frame"])
 
+    def measure_close(self, rnd, target, runner, base):
+        """CLOSE_WINDOWS back-to-back wrk windows of Connection: close;
+        each new connection may reuse a port the server still holds in
+        TIME_WAIT."""
+        if not self.args.close_windows:
+            return
+        script = os.path.join(self.out, "connection-close.lua")
+        with open(script, "w") as f:
+            f.write(CLOSE_LUA)
+        wins = [benchlib.wrk(runner, "%s/%s" % (base, file_name(CLOSE_FILE)),
+                             CLOSE_CONNS, CLOSE_WINDOW_S, script)
+                for _ in range(self.args.close_windows)]
+        rps = [w["rps"] for w in wins]
+        steady = benchlib.median(rps[len(rps) // 2:])
+        self.close.append({"round": rnd, "target": target,
+                           "window_rps": rps, "steady_rps": steady,
+                           "errors": sum(w["errors"] for w in wins)})
+        self.say("round %d %-6s %s x%d Connection: close, req/s per %d s: "
+                 "%s; steady %.0f", rnd, target, CLOSE_FILE, CLOSE_CONNS,
+                 CLOSE_WINDOW_S, " ".join("%.0f" % r for r in rps), steady)
+
     def run_guest(self, rnd, kind):
         """Boot, warm up and measure one guest; boot again (at most
         BOOT_RETRIES times) if the warm-up stalls."""
@@ -203,6 +236,7 @@ class Bench:
                 return c["vcpu"], c["qemu"]
             self.measure(rnd, kind, self.ns, base, cpu,
                          (self.ns.name, self.ns.tap, "rx"))
+            self.measure_close(rnd, kind, self.ns, base)
             if kind == "petrel":
                 self.stats.append(benchlib.petrel_stats(self.ns,
                                                         guest.GUEST_ADDR))
@@ -220,6 +254,7 @@ class Bench:
             self.measure(rnd, "host", self.pair.client, base,
                          lambda: (srv.cpu_seconds()["server"], None),
                          (self.pair.server.name, hostref.VETH_SERVER, "tx"))
+            self.measure_close(rnd, "host", self.pair.client, base)
         self.served["host"] = True
 
     # -- smallest memory --------------------------------------------------
@@ -406,6 +441,18 @@ def goals(ratios, boot, images, mem, conns):
     return out
 
 
+def close_summary(close, targets):
+    """Connection: close, per target: the median steady req/s over the
+    rounds, and the goal row (unikernel/Linux)."""
+    steady = {t: benchlib.median(c["steady_rps"] for c in close
+                                 if c["target"] == t) for t in targets}
+    r = ratio(steady.get("petrel"), steady.get("linux"))
+    goal = {"target": "req/s 1 KiB x16 Connection: close, steady, "
+            "unikernel/Linux", "goal": ">= %.1f" % GOAL_RPS_CLOSE,
+            "value": r, "met": None if r is None else r >= GOAL_RPS_CLOSE}
+    return {"steady_rps": steady, "rounds": close}, goal
+
+
 def tables(res):
     """The printed report: medians, ratios, summary, targets."""
     L = []
@@ -447,6 +494,13 @@ def tables(res):
         L.append("%-7s %s to first response %s s (median of %s)%s" % (
             t, what, fmt(b, "%.3f"), fmt_list(res["boot_s_rounds"][t]),
             extra))
+    for c in res["connection_close"]["rounds"]:
+        L.append("%-7s %s x%d Connection: close, round %d, req/s per %d s:"
+                 " %s; steady %.0f" % (
+                     c["target"], CLOSE_FILE, CLOSE_CONNS, c["round"],
+                     CLOSE_WINDOW_S, " ".join("%.0f" % r
+                                              for r in c["window_rps"]),
+                     c["steady_rps"]))
     for an in res["anomalies"]:
         L.append("anomaly: %s %s" % (an["target"], an["what"]))
     L.append("")
@@ -559,6 +613,9 @@ def parse_args(argv):
     ap.add_argument("--mem-steps", default=",".join(map(str, MEM_STEPS)),
                     help="MiB values bisected for the smallest -m")
     ap.add_argument("--no-mem-search", action="store_true")
+    ap.add_argument("--close-windows", type=int, help="%d s windows of "
+                    "Connection: close (default %d; quick 2; 0: none)"
+                    % (CLOSE_WINDOW_S, CLOSE_WINDOWS))
     ap.add_argument("--out", default=RESULTS, help="results folder")
     a = ap.parse_args(argv)
     a.only = [t for t in a.only.split(",") if t]
@@ -569,6 +626,8 @@ def parse_args(argv):
     a.only = [t for t in TARGETS if t in a.only]
     a.rounds = a.rounds or (1 if a.quick else 3)
     a.seconds = a.seconds or (2 if a.quick else 4)
+    if a.close_windows is None:
+        a.close_windows = 2 if a.quick else CLOSE_WINDOWS
     labels = [lb for lb, _ in SIZES]
     a.sizes = (a.sizes.split(",") if a.sizes else
                QUICK_SIZES if a.quick else labels)
@@ -577,8 +636,10 @@ def parse_args(argv):
     a.conns = ([int(c) for c in a.conns.split(",")] if a.conns else
                QUICK_CONNS if a.quick else CONNS)
     a.mem_steps = sorted(int(m) for m in a.mem_steps.split(","))
-    if a.rounds < 1 or a.seconds < 1 or min(a.conns) < 1:
-        ap.error("rounds, seconds and connections must be >= 1")
+    if (a.rounds < 1 or a.seconds < 1 or min(a.conns) < 1 or
+            a.close_windows < 0):
+        ap.error("rounds, seconds and connections must be >= 1, "
+                 "--close-windows >= 0")
     return a
 
 
@@ -653,12 +714,15 @@ def main(argv=None):
                       "seconds": a.seconds, "sizes": a.sizes,
                       "conns": a.conns, "mem": a.mem,
                       "mem_steps_mib": a.mem_steps, "quick": a.quick,
+                      "close_windows": a.close_windows,
                       "wrk_threads": benchlib.WRK_THREADS},
            "boot_s": boot, "boot_s_rounds": b.boots, "image": images,
            "min_mem": mem, "medians": med, "ratios": rat,
            "rounds": b.rounds, "petrel_stats": b.stats,
            "anomalies": b.anomalies}
     res["goals"] = goals(rat, boot, images, mem, a.conns)
+    res["connection_close"], close_goal = close_summary(b.close, a.only)
+    res["goals"].append(close_goal)
     text = tables(res)
     keys = ["target", "file", "file_bytes", "conns", "rounds"] + list(
         POINT_KEYS)

@@ -153,6 +153,13 @@ class NetNS:
         if r.returncode:
             raise OSError("nft: %s" % r.stderr.strip())
 
+    def plain_nic_args(self):
+        """QEMU's everyday NIC option on this namespace's tap: no
+        disable-legacy and no vectors, so the function is transitional
+        (1af4:1000) and, in QEMU 7.2, comes without MSI-X."""
+        return ["-nic", "tap,ifname=%s,script=no,downscript=no,"
+                "model=virtio-net-pci" % self.tap]
+
     def guest(self, tmp_path, cmdline, name=None, extra_args=(),
               net_args=None, **kw):
         """Start a guest whose virtio-net is this namespace's tap (or

@@ -10,10 +10,13 @@ as `ip netns exec NS`) with the serial console written to a log file;
 wait_for() polls that file for a regular expression. Every wait is
 bounded; stop() kills only the QEMU process this object started.
 """
+import itertools
 import os
 import re
 import signal
+import socket
 import subprocess
+import tempfile
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -44,12 +47,33 @@ def stop_process(proc, timeout=STOP_TIMEOUT):
             proc.wait()
 
 
+_monitors = itertools.count()
+HMP_PROMPT = b"(qemu) "
+
+
+def _read_until(sock, marker):
+    data = b""
+    while not data.endswith(marker):
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise ConnectionError("monitor closed: %r" % data)
+        data += chunk
+    return data
+
+
 class Guest:
     def __init__(self, tmp_path, cmdline="", mem="128M", iso=False,
                  extra_args=(), name="guest", prefix=(), log_path=None,
-                 qemu=QEMU):
+                 qemu=QEMU, machine="q35", monitor=False):
         self.log_path = log_path or os.path.join(str(tmp_path),
                                                  name + ".serial.log")
+        # A human monitor on a Unix socket (hmp()); its path is short
+        # because socket paths are limited to 108 bytes.
+        self.monitor_path = None
+        if monitor:
+            self.monitor_path = os.path.join(
+                tempfile.gettempdir(), "petrel-mon-%d-%d.sock"
+                % (os.getpid(), next(_monitors)))
         self.cmdline = cmdline
         self.mem = mem
         self.iso = iso
@@ -58,14 +82,17 @@ class Guest:
         # NS]; it must exec QEMU so that stop() signals QEMU itself.
         self.prefix = list(prefix)
         self.qemu = qemu
+        # "q35" (PCIe, ICH9) or "pc" (i440FX/PIIX3: conventional PCI,
+        # where QEMU's virtio devices are transitional).
+        self.machine = machine
         self.proc = None
         self.pid = None
         self.t_start = None
 
     def machine_args(self):
-        """The QEMU machine every guest gets: q35, TCG, no default
+        """The QEMU machine every guest gets: q35 (or `machine`), TCG, no default
         devices, serial console to the log, isa-debug-exit."""
-        return [self.qemu, "-machine", "q35", "-cpu", "max", "-m", self.mem,
+        return [self.qemu, "-machine", self.machine, "-cpu", "max", "-m", self.mem,
                 "-display", "none", "-no-reboot", "-nodefaults",
                 "-serial", "file:" + self.log_path,
                 "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
@@ -76,8 +103,21 @@ class Guest:
         return ["-kernel", KERNEL, "-append", self.cmdline]
 
     def command(self):
-        return (self.prefix + self.machine_args() + self.boot_args() +
-                self.extra_args)
+        cmd = self.prefix + self.machine_args() + self.boot_args()
+        if self.monitor_path:
+            cmd += ["-monitor",
+                    "unix:%s,server=on,wait=off" % self.monitor_path]
+        return cmd + self.extra_args
+
+    def hmp(self, command, timeout=10.0):
+        """Run one human-monitor command; returns what it printed."""
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(timeout)
+            s.connect(self.monitor_path)
+            _read_until(s, HMP_PROMPT)
+            s.sendall(command.encode() + b"\n")
+            out = _read_until(s, HMP_PROMPT)
+        return out.decode("utf-8", "replace")
 
     def start(self):
         cmd = self.command()
@@ -134,6 +174,8 @@ class Guest:
     def stop(self):
         """Stop the QEMU this object started (stop_process)."""
         stop_process(self.proc)
+        if self.monitor_path and os.path.exists(self.monitor_path):
+            os.unlink(self.monitor_path)
 
     def __enter__(self):
         return self.start()

@@ -56,9 +56,13 @@ def make_image(site, img, block_size=None):
     return str(img)
 
 
-def disk_args(img_spec):
+def disk_args(img_spec, device="virtio-blk-pci,drive=d0,disable-legacy=on"):
+    """The image as drive d0 behind `device` (a -device value naming
+    drive=d0), or, with device=None, QEMU's plain -drive if=virtio."""
+    if device is None:
+        return ["-drive", "if=virtio,format=raw,readonly=on,file=" + img_spec]
     return ["-drive", "if=none,id=d0,format=raw,readonly=on,file=" + img_spec,
-            "-device", "virtio-blk-pci,drive=d0,disable-legacy=on"]
+            "-device", device]
 
 
 def site_image(tmp, sizes, seed=7):
@@ -69,12 +73,14 @@ def site_image(tmp, sizes, seed=7):
     return files, make_image(root, os.path.join(str(tmp), "site.img"))
 
 
-def start_guest(ns, tmp_path, img, cmdline, mem="256M", net_args=None):
+def start_guest(ns, tmp_path, img, cmdline, mem="256M", net_args=None,
+                disk=None, machine="q35"):
     """Boot on image `img` with the namespace's static address; returns
-    the guest once it serves."""
+    the guest once it serves. `disk` replaces disk_args(img)."""
     g = ns.guest(tmp_path, "ip=%s/24 gw=%s %s" % (
-        GUEST, netns.HOST_ADDR, cmdline), mem=mem, extra_args=disk_args(img),
-        net_args=net_args)
+        GUEST, netns.HOST_ADDR, cmdline), mem=mem,
+        extra_args=disk if disk is not None else disk_args(img),
+        net_args=net_args, machine=machine)
     g.wait_for(r"http: listening on port 80", 60)
     g.wait_for(r"vnet: link up", 30)
     return g

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Host harness for net/: the real lwIP core, net/conn.c and
+ * net/virtio_net.c over a fake virtio-net device and a fake TCP peer.
+ *
+ * The device is the other side of the driver's two rings (kernel/virtio/
+ * virtq.c): it takes TX chains only when the test says (fake_nic_tx_run),
+ * so a frame can stay in the ring, or in the driver's backlog, as long as
+ * a test wants; each frame it takes goes to the peer. The peer (one TCP
+ * connection to the guest, 10.0.0.1 -> 10.0.0.2) sends SYN, requests and
+ * ACKs as frames in the RX ring, and keeps the in-order bytes it got.
+ * Nothing runs by itself: fake_nic_poll() is the main loop's network
+ * work (vnet_poll, conn's deferred work) until it is idle.
+ */
+#ifndef TESTS_NET_FAKE_NIC_H
+#define TESTS_NET_FAKE_NIC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct vnet_stats;
+
+#define FAKE_PEER_WINDOW 65535u /* no window scaling: 64 KiB at most */
+
+struct fake_peer {
+	uint16_t port, dport; /* ours, the guest's */
+	uint32_t snd_nxt; /* next sequence number we send */
+	uint32_t rcv_nxt; /* next byte expected from the guest */
+	uint32_t acked; /* highest ACK we sent */
+	bool established, fin;
+	uint8_t *data; /* in-order bytes received */
+	size_t len, cap;
+	uint64_t frames, dup_frames; /* data frames taken / already had */
+	uint64_t bad_retransmits; /* resent bytes that differ from the first */
+};
+
+extern struct fake_peer fake_peer;
+
+/* lwIP, the device, the netif and a static ARP entry for the peer. The
+ * caller set up the iobuf pool first. */
+void fake_nic_init(void);
+/* Run the network work until nothing is left; returns passes made. */
+int fake_nic_poll(void);
+/* Deferred conn work (closed(), held data) as the main loop runs it. */
+int fake_nic_conn_poll(void);
+/* The device takes up to `max` TX chains (oldest first), hands their
+ * frames to the peer and returns them used; returns how many. */
+unsigned int fake_nic_tx_run(unsigned int max);
+/* TX chains posted and not yet taken by the device. */
+unsigned int fake_nic_tx_waiting(void);
+/* The payload bytes of the last frame the device took. */
+const uint8_t *fake_nic_last_payload(size_t *len);
+void fake_nic_stats(struct vnet_stats *st);
+
+/* Peer: connect (SYN; the handshake completes on fake_nic_poll with the
+ * device running), send bytes, acknowledge up to a sequence number. */
+void fake_peer_connect(uint16_t port);
+void fake_peer_send(const void *data, size_t len);
+void fake_peer_ack(uint32_t ackno);
+/* Acknowledge everything received so far. */
+void fake_peer_ack_all(void);
+void fake_peer_fin(void);
+void fake_peer_rst(void);
+/* Full handshake to `port`: connect, let the device run, acknowledge. */
+void fake_peer_open(uint16_t port);
+/* Forget the received bytes (keeps the sequence state). */
+void fake_peer_reset_data(void);
+
+#endif

@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests for net/virtio_net.c's TX page lifetime, against the real
+ * lwIP core, net/conn.c and the IO-Lite pool, over a fake device that
+ * takes its TX ring only when the test says (tests/net/fake_nic.c).
+ *
+ * A page must outlive every descriptor that names it: the ACK releases
+ * the stack's claim (net/conn.c), the device's TX completion the
+ * driver's. Freed pages are poisoned (iobuf_set_poison), so a device that
+ * read a freed page would hand the peer the tag, not the data.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "kernel/io/iobuf.h"
+#include "kernel/param.h"
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/tcp.h"
+#include "net/conn.h"
+#include "net/virtio_net.h"
+#include "tests/fakes/fake_clock.h"
+#include "tests/net/fake_nic.h"
+
+#define POOL_PAGES 1024
+#define TEST_PORT 8080
+
+static struct conn *accepted;
+static int closed_calls;
+
+static void *on_accept(void *lctx, struct conn *c)
+{
+	(void)lctx;
+	accepted = c;
+	return c;
+}
+
+static size_t on_recv(void *ctx, const void *data, size_t len)
+{
+	(void)ctx;
+	(void)data;
+	return len;
+}
+
+static void on_eof(void *ctx)
+{
+	conn_close(ctx);
+}
+
+static void on_writable(void *ctx)
+{
+	(void)ctx;
+}
+
+static void on_closed(void *ctx, int err)
+{
+	(void)ctx;
+	(void)err;
+	closed_calls++;
+}
+
+static const struct conn_callbacks cbs = {
+	.accept = on_accept,
+	.recv = on_recv,
+	.eof = on_eof,
+	.writable = on_writable,
+	.closed = on_closed,
+};
+
+static struct iobuf_stats pool(void)
+{
+	struct iobuf_stats st;
+
+	iobuf_get_stats(&st);
+	return st;
+}
+
+static struct vnet_stats nic(void)
+{
+	struct vnet_stats st;
+
+	fake_nic_stats(&st);
+	return st;
+}
+
+/* A sealed one-page buffer whose byte i is (seed + i * 7) & 0xff. */
+static struct iobuf *page(unsigned int seed, uint32_t len)
+{
+	struct iobuf *b = iobuf_alloc(len, NULL, NULL);
+	uint8_t *p;
+
+	assert_non_null(b);
+	p = iobuf_map(b);
+	for (uint32_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(seed + i * 7);
+	iobuf_unmap(b, p);
+	iobuf_seal(b, len);
+	return b;
+}
+
+/* Queue bytes [0, len) of b on the accepted connection (the server's
+ * reference is handed over: only the connection holds b afterwards). */
+static void send_page(struct iobuf *b, uint32_t len)
+{
+	struct ioagg agg;
+
+	ioagg_init(&agg);
+	assert_int_equal(ioagg_append(&agg, b, 0, len), 0);
+	iobuf_unref(b);
+	assert_int_equal(conn_send(accepted, &agg), 0);
+}
+
+/* lwIP's timers until its retransmission timer has fired. */
+static void run_tcp_timers(int slow_ticks)
+{
+	for (int i = 0; i < 2 * slow_ticks; i++) {
+		fake_clock_ns += TCP_TMR_INTERVAL * 1000000ull;
+		tcp_tmr();
+	}
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	iobuf_set_poison(true);
+	if (iobuf_pool_init(POOL_PAGES))
+		return -1;
+	fake_nic_init();
+	return conn_listen(TEST_PORT, &cbs, NULL);
+}
+
+static void open_conn(void)
+{
+	accepted = NULL;
+	fake_peer_open(TEST_PORT);
+	assert_true(fake_peer.established);
+	assert_non_null(accepted);
+}
+
+/* Close from the peer's side and let everything drain. */
+static void close_conn(void)
+{
+	int before = closed_calls;
+
+	fake_peer_fin();
+	for (int i = 0; i < 10 && closed_calls == before; i++) {
+		fake_nic_poll();
+		fake_nic_tx_run(~0u);
+		fake_peer_ack_all();
+		fake_nic_poll();
+	}
+	assert_int_equal(closed_calls, before + 1);
+}
+
+/*
+ * The device returned the original frame, lwIP's timer retransmitted
+ * it, and the ACK of the original arrives while the retransmission is
+ * still in the TX ring: the connection lets the page go, the driver must
+ * not. The device then reads the data (not poison) and only its TX
+ * completion frees the page.
+ */
+static void test_ack_before_tx_completion_keeps_the_page(void **state)
+{
+	struct iobuf *b = page(11, 1000);
+	uint64_t pinned0, pa = b->pa;
+	const uint8_t *p;
+	uint8_t want[1000];
+	size_t len;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(want); i++)
+		want[i] = (uint8_t)(11 + i * 7);
+	open_conn();
+	/* The RX ring stays full (refilled every poll): pinned pages other
+	 * than the RX ring's are the test's. */
+	pinned0 = pool().pinned_pages - 1;
+	send_page(b, 1000);
+	fake_nic_poll();
+	assert_int_equal(fake_nic_tx_run(~0u), 1); /* the original */
+	assert_int_equal(fake_peer.len, 1000);
+	fake_nic_poll();
+	run_tcp_timers(8); /* RTO: the retransmission, left in the ring */
+	fake_nic_poll();
+	assert_int_equal(fake_nic_tx_waiting(), 1);
+	assert_int_equal(nic().tx_pages_held, 1);
+	assert_int_equal(b->refcnt, 2); /* the connection's, the driver's */
+
+	fake_peer_ack_all(); /* the ACK of the original */
+	fake_nic_poll();
+	assert_int_equal(conn_queued(accepted), 0); /* conn let go */
+	assert_ptr_equal(iobuf_from_pa(pa), b); /* ... the driver did not */
+	assert_int_equal(b->refcnt, 1);
+	assert_int_equal(pool().pinned_pages, pinned0 + 1);
+	assert_int_equal(nic().tx_pages_held, 1);
+
+	assert_int_equal(fake_nic_tx_run(~0u), 1); /* the device reads it */
+	p = fake_nic_last_payload(&len);
+	assert_int_equal(len, 1000);
+	assert_memory_equal(p, want, 1000);
+	assert_int_equal(fake_peer.bad_retransmits, 0);
+	fake_nic_poll(); /* TX completion: only now the page goes */
+	assert_int_equal(pool().pinned_pages, pinned0);
+	assert_int_equal(nic().tx_pages_held, 0);
+	assert_int_equal(nic().tx_stale_pages, 0);
+	close_conn();
+}
+
+/*
+ * Frames parked in the driver's backlog behind a full TX ring: the peer
+ * acknowledges everything lwIP sent (it never saw a byte), the
+ * connection drops all its pages, and every frame the device reads later
+ * from the ring or the backlog still carries the file's bytes.
+ */
+static void test_acked_frames_in_ring_and_backlog_keep_their_pages(void **state)
+{
+	enum { PAGES = 48 };
+	static uint8_t want[PAGES * PAGE_SIZE];
+	struct tcp_pcb *pcb;
+	uint64_t free0, held = 0;
+	struct vnet_stats ns;
+
+	(void)state;
+	open_conn();
+	free0 = pool().free_pages;
+	fake_peer_reset_data();
+	for (unsigned int i = 0; i < PAGES; i++) {
+		for (size_t k = 0; k < PAGE_SIZE; k++)
+			want[i * PAGE_SIZE + k] = (uint8_t)(i + k * 7);
+		send_page(page(i, PAGE_SIZE), PAGE_SIZE);
+	}
+	/* The peer acknowledges what lwIP has sent so far; lwIP's window
+	 * grows and more frames pile up undelivered. */
+	pcb = tcp_active_pcbs;
+	assert_non_null(pcb);
+	for (int round = 0; round < 40 && conn_queued(accepted); round++) {
+		fake_nic_poll();
+		fake_peer_ack(pcb->snd_nxt);
+		fake_nic_poll();
+		ns = nic();
+		held = ns.tx_pages_held > held ? ns.tx_pages_held : held;
+	}
+	assert_int_equal(conn_queued(accepted), 0);
+	ns = nic();
+	assert_true(ns.tx_ring_full > 0); /* the backlog was used */
+	assert_true(ns.tx_pages_held >= PAGES - 1);
+	assert_int_equal(fake_peer.len, 0);
+	/* Only the device holds the pages now. */
+	assert_true(pool().free_pages < free0);
+	while (fake_nic_tx_run(~0u))
+		fake_nic_poll();
+	fake_nic_poll();
+	assert_int_equal(fake_peer.len, sizeof(want));
+	assert_memory_equal(fake_peer.data, want, sizeof(want));
+	assert_int_equal(nic().tx_pages_held, 0);
+	assert_int_equal(pool().free_pages, free0);
+	assert_int_equal(fake_peer.bad_retransmits, 0);
+	close_conn();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ack_before_tx_completion_keeps_the_page),
+		cmocka_unit_test(
+			test_acked_frames_in_ring_and_backlog_keep_their_pages),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
