@@ -24,6 +24,7 @@
 #include "kernel/lib/errno.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/heap.h"
+#include "kernel/mm/memplan.h"
 #include "kernel/sched/timer.h"
 #include "net/conn.h"
 
@@ -32,8 +33,9 @@
 
 static uint64_t port = 80;
 KPARAM_UINT(port, port, 1, 65535, "TCP port of the HTTP server");
-static uint64_t conn_max = 1024;
-KPARAM_UINT(conn_max, conn_max, 1, 1000000, "connections served at once");
+static uint64_t conn_max; /* 0: the memory plan's */
+KPARAM_UINT(conn_max, conn_max, 0, 1000000,
+	    "connections served at once (0: sized from memory)");
 static uint64_t header_timeout_ms = 5000;
 KPARAM_UINT(header_timeout_ms, header_timeout_ms, 10, 3600000,
 	    "time to receive a whole request head");
@@ -225,7 +227,7 @@ static void *on_accept(void *listener_ctx, struct conn *c)
 	struct http_conn *hc;
 
 	(void)listener_ctx;
-	if (hc_stats.active >= conn_max) {
+	if (hc_stats.active >= (conn_max ? conn_max : memplan()->conn_max)) {
 		hc_stats.refused++;
 		hc_stats.refused_conn_max++;
 		return NULL;

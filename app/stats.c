@@ -60,6 +60,7 @@ static void counter_sections(struct json_out *j)
 {
 	struct conn_stats cs;
 	struct net_nic_counters nic;
+	struct net_mem_counters mem;
 	struct net_tcp_counters tcp;
 	struct iobuf_stats io;
 	struct pcache_stats pc;
@@ -67,6 +68,7 @@ static void counter_sections(struct json_out *j)
 
 	conn_get_stats(&cs);
 	net_nic_counters(&nic);
+	net_mem_counters(&mem);
 	net_tcp_counters(&tcp);
 	iobuf_get_stats(&io);
 	pcache_get_stats(&pc);
@@ -74,10 +76,12 @@ static void counter_sections(struct json_out *j)
 	STATS_JSON_OBJECT(j, "conn", CONN_STATS, &cs);
 	json_open(j, "nic");
 	STATS_JSON(j, VNET_NIC_STATS, &nic);
+	STATS_JSON(j, NET_OOSEQ_STATS, &nic);
 	json_u64(j, "irqs", nic.irqs);
 	json_str(j, "irq_mode", nic.irq_mode);
 	json_close(j);
 	STATS_JSON_OBJECT(j, "net", NET_TCP_STATS, &tcp);
+	STATS_JSON_OBJECT(j, "lwip_mem", NET_MEM_STATS, &mem);
 	STATS_JSON_OBJECT(j, "iobuf", IOBUF_STATS, &io);
 	json_open(j, "pcache");
 	STATS_JSON(j, PCACHE_STATS, &pc);

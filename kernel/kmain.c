@@ -26,6 +26,7 @@
 #include "kernel/lib/string.h"
 #include "kernel/mm/heap.h"
 #include "kernel/mm/memmap.h"
+#include "kernel/mm/memplan.h"
 #include "kernel/mm/mm.h"
 #include "kernel/mm/paging.h"
 #include "kernel/mm/pmm.h"
@@ -46,6 +47,10 @@ static const char *const mapping_names[] = { "sfbuf", "naive", "direct", NULL };
 static int mapping = SFBUF_MODE_SFBUF;
 KPARAM_ENUM(mapping, mapping, mapping_names,
 	    "CPU access to pool pages: sfbuf|naive|direct");
+
+static uint64_t map_slots; /* 0: one per pool page plus headroom */
+KPARAM_UINT(map_slots, map_slots, 0, KVA_WINDOW_SIZE / PAGE_SIZE,
+	    "pool page mappings for mapping=sfbuf|naive (0: sized)");
 
 static uint64_t pool_mb; /* 0: half of the memory free at boot */
 KPARAM_UINT(pool_mb, pool_mb, 0, 1u << 20,
@@ -100,20 +105,23 @@ static const struct sfbuf_pt_ops sfbuf_pt = {
 };
 
 /* mapping=sfbuf|naive take the pool out of the permanent map, so every
- * CPU access must go through an ephemeral mapping; direct leaves it. A
- * slot per pool page (plus headroom for naive's duplicate mappings of
- * one page) means a get never has to wait. */
-static void setup_pool_mapping(uint64_t pages)
+ * CPU access must go through an ephemeral mapping; direct leaves it. The
+ * plan gives a slot per pool page plus headroom for naive's duplicate
+ * mappings of one page; when those run out, long-held mappings wait. */
+static void setup_pool_mapping(uint64_t pages, uint64_t slots)
 {
 	uint64_t base = iobuf_pool_base();
-	uint64_t slots =
-		MIN(pages + SFBUF_EXTRA_SLOTS, KVA_WINDOW_SIZE / PAGE_SIZE);
 	int err = 0;
 
-	if (mapping != SFBUF_MODE_DIRECT && pages > slots) {
+	slots = MIN(slots, KVA_WINDOW_SIZE / PAGE_SIZE);
+	if (mapping != SFBUF_MODE_DIRECT && pages > slots && !map_slots) {
 		pr_warn("pool larger than the mapping window: mapping=direct");
 		mapping = SFBUF_MODE_DIRECT;
 	}
+	/* A small window makes the long-held mappings wait for acks
+	 * (conn map_waits); the short ones keep their reserve. */
+	if (map_slots)
+		slots = MAX(map_slots, 4 * (uint64_t)SFBUF_SHORT_RESERVE);
 	if (mapping != SFBUF_MODE_DIRECT)
 		err = paging_unmap_identity(base, pages << PAGE_SHIFT);
 	if (!err)
@@ -123,33 +131,56 @@ static void setup_pool_mapping(uint64_t pages)
 		panic("kmain: no mappings for the pool: %s", errname(err));
 }
 
-/* The IO-Lite pool: file pages, network buffers. It is sized once, from
- * pool_mb= or as half of what is free after the kernel's own setup. */
-static void setup_buffer_pool(void)
+/* The memory plan (kernel/mm/memplan.h) for what is free now, with the
+ * pool from pool_mb= if that fits; below the floor, say so and stop. */
+static struct memplan make_plan(uint64_t ram_bytes)
 {
 	struct pmm_stats st;
-	uint64_t pages;
-	int err;
+	struct memplan plan;
+	uint64_t want = pool_mb << (20 - PAGE_SHIFT);
 
 	pmm_get_stats(&st);
-	pages = pool_mb ? pool_mb << (20 - PAGE_SHIFT) : st.free_pages / 2;
-	pages = ALIGN_DOWN(pages, HUGE_PAGE_SIZE / PAGE_SIZE);
-	err = iobuf_pool_init(pages);
-	if (err && pool_mb) {
+	if (want && want + MEMPLAN_FLOOR_PAGES / 2 > st.free_pages) {
 		pr_warn("pool_mb=%llu does not fit in %llu free MiB; using half",
 			(unsigned long long)pool_mb,
 			(unsigned long long)(st.free_pages >>
 					     (20 - PAGE_SHIFT)));
-		pages = ALIGN_DOWN(st.free_pages / 2,
-				   HUGE_PAGE_SIZE / PAGE_SIZE);
-		err = iobuf_pool_init(pages);
+		want = 0;
 	}
+	if (!memplan_make(st.free_pages, want, &plan))
+		refuse_to_run("too little memory: %llu KiB usable, %llu KiB "
+			      "free after the kernel; petrel needs %u MiB of "
+			      "RAM or more",
+			      (unsigned long long)(ram_bytes >> 10),
+			      (unsigned long long)(st.free_pages
+						   << (PAGE_SHIFT - 10)),
+			      MEM_MIN_MIB);
+	return plan;
+}
+
+/* The IO-Lite pool: file pages, network buffers; then the one boot line
+ * that says how the memory was shared out. */
+static void setup_memory_plan(uint64_t ram_bytes)
+{
+	struct memplan plan = make_plan(ram_bytes);
+	struct sfbuf_stats sf;
+	int err;
+
+	err = iobuf_pool_init(plan.pool_pages);
 	if (err)
 		panic("kmain: no buffer pool of %llu pages: %s",
-		      (unsigned long long)pages, errname(err));
-	setup_pool_mapping(pages);
-	pr_info("buffer pool: %llu MiB, mapping=%s",
-		(unsigned long long)(pages >> 8), mapping_names[mapping]);
+		      (unsigned long long)plan.pool_pages, errname(err));
+	memplan_set(&plan);
+	setup_pool_mapping(plan.pool_pages, plan.map_slots);
+	sfbuf_get_stats(&sf);
+	pr_info("memory plan: %llu KiB free: pool %llu KiB (mapping=%s, "
+		"%llu slots), RX %u pages (%u posted), lwIP %llu KiB, "
+		"conn_max %u, heap the rest",
+		(unsigned long long)(plan.free_pages << (PAGE_SHIFT - 10)),
+		(unsigned long long)(plan.pool_pages << (PAGE_SHIFT - 10)),
+		mapping_names[mapping], (unsigned long long)sf.slots,
+		plan.rx_bufs, plan.rx_ring,
+		(unsigned long long)(plan.lwip_bytes >> 10), plan.conn_max);
 }
 
 /* Entered from boot/entry.S in long mode on the boot stack. */
@@ -181,7 +212,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	paging_init(ram, n_ram);
 	guard_boot_stack();
 	trap_selftest();
-	setup_buffer_pool();
+	setup_memory_plan(ram_bytes);
 	sealguard_init(); /* sealed pool pages are read-only from here */
 
 	/* Interrupts, timers, threads (kernel/sched/irq.h, timer.h, thread.h);

@@ -21,6 +21,15 @@
 #define HUGE_PAGE_SIZE (2u << 20)
 #define MEMMAP_MAX 64 /* regions kept from the boot memory map */
 #define SFBUF_EXTRA_SLOTS 4096 /* mappings beyond one per pool page */
+#define SFBUF_SHORT_RESERVE 16 /* slots only copy-length mappings take */
+/* kernel/mm/memplan: what the plan gives a large machine, and the least
+ * free memory (after the kernel image) it can run in at all. */
+#define MEM_MIN_MIB 4 /* the smallest -m that serves (make bench checks) */
+#define MEMPLAN_FLOOR_PAGES 448 /* 1.75 MiB: a 4 MiB guest has ~2.4 */
+#define LWIP_MEM_MAX (2u << 20) /* bytes of lwIP's heap, at most */
+#define LWIP_MEM_MIN (128u << 10) /* ... and at least */
+#define CONN_MAX_DEFAULT 1024 /* connections, when memory allows */
+#define CONN_MAX_MIN 16
 #define ECEM_HASH_BUCKETS 256 /* event-pair table, per key kind */
 #define LAIO_WORKERS_MAX 64 /* spare stacks: continuations at once */
 

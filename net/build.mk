@@ -26,6 +26,8 @@ KERNEL_SRCS += \
 	net/lwip-port/csum.c \
 	net/lwip-port/libc.c \
 	net/lwip-port/lwip_err.c \
+	net/lwip-port/lwip_mem.c \
+	net/lwip-port/ooseq.c \
 	net/lwip-port/sys_arch.c \
 	net/lwip-port/tcp_pcbs.c \
 	net/lwip-port/tcp_room.c

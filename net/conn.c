@@ -226,7 +226,14 @@ static void push(struct conn *c)
 		n = MIN(n, (uint32_t)UINT16_MAX);
 		if (n == 0 || (!copy_mode && !inflight_reserve(c)))
 			break;
-		va = iobuf_map(s->buf);
+		/* Zero copy keeps the mapping until the ack: when none is
+		 * spare, wait for acks (here or on other connections) to
+		 * give some back; retried on the next ack or poll. */
+		va = copy_mode ? iobuf_map(s->buf) : iobuf_map_held(s->buf);
+		if (!va) {
+			stats.map_waits++;
+			break;
+		}
 		if (copy_mode)
 			flags |= TCP_WRITE_FLAG_COPY;
 		err = tcp_write(c->pcb, va + s->off, (u16_t)n, flags);

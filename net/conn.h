@@ -62,7 +62,8 @@ struct conn_callbacks {
 	X(bytes_out) /* acknowledged */                                 \
 	X(bytes_copied) /* payload copied into stack buffers */         \
 	X(queued_bytes) /* now: handed to conn_send, not acked */       \
-	X(recv_refused) /* segments left to lwIP: reader paused */
+	X(recv_refused) /* segments left to lwIP: reader paused */      \
+	X(map_waits) /* sends held back: no page mapping spare */
 
 struct conn_stats {
 	CONN_STATS(STAT_U64)

@@ -17,6 +17,7 @@
 #include "kernel/core/printk.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/stdio.h"
+#include "kernel/mm/memplan.h"
 #include "kernel/sched/mainloop.h"
 #include "kernel/sched/timer.h"
 #include "kernel/virtio/pci.h"
@@ -28,6 +29,8 @@
 #include "lwip/timeouts.h"
 #include "net/ipcfg.h"
 #include "net/lwip-port/lwip_err.h"
+#include "net/lwip-port/lwip_mem.h"
+#include "net/lwip-port/ooseq.h"
 #include "net/lwip-port/tcp_pcbs.h"
 #include "net/virtio_net.h"
 
@@ -91,12 +94,28 @@ bool net_has_address(void)
 void net_nic_counters(struct net_nic_counters *out)
 {
 	struct vnet_stats s = { 0 };
+	struct ooseq_stats oo;
 
+	ooseq_get_stats(&oo);
 	if (vnet)
 		vnet_get_stats(vnet, &s);
 	STATS_COPY(VNET_NIC_STATS, out, &s);
+	out->ooseq_budget = oo.budget;
+	out->ooseq_pages = oo.pages;
+	out->ooseq_holders = oo.holders;
+	out->ooseq_over_share = oo.over_share;
+	out->ooseq_trimmed = oo.trimmed;
 	out->irqs = s.irqs + s.config_irqs;
 	out->irq_mode = vnet ? vnet_irq_mode(vnet) : "none";
+}
+
+void net_mem_counters(struct net_mem_counters *out)
+{
+	struct lwip_mem_stats st;
+
+	lwip_mem_get_stats(&st);
+	*out = (struct net_mem_counters){ st.limit, st.used, st.peak,
+					  st.refused };
 }
 
 void net_tcp_counters(struct net_tcp_counters *out)
@@ -166,6 +185,7 @@ static int net_poll(void *arg)
 {
 	int work = vnet_poll(vnet);
 
+	ooseq_enforce(); /* before the next refill needs the pages */
 	run_lwip_timers();
 	return work;
 }
@@ -201,6 +221,8 @@ int net_init(void)
 	char name[PCI_NAME_LEN];
 	int err;
 
+	lwip_mem_set_limit(memplan()->lwip_bytes);
+	ooseq_set_budget((memplan()->rx_bufs - memplan()->rx_ring) / 2);
 	lwip_init();
 	pr_info("lwIP %s", LWIP_VERSION_STRING);
 	if (!pci) {

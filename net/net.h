@@ -47,16 +47,42 @@ struct net_csum_counters {
 
 void net_csum_counters(struct net_csum_counters *out);
 
+/* Out-of-order TCP data (net/lwip-port/ooseq.h): its page budget, the
+ * pages and connections holding them now, and pages dropped by reason:
+ * beyond a connection's fair share on arrival, or cut from the holders
+ * over the share when all together were over the budget. */
+#define NET_OOSEQ_STATS(X)  \
+	X(ooseq_budget)     \
+	X(ooseq_pages)      \
+	X(ooseq_holders)    \
+	X(ooseq_over_share) \
+	X(ooseq_trimmed)
+
 /* NIC counters for /_stats; all zero without a device. rx_held is how
  * many received pages the stack holds (segments queued out of order or
  * for a paused reader): with rx_posted, the pool pages the NIC pins. */
 struct net_nic_counters {
 	VNET_NIC_STATS(STAT_U64)
+	NET_OOSEQ_STATS(STAT_U64)
 	uint64_t irqs; /* interrupts the device raised, any kind */
 	const char *irq_mode; /* "msix", "intx", or "none" without a NIC */
 };
 
 void net_nic_counters(struct net_nic_counters *out);
+
+/* lwIP's memory for /_stats: its budget from the memory plan, what it
+ * holds now and at most, and allocations refused (lwIP saw ERR_MEM). */
+#define NET_MEM_STATS(X)                                      \
+	X(limit) /* bytes lwIP may hold: the memory plan's */ \
+	X(used)                                               \
+	X(peak)                                               \
+	X(refused) /* allocations failed: lwIP saw ERR_MEM */
+
+struct net_mem_counters {
+	NET_MEM_STATS(STAT_U64)
+};
+
+void net_mem_counters(struct net_mem_counters *out);
 
 /* TCP PCBs for /_stats. A connection the server closed first waits in
  * TIME_WAIT (60 s) in a PCB of the shared pool; a new SYN from the same

@@ -28,6 +28,7 @@
 #include "kernel/lib/errno.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/heap.h"
+#include "kernel/mm/memplan.h"
 #include "kernel/mm/mm.h"
 #include "kernel/param.h"
 #include "kernel/sched/irq.h"
@@ -98,7 +99,9 @@ struct vnet_dev {
 	bool tx_refused; /* [m] a frame got ERR_MEM: tcp_txnow when room */
 
 	struct vnet_rxbuf *rx_free; /* [m] structs without a page */
-	uint32_t rx_bufs; /* [m] structs allocated (<= VNET_RX_BUFS_MAX) */
+	uint32_t rx_bufs; /* [m] structs allocated (<= rx_bufs_max) */
+	uint32_t rx_bufs_max; /* [I] RX pages posted or held: the plan's */
+	uint32_t rx_ring; /* [I] pages kept posted (<= rxq.size) */
 	uint32_t rx_posted; /* [m] pages in the RX ring */
 	uint32_t rx_pages; /* [m] structs holding a page: posted or in lwIP */
 	struct vnet_stats stats; /* [m], irqs and config_irqs [q] */
@@ -153,27 +156,32 @@ static void rxbuf_release(struct pbuf *p)
 	dev->rx_pages--;
 }
 
-/* A buffer with a fresh pool page, or NULL when the pool or the
- * VNET_RX_BUFS_MAX budget is exhausted. */
+/* A buffer with a fresh pool page, or NULL when the pool, the page
+ * mappings or the rx_bufs_max budget are exhausted. */
 static struct vnet_rxbuf *rxbuf_get(struct vnet_dev *dev)
 {
 	struct vnet_rxbuf *rb = dev->rx_free;
-	struct iobuf *iob = iobuf_alloc(VNET_RX_BUF_LEN, NULL, NULL);
+	struct iobuf *iob = iobuf_alloc_reserve(VNET_RX_BUF_LEN, NULL, NULL);
+	uint8_t *va = iob ? iobuf_map_held(iob) : NULL;
 
-	if (!iob)
+	if (!va) {
+		if (iob)
+			iobuf_unref(iob);
 		return NULL;
+	}
 	if (rb) {
 		dev->rx_free = rb->next_free;
-	} else if (dev->rx_bufs < VNET_RX_BUFS_MAX &&
+	} else if (dev->rx_bufs < dev->rx_bufs_max &&
 		   (rb = kzalloc(sizeof(*rb)))) {
 		rb->dev = dev;
 		dev->rx_bufs++;
 	} else {
+		iobuf_unmap(iob, va);
 		iobuf_unref(iob);
 		return NULL;
 	}
 	rb->iob = iob;
-	rb->va = iobuf_map(iob);
+	rb->va = va;
 	dev->rx_pages++;
 	return rb;
 }
@@ -186,7 +194,7 @@ static uint32_t rx_fill(struct vnet_dev *dev)
 	struct virtq_seg seg;
 	uint32_t added = 0;
 
-	while (dev->rx_posted < dev->rxq.size && virtq_free_count(&dev->rxq)) {
+	while (dev->rx_posted < dev->rx_ring && virtq_free_count(&dev->rxq)) {
 		rb = rxbuf_get(dev);
 		if (!rb) {
 			dev->stats.rx_refill_failed++;
@@ -645,7 +653,7 @@ int vnet_poll(struct vnet_dev *dev)
 		work++;
 	}
 	work += rx_poll(dev, VNET_RX_BUDGET);
-	if (dev->rx_posted < dev->rxq.size && rx_fill(dev))
+	if (dev->rx_posted < dev->rx_ring && rx_fill(dev))
 		virtq_kick(&dev->rxq);
 	work += arm_interrupts(dev, work > 0);
 	return work;
@@ -882,6 +890,9 @@ err_free_dev:
  * DRIVER_OK, then the first doorbell (3.1.1: none before DRIVER_OK). */
 static void low_level_init(struct vnet_dev *dev)
 {
+	dev->rx_bufs_max = memplan()->rx_bufs;
+	dev->rx_ring = MIN(memplan()->rx_ring, (uint32_t)dev->rxq.size);
+	iobuf_set_reserve(dev->rx_ring); /* refills of the posted ring */
 	rx_fill(dev);
 	vpci_driver_ok(&dev->vd);
 	virtq_kick(&dev->rxq);

@@ -18,6 +18,9 @@ UNIT_TESTS += tests/kernel/test_pmm
 tests/kernel/test_pmm_SRCS := kernel/mm/pmm.c kernel/lib/bitmap.c tests/fakes/fake_panic.c \
 	tests/fakes/fake_printk.c
 
+UNIT_TESTS += tests/kernel/test_memplan
+tests/kernel/test_memplan_SRCS := kernel/mm/memplan.c
+
 UNIT_TESTS += tests/kernel/test_heap
 tests/kernel/test_heap_SRCS := kernel/mm/heap.c tests/fakes/fake_pmm.c \
 	tests/fakes/fake_panic.c tests/fakes/fake_printk.c
@@ -125,7 +128,7 @@ tests/app/test_server_SRCS := app/server.c app/respond.c app/body_event.c \
 	app/http_range.c app/http_cond.c app/http_response.c app/mime.c \
 	kernel/lib/strbuf.c \
 	$(HTTP_STR) kernel/lib/civil.c kernel/lib/errname.c kernel/sched/timer.c \
-	kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c kernel/lib/bitmap.c kernel/io/ecem.c tests/fakes/fake_conn.c \
+	kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c kernel/mm/memplan.c kernel/lib/bitmap.c kernel/io/ecem.c tests/fakes/fake_conn.c \
 	tests/fakes/fake_fs.c tests/fakes/fake_pmm.c tests/fakes/fake_panic.c tests/fakes/fake_printk.c \
 	kernel/sched/laio.c kernel/sched/thread.c kernel/cpu/switch.S kernel/lib/string.c \
 	tests/fakes/fake_paging.c tests/fakes/fake_clock.c
@@ -157,7 +160,7 @@ $(LWIP_HOST_SRCS): | $(LWIP_PATCHED) ;
 NET_HOST_SRCS := $(LWIP_HOST_SRCS) net/virtio_net.c net/vnet_csum.c \
 	net/lwip-port/csum.c net/lwip-port/lwip_err.c net/lwip-port/tcp_room.c \
 	tests/net/conn_host.c tests/net/fake_nic.c kernel/virtio/virtq.c \
-	kernel/io/ecem.c kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c \
+	kernel/io/ecem.c kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c kernel/mm/memplan.c \
 	kernel/lib/bitmap.c tests/fakes/fake_pmm.c tests/fakes/fake_panic.c \
 	tests/fakes/fake_printk.c tests/fakes/fake_clock.c
 NET_HOST_CFLAGS := -Itests/net/lwip-host -I$(LWIPDIR)/include \

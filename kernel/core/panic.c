@@ -29,3 +29,16 @@ void panic(const char *fmt, ...)
 	backtrace_here();
 	qemu_exit(QEMU_EXIT_FAILURE);
 }
+
+void refuse_to_run(const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	irq_disable();
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	printk(LOG_ERR, "FATAL: %s\n", msg);
+	qemu_exit(QEMU_EXIT_FAILURE);
+}

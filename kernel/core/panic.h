@@ -12,6 +12,10 @@
 
 void panic(const char *fmt, ...) __noreturn __printf(1, 2);
 
+/* Stop because the machine cannot run us (too little memory): one clear
+ * "FATAL:" line, no backtrace (nothing is broken), and a failure exit. */
+void refuse_to_run(const char *fmt, ...) __noreturn __printf(1, 2);
+
 #define BUG_ON(cond)                                                          \
 	do {                                                                  \
 		if (unlikely(cond))                                           \

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * IO-Lite buffer pool and aggregates (interface and ownership rules in
- * iobuf.h). CPU access to pool pages goes through kernel/io/sfbuf.c. The pool is one 2 MiB-aligned run of frames taken from the
+ * iobuf.h). CPU access to pool pages goes through kernel/io/sfbuf.c. The pool is one run of frames (2 MiB-aligned unless smaller) taken from the
  * pmm at boot, tracked by its own bitmap so pool pages never mix with
  * kernel memory. Descriptors come from the heap. An aggregate keeps its
  * slices in an array with a movable head, so consuming from the front
@@ -34,6 +34,7 @@ static struct {
 	uint64_t *bitmap; /* [m] set = allocated */
 	struct iobuf **owner; /* [m] per page: the buffer holding it */
 	uint64_t hint; /* [m] */
+	uint64_t reserve; /* [m] free pages only iobuf_alloc_reserve takes */
 	uint64_t (*reclaim)(uint64_t pages); /* [m] */
 	struct iobuf_stats stats; /* [m] */
 } pool;
@@ -72,13 +73,17 @@ void iobuf_set_reclaimer(uint64_t (*reclaim)(uint64_t pages))
 int iobuf_pool_init(uint64_t pages)
 {
 	uint64_t *bitmap;
-	uint64_t base;
+	uint64_t base, align;
 
 	if (pool.pages || pages == 0)
 		return -EINVAL;
 	bitmap = kzalloc(BITMAP_WORDS(pages) * sizeof(uint64_t));
 	pool.owner = kzalloc(pages * sizeof(*pool.owner));
-	base = bitmap && pool.owner ? pmm_alloc(pages, POOL_ALIGN_PAGES) : 0;
+	/* 2 MiB alignment lets a large pool leave the identity map in huge
+	 * pages; a pool smaller than that could not find such a run on a
+	 * small machine, and splits a huge page instead. */
+	align = pages >= POOL_ALIGN_PAGES ? POOL_ALIGN_PAGES : 1;
+	base = bitmap && pool.owner ? pmm_alloc(pages, align) : 0;
 	if (!base) {
 		kfree(bitmap);
 		kfree(pool.owner);
@@ -110,14 +115,35 @@ static void check_live(const struct iobuf *b, const char *fn)
 		      (const void *)b, b->magic);
 }
 
-struct iobuf *iobuf_alloc(size_t len, const struct iobuf_owner *owner,
-			  void *owner_data)
+void iobuf_set_reserve(uint64_t pages)
+{
+	pool.reserve = pages;
+}
+
+/* Whether `pages` more may go to an ordinary allocation: the reserve
+ * stays free, after asking the reclaimer for what is missing. */
+static bool outside_reserve(uint64_t pages)
+{
+	uint64_t want = pages + pool.reserve;
+	uint64_t free = pool.stats.free_pages;
+
+	if (free >= want)
+		return true;
+	if (pool.reclaim)
+		pool.reclaim(want - free);
+	return pool.stats.free_pages >= want;
+}
+
+static struct iobuf *alloc(size_t len, const struct iobuf_owner *owner,
+			   void *owner_data, bool reserve)
 {
 	uint64_t pages = DIV_ROUND_UP(len ? len : 1, PAGE_SIZE);
 	uint64_t first;
 	struct iobuf *b;
 
 	if (pages > IOBUF_MAX_PAGES || len > UINT32_MAX)
+		goto fail;
+	if (!reserve && !outside_reserve(pages))
 		goto fail;
 	first = bitmap_find_clear_run(pool.bitmap, pool.pages,
 				      pages == 1 ? pool.hint : 0, pages, 1);
@@ -150,6 +176,18 @@ struct iobuf *iobuf_alloc(size_t len, const struct iobuf_owner *owner,
 fail:
 	pool.stats.alloc_failures++;
 	return NULL;
+}
+
+struct iobuf *iobuf_alloc(size_t len, const struct iobuf_owner *owner,
+			  void *owner_data)
+{
+	return alloc(len, owner, owner_data, false);
+}
+
+struct iobuf *iobuf_alloc_reserve(size_t len, const struct iobuf_owner *owner,
+				  void *owner_data)
+{
+	return alloc(len, owner, owner_data, true);
 }
 
 void iobuf_ref(struct iobuf *b)
@@ -248,6 +286,13 @@ void *iobuf_map(struct iobuf *b)
 	check_live(b, "iobuf_map");
 	BUG_ON(b->pages != 1);
 	return sfbuf_get(b->pa);
+}
+
+void *iobuf_map_held(struct iobuf *b)
+{
+	check_live(b, "iobuf_map_held");
+	BUG_ON(b->pages != 1);
+	return sfbuf_get_held(b->pa);
 }
 
 void iobuf_unmap(struct iobuf *b, void *va)

@@ -72,7 +72,8 @@ struct iobuf_stats {
 	IOBUF_STATS(STAT_U64)
 };
 
-/* Reserve `pages` contiguous frames (2 MiB aligned) as the pool.
+/* Reserve `pages` contiguous frames (2 MiB aligned if that large) as
+ * the pool.
  * 0, -EINVAL (already set up or zero) or -ENOMEM. */
 int iobuf_pool_init(uint64_t pages);
 
@@ -92,6 +93,16 @@ void iobuf_set_reclaimer(uint64_t (*reclaim)(uint64_t pages));
 struct iobuf *iobuf_alloc(size_t len, const struct iobuf_owner *owner,
 			  void *owner_data);
 
+/* The same, but it may take the pages iobuf_set_reserve keeps free: for
+ * the NIC's receive ring, which must refill even when responses in
+ * flight and the page cache hold everything else (an RX ring that
+ * cannot refill drops the acknowledgements that would free them). */
+struct iobuf *iobuf_alloc_reserve(size_t len, const struct iobuf_owner *owner,
+				  void *owner_data);
+
+/* Keep `pages` free pages out of reach of iobuf_alloc. */
+void iobuf_set_reserve(uint64_t pages);
+
 void iobuf_ref(struct iobuf *b);
 /* Drop a reference; at zero, the owner's release runs (or the pages go
  * back to the pool). */
@@ -109,6 +120,10 @@ void iobuf_seal(struct iobuf *b, uint32_t len);
  * (an sf_buf mapping: the pool is not in the kernel's permanent map). */
 void *iobuf_map(struct iobuf *b);
 void iobuf_unmap(struct iobuf *b, void *va);
+
+/* The same for a mapping kept beyond the current step (sfbuf_get_held):
+ * NULL when mappings are short, and the caller must wait for a put. */
+void *iobuf_map_held(struct iobuf *b);
 
 /* Is this physical address inside the pool? */
 bool iobuf_pool_contains(uint64_t pa);

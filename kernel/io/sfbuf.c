@@ -7,8 +7,9 @@
  * IDLE (refcount 0, still mapped, in the hash and on the LRU list; a get
  * of the same page revives it for free). A new page takes a free slot
  * first, then the least recently used idle one, whose old translation
- * must then be flushed. There are as many slots as pool pages, and a page
- * is in at most one slot (sfbuf mode), so a get always finds one.
+ * must then be flushed. Long-held mappings (sfbuf_get_held) leave the
+ * last SFBUF_SHORT_RESERVE slots to short ones, which the main loop gives
+ * back before it moves on, so a short get always finds a slot.
  */
 #define PR_PREFIX "sfbuf: "
 #include "kernel/io/sfbuf.h"
@@ -81,11 +82,15 @@ int sfbuf_init(enum sfbuf_mode mode, uint64_t pool_pa, uint64_t pool_pages,
 	if (mode == SFBUF_MODE_DIRECT)
 		return 0;
 	sf.nslots = (uint32_t)slots;
+	kfree(sf.slots); /* a second init (unit tests) replaces the tables */
+	kfree(sf.hash);
 	sf.slots = kzalloc(slots * sizeof(*sf.slots));
 	sf.hash = kmalloc(slots * sizeof(*sf.hash));
 	if (!sf.slots || !sf.hash) {
 		kfree(sf.slots);
 		kfree(sf.hash);
+		sf.slots = NULL;
+		sf.hash = NULL;
 		return -ENOMEM;
 	}
 	list_init(&sf.free);
@@ -237,6 +242,29 @@ static void busy_inc(void)
 {
 	if (++sf.stats.busy > sf.stats.busy_max)
 		sf.stats.busy_max = sf.stats.busy;
+}
+
+/* Whether a get of a page not mapped yet may take a slot and still leave
+ * `reserve` slots that are free or idle. */
+static bool slot_spare(uint32_t reserve)
+{
+	return sf.nslots - sf.stats.busy > reserve;
+}
+
+void *sfbuf_get_held(uint64_t pa)
+{
+	uint32_t i;
+
+	if (sf.mode == SFBUF_MODE_DIRECT)
+		return sfbuf_get(pa);
+	/* Only a page already mapped *and* busy costs no spare slot. */
+	i = sf.mode == SFBUF_MODE_SFBUF ? lookup(pa) : NO_SLOT;
+	if ((i == NO_SLOT || !sf.slots[i].refcnt) &&
+	    !slot_spare(SFBUF_SHORT_RESERVE)) {
+		sf.stats.held_refused++;
+		return NULL;
+	}
+	return sfbuf_get(pa);
 }
 
 void *sfbuf_get(uint64_t pa)

@@ -47,7 +47,8 @@ enum sfbuf_mode {
 	X(slots) /* size of the cache */                                       \
 	X(seal_protects) /* PTEs made read-only when a buffer was sealed */    \
 	X(seal_invalidations) /* invlpg those needed (not replacement ones) */ \
-	X(unseal_upgrades) /* read-only PTEs made writable again, no invlpg */
+	X(unseal_upgrades) /* read-only PTEs made writable again, no invlpg */ \
+	X(held_refused) /* sfbuf_get_held found no spare slot */
 
 struct sfbuf_stats {
 	SFBUF_STATS(STAT_U64)
@@ -77,9 +78,16 @@ int sfbuf_init(enum sfbuf_mode mode, uint64_t pool_pa, uint64_t pool_pages,
 enum sfbuf_mode sfbuf_mode(void);
 
 /* A CPU address for the pool page at physical `pa` (page aligned), valid
- * until the matching sfbuf_put(). Never fails: the cache has a slot for
- * every pool page. */
+ * until the matching sfbuf_put(). For mappings held only for the length
+ * of a copy: it may take the SFBUF_SHORT_RESERVE slots that
+ * sfbuf_get_held leaves, so it never fails. */
 void *sfbuf_get(uint64_t pa);
+
+/* The same for a mapping held for long (a page lwIP sends from until it
+ * is acknowledged, a posted RX page). NULL when it would need one of the
+ * last SFBUF_SHORT_RESERVE free slots: the caller waits for a put (naive
+ * mode maps a page once per get, so busy slots can outnumber pages). */
+void *sfbuf_get_held(uint64_t pa);
 
 /* Give back a mapping from sfbuf_get (the page-aligned address). */
 void sfbuf_put(void *va);

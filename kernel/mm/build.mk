@@ -3,5 +3,6 @@
 KERNEL_SRCS += \
 	kernel/mm/heap.c \
 	kernel/mm/memmap.c \
+	kernel/mm/memplan.c \
 	kernel/mm/paging.c \
 	kernel/mm/pmm.c

@@ -159,13 +159,17 @@ uint64_t memmap_init(const struct multiboot_info *mbi)
 	bytes = pmm_bitmap_bytes(top);
 	bitmap = place_bitmap(bytes);
 	if (!bitmap)
-		panic("memmap_init: no room for a %zu-byte frame bitmap",
-		      bytes);
+		refuse_to_run("too little memory: no room for a %zu-byte frame "
+			      "bitmap beside the kernel; petrel needs %u MiB "
+			      "of RAM or more",
+			      bytes, MEM_MIN_MIB);
 	add_exclude(bitmap, bytes);
 	free = pmm_init(usable, n_usable, exclude, n_exclude,
 			(void *)(uintptr_t)bitmap);
 	if (free < 0)
-		panic("memmap_init: no usable memory");
+		refuse_to_run("no usable memory beside the kernel; petrel "
+			      "needs %u MiB of RAM or more",
+			      MEM_MIN_MIB);
 	pr_info("%llu MiB usable in %zu regions, top %#llx, %ld pages free",
 		(unsigned long long)((uint64_t)free << PAGE_SHIFT >> 20),
 		n_usable, (unsigned long long)top, free);

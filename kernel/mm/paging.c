@@ -28,6 +28,7 @@ extern char __kernel_start[], __text_end[], __kernel_end[];
 extern char __rodata_start[], __rodata_end[];
 
 static uint64_t *pml4; /* [m] */
+
 static struct paging_stats stats; /* [m] */
 
 static uint64_t *table_alloc(void)
@@ -209,15 +210,35 @@ static int split_huge(uintptr_t va)
 
 int paging_unmap_identity(uint64_t pa, uint64_t len)
 {
-	if (!IS_ALIGNED(pa, HUGE_PAGE_SIZE) || !IS_ALIGNED(len, HUGE_PAGE_SIZE))
-		return -EINVAL;
-	for (uint64_t va = pa; va < pa + len; va += HUGE_PAGE_SIZE) {
-		uint64_t *pde = walk(va, 2, false);
+	uint64_t end = pa + len;
 
-		if (!pde || !(*pde & PTE_HUGE))
+	if (!IS_ALIGNED(pa, PAGE_SIZE) || !IS_ALIGNED(len, PAGE_SIZE))
+		return -EINVAL;
+	for (uint64_t va = pa; va < end;) {
+		uint64_t *pde = walk(va, 2, false);
+		uint64_t *pte;
+		int err;
+
+		if (!pde || !(*pde & PTE_PRESENT))
 			return -EINVAL;
-		*pde = 0;
+		/* Whole 2 MiB pages go at once; a partly covered one is
+		 * split (a pool smaller than 2 MiB, on a small machine). */
+		if ((*pde & PTE_HUGE) && IS_ALIGNED(va, HUGE_PAGE_SIZE) &&
+		    end - va >= HUGE_PAGE_SIZE) {
+			*pde = 0;
+			paging_invalidate(va);
+			va += HUGE_PAGE_SIZE;
+			continue;
+		}
+		err = split_huge(va);
+		if (err)
+			return err;
+		pte = walk(va, 1, false);
+		if (!pte)
+			return -EINVAL;
+		*pte = 0;
 		paging_invalidate(va);
+		va += PAGE_SIZE;
 	}
 	return 0;
 }

@@ -70,8 +70,9 @@ bool paging_writable(uintptr_t va);
 /* Flush the translation of one page from this CPU's TLB. */
 void paging_invalidate(uintptr_t va);
 
-/* Remove the 2 MiB-aligned range [pa, pa + len) from the identity map
- * (the buffer pool in sfbuf/naive modes). 0 or -EINVAL. */
+/* Remove the page-aligned range [pa, pa + len) from the identity map
+ * (the buffer pool in sfbuf/naive modes), splitting a 2 MiB mapping it
+ * covers only in part. 0, -ENOMEM or -EINVAL. */
 int paging_unmap_identity(uint64_t pa, uint64_t len);
 
 /* Make the identity-mapped page at `va` a guard page (not present) or

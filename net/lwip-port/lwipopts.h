@@ -5,22 +5,35 @@
  * serving static files. Only values that differ from lwIP's opt.h
  * defaults are set, each with its reason.
  *
- * Memory (all static, in the image's .bss; see net/lwip-port/README.md
- * for the measured total): the MEM_SIZE heap holds PBUF_RAM pbufs (TCP/IP
- * headers, copied data in copy=on mode); the memp pools hold PCBs,
- * segments and pbuf headers. Received frames are not in either: they sit
- * in IO-Lite pool pages (net/virtio_net.c) as custom pbufs. Together
- * about 3 MiB, sized for -m 128M with room for the buffer pool.
+ * Memory: lwIP's heap (PBUF_RAM pbufs: TCP/IP headers, copied data in
+ * copy=on mode) comes from the kernel heap through
+ * net/lwip-port/lwip_mem.c, under a budget the memory plan sizes from the
+ * RAM found (kernel/mm/memplan.h): at most 2 MiB, as the static array
+ * used to be, and far less on a 4 MiB guest, where that array did not
+ * fit. The memp pools (PCBs, segments, pbuf headers; about 350 KiB) stay
+ * static: a full PCB pool is what recycles the oldest TIME_WAIT. Received
+ * frames are in neither: they sit in IO-Lite pool pages
+ * (net/virtio_net.c) as custom pbufs.
  */
 #ifndef NET_LWIP_PORT_LWIPOPTS_H
 #define NET_LWIP_PORT_LWIPOPTS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* net/lwip-port/csum.c, and lwIP's own routine it falls back to (whose
  * prototype lwIP only declares when LWIP_CHKSUM is not overridden). */
 uint16_t lwip_port_chksum(const void *data, int len);
 uint16_t lwip_standard_chksum(const void *dataptr, int len);
+
+/* net/lwip-port/ooseq.c: a pcb's share of the out-of-order RX pages. */
+struct tcp_pcb;
+uint16_t lwip_port_ooseq_limit(const struct tcp_pcb *pcb);
+
+/* net/lwip-port/lwip_mem.c: the budgeted heap behind MEM_LIBC_MALLOC. */
+void *lwip_port_malloc(size_t size);
+void *lwip_port_calloc(size_t n, size_t size);
+void lwip_port_free(void *p);
 
 /* ---- System ---- */
 #define NO_SYS 1 /* no threads inside lwIP: the main loop calls it */
@@ -31,10 +44,16 @@ uint16_t lwip_standard_chksum(const void *dataptr, int len);
 #define LWIP_TIMERS 1 /* sys_check_timeouts() from net_poll */
 
 /* ---- Memory ---- */
-#define MEM_LIBC_MALLOC 0 /* lwIP's own heap, a static array */
-#define MEMP_MEM_MALLOC 0 /* fixed pools: exhaustion is ERR_MEM, not OOM */
+#define MEM_LIBC_MALLOC 1 /* heap from the kernel's, sized at boot */
+#define mem_clib_malloc lwip_port_malloc /* ... under lwIP's budget */
+#define mem_clib_calloc lwip_port_calloc
+#define mem_clib_free lwip_port_free
+/* Fixed pools: exhaustion is ERR_MEM, not OOM, and a full PCB pool is
+ * what makes tcp_alloc recycle the oldest TIME_WAIT (tcp_time_wait_*). */
+#define MEMP_MEM_MALLOC 0
 #define MEM_ALIGNMENT 8 /* x86_64 natural alignment */
-#define MEM_SIZE (2 * 1024 * 1024) /* headers + copied TX data, all conns */
+/* Not an array any more; only makes mem_size_t 32 bits wide. */
+#define MEM_SIZE (4 * 1024 * 1024)
 #define MEMP_NUM_PBUF 2048 /* PBUF_REF/ROM: zero-copy TX page slices */
 #define MEMP_NUM_TCP_PCB 1088 /* conn_max's default 1024 + TIME_WAIT */
 #define MEMP_NUM_TCP_PCB_LISTEN 8 /* a few listening ports */
@@ -70,7 +89,9 @@ uint16_t lwip_standard_chksum(const void *dataptr, int len);
 #define TCP_SND_BUF (90 * TCP_MSS) /* ~128 KiB in flight per connection */
 #define TCP_SND_QUEUELEN (4 * TCP_SND_BUF / TCP_MSS) /* page-slice pbufs */
 #define TCP_SNDLOWAT (32 * TCP_MSS) /* writable again: max lwIP allows */
-#define TCP_OOSEQ_MAX_PBUFS 64 /* bound RX pages one pcb may hold */
+#define TCP_OOSEQ_MAX_PBUFS 64 /* bound RX pages one pcb may hold ... */
+/* ... and its fair share of all out-of-order RX pages (ooseq.c) */
+#define TCP_OOSEQ_PBUFS_LIMIT(pcb) lwip_port_ooseq_limit(pcb)
 #define TCP_LISTEN_BACKLOG 1 /* accept limits (conn_max=) */
 #define TCP_QUEUE_OOSEQ 1
 #define LWIP_TCP_SACK_OUT 0

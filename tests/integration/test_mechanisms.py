@@ -168,3 +168,36 @@ def test_reordering_and_duplication_byte_exact(ns, guest):
                     "reordering and duplication cannot be injected")
     for path in ["/m1.bin", "/k64.bin", "/odd.bin"]:
         assert get(path) == (200, files[path]), path
+
+
+def test_naive_mapping_waits_when_every_slot_is_busy(guest):
+    """mapping=naive maps a page once per get, so zero-copy sends to
+    several clients hold more mappings than a small window has: the
+    sends wait for acknowledgements to give slots back (map_waits)
+    instead of the kernel panicking, and every byte is served."""
+    start, files = guest
+    g = start("mapping=naive map_slots=320")
+    before = stats()
+    assert before["sfbuf"]["slots"] == 320
+    errors = []
+
+    def client(i):
+        path = ["/m10.bin", "/m1.bin"][i % 2]
+        try:
+            if get(path) != (200, files[path]):
+                errors.append(path)
+        except OSError as e:
+            errors.append(repr(e))
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(4 * TIMEOUT)
+    assert not errors
+    st = stats()
+    print("naive, 320 slots: map_waits %d, held_refused %d, busy_max %d"
+          % (st["conn"]["map_waits"], st["sfbuf"]["held_refused"],
+             st["sfbuf"]["busy_max"]))
+    assert st["conn"]["map_waits"] > before["conn"]["map_waits"]
+    assert st["sfbuf"]["busy_max"] <= 320
+    assert g.proc.poll() is None and "PANIC" not in g.output()

@@ -93,6 +93,25 @@ static void test_exhaustion(void **state)
 	assert_int_equal(stats().free_pages, POOL_PAGES);
 }
 
+static void test_reserve_only_for_reserve_allocs(void **state)
+{
+	struct iobuf *all[POOL_PAGES], *b;
+	int n = 0;
+
+	(void)state;
+	iobuf_set_reserve(4);
+	while ((b = iobuf_alloc(PAGE_SIZE, NULL, NULL)) != NULL)
+		all[n++] = b;
+	assert_int_equal(n, POOL_PAGES - 4);
+	while ((b = iobuf_alloc_reserve(1, NULL, NULL)) != NULL)
+		all[n++] = b;
+	assert_int_equal(n, POOL_PAGES);
+	iobuf_set_reserve(0);
+	for (int i = 0; i < n; i++)
+		iobuf_unref(all[i]);
+	assert_int_equal(stats().free_pages, POOL_PAGES);
+}
+
 static int released;
 static struct iobuf *released_buf;
 
@@ -302,6 +321,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pool_accounting),
 		cmocka_unit_test(test_exhaustion),
+		cmocka_unit_test(test_reserve_only_for_reserve_allocs),
 		cmocka_unit_test(test_owner_keeps_page_until_free),
 		cmocka_unit_test(test_poison_fills_freed_pages),
 		cmocka_unit_test(test_misuse_panics),

@@ -16,7 +16,7 @@
 #include "kernel/param.h"
 
 #define WINDOW 0xFFFF800000000000ull
-#define SLOTS 8
+#define SLOTS (SFBUF_SHORT_RESERVE + 8)
 #define POOL 0x10000000ull
 
 static uint64_t pte[SLOTS]; /* 0 = unmapped */
@@ -217,6 +217,32 @@ static void test_naive_maps_and_flushes_every_time(void **state)
 		assert_int_equal(pte[i], 0);
 }
 
+/* Naive mode maps a page once per get: held mappings of one page fill
+ * the window, then are refused while short ones still get the reserve. */
+static void test_held_mappings_leave_the_reserve(void **state)
+{
+	void *held[SLOTS], *brief[SFBUF_SHORT_RESERVE];
+	int n = 0;
+
+	(void)state;
+	init(SFBUF_MODE_NAIVE);
+	while (n < SLOTS && (held[n] = sfbuf_get_held(page(2))))
+		n++;
+	assert_int_equal(n, SLOTS - SFBUF_SHORT_RESERVE);
+	assert_int_equal(stats().held_refused, 1);
+	for (int i = 0; i < SFBUF_SHORT_RESERVE; i++)
+		brief[i] = get_checked(page(3));
+	for (int i = 0; i < SFBUF_SHORT_RESERVE; i++)
+		sfbuf_put(brief[i]);
+	/* A put makes room for the next held mapping. */
+	sfbuf_put(held[0]);
+	held[0] = sfbuf_get_held(page(2));
+	assert_non_null(held[0]);
+	for (int i = 0; i < n; i++)
+		sfbuf_put(held[i]);
+	assert_int_equal(stats().busy, 0);
+}
+
 static void test_direct_touches_no_page_table(void **state)
 {
 	(void)state;
@@ -308,6 +334,7 @@ int main(void)
 		cmocka_unit_test(test_busy_slot_never_recycled),
 		cmocka_unit_test(test_refcounts_nest),
 		cmocka_unit_test(test_naive_maps_and_flushes_every_time),
+		cmocka_unit_test(test_held_mappings_leave_the_reserve),
 		cmocka_unit_test(test_direct_touches_no_page_table),
 		cmocka_unit_test(test_seal_makes_cached_mapping_read_only),
 		cmocka_unit_test(test_unsealed_page_gets_write_access_back),
