@@ -48,9 +48,9 @@ static int mapping = SFBUF_MODE_SFBUF;
 KPARAM_ENUM(mapping, mapping, mapping_names,
 	    "CPU access to pool pages: sfbuf|naive|direct");
 
-static uint64_t map_slots; /* 0: one per pool page plus headroom */
-KPARAM_UINT(map_slots, map_slots, 0, KVA_WINDOW_SIZE / PAGE_SIZE,
-	    "pool page mappings for mapping=sfbuf|naive (0: sized)");
+static uint64_t sfbuf_slots; /* 0: the memory plan's window */
+KPARAM_UINT(sfbuf_slots, sfbuf_slots, 0, KVA_WINDOW_SIZE / PAGE_SIZE,
+	    "mapping window for mapping=sfbuf|naive, in pages (0: sized)");
 
 static uint64_t pool_mb; /* 0: half of the memory free at boot */
 KPARAM_UINT(pool_mb, pool_mb, 0, 1u << 20,
@@ -105,23 +105,18 @@ static const struct sfbuf_pt_ops sfbuf_pt = {
 };
 
 /* mapping=sfbuf|naive take the pool out of the permanent map, so every
- * CPU access must go through an ephemeral mapping; direct leaves it. The
- * plan gives a slot per pool page plus headroom for naive's duplicate
- * mappings of one page; when those run out, long-held mappings wait. */
+ * CPU access must go through an ephemeral mapping in a window of `slots`
+ * pages (the plan's, or sfbuf_slots=); direct leaves it. A window smaller
+ * than the pool recycles idle mappings; when every slot is busy,
+ * long-held mappings wait (short ones keep a reserve). */
 static void setup_pool_mapping(uint64_t pages, uint64_t slots)
 {
 	uint64_t base = iobuf_pool_base();
 	int err = 0;
 
+	if (sfbuf_slots)
+		slots = MAX(sfbuf_slots, 4 * (uint64_t)SFBUF_SHORT_RESERVE);
 	slots = MIN(slots, KVA_WINDOW_SIZE / PAGE_SIZE);
-	if (mapping != SFBUF_MODE_DIRECT && pages > slots && !map_slots) {
-		pr_warn("pool larger than the mapping window: mapping=direct");
-		mapping = SFBUF_MODE_DIRECT;
-	}
-	/* A small window makes the long-held mappings wait for acks
-	 * (conn map_waits); the short ones keep their reserve. */
-	if (map_slots)
-		slots = MAX(map_slots, 4 * (uint64_t)SFBUF_SHORT_RESERVE);
 	if (mapping != SFBUF_MODE_DIRECT)
 		err = paging_unmap_identity(base, pages << PAGE_SHIFT);
 	if (!err)

@@ -21,6 +21,14 @@
 #define HUGE_PAGE_SIZE (2u << 20)
 #define MEMMAP_MAX 64 /* regions kept from the boot memory map */
 #define SFBUF_EXTRA_SLOTS 4096 /* mappings beyond one per pool page */
+/*
+ * The default sf_buf mapping window: 16 MiB of kernel address space, the
+ * share a 32-bit kernel can spare (FreeBSD/i386 sizes nsfbufs at 512 +
+ * 16 x maxusers, 6,656 buffers or 26 MiB at maxusers 384; Linux/i386 has
+ * 4 MiB of kmap slots). Smaller than the pool from -m 64M up, so mappings
+ * are recycled as the papers assume; a smaller pool is mapped whole.
+ */
+#define SFBUF_WINDOW_SLOTS 4096
 #define SFBUF_SHORT_RESERVE 16 /* slots only copy-length mappings take */
 /* kernel/mm/memplan: what the plan gives a large machine, and the least
  * free memory (after the kernel image) it can run in at all. */

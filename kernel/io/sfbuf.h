@@ -5,6 +5,10 @@
  * must touch a pool page asks sfbuf_get() for a temporary virtual address
  * and gives it back with sfbuf_put(). Modes (boot option `mapping=`):
  *
+ * The window (`sfbuf_slots=`, by default SFBUF_WINDOW_SLOTS: 16 MiB, as a
+ * 32-bit kernel could spare) is smaller than the pool on any machine of
+ * 64 MiB or more, so mappings are a cache, not one per page.
+ *
  *   sfbuf   per-CPU cache of mappings in the KVA window: a page already
  *           mapped is found by hash and reused (no page-table write, no
  *           TLB invalidation); an idle mapping (refcount 0, still mapped)

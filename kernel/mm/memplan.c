@@ -4,8 +4,9 @@
  * to the buffer pool, as before; the rest is the kernel heap, a quarter
  * of which lwIP may use. RX pages are a quarter of the pool (at most
  * VNET_RX_BUFS_MAX), a quarter of those stay posted (at most the ring's
- * size), and every pool page gets a mapping slot plus as many again for
- * naive mode's duplicates (at most SFBUF_EXTRA_SLOTS). On a large machine
+ * size), and the sf_buf window has a slot per pool page plus as many
+ * again for naive mode's duplicates, up to SFBUF_WINDOW_SLOTS (16 MiB):
+ * beyond that, mappings are recycled. On a large machine
  * this gives the old constants back; on a small one, each share shrinks
  * with the memory instead of not fitting.
  */
@@ -22,7 +23,7 @@
 static struct memplan plan_in_force = {
 	.free_pages = 1u << 20,
 	.pool_pages = 1u << 19,
-	.map_slots = (1u << 19) + SFBUF_EXTRA_SLOTS,
+	.map_slots = SFBUF_WINDOW_SLOTS,
 	.rx_ring = VNET_QUEUE_SIZE,
 	.rx_bufs = VNET_RX_BUFS_MAX,
 	.lwip_bytes = LWIP_MEM_MAX,
@@ -54,7 +55,8 @@ bool memplan_make(uint64_t free_pages, uint64_t pool_pages,
 	*plan = (struct memplan){
 		.free_pages = free_pages,
 		.pool_pages = pool,
-		.map_slots = pool + MIN(pool, (uint64_t)SFBUF_EXTRA_SLOTS),
+		.map_slots = MIN(pool + MIN(pool, (uint64_t)SFBUF_EXTRA_SLOTS),
+				 (uint64_t)SFBUF_WINDOW_SLOTS),
 		.rx_ring = (uint32_t)clamp(rx_bufs / 4, RX_RING_MIN,
 					   VNET_QUEUE_SIZE),
 		.rx_bufs = (uint32_t)rx_bufs,
