@@ -16,8 +16,8 @@ alternating lru gds lru gds; CONNS keep-alive connections take requests
 from the trace in order (a shared cursor), so each policy replays the
 same sequence. The first --warmup requests fill the cache; over the rest
 we measure the hit ratio (fs reads served wholly from the cache / fs
-reads, a read being one send window of a response: 256 KiB by default), the byte hit ratio
-(page-cache hit bytes / looked-up bytes), req/s, MB/s and guest vCPU time
+reads, a read being one send window of a response: 256 KiB by default),
+the byte hit ratio (page-cache hit bytes / looked-up bytes), req/s, MB/s and guest vCPU time
 per request, all as /_stats and /proc deltas. Every body is compared
 with the generated file; a mismatch or an error fails the run. Printed:
 per-policy medians and the GDS/LRU ratios; JSON under
