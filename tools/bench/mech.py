@@ -242,7 +242,7 @@ def run_ws(ns, img, tmp, rounds, seconds):
         v = t["value"]
         shown = ("n/a" if v is None else "%.1f%% fewer" % (100 * v)
                  if "fewer" in t["target"] else "x%.3f" % v)
-        print("  %-52s %-5s %-14s %s" % (
+        print("  %-60s %-5s %-14s %s" % (
             t["target"], t["set"], shown,
             {True: "met", False: "NOT met", None: "n/a"}[t["met"]]))
     return {"slots": WS_SLOTS, "file_bytes": WS_FILE_BYTES,
