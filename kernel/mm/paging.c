@@ -208,6 +208,21 @@ static int split_huge(uintptr_t va)
 	return 0;
 }
 
+/* The 4 KiB PTE that maps page-aligned va (never page 0), splitting its
+ * 2 MiB page if need be. 0 with *out set, -ENOMEM or -EINVAL. */
+static int small_pte(uintptr_t va, uint64_t **out)
+{
+	int err;
+
+	if (!IS_ALIGNED(va, PAGE_SIZE) || va < PAGE_SIZE)
+		return -EINVAL;
+	err = split_huge(va);
+	if (err)
+		return err;
+	*out = walk(va, 1, false);
+	return *out ? 0 : -EINVAL;
+}
+
 int paging_unmap_identity(uint64_t pa, uint64_t len)
 {
 	uint64_t end = pa + len;
@@ -230,12 +245,9 @@ int paging_unmap_identity(uint64_t pa, uint64_t len)
 			va += HUGE_PAGE_SIZE;
 			continue;
 		}
-		err = split_huge(va);
+		err = small_pte(va, &pte);
 		if (err)
 			return err;
-		pte = walk(va, 1, false);
-		if (!pte)
-			return -EINVAL;
 		*pte = 0;
 		paging_invalidate(va);
 		va += PAGE_SIZE;
@@ -246,16 +258,10 @@ int paging_unmap_identity(uint64_t pa, uint64_t len)
 int paging_set_guard(uintptr_t va, bool guard)
 {
 	uint64_t *pte;
-	int err;
+	int err = small_pte(va, &pte);
 
-	if (!IS_ALIGNED(va, PAGE_SIZE) || va < PAGE_SIZE)
-		return -EINVAL;
-	err = split_huge(va);
 	if (err)
 		return err;
-	pte = walk(va, 1, false);
-	if (!pte)
-		return -EINVAL;
 	*pte = guard ? (*pte & ~PTE_PRESENT) : (*pte | PTE_PRESENT);
 	paging_invalidate(va);
 	return 0;
@@ -264,38 +270,20 @@ int paging_set_guard(uintptr_t va, bool guard)
 int paging_set_writable(uintptr_t va, bool writable)
 {
 	uint64_t *pte;
-	int err;
+	int err = small_pte(va, &pte);
 
-	if (!IS_ALIGNED(va, PAGE_SIZE) || va < PAGE_SIZE)
-		return -EINVAL;
-	err = split_huge(va);
 	if (err)
 		return err;
-	pte = walk(va, 1, false);
-	if (!pte || !(*pte & PTE_PRESENT))
+	if (!(*pte & PTE_PRESENT))
 		return -EINVAL;
 	*pte = writable ? (*pte | PTE_WRITE) : (*pte & ~PTE_WRITE);
 	stats.protects++;
 	return 0;
 }
 
-bool paging_writable(uintptr_t va)
-{
-	uint64_t *table = pml4;
-
-	for (int l = 4; l >= 1; l--) {
-		uint64_t e = table[INDEX(va, l)];
-
-		if (!(e & PTE_PRESENT) || !(e & PTE_WRITE))
-			return false;
-		if (l == 1 || (l <= 3 && (e & PTE_HUGE)))
-			return true;
-		table = phys_to_virt(e & PTE_ADDR_MASK);
-	}
-	return false;
-}
-
-uint64_t paging_translate(uintptr_t va)
+/* The entry that maps va (a 4 KiB PTE or a huge page's), with its level
+ * in *level; 0 if va is not mapped. */
+static uint64_t leaf_entry(uintptr_t va, int *level)
 {
 	uint64_t *table = pml4;
 
@@ -303,15 +291,33 @@ uint64_t paging_translate(uintptr_t va)
 		uint64_t e = table[INDEX(va, l)];
 
 		if (!(e & PTE_PRESENT))
-			return ~0ull;
+			return 0;
 		if (l == 1 || (l <= 3 && (e & PTE_HUGE))) {
-			uint64_t mask = (1ull << LEVEL_SHIFT(l)) - 1;
-
-			return ((e & PTE_ADDR_MASK) & ~mask) | (va & mask);
+			*level = l;
+			return e;
 		}
 		table = phys_to_virt(e & PTE_ADDR_MASK);
 	}
-	return ~0ull;
+	return 0;
+}
+
+bool paging_writable(uintptr_t va)
+{
+	int level;
+
+	/* Upper levels are always writable here; the leaf decides. */
+	return (leaf_entry(va, &level) & PTE_WRITE) != 0;
+}
+
+uint64_t paging_translate(uintptr_t va)
+{
+	int level;
+	uint64_t e = leaf_entry(va, &level), mask;
+
+	if (!e)
+		return ~0ull;
+	mask = (1ull << LEVEL_SHIFT(level)) - 1;
+	return ((e & PTE_ADDR_MASK) & ~mask) | (va & mask);
 }
 
 void paging_get_stats(struct paging_stats *st)
