@@ -222,11 +222,15 @@ fuzz-smoke: $(FUZZ_BINS)
 		$(FUZZ_BINS)
 
 # Mechanism benchmark (IO-Lite, sf_buf, checksums): ratios against the
-# baselines, medians of alternating rounds. Needs root for the namespace.
+# baselines, then working sets 0.5x/1x/4x a fixed sf_buf window under
+# mapping=sfbuf/naive/direct; medians of alternating rounds. QUICK=1: one
+# round, 1 s per point. BENCH_ARGS: more options (e.g. --sections ws).
+# Needs root for the namespace.
 BENCH_ROUNDS ?= 3
 BENCH_SECONDS ?= 3
 bench-mech: $(KERNEL_BIN)
-	tools/bench/mech.py --rounds $(BENCH_ROUNDS) --seconds $(BENCH_SECONDS)
+	tools/bench/mech.py $(if $(QUICK),--quick,--rounds $(BENCH_ROUNDS) \
+		--seconds $(BENCH_SECONDS)) $(BENCH_ARGS)
 
 # The unikernel against the Linux+nginx guest on the same virtual
 # hardware, and host nginx as the upper bound: boot time, req/s, MB/s,

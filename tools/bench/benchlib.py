@@ -3,6 +3,7 @@
 Site images come from tools/harness/web.py (make_site, site_image).
 
     wrk(runner, url, conns, seconds[, script])      one bounded wrk run
+    round_robin_script(folder, name, paths)         paths in turn (Lua)
     petrel_stats(runner, addr)                      the guest's /_stats JSON
     link_counters(ns, dev, "rx")                    a device's packets, bytes
     median(values)                                  None-tolerant median
@@ -40,6 +41,21 @@ def random_paths_script(folder, name, count, seed=7):
                 "request = function()\n"
                 "  return wrk.format(nil, '/%s' .. math.random(0, %d) .. "
                 "'.bin')\nend\n" % (seed, name, count - 1))
+    return path
+
+
+def round_robin_script(folder, name, paths):
+    """A wrk Lua script requesting `paths` in turn, all connections of the
+    thread sharing one cursor (a working set every file of which is
+    requested equally often); returns its path."""
+    path = os.path.join(folder, "%s.lua" % name)
+    with open(path, "w") as f:
+        f.write("local paths = {%s}\n"
+                "local next_path = 0\n"
+                "request = function()\n"
+                "  next_path = next_path %% #paths + 1\n"
+                "  return wrk.format(nil, paths[next_path])\nend\n"
+                % ", ".join("'%s'" % p for p in paths))
     return path
 
 
