@@ -10,44 +10,22 @@ shows that the byte check fails the run. Which policy wins is not
 asserted: the machine is shared and the figures are noisy.
 Skipped, with the reason, where network namespaces cannot be made.
 """
-import glob
-import json
 import os
-import subprocess
 import sys
 
 import pytest
 
+from benchrun import run, skip_without_netns
 from qemu import ROOT
 
 sys.path.insert(0, os.path.join(ROOT, "tools", "bench"))
 import cache_trace  # noqa: E402
-import guest  # noqa: E402
-
-SCRIPT = os.path.join(ROOT, "tools", "bench", "cache_trace.py")
-RUN_TIMEOUT = 300   # a bound on a hung run, not a timing assertion
-
-
-def skip_without_netns():
-    ok, why = guest.available()
-    if not ok:
-        pytest.skip("cannot create a network namespace (needs root or "
-                    "CAP_NET_ADMIN): %s" % why)
 
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
-    skip_without_netns()
-    out = tmp_path_factory.mktemp("cache")
-    p = subprocess.run(
-        [sys.executable, SCRIPT, "--quick", "--rounds", "1", "--out",
-         str(out)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, timeout=RUN_TIMEOUT)
-    assert p.returncode == 0, p.stdout[-3000:]
-    found = glob.glob(str(out / "cache-trace-*.json"))
-    assert len(found) == 1, found
-    with open(found[0]) as f:
-        return json.load(f), p.stdout
+    return run("cache_trace.py", ["--quick", "--rounds", "1"],
+               tmp_path_factory.mktemp("cache"), "cache-trace-*.json")
 
 
 def test_both_policies_measured_on_the_whole_trace(result):

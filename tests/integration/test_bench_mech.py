@@ -10,42 +10,18 @@ them) and that the issue's targets were evaluated. Which mode wins is not
 asserted: the machine is shared and TCG is slow.
 Skipped, with the reason, where network namespaces cannot be made.
 """
-import glob
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
-from qemu import ROOT
+from benchrun import run
 
-sys.path.insert(0, os.path.join(ROOT, "tools", "bench"))
-import guest  # noqa: E402
-
-MECH = os.path.join(ROOT, "tools", "bench", "mech.py")
-RUN_TIMEOUT = 300   # a bound on a hung run, not a timing assertion
 MODES = ("sfbuf", "naive", "direct")
 SETS = {"0.5x": 4, "1x": 8, "4x": 32}   # files of 1 MiB, 8 MiB window
 
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
-    ok, why = guest.available()
-    if not ok:
-        pytest.skip("cannot create a network namespace (needs root or "
-                    "CAP_NET_ADMIN): %s" % why)
-    out = tmp_path_factory.mktemp("mech")
-    p = subprocess.run(
-        [sys.executable, MECH, "--quick", "--sections", "ws",
-         "--out", str(out)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, timeout=RUN_TIMEOUT)
-    assert p.returncode == 0, p.stdout[-3000:]
-    files = glob.glob(str(out / "mech-*.json"))
-    assert len(files) == 1, files
-    with open(files[0]) as f:
-        return json.load(f), p.stdout
+    return run("mech.py", ["--quick", "--sections", "ws"],
+               tmp_path_factory.mktemp("mech"), "mech-*.json")
 
 
 def test_working_set_figures_for_every_mode(result):

@@ -7,11 +7,10 @@ byte-exact; counters prove the mechanisms did what they claim: a hot file
 needs no new mappings, the default path copies and sums no file byte,
 cached checksums are reused, eviction never breaks a referenced page.
 """
-import threading
-
 import pytest
 
-from web import fetch as get, pipeline, site_image, stats
+from web import (fetch as get, fetch_concurrently, pipeline, site_image,
+                 stats)
 
 TIMEOUT = 60
 
@@ -56,21 +55,7 @@ def test_matrix_serves_byte_exact(guest, config):
     for path, (head, body) in zip(paths, responses):
         assert head.startswith(b"HTTP/1.1 200 "), (path, head[:40])
         assert body == files[path], path
-    errors = []
-
-    def client(i):
-        path = ["/m1.bin", "/k64.bin"][i % 2]
-        try:
-            if get(path) != (200, files[path]):
-                errors.append(path)
-        except OSError as e:
-            errors.append(repr(e))
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(TIMEOUT)
-    assert not errors
+    fetch_concurrently(files, ["/m1.bin", "/k64.bin"] * 8, TIMEOUT)
     st = stats()
     mapping, copy, csum = (kv.split("=")[1] for kv in config.split())
     assert st["sfbuf"]["mode"] == mapping
@@ -133,22 +118,8 @@ def test_working_set_four_times_the_window(guest):
     start("sfbuf_slots=1024")
     paths = ["/w%d.bin" % i for i in range(16)]
     assert sum(len(files[p]) for p in paths) >= 4 * 1024 * 4096
-    errors = []
-
-    def client(i):
-        for k in range(2):
-            path = paths[(i + 5 * k) % len(paths)]
-            try:
-                if get(path) != (200, files[path]):
-                    errors.append(path)
-            except OSError as e:
-                errors.append(repr(e))
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(4 * TIMEOUT)
-    assert not errors
+    for k in range(2):  # each of 16 clients on its own file, then another
+        fetch_concurrently(files, paths[5 * k:] + paths[:5 * k], 4 * TIMEOUT)
     st = stats()["sfbuf"]
     assert st["recycled"] > 4096
     assert st["busy_max"] <= st["slots"] == 1024
@@ -186,22 +157,9 @@ def test_checksum_cache_sums_a_hot_file_once(guest):
 def test_eviction_under_a_working_set_larger_than_the_pool(guest):
     start, files = guest
     start("pool_mb=4", mem="64M")
-    errors = []
-
-    def client(path):
-        try:
-            if get(path) != (200, files[path]):
-                errors.append(path)
-        except OSError as e:
-            errors.append(repr(e))
     for _ in range(2):
-        threads = [threading.Thread(target=client, args=(p,))
-                   for p in ["/m10.bin", "/m1.bin", "/m10.bin", "/k64.bin"]]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(TIMEOUT)
-    assert not errors
+        fetch_concurrently(
+            files, ["/m10.bin", "/m1.bin", "/m10.bin", "/k64.bin"], TIMEOUT)
     st = stats()
     assert st["pcache"]["evictions"] > 0
     assert st["iobuf"]["pool_pages"] == 1024
@@ -239,21 +197,7 @@ def test_naive_mapping_waits_when_every_slot_is_busy(guest):
     g = start("mapping=naive sfbuf_slots=320")
     before = stats()
     assert before["sfbuf"]["slots"] == 320
-    errors = []
-
-    def client(i):
-        path = ["/m10.bin", "/m1.bin"][i % 2]
-        try:
-            if get(path) != (200, files[path]):
-                errors.append(path)
-        except OSError as e:
-            errors.append(repr(e))
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(4 * TIMEOUT)
-    assert not errors
+    fetch_concurrently(files, ["/m10.bin", "/m1.bin"] * 4, 4 * TIMEOUT)
     st = stats()
     print("naive, 320 slots: map_waits %d, held_refused %d, busy_max %d"
           % (st["conn"]["map_waits"], st["sfbuf"]["held_refused"],

@@ -28,6 +28,7 @@
 #include "net/conn.h"
 #include "tests/fakes/fake_fs.h"
 #include "tests/net/fake_nic.h"
+#include "tests/net/test_listener.h"
 
 #define POOL_PAGES 2048
 #define TEST_PORT 8080 /* this file's listener; the server has 80 */
@@ -47,51 +48,6 @@ int http_stats_json(char *buf, size_t size)
 	return snprintf(buf, size, "{}\n");
 }
 
-/* --- a listener of our own, for conn_send driven by the test --- */
-
-static struct conn *accepted;
-static int writable_calls, closed_calls;
-
-static void *on_accept(void *lctx, struct conn *c)
-{
-	(void)lctx;
-	accepted = c;
-	return c;
-}
-
-static size_t on_recv(void *ctx, const void *data, size_t len)
-{
-	(void)ctx;
-	(void)data;
-	return len;
-}
-
-static void on_eof(void *ctx)
-{
-	conn_close(ctx);
-}
-
-static void on_writable(void *ctx)
-{
-	(void)ctx;
-	writable_calls++;
-}
-
-static void on_closed(void *ctx, int err)
-{
-	(void)ctx;
-	(void)err;
-	closed_calls++;
-}
-
-static const struct conn_callbacks cbs = {
-	.accept = on_accept,
-	.recv = on_recv,
-	.eof = on_eof,
-	.writable = on_writable,
-	.closed = on_closed,
-};
-
 static uint8_t big[1 << 20];
 
 static int setup(void **state)
@@ -105,7 +61,7 @@ static int setup(void **state)
 		big[i] = (uint8_t)(i * 7 + i / 4096);
 	fake_fs_add_file("/big.bin", big, sizeof(big), 1600000000);
 	http_init();
-	return conn_listen(TEST_PORT, &cbs, NULL);
+	return conn_listen(TEST_PORT, &test_listener_cbs, NULL);
 }
 
 static struct conn_stats cstats(void)
@@ -154,15 +110,15 @@ static uint32_t unacked(void)
 
 static void close_from_peer(void)
 {
-	int before = closed_calls;
+	int before = test_listener.closed_calls;
 
 	fake_peer_fin();
-	for (int i = 0; i < 10 && closed_calls == before; i++) {
+	for (int i = 0; i < 10 && test_listener.closed_calls == before; i++) {
 		deliver_all();
 		fake_peer_ack_all();
 		fake_nic_poll();
 	}
-	assert_int_equal(closed_calls, before + 1);
+	assert_int_equal(test_listener.closed_calls, before + 1);
 }
 
 /*
@@ -184,7 +140,7 @@ static void test_acks_release_pages_and_count_bytes(void **state)
 
 	(void)state;
 	fake_peer_open(TEST_PORT);
-	assert_non_null(accepted);
+	assert_non_null(test_listener.accepted);
 	fake_peer_reset_data();
 	pinned0 = pinned();
 	ioagg_init(&agg);
@@ -197,8 +153,8 @@ static void test_acks_release_pages_and_count_bytes(void **state)
 	}
 	before = cstats();
 	base = fake_peer.acked;
-	w = writable_calls;
-	assert_int_equal(conn_send(accepted, &agg), 0);
+	w = test_listener.writable_calls;
+	assert_int_equal(conn_send(test_listener.accepted, &agg), 0);
 	deliver_all();
 	assert_true(fake_peer.len >= 3 * MSS); /* lwIP's first flight */
 	assert_int_equal(pinned(), pinned0 + PAGES);
@@ -207,8 +163,8 @@ static void test_acks_release_pages_and_count_bytes(void **state)
 	deliver_all();
 	now = cstats();
 	assert_int_equal(now.bytes_out, before.bytes_out);
-	assert_int_equal(conn_queued(accepted), TOTAL);
-	assert_int_equal(writable_calls, w);
+	assert_int_equal(conn_queued(test_listener.accepted), TOTAL);
+	assert_int_equal(test_listener.writable_calls, w);
 
 	ack_to(base + MSS);
 	reported++;
@@ -216,9 +172,9 @@ static void test_acks_release_pages_and_count_bytes(void **state)
 	now = cstats();
 	assert_int_equal(now.bytes_out - before.bytes_out, MSS);
 	assert_int_equal(now.queued_bytes - before.queued_bytes, TOTAL - MSS);
-	assert_int_equal(conn_queued(accepted), TOTAL - MSS);
+	assert_int_equal(conn_queued(test_listener.accepted), TOTAL - MSS);
 	assert_int_equal(pinned(), pinned0 + PAGES); /* page 0 not covered */
-	assert_int_equal(writable_calls, w + reported);
+	assert_int_equal(test_listener.writable_calls, w + reported);
 
 	ack_to(base + PAGE_SIZE); /* segment 3 ends at 4380: not whole */
 	reported++;
@@ -235,7 +191,7 @@ static void test_acks_release_pages_and_count_bytes(void **state)
 		reported++;
 		assert_int_equal(cstats().bytes_out - before.bytes_out,
 				 fake_peer.acked - base);
-		assert_int_equal(conn_queued(accepted),
+		assert_int_equal(conn_queued(test_listener.accepted),
 				 TOTAL - (fake_peer.acked - base));
 		assert_int_equal(pinned(),
 				 pinned0 + PAGES -
@@ -244,9 +200,9 @@ static void test_acks_release_pages_and_count_bytes(void **state)
 	now = cstats();
 	assert_int_equal(now.bytes_out - before.bytes_out, TOTAL);
 	assert_int_equal(now.queued_bytes, before.queued_bytes);
-	assert_int_equal(conn_queued(accepted), 0);
+	assert_int_equal(conn_queued(test_listener.accepted), 0);
 	assert_int_equal(pinned(), pinned0);
-	assert_int_equal(writable_calls, w + reported);
+	assert_int_equal(test_listener.writable_calls, w + reported);
 	assert_int_equal(fake_peer.len, TOTAL);
 	close_from_peer();
 }
@@ -269,20 +225,20 @@ static void test_writable_only_below_low_water(void **state)
 		assert_int_equal(ioagg_append(&agg, b, 0, PAGE_SIZE), 0);
 		iobuf_unref(b);
 	}
-	w = writable_calls;
-	assert_int_equal(conn_send(accepted, &agg), 0);
+	w = test_listener.writable_calls;
+	assert_int_equal(conn_send(test_listener.accepted, &agg), 0);
 	for (int round = 0; round < 1000; round++) {
 		deliver_all();
 		ack_to(fake_peer.rcv_nxt);
-		if (conn_queued(accepted) < CONN_SEND_LOWAT)
+		if (conn_queued(test_listener.accepted) < CONN_SEND_LOWAT)
 			break;
 		acks_above++;
-		assert_int_equal(writable_calls, w);
+		assert_int_equal(test_listener.writable_calls, w);
 	}
 	assert_true(acks_above > 0);
-	assert_true(conn_queued(accepted) < CONN_SEND_LOWAT);
-	assert_int_equal(writable_calls, w + 1);
-	while (conn_queued(accepted)) {
+	assert_true(conn_queued(test_listener.accepted) < CONN_SEND_LOWAT);
+	assert_int_equal(test_listener.writable_calls, w + 1);
+	while (conn_queued(test_listener.accepted)) {
 		deliver_all();
 		ack_to(fake_peer.rcv_nxt);
 	}

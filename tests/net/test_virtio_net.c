@@ -26,51 +26,10 @@
 #include "net/virtio_net.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/net/fake_nic.h"
+#include "tests/net/test_listener.h"
 
 #define POOL_PAGES 1024
 #define TEST_PORT 8080
-
-static struct conn *accepted;
-static int closed_calls;
-
-static void *on_accept(void *lctx, struct conn *c)
-{
-	(void)lctx;
-	accepted = c;
-	return c;
-}
-
-static size_t on_recv(void *ctx, const void *data, size_t len)
-{
-	(void)ctx;
-	(void)data;
-	return len;
-}
-
-static void on_eof(void *ctx)
-{
-	conn_close(ctx);
-}
-
-static void on_writable(void *ctx)
-{
-	(void)ctx;
-}
-
-static void on_closed(void *ctx, int err)
-{
-	(void)ctx;
-	(void)err;
-	closed_calls++;
-}
-
-static const struct conn_callbacks cbs = {
-	.accept = on_accept,
-	.recv = on_recv,
-	.eof = on_eof,
-	.writable = on_writable,
-	.closed = on_closed,
-};
 
 static struct iobuf_stats pool(void)
 {
@@ -103,7 +62,7 @@ static struct iobuf *page(unsigned int seed, uint32_t len)
 	return b;
 }
 
-/* Queue bytes [0, len) of b on the accepted connection (the server's
+/* Queue bytes [0, len) of b on the test_listener.accepted connection (the server's
  * reference is handed over: only the connection holds b afterwards). */
 static void send_page(struct iobuf *b, uint32_t len)
 {
@@ -112,7 +71,7 @@ static void send_page(struct iobuf *b, uint32_t len)
 	ioagg_init(&agg);
 	assert_int_equal(ioagg_append(&agg, b, 0, len), 0);
 	iobuf_unref(b);
-	assert_int_equal(conn_send(accepted, &agg), 0);
+	assert_int_equal(conn_send(test_listener.accepted, &agg), 0);
 }
 
 /* lwIP's timers until its retransmission timer has fired. */
@@ -131,30 +90,30 @@ static int setup(void **state)
 	if (iobuf_pool_init(POOL_PAGES))
 		return -1;
 	fake_nic_init();
-	return conn_listen(TEST_PORT, &cbs, NULL);
+	return conn_listen(TEST_PORT, &test_listener_cbs, NULL);
 }
 
 static void open_conn(void)
 {
-	accepted = NULL;
+	test_listener.accepted = NULL;
 	fake_peer_open(TEST_PORT);
 	assert_true(fake_peer.established);
-	assert_non_null(accepted);
+	assert_non_null(test_listener.accepted);
 }
 
 /* Close from the peer's side and let everything drain. */
 static void close_conn(void)
 {
-	int before = closed_calls;
+	int before = test_listener.closed_calls;
 
 	fake_peer_fin();
-	for (int i = 0; i < 10 && closed_calls == before; i++) {
+	for (int i = 0; i < 10 && test_listener.closed_calls == before; i++) {
 		fake_nic_poll();
 		fake_nic_tx_run(~0u);
 		fake_peer_ack_all();
 		fake_nic_poll();
 	}
-	assert_int_equal(closed_calls, before + 1);
+	assert_int_equal(test_listener.closed_calls, before + 1);
 }
 
 /*
@@ -192,7 +151,8 @@ static void test_ack_before_tx_completion_keeps_the_page(void **state)
 
 	fake_peer_ack_all(); /* the ACK of the original */
 	fake_nic_poll();
-	assert_int_equal(conn_queued(accepted), 0); /* conn let go */
+	assert_int_equal(conn_queued(test_listener.accepted),
+			 0); /* conn let go */
 	assert_ptr_equal(iobuf_from_pa(pa), b); /* ... the driver did not */
 	assert_int_equal(b->refcnt, 1);
 	assert_int_equal(pool().pinned_pages, pinned0 + 1);
@@ -237,14 +197,15 @@ static void test_acked_frames_in_ring_and_backlog_keep_their_pages(void **state)
 	 * grows and more frames pile up undelivered. */
 	pcb = tcp_active_pcbs;
 	assert_non_null(pcb);
-	for (int round = 0; round < 40 && conn_queued(accepted); round++) {
+	for (int round = 0; round < 40 && conn_queued(test_listener.accepted);
+	     round++) {
 		fake_nic_poll();
 		fake_peer_ack(pcb->snd_nxt);
 		fake_nic_poll();
 		ns = nic();
 		held = ns.tx_pages_held > held ? ns.tx_pages_held : held;
 	}
-	assert_int_equal(conn_queued(accepted), 0);
+	assert_int_equal(conn_queued(test_listener.accepted), 0);
 	ns = nic();
 	assert_true(ns.tx_ring_full > 0); /* the backlog was used */
 	assert_true(ns.tx_pages_held >= PAGES - 1);

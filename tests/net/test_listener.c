@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: MIT
+#include "tests/net/test_listener.h"
+
+struct test_listener test_listener;
+
+static void *on_accept(void *lctx, struct conn *c)
+{
+	(void)lctx;
+	test_listener.accepted = c;
+	return c;
+}
+
+static size_t on_recv(void *ctx, const void *data, size_t len)
+{
+	(void)ctx;
+	(void)data;
+	return len;
+}
+
+static void on_eof(void *ctx)
+{
+	conn_close(ctx);
+}
+
+static void on_writable(void *ctx)
+{
+	(void)ctx;
+	test_listener.writable_calls++;
+}
+
+static void on_closed(void *ctx, int err)
+{
+	(void)ctx;
+	(void)err;
+	test_listener.closed_calls++;
+}
+
+const struct conn_callbacks test_listener_cbs = {
+	.accept = on_accept,
+	.recv = on_recv,
+	.eof = on_eof,
+	.writable = on_writable,
+	.closed = on_closed,
+};

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The listener the host tests of net/ serve with: it keeps the last
+ * connection accepted, takes every received byte, closes on EOF and
+ * counts writable() and closed() calls, so a test drives conn_send
+ * itself and watches what the connection layer reports.
+ */
+#ifndef TESTS_NET_TEST_LISTENER_H
+#define TESTS_NET_TEST_LISTENER_H
+
+#include "net/conn.h"
+
+struct test_listener {
+	struct conn *accepted;
+	int writable_calls, closed_calls;
+};
+
+extern struct test_listener test_listener;
+extern const struct conn_callbacks test_listener_cbs;
+
+#endif
