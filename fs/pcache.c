@@ -81,6 +81,11 @@ int pcache_init(uint64_t pool_pages, uint32_t readahead_max,
 	return 0;
 }
 
+static uint64_t file_pages(const struct pcache_file *f)
+{
+	return DIV_ROUND_UP(f->size, PAGE_SIZE);
+}
+
 /*
  * Disk round trips to read a file of `size` bytes from the start: page 0
  * and a readahead window of READAHEAD_MIN pages, then windows doubling up
@@ -155,8 +160,7 @@ static void page_released(struct iobuf *buf)
 		entry_destroy(e);
 	else
 		cache_policy_add(&cache.policy, &e->policy,
-				 e->file->refill_cost,
-				 DIV_ROUND_UP(e->file->size, PAGE_SIZE));
+				 e->file->refill_cost, file_pages(e->file));
 }
 
 /* Evict the unreferenced page the policy names; false if none. */
@@ -242,11 +246,6 @@ static int start_read(struct pcache_file *f, uint64_t index,
 		iobuf_unref(e->buf);
 	}
 	return err;
-}
-
-static uint64_t file_pages(const struct pcache_file *f)
-{
-	return DIV_ROUND_UP(f->size, PAGE_SIZE);
 }
 
 /* Bytes of file data in page `index` (the last page may be short). */

@@ -211,6 +211,13 @@ void iobuf_unref(struct iobuf *b)
 		iobuf_free(b);
 }
 
+/* Every mapping of b's pages read-only (sealed) or writable again. */
+static void set_pages_sealed(const struct iobuf *b, bool sealed)
+{
+	for (uint64_t i = 0; i < b->pages; i++)
+		sfbuf_set_sealed(b->pa + (i << PAGE_SHIFT), sealed);
+}
+
 void iobuf_free(struct iobuf *b)
 {
 	uint64_t first = (b->pa - pool.base) >> PAGE_SHIFT;
@@ -221,8 +228,7 @@ void iobuf_free(struct iobuf *b)
 		      b->refcnt);
 	/* Writable again before the poison (or the next owner) writes it. */
 	if (b->flags & IOBUF_SEALED)
-		for (uint64_t i = 0; i < b->pages; i++)
-			sfbuf_set_sealed(b->pa + (i << PAGE_SHIFT), false);
+		set_pages_sealed(b, false);
 	if (poison)
 		poison_pages(b->pa, b->pages);
 	bitmap_clear_range(pool.bitmap, first, b->pages);
@@ -242,10 +248,8 @@ void iobuf_seal(struct iobuf *b, uint32_t len)
 	BUG_ON(len > (uint64_t)b->pages * PAGE_SIZE);
 	b->len = len;
 	b->flags |= IOBUF_SEALED;
-	if (!seal_protect)
-		return;
-	for (uint64_t i = 0; i < b->pages; i++)
-		sfbuf_set_sealed(b->pa + (i << PAGE_SHIFT), true);
+	if (seal_protect)
+		set_pages_sealed(b, true);
 }
 
 struct iobuf *iobuf_from_pa(uint64_t pa)

@@ -151,12 +151,18 @@ static uint32_t take_slot(void)
 	return i;
 }
 
+/* Whether pa is a pool page; its index in *n. */
+static bool pool_page(uint64_t pa, uint64_t *n)
+{
+	*n = (pa - sf.pool_pa) >> PAGE_SHIFT;
+	return sf.sealed && pa >= sf.pool_pa && *n < sf.pool_pages;
+}
+
 static bool page_sealed(uint64_t pa)
 {
-	uint64_t n = (pa - sf.pool_pa) >> PAGE_SHIFT;
+	uint64_t n;
 
-	return pa >= sf.pool_pa && n < sf.pool_pages &&
-	       bitmap_test(sf.sealed, n);
+	return pool_page(pa, &n) && bitmap_test(sf.sealed, n);
 }
 
 static void map_slot(uint32_t i, uint64_t pa)
@@ -181,52 +187,45 @@ static void map_slot(uint32_t i, uint64_t pa)
 }
 
 /*
- * Change slot i's write permission. Removing it needs an invalidation
- * (the TLB could still allow the write); granting it does not: a stale
- * read-only entry faults once and the fault hook retries the access
- * (iobuf.c), which is cheaper than an invlpg on every reuse of a page.
+ * Change the write permission of the PTE at va (a slot, or the pool
+ * page's identity address in direct mode). Removing it needs an
+ * invalidation (the TLB could still allow the write); granting it does
+ * not: a stale read-only entry faults once and the fault hook retries the
+ * access (sealguard.c), cheaper than an invlpg on every reuse of a page.
  */
-static void set_slot_writable(uint32_t i, bool writable)
+static void protect_va(uintptr_t va, bool writable)
 {
-	struct slot *s = &sf.slots[i];
-
-	if (sf.ops->protect(slot_va(i), writable))
-		panic("sfbuf: no PTE for slot %u", i);
-	s->writable = writable;
+	if (sf.ops->protect(va, writable))
+		panic("sfbuf: no PTE to protect at %#lx", (unsigned long)va);
 	sf.stats.pte_writes++;
 	if (writable) {
 		sf.stats.unseal_upgrades++;
 		return;
 	}
-	sf.ops->invalidate(slot_va(i));
+	sf.ops->invalidate(va);
 	sf.stats.seal_protects++;
 	sf.stats.seal_invalidations++;
 }
 
+static void set_slot_writable(uint32_t i, bool writable)
+{
+	protect_va(slot_va(i), writable);
+	sf.slots[i].writable = writable;
+}
+
 void sfbuf_set_sealed(uint64_t pa, bool sealed)
 {
-	uint64_t n = (pa - sf.pool_pa) >> PAGE_SHIFT;
+	uint64_t n;
 	uint32_t i;
 
-	if (!sf.sealed || pa < sf.pool_pa || n >= sf.pool_pages ||
-	    page_sealed(pa) == sealed)
+	if (!pool_page(pa, &n) || bitmap_test(sf.sealed, n) == sealed)
 		return;
 	if (sealed)
 		bitmap_set(sf.sealed, n);
 	else
 		bitmap_clear(sf.sealed, n);
 	if (sf.mode == SFBUF_MODE_DIRECT) {
-		if (sf.ops->protect((uintptr_t)pa, !sealed))
-			panic("sfbuf: cannot protect pool page %#llx",
-			      (unsigned long long)pa);
-		sf.stats.pte_writes++;
-		if (sealed) {
-			sf.ops->invalidate((uintptr_t)pa);
-			sf.stats.seal_protects++;
-			sf.stats.seal_invalidations++;
-		} else {
-			sf.stats.unseal_upgrades++;
-		}
+		protect_va((uintptr_t)pa, !sealed);
 		return;
 	}
 	if (sf.mode != SFBUF_MODE_SFBUF)

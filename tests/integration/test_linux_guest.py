@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from qemu import ROOT
+from qemu import ROOT, stop_process
 
 sys.path.insert(0, os.path.join(ROOT, "tools", "bench"))
 import guest  # noqa: E402
@@ -118,15 +118,9 @@ def test_launcher_cleans_up_on_ctrl_c(site):
         # host stopping QEMU and the namespace took over 30 s once.
         assert p.wait(timeout=CLEANUP_TIMEOUT) == 130
     finally:
-        if p.poll() is None:
-            # SIGKILL would leave the launcher's QEMU and namespace
-            # behind: let it clean up, and only then insist.
-            p.send_signal(signal.SIGINT)
-            try:
-                p.wait(timeout=CLEANUP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        # SIGKILL alone would leave the launcher's QEMU and namespace
+        # behind: let it clean up on SIGINT, and only then insist.
+        stop_process(p, CLEANUP_TIMEOUT, signal.SIGINT)
     assert not os.path.exists("/run/netns/" + ns_name)
     assert not os.path.exists("/proc/%d" % qemu_pid)
 

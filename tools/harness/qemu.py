@@ -35,11 +35,11 @@ class BootTimeout(AssertionError):
     pass
 
 
-def stop_process(proc, timeout=STOP_TIMEOUT):
+def stop_process(proc, timeout=STOP_TIMEOUT, sig=signal.SIGTERM):
     """Stop a process this harness started, by its Popen (so by PID):
-    SIGTERM, then SIGKILL after `timeout` seconds."""
+    `sig` (SIGTERM), then SIGKILL after `timeout` seconds."""
     if proc and proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(sig)
         try:
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
