@@ -77,6 +77,9 @@ static void counter_sections(struct json_out *j)
 	json_open(j, "nic");
 	STATS_JSON(j, VNET_NIC_STATS, &nic);
 	STATS_JSON(j, NET_OOSEQ_STATS, &nic);
+	/* the mean frame: what segmentation offload would raise */
+	json_u64(j, "tx_bytes_per_frame",
+		 nic.tx_packets ? nic.tx_bytes / nic.tx_packets : 0);
 	json_u64(j, "irqs", nic.irqs);
 	json_str(j, "irq_mode", nic.irq_mode);
 	json_close(j);

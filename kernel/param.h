@@ -70,6 +70,7 @@
 #define VNET_TX_BACKLOG 256 /* frames queued while the TX ring is full */
 #define VNET_TX_CTRL_RESERVE 64 /* more backlog slots for frames ... */
 #define VNET_TX_CTRL_FRAME_MAX 128 /* ... this small: SYN-ACK, ACK, FIN */
+#define VNET_TX_RERUN_AT (VNET_TX_BACKLOG / 2) /* refused TCP output reruns */
 
 /* connections (net/conn) */
 #define CONN_SEND_LOWAT (64u << 10) /* writable() below this many bytes */

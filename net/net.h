@@ -88,12 +88,18 @@ void net_mem_counters(struct net_mem_counters *out);
  * TIME_WAIT (60 s) in a PCB of the shared pool; a new SYN from the same
  * client port ends it (reopened), and a new connection that finds the
  * pool empty frees the oldest (recycled). */
-#define NET_TCP_STATS(X)                                              \
-	X(tcp_pcb_pool) /* TCP PCBs in lwIP's pool */                 \
-	X(tcp_active) /* now: PCBs from SYN_RCVD to LAST_ACK */       \
-	X(tcp_time_wait) /* now: PCBs in TIME_WAIT */                 \
-	X(tcp_time_wait_reopened) /* TIME_WAITs ended by a new SYN */ \
-	X(tcp_time_wait_recycled) /* oldest TIME_WAITs freed for new */
+#define NET_TCP_STATS(X)                                                \
+	X(tcp_pcb_pool) /* TCP PCBs in lwIP's pool */                   \
+	X(tcp_active) /* now: PCBs from SYN_RCVD to LAST_ACK */         \
+	X(tcp_time_wait) /* now: PCBs in TIME_WAIT */                   \
+	X(tcp_time_wait_reopened) /* TIME_WAITs ended by a new SYN */   \
+	X(tcp_time_wait_recycled) /* oldest TIME_WAITs freed for new */ \
+	X(tcp_seg_pool) /* TCP segments in lwIP's pool, all PCBs */     \
+	X(tcp_seg_peak) /* most in use at once */                       \
+	X(tcp_seg_refused) /* allocations refused: pool empty */        \
+	X(pbuf_ref_pool) /* zero-copy payload pbufs in lwIP's pool */   \
+	X(pbuf_ref_peak)                                                \
+	X(pbuf_ref_refused)
 
 struct net_tcp_counters {
 	NET_TCP_STATS(STAT_U64)

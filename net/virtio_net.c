@@ -96,7 +96,10 @@ struct vnet_dev {
 	/* [m] prepared slots waiting for ring room, oldest at head */
 	struct vnet_tx_slot *backlog[VNET_TX_BACKLOG + VNET_TX_CTRL_RESERVE];
 	uint32_t backlog_head, backlog_count; /* [m] */
-	bool tx_refused; /* [m] a frame got ERR_MEM: tcp_txnow when room */
+	/* [m] a frame got ERR_MEM: until the backlog is down to
+	 * VNET_TX_RERUN_AT and the refused connections are rerun, every
+	 * data frame is refused, so that they go first (see vnet_poll) */
+	bool tx_refused;
 
 	struct vnet_rxbuf *rx_free; /* [m] structs without a page */
 	uint32_t rx_bufs; /* [m] structs allocated (<= rx_bufs_max) */
@@ -537,6 +540,8 @@ static err_t low_level_output(struct netif *netif, struct pbuf *p)
 	backlog_flush(dev);
 	if (dev->backlog_count && !backlog_room(dev, p))
 		goto refuse;
+	if (dev->tx_refused && p->tot_len > VNET_TX_CTRL_FRAME_MAX)
+		goto refuse; /* refused connections wait: not behind them */
 	err = tx_prepare(dev, p, &slot);
 	if (err == -ENOSPC)
 		goto refuse;
@@ -558,6 +563,10 @@ static err_t low_level_output(struct netif *netif, struct pbuf *p)
 refuse:
 	dev->stats.tx_refused++;
 	dev->tx_refused = true;
+	/* Outside vnet_poll (lwIP's timers, a disk completion) the TX
+	 * interrupt may be off: the completions must wake the rerun. */
+	if (dev->tx_in_flight)
+		virtq_enable_intr(&dev->txq);
 	return ERR_MEM;
 }
 
@@ -646,10 +655,16 @@ int vnet_poll(struct vnet_dev *dev)
 	work += tx_reclaim(dev);
 	check_stalls(dev);
 	work += backlog_flush(dev);
-	if (dev->tx_refused && dev->backlog_count < VNET_TX_BACKLOG) {
-		/* Room again: let TCP send what we refused. */
+	/*
+	 * Room again: TCP sends what we refused, the connections in turn
+	 * (lwip_port_tx_room). Not at the first free slot: a rerun per
+	 * slot would hand each one to the first connection in lwIP's list
+	 * (or to one an ACK clocks) and refuse all the others again, and
+	 * those at the back would wait for an RTO.
+	 */
+	if (dev->tx_refused && dev->backlog_count <= VNET_TX_RERUN_AT) {
 		dev->tx_refused = false;
-		lwip_port_tx_room();
+		dev->stats.tx_reruns += lwip_port_tx_room();
 		work++;
 	}
 	work += rx_poll(dev, VNET_RX_BUDGET);
@@ -670,6 +685,7 @@ void vnet_get_stats(const struct vnet_dev *dev, struct vnet_stats *st)
 	st->rx_posted = dev->rx_posted;
 	st->rx_held = dev->rx_pages - dev->rx_posted;
 	st->tx_pages_held = dev->tx_pages_held;
+	st->tx_room_waiting = lwip_port_tx_waiting();
 }
 
 void vnet_log_stats(const struct vnet_dev *dev)

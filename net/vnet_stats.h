@@ -19,7 +19,10 @@
 	X(rx_posted) /* now: pages in the RX ring */                   \
 	X(rx_held) /* now: received pages lwIP still holds */          \
 	X(tx_packets)                                                  \
+	X(tx_bytes) /* frames' bytes, without the virtio header */     \
 	X(tx_refused) /* ERR_MEM to lwIP: backlog full, TCP retries */ \
+	X(tx_reruns) /* connections rerun when the backlog had room */ \
+	X(tx_room_waiting) /* now: connections with output refused */  \
 	X(tx_drops) /* no memory to linearize a frame */               \
 	X(tx_page_refs) /* pool-page references taken for frames */    \
 	X(tx_pages_held) /* now: pool pages posted frames name */      \
@@ -31,7 +34,6 @@
 	X(rx_csum_trusted) /* DATA_VALID/NEEDS_CSUM: not verified */ \
 	X(rx_csum_sw) /* verified here, no DATA_VALID */             \
 	X(rx_refilled) /* pages posted to the RX ring */             \
-	X(tx_bytes)                                                  \
 	X(tx_ring_full) /* frames that waited in the backlog */      \
 	X(tx_linearized) /* chains over VNET_TX_SEGS_MAX, copied */  \
 	X(tx_csum_offload) /* frames sent with NEEDS_CSUM */         \

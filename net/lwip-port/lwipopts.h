@@ -113,6 +113,7 @@ void lwip_port_free(void *p);
 /* ---- Statistics (served at /_stats) ---- */
 #define LWIP_STATS 1
 #define LWIP_STATS_DISPLAY 0 /* no printf; the kernel formats them */
+#define LWIP_STATS_LARGE 1 /* 32-bit counters: 16 bits wrap in seconds */
 #define MEM_STATS 1
 #define MEMP_STATS 1
 
