@@ -75,7 +75,7 @@
 /* connections (net/conn) */
 #define CONN_SEND_LOWAT (64u << 10) /* writable() below this many bytes */
 #define CONN_INFLIGHT_INITIAL 32 /* pieces tracked per connection at first */
-#define CONN_POLL_INTERVAL 2 /* lwIP slow-timer ticks (0.5 s) between retries */
+#define CONN_POLL_INTERVAL 10 /* lwIP slow ticks (0.1 s, lwipopts.h): 1 s */
 #define CONN_HELD_PBUFS_MAX 16 /* received segments kept for a paused reader */
 
 /* storage (fs/virtio_blk, fs/file) */

@@ -135,6 +135,8 @@ void net_tcp_counters(struct net_tcp_counters *out)
 		.pbuf_ref_pool = p.pbuf_pool,
 		.pbuf_ref_peak = p.pbuf_peak,
 		.pbuf_ref_refused = p.pbuf_refused,
+		.tcp_rexmit_segs = p.rexmit_segs,
+		.tcp_rto_expired = p.rto_expired,
 	};
 }
 

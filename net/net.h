@@ -99,7 +99,9 @@ void net_mem_counters(struct net_mem_counters *out);
 	X(tcp_seg_refused) /* allocations refused: pool empty */        \
 	X(pbuf_ref_pool) /* zero-copy payload pbufs in lwIP's pool */   \
 	X(pbuf_ref_peak)                                                \
-	X(pbuf_ref_refused)
+	X(pbuf_ref_refused)                                             \
+	X(tcp_rexmit_segs) /* segments sent again: RTO, fast, SYN */    \
+	X(tcp_rto_expired) /* retransmission timeouts that fired */
 
 struct net_tcp_counters {
 	NET_TCP_STATS(STAT_U64)

@@ -102,6 +102,17 @@ void lwip_port_free(void *p);
  * 4.2.2.13). When the PCB pool is empty, tcp_alloc frees the oldest
  * TIME_WAIT PCB, so they never keep a new connection out. */
 #define TCP_MSL 30000UL
+/* Timers for a LAN. lwIP's TCP timer runs the fast timer (delayed ACKs,
+ * refused data) every TCP_TMR_INTERVAL and the slow one (RTO, persist,
+ * poll, TIME_WAIT) every other time, and keeps RTOs in slow ticks: with
+ * 250 ms (slow ticks of 500 ms) the smallest RTO its estimator reaches
+ * on a LAN is 3 ticks, 1.5 s. With 50 ms it is 300 ms, firing 200-300 ms
+ * after the segment (Linux: 200 ms), and delayed ACKs go within 50 ms
+ * (Linux: 40). Every other timeout is in ms and converted. */
+#define TCP_TMR_INTERVAL 50
+/* Before the first RTT sample: RFC 6298's 1 s, not lwIP's 3 s
+ * (patches/0002-tcp-initial-rto-and-rexmit-counters.patch). */
+#define TCP_INITIAL_RTO_MS 1000
 
 /* ---- Checksums: set per netif from the negotiated offloads ---- */
 #define LWIP_CHECKSUM_CTRL_PER_NETIF 1 /* NETIF_SET_CHECKSUM_CTRL */

@@ -30,5 +30,7 @@ void lwip_port_tcp_pcbs(struct lwip_port_tcp_pcbs *out)
 		.pbuf_pool = MEMP_NUM_PBUF,
 		.pbuf_peak = lwip_stats.memp[MEMP_PBUF]->max,
 		.pbuf_refused = lwip_stats.memp[MEMP_PBUF]->err,
+		.rexmit_segs = tcp_rexmit_segs,
+		.rto_expired = tcp_rto_expired,
 	};
 }

@@ -22,6 +22,8 @@ struct lwip_port_tcp_pcbs {
 	uint32_t pbuf_pool; /* MEMP_NUM_PBUF: zero-copy payload pieces */
 	uint32_t pbuf_peak;
 	uint32_t pbuf_refused;
+	uint32_t rexmit_segs; /* segments sent again (patch 0002) */
+	uint32_t rto_expired; /* retransmission timeouts (patch 0002) */
 };
 
 /* Count the PCBs in each list now (walks them: at most the pool). */
