@@ -13,7 +13,8 @@
 #   make check      formatter, self-contained headers, static analysis
 #   make debug      QEMU stopped at entry with a gdb stub, gdb attached
 #   make linux-guest  the Linux+nginx baseline guest (Debian packages)
-#   make bench      unikernel vs Linux+nginx vs host nginx (QUICK=1: < 5 min)
+#   make bench      unikernel vs Linux+nginx vs host nginx (QUICK=1: < 5 min;
+#                   BULK=1: issue 17 matrix, 256 KiB-10 MiB x 1/16/64)
 #   make bench-cache  page cache LRU vs GDS on a Zipf trace (QUICK=1: short)
 
 BUILD ?= build
@@ -235,13 +236,15 @@ bench-mech: $(KERNEL_BIN)
 # The unikernel against the Linux+nginx guest on the same virtual
 # hardware, and host nginx as the upper bound: boot time, req/s, MB/s,
 # latency, CPU per request, image size, smallest -m. QUICK=1: one round,
-# fewer sizes and connections (under 5 minutes). Results, CSV, plot in
+# fewer sizes and connections (under 5 minutes); BULK=1: 256 KiB, 1 MiB,
+# 10 MiB at 1, 16, 64 connections and the bulk table. Results, CSV, plot in
 # $(BUILD)/bench-results/<timestamp>/. BENCH_ARGS: more options
 # (tools/bench/bench.py --help). Needs root for the namespaces.
 QUICK ?=
+BULK ?=
 BENCH_ARGS ?=
 bench: $(KERNEL_BIN) linux-guest
-	BUILD=$(abspath $(BUILD)) tools/bench/bench.py $(if $(QUICK),--quick) $(BENCH_ARGS)
+	BUILD=$(abspath $(BUILD)) tools/bench/bench.py $(if $(QUICK),--quick) $(if $(BULK),--bulk) $(BENCH_ARGS)
 
 # Page-cache policies, LRU against GreedyDual-Size, on one seeded Zipf
 # trace over a web-like site 4x the pool (tools/bench/cache_trace.py):
