@@ -58,7 +58,12 @@ void lwip_port_free(void *p);
 #define MEMP_NUM_TCP_PCB 1088 /* conn_max's default 1024 + TIME_WAIT */
 #define MEMP_NUM_TCP_PCB_LISTEN 8 /* a few listening ports */
 #define MEMP_NUM_TCP_SEG 1024 /* >= TCP_SND_QUEUELEN, shared by all pcbs */
-#define MEMP_NUM_ARP_QUEUE 64 /* packets waiting for ARP replies */
+#define MEMP_NUM_ARP_QUEUE 64 /* packets waiting for ARP replies ... */
+/* ... all of them, not only the last one per address (lwIP's default):
+ * the SYN-ACKs of clients that connect before the gateway's address is
+ * resolved were dropped and went out only on their RTO, 1 s later. */
+#define ARP_QUEUEING 1
+#define ARP_QUEUE_LEN 16 /* per address */
 #define PBUF_POOL_SIZE 0 /* RX uses custom pbufs, nothing the pool */
 #define LWIP_SUPPORT_CUSTOM_PBUF 1 /* zero-copy RX from pool pages */
 
