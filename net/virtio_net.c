@@ -910,11 +910,12 @@ int vnet_probe(struct pci_dev *pci, struct vnet_dev **out)
 		net_csum_no_offload();
 	dev->guest_csum = dev->vd.features & VIRTIO_NET_F_GUEST_CSUM;
 	dev->has_status = dev->vd.features & VIRTIO_NET_F_STATUS;
-	pr_info("%s: tx-csum %s, tso %s, rx-csum %s, link-status %s, "
-		"event-idx %s",
-		pci_name(pci, name), on_off(dev->csum), on_off(dev->tso),
-		on_off(dev->guest_csum), on_off(dev->has_status),
-		on_off(dev->vd.features & VIRTIO_F_EVENT_IDX));
+	pr_info("%s: tx-csum %s, rx-csum %s, link-status %s, event-idx %s, "
+		"tso %s",
+		pci_name(pci, name), on_off(dev->csum), on_off(dev->guest_csum),
+		on_off(dev->has_status),
+		on_off(dev->vd.features & VIRTIO_F_EVENT_IDX),
+		on_off(dev->tso));
 	/* 3. interrupts: configuration changes and queue completions */
 	err = setup_interrupts(dev);
 	if (err)
