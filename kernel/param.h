@@ -66,7 +66,9 @@
 #define VNET_QUEUE_SIZE 256 /* RX and TX ring entries (QEMU's default max) */
 #define VNET_RX_BUFS_MAX 1024 /* RX pages in the ring or held by lwIP */
 #define VNET_RX_BUDGET 64 /* frames handed to lwIP per poll */
-#define VNET_TX_SEGS_MAX 16 /* descriptors per frame; longer are copied */
+/* Descriptors per frame (a TSO frame: 16-17 pages, lwIP's header and the
+ * virtio header); longer chains are copied. */
+#define VNET_TX_SEGS_MAX 20
 #define VNET_TX_BACKLOG 256 /* frames queued while the TX ring is full */
 #define VNET_TX_CTRL_RESERVE 64 /* more backlog slots for frames ... */
 #define VNET_TX_CTRL_FRAME_MAX 128 /* ... this small: SYN-ACK, ACK, FIN */

@@ -4,6 +4,14 @@
  * virtio_net.h). Device: virtio 1.2 section 5.1 over the modern PCI
  * transport; QEMU: -device virtio-net-pci[,disable-legacy=on].
  *
+ * TSO (VIRTIO_NET_F_HOST_TSO4, with CSUM, unless tso=off): lwIP builds
+ * TCP segments up to netif->tso_seg_max bytes (patches 0020-0022) and
+ * marks those longer than the MSS with it (pbuf->tso_mss); such a
+ * segment goes out as one frame with gso_type TCPV4 and gso_size = that
+ * MSS, and the device (QEMU, then the host's GSO) cuts it into wire
+ * segments. tso_seg_max is sized so that a segment of page-cache pages
+ * fits VNET_TX_SEGS_MAX descriptors.
+ *
  * RX: every posted descriptor is one pool page holding a
  * struct virtio_net_hdr followed by the frame (no MRG_RXBUF and no
  * GUEST_TSO, so a frame always fits). The page's struct vnet_rxbuf
@@ -22,6 +30,7 @@
 #include "net/virtio_net.h"
 
 #include "kernel/arch/time.h"
+#include "kernel/core/cmdline.h"
 #include "kernel/core/printk.h"
 #include "kernel/io/iobuf.h"
 #include "kernel/io/sfbuf.h"
@@ -46,6 +55,15 @@
 	(VIRTIO_NET_F_CSUM | VIRTIO_NET_F_GUEST_CSUM | VIRTIO_NET_F_MAC | \
 	 VIRTIO_NET_F_STATUS | VIRTIO_F_EVENT_IDX)
 #define VNET_MTU 1500
+#define IPV4_HLEN_MAX 60
+#define TCP_HLEN_MAX 60
+/* TCP payload per TSO segment: the frame's IPv4 length field is 16 bits,
+ * and the payload's pages (one more when it does not start on a page)
+ * plus the virtio header and lwIP's header pbuf (two pieces at worst)
+ * must fit VNET_TX_SEGS_MAX descriptors, or the frame is copied. */
+#define VNET_TSO_SEG_MAX                                                      \
+	MIN(UINT16_MAX - ETH_HLEN - VLAN_HLEN - IPV4_HLEN_MAX - TCP_HLEN_MAX, \
+	    (VNET_TX_SEGS_MAX - 4) * PAGE_SIZE)
 #define VNET_HDR_LEN ((uint32_t)sizeof(struct virtio_net_hdr))
 #define VNET_RX_BUF_LEN PAGE_SIZE /* header + largest frame, one page */
 #define VNET_FRAME_MAX (ETH_HLEN + VLAN_HLEN + VNET_MTU)
@@ -56,6 +74,12 @@
 #define MAC_MULTICAST 0x01
 STATIC_ASSERT(VNET_HDR_LEN + VNET_FRAME_MAX <= VNET_RX_BUF_LEN);
 STATIC_ASSERT(VNET_TX_SEGS_MAX >= 2);
+
+/* Whether to negotiate TCP segmentation offload when the device offers
+ * it (and CSUM, which it needs). */
+static bool tso_allowed = true;
+KPARAM_BOOL(tso, tso_allowed,
+	    "TCP segmentation offload (HOST_TSO4) when the device offers it");
 
 struct vnet_rxbuf {
 	struct pbuf_custom pc; /* [m] what lwIP holds; must stay first */
@@ -82,7 +106,7 @@ struct vnet_dev {
 	struct pci_dev *pci; /* [I] */
 	struct netif *netif; /* [I] after vnet_netif_init */
 	struct virtq rxq, txq; /* [m] */
-	bool csum, guest_csum, has_status; /* [I] negotiated */
+	bool csum, guest_csum, has_status, tso; /* [I] negotiated */
 	bool link_up; /* [m] */
 	uint8_t mac[VNET_MAC_LEN]; /* [I] */
 	int vectors[VNET_MSIX_ENTRIES]; /* [I] CPU vectors, -1 = none */
@@ -316,11 +340,30 @@ static int tx_reclaim(struct vnet_dev *dev)
 	return n;
 }
 
+/* A segment lwIP built longer than the MSS (pbuf->tso_mss): the device
+ * cuts it into tso_mss-byte TCP segments. hdr_len covers the Ethernet,
+ * IPv4 and TCP headers. -EINVAL if the TCP header is not in the first
+ * pbuf (never for lwIP's segments). */
+static int tx_fill_gso(struct virtio_net_hdr *h, const struct pbuf *p,
+		       uint16_t mss)
+{
+	int end = vnet_tcp_hdr_end(p->payload, p->len, h->csum_start);
+
+	if (end < 0)
+		return end;
+	h->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	h->gso_size = mss;
+	h->hdr_len = (uint16_t)end;
+	return 0;
+}
+
 /* Fill the slot's header; with CSUM, ask the device to complete the
- * TCP/UDP checksum. -EAGAIN if the headers are not contiguous and
+ * TCP/UDP checksum, and with TSO to segment a large TCP segment. The
+ * segment's MSS is read from `marked`, the pbuf lwIP built (a linearized
+ * copy does not carry it). -EAGAIN if the headers are not contiguous and
  * writable in the first pbuf (the caller linearizes and retries). */
 static int tx_fill_hdr(struct vnet_dev *dev, struct vnet_tx_slot *slot,
-		       struct pbuf *p)
+		       struct pbuf *p, const struct pbuf *marked)
 {
 	struct virtio_net_hdr *h = &slot->hdr;
 	uint16_t start, off;
@@ -343,6 +386,8 @@ static int tx_fill_hdr(struct vnet_dev *dev, struct vnet_tx_slot *slot,
 	h->csum_start = start;
 	h->csum_offset = off;
 	dev->stats.tx_csum_offload++;
+	if (marked->tso_mss && dev->tso && off == TCP_CSUM_OFF)
+		return tx_fill_gso(h, p, marked->tso_mss) ? -EAGAIN : 0;
 	return 0;
 }
 
@@ -440,7 +485,7 @@ static int tx_prepare(struct vnet_dev *dev, struct pbuf *p,
 	if (!slot)
 		return -ENOSPC;
 	slot->npages = 0;
-	err = tx_fill_hdr(dev, slot, p);
+	err = tx_fill_hdr(dev, slot, p, p);
 	if (!err)
 		err = payload_segs(dev, slot, p);
 	if (err == -EFAULT)
@@ -449,7 +494,7 @@ static int tx_prepare(struct vnet_dev *dev, struct pbuf *p,
 		own = pbuf_clone(PBUF_RAW, PBUF_RAM, p);
 		if (!own)
 			return -ENOMEM;
-		err = tx_fill_hdr(dev, slot, own);
+		err = tx_fill_hdr(dev, slot, own, p);
 		if (!err)
 			err = payload_segs(dev, slot, own);
 		if (err) {
@@ -478,6 +523,12 @@ static int tx_post(struct vnet_dev *dev, struct vnet_tx_slot *slot)
 	dev->tx_in_flight++;
 	dev->stats.tx_packets++;
 	dev->stats.tx_bytes += slot->p->tot_len;
+	dev->stats.tx_frame_max =
+		MAX(dev->stats.tx_frame_max, slot->p->tot_len);
+	if (slot->hdr.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+		dev->stats.tx_tso_frames++;
+		dev->stats.tx_tso_bytes += slot->p->tot_len;
+	}
 	/* virtq_add published the chain (its barrier orders descriptors
 	 * before avail->idx); the doorbell rings only if the device asked. */
 	virtq_kick(&dev->txq);
@@ -686,6 +737,7 @@ void vnet_get_stats(const struct vnet_dev *dev, struct vnet_stats *st)
 	st->rx_held = dev->rx_pages - dev->rx_posted;
 	st->tx_pages_held = dev->tx_pages_held;
 	st->tx_room_waiting = lwip_port_tx_waiting();
+	st->tso_on = dev->tso;
 }
 
 void vnet_log_stats(const struct vnet_dev *dev)
@@ -838,6 +890,15 @@ static const char *on_off(bool on)
 	return on ? "on" : "off";
 }
 
+static uint64_t wanted_features(void)
+{
+	uint64_t f = VNET_WANTED_FEATURES;
+
+	if (net_csum_mode() != NET_CSUM_OFFLOAD)
+		return f & ~VIRTIO_NET_F_CSUM;
+	return tso_allowed ? f | VIRTIO_NET_F_HOST_TSO4 : f;
+}
+
 int vnet_probe(struct pci_dev *pci, struct vnet_dev **out)
 {
 	struct vnet_dev *dev = kzalloc(sizeof(*dev));
@@ -854,22 +915,23 @@ int vnet_probe(struct pci_dev *pci, struct vnet_dev **out)
 	if (err)
 		goto err_free_dev;
 	/* 2. reset, ACKNOWLEDGE, DRIVER, features, FEATURES_OK */
-	/* csum=cache|sw: the CPU computes TX checksums, so do not ask. */
-	err = vpci_negotiate(&dev->vd,
-			     net_csum_mode() == NET_CSUM_OFFLOAD ?
-				     VNET_WANTED_FEATURES :
-				     VNET_WANTED_FEATURES & ~VIRTIO_NET_F_CSUM);
+	/* csum=cache|sw: the CPU computes TX checksums, so do not ask;
+	 * TSO needs the device to complete them. */
+	err = vpci_negotiate(&dev->vd, wanted_features());
 	if (err)
 		goto err_free_dev;
 	dev->csum = dev->vd.features & VIRTIO_NET_F_CSUM;
+	dev->tso = dev->csum && (dev->vd.features & VIRTIO_NET_F_HOST_TSO4);
 	if (!dev->csum)
 		net_csum_no_offload();
 	dev->guest_csum = dev->vd.features & VIRTIO_NET_F_GUEST_CSUM;
 	dev->has_status = dev->vd.features & VIRTIO_NET_F_STATUS;
-	pr_info("%s: tx-csum %s, rx-csum %s, link-status %s, event-idx %s",
+	pr_info("%s: tx-csum %s, rx-csum %s, link-status %s, event-idx %s, "
+		"tso %s",
 		pci_name(pci, name), on_off(dev->csum), on_off(dev->guest_csum),
 		on_off(dev->has_status),
-		on_off(dev->vd.features & VIRTIO_F_EVENT_IDX));
+		on_off(dev->vd.features & VIRTIO_F_EVENT_IDX),
+		on_off(dev->tso));
 	/* 3. interrupts: configuration changes and queue completions */
 	err = setup_interrupts(dev);
 	if (err)
@@ -927,6 +989,7 @@ err_t vnet_netif_init(struct netif *netif)
 	netif->hwaddr_len = VNET_MAC_LEN;
 	memcpy(netif->hwaddr, dev->mac, VNET_MAC_LEN);
 	netif->mtu = VNET_MTU;
+	netif->tso_seg_max = dev->tso ? VNET_TSO_SEG_MAX : 0;
 	netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP |
 		       NETIF_FLAG_ETHERNET;
 	netif->output = etharp_output;

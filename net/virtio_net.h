@@ -39,6 +39,7 @@ struct vnet_dev;
 #define VIRTIO_NET_F_CSUM (1ull << 0) /* device completes TX checksums */
 #define VIRTIO_NET_F_GUEST_CSUM (1ull << 1) /* RX may skip checksums */
 #define VIRTIO_NET_F_MAC (1ull << 5)
+#define VIRTIO_NET_F_HOST_TSO4 (1ull << 11) /* device segments TCPv4 */
 #define VIRTIO_NET_F_MRG_RXBUF (1ull << 15)
 #define VIRTIO_NET_F_STATUS (1ull << 16)
 
@@ -46,6 +47,7 @@ struct vnet_dev;
 #define VIRTIO_NET_HDR_F_NEEDS_CSUM 1
 #define VIRTIO_NET_HDR_F_DATA_VALID 2
 #define VIRTIO_NET_HDR_GSO_NONE 0
+#define VIRTIO_NET_HDR_GSO_TCPV4 1
 
 /* config status bits (5.1.4) */
 #define VIRTIO_NET_S_LINK_UP 1

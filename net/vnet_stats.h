@@ -26,7 +26,11 @@
 	X(tx_drops) /* no memory to linearize a frame */               \
 	X(tx_page_refs) /* pool-page references taken for frames */    \
 	X(tx_pages_held) /* now: pool pages posted frames name */      \
-	X(tx_stale_pages) /* frames naming a freed page: dropped */
+	X(tx_stale_pages) /* frames naming a freed page: dropped */    \
+	X(tso_on) /* 1: HOST_TSO4 negotiated and tso=on */             \
+	X(tx_tso_frames) /* frames the device segments (gso TCPV4) */  \
+	X(tx_tso_bytes) /* bytes in those frames, headers included */  \
+	X(tx_frame_max) /* largest frame posted, bytes */
 
 #define VNET_DRIVER_STATS(X)                                         \
 	X(rx_bytes)                                                  \

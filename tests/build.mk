@@ -183,3 +183,10 @@ tests/net/test_conn_SRCS := $(NET_HOST_SRCS) app/server.c app/respond.c \
 tests/net/test_conn_CFLAGS := $(NET_HOST_CFLAGS)
 # tests/net/conn_host.c compiles net/conn.c by #include.
 $(BUILD)/tests/net/test_virtio_net $(BUILD)/tests/net/test_conn: net/conn.c
+
+# TSO against the real lwIP core (patches 0020-0022) and driver, with a
+# fake device that offers VIRTIO_NET_F_HOST_TSO4.
+UNIT_TESTS += tests/net/test_tso
+tests/net/test_tso_SRCS := $(NET_HOST_SRCS)
+tests/net/test_tso_CFLAGS := $(NET_HOST_CFLAGS)
+$(BUILD)/tests/net/test_tso: net/conn.c

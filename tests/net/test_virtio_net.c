@@ -220,6 +220,13 @@ static void test_acked_frames_in_ring_and_backlog_keep_their_pages(void **state)
 	assert_int_equal(nic().tx_pages_held, 0);
 	assert_int_equal(pool().free_pages, free0);
 	assert_int_equal(fake_peer.bad_retransmits, 0);
+	/* A device without HOST_TSO4: 192 KiB left in frames of one MSS at
+	 * most (tests/net/test_tso.c has the device with it). */
+	assert_int_equal(nic().tso_on, 0);
+	assert_int_equal(nic().tx_tso_frames, 0);
+	assert_int_equal(fake_nic_tx_log.gso_frames, 0);
+	assert_true(fake_nic_tx_log.frame_max <= 14 + 20 + 20 + 1460);
+	assert_int_equal(nic().tx_frame_max, fake_nic_tx_log.frame_max);
 	close_conn();
 }
 
