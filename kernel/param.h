@@ -81,7 +81,7 @@
 #define CONN_HELD_PBUFS_MAX 16 /* received segments kept for a paused reader */
 
 /* storage (fs/virtio_blk, fs/file) */
-#define VBLK_SEGMENTS_MAX 16 /* data segments in one request */
+#define VBLK_SEGMENTS_MAX 128 /* data segments in one request (512 KiB) */
 #define VBLK_STALL_MS 20 /* no completion this long: notify again */
 #define VNET_STALL_MS 20 /* same for the virtio-net queues */
 #define VBLK_BOUNCE_MAX (64u << 10) /* bytes of one unaligned sync read */

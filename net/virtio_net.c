@@ -12,11 +12,18 @@
  * segments. tso_seg_max is sized so that a segment of page-cache pages
  * fits VNET_TX_SEGS_MAX descriptors.
  *
- * RX: every posted descriptor is one pool page holding a
- * struct virtio_net_hdr followed by the frame (no MRG_RXBUF and no
- * GUEST_TSO, so a frame always fits). The page's struct vnet_rxbuf
- * (heap) carries the pbuf_custom lwIP sees; its free function unrefs the
- * page. TX: one slot per chain holds the device-readable header and the
+ * RX: every posted descriptor is one RX buffer: a whole pool page
+ * without MRG_RXBUF (header and frame always fit, as there is no
+ * GUEST_TSO), or with MRG_RXBUF a `rx_buf=` byte piece of one (2 KiB by
+ * default, so a small frame pins half a page, not a whole one). With
+ * MRG_RXBUF the header's num_buffers says how many consecutive used
+ * buffers one frame fills; they go up as one pbuf chain, a custom pbuf
+ * per buffer. Each buffer's struct vnet_rxbuf (heap) carries the
+ * pbuf_custom lwIP sees and holds one reference to its page; its free
+ * function drops it. Budgets (rx_bufs_max, the ring, ooseq.c's pbuf
+ * counts) are in buffers. GUEST_TSO4 is not asked for: a static web
+ * server receives requests and ACKs, frames far below the MTU, so large
+ * receive would only make buffers bigger. TX: one slot per chain holds the device-readable header and the
  * referenced pbuf; the slot is the chain's cookie.
  *
  * Interrupts: MSI-X entry 0 for configuration changes, entry 1 for both
@@ -53,7 +60,7 @@
 
 #define VNET_WANTED_FEATURES                                              \
 	(VIRTIO_NET_F_CSUM | VIRTIO_NET_F_GUEST_CSUM | VIRTIO_NET_F_MAC | \
-	 VIRTIO_NET_F_STATUS | VIRTIO_F_EVENT_IDX)
+	 VIRTIO_NET_F_STATUS | VIRTIO_F_EVENT_IDX | VIRTIO_NET_F_MRG_RXBUF)
 #define VNET_MTU 1500
 #define IPV4_HLEN_MAX 60
 #define TCP_HLEN_MAX 60
@@ -65,7 +72,8 @@
 	MIN(UINT16_MAX - ETH_HLEN - VLAN_HLEN - IPV4_HLEN_MAX - TCP_HLEN_MAX, \
 	    (VNET_TX_SEGS_MAX - 4) * PAGE_SIZE)
 #define VNET_HDR_LEN ((uint32_t)sizeof(struct virtio_net_hdr))
-#define VNET_RX_BUF_LEN PAGE_SIZE /* header + largest frame, one page */
+#define VNET_RX_BUF_LEN PAGE_SIZE /* no MRG_RXBUF: a page per frame */
+#define VNET_RX_MRG_MIN 256 /* rx_buf=: room for all the headers */
 #define VNET_FRAME_MAX (ETH_HLEN + VLAN_HLEN + VNET_MTU)
 #define VNET_MSIX_CONFIG 0 /* MSI-X table entries */
 #define VNET_MSIX_QUEUES 1
@@ -84,8 +92,9 @@ KPARAM_BOOL(tso, tso_allowed,
 struct vnet_rxbuf {
 	struct pbuf_custom pc; /* [m] what lwIP holds; must stay first */
 	struct vnet_dev *dev; /* [I] */
-	struct iobuf *iob; /* [m] the page; NULL while on the free list */
-	uint8_t *va; /* [m] iobuf_map(iob) */
+	struct iobuf *iob; /* [m] its page (a reference); NULL when free */
+	uint8_t *va; /* [m] iobuf_map_held(iob): the page's start */
+	uint32_t off; /* [m] where in the page the buffer starts */
 	struct vnet_rxbuf *next_free; /* [m] */
 };
 
@@ -107,6 +116,11 @@ struct vnet_dev {
 	struct netif *netif; /* [I] after vnet_netif_init */
 	struct virtq rxq, txq; /* [m] */
 	bool csum, guest_csum, has_status, tso; /* [I] negotiated */
+	bool mrg_rxbuf; /* [I] negotiated: frames may span RX buffers */
+	uint32_t rx_buf_len; /* [I] bytes of one RX buffer */
+	struct iobuf *rx_split; /* [m] page being cut into RX buffers */
+	uint32_t rx_split_off; /* [m] its next free byte */
+	uint32_t rx_pool_pages; /* [m] pool pages RX buffers occupy */
 	bool link_up; /* [m] */
 	uint8_t mac[VNET_MAC_LEN]; /* [I] */
 	int vectors[VNET_MSIX_ENTRIES]; /* [I] CPU vectors, -1 = none */
@@ -127,10 +141,11 @@ struct vnet_dev {
 
 	struct vnet_rxbuf *rx_free; /* [m] structs without a page */
 	uint32_t rx_bufs; /* [m] structs allocated (<= rx_bufs_max) */
-	uint32_t rx_bufs_max; /* [I] RX pages posted or held: the plan's */
-	uint32_t rx_ring; /* [I] pages kept posted (<= rxq.size) */
-	uint32_t rx_posted; /* [m] pages in the RX ring */
-	uint32_t rx_pages; /* [m] structs holding a page: posted or in lwIP */
+	uint32_t rx_bufs_max; /* [I] RX buffers posted or held: the plan's */
+	uint32_t rx_ring; /* [I] buffers kept posted (<= rxq.size) */
+	uint32_t rx_posted; /* [m] buffers in the RX ring */
+	uint32_t rx_pages; /* [m] structs holding a buffer: posted or in
+			    * lwIP */
 	struct vnet_stats stats; /* [m], irqs and config_irqs [q] */
 };
 
@@ -175,6 +190,9 @@ static void rxbuf_release(struct pbuf *p)
 	struct vnet_dev *dev = rb->dev;
 
 	iobuf_unmap(rb->iob, rb->va);
+	/* Only RX buffers reference RX pages: the last one frees it. */
+	if (rb->iob->refcnt == 1)
+		dev->rx_pool_pages--;
 	iobuf_unref(rb->iob);
 	rb->iob = NULL;
 	rb->va = NULL;
@@ -183,17 +201,58 @@ static void rxbuf_release(struct pbuf *p)
 	dev->rx_pages--;
 }
 
-/* A buffer with a fresh pool page, or NULL when the pool, the page
- * mappings or the rx_bufs_max budget are exhausted. */
+static uint64_t rx_buf_bytes = 2048;
+KPARAM_UINT(rx_buf, rx_buf_bytes, VNET_RX_MRG_MIN, PAGE_SIZE,
+	    "bytes of an RX buffer with mergeable RX buffers (a power of two)");
+
+/* A page for the next RX buffer with one reference for it, and in *off
+ * where the buffer starts: pages are cut into rx_buf_len pieces, the
+ * piece being cut holding one more reference until its last piece. */
+static struct iobuf *rx_piece(struct vnet_dev *dev, uint32_t *off)
+{
+	struct iobuf *iob = dev->rx_split;
+
+	if (iob) {
+		*off = dev->rx_split_off;
+		dev->rx_split_off += dev->rx_buf_len;
+		if (dev->rx_split_off + dev->rx_buf_len > PAGE_SIZE)
+			dev->rx_split = NULL; /* its reference is this one's */
+		else
+			iobuf_ref(iob);
+		return iob;
+	}
+	*off = 0;
+	iob = iobuf_alloc_reserve(PAGE_SIZE, NULL, NULL);
+	if (iob)
+		dev->rx_pool_pages++;
+	if (iob && 2 * dev->rx_buf_len <= PAGE_SIZE) {
+		dev->rx_split = iob;
+		dev->rx_split_off = dev->rx_buf_len;
+		iobuf_ref(iob);
+	}
+	return iob;
+}
+
+/* Give back a piece rx_piece handed out but no buffer took. */
+static void rx_piece_drop(struct vnet_dev *dev, struct iobuf *iob)
+{
+	if (iob->refcnt == 1)
+		dev->rx_pool_pages--;
+	iobuf_unref(iob);
+}
+
+/* A buffer with a fresh piece of a pool page, or NULL when the pool, the
+ * page mappings or the rx_bufs_max budget are exhausted. */
 static struct vnet_rxbuf *rxbuf_get(struct vnet_dev *dev)
 {
 	struct vnet_rxbuf *rb = dev->rx_free;
-	struct iobuf *iob = iobuf_alloc_reserve(VNET_RX_BUF_LEN, NULL, NULL);
+	uint32_t off = 0;
+	struct iobuf *iob = rx_piece(dev, &off);
 	uint8_t *va = iob ? iobuf_map_held(iob) : NULL;
 
 	if (!va) {
 		if (iob)
-			iobuf_unref(iob);
+			rx_piece_drop(dev, iob);
 		return NULL;
 	}
 	if (rb) {
@@ -204,11 +263,12 @@ static struct vnet_rxbuf *rxbuf_get(struct vnet_dev *dev)
 		dev->rx_bufs++;
 	} else {
 		iobuf_unmap(iob, va);
-		iobuf_unref(iob);
+		rx_piece_drop(dev, iob);
 		return NULL;
 	}
 	rb->iob = iob;
 	rb->va = va;
+	rb->off = off;
 	dev->rx_pages++;
 	return rb;
 }
@@ -227,8 +287,8 @@ static uint32_t rx_fill(struct vnet_dev *dev)
 			dev->stats.rx_refill_failed++;
 			break;
 		}
-		seg.pa = rb->iob->pa;
-		seg.len = VNET_RX_BUF_LEN;
+		seg.pa = rb->iob->pa + rb->off;
+		seg.len = dev->rx_buf_len;
 		if (virtq_add(&dev->rxq, NULL, 0, &seg, 1, rb)) {
 			rxbuf_release(&rb->pc.pbuf);
 			break;
@@ -241,10 +301,14 @@ static uint32_t rx_fill(struct vnet_dev *dev)
 }
 
 /* Whether a received frame's TCP/UDP checksum may be believed without
- * lwIP checking it (lwIP's TCP/UDP checks are off with GUEST_CSUM). */
+ * lwIP checking it (lwIP's TCP/UDP checks are off with GUEST_CSUM). A
+ * frame in several buffers is checked from a copy (frames are at most
+ * VNET_FRAME_MAX without GUEST_TSO). */
 static bool rx_csum_ok(struct vnet_dev *dev, const struct virtio_net_hdr *h,
-		       const uint8_t *frame, uint32_t len)
+		       struct pbuf *frame)
 {
+	static uint8_t flat[VNET_FRAME_MAX]; /* [m] */
+
 	if (!dev->guest_csum)
 		return true; /* lwIP verifies */
 	if (h->flags &
@@ -253,33 +317,89 @@ static bool rx_csum_ok(struct vnet_dev *dev, const struct virtio_net_hdr *h,
 		return true;
 	}
 	dev->stats.rx_csum_sw++;
-	return vnet_l4_csum_ok(frame, len);
+	if (!frame->next)
+		return vnet_l4_csum_ok(frame->payload, frame->len);
+	if (frame->tot_len > sizeof(flat))
+		return false;
+	pbuf_copy_partial(frame, flat, frame->tot_len, 0);
+	return vnet_l4_csum_ok(flat, frame->tot_len);
 }
 
-/* Hand one completed RX buffer (`len` bytes written) to lwIP. Consumes
- * the buffer: lwIP's pbuf or the drop path releases it. */
+/* The pbuf over `len` received bytes of rb from byte `skip` of the
+ * buffer; the pbuf's free function gives the buffer back. */
+static struct pbuf *rx_pbuf(struct vnet_dev *dev, struct vnet_rxbuf *rb,
+			    uint32_t skip, uint32_t len)
+{
+	rb->pc.custom_free_function = rxbuf_release;
+	return pbuf_alloced_custom(PBUF_RAW, (u16_t)(len - skip), PBUF_REF,
+				   &rb->pc, rb->va + rb->off + skip,
+				   (u16_t)(dev->rx_buf_len - skip));
+}
+
+/*
+ * Chain the num_buffers - 1 buffers after a frame's first onto it (the
+ * device puts them in the used ring together). 0, or -EIO when the
+ * device returned fewer buffers than it named, a bad length or a frame
+ * too long; all of the frame's buffers are taken from the ring either
+ * way, and the caller releases the chain.
+ */
+static int rx_merge(struct vnet_dev *dev, struct pbuf *head, uint16_t nbufs)
+{
+	struct vnet_rxbuf *rb;
+	uint32_t len;
+	int err = 0;
+
+	for (uint16_t i = 1; i < nbufs; i++) {
+		rb = virtq_get(&dev->rxq, &len);
+		if (!rb)
+			return -EIO;
+		dev->rx_posted--;
+		if (err || len == 0 || len > dev->rx_buf_len ||
+		    head->tot_len + len > VNET_FRAME_MAX) {
+			rxbuf_release(&rb->pc.pbuf);
+			err = -EIO;
+			continue;
+		}
+		pbuf_cat(head, rx_pbuf(dev, rb, 0, len));
+	}
+	if (!err && nbufs > 1) {
+		dev->stats.rx_merged++;
+		dev->stats.rx_merged_bufs += nbufs;
+		dev->stats.rx_bufs_per_frame_max =
+			MAX(dev->stats.rx_bufs_per_frame_max, nbufs);
+	}
+	return err;
+}
+
+/* Hand one received frame, starting with completed RX buffer rb (`len`
+ * bytes written), to lwIP. Consumes its buffers: lwIP's pbuf or the
+ * drop path releases them. */
 static void rx_one(struct vnet_dev *dev, struct vnet_rxbuf *rb, uint32_t len)
 {
-	const struct virtio_net_hdr *h = (const void *)rb->va;
-	uint8_t *frame = rb->va + VNET_HDR_LEN;
-	uint32_t flen = len - VNET_HDR_LEN;
+	const struct virtio_net_hdr *h = (const void *)(rb->va + rb->off);
+	uint16_t nbufs = 1;
 	struct pbuf *p;
 
-	if (len < VNET_HDR_LEN + ETH_HLEN || len > VNET_RX_BUF_LEN) {
+	if (len < VNET_HDR_LEN + ETH_HLEN || len > dev->rx_buf_len) {
 		dev->stats.rx_errors++;
 		rxbuf_release(&rb->pc.pbuf);
 		return;
 	}
-	if (!rx_csum_ok(dev, h, frame, flen)) {
-		dev->stats.rx_drops++;
-		rxbuf_release(&rb->pc.pbuf);
+	if (dev->mrg_rxbuf)
+		nbufs = READ_ONCE(h->num_buffers);
+	p = rx_pbuf(dev, rb, VNET_HDR_LEN, len);
+	if (nbufs == 0 || rx_merge(dev, p, nbufs)) {
+		dev->stats.rx_errors++;
+		pbuf_free(p);
 		return;
 	}
-	rb->pc.custom_free_function = rxbuf_release;
-	p = pbuf_alloced_custom(PBUF_RAW, (u16_t)flen, PBUF_REF, &rb->pc, frame,
-				(u16_t)(VNET_RX_BUF_LEN - VNET_HDR_LEN));
+	if (!rx_csum_ok(dev, h, p)) {
+		dev->stats.rx_drops++;
+		pbuf_free(p);
+		return;
+	}
 	dev->stats.rx_packets++;
-	dev->stats.rx_bytes += flen;
+	dev->stats.rx_bytes += p->tot_len;
 	/* A failed input did not take the pbuf: it is still ours. */
 	if (dev->netif->input(p, dev->netif) != ERR_OK) {
 		dev->stats.rx_drops++;
@@ -300,6 +420,22 @@ static int rx_poll(struct vnet_dev *dev, int budget)
 		n++;
 	}
 	return n;
+}
+
+/* The RX buffer size: a page without MRG_RXBUF; with it rx_buf=, which
+ * must be a power of two (a bad one is named and the default used). */
+static void rx_setup(struct vnet_dev *dev)
+{
+	dev->mrg_rxbuf = dev->vd.features & VIRTIO_NET_F_MRG_RXBUF;
+	dev->rx_buf_len = VNET_RX_BUF_LEN;
+	if (!dev->mrg_rxbuf)
+		return;
+	if (rx_buf_bytes & (rx_buf_bytes - 1)) {
+		pr_warn("rx_buf=%llu is not a power of two; using 2048",
+			(unsigned long long)rx_buf_bytes);
+		rx_buf_bytes = 2048;
+	}
+	dev->rx_buf_len = (uint32_t)rx_buf_bytes;
 }
 
 /* ---- TX ---- */
@@ -735,6 +871,7 @@ void vnet_get_stats(const struct vnet_dev *dev, struct vnet_stats *st)
 	*st = dev->stats;
 	st->rx_posted = dev->rx_posted;
 	st->rx_held = dev->rx_pages - dev->rx_posted;
+	st->rx_pool_pages = dev->rx_pool_pages;
 	st->tx_pages_held = dev->tx_pages_held;
 	st->tx_room_waiting = lwip_port_tx_waiting();
 	st->tso_on = dev->tso;
@@ -932,6 +1069,9 @@ int vnet_probe(struct pci_dev *pci, struct vnet_dev **out)
 		on_off(dev->has_status),
 		on_off(dev->vd.features & VIRTIO_F_EVENT_IDX),
 		on_off(dev->tso));
+	rx_setup(dev);
+	pr_info("%s: mrg-rxbuf %s, %u-byte rx buffers", pci_name(pci, name),
+		on_off(dev->mrg_rxbuf), dev->rx_buf_len);
 	/* 3. interrupts: configuration changes and queue completions */
 	err = setup_interrupts(dev);
 	if (err)

@@ -10,9 +10,11 @@
  *   vnet_poll        the main loop's work (ethernetif_input): RX frames
  *                    to netif->input, TX completions, link changes
  *
- * Buffers: each RX descriptor is one IO-Lite pool page (virtio-net header
- * then the frame); a received frame goes up as a custom pbuf over that
- * page (no copy) and the pbuf's free function returns the page. TX posts
+ * Buffers: each RX descriptor is one RX buffer, an IO-Lite pool page or,
+ * with MRG_RXBUF, an `rx_buf=` byte piece of one (virtio-net header then
+ * the frame, which may continue in the next buffers); a received frame
+ * goes up as custom pbufs over those buffers (no copy) and each pbuf's
+ * free function drops its buffer's page reference. TX posts
  * the header plus every pbuf of the chain by physical address and holds
  * a pbuf reference until the device returns the chain (lwIP then skips
  * retransmitting a segment still in the ring: tcp_output_segment_busy).

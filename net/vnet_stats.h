@@ -16,8 +16,12 @@
 	X(rx_packets)                                                  \
 	X(rx_drops) /* refused by lwIP or failed the checksum */       \
 	X(rx_refill_failed) /* pool or RX_BUFS_MAX exhausted */        \
-	X(rx_posted) /* now: pages in the RX ring */                   \
-	X(rx_held) /* now: received pages lwIP still holds */          \
+	X(rx_posted) /* now: buffers in the RX ring */                 \
+	X(rx_held) /* now: received buffers lwIP still holds */        \
+	X(rx_pool_pages) /* now: pool pages those buffers occupy */    \
+	X(rx_merged) /* frames that spanned more than one buffer */    \
+	X(rx_merged_bufs) /* the buffers of those frames */            \
+	X(rx_bufs_per_frame_max)                                       \
 	X(tx_packets)                                                  \
 	X(tx_bytes) /* frames' bytes, without the virtio header */     \
 	X(tx_refused) /* ERR_MEM to lwIP: backlog full, TCP retries */ \
@@ -37,7 +41,7 @@
 	X(rx_errors) /* device returned a bad length */              \
 	X(rx_csum_trusted) /* DATA_VALID/NEEDS_CSUM: not verified */ \
 	X(rx_csum_sw) /* verified here, no DATA_VALID */             \
-	X(rx_refilled) /* pages posted to the RX ring */             \
+	X(rx_refilled) /* buffers posted to the RX ring */           \
 	X(tx_ring_full) /* frames that waited in the backlog */      \
 	X(tx_linearized) /* chains over VNET_TX_SEGS_MAX, copied */  \
 	X(tx_csum_offload) /* frames sent with NEEDS_CSUM */         \

@@ -34,10 +34,16 @@ UNIT_TESTS += tests/fs/test_cache_policy
 tests/fs/test_cache_policy_SRCS := fs/cache_policy.c kernel/mm/heap.c \
 	tests/fakes/fake_pmm.c tests/fakes/fake_panic.c tests/fakes/fake_printk.c
 
+UNIT_TESTS += tests/fs/test_blkrun
+tests/fs/test_blkrun_SRCS := fs/blkrun.c
+
 UNIT_TESTS += tests/fs/test_pcache
 tests/fs/test_pcache_SRCS := fs/pcache.c fs/cache_policy.c kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c \
 	kernel/lib/bitmap.c kernel/lib/errname.c tests/fakes/fake_pmm.c \
 	tests/fakes/fake_panic.c tests/fakes/fake_printk.c
+
+UNIT_TESTS += tests/fs/test_readahead
+tests/fs/test_readahead_SRCS := $(tests/fs/test_pcache_SRCS)
 
 UNIT_TESTS += tests/kernel/test_timer
 tests/kernel/test_timer_SRCS := kernel/sched/timer.c tests/fakes/fake_printk.c

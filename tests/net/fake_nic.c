@@ -31,7 +31,7 @@
 #define PEER_FRAME_MAX 2048
 #define DEV_FEATURES                                                      \
 	(VIRTIO_NET_F_CSUM | VIRTIO_NET_F_GUEST_CSUM | VIRTIO_NET_F_MAC | \
-	 VIRTIO_F_VERSION_1)
+	 VIRTIO_F_VERSION_1 | VIRTIO_NET_F_MRG_RXBUF)
 
 static const uint8_t guest_mac[6] = { 2, 0, 0, 0, 0, 2 };
 static const uint8_t peer_mac[6] = { 2, 0, 0, 0, 0, 1 };
@@ -52,6 +52,7 @@ static size_t last_payload_len;
 struct fake_peer fake_peer;
 bool fake_nic_offer_tso;
 struct fake_nic_tx_log fake_nic_tx_log;
+size_t fake_nic_rx_split;
 
 /* --- the transport, PCI and interrupts, as vnet_probe uses them --- */
 
@@ -224,27 +225,45 @@ static uint32_t get32(const uint8_t *p)
 	       (uint32_t)p[2] << 8 | p[3];
 }
 
-/* The device writes one frame into the next RX buffer and returns it;
- * false when the driver posted none. The checksum is marked valid, as
- * QEMU's does for a tap. */
+/* The device writes one frame into the next RX buffers (MRG_RXBUF: as
+ * many as it takes, at most fake_nic_rx_split bytes each when set) and
+ * returns them together; false when the driver posted too few. The
+ * checksum is marked valid, as QEMU's does for a tap. */
 static bool rx_frame(const uint8_t *frame, size_t len)
 {
 	struct ring *r = &rings[VNET_RXQ];
 	struct virtio_net_hdr h = { .flags = VIRTIO_NET_HDR_F_DATA_VALID };
-	uint16_t head;
-	uint8_t *buf;
+	uint8_t all[sizeof(h) + FRAME_MAX];
+	size_t total = sizeof(h) + len, done = 0;
+	uint16_t used = r->used->idx, nbufs = 0, first_slot = used;
 
-	if (r->last_avail == r->avail->idx)
-		return false;
-	head = r->avail->ring[r->last_avail++ % r->size];
-	buf = (uint8_t *)(uintptr_t)r->desc[head].addr;
-	if (sizeof(h) + len > r->desc[head].len)
-		abort();
-	memcpy(buf, &h, sizeof(h));
-	memcpy(buf + sizeof(h), frame, len);
-	r->used->ring[r->used->idx % r->size] =
-		(struct virtq_used_elem){ head, (uint32_t)(sizeof(h) + len) };
-	__atomic_store_n(&r->used->idx, r->used->idx + 1, __ATOMIC_RELEASE);
+	memcpy(all + sizeof(h), frame, len);
+	while (done < total) {
+		uint16_t head;
+		size_t room;
+
+		if (r->last_avail == r->avail->idx)
+			return false;
+		head = r->avail->ring[r->last_avail++ % r->size];
+		room = r->desc[head].len;
+		if (fake_nic_rx_split && room > fake_nic_rx_split)
+			room = fake_nic_rx_split;
+		if (room > total - done)
+			room = total - done;
+		if (nbufs == 0)
+			first_slot = head;
+		memcpy((uint8_t *)(uintptr_t)r->desc[head].addr, all + done,
+		       room);
+		r->used->ring[(uint16_t)(used + nbufs) % r->size] =
+			(struct virtq_used_elem){ head, (uint32_t)room };
+		done += room;
+		nbufs++;
+	}
+	h.num_buffers = nbufs;
+	memcpy((uint8_t *)(uintptr_t)r->desc[first_slot].addr, &h, sizeof(h));
+	/* All of the frame's buffers appear at once (virtio 1.2, 5.1.6.4). */
+	__atomic_store_n(&r->used->idx, (uint16_t)(used + nbufs),
+			 __ATOMIC_RELEASE);
 	return true;
 }
 

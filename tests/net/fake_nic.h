@@ -55,6 +55,9 @@ extern struct fake_nic_tx_log fake_nic_tx_log;
 /* lwIP, the device, the netif and a static ARP entry for the peer. The
  * caller set up the iobuf pool first. */
 void fake_nic_init(void);
+/* Most bytes the device writes into one RX buffer (0: all that fit), so
+ * frames span several mergeable buffers. */
+extern size_t fake_nic_rx_split;
 /* Run the network work until nothing is left; returns passes made. */
 int fake_nic_poll(void);
 /* Deferred conn work (closed(), held data) as the main loop runs it. */

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "tests/net/test_listener.h"
 
+#include <string.h>
+
 struct test_listener test_listener;
 
 static void *on_accept(void *lctx, struct conn *c)
@@ -12,8 +14,14 @@ static void *on_accept(void *lctx, struct conn *c)
 
 static size_t on_recv(void *ctx, const void *data, size_t len)
 {
+	size_t keep = test_listener.received < TEST_LISTENER_KEEP ?
+			      TEST_LISTENER_KEEP - test_listener.received :
+			      0;
+
 	(void)ctx;
-	(void)data;
+	memcpy(test_listener.data + test_listener.received, data,
+	       len < keep ? len : keep);
+	test_listener.received += len;
 	return len;
 }
 

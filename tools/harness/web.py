@@ -214,10 +214,10 @@ def read_responses(sock, n):
 
 def other_pins(st):
     """Pool pages pinned by anything but the NIC's receive buffers (the
-    RX ring's pages, and those lwIP holds, come and go with traffic):
-    at idle this is what a leak would raise."""
-    return (st["iobuf"]["pinned_pages"] - st["nic"]["rx_posted"] -
-            st["nic"]["rx_held"])
+    RX ring's buffers, and those lwIP holds, come and go with traffic,
+    several to a page with mergeable RX buffers): at idle this is what
+    a leak would raise."""
+    return st["iobuf"]["pinned_pages"] - st["nic"]["rx_pool_pages"]
 
 
 def is_idle(st, pins):
