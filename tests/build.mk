@@ -122,6 +122,12 @@ tests/app/test_http_response_SRCS := app/http_response.c app/http_cond.c kernel/
 tests/app/test_http_response_CFLAGS := $(KERNEL_PRINTF_CFLAGS)
 
 # The server state machine over fake connections and an in-memory volume.
+# sendfile's range bookkeeping over real pool pages.
+UNIT_TESTS += tests/app/test_sendfile
+tests/app/test_sendfile_SRCS := app/sendfile.c kernel/io/iobuf.c kernel/io/sfbuf.c \
+	kernel/mm/heap.c kernel/lib/bitmap.c tests/fakes/fake_pmm.c \
+	tests/fakes/fake_panic.c tests/fakes/fake_printk.c
+
 UNIT_TESTS += tests/app/test_server
 tests/app/test_server_SRCS := app/server.c app/respond.c app/body_event.c \
 	app/body_thread.c app/sendfile.c app/http_parser.c app/http_path.c \
