@@ -189,3 +189,13 @@ def test_reset_mid_sendfile_frees_everything(guest, ecem):
     assert other_pins(st) == pinned0
     assert no_conn_threads(st), st["kernel"]
     assert get("/m10b.bin") == (200, files["/m10b.bin"])
+
+
+def test_bad_thread_send_named_and_default_kept(guest):
+    start, files = guest
+    g = start("model=threads thread_send=zerocopy")
+    assert get("/m1_0.bin") == (200, files["/m1_0.bin"])
+    st = stats()
+    assert st["http"]["thread_send"] == "copy"
+    assert st["http"]["thread_copied_bytes"] == MIB
+    assert "bad value 'zerocopy' for thread_send=" in g.output()
