@@ -139,6 +139,8 @@ static void retry_window(struct timer *t, void *arg)
 	if (hc->state == OPENING) {
 		hc->state = IDLE; /* parse the request again, open again */
 		hc_pipeline(hc);
+	} else if (hc->thread) {
+		hc_thread_retry(hc);
 	} else {
 		hc_body_retry(hc);
 	}

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 
+#include "app/server.h"
 #include "fs/file.h"
 #include "fs/pcache.h"
 #include "kernel/arch/time.h"
@@ -41,6 +42,7 @@ static uint64_t ppm(uint64_t part, uint64_t whole)
 static void http_section(struct json_out *j, const struct http_stats *s)
 {
 	json_open(j, "http");
+	json_str(j, "thread_send", http_thread_send_name());
 	STATS_JSON(j, HTTP_STATS, s);
 	json_open(j, "status");
 	for (int code = HTTP_STATUS_MIN; code <= HTTP_STATUS_MAX; code++) {

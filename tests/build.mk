@@ -128,9 +128,15 @@ tests/app/test_http_response_SRCS := app/http_response.c app/http_cond.c kernel/
 tests/app/test_http_response_CFLAGS := $(KERNEL_PRINTF_CFLAGS)
 
 # The server state machine over fake connections and an in-memory volume.
+# sendfile's range bookkeeping over real pool pages.
+UNIT_TESTS += tests/app/test_sendfile
+tests/app/test_sendfile_SRCS := app/sendfile.c kernel/io/iobuf.c kernel/io/sfbuf.c \
+	kernel/mm/heap.c kernel/lib/bitmap.c tests/fakes/fake_pmm.c \
+	tests/fakes/fake_panic.c tests/fakes/fake_printk.c
+
 UNIT_TESTS += tests/app/test_server
 tests/app/test_server_SRCS := app/server.c app/respond.c app/body_event.c \
-	app/body_thread.c app/http_parser.c app/http_path.c \
+	app/body_thread.c app/sendfile.c app/http_parser.c app/http_path.c \
 	app/http_range.c app/http_cond.c app/http_response.c app/mime.c \
 	kernel/lib/strbuf.c \
 	$(HTTP_STR) kernel/lib/civil.c kernel/lib/errname.c kernel/sched/timer.c \
@@ -180,7 +186,8 @@ tests/net/test_virtio_net_CFLAGS := $(NET_HOST_CFLAGS)
 # The ACK path of net/conn.c with the real server: ECEM DNS splicing.
 UNIT_TESTS += tests/net/test_conn
 tests/net/test_conn_SRCS := $(NET_HOST_SRCS) app/server.c app/respond.c \
-	app/body_event.c app/body_thread.c kernel/lib/strbuf.c app/http_parser.c \
+	app/body_event.c app/body_thread.c app/sendfile.c kernel/lib/strbuf.c \
+	app/http_parser.c \
 	app/http_path.c app/http_range.c app/http_cond.c app/http_response.c \
 	app/mime.c $(HTTP_STR) kernel/lib/civil.c kernel/lib/errname.c \
 	kernel/sched/timer.c kernel/sched/laio.c kernel/sched/thread.c \

@@ -124,7 +124,7 @@ def fetch_concurrently(files, paths, timeout=4 * TIMEOUT):
     errors = []
     for t in start_clients(files, paths, errors):
         t.join(timeout)
-    assert not errors
+    assert not errors, errors
 
 
 def stats():
