@@ -45,6 +45,7 @@ import json
 import os
 import random
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -75,7 +76,7 @@ SEARCH_STEPS = 9
 SEARCH_KEEPS_UP = 0.9       # replies >= this share of offered: not saturated
 SEARCH_FAILED_MAX = 0.01    # more sessions failed than this: saturated
 SEARCH_MIN_S = 2            # seconds per search step at least
-DRAIN_S = 20                # bound on waiting for the guest to go idle
+DRAIN_S = 16                # bound on waiting for idle (idle timeout 15 s)
 # A guest back at idle: these return to their values after the warm-up.
 IDLE_KEYS = (("http", "active"), ("conn", "active"), ("net", "tcp_active"),
              ("lwip_mem", "used"), ("conn", "queued_bytes"),
@@ -444,6 +445,32 @@ def report(med, sat, rows, loads, args):
                   100 * (r["kept"] or 0)))
 
 
+class _Terminated(Exception):
+    pass
+
+
+def _on_signal(signum, frame):
+    raise _Terminated("signal %d" % signum)
+
+
+def summarize(saved, progress=None):
+    """Medians and degradation rows of a results dict (also a partial
+    one, from a run that was stopped): only configurations with every
+    round measured."""
+    rounds = saved["rounds"]
+    runs = {tuple(k.rsplit("/", 1)): r for k, r in saved["raw"].items()
+            if len(r) >= rounds or saved.get("partial")}
+    runs = {(m, int(lim)): r for (m, lim), r in runs.items() if r}
+    med = medians(runs)
+    return med, degradation(med, saved["loads"])
+
+
+def save(path, saved):
+    with open(path + ".tmp", "w") as f:
+        json.dump(saved, f, indent=1)
+    os.replace(path + ".tmp", path)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true",
@@ -457,7 +484,17 @@ def main(argv=None):
     ap.add_argument("--loads")
     ap.add_argument("--workloads", default=",".join(WORKLOADS))
     ap.add_argument("--out", default=os.path.join(BUILD, "bench"))
+    ap.add_argument("--report", metavar="JSON",
+                    help="print the tables of a results file (also one a "
+                    "stopped run left, partial) and exit")
     args = ap.parse_args(argv)
+    if args.report:
+        with open(args.report) as f:
+            saved = json.load(f)
+        med, rows = summarize(saved)
+        args.rounds, args.seconds = saved["rounds"], saved["seconds"]
+        report(med, saved["saturation"], rows, saved["loads"], args)
+        return
     q = args.quick
     args.rounds = args.rounds or (1 if q else 2)
     args.seconds = args.seconds or (1 if q else 4)
@@ -471,16 +508,31 @@ def main(argv=None):
         ap.error("models: %s; workloads: %s" % (MODELS, WORKLOADS))
     if args.rounds < 1 or args.seconds < 1 or not loads or not limits:
         ap.error("--rounds, --seconds >= 1; some loads and limits")
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _on_signal)
     progress = benchlib.Progress()
     configs = [(m, lim) for m in models for lim in limits]
     runs = {c: [] for c in configs}
+    os.makedirs(args.out, exist_ok=True)
+    path = os.path.join(args.out, "accept-%s.json"
+                        % time.strftime("%Y%m%d-%H%M%S"))
+    saved = {"rounds": args.rounds, "seconds": args.seconds,
+             "clients": CLIENTS, "timeout_s": HTTPERF_TIMEOUT,
+             "models": models, "limits": limits, "loads": loads,
+             "workloads": workloads, "partial": True, "saturation": {},
+             "raw": {"%s/%d" % c: r for c, r in runs.items()}}
     with tempfile.TemporaryDirectory() as tmp, Namespace() as ns:
         prepare_client(ns)
         img = make_image(tmp)
         logs = {wl: write_session_log(tmp, wl) for wl in workloads}
-        sat = {m: find_saturation(ns, img, m, logs, args.seconds,
-                                  4 if q else SEARCH_STEPS, progress)
-               for m in models}
+        saved["calls_per_session"] = {wl: c for wl, (_, c) in logs.items()}
+        for m in models:
+            saved["saturation"][m] = find_saturation(
+                ns, img, m, logs, args.seconds, 4 if q else SEARCH_STEPS,
+                progress)
+        sat = saved["saturation"]
+        # Saved after every configuration: a stopped run can still be
+        # read (--report).
         for rnd in range(args.rounds):
             for model, limit in (configs if rnd % 2 == 0
                                  else configs[::-1]):
@@ -489,22 +541,12 @@ def main(argv=None):
                 runs[(model, limit)].append(
                     measure(ns, img, model, limit, logs, sat[model],
                             loads, args.seconds, progress))
-    med = medians(runs)
-    rows = degradation(med, loads)
+                save(path, saved)
+    saved["partial"] = False
+    med, rows = summarize(saved)
     report(med, sat, rows, loads, args)
-    os.makedirs(args.out, exist_ok=True)
-    path = os.path.join(args.out, "accept-%s.json"
-                        % time.strftime("%Y%m%d-%H%M%S"))
-    with open(path, "w") as f:
-        json.dump({"rounds": args.rounds, "seconds": args.seconds,
-                   "clients": CLIENTS, "timeout_s": HTTPERF_TIMEOUT,
-                   "models": models, "limits": limits, "loads": loads,
-                   "workloads": workloads,
-                   "calls_per_session": {wl: c for wl, (_, c)
-                                         in logs.items()},
-                   "saturation": sat, "medians": med, "degradation": rows,
-                   "raw": {"%s/%d" % c: r for c, r in runs.items()}},
-                  f, indent=1)
+    saved.update(medians=med, degradation=rows)
+    save(path, saved)
     print("\nresults: %s" % path)
 
 
