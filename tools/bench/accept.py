@@ -36,8 +36,13 @@ and run out (addrunavail) long before the server does.
     tools/bench/accept.py [--quick] [--rounds 2] [--seconds 4]
                           [--models event,threads] [--limits 0,1,8,64]
                           [--loads 0.5,1,1.5,2,3] [--out build/bench]
+                          [--saturation threads:mix=300,...]
+    tools/bench/accept.py --report build/bench/accept-*.json
 
 --quick: one round, limits 0 and 8, loads 0.5x and 2x, 1 s per point.
+--saturation skips the search where the point is known; --report prints
+the tables of a results file, also of a run that was stopped (the file is
+saved after every configuration).
 The machine is shared and TCG is slow: read the shape, not the digits.
 """
 import argparse
@@ -484,6 +489,9 @@ def main(argv=None):
     ap.add_argument("--loads")
     ap.add_argument("--workloads", default=",".join(WORKLOADS))
     ap.add_argument("--out", default=os.path.join(BUILD, "bench"))
+    ap.add_argument("--saturation", metavar="M:W=R,...",
+                    help="skip the search for these: sessions/s for model "
+                    "M and workload W (e.g. threads:mix=300)")
     ap.add_argument("--report", metavar="JSON",
                     help="print the tables of a results file (also one a "
                     "stopped run left, partial) and exit")
@@ -504,6 +512,15 @@ def main(argv=None):
     loads = [float(x) for x in (args.loads or ("0.5,2" if q else ",".join(
         "%g" % x for x in LOADS))).split(",")]
     workloads = args.workloads.split(",")
+    fixed = {}
+    for item in (args.saturation.split(",") if args.saturation else []):
+        try:
+            key, rate = item.split("=")
+            m, wl = key.split(":")
+            fixed[(m, wl)] = float(rate)
+        except ValueError:
+            ap.error("--saturation: model:workload=sessions/s, not %r"
+                     % item)
     if set(models) - set(MODELS) or set(workloads) - set(WORKLOADS):
         ap.error("models: %s; workloads: %s" % (MODELS, WORKLOADS))
     if args.rounds < 1 or args.seconds < 1 or not loads or not limits:
@@ -527,9 +544,14 @@ def main(argv=None):
         logs = {wl: write_session_log(tmp, wl) for wl in workloads}
         saved["calls_per_session"] = {wl: c for wl, (_, c) in logs.items()}
         for m in models:
+            given = {wl: r for (gm, wl), r in fixed.items() if gm == m}
+            search = {wl: logs[wl] for wl in logs if wl not in given}
             saved["saturation"][m] = find_saturation(
-                ns, img, m, logs, args.seconds, 4 if q else SEARCH_STEPS,
-                progress)
+                ns, img, m, search, args.seconds,
+                4 if q else SEARCH_STEPS, progress) if search else {}
+            for wl, r in given.items():
+                saved["saturation"][m][wl] = {"sessions_per_s": r,
+                                              "trace": "given"}
         sat = saved["saturation"]
         # Saved after every configuration: a stopped run can still be
         # read (--report).
