@@ -16,6 +16,7 @@
 #   make bench      unikernel vs Linux+nginx vs host nginx (QUICK=1: < 5 min;
 #                   BULK=1: issue 17 matrix, 256 KiB-10 MiB x 1/16/64)
 #   make bench-cache  page cache LRU vs GDS on a Zipf trace (QUICK=1: short)
+#   make bench-accept  accept_limit under connection churn, httperf (QUICK=1)
 
 BUILD ?= build
 CC := gcc
@@ -59,7 +60,7 @@ include tests/fuzz/build.mk
 
 KERNEL_OBJS := $(patsubst %,$(BUILD)/%.o,$(KERNEL_SRCS)) $(KERNEL_EXTRA_OBJS)
 
-.PHONY: all iso image run run-tap bench bench-mech bench-cache soak test unit \
+.PHONY: all iso image run run-tap bench bench-mech bench-accept bench-cache soak test unit \
 	integration check \
 	format clean debug fuzz fuzz-build fuzz-smoke
 all: $(KERNEL_ELF) $(KERNEL_BIN)
@@ -232,6 +233,15 @@ BENCH_SECONDS ?= 3
 bench-mech: $(KERNEL_BIN)
 	tools/bench/mech.py $(if $(QUICK),--quick,--rounds $(BENCH_ROUNDS) \
 		--seconds $(BENCH_SECONDS)) $(BENCH_ARGS)
+
+# Accept strategies under connection churn (issue 19): httperf offers
+# one-request and few-request connections at 0.5x-3x of the saturation
+# point to accept_limit=0/1/8/64 under model=event and model=threads;
+# medians of alternating rounds. QUICK=1: one round, limits 0 and 8,
+# loads 0.5x and 2x, 1 s per point. BENCH_ARGS: more options
+# (tools/bench/accept.py --help). Needs root for the namespace.
+bench-accept: $(KERNEL_BIN)
+	tools/bench/accept.py $(if $(QUICK),--quick) $(BENCH_ARGS)
 
 # The unikernel against the Linux+nginx guest on the same virtual
 # hardware, and host nginx as the upper bound: boot time, req/s, MB/s,
