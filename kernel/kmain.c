@@ -11,6 +11,7 @@
 #include "boot/multiboot.h"
 #include "kernel/arch/acpi.h"
 #include "kernel/arch/rtc.h"
+#include "kernel/arch/smp.h"
 #include "kernel/arch/time.h"
 #include "kernel/arch/trap.h"
 #include "kernel/core/cmdline.h"
@@ -186,6 +187,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
 		(const struct multiboot_info *)(uintptr_t)info_phys;
 	uint64_t boot_tsc = rdtsc(); /* time 0 of the monotonic clock */
 
+	smp_bsp_init(); /* GS: cpu_self() and the lock checker work from here */
 	console_init();
 	if (magic != MULTIBOOT_BOOTLOADER_MAGIC)
 		panic("kmain: not started by a multiboot loader (magic %#x)",

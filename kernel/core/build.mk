@@ -9,4 +9,5 @@ KERNEL_SRCS += \
 	kernel/core/ksyms.c \
 	kernel/core/panic.c \
 	kernel/core/printk.c \
-	kernel/core/qemu_exit.c
+	kernel/core/qemu_exit.c \
+	kernel/core/spinlock.c

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Multiprocessor support: the application processors (APs) listed in the
+ * MADT are started with INIT-SIPI-SIPI through a real-mode trampoline at
+ * SMP_TRAMPOLINE_PHYS, each with its own stack, GDT/TSS/IST stacks,
+ * LAPIC and per-CPU data reached through GS (kernel/cpu/percpu.h). An AP
+ * then idles in hlt and works only when an IPI asks it to.
+ *
+ * Interface for the layers above (io, fs, net, app):
+ *   cpu_self()      this CPU, 0..cpu_count()-1 (0 is the boot CPU);
+ *                   one %gs load (kernel/cpu/percpu.h)
+ *   cpu_count()     CPUs online; CPU indexes are dense
+ *   cpu_online_mask() every online CPU as a cpumask_t
+ *   tlb_shootdown() invalidate a VA range on a set of CPUs, waiting for
+ *                   every remote one to acknowledge
+ *   smp_call()      run a function on a set of CPUs (IPI)
+ *
+ * Rules: tlb_shootdown() may be called with or without interrupts and
+ * with spinlocks held (a CPU that spins with interrupts off services
+ * shootdowns, kernel/core/spinlock.h). smp_call(..., wait=true) to
+ * another CPU must be called with interrupts enabled-able and no
+ * spinlock held, since `fn` may take locks. `fn` runs in interrupt
+ * context on the remote CPUs (interrupts off: short, no sleeping) and
+ * directly on this CPU if it is in the set. A CPU that never acknowledges
+ * within SMP_ACK_TIMEOUT_MS panics the initiator with its name.
+ * With one CPU all of this reduces to local work: no IPI, no waiting.
+ */
+#ifndef KERNEL_ARCH_SMP_H
+#define KERNEL_ARCH_SMP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernel/cpu/percpu.h"
+#include "kernel/param.h"
+
+#define SMP_TRAMPOLINE_PHYS 0x8000 /* 4 KiB below 1 MiB, 4 KiB aligned */
+/* IPI vectors: above the device range kernel/sched/irq.c allocates. */
+#define SMP_VECTOR_CALL 0xF0
+#define SMP_VECTOR_SHOOTDOWN 0xF1
+#define SMP_VECTOR_TICK 0xF2 /* an AP's own LAPIC timer */
+
+/* Per-CPU counters (X-macro: app/stats.c lists them in /_stats). */
+#define SMP_CPU_STATS(X)                                                 \
+	X(ipi_sent, "IPIs this CPU sent (call and shootdown)")           \
+	X(ipi_received, "IPIs this CPU handled")                         \
+	X(calls_sent, "smp_call() requests sent to other CPUs")          \
+	X(calls_run, "smp_call() functions run here for another CPU")    \
+	X(shootdowns_sent, "shootdown IPIs sent to other CPUs")          \
+	X(shootdowns_received, "shootdown requests served here")         \
+	X(shootdown_pages, "pages invalidated for remote requests")      \
+	X(local_invalidations, "tlb_shootdown() calls that invlpg here") \
+	X(timer_ticks, "this CPU's LAPIC timer interrupts (APs)")        \
+	X(idle_us, "microseconds halted in the idle loop")               \
+	X(idle_wakeups, "times the idle loop left hlt")
+
+struct smp_cpu_stats {
+#define X(name, doc) uint64_t name;
+	SMP_CPU_STATS(X)
+#undef X
+	uint32_t online; /* 1 once the CPU runs its idle loop / main loop */
+	uint32_t apic_id;
+};
+
+/* Make the boot CPU CPU 0 (GS base); first thing in kmain. */
+void smp_bsp_init(void);
+
+/* Start every AP the MADT lists (smp=N caps the count); after
+ * irq_init() and timer_init(). Returns the number of CPUs online. */
+unsigned smp_boot_aps(void);
+
+unsigned cpu_count(void);
+cpumask_t cpu_online_mask(void);
+
+/* Invalidate [va, va + pages * PAGE_SIZE) on every CPU in `cpus`:
+ * invlpg here if this CPU is in the set, a shootdown IPI to the others,
+ * then wait until each acknowledged. CPUs not online are ignored. */
+void tlb_shootdown(cpumask_t cpus, uintptr_t va, size_t pages);
+
+/* Run fn(arg) on every CPU in `cpus` (this one included, directly);
+ * with `wait`, return only after all have run it. */
+void smp_call(cpumask_t cpus, void (*fn)(void *), void *arg, bool wait);
+
+/* A copy of CPU `cpu`'s counters; false if cpu >= CPU_MAX. */
+bool smp_get_cpu_stats(unsigned cpu, struct smp_cpu_stats *out);
+
+/* Run the smp selftest chosen with smpselftest= (after smp_boot_aps). */
+void smp_selftest(void);
+
+#endif
