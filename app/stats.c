@@ -119,6 +119,19 @@ static void ecem_transitions(struct json_out *j, const struct ecem_stats *e)
 	json_close(j);
 }
 
+/* The mapping cache's counters of each CPU online, as "cpuN". */
+static void sfbuf_cpu_sections(struct json_out *j)
+{
+	struct sfbuf_cpu_stats cs;
+
+	for (unsigned cpu = 0; sfbuf_get_cpu_stats(cpu, &cs); cpu++) {
+		char name[8];
+
+		snprintf(name, sizeof(name), "cpu%u", cpu);
+		STATS_JSON_OBJECT(j, name, SFBUF_CPU_STATS, &cs);
+	}
+}
+
 static void mechanism_sections(struct json_out *j)
 {
 	static const char *const sfbuf_modes[] = { "sfbuf", "naive", "direct" };
@@ -132,6 +145,7 @@ static void mechanism_sections(struct json_out *j)
 	json_str(j, "mode", sfbuf_modes[sfbuf_mode()]);
 	STATS_JSON(j, SFBUF_STATS, &sf);
 	json_u64(j, "stale_write_faults", sealguard_stale_write_faults());
+	sfbuf_cpu_sections(j);
 	json_close(j);
 	net_csum_counters(&cs);
 	json_open(j, "csum");

@@ -98,11 +98,21 @@ static int sfbuf_pt_map(uintptr_t va, uint64_t pa, bool writable)
 	return paging_map(va, pa, (writable ? PTE_WRITE : 0) | PTE_NX);
 }
 
+/* cpu_self() is an inline %gs load; sfbuf takes it by pointer so its
+ * host tests can play several CPUs. */
+static unsigned sfbuf_cpu_self(void)
+{
+	return cpu_self();
+}
+
 static const struct sfbuf_pt_ops sfbuf_pt = {
 	.map = sfbuf_pt_map,
 	.unmap = paging_unmap,
 	.invalidate = paging_invalidate,
 	.protect = paging_set_writable,
+	.shootdown = tlb_shootdown,
+	.cpu_self = sfbuf_cpu_self,
+	.cpu_count = cpu_count,
 };
 
 /* mapping=sfbuf|naive take the pool out of the permanent map, so every
