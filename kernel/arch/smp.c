@@ -362,8 +362,8 @@ static int alloc_stacks(unsigned cpu, uint64_t *stack_top)
 static int start_ap(unsigned cpu, uint8_t apic_id)
 {
 	struct smp_boot_params *p = phys_to_virt(
-		SMP_TRAMPOLINE_PHYS +
-		(uint64_t)(smp_trampoline_params - smp_trampoline_start));
+		SMP_TRAMPOLINE_PHYS + ((uintptr_t)smp_trampoline_params -
+				       (uintptr_t)smp_trampoline_start));
 	uint64_t stack_top;
 	int err = alloc_stacks(cpu, &stack_top);
 
@@ -394,7 +394,8 @@ static int start_ap(unsigned cpu, uint8_t apic_id)
 /* Copy the trampoline down; false (with the reason) when we cannot. */
 static bool prepare_trampoline(void)
 {
-	size_t len = (size_t)(smp_trampoline_end - smp_trampoline_start);
+	size_t len =
+		(uintptr_t)smp_trampoline_end - (uintptr_t)smp_trampoline_start;
 
 	if (len > SMP_TRAMPOLINE_MAX) {
 		pr_err("trampoline is %zu bytes, more than a page", len);
