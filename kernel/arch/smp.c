@@ -226,10 +226,15 @@ static void wait_acked(cpumask_t *pending, const char *what, uintptr_t va)
 	cpumask_t left;
 
 	while ((left = __atomic_load_n(pending, __ATOMIC_ACQUIRE)) != 0) {
+		/* Interrupts off while serving: an IPI handler serving the
+		 * same request in the middle would make us ack a newer one. */
+		uint64_t flags = irq_save();
+
 		serve_shootdowns();
 		percpu_irq_enter();
 		serve_calls();
 		percpu_irq_exit();
+		irq_restore(flags);
 		cpu_relax();
 		if ((int64_t)(rdtsc() - deadline) > 0)
 			panic("smp: CPU %u (APIC id %u) did not acknowledge "
