@@ -134,8 +134,12 @@ linux-guest:
 
 QEMU_MEM ?= 128M
 CMDLINE ?=
-QEMU_BASE := -machine q35 -cpu max -m $(QEMU_MEM) -display none -no-reboot \
-	-device isa-debug-exit,iobase=0xf4,iosize=0x04
+# SMP=N: N vCPUs, run in parallel host threads (MTTCG) when N > 1.
+SMP ?= 1
+QEMU_MTTCG = -smp $(SMP) -accel tcg,thread=multi
+QEMU_SMP = $(if $(filter-out 1,$(SMP)),$(QEMU_MTTCG))
+QEMU_BASE = -machine q35 -cpu max -m $(QEMU_MEM) -display none -no-reboot \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 $(QEMU_SMP)
 
 # The site image rides on a read-only virtio-blk disk.
 QEMU_DISK = -drive if=none,id=site,format=raw,readonly=on,file=$(SITE_IMG) \
@@ -154,7 +158,7 @@ run: $(KERNEL_BIN) $(SITE_IMG)
 
 # The same over a tap device in a network namespace (needs root).
 run-tap: $(KERNEL_BIN) $(SITE_IMG)
-	tools/run-tap.sh $(KERNEL_BIN) $(SITE_IMG) $(CMDLINE)
+	SMP=$(SMP) tools/run-tap.sh $(KERNEL_BIN) $(SITE_IMG) $(CMDLINE)
 
 # gdb owns the terminal, so the console goes to $(BUILD)/serial.log.
 debug: $(KERNEL_BIN) $(SITE_IMG)

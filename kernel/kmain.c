@@ -230,6 +230,8 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	if (timer_init() != 0)
 		panic("kmain: no LAPIC timer");
 	timer_selftest_start();
+	smp_boot_aps();
+	smp_selftest();
 
 	/* Devices: BARs are mapped with paging_map_mmio. */
 	pci_init();

@@ -35,7 +35,6 @@
 #include "kernel/cpu/percpu.h"
 #include "kernel/param.h"
 
-#define SMP_TRAMPOLINE_PHYS 0x8000 /* 4 KiB below 1 MiB, 4 KiB aligned */
 /* IPI vectors: above the device range kernel/sched/irq.c allocates. */
 #define SMP_VECTOR_CALL 0xF0
 #define SMP_VECTOR_SHOOTDOWN 0xF1
@@ -53,7 +52,8 @@
 	X(local_invalidations, "tlb_shootdown() calls that invlpg here") \
 	X(timer_ticks, "this CPU's LAPIC timer interrupts (APs)")        \
 	X(idle_us, "microseconds halted in the idle loop")               \
-	X(idle_wakeups, "times the idle loop left hlt")
+	X(idle_wakeups, "times the idle loop left hlt")                  \
+	X(loop_passes, "main loop passes run on this CPU")
 
 struct smp_cpu_stats {
 #define X(name, doc) uint64_t name;
@@ -61,7 +61,7 @@ struct smp_cpu_stats {
 #undef X
 	uint32_t online; /* 1 once the CPU runs its idle loop / main loop */
 	uint32_t apic_id;
-};
+} __aligned(64); /* one CPU's counters share no line with another's */
 
 /* Make the boot CPU CPU 0 (GS base); first thing in kmain. */
 void smp_bsp_init(void);
@@ -82,10 +82,18 @@ void tlb_shootdown(cpumask_t cpus, uintptr_t va, size_t pages);
  * with `wait`, return only after all have run it. */
 void smp_call(cpumask_t cpus, void (*fn)(void *), void *arg, bool wait);
 
+/* This CPU's counters, for its own code to count in (loop passes). */
+struct smp_cpu_stats *smp_this_stats(void);
+
+/* Halt until an interrupt, counting the time as idle (sti; hlt).
+ * Interrupts must be off; they are on when it returns. */
+void smp_idle_halt(void);
+
 /* A copy of CPU `cpu`'s counters; false if cpu >= CPU_MAX. */
 bool smp_get_cpu_stats(unsigned cpu, struct smp_cpu_stats *out);
 
-/* Run the smp selftest chosen with smpselftest= (after smp_boot_aps). */
+/* The selftests chosen with smpselftest= and lockselftest= (after
+ * smp_boot_aps(); kernel/arch/smp_selftest.c). */
 void smp_selftest(void);
 
 #endif

@@ -25,6 +25,16 @@
 typedef uint64_t cpumask_t;
 #define CPUMASK_BIT(cpu) ((cpumask_t)1 << (cpu))
 
+/* CPUs in `m` (no libgcc popcount in a freestanding kernel). */
+static inline unsigned cpumask_weight(cpumask_t m)
+{
+	unsigned n = 0;
+
+	for (; m; m &= m - 1)
+		n++;
+	return n;
+}
+
 struct percpu {
 	struct percpu *self; /* [I] %gs:0, for taking the address */
 	uint32_t id; /* [I] index 0..cpu_count()-1; 0 is the boot CPU */

@@ -72,6 +72,8 @@ static uint64_t kernel_page_flags(uintptr_t va)
 {
 	if (va < PAGE_SIZE)
 		return 0; /* NULL page: fault on use */
+	if (va == MM_TRAMPOLINE_PHYS)
+		return PTE_PRESENT | PTE_WRITE | PTE_GLOBAL; /* AP start code */
 	if (va >= (uintptr_t)__kernel_start && va < (uintptr_t)__text_end)
 		return PTE_PRESENT | PTE_GLOBAL;
 	if (va >= (uintptr_t)__rodata_start && va < (uintptr_t)__rodata_end)
