@@ -23,6 +23,7 @@
 #include "kernel/io/iobuf.h"
 #include "kernel/io/sealguard.h"
 #include "kernel/io/sfbuf.h"
+#include "kernel/io/sfbuf_selftest.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/heap.h"
@@ -232,6 +233,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	timer_selftest_start();
 	smp_boot_aps();
 	smp_selftest();
+	sfbuf_selftest(); /* mapping=sfbuf shootdowns across the CPUs */
 
 	/* Devices: BARs are mapped with paging_map_mmio. */
 	pci_init();

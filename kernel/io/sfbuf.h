@@ -29,9 +29,9 @@
  * CPU alone while held, so making it never interrupts another CPU: the
  * others that may still translate the slot's old page are marked stale
  * and flush for themselves if they take the slot again. Callable from
- * any CPU outside interrupt handlers; one lock (LOCK_RANK_SFBUF) guards
- * the cache and is held across a shootdown, which CPUs spinning for it
- * service (kernel/core/spinlock.h).
+ * any CPU and from call IPIs; one lock (LOCK_RANK_SFBUF, interrupts off)
+ * guards the cache and is held across a shootdown, which CPUs spinning
+ * for it service (kernel/core/spinlock.h).
  */
 #ifndef KERNEL_IO_SFBUF_H
 #define KERNEL_IO_SFBUF_H
@@ -153,5 +153,9 @@ uint64_t kva_to_phys(const void *va);
 /* The totals over every CPU, and one CPU's share (false: no such CPU). */
 void sfbuf_get_stats(struct sfbuf_stats *st);
 bool sfbuf_get_cpu_stats(unsigned cpu, struct sfbuf_cpu_stats *st);
+
+/* From here on flush only this CPU's TLB (sfbuf_selftest.c's proof that
+ * its stress test can fail). */
+void sfbuf_selftest_break_shootdowns(void);
 
 #endif
