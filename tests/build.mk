@@ -39,6 +39,9 @@ tests/fs/test_pcache_SRCS := fs/pcache.c fs/cache_policy.c kernel/io/iobuf.c ker
 	kernel/lib/bitmap.c kernel/lib/errname.c tests/fakes/fake_pmm.c \
 	tests/fakes/fake_panic.c tests/fakes/fake_printk.c
 
+UNIT_TESTS += tests/kernel/test_lockcheck
+tests/kernel/test_lockcheck_SRCS := kernel/core/lockcheck.c
+
 UNIT_TESTS += tests/kernel/test_timer
 tests/kernel/test_timer_SRCS := kernel/sched/timer.c tests/fakes/fake_printk.c
 
