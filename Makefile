@@ -177,14 +177,17 @@ HOST_CFLAGS := -std=gnu11 -g -O1 -I. -Wall -Wextra -Werror \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 HOST_HEADERS := $(shell find boot kernel fs net app tests -name '*.h')
 UNIT_BINS := $(patsubst %,$(BUILD)/%,$(UNIT_TESTS))
+# Linked into every host test: modules take spinlocks (one thread here).
+UNIT_COMMON_SRCS := tests/fakes/fake_spinlock.c
 
 .SECONDEXPANSION:
 $(BUILD)/tests/%: tests/%.c $$($$(subst $(BUILD)/,,$$@)_SRCS) \
-		$(HOST_HEADERS) tests/build.mk
+		$(UNIT_COMMON_SRCS) $(HOST_HEADERS) tests/build.mk
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  HOSTCC  $@")
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) $($(patsubst $(BUILD)/%,%,$@)_CFLAGS) \
-		-o $@ $< $($(patsubst $(BUILD)/%,%,$@)_SRCS) -lcmocka
+		-o $@ $< $($(patsubst $(BUILD)/%,%,$@)_SRCS) \
+		$(UNIT_COMMON_SRCS) -lcmocka
 
 unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)

@@ -13,7 +13,9 @@
 
 #include "fs/file.h"
 #include "fs/pcache.h"
+#include "kernel/arch/smp.h"
 #include "kernel/arch/time.h"
+#include "kernel/core/spinlock.h"
 #include "kernel/io/ecem.h"
 #include "kernel/io/iobuf.h"
 #include "kernel/io/sealguard.h"
@@ -190,6 +192,27 @@ static void kernel_section(struct json_out *j)
 	json_close(j);
 }
 
+/* One member per online CPU, by index, and the lock checker's count. */
+static void cpu_section(struct json_out *j)
+{
+	struct smp_cpu_stats st;
+	char name[8];
+
+	json_open(j, "cpus");
+	json_u64(j, "online", cpu_count());
+	json_u64(j, "lock_violations", spinlock_violations());
+	for (unsigned c = 0; c < cpu_count(); c++) {
+		smp_get_cpu_stats(c, &st);
+		snprintf(name, sizeof(name), "%u", c);
+		json_open(j, name);
+		json_u64(j, "online", st.online);
+		json_u64(j, "apic_id", st.apic_id);
+		STATS_JSON(j, SMP_CPU_STATS, &st);
+		json_close(j);
+	}
+	json_close(j);
+}
+
 /* The body of /_stats, with the server's counters `http`. */
 int http_stats_json(char *buf, size_t size, const struct http_stats *http)
 {
@@ -200,5 +223,6 @@ int http_stats_json(char *buf, size_t size, const struct http_stats *http)
 	counter_sections(&j);
 	mechanism_sections(&j);
 	kernel_section(&j);
+	cpu_section(&j);
 	return json_end(&j);
 }

@@ -26,7 +26,7 @@ tests/kernel/test_heap_SRCS := kernel/mm/heap.c tests/fakes/fake_pmm.c \
 	tests/fakes/fake_panic.c tests/fakes/fake_printk.c
 
 UNIT_TESTS += tests/kernel/test_iobuf
-tests/kernel/test_iobuf_SRCS := kernel/io/iobuf.c kernel/io/sfbuf.c tests/fakes/fake_spinlock.c kernel/mm/heap.c \
+tests/kernel/test_iobuf_SRCS := kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c \
 	kernel/lib/bitmap.c tests/fakes/fake_pmm.c tests/fakes/fake_panic.c \
 	tests/fakes/fake_printk.c
 
@@ -35,9 +35,12 @@ tests/fs/test_cache_policy_SRCS := fs/cache_policy.c kernel/mm/heap.c \
 	tests/fakes/fake_pmm.c tests/fakes/fake_panic.c tests/fakes/fake_printk.c
 
 UNIT_TESTS += tests/fs/test_pcache
-tests/fs/test_pcache_SRCS := fs/pcache.c fs/cache_policy.c kernel/io/iobuf.c kernel/io/sfbuf.c tests/fakes/fake_spinlock.c kernel/mm/heap.c \
+tests/fs/test_pcache_SRCS := fs/pcache.c fs/cache_policy.c kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c \
 	kernel/lib/bitmap.c kernel/lib/errname.c tests/fakes/fake_pmm.c \
 	tests/fakes/fake_panic.c tests/fakes/fake_printk.c
+
+UNIT_TESTS += tests/kernel/test_lockcheck
+tests/kernel/test_lockcheck_SRCS := kernel/core/lockcheck.c
 
 UNIT_TESTS += tests/kernel/test_timer
 tests/kernel/test_timer_SRCS := kernel/sched/timer.c tests/fakes/fake_printk.c
@@ -128,13 +131,13 @@ tests/app/test_server_SRCS := app/server.c app/respond.c app/body_event.c \
 	app/http_range.c app/http_cond.c app/http_response.c app/mime.c \
 	kernel/lib/strbuf.c \
 	$(HTTP_STR) kernel/lib/civil.c kernel/lib/errname.c kernel/sched/timer.c \
-	kernel/io/iobuf.c kernel/io/sfbuf.c tests/fakes/fake_spinlock.c kernel/mm/heap.c kernel/mm/memplan.c kernel/lib/bitmap.c kernel/io/ecem.c tests/fakes/fake_conn.c \
+	kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c kernel/mm/memplan.c kernel/lib/bitmap.c kernel/io/ecem.c tests/fakes/fake_conn.c \
 	tests/fakes/fake_fs.c tests/fakes/fake_pmm.c tests/fakes/fake_panic.c tests/fakes/fake_printk.c \
 	kernel/sched/laio.c kernel/sched/thread.c kernel/cpu/switch.S kernel/lib/string.c \
 	tests/fakes/fake_paging.c tests/fakes/fake_clock.c
 
 UNIT_TESTS += tests/kernel/test_sfbuf
-tests/kernel/test_sfbuf_SRCS := kernel/io/sfbuf.c tests/fakes/fake_spinlock.c kernel/mm/heap.c tests/fakes/fake_pmm.c \
+tests/kernel/test_sfbuf_SRCS := kernel/io/sfbuf.c kernel/mm/heap.c tests/fakes/fake_pmm.c \
 	tests/fakes/fake_panic.c tests/fakes/fake_printk.c
 
 UNIT_TESTS += tests/kernel/test_ecem
@@ -161,7 +164,7 @@ NET_HOST_SRCS := $(LWIP_HOST_SRCS) net/virtio_net.c net/vnet_csum.c \
 	net/lwip-port/csum.c net/lwip-port/lwip_err.c net/lwip-port/tcp_room.c \
 	tests/net/conn_host.c tests/net/fake_nic.c tests/net/test_listener.c \
 	kernel/virtio/virtq.c \
-	kernel/io/ecem.c kernel/io/iobuf.c kernel/io/sfbuf.c tests/fakes/fake_spinlock.c kernel/mm/heap.c kernel/mm/memplan.c \
+	kernel/io/ecem.c kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c kernel/mm/memplan.c \
 	kernel/lib/bitmap.c tests/fakes/fake_pmm.c tests/fakes/fake_panic.c \
 	tests/fakes/fake_printk.c tests/fakes/fake_clock.c
 NET_HOST_CFLAGS := -Itests/net/lwip-host -I$(LWIPDIR)/include \

@@ -72,7 +72,10 @@ struct ipi_request {
 
 static struct percpu percpu_area[CPU_MAX];
 static struct smp_cpu_stats cpu_stats[CPU_MAX]; /* [its CPU] */
-static uint64_t idle_tsc[CPU_MAX * 8]; /* [its CPU] at [cpu * 8]: own line */
+/* [its CPU] at [cpu * 8], a line each: TSC ticks halted, and when the
+ * current halt began (0: running), so a reader counts a halt in progress */
+static uint64_t idle_tsc[CPU_MAX * 8];
+static uint64_t idle_since[CPU_MAX * 8];
 static struct ipi_request requests[CPU_MAX];
 static uint8_t *ap_ist[CPU_MAX]; /* [I] IST stacks of each AP */
 static unsigned n_online = 1; /* written by the boot CPU only */
@@ -104,10 +107,16 @@ struct smp_cpu_stats *smp_this_stats(void)
 
 bool smp_get_cpu_stats(unsigned cpu, struct smp_cpu_stats *out)
 {
+	uint64_t since, idle;
+
 	if (cpu >= CPU_MAX)
 		return false;
 	*out = cpu_stats[cpu];
-	out->idle_us = time_tsc_to_ns(READ_ONCE(idle_tsc[cpu * 8])) / 1000;
+	since = READ_ONCE(idle_since[cpu * 8]);
+	idle = READ_ONCE(idle_tsc[cpu * 8]);
+	if (since)
+		idle += rdtsc() - since;
+	out->idle_us = time_tsc_to_ns(idle) / 1000;
 	return true;
 }
 
@@ -118,8 +127,10 @@ void smp_idle_halt(void)
 	unsigned self = cpu_self();
 	uint64_t t0 = rdtsc();
 
+	WRITE_ONCE(idle_since[self * 8], t0);
 	cpu_idle();
-	idle_tsc[self * 8] += rdtsc() - t0;
+	WRITE_ONCE(idle_tsc[self * 8], idle_tsc[self * 8] + rdtsc() - t0);
+	WRITE_ONCE(idle_since[self * 8], 0);
 	cpu_stats[self].idle_wakeups++;
 }
 

@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "kernel/cpu/percpu.h"
+#include "kernel/lib/statjson.h"
 #include "kernel/param.h"
 
 /* IPI vectors: above the device range kernel/sched/irq.c allocates. */
@@ -40,25 +41,28 @@
 #define SMP_VECTOR_SHOOTDOWN 0xF1
 #define SMP_VECTOR_TICK 0xF2 /* an AP's own LAPIC timer */
 
-/* Per-CPU counters (X-macro: app/stats.c lists them in /_stats). */
-#define SMP_CPU_STATS(X)                                                 \
-	X(ipi_sent, "IPIs this CPU sent (call and shootdown)")           \
-	X(ipi_received, "IPIs this CPU handled")                         \
-	X(calls_sent, "smp_call() requests sent to other CPUs")          \
-	X(calls_run, "smp_call() functions run here for another CPU")    \
-	X(shootdowns_sent, "shootdown IPIs sent to other CPUs")          \
-	X(shootdowns_received, "shootdown requests served here")         \
-	X(shootdown_pages, "pages invalidated for remote requests")      \
-	X(local_invalidations, "tlb_shootdown() calls that invlpg here") \
-	X(timer_ticks, "this CPU's LAPIC timer interrupts (APs)")        \
-	X(idle_us, "microseconds halted in the idle loop")               \
-	X(idle_wakeups, "times the idle loop left hlt")                  \
-	X(loop_passes, "main loop passes run on this CPU")
+/* Per-CPU counters (X-macro, kernel/lib/statjson.h: /_stats "cpus"):
+ * IPIs sent and handled (call and shootdown), smp_call requests sent to
+ * other CPUs and run here for others, shootdowns sent (one per target
+ * CPU) and served here, pages those invalidated, tlb_shootdown() calls
+ * that invalidated locally, this CPU's LAPIC timer interrupts (APs),
+ * microseconds halted and wake-ups from hlt, main loop passes here. */
+#define SMP_CPU_STATS(X)       \
+	X(ipi_sent)            \
+	X(ipi_received)        \
+	X(calls_sent)          \
+	X(calls_run)           \
+	X(shootdowns_sent)     \
+	X(shootdowns_received) \
+	X(shootdown_pages)     \
+	X(local_invalidations) \
+	X(timer_ticks)         \
+	X(idle_us)             \
+	X(idle_wakeups)        \
+	X(loop_passes)
 
 struct smp_cpu_stats {
-#define X(name, doc) uint64_t name;
-	SMP_CPU_STATS(X)
-#undef X
+	SMP_CPU_STATS(STAT_U64)
 	uint32_t online; /* 1 once the CPU runs its idle loop / main loop */
 	uint32_t apic_id;
 } __aligned(64); /* one CPU's counters share no line with another's */

@@ -261,6 +261,7 @@ static void __noreturn report_exception(const struct trap_frame *tf)
 		console_write(nested_msg, sizeof(nested_msg) - 1);
 		qemu_exit(QEMU_EXIT_FAILURE);
 	}
+	printk_panic_mode(); /* the fault may have hit inside printk */
 	pr_err("%s (#%s, vector %u), error code %#llx",
 	       mn ? exceptions[v].name : "reserved exception", mn ? mn : "?", v,
 	       (unsigned long long)tf->error_code);

@@ -7,6 +7,7 @@ KERNEL_SRCS += \
 	kernel/core/console.c \
 	kernel/core/initcall.c \
 	kernel/core/ksyms.c \
+	kernel/core/lockcheck.c \
 	kernel/core/panic.c \
 	kernel/core/printk.c \
 	kernel/core/qemu_exit.c \

@@ -7,11 +7,10 @@
  * and loads before it). Waiters spin on a read first so the line stays
  * shared while the lock is held.
  *
- * The checker keeps, per CPU, the stack of locks held (lockcheck_cpu[],
+ * The checker keeps, per CPU, the stack of locks held (checker[],
  * indexed by cpu_self()); only its own CPU touches a stack, so it needs
- * no lock. The decision functions lockcheck_acquire()/lockcheck_release()
- * take the CPU state as an argument and are tested on the host
- * (tests/core/test_spinlock.c). A report prints with the checker off on
+ * no lock. Its decisions are kernel/core/lockcheck.c's, tested on the
+ * host (tests/kernel/test_lockcheck.c). A report prints with the checker off on
  * this CPU (printk takes the console lock) and never recurses.
  */
 #define PR_PREFIX "lockcheck: "
@@ -72,67 +71,13 @@ void spin_init(struct spinlock *l, const char *name, enum lock_rank rank)
 	*l = (struct spinlock)SPINLOCK_INIT(name, rank);
 }
 
-/*
- * The checker's decision for taking `l` on a CPU whose state is `c`, with
- * interrupts `irqs_on` and `in_irq` (inside a handler): records what it
- * saw in the lock and returns the violation found, if any. `*other` is
- * the held lock a rank inversion conflicts with. Pure: tested on the host.
- */
-enum lockcheck_verdict lockcheck_acquire(struct lockcheck_cpu *c,
-					 struct spinlock *l, bool irqs_on,
-					 bool in_irq,
-					 const struct spinlock **other)
-{
-	enum lockcheck_verdict v = LOCKCHECK_OK;
-
-	*other = NULL;
-	if (c->n_held > 0 && c->held[c->n_held - 1]->rank >= l->rank) {
-		*other = c->held[c->n_held - 1];
-		v = LOCKCHECK_RANK;
-	}
-	if (in_irq)
-		l->seen_in_irq = 1;
-	else if (irqs_on)
-		l->seen_irqs_on = 1;
-	if (v == LOCKCHECK_OK && l->seen_in_irq && l->seen_irqs_on &&
-	    !l->reported) {
-		l->reported = 1;
-		v = LOCKCHECK_IRQ_UNSAFE;
-	}
-	if (c->n_held < LOCKCHECK_HELD_MAX)
-		c->held[c->n_held] = l;
-	c->n_held++; /* counted past the stack, so release stays paired */
-	return v;
-}
-
-/* Forget `l` on CPU `c`; false when `l` was not the innermost held lock
- * (out-of-order release is legal, just unusual: it is removed anyway). */
-bool lockcheck_release(struct lockcheck_cpu *c, const struct spinlock *l)
-{
-	unsigned top = c->n_held < LOCKCHECK_HELD_MAX ? c->n_held :
-							LOCKCHECK_HELD_MAX;
-
-	if (c->n_held == 0)
-		return false;
-	if (c->n_held > LOCKCHECK_HELD_MAX) {
-		c->n_held--;
-		return true;
-	}
-	for (unsigned i = top; i-- > 0;) {
-		if (c->held[i] != l)
-			continue;
-		for (unsigned j = i; j + 1 < top; j++)
-			c->held[j] = c->held[j + 1];
-		c->n_held--;
-		return i == top - 1;
-	}
-	return false;
-}
-
 static void report(enum lockcheck_verdict v, struct lockcheck_cpu *c,
 		   const struct spinlock *l, const struct spinlock *other)
 {
 	c->reporting = true; /* printk's console lock goes unchecked */
+	for (unsigned i = 0; i < c->n_held && i < LOCKCHECK_HELD_MAX; i++)
+		if (c->held[i]->rank >= LOCK_RANK_CONSOLE)
+			printk_panic_mode(); /* we hold it: print unlocked */
 	if (v == LOCKCHECK_RANK) {
 		__atomic_add_fetch(&rank_violations, 1, __ATOMIC_RELAXED);
 		pr_err("lock order violation on CPU %u: taking %s (rank %u) "

@@ -29,7 +29,7 @@
  *   20   LOCK_RANK_FS     page cache, ext2 metadata cache         no
  *   30   LOCK_RANK_IOBUF  buffer pool free lists, refcounts       no
  *   40   LOCK_RANK_SFBUF  sf_buf mapping cache (per CPU / shared) no
- *   50   LOCK_RANK_TIMER  one CPU's timer heap                    yes
+ *   50   LOCK_RANK_TIMER  armed timers list, timer counters      no
  *   60   LOCK_RANK_HEAP   kernel heap (kmalloc/kfree)             no
  *   70   LOCK_RANK_PAGING kernel page tables (map/unmap)          no
  *   80   LOCK_RANK_PMM    physical frame allocator                no
