@@ -34,7 +34,7 @@
 #include "net/conn.h"
 
 #define HEAD_BUF_PAGES 1 /* response head + small bodies */
-#define STATS_BUF_PAGES 8 /* /_stats JSON: 64 CPUs fit */
+#define STATS_BUF_PAGES 20 /* /_stats JSON: 64 CPUs fit (cpus, sfbuf) */
 #define STATS_PATH "/_stats"
 
 static void count_status(int status)

@@ -121,17 +121,20 @@ static void ecem_transitions(struct json_out *j, const struct ecem_stats *e)
 	json_close(j);
 }
 
-/* The mapping cache's counters of each CPU online, as "cpuN". */
+/* The mapping cache's counters of each CPU online, as "per_cpu": {"N":
+ * {...}} (the "cpus" section's numbering). */
 static void sfbuf_cpu_sections(struct json_out *j)
 {
 	struct sfbuf_cpu_stats cs;
 
+	json_open(j, "per_cpu");
 	for (unsigned cpu = 0; sfbuf_get_cpu_stats(cpu, &cs); cpu++) {
 		char name[8];
 
-		snprintf(name, sizeof(name), "cpu%u", cpu);
+		snprintf(name, sizeof(name), "%u", cpu);
 		STATS_JSON_OBJECT(j, name, SFBUF_CPU_STATS, &cs);
 	}
+	json_close(j);
 }
 
 static void mechanism_sections(struct json_out *j)

@@ -571,7 +571,7 @@ void sfbuf_get_stats(struct sfbuf_stats *st)
 	st->busy = READ_ONCE(sf.busy);
 	st->busy_max = READ_ONCE(sf.busy_max);
 	st->slots = sf.mode == SFBUF_MODE_DIRECT ? 0 : sf.nslots;
-	st->cpus = online_cpus();
+	st->online_cpus = online_cpus();
 }
 
 bool sfbuf_get_cpu_stats(unsigned cpu, struct sfbuf_cpu_stats *st)

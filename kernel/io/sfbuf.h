@@ -74,7 +74,7 @@ enum sfbuf_mode {
 	X(busy) /* slots with references now */ \
 	X(busy_max) /* ... at most */           \
 	X(slots) /* size of the cache */        \
-	X(cpus) /* CPUs that have used it (highest index + 1) */
+	X(online_cpus) /* CPUs online now */
 
 #define SFBUF_STATS(X) SFBUF_CPU_STATS(X) SFBUF_POOL_STATS(X)
 

@@ -45,6 +45,8 @@ KPARAM_ENUM(sfbufselftest, sfbufselftest, sfbufselftest_names,
 static struct {
 	uint64_t base_pa; /* [I] first of `pages` contiguous pool pages */
 	uint64_t pages; /* [I] */
+	uint32_t rounds; /* [I] gets per reader, at most */
+	bool stop_at_mismatch; /* [I] stale mode: one is the proof */
 	uint64_t checks; /* [atomic] pattern words compared */
 	uint64_t mismatches; /* [atomic] */
 	uint64_t first_bad; /* [atomic] the first wrong word read */
@@ -81,7 +83,10 @@ static void reader(void *arg)
 	uint64_t x = 0x9E3779B97F4A7C15ull * (cpu_self() + 1);
 
 	(void)arg;
-	for (int i = 0; i < SFBUF_STRESS_ROUNDS; i++) {
+	for (uint32_t i = 0; i < st.rounds; i++) {
+		if (st.stop_at_mismatch &&
+		    __atomic_load_n(&st.mismatches, __ATOMIC_RELAXED))
+			break;
 		x ^= x << 13;
 		x ^= x >> 7;
 		x ^= x << 17;
@@ -172,8 +177,14 @@ void sfbuf_selftest(void)
 	}
 	st.base_pa = buf->pa;
 	fill_patterns();
-	if (sfbufselftest == SFBUF_TEST_STALE)
+	st.rounds = SFBUF_STRESS_ROUNDS;
+	if (sfbufselftest == SFBUF_TEST_STALE) {
+		/* A stale entry shows only while the reader's TLB still
+		 * holds it: give it time to happen, stop once it did. */
+		st.rounds *= 10;
+		st.stop_at_mismatch = true;
 		sfbuf_selftest_break_shootdowns();
+	}
 	sfbuf_get_stats(&before);
 	smp_call(cpu_online_mask() & ~CPUMASK_BIT(cpu_self()), reader, NULL,
 		 false);
