@@ -23,6 +23,7 @@
 #include "app/stats.h"
 #include "fs/file.h"
 #include "kernel/arch/rtc.h"
+#include "kernel/arch/smp.h"
 #include "kernel/io/iobuf.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
@@ -34,7 +35,7 @@
 #include "net/conn.h"
 
 #define HEAD_BUF_PAGES 1 /* response head + small bodies */
-#define STATS_BUF_PAGES 8 /* /_stats JSON: 64 CPUs fit */
+#define STATS_BUF_PAGES 4 /* /_stats JSON, plus one page per 8 CPUs */
 #define STATS_PATH "/_stats"
 
 static void count_status(int status)
@@ -157,7 +158,7 @@ static int append_copy(struct ioagg *agg, const char *data, size_t len)
 
 static void answer_stats(struct http_conn *hc, bool head_only)
 {
-	size_t size = STATS_BUF_PAGES * PAGE_SIZE;
+	size_t size = (STATS_BUF_PAGES + cpu_count() / 8) * PAGE_SIZE;
 	char *json = kmalloc(size);
 	struct http_response r;
 	int n, err;
