@@ -15,15 +15,16 @@
  *                   every remote one to acknowledge
  *   smp_call()      run a function on a set of CPUs (IPI)
  *
- * Rules: tlb_shootdown() may be called with or without interrupts and
- * with spinlocks held (a CPU that spins with interrupts off services
- * shootdowns, kernel/core/spinlock.h). smp_call(..., wait=true) to
- * another CPU must be called with interrupts enabled-able and no
- * spinlock held, since `fn` may take locks. `fn` runs in interrupt
- * context on the remote CPUs (interrupts off: short, no sleeping) and
- * directly on this CPU if it is in the set. A CPU that never acknowledges
- * within SMP_ACK_TIMEOUT_MS panics the initiator with its name.
- * With one CPU all of this reduces to local work: no IPI, no waiting.
+ * Rules: tlb_shootdown() may be called with or without interrupts, with
+ * spinlocks held and from an IPI handler (a CPU that waits or spins with
+ * interrupts off serves shootdowns addressed to it, kernel/core/
+ * spinlock.h). smp_call() should be called holding no spinlock that
+ * `fn` takes. `fn` runs in interrupt context on the remote CPUs
+ * (interrupts off: short, no sleeping), directly on this CPU if it is in
+ * the set; it may call tlb_shootdown() but not smp_call(). A CPU that
+ * never acknowledges within SMP_ACK_TIMEOUT_MS panics the initiator,
+ * naming the CPU, with a backtrace. With one CPU all of this reduces to
+ * local work: no IPI, no waiting, no AP code.
  */
 #ifndef KERNEL_ARCH_SMP_H
 #define KERNEL_ARCH_SMP_H
@@ -40,6 +41,7 @@
 #define SMP_VECTOR_CALL 0xF0
 #define SMP_VECTOR_SHOOTDOWN 0xF1
 #define SMP_VECTOR_TICK 0xF2 /* an AP's own LAPIC timer */
+#define SMP_VECTOR_LOCKTEST 0xF3 /* lockselftest's self-IPI */
 
 /* Per-CPU counters (X-macro, kernel/lib/statjson.h: /_stats "cpus"):
  * IPIs sent and handled (call and shootdown), smp_call requests sent to

@@ -37,7 +37,6 @@
 #define SELFTEST_CONCURRENT 50 /* shootdowns per CPU, all CPUs at once */
 #define SELFTEST_VA (KVA_WINDOW_BASE + KVA_WINDOW_SIZE - PAGE_SIZE)
 #define SELFTEST_TICK_WAIT_US 200000
-#define SMP_VECTOR_LOCKTEST 0xF3
 #define PATTERN(frame) (0x5E1F7E5700000000ull | (frame))
 
 static const char *const smpselftest_names[] = { "off", "on", "stale", NULL };
