@@ -177,8 +177,9 @@ HOST_CFLAGS := -std=gnu11 -g -O1 -I. -Wall -Wextra -Werror \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 HOST_HEADERS := $(shell find boot kernel fs net app tests -name '*.h')
 UNIT_BINS := $(patsubst %,$(BUILD)/%,$(UNIT_TESTS))
-# Linked into every host test: modules take spinlocks (one thread here).
-UNIT_COMMON_SRCS := tests/fakes/fake_spinlock.c
+# Linked into every host test: modules take spinlocks and ask the CPU
+# count (one thread, one CPU here).
+UNIT_COMMON_SRCS := tests/fakes/fake_spinlock.c tests/fakes/fake_smp.c
 
 .SECONDEXPANSION:
 $(BUILD)/tests/%: tests/%.c $$($$(subst $(BUILD)/,,$$@)_SRCS) \
