@@ -28,7 +28,7 @@
  *   10   LOCK_RANK_NET    one CPU's lwIP instance and queues      no
  *   20   LOCK_RANK_FS     page cache, ext2 metadata cache         no
  *   30   LOCK_RANK_IOBUF  buffer pool free lists, refcounts       no
- *   40   LOCK_RANK_SFBUF  sf_buf mapping cache (per CPU / shared) no
+ *   40   LOCK_RANK_SFBUF  sf_buf mapping cache (per CPU / shared) yes
  *   50   LOCK_RANK_TIMER  armed timers list, timer counters      no
  *   60   LOCK_RANK_HEAP   kernel heap (kmalloc/kfree)             no
  *   70   LOCK_RANK_PAGING kernel page tables (map/unmap)          no
