@@ -136,8 +136,12 @@ linux-guest:
 
 QEMU_MEM ?= 128M
 CMDLINE ?=
-QEMU_BASE := -machine q35 -cpu max -m $(QEMU_MEM) -display none -no-reboot \
-	-device isa-debug-exit,iobase=0xf4,iosize=0x04
+# SMP=N: N vCPUs, run in parallel host threads (MTTCG) when N > 1.
+SMP ?= 1
+QEMU_MTTCG = -smp $(SMP) -accel tcg,thread=multi
+QEMU_SMP = $(if $(filter-out 1,$(SMP)),$(QEMU_MTTCG))
+QEMU_BASE = -machine q35 -cpu max -m $(QEMU_MEM) -display none -no-reboot \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 $(QEMU_SMP)
 
 # The site image rides on a read-only virtio-blk disk.
 QEMU_DISK = -drive if=none,id=site,format=raw,readonly=on,file=$(SITE_IMG) \
@@ -156,7 +160,7 @@ run: $(KERNEL_BIN) $(SITE_IMG)
 
 # The same over a tap device in a network namespace (needs root).
 run-tap: $(KERNEL_BIN) $(SITE_IMG)
-	tools/run-tap.sh $(KERNEL_BIN) $(SITE_IMG) $(CMDLINE)
+	SMP=$(SMP) tools/run-tap.sh $(KERNEL_BIN) $(SITE_IMG) $(CMDLINE)
 
 # gdb owns the terminal, so the console goes to $(BUILD)/serial.log.
 debug: $(KERNEL_BIN) $(SITE_IMG)
@@ -175,14 +179,18 @@ HOST_CFLAGS := -std=gnu11 -g -O1 -I. -Wall -Wextra -Werror \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 HOST_HEADERS := $(shell find boot kernel fs net app tests -name '*.h')
 UNIT_BINS := $(patsubst %,$(BUILD)/%,$(UNIT_TESTS))
+# Linked into every host test: modules take spinlocks and ask the CPU
+# count (one thread, one CPU here).
+UNIT_COMMON_SRCS := tests/fakes/fake_spinlock.c tests/fakes/fake_smp.c
 
 .SECONDEXPANSION:
 $(BUILD)/tests/%: tests/%.c $$($$(subst $(BUILD)/,,$$@)_SRCS) \
-		$(HOST_HEADERS) tests/build.mk
+		$(UNIT_COMMON_SRCS) $(HOST_HEADERS) tests/build.mk
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  HOSTCC  $@")
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) $($(patsubst $(BUILD)/%,%,$@)_CFLAGS) \
-		-o $@ $< $($(patsubst $(BUILD)/%,%,$@)_SRCS) -lcmocka
+		-o $@ $< $($(patsubst $(BUILD)/%,%,$@)_SRCS) \
+		$(UNIT_COMMON_SRCS) -lcmocka
 
 unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)

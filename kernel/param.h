@@ -92,6 +92,13 @@
 #define EXT2_SYMLINK_FOLLOW_MAX 8 /* symlinks followed per lookup */
 #define EXT2_DIR_SIZE_MAX (64u << 20) /* larger directories are refused */
 
+/* multiprocessor (kernel/arch/smp, kernel/core/spinlock) */
+#define CPU_MAX 64 /* CPUs brought up, at most: one bit each in cpumask_t */
+#define AP_STACK_PAGES 4 /* 16 KiB boot/idle stack of each AP */
+#define SMP_ACK_TIMEOUT_MS 2000 /* an IPI not acknowledged by then: panic */
+#define SMP_AP_START_MS 1000 /* an AP not online by then is given up */
+#define LOCKCHECK_HELD_MAX 8 /* spinlocks one CPU holds at once (lockcheck) */
+
 /* debugging */
 #define BACKTRACE_MAX 32 /* frames printed by a backtrace */
 

@@ -45,6 +45,9 @@ tests/fs/test_pcache_SRCS := fs/pcache.c fs/cache_policy.c kernel/io/iobuf.c ker
 UNIT_TESTS += tests/fs/test_readahead
 tests/fs/test_readahead_SRCS := $(tests/fs/test_pcache_SRCS)
 
+UNIT_TESTS += tests/kernel/test_lockcheck
+tests/kernel/test_lockcheck_SRCS := kernel/core/lockcheck.c
+
 UNIT_TESTS += tests/kernel/test_timer
 tests/kernel/test_timer_SRCS := kernel/sched/timer.c tests/fakes/fake_printk.c
 

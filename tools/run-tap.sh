@@ -5,7 +5,7 @@
 # Reach it from another terminal with:
 #   ip netns exec petrel-run curl http://10.77.0.2/
 # The namespace is deleted when QEMU exits (Ctrl-A x) or on Ctrl-C.
-#   tools/run-tap.sh KERNEL SITE_IMAGE [extra kernel options]
+#   [SMP=N] tools/run-tap.sh KERNEL SITE_IMAGE [extra kernel options]
 set -eu
 kernel=${1:?usage: run-tap.sh KERNEL SITE_IMAGE [options]}
 image=${2:?usage: run-tap.sh KERNEL SITE_IMAGE [options]}
@@ -14,6 +14,12 @@ ns=petrel-run
 tap=ptap0
 qemu=${QEMU:-qemu-system-x86_64}
 mem=${QEMU_MEM:-128M}
+smp=${SMP:-1}
+cpus=
+if [ "$smp" != 1 ]; then
+	# vCPUs in parallel host threads (MTTCG)
+	cpus="-smp $smp -accel tcg,thread=multi"
+fi
 
 cleanup() { ip netns del "$ns" 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
@@ -27,7 +33,7 @@ echo "petrel: http://10.77.0.2/ inside namespace $ns:"
 echo "  ip netns exec $ns curl http://10.77.0.2/"
 ip netns exec "$ns" "$qemu" -machine q35 -cpu max -m "$mem" -display none \
 	-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-	-serial stdio \
+	$cpus -serial stdio \
 	-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" \
 	-device virtio-net-pci,netdev=n0,disable-legacy=on \
 	-drive "if=none,id=site,format=raw,readonly=on,file=$image" \

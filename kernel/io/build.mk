@@ -4,4 +4,5 @@ KERNEL_SRCS += \
 	kernel/io/ecem.c \
 	kernel/io/iobuf.c \
 	kernel/io/sealguard.c \
-	kernel/io/sfbuf.c
+	kernel/io/sfbuf.c \
+	kernel/io/sfbuf_selftest.c

@@ -74,13 +74,14 @@ def site_image(tmp, sizes, seed=7):
 
 
 def start_guest(ns, tmp_path, img, cmdline, mem="256M", net_args=None,
-                disk=None, machine="q35"):
+                disk=None, machine="q35", smp=None):
     """Boot on image `img` with the namespace's static address; returns
-    the guest once it serves. `disk` replaces disk_args(img)."""
+    the guest once it serves. `disk` replaces disk_args(img); `smp`
+    vCPUs (default: PETREL_SMP, else 1)."""
     g = ns.guest(tmp_path, "ip=%s/24 gw=%s %s" % (
         GUEST, netns.HOST_ADDR, cmdline), mem=mem,
         extra_args=disk if disk is not None else disk_args(img),
-        net_args=net_args, machine=machine)
+        net_args=net_args, machine=machine, smp=smp)
     g.wait_for(r"http: listening on port 80", 60)
     g.wait_for(r"vnet: link up", 30)
     return g
