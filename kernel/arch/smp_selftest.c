@@ -11,7 +11,9 @@
  * old pattern; (4) every CPU at once shoots down at all the others
  * (concurrent initiators) and the per-CPU counters must match exactly.
  * smpselftest=stale runs (3) with local invalidation only and must see
- * stale reads: the proof that (3) can fail.
+ * stale reads: the proof that (3) can fail. smpselftest=deaf makes the
+ * last CPU spin with interrupts off and then shoots down at it: the
+ * bounded wait must panic, naming that CPU (the VM stops).
  * lockselftest=on provokes a rank inversion and an irq-unsafe lock (taken
  * with interrupts on and from a self-IPI's handler) and checks that the
  * lock checker reported both.
@@ -39,11 +41,12 @@
 #define SELFTEST_TICK_WAIT_US 200000
 #define PATTERN(frame) (0x5E1F7E5700000000ull | (frame))
 
-static const char *const smpselftest_names[] = { "off", "on", "stale", NULL };
-enum { SMPTEST_OFF, SMPTEST_ON, SMPTEST_STALE };
+static const char *const smpselftest_names[] = { "off", "on", "stale", "deaf",
+						 NULL };
+enum { SMPTEST_OFF, SMPTEST_ON, SMPTEST_STALE, SMPTEST_DEAF };
 static int smpselftest = SMPTEST_OFF;
 KPARAM_ENUM(smpselftest, smpselftest, smpselftest_names,
-	    "boot test of IPIs and TLB shootdowns: off|on|stale");
+	    "boot test of IPIs and TLB shootdowns: off|on|stale|deaf");
 
 static bool lockselftest;
 KPARAM_BOOL(lockselftest, lockselftest,
@@ -71,6 +74,35 @@ static void shoot_all(void *arg)
 {
 	for (int i = 0; i < SELFTEST_CONCURRENT; i++)
 		tlb_shootdown(cpu_online_mask(), SELFTEST_VA, 1);
+}
+
+static volatile bool deaf;
+
+static void go_deaf(void *arg)
+{
+	deaf = true;
+	for (;;) /* in the call IPI's handler: interrupts stay off */
+		cpu_relax();
+}
+
+static void run_deaf(void)
+{
+	unsigned last = cpu_count() - 1;
+	uint64_t end;
+
+	if (last == 0) {
+		pr_info("deaf: needs two CPUs");
+		return;
+	}
+	pr_info("deaf: CPU %u stops answering; a shootdown must panic", last);
+	smp_call(CPUMASK_BIT(last), go_deaf, NULL, false);
+	/* Until it spins, it would still serve the shootdown (legitimately,
+	 * first thing in the call IPI's handler). */
+	end = time_us() + SELFTEST_TICK_WAIT_US;
+	while (!deaf && time_us() < end)
+		cpu_relax();
+	tlb_shootdown(cpu_online_mask(), SELFTEST_VA, 1);
+	pr_err("deaf: the shootdown returned: FAILED");
 }
 
 static void snapshot(struct smp_cpu_stats *st)
@@ -280,7 +312,10 @@ void smp_selftest(void)
 	if (smpselftest == SMPTEST_OFF)
 		return;
 	irq_enable(); /* the APs' timers and the IPIs need no more */
-	if (smpselftest == SMPTEST_STALE) {
+	if (smpselftest == SMPTEST_DEAF) {
+		run_deaf();
+		ok = false;
+	} else if (smpselftest == SMPTEST_STALE) {
 		ok = test_storm(false);
 	} else {
 		ok = test_calls();

@@ -120,3 +120,15 @@ def test_per_cpu_stats_while_serving(ns, site, tmp_path):
         assert st["0"]["idle_wakeups"] > 0
         assert st["0"]["apic_id"] != st["1"]["apic_id"]
         assert "lockcheck: " not in g.output()
+
+
+def test_cpu_that_never_acknowledges_panics_with_its_name(boot):
+    """smpselftest=deaf: CPU 1 spins with interrupts off; the shootdown
+    to it must end in a panic naming it, with a backtrace, within the
+    bounded wait (SMP_ACK_TIMEOUT_MS), not hang."""
+    g = boot("smpselftest=deaf", smp=2)
+    g.wait_for(r"PANIC: smp: CPU 1 \(APIC id \d+\) did not acknowledge "
+               r"the shootdown IPI from CPU 0 .* within 2000 ms", 60)
+    g.wait_for(r"#\d+\s+[0-9a-f]+ tlb_shootdown\+", 30)
+    assert g.wait_exit(60) != 0
+    assert "the shootdown returned" not in g.output()
