@@ -16,13 +16,12 @@ none still waits), every connection the TX backlog refused was rerun
 and none still waits, and on this lossless tap no retransmission timeout
 fired and no segment was sent twice.
 """
-import http.client
 import threading
 
 import pytest
 
 import web
-from web import GUEST, settle, site_image
+from web import settle, site_image
 
 CLIENTS = 16
 ROUNDS = 2          # each client fetches every file this many times
@@ -36,22 +35,6 @@ def site(tmp_path_factory):
     return site_image(tmp_path_factory.mktemp("bulk"), sizes, seed=17)
 
 
-def client(files, paths, errors, done):
-    conn = http.client.HTTPConnection(GUEST, 80, timeout=TIMEOUT)
-    try:
-        for path in paths:
-            conn.request("GET", path)
-            r = conn.getresponse()
-            body = r.read()
-            if r.status != 200 or body != files[path]:
-                errors.append("%s: %d, %d bytes" % (path, r.status,
-                                                    len(body)))
-            done.append(path)
-    except (OSError, http.client.HTTPException) as e:
-        errors.append(repr(e))
-    finally:
-        conn.close()
-
 
 def serve(files):
     """CLIENTS keep-alive connections, each fetching every file ROUNDS
@@ -59,7 +42,7 @@ def serve(files):
     nothing is queued any more."""
     paths = sorted(files) * ROUNDS
     errors, done = [], []
-    threads = [threading.Thread(target=client, args=(
+    threads = [threading.Thread(target=web.keepalive_fetch, args=(
         files, paths[i % len(files):] + paths[:i % len(files)], errors,
         done)) for i in range(CLIENTS)]
     for t in threads:
@@ -74,8 +57,11 @@ def serve(files):
 
 
 # model=threads writes through conn_write (copied, each writer asleep
-# while lwIP refuses it): its wake-up is the same list's.
-@pytest.mark.parametrize("cmdline", ["", "model=threads"])
+# while lwIP refuses it): its wake-up is the same list's. With TSO, 64 KB
+# segments keep lwIP's segment pool and the TX backlog far from full at
+# this load (nothing is refused), so the rerun paths are driven as on a
+# device without TSO.
+@pytest.mark.parametrize("cmdline", ["tso=off", "tso=off model=threads"])
 def test_refused_sends_are_rerun(guest, cmdline):
     start, files = guest
     g = start(cmdline)

@@ -128,6 +128,26 @@ def fetch_concurrently(files, paths, timeout=4 * TIMEOUT):
     assert not errors, errors
 
 
+def keepalive_fetch(files, paths, errors, done, timeout=4 * TIMEOUT):
+    """GET `paths` in turn on one keep-alive connection, checking each
+    body byte-exact: failures go to `errors`, each path answered to
+    `done` (thread-safe appends, so many of these can share the lists)."""
+    conn = http.client.HTTPConnection(GUEST, 80, timeout=timeout)
+    try:
+        for path in paths:
+            conn.request("GET", path)
+            r = conn.getresponse()
+            body = r.read()
+            if r.status != 200 or body != files[path]:
+                errors.append("%s: %d, %d bytes" % (path, r.status,
+                                                    len(body)))
+            done.append(path)
+    except (OSError, http.client.HTTPException) as e:
+        errors.append(repr(e))
+    finally:
+        conn.close()
+
+
 def stats():
     status, _, body = get("/_stats")
     assert status == 200
