@@ -22,4 +22,13 @@ struct test_listener {
 extern struct test_listener test_listener;
 extern const struct conn_callbacks test_listener_cbs;
 
+struct iobuf;
+
+/* Queue bytes [0, len) of b on test_listener.accepted (the caller's
+ * reference is handed over: only the connection holds b afterwards). */
+void test_listener_send(struct iobuf *b, uint32_t len);
+
+/* lwIP's TCP timers for `slow_ticks` slow ticks of the fake clock. */
+void test_run_tcp_timers(int slow_ticks);
+
 #endif

@@ -58,7 +58,6 @@ static void send_pages(unsigned int seed)
 	sent_len = 0;
 	for (int i = 0; i < PAGES; i++) {
 		struct iobuf *b = iobuf_alloc(PAGE_SIZE, NULL, NULL);
-		struct ioagg agg;
 		uint8_t *p;
 
 		assert_non_null(b);
@@ -69,18 +68,7 @@ static void send_pages(unsigned int seed)
 		sent_len += PAGE_SIZE;
 		iobuf_unmap(b, p);
 		iobuf_seal(b, PAGE_SIZE);
-		ioagg_init(&agg);
-		assert_int_equal(ioagg_append(&agg, b, 0, PAGE_SIZE), 0);
-		iobuf_unref(b);
-		assert_int_equal(conn_send(test_listener.accepted, &agg), 0);
-	}
-}
-
-static void run_tcp_timers(int slow_ticks)
-{
-	for (int i = 0; i < 2 * slow_ticks; i++) {
-		fake_clock_ns += TCP_TMR_INTERVAL * 1000000ull;
-		tcp_tmr();
+		test_listener_send(b, PAGE_SIZE);
 	}
 }
 
@@ -201,7 +189,7 @@ static void test_rto_after_partial_ack_resegments(void **state)
 
 	gso_before = l->gso_frames;
 	dups_before = fake_peer.dup_frames;
-	run_tcp_timers(20); /* the retransmission timer fires */
+	test_run_tcp_timers(20); /* the retransmission timer fires */
 	fake_nic_poll();
 	assert_int_equal(fake_nic_tx_run(1), 1);
 	assert_int_equal(fake_peer.last_seq, cut); /* the acked head trimmed */

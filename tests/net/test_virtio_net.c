@@ -74,27 +74,6 @@ static struct iobuf *page(unsigned int seed, uint32_t len)
 	return b;
 }
 
-/* Queue bytes [0, len) of b on the test_listener.accepted connection (the server's
- * reference is handed over: only the connection holds b afterwards). */
-static void send_page(struct iobuf *b, uint32_t len)
-{
-	struct ioagg agg;
-
-	ioagg_init(&agg);
-	assert_int_equal(ioagg_append(&agg, b, 0, len), 0);
-	iobuf_unref(b);
-	assert_int_equal(conn_send(test_listener.accepted, &agg), 0);
-}
-
-/* lwIP's timers until its retransmission timer has fired. */
-static void run_tcp_timers(int slow_ticks)
-{
-	for (int i = 0; i < 2 * slow_ticks; i++) {
-		fake_clock_ns += TCP_TMR_INTERVAL * 1000000ull;
-		tcp_tmr();
-	}
-}
-
 static int setup(void **state)
 {
 	(void)state;
@@ -148,12 +127,12 @@ static void test_ack_before_tx_completion_keeps_the_page(void **state)
 		want[i] = (uint8_t)(11 + i * 7);
 	open_conn();
 	pinned0 = pinned_pages() - 1;
-	send_page(b, 1000);
+	test_listener_send(b, 1000);
 	fake_nic_poll();
 	assert_int_equal(fake_nic_tx_run(~0u), 1); /* the original */
 	assert_int_equal(fake_peer.len, 1000);
 	fake_nic_poll();
-	run_tcp_timers(8); /* RTO: the retransmission, left in the ring */
+	test_run_tcp_timers(8); /* RTO: the retransmission, left in the ring */
 	fake_nic_poll();
 	assert_int_equal(fake_nic_tx_waiting(), 1);
 	assert_int_equal(nic().tx_pages_held, 1);
@@ -201,7 +180,7 @@ static void test_acked_frames_in_ring_and_backlog_keep_their_pages(void **state)
 	for (unsigned int i = 0; i < PAGES; i++) {
 		for (size_t k = 0; k < PAGE_SIZE; k++)
 			want[i * PAGE_SIZE + k] = (uint8_t)(i + k * 7);
-		send_page(page(i, PAGE_SIZE), PAGE_SIZE);
+		test_listener_send(page(i, PAGE_SIZE), PAGE_SIZE);
 	}
 	/* The peer acknowledges what lwIP has sent so far; lwIP's window
 	 * grows and more frames pile up undelivered. */
