@@ -34,6 +34,7 @@
 #include "app/http_param.h"
 #include "app/http_parser.h"
 #include "app/server.h"
+#include "kernel/io/causal.h"
 #include "kernel/io/iobuf.h"
 #include "kernel/sched/timer.h"
 
@@ -76,6 +77,7 @@ struct http_conn {
 	struct file *file; /* [m] body source */
 	uint64_t body_off, body_end; /* [m] bytes still to read */
 	int status; /* [m] of the response in progress */
+	struct causal cause; /* [m] Causeway metadata of that request */
 };
 
 extern struct http_stats hc_stats; /* [m] server.c */
