@@ -17,6 +17,7 @@
 #                   BULK=1: issue 17 matrix, 256 KiB-10 MiB x 1/16/64)
 #   make bench-cache  page cache LRU vs GDS on a Zipf trace (QUICK=1: short)
 #   make bench-accept  accept_limit under connection churn, httperf (QUICK=1)
+#   make bench-scale  -smp 1 vs 2 (vs 4), petrel and Linux+nginx (QUICK=1)
 
 BUILD ?= build
 CC := gcc
@@ -60,7 +61,7 @@ include tests/fuzz/build.mk
 
 KERNEL_OBJS := $(patsubst %,$(BUILD)/%.o,$(KERNEL_SRCS)) $(KERNEL_EXTRA_OBJS)
 
-.PHONY: all iso image run run-tap bench bench-mech bench-accept bench-cache soak test unit \
+.PHONY: all iso image run run-tap bench bench-mech bench-accept bench-cache bench-scale soak test unit \
 	integration check \
 	format clean debug fuzz fuzz-build fuzz-smoke
 all: $(KERNEL_ELF) $(KERNEL_BIN)
@@ -263,6 +264,17 @@ BULK ?=
 BENCH_ARGS ?=
 bench: $(KERNEL_BIN) linux-guest
 	BUILD=$(abspath $(BUILD)) tools/bench/bench.py $(if $(QUICK),--quick) $(if $(BULK),--bulk) $(BENCH_ARGS)
+
+# Multicore scaling (issue 15): petrel at -smp 1 and 2 against the
+# Linux+nginx guest at the same -smp, MTTCG, a tap with a queue per CPU;
+# req/s, MB/s, vCPU time per request summed over the vCPU threads, the
+# ratios and targets, and the mapping table (mapping=sfbuf/naive/direct at
+# -smp 2: shootdown IPIs and vCPU per MiB). QUICK=1: one round of 2 s
+# points. BENCH_ARGS: more options, e.g. --smp 1,2,4 --conns 32,64
+# (tools/bench/scale.py --help). JSON and table in $(BUILD)/bench-results/.
+# Needs root for the namespaces.
+bench-scale: $(KERNEL_BIN) linux-guest
+	BUILD=$(abspath $(BUILD)) tools/bench/scale.py $(if $(QUICK),--quick) $(BENCH_ARGS)
 
 # Page-cache policies, LRU against GreedyDual-Size, on one seeded Zipf
 # trace over a web-like site 4x the pool (tools/bench/cache_trace.py):
