@@ -32,6 +32,7 @@ run), vCPU ms per MiB.
                          [--seconds S] [--sizes 1KiB,1MiB] [--conns 32]
                          [--only petrel,linux] [--mapping sfbuf,naive,direct]
                          [--kernel K] [--out DIR]
+    tools/bench/scale.py --report DIR/scale-<stamp>.json
 
 Writes DIR/scale-<stamp>.json (settings, host load before and after,
 every measurement, medians, ratios, targets) and DIR/scale-<stamp>.txt
@@ -701,7 +702,11 @@ def parse_args(argv):
     ap.add_argument("--wrk-threads", type=int, default=1,
                     help="wrk threads (the host has few cores)")
     ap.add_argument("--out", default=RESULTS, help="results folder")
+    ap.add_argument("--report", metavar="JSON",
+                    help="print the tables of a results file and exit")
     a = ap.parse_args(argv)
+    if a.report:
+        return a
     a.rounds = a.rounds or (1 if a.quick else 3)
     a.seconds = a.seconds or (2 if a.quick else 5)
     if a.warm_seconds is None:
@@ -765,6 +770,10 @@ def summarize(a, s, info, stamp):
 
 def main(argv=None):
     a = parse_args(argv)
+    if a.report:
+        with open(a.report) as f:
+            print(tables(json.load(f)))
+        return 0
     preflight(a)
     benchlib.WRK_THREADS = a.wrk_threads
     for sig in (signal.SIGTERM, signal.SIGHUP):
