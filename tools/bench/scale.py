@@ -78,6 +78,7 @@ RESULTS = os.path.join(guest.BUILD, "bench-results")
 LINUX_QUEUES = re.compile(r"linux-guest: (\d+) CPUs, eth0 (\d+) rx / (\d+) "
                           r"tx queues")
 LINUX_WORKERS = re.compile(r"linux-guest: ready .* nginx workers (\d+)")
+PETREL_PAIRS = re.compile(r"vnet: .* queue pairs (\d+) of (\d+)")
 LINUX_READY_TIMEOUT = 20    # s from the first 200 to /init's ready line
 
 # The issue's targets.
@@ -277,6 +278,13 @@ def petrel_deltas(v0, v1, mib):
     return out
 
 
+def petrel_queue_pairs(console):
+    """The virtio-net queue pairs petrel runs, from its console ("queue
+    pairs U of M"); 1 for a kernel without multiqueue (no such line)."""
+    m = PETREL_PAIRS.search(console)
+    return int(m.group(1)) if m else 1
+
+
 # -- one configuration -----------------------------------------------------
 
 class Scale:
@@ -350,6 +358,10 @@ class Scale:
                            % (kind, smp, tag, rnd))
         if kind == "linux":
             append = (LINUX_APPEND + " " + append).strip()
+        elif smp > 1:
+            # a queue pair per CPU, whatever the kernel's default (a
+            # kernel without multiqueue names the option and goes on)
+            append = ("net_queues=%d %s" % (smp, append)).strip()
         g = ScaleGuest(ns, kind, self.image, smp, self.a.mem, log, append,
                        self.a.kernel)
         try:
@@ -361,7 +373,9 @@ class Scale:
             ns.destroy()
             raise
         self.boots.append({"kind": kind, "smp": smp, "round": rnd,
-                           "tag": tag, "boot_s": boot_s})
+                           "tag": tag, "boot_s": boot_s,
+                           "queue_pairs": petrel_queue_pairs(g.output())
+                           if kind == "petrel" else None})
         if kind == "linux":
             self.record_linux_queues(g, smp, rnd)
         return ns, g
@@ -619,8 +633,14 @@ def tables(res):
                 fmt(m["avoided_per_mib"], "%.1f"),
                 fmt(m["vcpu_ms_per_mib"], "%.1f"),
                 fmt(m["served"], "%.0f")))
+    L.append("")
+    for smp in a["smp"]:
+        pairs = sorted({b.get("queue_pairs") or 1 for b in res["boots"]
+                        if b["kind"] == "petrel" and b["smp"] == smp})
+        if pairs:
+            L.append("petrel -smp %d: virtio-net queue pairs in use %s"
+                     % (smp, "/".join(map(str, pairs))))
     if res["linux_queues"]:
-        L.append("")
         for q in res["linux_queues"]:
             L.append("linux -smp %d round %d: %s CPUs, eth0 %s rx / %s tx "
                      "queues, %s nginx workers" % (
