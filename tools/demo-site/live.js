@@ -4,8 +4,10 @@
  * request and byte rates, pool pages, mapping-cache hits and ECEM pairs
  * on canvases; polls /_trace every few seconds and draws the latest
  * requests' spans as a waterfall ("tracing not available" when the
- * server answers 404). Served by the guest itself: nothing here loads
- * from anywhere else, and the page's Content-Security-Policy enforces it.
+ * server answers 404). live.html?trace=/PATH draws a trace file stored
+ * in the site instead (Chrome Trace Event JSON, as /_trace writes it).
+ * Served by the guest itself: nothing here loads from anywhere else, and
+ * the page's Content-Security-Policy enforces it.
  *
  * What is drawn is also written to the DOM, so a headless browser can
  * read it (tests/integration/test_liveview.py): each series' <li> has
@@ -23,7 +25,7 @@
 
 (function () {
 	const STATS_PATH = "/_stats";
-	const TRACE_PATH = "/_trace";
+	const TRACE_PATH = tracePath();
 	const STATS_PERIOD_MS = 1000;
 	const TRACE_PERIOD_MS = 2000;
 	const FETCH_TIMEOUT_MS = 5000;
@@ -43,6 +45,14 @@
 		wait: "#ced4da", send: "#37b24d", ecem: "#9c36b5",
 		splice: "#1971c2", ack: "#66a80f", done: "#495057",
 	};
+
+	/* The trace to draw: /_trace, or live.html?trace=/PATH for a trace
+	 * file stored in the site (a saved or merged trace) or one request
+	 * (?trace=/_trace?id=N). Only paths on this server are taken. */
+	function tracePath() {
+		const p = new URLSearchParams(location.search).get("trace");
+		return p && /^\/(?![\/\\])/.test(p) ? p : "/_trace";
+	}
 
 	/* ---- reading /_stats ---- */
 

@@ -91,9 +91,10 @@ class Browser:
         cmd_r, self.to_chrome = os.pipe()
         self.from_chrome, reply_w = os.pipe()
         # The shell puts the pipe ends on the fds chromium expects (3
-        # and 4) whatever numbers they have here, then execs chromium.
+        # and 4) whatever numbers they have here, then execs chromium
+        # (bash: dash takes only one-digit fd numbers).
         args = self.ns.exec_prefix() + [
-            "sh", "-c", 'exec "$0" "$@" 3<&%d 4>&%d %d<&- %d>&-'
+            "bash", "-c", 'exec "$0" "$@" 3<&%d 4>&%d %d<&- %d>&-'
             % (cmd_r, reply_w, cmd_r, reply_w), CHROMIUM,
             "--headless", "--no-sandbox",  # as root: no setuid sandbox
             "--disable-gpu", "--disable-dev-shm-usage",
