@@ -37,6 +37,7 @@ LOAD_MAX_SECONDS = 90
 LOAD_THREADS = 4
 POLL_WAIT = 60  # seconds for the page to take a given number of polls
 TRACE_SAMPLE = "/trace-sample.json"
+TRACED = "/traced-once.txt"  # only test_trace_section_matches_the_server
 TIMEOUT = 30
 
 # What the page's assets are served as (app/mime.c).
@@ -107,7 +108,8 @@ def server(tmp_path_factory, netns_ok):
     shutil.copytree(DEMO_SITE, root)
     files = web.make_site(str(root), LOAD_SIZES, seed=18)
     files.update(web.write_files(str(root), {
-        TRACE_SAMPLE[1:]: json.dumps(saved_trace()).encode()}))
+        TRACE_SAMPLE[1:]: json.dumps(saved_trace()).encode(),
+        TRACED[1:]: b"fetched once, by the trace test\n"}))
     img = web.make_image(root, tmp / "site.img")
     ns = netns.NetNS().create()
     try:
@@ -297,8 +299,9 @@ def test_charts_move_under_load(server, chromium, tmp_path):
 
 
 def test_trace_section_matches_the_server(server, chromium):
-    """/_trace drawn as a waterfall when the server has it, else the
-    page says tracing is not available."""
+    """/_trace drawn as a waterfall when the server has it (a request
+    made now shows with the spans the server gives for its id), else
+    the page says tracing is not available."""
     b = chromium
     b.open(PAGE)
     state = b.wait_for("(s => s !== 'waiting' && s)(document."
@@ -309,18 +312,22 @@ def test_trace_section_matches_the_server(server, chromium):
         assert "not available" in b.evaluate(
             "document.getElementById('trace-status').textContent")
         return
+    assert (status, state) == (200, "ok")
+    assert web.fetch(TRACED)[0] == 200
+    row = b.wait_for("""(() => { const r = [...document.querySelectorAll(
+        '#trace-rows li')].find(l => l.dataset.label.startsWith(
+        'GET %s #') && l.dataset.names.split(',').includes('done'));
+        return r && JSON.stringify([+r.dataset.req,
+        +r.dataset.spans, r.dataset.names]); })()""" % TRACED, POLL_WAIT)
+    assert row, "%s (done) never showed in the waterfall" % TRACED
+    req, spans, names = json.loads(row)
+    status, _, body = web.get("/_trace?id=%d" % req)
     assert status == 200
-    assert state == "ok"
-    web.fetch("/load/k1.bin")
-    rows = b.wait_for("""(() => { const r = [...document.querySelectorAll(
-        '#trace-rows li')].map(l => l.dataset);
-        return r.some(d => d.label.includes('/load/k1.bin')) &&
-            JSON.stringify(r.map(d => [d.label, +d.spans, d.names])); })()
-        """, POLL_WAIT)
-    assert rows, "the k1.bin request never showed in the waterfall"
-    rows = json.loads(rows)
-    label, spans, names = next(r for r in rows if "/load/k1.bin" in r[0])
-    assert spans > 0 and "parse" in names.split(","), rows
+    server_spans = [e["name"] for e in json.loads(body)["traceEvents"]
+                    if e.get("ph") == "X"]
+    assert spans == len(server_spans) > 0
+    assert sorted(names.split(",")) == sorted(server_spans)
+    assert {"parse", "send", "done"} <= set(server_spans)
     assert b.evaluate("+document.getElementById('waterfall')"
                       ".dataset.points") >= spans
 

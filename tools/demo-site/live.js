@@ -2,7 +2,7 @@
 /*
  * petrel's live view (live.html): polls /_stats once a second and draws
  * request and byte rates, pool pages, mapping-cache hits and ECEM pairs
- * on canvases; polls /_trace every few seconds and draws the latest
+ * on canvases; polls /_trace every 5 seconds and draws the latest
  * requests' spans as a waterfall ("tracing not available" when the
  * server answers 404). live.html?trace=/PATH draws a trace file stored
  * in the site instead (Chrome Trace Event JSON, as /_trace writes it).
@@ -27,7 +27,10 @@
 	const STATS_PATH = "/_stats";
 	const TRACE_PATH = tracePath();
 	const STATS_PERIOD_MS = 1000;
-	const TRACE_PERIOD_MS = 2000;
+	/* A full /_trace is large (petrel's: about 0.9 MB for 4096 spans,
+	 * some 70 ms of a TCG guest's CPU to write), so it is asked for
+	 * less often than the counters. */
+	const TRACE_PERIOD_MS = 5000;
 	const FETCH_TIMEOUT_MS = 5000;
 	const HISTORY = 120; /* samples per series: 2 minutes of polls */
 	const TRACE_ROWS = 12; /* requests in the waterfall */
@@ -42,8 +45,9 @@
 	 * any other name still draws, in a colour derived from its name. */
 	const SPAN_COLORS = {
 		parse: "#74c0fc", open: "#ffa94d", disk: "#e03131",
-		wait: "#ced4da", send: "#37b24d", ecem: "#9c36b5",
-		splice: "#1971c2", ack: "#66a80f", done: "#495057",
+		wait: "#dee2e6", send: "#37b24d", ecem: "#9c36b5",
+		splice: "#1971c2", ack: "#66a80f", done: "#868e96",
+		read: "#f08c00", laio: "#f783ac",
 	};
 
 	/* The trace to draw: /_trace, or live.html?trace=/PATH for a trace
@@ -455,9 +459,9 @@
 		return out;
 	}
 
-	/* The latest requests, newest first. This page's own polls are left
-	 * out while there are others to show, so under load the waterfall
-	 * shows the load. */
+	/* The latest requests, newest first. petrel does not trace its own
+	 * endpoints, but a saved trace (or another server) may hold this
+	 * page's polls: they are left out while there are others to show. */
 	function latest(requests) {
 		const others = requests.filter((r) => !OWN_POLL.test(r.label));
 		const pick = others.length ? others : requests;
@@ -505,6 +509,12 @@
 		canvas.dataset.rows = String(rows.length);
 	}
 
+	/* Microseconds to the nanosecond /_trace gives, without the
+	 * binary fraction's noise. */
+	function us(v) {
+		return Math.round(v * 1000) / 1000;
+	}
+
 	/* `s` shortened with an ellipsis to fit `px` pixels. */
 	function clip(g, s, px) {
 		if (g.measureText(s).width <= px)
@@ -525,10 +535,10 @@
 			li.dataset.label = r.label;
 			li.dataset.spans = String(r.spans.length);
 			li.dataset.names = r.spans.map((s) => s.name).join(",");
-			li.dataset.durUs = String(r.end - r.start);
-			li.textContent = r.label + ": " + (r.end - r.start) +
+			li.dataset.durUs = String(us(r.end - r.start));
+			li.textContent = r.label + ": " + us(r.end - r.start) +
 				" µs; " + r.spans.map((s) => s.name + " +" +
-				(s.ts - r.start) + " " + s.dur + " µs" +
+				us(s.ts - r.start) + " " + us(s.dur) + " µs" +
 				(s.cat ? " (" + s.cat + ")" : "")).join(", ");
 			r.spans.forEach((s) => names.add(s.name));
 			return li;
@@ -556,11 +566,18 @@
 		listRows(rows);
 		const events = doc && Array.isArray(doc.traceEvents) ?
 			doc.traceEvents.length : 0;
+		const other = doc && doc.otherData || {};
+		const mode = typeof other.mode === "string" ?
+			"trace=" + other.mode : "tracing";
+		const dropped = typeof other.dropped === "number" ?
+			", " + fmtCount(other.dropped) +
+			" older spans overwritten" : "";
 		traceState("ok", rows.length ?
 			"The " + rows.length + " latest of " + all.length +
-			" traced requests (" + events + " events), newest on top." :
-			"No requests traced yet (" + events + " events; is " +
-			"tracing off? boot with trace=on).");
+			" traced requests (" + events + " events, " + mode +
+			dropped + "), newest on top." :
+			"No requests traced yet (" + events + " events, " +
+			mode + "; trace=on records every request).");
 	}
 
 	/* ---- polling ---- */
