@@ -107,6 +107,7 @@ uint64_t hc_splice_min(void);
 
 /* body_thread.c: model=threads */
 bool hc_threads_model(void);
+bool hc_thread_prepare(struct http_conn *hc);
 void hc_thread_body_start(struct http_conn *hc);
 void hc_thread_writable(struct http_conn *hc);
 void hc_thread_retry(struct http_conn *hc);
