@@ -540,6 +540,13 @@
 				" µs; " + r.spans.map((s) => s.name + " +" +
 				us(s.ts - r.start) + " " + us(s.dur) + " µs" +
 				(s.cat ? " (" + s.cat + ")" : "")).join(", ");
+			if (TRACE_PATH === "/_trace") {
+				/* the request alone, to save or open in a trace
+				 * viewer */
+				const a = el("a", null, "JSON");
+				a.href = "/_trace?id=" + encodeURIComponent(r.tid);
+				li.append(" (", a, ")");
+			}
 			r.spans.forEach((s) => names.add(s.name));
 			return li;
 		}));
