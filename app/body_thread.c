@@ -133,7 +133,8 @@ static int start_read(struct http_conn *hc, uint64_t off, uint64_t len,
 	ht->read_done = false;
 	ht->deferred = false;
 	hc->read_pending = true;
-	err = fs_read(hc->file, off, len, agg, thread_read_done, hc, &hc->cause);
+	err = fs_read(hc->file, off, len, agg, thread_read_done, hc,
+		      &hc->cause);
 	if (err != -EINPROGRESS) {
 		/* A cache hit wakes nobody: nothing for DED to defer. */
 		hc->read_pending = false;

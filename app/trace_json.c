@@ -112,10 +112,11 @@ static void put_thread_name(struct page_writer *w,
 {
 	char buf[96];
 
-	snprintf(buf, sizeof(buf),
-		 "{\"ph\":\"M\",\"pid\":1,\"tid\":%llu,\"name\":\"thread_name\","
-		 "\"args\":{\"name\":\"",
-		 (unsigned long long)rq->req);
+	snprintf(
+		buf, sizeof(buf),
+		"{\"ph\":\"M\",\"pid\":1,\"tid\":%llu,\"name\":\"thread_name\","
+		"\"args\":{\"name\":\"",
+		(unsigned long long)rq->req);
 	puts_(w, buf);
 	put_escaped(w, rq->name);
 	snprintf(buf, sizeof(buf), " #%llu\"}},\n",
@@ -224,15 +225,16 @@ static void put_trailer(struct page_writer *w, uint64_t truncated)
 
 	trace_get_stats(&st);
 	fmt_us(now, sizeof(now), time_ns());
-	snprintf(buf, sizeof(buf),
-		 "{\"ph\":\"M\",\"pid\":1,\"name\":\"process_name\","
-		 "\"args\":{\"name\":\"petrel\"}}\n],\"displayTimeUnit\":\"ms\","
-		 "\"otherData\":{\"petrel_trace\":1,\"clock\":\"boot_us\","
-		 "\"now_us\":%s,\"dropped\":%llu,\"mode\":\"%s\","
-		 "\"truncated\":%llu}}\n",
-		 now, (unsigned long long)st.dropped,
-		 trace_mode_name(mode, sizeof(mode)),
-		 (unsigned long long)truncated);
+	snprintf(
+		buf, sizeof(buf),
+		"{\"ph\":\"M\",\"pid\":1,\"name\":\"process_name\","
+		"\"args\":{\"name\":\"petrel\"}}\n],\"displayTimeUnit\":\"ms\","
+		"\"otherData\":{\"petrel_trace\":1,\"clock\":\"boot_us\","
+		"\"now_us\":%s,\"dropped\":%llu,\"mode\":\"%s\","
+		"\"truncated\":%llu}}\n",
+		now, (unsigned long long)st.dropped,
+		trace_mode_name(mode, sizeof(mode)),
+		(unsigned long long)truncated);
 	puts_(w, buf);
 }
 
@@ -262,7 +264,8 @@ int trace_json(struct ioagg *out, uint64_t only_req)
 	puts_(&w, "{\"traceEvents\":[\n");
 	put_names(&w, only_req);
 	for (unsigned cpu = 0; cpu < cpu_count() && !w.err; cpu++)
-		put_cpu_spans(&w, cpu, only_req ? 0 : newest_from(cpu, w.budget),
+		put_cpu_spans(&w, cpu,
+			      only_req ? 0 : newest_from(cpu, w.budget),
 			      only_req, &truncated);
 	put_trailer(&w, truncated);
 	writer_flush(&w);

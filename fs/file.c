@@ -251,10 +251,8 @@ static int fill_post(void *ctx, uint64_t sector,
 	for (uint32_t p = first; p <= last; p++)
 		fl->pages[p].pending++;
 	if (rq) {
-		*rq = (struct fill_req){
-			fl, first, last, fl->trace_req,
-			fl->trace_req ? time_ns() : 0
-		};
+		*rq = (struct fill_req){ fl, first, last, fl->trace_req,
+					 fl->trace_req ? time_ns() : 0 };
 		err = vblk_read(fs.dev, sector, segs, n, fill_req_done, rq);
 		if (err)
 			kfree(rq);

@@ -315,8 +315,8 @@ static int start_batch(struct pcache_file *f, uint64_t first, uint32_t n,
 	} else {
 		if (w)
 			add_waiter(bufs[0]->owner_data, w);
-		started = start_fills(f, first, bufs, count,
-				      w ? w->cause : NULL);
+		started =
+			start_fills(f, first, bufs, count, w ? w->cause : NULL);
 	}
 	if (started > 0 && first + (uint32_t)started > ra_first)
 		cache.stats.readahead_issued +=

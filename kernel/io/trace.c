@@ -44,11 +44,16 @@ static struct trace_cpu *per_cpu[CPU_MAX]; /* [I] after trace_init */
 static const struct {
 	const char *name, *cat;
 } kinds[TRACE_KINDS] = {
-	[TRACE_PARSE] = { "parse", "app" },  [TRACE_OPEN] = { "open", "fs" },
-	[TRACE_LAIO] = { "laio", "laio" },   [TRACE_READ] = { "read", "fs" },
-	[TRACE_DISK] = { "disk", "disk" },   [TRACE_WAIT] = { "wait", "app" },
-	[TRACE_SEND] = { "send", "net" },    [TRACE_ECEM] = { "ecem", "ecem" },
-	[TRACE_SPLICE] = { "splice", "ecem" }, [TRACE_ACK] = { "ack", "net" },
+	[TRACE_PARSE] = { "parse", "app" },
+	[TRACE_OPEN] = { "open", "fs" },
+	[TRACE_LAIO] = { "laio", "laio" },
+	[TRACE_READ] = { "read", "fs" },
+	[TRACE_DISK] = { "disk", "disk" },
+	[TRACE_WAIT] = { "wait", "app" },
+	[TRACE_SEND] = { "send", "net" },
+	[TRACE_ECEM] = { "ecem", "ecem" },
+	[TRACE_SPLICE] = { "splice", "ecem" },
+	[TRACE_ACK] = { "ack", "net" },
 	[TRACE_DONE] = { "done", "app" },
 };
 
@@ -300,7 +305,7 @@ static void trace_init(void)
 	for (unsigned cpu = 0; cpu < cpu_count() && cpu < CPU_MAX; cpu++)
 		if (!setup_cpu(cpu))
 			pr_warn("no memory for CPU %u's trace rings", cpu);
-	pr_info("trace=%s, %u spans per CPU", trace_mode_name(mode, sizeof(mode)),
-		TRACE_RING_EVENTS);
+	pr_info("trace=%s, %u spans per CPU",
+		trace_mode_name(mode, sizeof(mode)), TRACE_RING_EVENTS);
 }
 INITCALL(trace_init, INIT_FS);
