@@ -184,7 +184,7 @@ void trace_request_begin(struct causal *c, const struct tracectx *tp,
 	}
 	causal_new_ids(c);
 	c->sampled = sampled(tc, tp, internal);
-	if (tc) {
+	if (tc && !internal) {
 		tc->continued += tp != NULL;
 		tc->invalid += tp_invalid;
 		*(c->sampled ? &tc->traced : &tc->skipped) += 1;

@@ -71,12 +71,12 @@ struct trace_request {
 	char name[TRACE_NAME_MAX]; /* "<METHOD> <path>" */
 };
 
-#define TRACE_STATS(X)                                                   \
-	X(events) /* spans recorded */                                   \
-	X(dropped) /* ... overwritten in a full ring */                  \
-	X(requests_traced) /* requests whose spans are recorded */       \
-	X(requests_skipped) /* not sampled (sample:N, internal paths) */ \
-	X(traceparent_continued) /* a valid traceparent was continued */ \
+#define TRACE_STATS(X)                                                       \
+	X(events) /* spans recorded */                                       \
+	X(dropped) /* ... overwritten in a full ring */                      \
+	X(requests_traced) /* requests (not /_*) whose spans are recorded */ \
+	X(requests_skipped) /* not sampled by sample:N */                    \
+	X(traceparent_continued) /* a valid traceparent was continued */     \
 	X(traceparent_invalid) /* a malformed one was ignored */
 
 struct trace_stats {
