@@ -10,6 +10,8 @@ nothing, sample:N about one request in N, and a bad trace= value is
 named on the console and the default used.
 """
 import json
+import os
+import subprocess
 
 import pytest
 
@@ -17,6 +19,8 @@ from web import fetch, get, site_image, stats
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT = "00f067aa0ba902b7"
+REPORT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                      "tools", "trace-report")
 CATS = {"parse": "app", "open": "fs", "laio": "laio", "read": "fs",
         "disk": "disk", "wait": "app", "send": "net", "ecem": "ecem",
         "splice": "ecem", "ack": "net", "done": "app"}
@@ -106,7 +110,16 @@ def within(inner, outer):
             inner["ts"] + inner["dur"] <= outer["ts"] + outer["dur"] + 0.001)
 
 
-def test_spans_hit_miss_traceparent_and_format(guest):
+def report(doc, tmp_path):
+    """tools/trace-report --json on the trace, kept as a test artifact."""
+    path = tmp_path / "trace.json"
+    path.write_text(json.dumps(doc))
+    r = subprocess.run([REPORT, "--json", str(path)], capture_output=True,
+                       text=True, timeout=60, check=True)
+    return json.loads(r.stdout)
+
+
+def test_spans_hit_miss_traceparent_and_format(guest, tmp_path):
     start, files = guest
     g = start("trace=bogus")
     assert "bad value 'bogus' for trace=" in g.output()
@@ -167,6 +180,14 @@ def test_spans_hit_miss_traceparent_and_format(guest):
     # A fresh trace per request.
     ids = {evs[0]["args"]["trace_id"] for _, evs in tracks(doc).values()}
     assert len(ids) == len(tracks(doc))
+
+    # The report sees every request whole and the disk's share.
+    rep = report(doc, tmp_path)
+    assert rep["requests"] == rep["complete"] == 5
+    assert {"app", "fs", "disk", "net"} <= set(rep["categories"])
+    assert rep["categories"]["disk"]["exclusive_us"] > 0
+    assert rep["spans"]["done"]["count"] == 5
+    assert 0.99 < sum(c["share"] for c in rep["categories"].values()) < 1.01
 
     st = stats()["trace"]
     assert st["mode"] == "on"
