@@ -130,6 +130,7 @@ void hc_trace_done(struct http_conn *hc);
 
 /* body_thread.c: model=threads */
 bool hc_threads_model(void);
+bool hc_thread_prepare(struct http_conn *hc);
 void hc_thread_body_start(struct http_conn *hc);
 void hc_thread_writable(struct http_conn *hc);
 void hc_thread_retry(struct http_conn *hc);

@@ -279,6 +279,15 @@ static enum http_range_kind requested_range(const struct http_request *req,
 static void start_file(struct http_conn *hc, struct http_response *r,
 		       struct file *f, bool head_only)
 {
+	bool threaded = hc_threads_model() && !head_only &&
+			hc->body_off != hc->body_end;
+
+	/* Out of memory for a thread: say so, as for a dead disk. */
+	if (threaded && !hc_thread_prepare(hc)) {
+		hc->keep_alive = false;
+		hc_answer_error(hc, 503, false);
+		return;
+	}
 	r->content_length = hc->body_end - hc->body_off;
 	hc->status = r->status;
 	count_status(r->status);
@@ -291,7 +300,7 @@ static void start_file(struct http_conn *hc, struct http_response *r,
 	hc->file = f;
 	hc->head_sent = false;
 	hc->state = BODY;
-	if (hc_threads_model() && hc->body_off != hc->body_end)
+	if (threaded)
 		hc_thread_body_start(hc);
 	else
 		hc_event_body_start(hc);

@@ -105,6 +105,28 @@ static int cache_policy = CACHE_POLICY_LRU;
 KPARAM_ENUM(cache_policy, cache_policy, cache_policy_names,
 	    "page-cache replacement: lru|gds (GreedyDual-Size)");
 
+/*
+ * A stream's window at most 1/READAHEAD_POOL_SHARE of the buffer pool,
+ * so that that many sequential streams at full window still fit in it: a
+ * pool full of read-ahead pages pins nothing, but it evicts the pages a
+ * cached client is about to hit and, with every page in flight, leaves
+ * new connections nothing to read into. Linux bounds its window by free
+ * memory the same way.
+ */
+#define READAHEAD_POOL_SHARE 32
+
+static uint32_t readahead_cap(uint64_t pool_pages)
+{
+	uint64_t bound = pool_pages / READAHEAD_POOL_SHARE;
+
+	if (readahead_pages <= bound)
+		return (uint32_t)readahead_pages;
+	pr_info("readahead=%llu pages clamped to %llu: 1/%u of a %llu-page pool",
+		(unsigned long long)readahead_pages, (unsigned long long)bound,
+		READAHEAD_POOL_SHARE, (unsigned long long)pool_pages);
+	return (uint32_t)bound;
+}
+
 void fs_init(void)
 {
 	struct iobuf_stats st;
@@ -112,7 +134,7 @@ void fs_init(void)
 	int err;
 
 	iobuf_get_stats(&st);
-	err = pcache_init(st.pool_pages, (uint32_t)readahead_pages,
+	err = pcache_init(st.pool_pages, readahead_cap(st.pool_pages),
 			  (enum cache_policy_kind)cache_policy);
 	if (err) {
 		pr_err("no page cache: %s", errname(err));
