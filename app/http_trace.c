@@ -70,13 +70,14 @@ void hc_trace_blocked(struct http_conn *hc)
 	hc->marks.laio_ns = now_if_traced(hc);
 }
 
-/* Record the continuation that just delivered, if there was one. */
-static void continuation_done(struct http_conn *hc)
+/* Record the continuation that just delivered, if the operation that
+ * began at start_ns became one. It spans the whole operation: the disk
+ * requests it posted before it blocked nest inside it. */
+static void continuation_done(struct http_conn *hc, uint64_t start_ns)
 {
 	if (!hc->marks.laio_ns)
 		return;
-	trace_span(trace_req(&hc->cause), TRACE_LAIO, hc->marks.laio_ns,
-		   time_ns());
+	trace_span(trace_req(&hc->cause), TRACE_LAIO, start_ns, time_ns());
 	hc->marks.laio_ns = 0;
 }
 
@@ -84,7 +85,7 @@ void hc_trace_opened(struct http_conn *hc)
 {
 	if (!hc->cause.sampled || !hc->marks.open_ns)
 		return;
-	continuation_done(hc);
+	continuation_done(hc, hc->marks.open_ns);
 	trace_step(&hc->cause, TRACE_OPEN, hc->marks.open_ns);
 	hc->marks.open_ns = 0;
 }
@@ -100,7 +101,7 @@ void hc_trace_read_done(struct http_conn *hc, bool splice)
 {
 	if (!hc->cause.sampled || !hc->marks.read_ns)
 		return;
-	continuation_done(hc);
+	continuation_done(hc, hc->marks.read_ns);
 	trace_step(&hc->cause, splice ? TRACE_SPLICE : TRACE_READ,
 		   hc->marks.read_ns);
 	hc->marks.read_ns = 0;

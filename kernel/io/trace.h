@@ -36,7 +36,7 @@ struct tracectx;
 enum trace_kind {
 	TRACE_PARSE, /* app: first byte of the head to the head parsed */
 	TRACE_OPEN, /* fs: the file open, fast or through LAIO */
-	TRACE_LAIO, /* laio: a blocked operation's continuation */
+	TRACE_LAIO, /* laio: an operation that became a continuation */
 	TRACE_READ, /* fs: one body window from the page cache */
 	TRACE_DISK, /* disk: a request posted to completion handled */
 	TRACE_WAIT, /* app: nothing of the request ran */
