@@ -35,6 +35,9 @@ LOAD_SIZES = {"load/k1.bin": 1024, "load/k16.bin": 16384,
 LOAD_MAX_REQUESTS = 8000  # a few thousand: the load stops at this
 LOAD_MAX_SECONDS = 90
 LOAD_THREADS = 4
+# Paced, so the load lasts (about 16 s before it reaches its cap) however
+# fast the host is, while the page takes its polls.
+LOAD_PERIOD_S = 1 / 120  # per thread: 4 x 120 = 480 requests/s
 POLL_WAIT = 60  # seconds for the page to take a given number of polls
 TRACE_SAMPLE = "/trace-sample.json"
 TRACED = "/traced-once.txt"  # only test_trace_section_matches_the_server
@@ -192,15 +195,18 @@ def wait_polls(b, n):
 
 def load(files, stop, done, errors):
     """One client: keep-alive GETs of the load files in turn, each
-    checked byte-exact, until `stop` is set or the shared budget runs
-    out."""
+    checked byte-exact, one every LOAD_PERIOD_S at most, until `stop`
+    is set or the shared budget runs out."""
     paths = sorted(p for p in files if p.startswith("/load/"))
     conn = http.client.HTTPConnection(GUEST, 80, timeout=TIMEOUT)
     deadline = time.monotonic() + LOAD_MAX_SECONDS
+    due = time.monotonic()
     i = 0
     try:
         while (not stop.is_set() and len(done) < LOAD_MAX_REQUESTS and
                time.monotonic() < deadline):
+            due += LOAD_PERIOD_S
+            stop.wait(max(0.0, due - time.monotonic()))
             path = paths[i % len(paths)] if i % 16 else "/load/m1.bin"
             i += 1
             conn.request("GET", path)
