@@ -27,9 +27,10 @@
 	const STATS_PATH = "/_stats";
 	const TRACE_PATH = tracePath();
 	const STATS_PERIOD_MS = 1000;
-	/* A full /_trace is large (petrel's: about 0.9 MB for 4096 spans,
-	 * some 70 ms of a TCG guest's CPU to write), so it is asked for
-	 * less often than the counters. */
+	/* A full /_trace is large (petrel's: a ring of spans per CPU at
+	 * about 190 bytes of JSON each, 0.9 MB and some 70 ms of a TCG
+	 * guest's CPU for 4609 events), so it is asked for less often than
+	 * the counters. */
 	const TRACE_PERIOD_MS = 5000;
 	const FETCH_TIMEOUT_MS = 5000;
 	const HISTORY = 120; /* samples per series: 2 minutes of polls */
