@@ -77,9 +77,9 @@ RESULTS = os.path.join(guest.BUILD, "bench-results")
 # The Linux guest's /init line (tools/linux-guest/init).
 LINUX_QUEUES = re.compile(r"linux-guest: (\d+) CPUs, eth0 (\d+) rx / (\d+) "
                           r"tx queues")
-LINUX_WORKERS = re.compile(r"linux-guest: ready .* nginx workers (\d+)")
+LINUX_WORKERS = re.compile(r"linux-guest: nginx workers (\d+)")
 PETREL_PAIRS = re.compile(r"vnet: .* queue pairs (\d+) of (\d+)")
-LINUX_READY_TIMEOUT = 20    # s from the first 200 to /init's ready line
+LINUX_READY_TIMEOUT = 20    # s from the first 200 to /init's workers line
 
 # The issue's targets.
 GOAL_SCALE_RPS = 1.6        # petrel req/s, 1 KiB, -smp 2 over -smp 1
@@ -383,7 +383,7 @@ class Scale:
     def record_linux_queues(self, g, smp, rnd):
         """The queue pairs and nginx workers the Linux guest reported
         (nginx serves before /init has counted its workers: wait for
-        the ready line, bounded)."""
+        that line, bounded)."""
         try:
             w = g.wait_for(LINUX_WORKERS.pattern, LINUX_READY_TIMEOUT)
         except qemu.BootTimeout:
