@@ -74,6 +74,8 @@ struct http_request {
 	struct http_str if_modified_since;
 	struct http_str range;
 	struct http_str if_range;
+	struct http_str referer; /* for the access log */
+	struct http_str user_agent;
 	bool has_content_length;
 	uint64_t content_length;
 	unsigned connection; /* HTTP_CONN_* */

@@ -75,6 +75,7 @@ static int queue_head(struct http_conn *hc, const struct http_response *r,
 		return n;
 	}
 	iobuf_seal(b, (uint32_t)n);
+	hc->resp_head = (uint64_t)n - body_len; /* answer() puts bodies here */
 	err = ioagg_append(&hc->head, b, 0, (uint32_t)n);
 	iobuf_unref(b);
 	return err;
@@ -109,7 +110,8 @@ static void answer(struct http_conn *hc, struct http_response *r,
 	hc->status = r->status;
 	count_status(r->status);
 	r->content_length = body_len;
-	if (queue_head(hc, r, body, head_only ? 0 : body_len)) {
+	hc->resp_body = head_only ? 0 : body_len;
+	if (queue_head(hc, r, body, hc->resp_body)) {
 		hc_abort(hc); /* pool exhausted: nothing sensible to send */
 		return;
 	}
@@ -189,8 +191,10 @@ static void answer_stats(struct http_conn *hc, bool head_only)
 		hc_abort(hc);
 		return;
 	}
-	if (!head_only)
+	if (!head_only) {
 		hc_stats.body_bytes += (uint64_t)n;
+		hc->resp_body = (uint64_t)n;
+	}
 	hc_flush(hc, false);
 	hc_response_done(hc);
 }
@@ -239,6 +243,7 @@ static void start_file(struct http_conn *hc, struct http_response *r,
 	}
 	if (head_only)
 		hc->body_end = hc->body_off;
+	hc->resp_body = hc->body_end - hc->body_off;
 	hc->file = f;
 	hc->head_sent = false;
 	hc->state = BODY;
