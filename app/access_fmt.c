@@ -19,9 +19,8 @@
 #define CUT_MARK "..."
 #define CUT_LEN (sizeof(CUT_MARK) - 1)
 
-static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr",
-				     "May", "Jun", "Jul", "Aug",
-				     "Sep", "Oct", "Nov", "Dec" };
+static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+				    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 
 #define SYSLOG_PREFIX "syslog:"
 #define PORT_MAX 65535
@@ -180,23 +179,22 @@ int alog_format_line(char *buf, size_t size, const struct alog_entry *e)
 			 (unsigned long long)e->body_bytes);
 	else
 		snprintf(body, sizeof(body), "-");
-	n = snprintf(buf, size,
-		     "%s - - [%02u/%s/%04lld:%02u:%02u:%02u +0000] \"%s\" %u %s "
-		     "\"%s\" \"%s\" id=%llu trace=%s us=%llu bytes=%llu",
-		     or_dash(e->peer), d.day, months[(d.mon - 1) % 12],
-		     (long long)d.year, hms[0], hms[1], hms[2], request,
-		     e->status, body, or_dash(e->referer), or_dash(e->agent),
-		     (unsigned long long)e->req_id, trace_hex(e, trace),
-		     (unsigned long long)e->dur_us,
-		     (unsigned long long)e->bytes);
+	n = snprintf(
+		buf, size,
+		"%s - - [%02u/%s/%04lld:%02u:%02u:%02u +0000] \"%s\" %u %s "
+		"\"%s\" \"%s\" id=%llu trace=%s us=%llu bytes=%llu",
+		or_dash(e->peer), d.day, months[(d.mon - 1) % 12],
+		(long long)d.year, hms[0], hms[1], hms[2], request, e->status,
+		body, or_dash(e->referer), or_dash(e->agent),
+		(unsigned long long)e->req_id, trace_hex(e, trace),
+		(unsigned long long)e->dur_us, (unsigned long long)e->bytes);
 	if (n < 0 || (size_t)n >= size)
 		return -ENOSPC;
 	return n;
 }
 
 int alog_format_syslog(char *buf, size_t size, const char *host,
-		       const struct alog_entry *e, const char *line,
-		       size_t len)
+		       const struct alog_entry *e, const char *line, size_t len)
 {
 	int64_t s = civil_floor_div(e->done_us, 1000000);
 	unsigned us = (unsigned)(e->done_us - s * 1000000);

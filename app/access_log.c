@@ -116,8 +116,8 @@ void alog_request(struct alog_entry **slot, const struct conn *c,
 	header(e->agent, sizeof(e->agent), req->user_agent);
 }
 
-void alog_response(struct alog_entry *e, const struct causal *cause,
-		   int status, uint64_t body_bytes, uint64_t bytes)
+void alog_response(struct alog_entry *e, const struct causal *cause, int status,
+		   uint64_t body_bytes, uint64_t bytes)
 {
 	uint64_t now = time_ns();
 
@@ -137,6 +137,12 @@ void alog_response(struct alog_entry *e, const struct causal *cause,
 		ring.dropped++;
 	spin_unlock(&ring.lock);
 	e->peer[0] = '\0'; /* logged: a second call is a no-op */
+}
+
+void alog_forget(struct alog_entry *e)
+{
+	if (e)
+		e->peer[0] = '\0';
 }
 
 /* Take the oldest entry into *e: false when the ring is empty. */

@@ -30,11 +30,11 @@ struct causal;
 struct conn;
 struct http_request;
 
-#define ALOG_STATS(X)                                                  \
-	X(lines) /* written to the console or handed to the stack */   \
-	X(dropped) /* the ring was full: the response did not wait */  \
+#define ALOG_STATS(X)                                                   \
+	X(lines) /* written to the console or handed to the stack */    \
+	X(dropped) /* the ring was full: the response did not wait */   \
 	X(send_errors) /* datagrams the stack refused (no memory...) */ \
-	X(waiting) /* now: lines in the ring */                        \
+	X(waiting) /* now: lines in the ring */                         \
 	X(ring) /* its size (access_log_ring=) */
 
 struct alog_stats {
@@ -56,8 +56,11 @@ void alog_request(struct alog_entry **slot, const struct conn *c,
 /* The response to the request recorded in e (may be NULL: nothing to
  * do) was queued whole: complete e from the request's metadata and
  * queue its line, or count it dropped. Never blocks. */
-void alog_response(struct alog_entry *e, const struct causal *cause,
-		   int status, uint64_t body_bytes, uint64_t bytes);
+void alog_response(struct alog_entry *e, const struct causal *cause, int status,
+		   uint64_t body_bytes, uint64_t bytes);
+
+/* Leave the request recorded in e (may be NULL) out of the log. */
+void alog_forget(struct alog_entry *e);
 
 void alog_get_stats(struct alog_stats *st);
 

@@ -12,6 +12,7 @@
 #define PR_PREFIX "http: "
 #include <stdbool.h>
 
+#include "app/access_log.h"
 #include "app/http_cond.h"
 #include "app/http_conn.h"
 #include "app/http_param.h"
@@ -39,6 +40,8 @@
  * "per_cpu" counters) */
 #define STATS_BUF_PAGES 4
 #define STATS_PATH "/_stats"
+#define HEALTH_PATH "/_health" /* load balancers' health check */
+#define HEALTH_BODY "ok\n"
 
 static void count_status(int status)
 {
@@ -197,6 +200,24 @@ static void answer_stats(struct http_conn *hc, bool head_only)
 	}
 	hc_flush(hc, false);
 	hc_response_done(hc);
+}
+
+/* GET /_health: 200 "ok" while the volume is mounted (files can be
+ * served), else 503. Cheap: no file system call, no allocation beyond
+ * the head's buffer. Not in the access log (a balancer asks every
+ * second); counted in http.health_checks. */
+static void answer_health(struct http_conn *hc, bool head_only)
+{
+	struct http_response r = base_response(hc, 200);
+
+	hc_stats.health_checks++;
+	alog_forget(hc->log);
+	if (!fs_mounted()) {
+		hc_answer_error(hc, 503, head_only);
+		return;
+	}
+	r.content_type = "text/plain";
+	answer(hc, &r, HEALTH_BODY, sizeof(HEALTH_BODY) - 1, head_only);
 }
 
 /* The head fields that describe the file `st` (its ETag into etag,
@@ -423,6 +444,10 @@ void hc_route(struct http_conn *hc, const struct http_request *req)
 	}
 	if (!strcmp(path, STATS_PATH)) {
 		answer_stats(hc, head_only);
+		return;
+	}
+	if (!strcmp(path, HEALTH_PATH)) {
+		answer_health(hc, head_only);
 		return;
 	}
 	if (!fs_mounted()) {

@@ -162,8 +162,7 @@ static void test_syslog(void **state)
 	struct alog_entry e = sample();
 	char line[ALOG_LINE_MAX], msg[ALOG_SYSLOG_MAX];
 	int n = alog_format_line(line, sizeof(line), &e);
-	int m = alog_format_syslog(msg, sizeof(msg), "g1", &e, line,
-				   (size_t)n);
+	int m = alog_format_syslog(msg, sizeof(msg), "g1", &e, line, (size_t)n);
 	const char *want_head =
 		"<134>1 2026-12-03T13:35:15.001234Z g1 petrel - access "
 		"[petrel@32473 id=\"17\" "
@@ -173,8 +172,7 @@ static void test_syslog(void **state)
 	assert_int_equal(m, (int)strlen(msg));
 	assert_memory_equal(msg, want_head, strlen(want_head));
 	assert_string_equal(msg + strlen(want_head), line);
-	assert_int_equal(alog_format_syslog(msg, 40, "g1", &e, line,
-					    (size_t)n),
+	assert_int_equal(alog_format_syslog(msg, 40, "g1", &e, line, (size_t)n),
 			 -ENOSPC);
 	assert_int_equal(alog_format_syslog(msg, strlen(want_head) + 5, "g1",
 					    &e, line, (size_t)n),
