@@ -46,8 +46,9 @@ static const struct {
 #define SEEN_IMS 0x8
 #define SEEN_RANGE 0x10
 #define SEEN_IF_RANGE 0x20
-#define SEEN_REFERER 0x40
-#define SEEN_USER_AGENT 0x80
+#define SEEN_TRACEPARENT 0x40
+#define SEEN_REFERER 0x80
+#define SEEN_USER_AGENT 0x100
 
 static int fail(struct http_request *req, int status)
 {
@@ -215,6 +216,7 @@ enum field {
 	FIELD_IF_RANGE,
 	FIELD_REFERER,
 	FIELD_USER_AGENT,
+	FIELD_TRACEPARENT,
 	FIELD_OTHER,
 };
 
@@ -236,6 +238,7 @@ static const struct {
 	{ "if-range", sizeof("if-range") - 1, FIELD_IF_RANGE },
 	{ "referer", sizeof("referer") - 1, FIELD_REFERER },
 	{ "user-agent", sizeof("user-agent") - 1, FIELD_USER_AGENT },
+	{ "traceparent", sizeof("traceparent") - 1, FIELD_TRACEPARENT },
 };
 
 static enum field lookup_field(struct http_str name)
@@ -286,6 +289,11 @@ static int use_field(struct http_str name, struct http_str v,
 		break;
 	case FIELD_USER_AGENT:
 		set_once(&req->user_agent, v, SEEN_USER_AGENT, seen);
+		break;
+	case FIELD_TRACEPARENT:
+		/* W3C Trace Context 3.2: a repeat makes it unusable; the
+		 * request then starts a fresh trace. */
+		set_once(&req->traceparent, v, SEEN_TRACEPARENT, seen);
 		break;
 	case FIELD_OTHER:
 		break;

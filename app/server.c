@@ -125,6 +125,7 @@ void hc_response_done(struct http_conn *hc)
 {
 	alog_response(hc->log, &hc->cause, hc->status, hc->resp_body,
 		      hc->resp_head + hc->resp_body);
+	hc_trace_done(hc);
 	hc_pair_end(hc);
 	hc->file = NULL;
 	if (!hc->keep_alive || hc->peer_eof) {
@@ -178,6 +179,8 @@ static bool serve_one(struct http_conn *hc, int n,
 	if (!hc->open_ready) { /* not the re-parse after an open */
 		hc_stats.requests++;
 		causal_begin(&hc->cause, time_ns());
+		if (n != HTTP_PARSE_BAD)
+			hc_trace_begin(hc, req);
 		alog_request(&hc->log, hc->c, req, n != HTTP_PARSE_BAD);
 	}
 	hc->resp_head = hc->resp_body = 0;
@@ -315,6 +318,7 @@ static size_t on_recv(void *ctx, const void *data, size_t len)
 		left -= n;
 		if (!left)
 			break;
+		hc_trace_arrival(hc);
 		grow_in(hc, left);
 		n = MIN(left, hc->in_cap - hc->in_len);
 		if (n == 0) {
