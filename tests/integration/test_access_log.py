@@ -84,7 +84,7 @@ def test_console_lines_match_requests(guest):
         assert line["peer"] == netns.HOST_ADDR
         assert line["ua"] == "petrel-test/1"
         assert line["ref"] == "http://ref/x"
-        assert line["trace"] == "-"
+        assert re.fullmatch(r"[0-9a-f]{32}", line["trace"])
         assert int(line["bytes"]) > int(line["body"].replace("-", "0"))
     r = lines[len(made)]
     assert (r["req"], r["status"], r["body"]) == \
@@ -94,6 +94,11 @@ def test_console_lines_match_requests(guest):
     b = lines[len(made) + 1]
     assert b["req"] == "-" and b["status"] == "400"
     assert int(b["bytes"]) == len(bad) and bad.startswith(b"HTTP/1.1 400")
+    # A client's W3C traceparent: its trace id is the line's.
+    tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    assert get("/k1.bin", headers={"traceparent": tp})[0] == 200
+    lines = wait_lines(g, len(made) + 3)
+    assert lines[-1]["trace"] == "4bf92f3577b34da6a3ce929d0e0e4736"
     ids = [int(x["id"]) for x in lines]
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
     now = datetime.datetime.now(datetime.timezone.utc)
