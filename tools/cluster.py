@@ -32,7 +32,9 @@ namespace. The Cluster class is what tests/integration/test_cluster.py
 and tools/bench/cluster.py use.
 """
 import argparse
+import contextlib
 import csv
+import ctypes
 import io
 import os
 import signal
@@ -301,6 +303,21 @@ class Cluster:
                 raise TimeoutError("servers %s, wanted up %s down %s"
                                    % (st, sorted(up), sorted(down)))
             time.sleep(0.2)
+
+    @contextlib.contextmanager
+    def entered(self):
+        """Run the body (and threads it starts) inside the namespace."""
+        libc = ctypes.CDLL(None, use_errno=True)
+        back = os.open("/proc/self/ns/net", os.O_RDONLY)
+        target = os.open("/run/netns/%s" % self.ns, os.O_RDONLY)
+        try:
+            if libc.setns(target, netns.CLONE_NEWNET) != 0:
+                raise OSError(ctypes.get_errno(), "setns into " + self.ns)
+            yield self
+        finally:
+            libc.setns(back, netns.CLONE_NEWNET)
+            os.close(back)
+            os.close(target)
 
     def curl_hint(self):
         return "ip netns exec %s curl -si %s/" % (self.ns, self.url)
