@@ -36,6 +36,7 @@ import contextlib
 import csv
 import ctypes
 import io
+import json
 import os
 import signal
 import socket
@@ -43,6 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -65,6 +67,7 @@ BOOT_TIMEOUT = 120
 READY_TIMEOUT = 60
 MAC_PREFIX = "52:54:00:77:00:"
 SYSLOG_MAX = 8192
+CLOCK_TRIES = 5  # /_trace fetches per clock sample; the quickest is kept
 
 HAPROXY_CFG = """\
 # Written by tools/cluster.py for namespace {ns}; not a shared config.
@@ -226,6 +229,32 @@ class Cluster:
         g = self.guests[i]
         g.wait_for(r"http: listening on port 80", BOOT_TIMEOUT)
         g.wait_for(r"vnet: link up", BOOT_TIMEOUT)
+        self.clock_sample(i)
+
+    def clock_sample(self, i):
+        """Record (host µs, guest µs) of guest i in clock.json, for
+        tools/trace-merge --clock (a boot starts its list afresh)."""
+        path = os.path.join(self.workdir, "clock.json")
+        samples = {}
+        if os.path.exists(path):
+            with open(path) as f:
+                samples = json.load(f)
+        url = "http://%s/_trace" % guest_addr(i)
+        best = None  # the quickest round trip is the best sample
+        with self.entered():
+            for _ in range(CLOCK_TRIES):
+                t0 = time.time()
+                with urllib.request.urlopen(url,
+                                            timeout=READY_TIMEOUT) as r:
+                    other = json.loads(r.read()).get("otherData", {})
+                t1 = time.time()
+                if "now_us" not in other:
+                    return  # a kernel without /_trace: nothing to align
+                if not best or t1 - t0 < best[0]:
+                    best = (t1 - t0, [(t0 + t1) / 2 * 1e6, other["now_us"]])
+        samples["g%d" % i] = [best[1]]
+        with open(path, "w") as f:
+            json.dump(samples, f)
 
     def kill_guest(self, i):
         """Stop guest i's QEMU at once (SIGKILL: a crash, not a close)."""

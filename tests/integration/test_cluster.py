@@ -231,3 +231,41 @@ def test_stop_removes_namespace_and_processes(tmp_path, netns_ok):
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True,
                         text=True, timeout=20).stdout
     assert str(tmp_path / "w2") not in ps
+
+
+def test_trace_merge_end_to_end(cl):
+    """tools/trace-merge on the live cluster: each request through
+    HAProxy has its HAProxy span and the serving guest's spans in one
+    process, same trace id, the guest's parent being HAProxy's span."""
+    for path in ("/k1.bin", "/page.html", "/k64.bin"):
+        assert via_haproxy(path)[0] == 200
+    time.sleep(1.5)  # HAProxy logs when the response is done
+    out = os.path.join(cl.workdir, "merged.json")
+    args = [sys.executable, os.path.join(cluster.HERE, "trace-merge"),
+            "--haproxy", os.path.join(cl.workdir, "haproxy.log"),
+            "--clock", os.path.join(cl.workdir, "clock.json"), "-o", out]
+    for i in range(GUESTS):
+        args += ["--guest", "g%d=http://%s/_trace" % (i,
+                                                       cluster.guest_addr(i))]
+    r = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    import json
+    doc = json.load(open(out))
+    by_pid = {}
+    for e in doc["traceEvents"]:
+        if e["ph"] == "X":
+            by_pid.setdefault(e["pid"], []).append(e)
+    joined = 0
+    for evs in by_pid.values():
+        hap = [e for e in evs if e["name"] == "haproxy"][0]
+        guest = [e for e in evs if e["cat"] != "haproxy"]
+        if not guest:
+            continue  # its guest was the one killed earlier (ring gone)
+        joined += 1
+        assert all(e["args"]["parent_id"] == hap["args"]["span_id"]
+                   for e in guest)
+        first = min(e["ts"] for e in guest)
+        # Clock alignment: within the fetch's error of HAProxy's span.
+        assert hap["ts"] - 20000 <= first <= \
+            hap["ts"] + hap["dur"] + 20000, (hap, first)
+    assert joined >= 3
