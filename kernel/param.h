@@ -94,7 +94,7 @@
 #define EXT2_DIR_SIZE_MAX (64u << 20) /* larger directories are refused */
 
 /* Causeway tracing (kernel/io/trace.c, app/trace_json.c) */
-#define TRACE_RING_EVENTS 4096 /* spans kept per CPU, newest overwrite */
+#define TRACE_RING_EVENTS 2048 /* spans kept per CPU, newest overwrite */
 #define TRACE_RING_REQUESTS 512 /* request records (names, ids) per CPU */
 #define TRACE_NAME_MAX 64 /* bytes of "<METHOD> <path>", NUL included */
 #define TRACE_JSON_PAGES_MAX 512 /* pool pages one GET /_trace may use */
