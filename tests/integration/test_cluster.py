@@ -165,6 +165,8 @@ def test_guest_dies_and_rejoins(cl):
     for t in threads:
         t.join(LOAD_SECONDS + TIMEOUT)
     failed = [r for r in results if r != "ok"]
+    print("kill: %d requests, %d at the kill, %d failed: %s"
+          % (len(results), killed_at, len(failed), failed))
     assert len(results) > killed_at + CLIENTS, "load ended at the kill"
     # At most the requests in flight on the dead guest: one a client.
     assert len(failed) <= CLIENTS, failed
