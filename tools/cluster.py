@@ -368,7 +368,10 @@ def syslog_rx(bind, workdir):
     files = {name: open(os.path.join(workdir, name), "a", buffering=1)
              for name in ("guests.log", "haproxy.log")}
     open(os.path.join(workdir, "syslog-rx.ready"), "w").close()
-    signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+    # SIGTERM from stop(); SIGINT when a terminal's Ctrl-C reaches the
+    # whole process group: either ends it quietly.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *a: sys.exit(0))
     while True:
         data, _ = s.recvfrom(SYSLOG_MAX)
         msg = data.decode("utf-8", "replace").rstrip("\n")
