@@ -55,7 +55,8 @@ static int read_op(void *arg)
 {
 	struct http_conn *hc = arg;
 
-	return fs_read_sync(hc->file, hc->body_off, hc->read_len, &hc->window);
+	return fs_read_sync(hc->file, hc->body_off, hc->read_len, &hc->window,
+			    &hc->cause);
 }
 
 /* Read `len` more body bytes into hc->window; window_read sends them. */
@@ -70,7 +71,7 @@ static void read_body(struct http_conn *hc, uint64_t len)
 		 * splice: a miss starts the reads (and readahead) and the
 		 * disk completion resumes through the event pair. */
 		ecem_disk_wait(hc);
-		err = fs_read(hc->file, hc->body_off, len, &hc->window,
+		err = fs_read(hc->file, hc->body_off, len, &hc->window, &hc->cause,
 			      window_read, hc);
 	} else {
 		err = laio_call(read_op, hc, window_read, hc);

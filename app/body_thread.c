@@ -133,7 +133,8 @@ static int start_read(struct http_conn *hc, uint64_t off, uint64_t len,
 	ht->read_done = false;
 	ht->deferred = false;
 	hc->read_pending = true;
-	err = fs_read(hc->file, off, len, agg, thread_read_done, hc);
+	err = fs_read(hc->file, off, len, agg, &hc->cause, thread_read_done,
+		      hc);
 	if (err != -EINPROGRESS) {
 		/* A cache hit wakes nobody: nothing for DED to defer. */
 		hc->read_pending = false;
@@ -339,7 +340,7 @@ static int splice_read(void *arg, uint64_t off, uint64_t len, struct ioagg *out)
 	int err;
 
 	hc->read_pending = true;
-	err = fs_read(hc->file, off, len, out, splice_read_cb, hc);
+	err = fs_read(hc->file, off, len, out, &hc->cause, splice_read_cb, hc);
 	if (err != -EINPROGRESS) {
 		hc->read_pending = false;
 		return err;

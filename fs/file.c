@@ -19,6 +19,11 @@
  * Range read: one pcache_get per page with an embedded waiter; when all
  * pages are in, the aggregate is built in file order and the waiters'
  * references are dropped (the aggregate holds its own).
+ *
+ * Priority: the request's urgency is copied into each page waiter, and
+ * from the page cache's rank into the batch (struct fill) and each disk
+ * request it posts, indirect-block reads included, so it outlives the
+ * request that asked for it.
  */
 #define PR_PREFIX "fs: "
 #include "fs/file.h"
@@ -30,6 +35,7 @@
 #include "kernel/core/cmdline.h"
 #include "kernel/core/initcall.h"
 #include "kernel/core/printk.h"
+#include "kernel/io/causal.h"
 #include "kernel/io/iobuf.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
@@ -168,6 +174,7 @@ struct fill {
 	uint32_t next; /* [m] first page not mapped yet */
 	uint32_t held; /* [m] first page still holding its mapping +1 */
 	uint32_t live; /* [m] pages not completed; 0 frees the batch */
+	unsigned int rank; /* [I] disk rank (kernel/io/prio.h) */
 	struct blkrun run; /* [m] the request being built */
 	struct fill *next_waiter; /* [m] waiting for the same indirect block */
 	struct fill_page pages[]; /* n */
@@ -246,7 +253,8 @@ static int fill_post(void *ctx, uint64_t sector,
 		fl->pages[p].pending++;
 	if (rq) {
 		*rq = (struct fill_req){ fl, first, last };
-		err = vblk_read(fs.dev, sector, segs, n, fill_req_done, rq);
+		err = vblk_read(fs.dev, sector, segs, n, fl->rank,
+				fill_req_done, rq);
 		if (err)
 			kfree(rq);
 		else
@@ -375,7 +383,7 @@ static int meta_wait(struct fill *fl, uint64_t blk)
 		m->blk = blk;
 		m->data = kmalloc(fs.block_size);
 		err = m->data ? vblk_read_kmem(fs.dev, blk * fs.block_size,
-					       m->data, fs.block_size,
+					       m->data, fs.block_size, fl->rank,
 					       meta_read_done, m) :
 				-ENOMEM;
 		if (err) {
@@ -431,7 +439,7 @@ static void fill_continue(struct fill *fl, bool sleeping)
 }
 
 static int read_pages(struct pcache_file *pc, uint64_t first,
-		      struct iobuf *const *bufs, uint32_t n)
+		      struct iobuf *const *bufs, uint32_t n, unsigned int rank)
 {
 	unsigned int seg_max;
 	uint32_t seg_bytes_max;
@@ -443,7 +451,9 @@ static int read_pages(struct pcache_file *pc, uint64_t first,
 	fl = kmalloc(sizeof(*fl) + n * sizeof(fl->pages[0]));
 	if (!fl)
 		return -ENOMEM;
-	*fl = (struct fill){ .pc = pc, .first = first, .n = n, .live = n };
+	*fl = (struct fill){
+		.pc = pc, .first = first, .n = n, .live = n, .rank = rank
+	};
 	for (uint32_t p = 0; p < n; p++)
 		fl->pages[p] =
 			(struct fill_page){ .buf = bufs[p], .pending = 1 };
@@ -455,9 +465,10 @@ static int read_pages(struct pcache_file *pc, uint64_t first,
 	return 0;
 }
 
-static int read_page(struct pcache_file *pc, uint64_t index, struct iobuf *buf)
+static int read_page(struct pcache_file *pc, uint64_t index, struct iobuf *buf,
+		     unsigned int rank)
 {
-	return read_pages(pc, index, &buf, 1);
+	return read_pages(pc, index, &buf, 1, rank);
 }
 
 static const struct pcache_backing_ops file_backing = {
@@ -619,7 +630,7 @@ static void page_arrived(void *arg, struct iobuf *buf, int err)
 }
 
 int fs_read(struct file *f, uint64_t off, uint64_t len, struct ioagg *out,
-	    fs_read_done_fn done, void *arg)
+	    const struct causal *cause, fs_read_done_fn done, void *arg)
 {
 	struct read_req *r;
 	uint64_t first, npages;
@@ -651,7 +662,12 @@ int fs_read(struct file *f, uint64_t off, uint64_t len, struct ioagg *out,
 		int err;
 
 		pw->req = r;
-		pw->w = (struct pcache_waiter){ .fn = page_arrived, .arg = pw };
+		pw->w = (struct pcache_waiter){
+			.fn = page_arrived,
+			.arg = pw,
+			.urgency = cause ? cause->urgency :
+					   CAUSAL_URGENCY_DEFAULT,
+		};
 		r->remaining++;
 		err = pcache_get(&f->pc, first + i, &pw->buf, &pw->w);
 		if (err == -EINPROGRESS)
@@ -669,10 +685,11 @@ int fs_read(struct file *f, uint64_t off, uint64_t len, struct ioagg *out,
 	return -EINPROGRESS;
 }
 
-int fs_read_sync(struct file *f, uint64_t off, uint64_t len, struct ioagg *out)
+int fs_read_sync(struct file *f, uint64_t off, uint64_t len, struct ioagg *out,
+		 const struct causal *cause)
 {
 	struct completion s = { 0 };
-	int err = fs_read(f, off, len, out, completion_signal, &s);
+	int err = fs_read(f, off, len, out, cause, completion_signal, &s);
 
 	if (err != -EINPROGRESS)
 		return err;

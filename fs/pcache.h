@@ -42,12 +42,14 @@ struct pcache_file;
 struct pcache_backing_ops {
 	/*
 	 * Start filling page `index` of `f` into `buf` (one page, not yet
-	 * sealed; the length to seal is min(PAGE_SIZE, size - index * 4K)).
+	 * sealed; the length to seal is min(PAGE_SIZE, size - index * 4K)),
+	 * at disk rank `rank` (kernel/io/prio.h: the requester's urgency,
+	 * and whether this is readahead).
 	 * Return 0 and call pcache_fill_done() later (or before returning),
 	 * or return a negative errno without calling it.
 	 */
 	int (*read_page)(struct pcache_file *f, uint64_t index,
-			 struct iobuf *buf);
+			 struct iobuf *buf, unsigned int rank);
 	/*
 	 * Optional: start filling pages first..first+n-1 (n >= 1) into
 	 * bufs[0..n-1], each completed by its own pcache_fill_done(), maybe
@@ -55,7 +57,8 @@ struct pcache_backing_ops {
 	 * started and none completed. Without it, read_page per page.
 	 */
 	int (*read_pages)(struct pcache_file *f, uint64_t first,
-			  struct iobuf *const *bufs, uint32_t n);
+			  struct iobuf *const *bufs, uint32_t n,
+			  unsigned int rank);
 };
 
 struct pcache_file {
@@ -73,12 +76,15 @@ struct pcache_file {
 };
 
 /* A waiter is embedded by the caller; it is called once, from
- * pcache_fill_done, with a referenced iobuf (err == 0) or an error. */
+ * pcache_fill_done, with a referenced iobuf (err == 0) or an error. Its
+ * urgency (RFC 9218, a copy of the requester's) ranks the disk reads its
+ * lookup starts, and the readahead that lookup triggers. */
 typedef void (*pcache_done_fn)(void *arg, struct iobuf *buf, int err);
 
 struct pcache_waiter {
 	pcache_done_fn fn;
 	void *arg;
+	uint8_t urgency; /* [I] 0 (most urgent) .. 7 */
 	struct pcache_waiter *next; /* [m] owned by the cache while queued */
 };
 

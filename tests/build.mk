@@ -37,6 +37,9 @@ tests/fs/test_cache_policy_SRCS := fs/cache_policy.c kernel/mm/heap.c \
 UNIT_TESTS += tests/fs/test_blkrun
 tests/fs/test_blkrun_SRCS := fs/blkrun.c
 
+UNIT_TESTS += tests/fs/test_blkq
+tests/fs/test_blkq_SRCS := fs/blkq.c
+
 UNIT_TESTS += tests/fs/test_pcache
 tests/fs/test_pcache_SRCS := fs/pcache.c fs/cache_policy.c kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c \
 	kernel/lib/bitmap.c kernel/lib/errname.c tests/fakes/fake_pmm.c \

@@ -2,6 +2,7 @@
 # ephemeral mapping cache, ECEM event pairs.
 KERNEL_SRCS += \
 	kernel/io/causal.c \
+	kernel/io/prio.c \
 	kernel/io/ecem.c \
 	kernel/io/iobuf.c \
 	kernel/io/sealguard.c \

@@ -18,6 +18,7 @@
 
 #include "fs/pcache.h"
 #include "kernel/io/iobuf.h"
+#include "kernel/io/prio.h"
 #include "kernel/lib/errno.h"
 #include "kernel/param.h"
 
@@ -28,6 +29,7 @@
 struct batch {
 	uint64_t id, first;
 	uint32_t n;
+	unsigned int rank; /* disk rank the cache asked for */
 };
 
 static struct batch batches[MAX_BATCHES];
@@ -43,8 +45,9 @@ static void fill(struct pcache_file *f, uint64_t index, struct iobuf *buf)
 }
 
 static int fake_read_page(struct pcache_file *f, uint64_t index,
-			  struct iobuf *b)
+			  struct iobuf *b, unsigned int rank)
 {
+	(void)rank;
 	single_reads++;
 	fill(f, index, b);
 	pcache_fill_done(f, index, b, 0);
@@ -53,10 +56,11 @@ static int fake_read_page(struct pcache_file *f, uint64_t index,
 
 /* Completes synchronously, in page order, as the real backing may. */
 static int fake_read_pages(struct pcache_file *f, uint64_t first,
-			   struct iobuf *const *bufs, uint32_t n)
+			   struct iobuf *const *bufs, uint32_t n,
+			   unsigned int rank)
 {
 	assert_true(nbatches < MAX_BATCHES);
-	batches[nbatches++] = (struct batch){ f->id, first, n };
+	batches[nbatches++] = (struct batch){ f->id, first, n, rank };
 	for (uint32_t i = 0; i < n; i++) {
 		fill(f, first + i, bufs[i]);
 		pcache_fill_done(f, first + i, bufs[i], 0);
@@ -82,11 +86,14 @@ static void on_done(void *arg, struct iobuf *buf, int err)
 	r->err = err;
 }
 
-/* Look page `index` up and let go of it; checks its content. */
-static void touch(struct pcache_file *f, uint64_t index)
+/* Look page `index` up for a reader of `urgency` and let go of it;
+ * checks its content. */
+static void touch_at(struct pcache_file *f, uint64_t index, uint8_t urgency)
 {
 	struct result r = { 0 };
-	struct pcache_waiter w = { .fn = on_done, .arg = &r };
+	struct pcache_waiter w = { .fn = on_done,
+				   .arg = &r,
+				   .urgency = urgency };
 	struct iobuf *b = NULL;
 	int err = pcache_get(f, index, &b, &w);
 
@@ -99,6 +106,11 @@ static void touch(struct pcache_file *f, uint64_t index)
 	assert_int_equal(p[0], (unsigned char)(f->id + index));
 	iobuf_unmap(b, p);
 	iobuf_unref(b);
+}
+
+static void touch(struct pcache_file *f, uint64_t index)
+{
+	touch_at(f, index, CAUSAL_URGENCY_DEFAULT);
 }
 
 static struct pcache_stats st(void)
@@ -172,6 +184,28 @@ static void test_readahead_stays_ahead(void **state)
 	touch(&f, 32);
 	assert_int_equal(nbatches, 3);
 	assert_int_equal(batches[2].first, 96);
+}
+
+/* The reader's urgency travels into the disk rank: its miss is a demand
+ * read (2u), the window its lookups trigger readahead (2u + 1). */
+static void test_rank_follows_the_reader(void **state)
+{
+	static struct pcache_file lo, hi;
+
+	(void)state;
+	pcache_file_init(&lo, 5000, 400 * PAGE_SIZE, &ops, NULL);
+	pcache_file_init(&hi, 5001, 400 * PAGE_SIZE, &ops, NULL);
+	touch_at(&lo, 0, 7);
+	touch_at(&lo, 1, 7);
+	touch_at(&hi, 0, 0);
+	touch_at(&hi, 1, 0);
+	assert_int_equal(nbatches, 4);
+	assert_int_equal(batches[0].rank, PRIO_DISK_RANK(7, false));
+	assert_int_equal(batches[1].rank, PRIO_DISK_RANK(7, true));
+	assert_int_equal(batches[2].rank, PRIO_DISK_RANK(0, false));
+	assert_int_equal(batches[3].rank, PRIO_DISK_RANK(0, true));
+	assert_int_equal(batches[1].rank, 15);
+	assert_int_equal(batches[3].rank, 1);
 }
 
 static void test_random_access_reads_single_pages(void **state)
@@ -251,6 +285,7 @@ int main(void)
 		cmocka_unit_test_setup(test_window_grows_on_sequential_access,
 				       reset),
 		cmocka_unit_test_setup(test_readahead_stays_ahead, reset),
+		cmocka_unit_test_setup(test_rank_follows_the_reader, reset),
 		cmocka_unit_test_setup(test_random_access_reads_single_pages,
 				       reset),
 		cmocka_unit_test_setup(test_waste_shrinks_and_use_restores,
