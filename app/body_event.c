@@ -71,8 +71,8 @@ static void read_body(struct http_conn *hc, uint64_t len)
 		 * splice: a miss starts the reads (and readahead) and the
 		 * disk completion resumes through the event pair. */
 		ecem_disk_wait(hc);
-		err = fs_read(hc->file, hc->body_off, len, &hc->window, &hc->cause,
-			      window_read, hc);
+		err = fs_read(hc->file, hc->body_off, len, &hc->window,
+			      &hc->cause, window_read, hc);
 	} else {
 		err = laio_call(read_op, hc, window_read, hc);
 	}

@@ -258,8 +258,8 @@ int vblk_read(struct vblk_dev *d, uint64_t sector,
 	memcpy(r->segs, segs, n * sizeof(*segs));
 	r->done = done;
 	r->arg = arg;
-	r->qn = (struct blkq_node){ .rank = (uint8_t)MIN(
-					    rank, PRIO_DISK_RANKS - 1u) };
+	r->qn = (struct blkq_node){ .rank = (uint8_t)MIN(rank, PRIO_DISK_RANKS -
+								       1u) };
 	r->timed_out = false;
 	if (rank & 1u)
 		prio_class(PRIO_RANK_URGENCY(r->qn.rank))->disk_readahead++;

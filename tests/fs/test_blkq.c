@@ -24,9 +24,8 @@ static struct blkq_node nodes[N];
 
 static struct blkq_node *node(int i, uint8_t urgency, bool readahead)
 {
-	nodes[i] = (struct blkq_node){
-		.rank = (uint8_t)PRIO_DISK_RANK(urgency, readahead)
-	};
+	nodes[i] = (struct blkq_node){ .rank = (uint8_t)PRIO_DISK_RANK(
+					       urgency, readahead) };
 	return &nodes[i];
 }
 
