@@ -7,10 +7,12 @@ KERNEL_SRCS += \
 	app/http_cond.c \
 	app/http_parser.c \
 	app/http_path.c \
+	app/http_prio.c \
 	app/http_range.c \
 	app/http_response.c \
 	app/http_str.c \
 	app/mime.c \
+	app/prio.c \
 	app/respond.c \
 	app/sendfile.c \
 	app/server.c \

@@ -174,6 +174,7 @@ static bool serve_one(struct http_conn *hc, int n,
 	if (!hc->open_ready) { /* not the re-parse after an open */
 		hc_stats.requests++;
 		causal_begin(&hc->cause, time_ns());
+		hc_prio_begin(hc, n, req);
 	}
 	hc->ps = (struct http_parse_state){ 0 };
 	hc->head_sent = false;

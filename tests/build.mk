@@ -149,7 +149,12 @@ tests/app/test_server_SRCS := app/server.c app/respond.c app/body_event.c \
 	kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c kernel/mm/memplan.c kernel/lib/bitmap.c kernel/io/ecem.c tests/fakes/fake_conn.c \
 	tests/fakes/fake_fs.c tests/fakes/fake_pmm.c tests/fakes/fake_panic.c tests/fakes/fake_printk.c \
 	kernel/sched/laio.c kernel/sched/thread.c kernel/cpu/switch.S kernel/lib/string.c \
-	tests/fakes/fake_paging.c tests/fakes/fake_clock.c tests/fakes/fake_causal.c
+	tests/fakes/fake_paging.c tests/fakes/fake_clock.c tests/fakes/fake_causal.c \
+	app/prio.c app/http_prio.c kernel/io/prio.c
+
+UNIT_TESTS += tests/app/test_http_prio
+tests/app/test_http_prio_SRCS := app/http_prio.c $(HTTP_STR) \
+	tests/fakes/guard_page.c
 
 UNIT_TESTS += tests/kernel/test_sfbuf
 tests/kernel/test_sfbuf_SRCS := kernel/io/sfbuf.c kernel/mm/heap.c tests/fakes/fake_pmm.c \
@@ -181,7 +186,7 @@ NET_HOST_SRCS := $(LWIP_HOST_SRCS) net/virtio_net.c net/vnet_csum.c \
 	kernel/virtio/virtq.c \
 	kernel/io/ecem.c kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c kernel/mm/memplan.c \
 	kernel/lib/bitmap.c tests/fakes/fake_pmm.c tests/fakes/fake_panic.c \
-	tests/fakes/fake_printk.c tests/fakes/fake_clock.c
+	tests/fakes/fake_printk.c tests/fakes/fake_clock.c kernel/io/prio.c
 NET_HOST_CFLAGS := -Itests/net/lwip-host -I$(LWIPDIR)/include \
 	-Wno-missing-field-initializers
 
@@ -198,7 +203,8 @@ tests/net/test_conn_SRCS := $(NET_HOST_SRCS) app/server.c app/respond.c \
 	app/mime.c $(HTTP_STR) kernel/lib/civil.c kernel/lib/errname.c \
 	kernel/sched/timer.c kernel/sched/laio.c kernel/sched/thread.c \
 	kernel/cpu/switch.S kernel/lib/string.c tests/fakes/fake_fs.c \
-	tests/fakes/fake_paging.c tests/fakes/fake_causal.c
+	tests/fakes/fake_paging.c tests/fakes/fake_causal.c app/prio.c \
+	app/http_prio.c
 tests/net/test_conn_CFLAGS := $(NET_HOST_CFLAGS)
 # tests/net/conn_host.c compiles net/conn.c by #include.
 $(BUILD)/tests/net/test_virtio_net $(BUILD)/tests/net/test_conn: net/conn.c
