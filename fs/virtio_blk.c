@@ -150,6 +150,15 @@ static void posted_remove(struct vblk_dev *d, struct vblk_req *r)
 		d->posted_tail = r->posted_prev;
 }
 
+/* The urgency class counting requests of `rank`; NULL for metadata
+ * reads, which belong to no request in particular. */
+static struct prio_class_stats *class_of(unsigned int rank)
+{
+	return rank == PRIO_DISK_RANK_META ?
+		       NULL :
+		       prio_class(PRIO_RANK_URGENCY(rank));
+}
+
 /* Post a request; -ENOSPC when the ring has no room for it now. */
 static int post(struct vblk_dev *d, struct vblk_req *r)
 {
@@ -168,7 +177,8 @@ static int post(struct vblk_dev *d, struct vblk_req *r)
 		return err;
 	r->posted_ns = time_ns();
 	posted_add(d, r);
-	prio_class(PRIO_RANK_URGENCY(r->qn.rank))->disk_requests++;
+	if (class_of(r->qn.rank))
+		class_of(r->qn.rank)->disk_requests++;
 	d->stats.requests++;
 	d->stats.bytes += bytes;
 	d->stats.segments += r->nsegs;
@@ -202,8 +212,9 @@ static void post_waiting(struct vblk_dev *d)
 	       post(d, req_of(n)) == 0) {
 		blkq_pop(&d->waitq);
 		d->stats.waiting--;
-		prio_class(PRIO_RANK_URGENCY(n->rank))->disk_wait_us +=
-			(req_of(n)->posted_ns - n->queued_ns) / 1000;
+		if (class_of(n->rank))
+			class_of(n->rank)->disk_wait_us +=
+				(req_of(n)->posted_ns - n->queued_ns) / 1000;
 		posted = true;
 	}
 	if (posted)
@@ -214,15 +225,17 @@ static void post_waiting(struct vblk_dev *d)
 static void enqueue(struct vblk_dev *d, struct vblk_req *r)
 {
 	uint32_t overtaken[PRIO_DISK_RANKS];
-	struct prio_class_stats *pc = prio_class(PRIO_RANK_URGENCY(r->qn.rank));
+	struct prio_class_stats *pc = class_of(r->qn.rank);
+	uint32_t passed;
 
 	r->qn.queued_ns = time_ns();
-	if (blkq_add(&d->waitq, &r->qn, prio_enforced(), overtaken))
+	passed = blkq_add(&d->waitq, &r->qn, prio_enforced(), overtaken);
+	for (unsigned int k = 1; k < PRIO_DISK_RANKS; k++)
+		class_of(k)->disk_overtaken += overtaken[k];
+	if (pc && passed)
 		pc->disk_jumped++;
-	for (unsigned int k = 0; k < PRIO_DISK_RANKS; k++)
-		prio_class(PRIO_RANK_URGENCY(k))->disk_overtaken +=
-			overtaken[k];
-	pc->disk_queued++;
+	if (pc)
+		pc->disk_queued++;
 	d->stats.queued++;
 	d->stats.waiting++;
 }
@@ -261,8 +274,8 @@ int vblk_read(struct vblk_dev *d, uint64_t sector,
 	r->qn = (struct blkq_node){ .rank = (uint8_t)MIN(rank, PRIO_DISK_RANKS -
 								       1u) };
 	r->timed_out = false;
-	if (rank & 1u)
-		prio_class(PRIO_RANK_URGENCY(r->qn.rank))->disk_readahead++;
+	if (PRIO_RANK_READAHEAD(r->qn.rank))
+		class_of(r->qn.rank)->disk_readahead++;
 	if (!d->waitq.len && below_depth(d) && post(d, r) == 0) {
 		virtq_kick(&d->vq);
 		return 0;
@@ -427,7 +440,7 @@ static int read_sectors_sync(struct vblk_dev *d, uint64_t sector, void *buf,
 	/* The main loop (or a thread holding the volume) waits on it: it
 	 * goes first. */
 	err = vblk_read_kmem(d, sector * VBLK_SECTOR_SIZE, buf, len,
-			     PRIO_DISK_RANK(0, false), completion_signal, &w);
+			     PRIO_DISK_RANK_META, completion_signal, &w);
 	if (err)
 		return err;
 	if (!thread_current() && mainloop_running())

@@ -10,10 +10,12 @@
  * prio=off every queue keeps its arrival order (the counters still
  * count, by urgency, so the difference can be measured in one run).
  *
- * Disk ranks (PRIO_DISK_RANK): a demand read of urgency u ranks 2u, a
- * readahead window 2u + 1: it counts as its requester's urgency, behind
+ * Disk ranks (PRIO_DISK_RANK): a demand read of urgency u ranks 2u + 1,
+ * a readahead window 2u + 2: it counts as its requester's urgency, behind
  * that urgency's demand reads and ahead of anything less urgent. Rank 0
- * is the most urgent. Main loop only ([m]).
+ * (PRIO_DISK_RANK_META) is a blocking metadata read: a caller (the main
+ * loop, or a thread holding the volume every open needs) waits on it.
+ * Lower ranks go first. Main loop only ([m]).
  */
 #ifndef KERNEL_IO_PRIO_H
 #define KERNEL_IO_PRIO_H
@@ -25,10 +27,13 @@
 #include "kernel/lib/statjson.h"
 
 #define PRIO_CLASSES (CAUSAL_URGENCY_MAX + 1)
-#define PRIO_DISK_RANKS (2 * PRIO_CLASSES)
+#define PRIO_DISK_RANKS (2 * PRIO_CLASSES + 1)
+#define PRIO_DISK_RANK_META 0u
 #define PRIO_DISK_RANK(urgency, readahead) \
-	(2u * (unsigned int)(urgency) + ((readahead) ? 1u : 0u))
-#define PRIO_RANK_URGENCY(rank) ((uint8_t)((rank) / 2u))
+	(1u + 2u * (unsigned int)(urgency) + ((readahead) ? 1u : 0u))
+/* The urgency class of a data rank (not PRIO_DISK_RANK_META). */
+#define PRIO_RANK_URGENCY(rank) ((uint8_t)(((rank)-1u) / 2u))
+#define PRIO_RANK_READAHEAD(rank) ((rank) != 0 && (rank) % 2u == 0)
 
 #define PRIO_CLASS_STATS(X)                                                 \
 	X(requests) /* request heads parsed with this urgency */            \

@@ -89,9 +89,12 @@ static void test_urgent_demand_jumps_low_and_readahead(void **state)
 	assert_int_equal(blkq_add(&q, node(5, 3, false), true, NULL), 3);
 	/* Another u=7 demand read passes only the u=7 readahead. */
 	assert_int_equal(blkq_add(&q, node(6, 7, false), true, NULL), 1);
-	assert_int_equal(drain(order), 7);
-	static const int want[] = { 4, 3, 5, 0, 2, 6, 1 };
-	for (int i = 0; i < 7; i++)
+	/* A blocking metadata read passes everything. */
+	nodes[7] = (struct blkq_node){ .rank = PRIO_DISK_RANK_META };
+	assert_int_equal(blkq_add(&q, &nodes[7], true, NULL), 7);
+	assert_int_equal(drain(order), 8);
+	static const int want[] = { 7, 4, 3, 5, 0, 2, 6, 1 };
+	for (int i = 0; i < 8; i++)
 		assert_int_equal(order[i], want[i]);
 }
 

@@ -187,7 +187,7 @@ static void test_readahead_stays_ahead(void **state)
 }
 
 /* The reader's urgency travels into the disk rank: its miss is a demand
- * read (2u), the window its lookups trigger readahead (2u + 1). */
+ * read (2u + 1), the window its lookups trigger readahead (2u + 2). */
 static void test_rank_follows_the_reader(void **state)
 {
 	static struct pcache_file lo, hi;
@@ -204,8 +204,8 @@ static void test_rank_follows_the_reader(void **state)
 	assert_int_equal(batches[1].rank, PRIO_DISK_RANK(7, true));
 	assert_int_equal(batches[2].rank, PRIO_DISK_RANK(0, false));
 	assert_int_equal(batches[3].rank, PRIO_DISK_RANK(0, true));
-	assert_int_equal(batches[1].rank, 15);
-	assert_int_equal(batches[3].rank, 1);
+	assert_int_equal(batches[1].rank, 16);
+	assert_int_equal(batches[3].rank, 2);
 }
 
 static void test_random_access_reads_single_pages(void **state)

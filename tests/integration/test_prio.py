@@ -84,7 +84,7 @@ def test_urgent_cold_reads_go_first_and_off_shows_the_difference(
     assert pr_on["u0"]["disk_jumped"] >= 1
     assert pr_on["u0"]["disk_overtaken"] == 0
     assert pr_on["u7"]["disk_overtaken"] >= pr_on["u0"]["disk_jumped"]
-    assert pr_on["u7"]["disk_jumped"] == 0
+    # (u7 demand reads do jump u7 readahead: that is their rank.)
     # Off: arrival order, nothing jumps, nothing is passed.
     assert pr_off["u0"]["disk_requests"] >= HIGH_FILES
     assert pr_off["u0"]["disk_queued"] >= 1  # the flood made them wait
