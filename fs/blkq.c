@@ -33,6 +33,7 @@ uint32_t blkq_add(struct blkq *q, struct blkq_node *n, bool ordered,
 			overtaken[r] = k;
 	}
 	n->next = NULL;
+	n->slot = (uint8_t)slot;
 	if (q->tail[slot])
 		q->tail[slot]->next = n;
 	else
@@ -53,11 +54,44 @@ static unsigned int first_rank(const struct blkq *q)
 	return r;
 }
 
-struct blkq_node *blkq_first(const struct blkq *q)
+/* The head that has waited longest, if at least age_ns; else NULL. */
+static struct blkq_node *oldest_aged(const struct blkq *q, uint64_t now_ns,
+				     uint64_t age_ns)
+{
+	struct blkq_node *old = NULL;
+
+	for (unsigned int r = 0; age_ns && r < PRIO_DISK_RANKS; r++) {
+		struct blkq_node *n = q->head[r];
+
+		if (n && now_ns - n->queued_ns >= age_ns &&
+		    (!old || n->queued_ns < old->queued_ns))
+			old = n;
+	}
+	return old;
+}
+
+struct blkq_node *blkq_next(const struct blkq *q, uint64_t now_ns,
+			    uint64_t age_ns, bool *aged)
 {
 	unsigned int r = first_rank(q);
+	struct blkq_node *old = oldest_aged(q, now_ns, age_ns);
 
+	*aged = old && old != q->head[r];
+	if (*aged)
+		return old;
 	return r < PRIO_DISK_RANKS ? q->head[r] : NULL;
+}
+
+void blkq_take(struct blkq *q, struct blkq_node *n)
+{
+	unsigned int s = n->slot;
+
+	q->head[s] = n->next;
+	if (!q->head[s])
+		q->tail[s] = NULL;
+	q->count[s]--;
+	q->len--;
+	n->next = NULL;
 }
 
 struct blkq_node *blkq_pop(struct blkq *q)
@@ -68,11 +102,6 @@ struct blkq_node *blkq_pop(struct blkq *q)
 	if (r == PRIO_DISK_RANKS)
 		return NULL;
 	n = q->head[r];
-	q->head[r] = n->next;
-	if (!q->head[r])
-		q->tail[r] = NULL;
-	q->count[r]--;
-	q->len--;
-	n->next = NULL;
+	blkq_take(q, n);
 	return n;
 }

@@ -4,7 +4,10 @@
  * over the priority depth) wait here, in rank order when ordering is on
  * (PRIO_DISK_RANK: lower first, FIFO within a rank), in arrival order
  * when it is off. One FIFO per rank, so adding and taking are constant
- * time whatever the queue's length. Pure logic: the caller embeds a
+ * time whatever the queue's length. Strict order would starve the less
+ * urgent under a steady urgent load (a response that makes no progress
+ * is aborted after idle_timeout_ms): a request that has waited `age` is
+ * taken before any more urgent one, the longest-waiting first. Pure logic: the caller embeds a
  * struct blkq_node in its request and owns it throughout; a node is on
  * at most one queue. Main loop only ([m]).
  */
@@ -19,6 +22,7 @@
 struct blkq_node {
 	struct blkq_node *next; /* [m] */
 	uint8_t rank; /* [m] PRIO_DISK_RANK, < PRIO_DISK_RANKS */
+	uint8_t slot; /* [m] the FIFO it is on */
 	uint64_t queued_ns; /* [m] when it joined the queue */
 };
 
@@ -41,10 +45,16 @@ void blkq_init(struct blkq *q);
 uint32_t blkq_add(struct blkq *q, struct blkq_node *n, bool ordered,
 		  uint32_t overtaken[PRIO_DISK_RANKS]);
 
-/* The request to post next, still queued; NULL when empty. */
-struct blkq_node *blkq_first(const struct blkq *q);
+/* The request to post next at `now_ns`, still queued; NULL when empty:
+ * the longest-waiting one if it has waited at least age_ns (0: never;
+ * *aged set), else the most urgent. */
+struct blkq_node *blkq_next(const struct blkq *q, uint64_t now_ns,
+			    uint64_t age_ns, bool *aged);
 
-/* Take the request blkq_first named off the queue. */
+/* Take n, a request blkq_next named, off the queue. */
+void blkq_take(struct blkq *q, struct blkq_node *n);
+
+/* Take the most urgent request off the queue; NULL when empty. */
 struct blkq_node *blkq_pop(struct blkq *q);
 
 #endif

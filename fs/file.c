@@ -37,6 +37,7 @@
 #include "kernel/core/printk.h"
 #include "kernel/io/causal.h"
 #include "kernel/io/iobuf.h"
+#include "kernel/io/prio.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/string.h"
@@ -68,13 +69,30 @@ static struct {
  * thread (a LAIO continuation, a model=threads connection) sleeps during
  * that read: one caller inside ext2 at a time. A thread that finds it
  * taken waits; the main loop cannot wait for a sleeping thread and gets
- * -EAGAIN (callers retry or answer 503).
+ * -EAGAIN (callers retry or answer 503). With prio=on the volume goes to
+ * the most urgent waiter: a caller of urgency u neither takes it nor
+ * keeps waiting for it while a more urgent thread waits (every open
+ * passes here, so an urgent request is not stuck behind a flood of
+ * opens of less urgent ones).
  */
 static bool meta_held; /* [m] */
+static uint32_t meta_waiting[PRIO_CLASSES]; /* [m] threads, by urgency */
 
-static int meta_enter(void)
+/* Whether a thread more urgent than `urgency` waits for the volume. */
+static bool more_urgent_waiting(uint8_t urgency)
 {
-	if (!meta_held) {
+	if (!prio_enforced())
+		return false;
+	for (unsigned int u = 0; u < urgency && u < PRIO_CLASSES; u++)
+		if (meta_waiting[u])
+			return true;
+	return false;
+}
+
+static int meta_enter(uint8_t urgency)
+{
+	urgency = MIN(urgency, (uint8_t)CAUSAL_URGENCY_MAX);
+	if (!meta_held && !more_urgent_waiting(urgency)) {
 		meta_held = true;
 		return 0;
 	}
@@ -83,8 +101,11 @@ static int meta_enter(void)
 		return -EAGAIN;
 	}
 	fs.stats.meta_waits++;
-	while (meta_held)
+	prio_class(urgency)->volume_waits++;
+	meta_waiting[urgency]++;
+	while (meta_held || more_urgent_waiting(urgency))
 		thread_sleep(&meta_held);
+	meta_waiting[urgency]--;
 	meta_held = true;
 	return 0;
 }
@@ -411,7 +432,10 @@ static void fill_continue(struct fill *fl, bool sleeping)
 {
 	uint64_t dblk[BLOCKS_PER_PAGE_MAX], missing = 0;
 	uint32_t nblk = 0;
-	int err = sleeping ? meta_enter() : 0;
+	int err = sleeping ? meta_enter(fl->rank == PRIO_DISK_RANK_META ?
+						0 :
+						PRIO_RANK_URGENCY(fl->rank)) :
+			     0;
 	bool held = sleeping && !err;
 
 	while (!err && fl->next < fl->n) {
@@ -514,7 +538,7 @@ static struct file *file_get(uint32_t ino, int *err)
 	return f;
 }
 
-int fs_open(const char *path, struct file **out)
+int fs_open_for(const char *path, const struct causal *cause, struct file **out)
 {
 	uint32_t ino;
 	int err;
@@ -522,7 +546,8 @@ int fs_open(const char *path, struct file **out)
 	fs.stats.opens++;
 	if (!fs.vol) {
 		err = -ENODEV;
-	} else if (!(err = meta_enter())) {
+	} else if (!(err = meta_enter(cause ? cause->urgency :
+					      CAUSAL_URGENCY_DEFAULT))) {
 		err = ext2_lookup(fs.vol, path, &ino);
 		if (!err)
 			*out = file_get(ino, &err);
@@ -531,6 +556,11 @@ int fs_open(const char *path, struct file **out)
 	if (err)
 		fs.stats.open_errors++;
 	return err;
+}
+
+int fs_open(const char *path, struct file **out)
+{
+	return fs_open_for(path, NULL, out);
 }
 
 const struct file_stat *fs_stat(const struct file *f)
@@ -545,7 +575,7 @@ int fs_readdir(struct file *dir, uint64_t *pos, struct fs_dirent *de)
 
 	if (!dir->st.is_dir)
 		return -ENOTDIR;
-	ret = meta_enter();
+	ret = meta_enter(CAUSAL_URGENCY_DEFAULT);
 	if (ret)
 		return ret;
 	ret = ext2_readdir(fs.vol, &dir->inode, pos, &e);

@@ -82,6 +82,10 @@ bool fs_mounted(void);
 /* Open `path` (absolute, inside the volume; symlinks followed). 0 with
  * *out set, -ENODEV (no volume), -ENOENT, -ENOTDIR, -ELOOP, -EUCLEAN... */
 int fs_open(const char *path, struct file **out);
+/* fs_open for request `cause` (borrowed; NULL: default urgency): with
+ * prio=on a more urgent request gets the volume first. */
+int fs_open_for(const char *path, const struct causal *cause,
+		struct file **out);
 
 const struct file_stat *fs_stat(const struct file *f);
 

@@ -126,6 +126,9 @@ KPARAM_UINT(disk_timeout_ms, disk_timeout_ms, 100, 3600000,
 static uint64_t prio_disk_depth = 4;
 KPARAM_UINT(prio_disk_depth, prio_disk_depth, 1, 1024,
 	    "prio=on: disk requests in the device at once (more wait, ordered)");
+static uint64_t prio_disk_age_ms = 4000;
+KPARAM_UINT(prio_disk_age_ms, prio_disk_age_ms, 0, 600000,
+	    "prio=on: a disk request waiting this long goes next (0: never)");
 
 static void posted_add(struct vblk_dev *d, struct vblk_req *r)
 {
@@ -206,12 +209,15 @@ static struct vblk_req *req_of(struct blkq_node *n)
 static void post_waiting(struct vblk_dev *d)
 {
 	struct blkq_node *n;
-	bool posted = false;
+	bool posted = false, aged;
 
-	while ((n = blkq_first(&d->waitq)) && below_depth(d) &&
-	       post(d, req_of(n)) == 0) {
-		blkq_pop(&d->waitq);
+	while ((n = blkq_next(&d->waitq, time_ns(),
+			      prio_disk_age_ms * 1000000ull, &aged)) &&
+	       below_depth(d) && post(d, req_of(n)) == 0) {
+		blkq_take(&d->waitq, n);
 		d->stats.waiting--;
+		if (aged && class_of(n->rank))
+			class_of(n->rank)->disk_aged++;
 		if (class_of(n->rank))
 			class_of(n->rank)->disk_wait_us +=
 				(req_of(n)->posted_ns - n->queued_ns) / 1000;
@@ -230,7 +236,7 @@ static void enqueue(struct vblk_dev *d, struct vblk_req *r)
 
 	r->qn.queued_ns = time_ns();
 	passed = blkq_add(&d->waitq, &r->qn, prio_enforced(), overtaken);
-	for (unsigned int k = 1; k < PRIO_DISK_RANKS; k++)
+	for (unsigned int k = 1; pc && k < PRIO_DISK_RANKS; k++)
 		class_of(k)->disk_overtaken += overtaken[k];
 	if (pc && passed)
 		pc->disk_jumped++;

@@ -46,11 +46,13 @@
 	X(disk_jumped) /* queued ahead of at least one less urgent */       \
 	X(disk_overtaken) /* waiting, passed by a more urgent one */        \
 	X(disk_wait_us) /* total time spent queued */                       \
+	X(disk_aged) /* posted before more urgent ones: waited too long */  \
 	X(send_waits) /* sends stopped for lwIP memory (net/conn.c) */      \
 	X(send_jumped) /* ... put ahead of a less urgent waiter */          \
 	X(accepts_jumped) /* accept queue: ahead of a less urgent client */ \
 	X(ready_jumped) /* deferred work run ahead of a less urgent conn */ \
-	X(pin_waits) /* body windows deferred by the pin budget */
+	X(pin_waits) /* body windows deferred by the pin budget */          \
+	X(volume_waits) /* opens that waited for the volume (fs/file.c) */
 
 struct prio_class_stats {
 	PRIO_CLASS_STATS(STAT_U64)

@@ -5,7 +5,7 @@
  * demand read goes ahead of readahead and low-priority reads (counted),
  * requests of one rank keep their order, and readahead of an urgency
  * stays behind that urgency's demand reads but ahead of anything less
- * urgent.
+ * urgent; a request that waited too long goes before more urgent ones.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -33,9 +33,11 @@ static struct blkq_node *node(int i, uint8_t urgency, bool readahead)
 static int drain(int *order)
 {
 	struct blkq_node *n;
+	bool aged;
 	int k = 0;
 
-	while ((n = blkq_first(&q))) {
+	while ((n = blkq_next(&q, 0, 0, &aged))) {
+		assert_false(aged);
 		assert_ptr_equal(blkq_pop(&q), n);
 		order[k++] = (int)(n - nodes);
 	}
@@ -128,6 +130,37 @@ static void test_refill_after_drain(void **state)
 	assert_int_equal(order[1], 2);
 }
 
+/* Past the age limit, the longest-waiting request goes next, however
+ * urgent the others are; below it, rank order. */
+static void test_aged_request_goes_next(void **state)
+{
+	struct blkq_node *lo1 = node(0, 7, false), *lo2 = node(1, 7, true);
+	struct blkq_node *hi = node(2, 0, false);
+	bool aged;
+
+	(void)state;
+	lo1->queued_ns = 100;
+	lo2->queued_ns = 50; /* waited longer: another rank's FIFO */
+	hi->queued_ns = 900;
+	blkq_add(&q, lo1, true, NULL);
+	blkq_add(&q, lo2, true, NULL);
+	blkq_add(&q, hi, true, NULL);
+	assert_ptr_equal(blkq_next(&q, 1000, 0, &aged), hi); /* no ageing */
+	assert_false(aged);
+	assert_ptr_equal(blkq_next(&q, 1000, 951, &aged), hi); /* not yet */
+	assert_ptr_equal(blkq_next(&q, 1000, 900, &aged), lo2);
+	assert_true(aged);
+	blkq_take(&q, lo2);
+	assert_ptr_equal(blkq_next(&q, 1000, 900, &aged), lo1);
+	assert_true(aged);
+	blkq_take(&q, lo1);
+	assert_ptr_equal(blkq_next(&q, 1000, 900, &aged), hi);
+	assert_false(aged); /* the most urgent anyway */
+	blkq_take(&q, hi);
+	assert_int_equal(q.len, 0);
+	assert_null(blkq_next(&q, 1000, 900, &aged));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -136,6 +169,7 @@ int main(void)
 			test_urgent_demand_jumps_low_and_readahead, setup),
 		cmocka_unit_test_setup(test_fifo_within_a_rank, setup),
 		cmocka_unit_test_setup(test_refill_after_drain, setup),
+		cmocka_unit_test_setup(test_aged_request_goes_next, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

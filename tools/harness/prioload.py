@@ -39,10 +39,13 @@ def site(tmp, n_low, n_high, seed=18):
     return files, img, low, high
 
 
-def throttled_disk(img, bytes_per_s):
-    """QEMU arguments: `img` as drive d0, read at most bytes_per_s."""
+def throttled_disk(img, iops, bytes_per_s):
+    """QEMU arguments: `img` as drive d0 answering at most `iops`
+    requests and `bytes_per_s` bytes a second: a seek-bound disk, where
+    each request costs about the same whatever its size."""
     return ["-drive", "if=none,id=d0,format=raw,readonly=on,file=%s,"
-            "throttling.bps-total=%d" % (img, bytes_per_s),
+            "throttling.iops-total=%d,throttling.bps-total=%d"
+            % (img, iops, bytes_per_s),
             "-device", "virtio-blk-pci,drive=d0,disable-legacy=on"]
 
 
