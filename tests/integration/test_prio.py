@@ -22,7 +22,8 @@ from web import fetch, get, stats
 LOW_FILES = 40
 HIGH_FILES = 6
 LOW_CONNS = 24
-DISK_BPS = 8 << 20  # the disk, not the network, is the bottleneck
+DISK_IOPS = 40  # a seek-bound disk is the bottleneck, not the network
+DISK_BPS = 32 << 20
 
 
 @pytest.fixture(scope="module")
@@ -35,14 +36,14 @@ def site(tmp_path_factory):
 def boot(ns, tmp_path, site, cmdline):
     _, img, _, _ = site
     return web.start_guest(ns, tmp_path, img, cmdline,
-                           disk=prioload.throttled_disk(img, DISK_BPS))
+                           disk=prioload.throttled_disk(img, DISK_IOPS, DISK_BPS))
 
 
 def flood_and_trickle(site):
     files, _, low, high = site
     assert fetch("/warm.txt")[0] == 200  # root directory and metadata in
     out = prioload.run(files, low, high, LOW_CONNS, interval=0.3,
-                       seconds=240, queue_depth=12)
+                       seconds=240, queue_depth=4)
     assert not out["errors"], out["errors"]
     assert len(out["high"]) == HIGH_FILES
     return out, stats()["prio"]
@@ -87,13 +88,12 @@ def test_urgent_cold_reads_go_first_and_off_shows_the_difference(
     # (u7 demand reads do jump u7 readahead: that is their rank.)
     # Off: arrival order, nothing jumps, nothing is passed.
     assert pr_off["u0"]["disk_requests"] >= HIGH_FILES
-    assert pr_off["u0"]["disk_queued"] >= 1  # the flood made them wait
     for u in range(8):
         assert pr_off["u%d" % u]["disk_jumped"] == 0
         assert pr_off["u%d" % u]["disk_overtaken"] == 0
-    # The difference shows in the time urgent reads waited for the disk
-    # and in what the client saw.
-    assert mean_wait_ms(pr_on["u0"]) < mean_wait_ms(pr_off["u0"]) / 2
+    # The difference shows in what the client saw (with prio=off the
+    # waiting happens in the device's own queue, which the counters
+    # cannot see).
     assert statistics.median(on["high"]) < statistics.median(off["high"])
 
 
