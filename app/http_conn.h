@@ -92,6 +92,7 @@ void hc_response_done(struct http_conn *hc);
 
 /* prio.c: the request's urgency, from its head */
 void hc_prio_begin(struct http_conn *hc, int n, const struct http_request *req);
+void hc_prio_end(struct http_conn *hc);
 
 /* respond.c: routing and responses */
 void hc_route(struct http_conn *hc, const struct http_request *req);

@@ -17,6 +17,7 @@
 
 #include "app/http_conn.h"
 #include "app/http_prio.h"
+#include "kernel/arch/time.h"
 #include "kernel/core/cmdline.h"
 #include "kernel/core/printk.h"
 #include "kernel/io/prio.h"
@@ -119,4 +120,14 @@ void hc_prio_begin(struct http_conn *hc, int n, const struct http_request *req)
 	else if (src == HTTP_PRIO_PATH)
 		pc->from_path++;
 	conn_set_urgency(hc->c, hc->cause.urgency);
+}
+
+/* The response is queued whole: count the time since its head was
+ * parsed, by urgency (what priorities are for, seen from the guest). */
+void hc_prio_end(struct http_conn *hc)
+{
+	struct prio_class_stats *pc = prio_class(hc->cause.urgency);
+
+	pc->responses++;
+	pc->response_us += (time_ns() - hc->cause.start_ns) / 1000;
 }

@@ -121,6 +121,7 @@ void hc_arm_idle(struct http_conn *hc)
 /* The response is queued whole: next request, or close. */
 void hc_response_done(struct http_conn *hc)
 {
+	hc_prio_end(hc);
 	hc_pair_end(hc);
 	hc->file = NULL;
 	if (!hc->keep_alive || hc->peer_eof) {

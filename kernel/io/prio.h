@@ -35,23 +35,25 @@
 #define PRIO_RANK_URGENCY(rank) ((uint8_t)(((rank)-1u) / 2u))
 #define PRIO_RANK_READAHEAD(rank) ((rank) != 0 && (rank) % 2u == 0)
 
-#define PRIO_CLASS_STATS(X)                                                 \
-	X(requests) /* request heads parsed with this urgency */            \
-	X(from_header) /* ... of which the Priority header said so */       \
-	X(from_custom) /* ... the configured header (prio_header=) */       \
-	X(from_path) /* ... a boot-time path rule (prio_path=) */           \
-	X(disk_requests) /* disk requests of this urgency */                \
-	X(disk_readahead) /* ... of which readahead windows */              \
-	X(disk_queued) /* had to wait for the device */                     \
-	X(disk_jumped) /* queued ahead of at least one less urgent */       \
-	X(disk_overtaken) /* waiting, passed by a more urgent one */        \
-	X(disk_wait_us) /* total time spent queued */                       \
-	X(disk_aged) /* posted before more urgent ones: waited too long */  \
-	X(send_waits) /* sends stopped for lwIP memory (net/conn.c) */      \
-	X(send_jumped) /* ... put ahead of a less urgent waiter */          \
-	X(accepts_jumped) /* accept queue: ahead of a less urgent client */ \
-	X(ready_jumped) /* deferred work run ahead of a less urgent conn */ \
-	X(pin_waits) /* body windows deferred by the pin budget */          \
+#define PRIO_CLASS_STATS(X)                                                  \
+	X(requests) /* request heads parsed with this urgency */             \
+	X(from_header) /* ... of which the Priority header said so */        \
+	X(from_custom) /* ... the configured header (prio_header=) */        \
+	X(from_path) /* ... a boot-time path rule (prio_path=) */            \
+	X(responses) /* responses queued whole */                            \
+	X(response_us) /* ... total time from head parsed to queued whole */ \
+	X(disk_requests) /* disk requests of this urgency */                 \
+	X(disk_readahead) /* ... of which readahead windows */               \
+	X(disk_queued) /* had to wait for the device */                      \
+	X(disk_jumped) /* queued ahead of at least one less urgent */        \
+	X(disk_overtaken) /* waiting, passed by a more urgent one */         \
+	X(disk_wait_us) /* total time spent queued */                        \
+	X(disk_aged) /* posted before more urgent ones: waited too long */   \
+	X(send_waits) /* sends stopped for lwIP memory (net/conn.c) */       \
+	X(send_jumped) /* ... put ahead of a less urgent waiter */           \
+	X(accepts_jumped) /* accept queue: ahead of a less urgent client */  \
+	X(ready_jumped) /* deferred work run ahead of a less urgent conn */  \
+	X(pin_waits) /* body windows deferred by the pin budget */           \
 	X(volume_waits) /* opens that waited for the volume (fs/file.c) */
 
 struct prio_class_stats {
