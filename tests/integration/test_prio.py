@@ -19,9 +19,9 @@ import prioload
 import web
 from web import fetch, get, stats
 
-LOW_FILES = 40
+LOW_FILES = 80
 HIGH_FILES = 6
-LOW_CONNS = 24
+LOW_CONNS = 32
 DISK_IOPS = 40  # a seek-bound disk is the bottleneck, not the network
 DISK_BPS = 32 << 20
 
@@ -53,11 +53,17 @@ def mean_wait_ms(cls):
     return cls["disk_wait_us"] / max(cls["disk_queued"], 1) / 1000
 
 
+def mean_response_ms(cls):
+    return cls["response_us"] / max(cls["responses"], 1) / 1000
+
+
 def report(label, out, pr):
-    print("%s: high-priority latency median %.3f s max %.3f s; disk "
+    print("%s: high-priority latency median %.3f s max %.3f s (in the "
+          "guest: u0 %.0f ms, u7 %.0f ms mean); disk "
           "requests u0 %d (queued %d, jumped %d, overtaken %d, mean wait "
           "%.0f ms), u7 %d (queued %d, overtaken %d, mean wait %.0f ms)"
           % (label, statistics.median(out["high"]), max(out["high"]),
+             mean_response_ms(pr["u0"]), mean_response_ms(pr["u7"]),
              pr["u0"]["disk_requests"], pr["u0"]["disk_queued"],
              pr["u0"]["disk_jumped"], pr["u0"]["disk_overtaken"],
              mean_wait_ms(pr["u0"]), pr["u7"]["disk_requests"],
@@ -91,10 +97,12 @@ def test_urgent_cold_reads_go_first_and_off_shows_the_difference(
     for u in range(8):
         assert pr_off["u%d" % u]["disk_jumped"] == 0
         assert pr_off["u%d" % u]["disk_overtaken"] == 0
-    # The difference shows in what the client saw (with prio=off the
-    # waiting happens in the device's own queue, which the counters
-    # cannot see).
-    assert statistics.median(on["high"]) < statistics.median(off["high"])
+    # The difference shows in the time urgent responses took, measured in
+    # the guest (with prio=off the waiting happens in the device's own
+    # queue, which the disk counters cannot see; the client's clock also
+    # counts its own scheduling among the flood's threads).
+    assert pr_on["u0"]["responses"] == HIGH_FILES
+    assert mean_response_ms(pr_on["u0"]) < mean_response_ms(pr_off["u0"])
 
 
 def test_bad_priority_values_are_no_error(ns, site, tmp_path):
