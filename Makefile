@@ -17,6 +17,7 @@
 #                   BULK=1: issue 17 matrix, 256 KiB-10 MiB x 1/16/64)
 #   make bench-cache  page cache LRU vs GDS on a Zipf trace (QUICK=1: short)
 #   make bench-accept  accept_limit under connection churn, httperf (QUICK=1)
+#   make bench-prio  urgent requests under a low-priority disk flood, prio=on/off
 
 BUILD ?= build
 CC := gcc
@@ -60,7 +61,7 @@ include tests/fuzz/build.mk
 
 KERNEL_OBJS := $(patsubst %,$(BUILD)/%.o,$(KERNEL_SRCS)) $(KERNEL_EXTRA_OBJS)
 
-.PHONY: all iso image run run-tap bench bench-mech bench-accept bench-cache soak test unit \
+.PHONY: all iso image run run-tap bench bench-mech bench-accept bench-cache bench-prio soak test unit \
 	integration check \
 	format clean debug fuzz fuzz-build fuzz-smoke
 all: $(KERNEL_ELF) $(KERNEL_BIN)
@@ -265,6 +266,11 @@ bench: $(KERNEL_BIN) linux-guest
 	BUILD=$(abspath $(BUILD)) tools/bench/bench.py $(if $(QUICK),--quick) $(if $(BULK),--bulk) $(BENCH_ARGS)
 
 # Page-cache policies, LRU against GreedyDual-Size, on one seeded Zipf
+# Request priorities: urgent cold requests under a low-priority flood,
+# prio=on vs off (tools/bench/prio.py --help). Needs root for the namespace.
+bench-prio: $(KERNEL_BIN)
+	tools/bench/prio.py $(if $(QUICK),--rounds 1 --seconds 10) $(BENCH_ARGS)
+
 # trace over a web-like site 4x the pool (tools/bench/cache_trace.py):
 # hit ratio, byte hit ratio, req/s, vCPU per request; bodies checked.
 # QUICK=1: a short trace, one boot of each. JSON in

@@ -1,0 +1,157 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""Request priorities (issue 18): urgent cold requests under a
+low-priority flood, prio=on against prio=off, in one run.
+
+The flood: wrk at 64 connections GETting 1 MiB files at random with
+`Priority: u=7`, through a small page cache (pool_mb) so the reads go to
+the disk. The trickle: one cold 64 KiB file every 0.25 s with `Priority:
+u=0`, each on a fresh connection, from this process, body checked byte
+for byte. The disk is QEMU's throttled (seek-bound: iops) drive, as in
+tests/integration/test_prio.py. Configurations alternate over the
+rounds; printed: the trickle's p50/p99 (client) and mean (guest,
+/_stats prio.u0), the flood's MB/s and the disk counters, medians over
+rounds, and the p99 ratio on/off (target: at most 1/5).
+
+    tools/bench/prio.py [--rounds 2] [--seconds 20] [--conns 64]
+
+Traffic goes only to 10.77.0.2 inside the namespace the run creates.
+"""
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "harness"))
+import benchlib  # noqa: E402
+import netns  # noqa: E402
+import prioload  # noqa: E402
+import web  # noqa: E402
+
+LOW_FILES = 200
+HIGH_FILES = 100
+POOL_MB = 32
+DISK_IOPS = 40
+DISK_BPS = 32 << 20
+INTERVAL = 0.25
+CONFIGS = {"on": "prio=on", "off": "prio=off"}
+
+
+def flood_script(folder, low):
+    path = os.path.join(folder, "flood.lua")
+    with open(path, "w") as f:
+        f.write("math.randomseed(5)\n"
+                "local paths = {%s}\n"
+                "request = function()\n"
+                "  return wrk.format(nil, paths[math.random(#paths)], "
+                "{[\"Priority\"] = \"%s\"})\nend\n"
+                % (", ".join("'%s'" % p for p in low), prioload.LOW_URGENCY))
+    return path
+
+
+def pct(values, p):
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(p / 100.0 * (len(s) - 1))))]
+
+
+def measure(ns, tmp, site, append, conns, seconds):
+    files, img, low, high = site
+    g = web.start_guest(ns, tmp, img, "pool_mb=%d %s" % (POOL_MB, append),
+                        disk=prioload.throttled_disk(img, DISK_IOPS,
+                                                     DISK_BPS))
+    try:
+        script = flood_script(tmp, low)
+        result = {}
+
+        def flood():
+            try:
+                result["wrk"] = benchlib.wrk(
+                    ns, "http://%s/" % web.GUEST, conns, seconds,
+                    script=script)
+            except RuntimeError as e:
+                result["wrk_error"] = str(e)
+        assert web.fetch("/warm.txt")[0] == 200
+        t = threading.Thread(target=flood)
+        t.start()
+        time.sleep(2)  # the flood fills the disk queue
+        lat, errors = [], []
+        end = time.monotonic() + seconds - 4
+        for path in high:
+            if time.monotonic() > end:
+                break
+            took, status, body = prioload.timed_get(path,
+                                                    prioload.HIGH_URGENCY)
+            if status != 200 or body != files[path]:
+                errors.append(path)
+            lat.append(took)
+            time.sleep(INTERVAL)
+        t.join(seconds + 120)
+        pr = web.stats()["prio"]
+        if "wrk_error" in result or errors:
+            raise RuntimeError("%s %s" % (result.get("wrk_error"), errors))
+        w = result["wrk"]
+        u0, u7 = pr["u0"], pr["u7"]
+        return {"p50_ms": pct(lat, 50) * 1e3, "p99_ms": pct(lat, 99) * 1e3,
+                "n": len(lat),
+                "guest_u0_ms": u0["response_us"] / max(u0["responses"], 1)
+                / 1e3,
+                "guest_u7_ms": u7["response_us"] / max(u7["responses"], 1)
+                / 1e3,
+                "flood_mbps": w["mbps"], "flood_rps": w["rps"],
+                "u0_jumped": u0["disk_jumped"],
+                "u7_overtaken": u7["disk_overtaken"],
+                "u7_aged": u7["disk_aged"]}
+    finally:
+        g.stop()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--seconds", type=int, default=20)
+    ap.add_argument("--conns", type=int, default=64)
+    a = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="petrel-prio-")
+    site = prioload.site(tmp, LOW_FILES, HIGH_FILES)
+    runs = {name: [] for name in CONFIGS}
+    ns = netns.NetNS(prefix="petrel-prio").create()
+    try:
+        with ns.entered():
+            for rnd in range(a.rounds):
+                order = list(CONFIGS) if rnd % 2 == 0 else \
+                    list(CONFIGS)[::-1]
+                for name in order:
+                    print("round %d/%d: prio=%s" % (rnd + 1, a.rounds,
+                                                    name), flush=True)
+                    m = measure(ns, os.path.join(tmp, "r%d%s" % (rnd, name)),
+                                site, CONFIGS[name], a.conns, a.seconds)
+                    print("  " + ", ".join("%s %.1f" % kv for kv in
+                                           sorted(m.items())), flush=True)
+                    runs[name].append(m)
+    finally:
+        ns.destroy()
+    med = {name: {k: statistics.median(r[k] for r in rs) for k in rs[0]}
+           for name, rs in runs.items()}
+    print("\nurgent cold 64 KiB requests under a u=7 flood of cold 1 MiB "
+          "files at %d connections (medians of %d rounds)" % (a.conns,
+                                                              a.rounds))
+    print("%-6s %8s %8s %10s %10s %10s %9s %9s" % (
+        "prio", "p50 ms", "p99 ms", "guest u0", "guest u7", "flood MB/s",
+        "u0 jump", "u7 aged"))
+    for name, m in med.items():
+        print("%-6s %8.0f %8.0f %10.0f %10.0f %10.1f %9.0f %9.0f" % (
+            name, m["p50_ms"], m["p99_ms"], m["guest_u0_ms"],
+            m["guest_u7_ms"], m["flood_mbps"], m["u0_jumped"],
+            m["u7_aged"]))
+    ratio = med["on"]["p99_ms"] / max(med["off"]["p99_ms"], 1e-9)
+    print("p99 on/off: %.2f (target <= 0.20: %s)"
+          % (ratio, "met" if ratio <= 0.2 else "not met"))
+
+
+if __name__ == "__main__":
+    main()
