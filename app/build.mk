@@ -11,9 +11,11 @@ KERNEL_SRCS += \
 	app/http_range.c \
 	app/http_response.c \
 	app/http_str.c \
+	app/http_trace.c \
 	app/mime.c \
 	app/prio.c \
 	app/respond.c \
 	app/sendfile.c \
 	app/server.c \
-	app/stats.c
+	app/stats.c \
+	app/trace_json.c

@@ -96,12 +96,13 @@ typedef void (*fs_read_done_fn)(void *arg, int err);
  * every page was cached (out is complete, done is not called),
  * -EINPROGRESS if done(arg, err) will be called once out is complete or
  * the read failed, or an error at once. On any error `out` is unchanged.
- * `out` must stay valid until done is called. `cause` (borrowed for the
- * call; NULL: a request of default urgency) is the request the read is
- * for: its urgency is copied into the disk reads it starts.
+ * `out` must stay valid until done is called. `cause` (NULL: none) is the
+ * request the read is for: the disk requests a miss starts carry a copy
+ * of its trace id (kernel/io/trace.h) and its urgency (kernel/io/prio.h;
+ * NULL: the default); borrowed for the call only.
  */
 int fs_read(struct file *f, uint64_t off, uint64_t len, struct ioagg *out,
-	    const struct causal *cause, fs_read_done_fn done, void *arg);
+	    fs_read_done_fn done, void *arg, const struct causal *cause);
 
 /* Blocking fs_read: sleeps a kernel thread, or polls the disk from the
  * main loop. */

@@ -256,13 +256,14 @@ static void abandon(struct entry *e)
 /* Hand bufs[0..n) (pages first..) to the backing; returns pages started,
  * or the error when none was. The ones not started are abandoned. */
 static int start_fills(struct pcache_file *f, uint64_t first,
-		       struct iobuf *const *bufs, uint32_t n, unsigned int rank)
+		       struct iobuf *const *bufs, uint32_t n,
+		       const struct causal *cause, unsigned int rank)
 {
 	uint32_t started = 0;
 	int err = 0;
 
 	if (f->ops->read_pages) {
-		err = f->ops->read_pages(f, first, bufs, n, rank);
+		err = f->ops->read_pages(f, first, bufs, n, cause, rank);
 		if (!err)
 			started = n;
 		if (n > 1)
@@ -316,7 +317,8 @@ static int start_batch(struct pcache_file *f, uint64_t first, uint32_t n,
 	} else {
 		if (w)
 			add_waiter(bufs[0]->owner_data, w);
-		started = start_fills(f, first, bufs, count, rank);
+		started = start_fills(f, first, bufs, count,
+				      w ? w->cause : NULL, rank);
 	}
 	if (started > 0 && first + (uint32_t)started > ra_first)
 		cache.stats.readahead_issued +=
@@ -428,7 +430,8 @@ int pcache_get(struct pcache_file *f, uint64_t index, struct iobuf **out,
 {
 	struct entry *e;
 	uint32_t mark = 0;
-	uint8_t urgency = w ? w->urgency : CAUSAL_URGENCY_DEFAULT;
+	uint8_t urgency = w && w->cause ? w->cause->urgency :
+					  CAUSAL_URGENCY_DEFAULT;
 	int err = -EINPROGRESS;
 
 	if (index >= file_pages(f))

@@ -36,6 +36,7 @@
 
 #include "fs/cache_policy.h"
 
+struct causal;
 struct iobuf;
 struct pcache_file;
 
@@ -55,10 +56,14 @@ struct pcache_backing_ops {
 	 * bufs[0..n-1], each completed by its own pcache_fill_done(), maybe
 	 * before returning. Return 0, or a negative errno when no page was
 	 * started and none completed. Without it, read_page per page.
+	 * `cause`: the request whose miss started the batch (NULL for
+	 * readahead nobody waits on), borrowed for the call; `rank` as for
+	 * read_page (readahead keeps the urgency of the reader whose
+	 * lookup triggered it).
 	 */
 	int (*read_pages)(struct pcache_file *f, uint64_t first,
 			  struct iobuf *const *bufs, uint32_t n,
-			  unsigned int rank);
+			  const struct causal *cause, unsigned int rank);
 };
 
 struct pcache_file {
@@ -76,15 +81,15 @@ struct pcache_file {
 };
 
 /* A waiter is embedded by the caller; it is called once, from
- * pcache_fill_done, with a referenced iobuf (err == 0) or an error. Its
- * urgency (RFC 9218, a copy of the requester's) ranks the disk reads its
- * lookup starts, and the readahead that lookup triggers. */
+ * pcache_fill_done, with a referenced iobuf (err == 0) or an error. The
+ * urgency of its `cause` (RFC 9218; NULL: the default) ranks the disk
+ * reads its lookup starts, and the readahead that lookup triggers. */
 typedef void (*pcache_done_fn)(void *arg, struct iobuf *buf, int err);
 
 struct pcache_waiter {
 	pcache_done_fn fn;
 	void *arg;
-	uint8_t urgency; /* [I] 0 (most urgent) .. 7 */
+	const struct causal *cause; /* the request waiting, or NULL */
 	struct pcache_waiter *next; /* [m] owned by the cache while queued */
 };
 

@@ -3,6 +3,9 @@
 KERNEL_SRCS += \
 	kernel/io/causal.c \
 	kernel/io/prio.c \
+	kernel/io/trace.c \
+	kernel/io/tracectx.c \
+	kernel/io/tracering.c \
 	kernel/io/ecem.c \
 	kernel/io/iobuf.c \
 	kernel/io/sealguard.c \

@@ -144,7 +144,7 @@ static int fill(struct file *f, uint64_t off, uint64_t len, struct ioagg *out)
 }
 
 int fs_read(struct file *f, uint64_t off, uint64_t len, struct ioagg *out,
-	    const struct causal *cause, fs_read_done_fn done, void *arg)
+	    fs_read_done_fn done, void *arg, const struct causal *cause)
 {
 	(void)cause;
 	if (!f->st.is_reg)
@@ -189,7 +189,7 @@ int fs_read_sync(struct file *f, uint64_t off, uint64_t len, struct ioagg *out,
 		 const struct causal *cause)
 {
 	struct sync_wait w = { 0 };
-	int err = fs_read(f, off, len, out, cause, sync_done, &w);
+	int err = fs_read(f, off, len, out, sync_done, &w, cause);
 
 	if (err != -EINPROGRESS)
 		return err;

@@ -5,7 +5,10 @@
  * windows that start at READAHEAD_START pages and double up to the cap,
  * each window one backing call; random access reads single pages; pages
  * read ahead and evicted unused shrink the file's cap, and use restores
- * it; interleaved readers of one file each keep their own stream.
+ * it; interleaved readers of one file each keep their own stream; the
+ * request whose miss starts a batch is handed to the backing with it
+ * (Causeway: the disk request carries its context), readahead issued
+ * for nobody in particular carries none.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +20,7 @@
 #include <cmocka.h>
 
 #include "fs/pcache.h"
+#include "kernel/io/causal.h"
 #include "kernel/io/iobuf.h"
 #include "kernel/io/prio.h"
 #include "kernel/lib/errno.h"
@@ -29,6 +33,7 @@
 struct batch {
 	uint64_t id, first;
 	uint32_t n;
+	const struct causal *cause;
 	unsigned int rank; /* disk rank the cache asked for */
 };
 
@@ -57,10 +62,10 @@ static int fake_read_page(struct pcache_file *f, uint64_t index,
 /* Completes synchronously, in page order, as the real backing may. */
 static int fake_read_pages(struct pcache_file *f, uint64_t first,
 			   struct iobuf *const *bufs, uint32_t n,
-			   unsigned int rank)
+			   const struct causal *cause, unsigned int rank)
 {
 	assert_true(nbatches < MAX_BATCHES);
-	batches[nbatches++] = (struct batch){ f->id, first, n, rank };
+	batches[nbatches++] = (struct batch){ f->id, first, n, cause, rank };
 	for (uint32_t i = 0; i < n; i++) {
 		fill(f, first + i, bufs[i]);
 		pcache_fill_done(f, first + i, bufs[i], 0);
@@ -86,14 +91,13 @@ static void on_done(void *arg, struct iobuf *buf, int err)
 	r->err = err;
 }
 
-/* Look page `index` up for a reader of `urgency` and let go of it;
- * checks its content. */
-static void touch_at(struct pcache_file *f, uint64_t index, uint8_t urgency)
+/* Look page `index` up for request `cause` and let go of it; checks its
+ * content. */
+static void touch_for(struct pcache_file *f, uint64_t index,
+		      const struct causal *cause)
 {
 	struct result r = { 0 };
-	struct pcache_waiter w = { .fn = on_done,
-				   .arg = &r,
-				   .urgency = urgency };
+	struct pcache_waiter w = { .fn = on_done, .arg = &r, .cause = cause };
 	struct iobuf *b = NULL;
 	int err = pcache_get(f, index, &b, &w);
 
@@ -110,7 +114,7 @@ static void touch_at(struct pcache_file *f, uint64_t index, uint8_t urgency)
 
 static void touch(struct pcache_file *f, uint64_t index)
 {
-	touch_at(f, index, CAUSAL_URGENCY_DEFAULT);
+	touch_for(f, index, NULL);
 }
 
 static struct pcache_stats st(void)
@@ -191,14 +195,15 @@ static void test_readahead_stays_ahead(void **state)
 static void test_rank_follows_the_reader(void **state)
 {
 	static struct pcache_file lo, hi;
+	struct causal u7 = { .urgency = 7 }, u0 = { .urgency = 0 };
 
 	(void)state;
 	pcache_file_init(&lo, 5000, 400 * PAGE_SIZE, &ops, NULL);
 	pcache_file_init(&hi, 5001, 400 * PAGE_SIZE, &ops, NULL);
-	touch_at(&lo, 0, 7);
-	touch_at(&lo, 1, 7);
-	touch_at(&hi, 0, 0);
-	touch_at(&hi, 1, 0);
+	touch_for(&lo, 0, &u7);
+	touch_for(&lo, 1, &u7);
+	touch_for(&hi, 0, &u0);
+	touch_for(&hi, 1, &u0);
 	assert_int_equal(nbatches, 4);
 	assert_int_equal(batches[0].rank, PRIO_DISK_RANK(7, false));
 	assert_int_equal(batches[1].rank, PRIO_DISK_RANK(7, true));
@@ -279,6 +284,26 @@ static void test_interleaved_readers_keep_their_streams(void **state)
 	assert_int_equal(st().readahead_used - s0.readahead_used, 2 * 300 - 3);
 }
 
+static void test_miss_hands_its_request_to_the_backing(void **state)
+{
+	static struct pcache_file f;
+	struct causal a = { .req_id = 7, .sampled = true };
+	struct causal b = { .req_id = 8, .sampled = true };
+
+	(void)state;
+	pcache_file_init(&f, 6000, 4000 * PAGE_SIZE, &ops, NULL);
+	touch_for(&f, 0, &a); /* miss: window [0, 32) for a */
+	assert_int_equal(nbatches, 1);
+	assert_ptr_equal(batches[0].cause, &a);
+	touch_for(&f, 1, &b); /* hit on the mark: readahead for nobody */
+	assert_int_equal(nbatches, 2);
+	assert_null(batches[1].cause);
+	touch_for(&f, 3000, &b); /* random miss: one page for b */
+	assert_int_equal(nbatches, 3);
+	assert_ptr_equal(batches[2].cause, &b);
+	assert_int_equal(batches[2].n, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +317,8 @@ int main(void)
 				       reset),
 		cmocka_unit_test_setup(
 			test_interleaved_readers_keep_their_streams, reset),
+		cmocka_unit_test_setup(
+			test_miss_hands_its_request_to_the_backing, reset),
 	};
 
 	return cmocka_run_group_tests_name("readahead", tests, group_setup,
