@@ -117,6 +117,7 @@ struct vblk_dev {
 	struct blkq waitq; /* [m] no descriptors (or depth) yet */
 	struct vblk_req *posted_head, *posted_tail; /* [m] oldest first */
 	bool failed; /* [m] a request timed out: refuse new ones */
+	bool aged_last; /* [m] the last post was an aged request */
 	struct timer stall_timer; /* [m] armed while requests are out */
 	struct vblk_stats stats; /* [m] */
 };
@@ -214,10 +215,14 @@ static void post_waiting(struct vblk_dev *d)
 	struct blkq_node *n;
 	bool posted = false, aged;
 
+	/* Aged requests take at most every other post: the starved make
+	 * progress, and urgent requests still wait for one at most. */
 	while ((n = blkq_next(&d->waitq, time_ns(),
-			      prio_disk_age_ms * 1000000ull, &aged)) &&
+			      d->aged_last ? 0 : prio_disk_age_ms * 1000000ull,
+			      &aged)) &&
 	       below_depth(d) && post(d, req_of(n)) == 0) {
 		blkq_take(&d->waitq, n);
+		d->aged_last = aged;
 		d->stats.waiting--;
 		if (aged && class_of(n->rank))
 			class_of(n->rank)->disk_aged++;
