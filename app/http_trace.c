@@ -27,7 +27,8 @@ void hc_trace_arrival(struct http_conn *hc)
 		hc->marks.head_ns = time_ns();
 }
 
-/* The head of a new request was parsed: its trace context and `parse`. */
+/* The head of a new request was parsed: its trace context (trace-id,
+ * span id, sampling) and its `parse` span. */
 void hc_trace_begin(struct http_conn *hc, const struct http_request *req)
 {
 	struct causal *c = &hc->cause;
@@ -36,6 +37,8 @@ void hc_trace_begin(struct http_conn *hc, const struct http_request *req)
 	uint64_t head_ns = hc->marks.head_ns;
 
 	hc->marks = (struct hc_trace_marks){ 0 };
+	if (!trace_on)
+		return; /* trace=off: no trace context, nothing recorded */
 	if (req->traceparent.p) {
 		has_tp = !tracectx_parse(req->traceparent.p,
 					 req->traceparent.len, &tp);
