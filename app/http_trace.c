@@ -125,7 +125,10 @@ void hc_trace_pair(struct http_conn *hc, bool added)
 	if (!hc->cause.sampled)
 		return;
 	if (added) {
-		hc->marks.ecem_ns = time_ns();
+		/* From the end of the last step: the wait before the first
+		 * body read then lies inside the pair's span, not across. */
+		hc->marks.ecem_ns = hc->cause.mark_ns ? hc->cause.mark_ns :
+							time_ns();
 	} else if (hc->marks.ecem_ns) {
 		trace_span(hc->cause.req_id, TRACE_ECEM, hc->marks.ecem_ns,
 			   time_ns());
@@ -133,8 +136,9 @@ void hc_trace_pair(struct http_conn *hc, bool added)
 	}
 }
 
-/* The response is queued whole: `send` ends, the connection records the
- * ACK of its last byte. A pipelined next head is already here. */
+/* The response is queued whole: `send` (and the pair's `ecem`) end, the
+ * connection records the ACK of its last byte. A pipelined next head is
+ * already here. */
 void hc_trace_done(struct http_conn *hc)
 {
 	uint64_t req = trace_req(&hc->cause);
@@ -142,6 +146,9 @@ void hc_trace_done(struct http_conn *hc)
 
 	if (req && hc->marks.send_ns)
 		trace_span(req, TRACE_SEND, hc->marks.send_ns, now);
+	if (req && hc->marks.ecem_ns) /* ends with send: the spans nest */
+		trace_span(req, TRACE_ECEM, hc->marks.ecem_ns, now);
+	hc->marks.ecem_ns = 0;
 	if (req && hc->c)
 		conn_trace_ack(hc->c, req, hc->marks.head_ns);
 	hc->marks.send_ns = 0;

@@ -99,6 +99,13 @@ def check_nested(evs):
                                               "splice", "wait")]
     for a, b in zip(steps, steps[1:]):
         assert a["ts"] + a["dur"] <= b["ts"] + 0.001, (a, b)
+    # Perfetto draws a track as a stack: two spans are disjoint or one
+    # holds the other, never half over each other.
+    for i, a in enumerate(evs):
+        for b in evs[i + 1:]:
+            a_end, b_end = a["ts"] + a["dur"], b["ts"] + b["dur"]
+            disjoint = a_end <= b["ts"] + 0.001 or b_end <= a["ts"] + 0.001
+            assert disjoint or within(a, b) or within(b, a), (a, b)
 
 
 def first(evs, name):
