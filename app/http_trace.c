@@ -51,6 +51,8 @@ void hc_trace_begin(struct http_conn *hc, const struct http_request *req)
 				    !memcmp(req->target.p, INTERNAL_PREFIX, 2));
 	if (!c->sampled)
 		return;
+	tracectx_format(hc->marks.traceresponse, c->trace_id, c->span_id,
+			c->trace_flags);
 	hc->marks.head_ns = head_ns && head_ns <= c->start_ns ? head_ns :
 								c->start_ns;
 	trace_step(c, TRACE_PARSE, hc->marks.head_ns);

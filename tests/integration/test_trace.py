@@ -135,7 +135,11 @@ def test_spans_hit_miss_traceparent_and_format(guest, tmp_path):
     assert fetch("/k1.bin") == (200, files["/k1.bin"])
     assert fetch("/k1.bin") == (200, files["/k1.bin"])
     sent = "00-%s-%s-01" % (TRACE_ID, PARENT)
-    assert fetch("/tp.bin", {"traceparent": sent}) == (200, files["/tp.bin"])
+    status, head, body = get("/tp.bin", headers={"traceparent": sent})
+    assert (status, body) == (200, files["/tp.bin"])
+    # The answer names the trace and this server's span (traceresponse).
+    version, resp_trace, resp_span, flags = head["traceresponse"].split("-")
+    assert (version, resp_trace, flags) == ("00", TRACE_ID, "01")
     bad = "00-%s-%s-01" % (TRACE_ID.upper(), PARENT)
     assert fetch("/bad.bin", {"traceparent": bad}) == (200,
                                                        files["/bad.bin"])
@@ -178,7 +182,7 @@ def test_spans_hit_miss_traceparent_and_format(guest, tmp_path):
     for e in evs:
         assert e["args"]["trace_id"] == TRACE_ID
         assert e["args"]["parent_id"] == PARENT
-        assert e["args"]["span_id"] != PARENT
+        assert e["args"]["span_id"] == resp_span != PARENT
     # Malformed (upper case): ignored, a fresh trace.
     _, evs = track_of(doc, "/bad.bin")
     for e in evs:
@@ -244,6 +248,7 @@ def test_trace_off_records_nothing(guest):
     assert fetch("/cold.bin") == (200, files["/cold.bin"])
     assert fetch("/k1.bin", {"traceparent": "00-%s-%s-01" % (
         TRACE_ID, PARENT)}) == (200, files["/k1.bin"])
+    assert "traceresponse" not in get("/k1.bin")[1]
     st = stats()["trace"]
     assert st["mode"] == "off"
     assert st["events"] == 0 and st["requests_traced"] == 0
