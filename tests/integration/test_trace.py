@@ -3,11 +3,13 @@
 /_trace): each request's spans are recorded in causal order on its own
 track, for a page-cache hit, a cold miss (a disk span inside the read)
 and an ECEM DNS splice; a client's W3C traceparent is continued (same
-trace-id, its span as parent) and a malformed one ignored; the answer
-is valid Chrome Trace Event JSON (required fields, complete events with
-a duration, spans nested in the request's `done`); trace=off records
-nothing, sample:N about one request in N, and a bad trace= value is
-named on the console and the default used.
+trace-id, its span as parent, the answer's traceresponse naming this
+server's span) and a malformed one ignored; /_trace is valid Chrome
+Trace Event JSON (required fields, complete events with a duration,
+spans nested in the request's `done` and never half over each other,
+as Perfetto draws a track), and tools/trace-report reads it; trace=off
+records nothing, sample:N about one request in N, and a bad trace=
+value is named on the console and the default used.
 """
 import json
 import os
