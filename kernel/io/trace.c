@@ -119,7 +119,7 @@ void trace_span(uint64_t req, enum trace_kind kind, uint64_t start_ns,
 	struct trace_cpu *tc;
 	struct trace_event ev;
 
-	if (!req || !(tc = this_cpu()))
+	if (!req || !trace_on || !(tc = this_cpu()))
 		return;
 	ev = (struct trace_event){ .req = req,
 				   .start_ns = start_ns,
@@ -173,7 +173,7 @@ void trace_request_begin(struct causal *c, const struct tracectx *tp,
 			 bool tp_invalid, const char *method, const char *path,
 			 size_t path_len, bool internal)
 {
-	struct trace_cpu *tc = this_cpu();
+	struct trace_cpu *tc = trace_on ? this_cpu() : NULL;
 	struct trace_request rec;
 
 	if (tp) {
@@ -295,16 +295,33 @@ static bool setup_cpu(unsigned cpu)
 	return true;
 }
 
-static void trace_init(void)
+/* Apply config: the rings of the CPUs online, once, unless trace=off. */
+static void apply(void)
 {
-	char mode[32];
-
 	trace_on = config.sample_n != 0;
 	if (!trace_on)
 		return;
 	for (unsigned cpu = 0; cpu < cpu_count() && cpu < CPU_MAX; cpu++)
-		if (!setup_cpu(cpu))
+		if (!per_cpu[cpu] && !setup_cpu(cpu))
 			pr_warn("no memory for CPU %u's trace rings", cpu);
+}
+
+int trace_set_mode(const char *mode)
+{
+	int err = parse_mode(mode, &config);
+
+	if (!err)
+		apply();
+	return err;
+}
+
+static void trace_init(void)
+{
+	char mode[32];
+
+	apply();
+	if (!trace_on)
+		return;
 	pr_info("trace=%s, %u spans per CPU",
 		trace_mode_name(mode, sizeof(mode)), TRACE_RING_EVENTS);
 }
