@@ -2,16 +2,20 @@
 # response modules are pure (no network, file system or driver calls) and
 # are unit-tested on the host.
 KERNEL_SRCS += \
+	app/access_fmt.c \
+	app/access_log.c \
 	app/body_event.c \
 	app/body_thread.c \
 	app/http_cond.c \
 	app/http_parser.c \
 	app/http_path.c \
+	app/http_prio.c \
 	app/http_range.c \
 	app/http_response.c \
 	app/http_str.c \
 	app/http_trace.c \
 	app/mime.c \
+	app/prio.c \
 	app/respond.c \
 	app/sendfile.c \
 	app/server.c \

@@ -37,6 +37,9 @@ tests/fs/test_cache_policy_SRCS := fs/cache_policy.c kernel/mm/heap.c \
 UNIT_TESTS += tests/fs/test_blkrun
 tests/fs/test_blkrun_SRCS := fs/blkrun.c
 
+UNIT_TESTS += tests/fs/test_blkq
+tests/fs/test_blkq_SRCS := fs/blkq.c
+
 UNIT_TESTS += tests/fs/test_pcache
 tests/fs/test_pcache_SRCS := fs/pcache.c fs/cache_policy.c kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c \
 	kernel/lib/bitmap.c kernel/lib/errname.c tests/fakes/fake_pmm.c \
@@ -121,6 +124,11 @@ tests/app/test_http_cond_SRCS := app/http_cond.c kernel/lib/civil.c $(HTTP_STR) 
 	tests/fakes/guard_page.c $(KERNEL_PRINTF)
 tests/app/test_http_cond_CFLAGS := $(KERNEL_PRINTF_CFLAGS)
 
+UNIT_TESTS += tests/app/test_access_fmt
+tests/app/test_access_fmt_SRCS := app/access_fmt.c kernel/lib/civil.c \
+	net/ipcfg.c kernel/lib/num.c $(KERNEL_PRINTF)
+tests/app/test_access_fmt_CFLAGS := $(KERNEL_PRINTF_CFLAGS)
+
 UNIT_TESTS += tests/app/test_mime
 tests/app/test_mime_SRCS := app/mime.c $(HTTP_STR) tests/fakes/guard_page.c
 
@@ -158,7 +166,7 @@ UNIT_TESTS += tests/kernel/test_tracectx
 tests/kernel/test_tracectx_SRCS := kernel/io/tracectx.c
 
 UNIT_TESTS += tests/app/test_server
-tests/app/test_server_SRCS := app/server.c app/respond.c app/body_event.c \
+tests/app/test_server_SRCS := tests/fakes/fake_access_log.c app/server.c app/respond.c app/body_event.c \
 	app/body_thread.c app/sendfile.c app/http_parser.c app/http_path.c \
 	app/http_range.c app/http_cond.c app/http_response.c app/mime.c \
 	kernel/lib/strbuf.c \
@@ -167,7 +175,12 @@ tests/app/test_server_SRCS := app/server.c app/respond.c app/body_event.c \
 	tests/fakes/fake_fs.c tests/fakes/fake_pmm.c tests/fakes/fake_panic.c tests/fakes/fake_printk.c \
 	kernel/sched/laio.c kernel/sched/thread.c kernel/cpu/switch.S kernel/lib/string.c \
 	tests/fakes/fake_paging.c tests/fakes/fake_clock.c tests/fakes/fake_causal.c \
-	$(TRACE_FAKE_SRCS) $(TRACE_APP_SRCS)
+	$(TRACE_FAKE_SRCS) $(TRACE_APP_SRCS) app/prio.c app/http_prio.c \
+	kernel/io/prio.c
+
+UNIT_TESTS += tests/app/test_http_prio
+tests/app/test_http_prio_SRCS := app/http_prio.c $(HTTP_STR) \
+	tests/fakes/guard_page.c
 
 UNIT_TESTS += tests/kernel/test_sfbuf
 tests/kernel/test_sfbuf_SRCS := kernel/io/sfbuf.c kernel/mm/heap.c tests/fakes/fake_pmm.c \
@@ -199,7 +212,8 @@ NET_HOST_SRCS := $(LWIP_HOST_SRCS) net/virtio_net.c net/vnet_csum.c \
 	kernel/virtio/virtq.c \
 	kernel/io/ecem.c kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c kernel/mm/memplan.c \
 	kernel/lib/bitmap.c tests/fakes/fake_pmm.c tests/fakes/fake_panic.c \
-	tests/fakes/fake_printk.c tests/fakes/fake_clock.c $(TRACE_FAKE_SRCS)
+	tests/fakes/fake_printk.c tests/fakes/fake_clock.c $(TRACE_FAKE_SRCS) \
+	kernel/io/prio.c
 NET_HOST_CFLAGS := -Itests/net/lwip-host -I$(LWIPDIR)/include \
 	-Wno-missing-field-initializers
 
@@ -209,14 +223,15 @@ tests/net/test_virtio_net_CFLAGS := $(NET_HOST_CFLAGS)
 
 # The ACK path of net/conn.c with the real server: ECEM DNS splicing.
 UNIT_TESTS += tests/net/test_conn
-tests/net/test_conn_SRCS := $(NET_HOST_SRCS) app/server.c app/respond.c \
+tests/net/test_conn_SRCS := $(NET_HOST_SRCS) tests/fakes/fake_access_log.c app/server.c app/respond.c \
 	app/body_event.c app/body_thread.c app/sendfile.c kernel/lib/strbuf.c \
 	app/http_parser.c \
 	app/http_path.c app/http_range.c app/http_cond.c app/http_response.c \
 	app/mime.c $(HTTP_STR) kernel/lib/civil.c kernel/lib/errname.c \
 	kernel/sched/timer.c kernel/sched/laio.c kernel/sched/thread.c \
 	kernel/cpu/switch.S kernel/lib/string.c tests/fakes/fake_fs.c \
-	tests/fakes/fake_paging.c tests/fakes/fake_causal.c $(TRACE_APP_SRCS)
+	tests/fakes/fake_paging.c tests/fakes/fake_causal.c $(TRACE_APP_SRCS) \
+	app/prio.c app/http_prio.c
 tests/net/test_conn_CFLAGS := $(NET_HOST_CFLAGS)
 # tests/net/conn_host.c compiles net/conn.c by #include.
 $(BUILD)/tests/net/test_virtio_net $(BUILD)/tests/net/test_conn: net/conn.c

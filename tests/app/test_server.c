@@ -220,9 +220,13 @@ static void test_oversized_head(void **state)
 	fake_conn_finish(c, 0);
 }
 
+extern unsigned fake_alog_requests, fake_alog_responses;
+extern int fake_alog_last_status;
+
 static void test_pipelining_in_order(void **state)
 {
 	struct conn *c = fake_conn_open();
+	unsigned logged = fake_alog_responses, asked = fake_alog_requests;
 	char *out, *p;
 
 	(void)state;
@@ -238,6 +242,10 @@ static void test_pipelining_in_order(void **state)
 	assert_non_null(p);
 	assert_string_equal(body_of(p), index_html);
 	assert_false(fake_conn_closing(c));
+	/* The access log heard of each request and each response once. */
+	assert_int_equal(fake_alog_requests - asked, 3);
+	assert_int_equal(fake_alog_responses - logged, 3);
+	assert_int_equal(fake_alog_last_status, 200);
 	free(out);
 	fake_conn_finish(c, 0);
 }
@@ -269,6 +277,41 @@ static void test_keep_alive_and_close(void **state)
 	fake_conn_recv_str(c, "GET /index.html HTTP/1.0\r\n\r\n");
 	free(take(c));
 	assert_true(fake_conn_closing(c));
+	fake_conn_finish(c, 0);
+}
+
+/* Each request's urgency comes from its own head and reaches the
+ * connection; a bad Priority is no error and leaves the default. */
+static void test_request_urgency(void **state)
+{
+	static const struct {
+		const char *field;
+		uint8_t urgency;
+	} cases[] = {
+		{ "Priority: u=0\r\n", 0 },
+		{ "Priority: u=6, i\r\n", 6 },
+		{ "", 3 },
+		{ "Priority: u=9\r\n", 3 },
+		{ "Priority: u=1,,\r\n", 3 },
+		{ "Priority: (\r\n", 3 },
+		{ "Priority: i\r\n", 3 },
+		{ "priority: u=7\r\n", 7 },
+	};
+	struct conn *c = fake_conn_open();
+	char head[128];
+	char *out;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(head, sizeof(head),
+			 "GET /index.html HTTP/1.1\r\nHost: x\r\n%s\r\n",
+			 cases[i].field);
+		fake_conn_recv_str(c, head);
+		out = take(c);
+		expect_status(out, 200);
+		free(out);
+		assert_int_equal(fake_conn_urgency(c), cases[i].urgency);
+	}
 	fake_conn_finish(c, 0);
 }
 
@@ -516,6 +559,29 @@ static void test_no_volume_and_stats(void **state)
 	fake_fs_set_mounted(true);
 }
 
+/* GET /_health: 200 "ok" with a volume, 503 without, counted. */
+static void test_health(void **state)
+{
+	struct http_stats st;
+	uint64_t before;
+	char *out;
+
+	(void)state;
+	http_get_stats(&st);
+	before = st.health_checks;
+	out = one("GET /_health HTTP/1.1\r\nHost: x\r\n\r\n");
+	expect_status(out, 200);
+	assert_string_equal(body_of(out), "ok\n");
+	free(out);
+	fake_fs_set_mounted(false);
+	out = one("GET /_health HTTP/1.1\r\nHost: x\r\n\r\n");
+	expect_status(out, 503);
+	free(out);
+	fake_fs_set_mounted(true);
+	http_get_stats(&st);
+	assert_int_equal(st.health_checks - before, 2);
+}
+
 static void test_status_counters(void **state)
 {
 	struct http_stats a, b;
@@ -666,11 +732,13 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_get_file),
+		cmocka_unit_test(test_health),
 		cmocka_unit_test(test_head_and_directories),
 		cmocka_unit_test(test_errors_close),
 		cmocka_unit_test(test_oversized_head),
 		cmocka_unit_test(test_pipelining_in_order),
 		cmocka_unit_test(test_keep_alive_and_close),
+		cmocka_unit_test(test_request_urgency),
 		cmocka_unit_test(test_ranges_and_conditionals),
 		cmocka_unit_test(test_large_body_windows_follow_acks),
 		cmocka_unit_test(test_pipeline_longer_than_the_buffer),
