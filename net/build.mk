@@ -19,6 +19,7 @@ LWIPDIR := $(LWIP_TREE)/src
 
 KERNEL_SRCS += \
 	net/conn.c \
+	net/dgram.c \
 	net/ipcfg.c \
 	net/net.c \
 	net/virtio_net.c \
