@@ -175,6 +175,11 @@ static void answer_stats(struct http_conn *hc, bool head_only)
 {
 	size_t size =
 		(STATS_BUF_PAGES + DIV_ROUND_UP(cpu_count(), 4)) * PAGE_SIZE;
+	/* Every CPU's counters summed, in this CPU's scratch block: nothing
+	 * runs on this CPU between the sum and the JSON (no sleeping), and
+	 * a heap too full for a new connection must still answer this. */
+	static struct http_stats sums[CPU_MAX];
+	struct http_stats *sum = &sums[cpu_self()];
 	char *json = kmalloc(size);
 	struct http_response r;
 	int n, err;
@@ -183,7 +188,8 @@ static void answer_stats(struct http_conn *hc, bool head_only)
 		hc_answer_error(hc, 503, head_only);
 		return;
 	}
-	n = http_stats_json(json, size, &hc_stats);
+	http_get_stats(sum);
+	n = http_stats_json(json, size, sum);
 	if (n < 0) {
 		kfree(json);
 		hc_answer_error(hc, 500, head_only);

@@ -20,6 +20,17 @@
  * pages are in, the aggregate is built in file order and the waiters'
  * references are dropped (the aggregate holds its own).
  *
+ * Several CPUs: the fill batches, the indirect-block reads in flight and
+ * the counters are under the page cache lock (pcache_lock, rank FS),
+ * taken by fs_read and by the disk completions; fills never sleep under
+ * it (threads map from cached indirect blocks too). ext2's caches and
+ * the open-file table are under the volume lock (meta_lock, rank
+ * FS_META), held while ext2 code runs and dropped around each blocking
+ * disk read (dev_read). A caller that runs several ext2 steps (a lookup
+ * that reads directories) also holds the volume (meta_held, a flag
+ * taken with an atomic exchange): a thread that finds it held yields
+ * until it is free, the main loop gets -EAGAIN.
+ *
  * Priority: the request's urgency is copied into each page waiter, and
  * from the page cache's rank into the batch (struct fill) and each disk
  * request it posts, indirect-block reads included, so it outlives the
@@ -36,6 +47,7 @@
 #include "kernel/core/cmdline.h"
 #include "kernel/core/initcall.h"
 #include "kernel/core/printk.h"
+#include "kernel/core/spinlock.h"
 #include "kernel/io/causal.h"
 #include "kernel/io/iobuf.h"
 #include "kernel/io/prio.h"
@@ -77,8 +89,12 @@ static struct {
  * passes here, so an urgent request is not stuck behind a flood of
  * opens of less urgent ones).
  */
-static bool meta_held; /* [m] */
-static uint32_t meta_waiting[PRIO_CLASSES]; /* [m] threads, by urgency */
+static bool meta_held; /* [atomic] */
+static uint32_t meta_waiting[PRIO_CLASSES]; /* [atomic] threads, by urgency */
+static struct spinlock meta_lock = SPINLOCK_INIT("ext2", LOCK_RANK_FS_META);
+
+/* A counter written outside the locks, from any CPU. */
+#define COUNT(field) __atomic_fetch_add(&fs.stats.field, 1, __ATOMIC_RELAXED)
 
 /* Whether a thread more urgent than `urgency` waits for the volume. */
 static bool more_urgent_waiting(uint8_t urgency)
@@ -86,41 +102,59 @@ static bool more_urgent_waiting(uint8_t urgency)
 	if (!prio_enforced())
 		return false;
 	for (unsigned int u = 0; u < urgency && u < PRIO_CLASSES; u++)
-		if (meta_waiting[u])
+		if (__atomic_load_n(&meta_waiting[u], __ATOMIC_RELAXED))
 			return true;
 	return false;
+}
+
+/* Take the volume if it is free and nobody more urgent waits. */
+static bool meta_try(uint8_t urgency)
+{
+	return !more_urgent_waiting(urgency) &&
+	       !__atomic_exchange_n(&meta_held, true, __ATOMIC_ACQUIRE);
 }
 
 static int meta_enter(uint8_t urgency)
 {
 	urgency = MIN(urgency, (uint8_t)CAUSAL_URGENCY_MAX);
-	if (!meta_held && !more_urgent_waiting(urgency)) {
-		meta_held = true;
-		return 0;
+	if (!meta_try(urgency)) {
+		if (!thread_current()) {
+			COUNT(meta_busy);
+			return -EAGAIN;
+		}
+		COUNT(meta_waits);
+		__atomic_fetch_add(&prio_class(urgency)->volume_waits, 1,
+				   __ATOMIC_RELAXED);
+		__atomic_fetch_add(&meta_waiting[urgency], 1, __ATOMIC_RELAXED);
+		/* Its holder may be on another CPU, which cannot wake us:
+		 * let this CPU's loop run and look again. */
+		while (!meta_try(urgency))
+			thread_yield();
+		__atomic_fetch_sub(&meta_waiting[urgency], 1, __ATOMIC_RELAXED);
 	}
-	if (!thread_current()) {
-		fs.stats.meta_busy++;
-		return -EAGAIN;
-	}
-	fs.stats.meta_waits++;
-	prio_class(urgency)->volume_waits++;
-	meta_waiting[urgency]++;
-	while (meta_held || more_urgent_waiting(urgency))
-		thread_sleep(&meta_held);
-	meta_waiting[urgency]--;
-	meta_held = true;
+	spin_lock(&meta_lock);
 	return 0;
 }
 
 static void meta_leave(void)
 {
-	meta_held = false;
-	thread_wakeup(&meta_held);
+	spin_unlock(&meta_lock);
+	__atomic_store_n(&meta_held, false, __ATOMIC_RELEASE);
 }
 
+/* ext2's disk reads block: the volume lock is let go meanwhile (the
+ * volume stays held: meta_held), so nobody spins for a disk read. */
 static int dev_read(void *ctx, uint64_t off, void *buf, size_t len)
 {
-	return vblk_read_sync(ctx, off, buf, len);
+	bool locked = spin_held(&meta_lock);
+	int err;
+
+	if (locked)
+		spin_unlock(&meta_lock);
+	err = vblk_read_sync(ctx, off, buf, len);
+	if (locked)
+		spin_lock(&meta_lock);
+	return err;
 }
 
 static uint64_t readahead_pages = 256;
@@ -193,6 +227,11 @@ int fs_mount(struct vblk_dev *dev)
 	fs.block_size = ext2_block_size(fs.vol);
 	pr_info("ext2 volume mounted, %u-byte blocks", fs.block_size);
 	return 0;
+}
+
+struct vblk_dev *fs_device(void)
+{
+	return fs.dev;
 }
 
 bool fs_mounted(void)
@@ -283,9 +322,11 @@ static void fill_req_done(void *arg, int err)
 	if (rq->trace_req)
 		trace_span(rq->trace_req, TRACE_DISK, rq->posted_ns, time_ns());
 	kfree(rq);
+	pcache_lock();
 	/* The last page_put may free fl: the highest page goes last. */
 	for (uint32_t p = first; p <= last; p++)
 		page_part_done(fl, p, err);
+	pcache_unlock();
 }
 
 /* blkrun flush: post one request for pages first..last of the batch. A
@@ -403,13 +444,18 @@ static int fill_add_page(struct fill *fl, uint32_t p, const uint64_t *dblk,
 static void meta_read_done(void *arg, int err)
 {
 	struct meta_read *m = arg, **pp = &meta_reads;
-	struct fill *fl = m->waiters, *next;
+	struct fill *fl, *next;
 
+	pcache_lock();
+	fl = m->waiters;
 	while (*pp != m)
 		pp = &(*pp)->next;
 	*pp = m->next;
-	if (!err)
+	if (!err) {
+		spin_lock(&meta_lock);
 		err = ext2_cache_put(fs.vol, m->blk, m->data);
+		spin_unlock(&meta_lock);
+	}
 	if (err != -ETIMEDOUT)
 		kfree(m->data); /* else the device may still write it: leak */
 	kfree(m);
@@ -420,6 +466,7 @@ static void meta_read_done(void *arg, int err)
 		else
 			fill_continue(fl, false); /* maybe the next level */
 	}
+	pcache_unlock();
 }
 
 /* Wait for indirect block blk without blocking: join its read, or start
@@ -475,8 +522,12 @@ static void fill_continue(struct fill *fl, bool sleeping)
 	while (!err && fl->next < fl->n) {
 		uint32_t p = fl->next;
 
+		if (!sleeping)
+			spin_lock(&meta_lock);
 		err = map_page(fl->pc->ctx, fl->first + p, dblk, &nblk,
 			       sleeping ? NULL : &missing);
+		if (!sleeping)
+			spin_unlock(&meta_lock);
 		if (err)
 			break;
 		fl->pages[p].err = fill_add_page(fl, p, dblk, nblk);
@@ -521,9 +572,10 @@ static int read_pages(struct pcache_file *pc, uint64_t first,
 			(struct fill_page){ .buf = bufs[p], .pending = 1 };
 	vblk_limits(fs.dev, &seg_max, &seg_bytes_max);
 	blkrun_init(&fl->run, seg_max, seg_bytes_max, fill_post, fl);
-	/* The main loop never waits for the disk, not even for a block
-	 * map (ext2_bmap_cached needs no hold on the volume). */
-	fill_continue(fl, thread_current() != NULL);
+	/* Nobody waits for the disk here, not even for a block map
+	 * (ext2_bmap_cached needs no hold on the volume): the page cache
+	 * lock is held, and nothing sleeps under it. */
+	fill_continue(fl, false);
 	return 0;
 }
 
@@ -581,7 +633,7 @@ int fs_open_for(const char *path, const struct causal *cause, struct file **out)
 	uint32_t ino;
 	int err;
 
-	fs.stats.opens++;
+	COUNT(opens);
 	if (!fs.vol) {
 		err = -ENODEV;
 	} else if (!(err = meta_enter(cause ? cause->urgency :
@@ -592,7 +644,7 @@ int fs_open_for(const char *path, const struct causal *cause, struct file **out)
 		meta_leave();
 	}
 	if (err)
-		fs.stats.open_errors++;
+		COUNT(open_errors);
 	return err;
 }
 
@@ -697,11 +749,14 @@ static void page_arrived(void *arg, struct iobuf *buf, int err)
 	done(done_arg, finish(r));
 }
 
+static int read_locked(struct file *f, uint64_t off, uint64_t len,
+		       struct ioagg *out, fs_read_done_fn done, void *arg,
+		       const struct causal *cause);
+
 int fs_read(struct file *f, uint64_t off, uint64_t len, struct ioagg *out,
 	    fs_read_done_fn done, void *arg, const struct causal *cause)
 {
-	struct read_req *r;
-	uint64_t first, npages;
+	int err;
 
 	if (!f->st.is_reg)
 		return -EISDIR;
@@ -709,6 +764,20 @@ int fs_read(struct file *f, uint64_t off, uint64_t len, struct ioagg *out,
 		return -EINVAL;
 	if (len == 0)
 		return 0;
+	pcache_lock();
+	err = read_locked(f, off, len, out, done, arg, cause);
+	pcache_unlock();
+	return err;
+}
+
+/* fs_read's work, with the page cache lock held. */
+static int read_locked(struct file *f, uint64_t off, uint64_t len,
+		       struct ioagg *out, fs_read_done_fn done, void *arg,
+		       const struct causal *cause)
+{
+	struct read_req *r;
+	uint64_t first, npages;
+
 	fs.stats.reads++;
 	first = off / PAGE_SIZE;
 	npages = DIV_ROUND_UP(off + len, PAGE_SIZE) - first;
@@ -771,7 +840,9 @@ void fs_get_stats(struct fs_stats *st)
 
 	if (fs.dev)
 		vblk_get_stats(fs.dev, &d);
+	pcache_lock();
 	*st = fs.stats;
+	pcache_unlock();
 	st->disk_requests = d.requests;
 	st->disk_bytes = d.bytes;
 	st->disk_segments = d.segments;

@@ -41,7 +41,7 @@ UNIT_TESTS += tests/fs/test_blkq
 tests/fs/test_blkq_SRCS := fs/blkq.c
 
 UNIT_TESTS += tests/fs/test_pcache
-tests/fs/test_pcache_SRCS := fs/pcache.c fs/cache_policy.c kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c \
+tests/fs/test_pcache_SRCS := fs/pcache.c fs/cache_policy.c kernel/sched/handover.c kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c \
 	kernel/lib/bitmap.c kernel/lib/errname.c tests/fakes/fake_pmm.c \
 	tests/fakes/fake_panic.c tests/fakes/fake_printk.c
 
@@ -52,7 +52,12 @@ UNIT_TESTS += tests/kernel/test_lockcheck
 tests/kernel/test_lockcheck_SRCS := kernel/core/lockcheck.c
 
 UNIT_TESTS += tests/kernel/test_timer
-tests/kernel/test_timer_SRCS := kernel/sched/timer.c tests/fakes/fake_printk.c
+tests/kernel/test_timer_SRCS := kernel/sched/timer.c tests/fakes/fake_printk.c \
+	tests/fakes/fake_panic.c
+
+# Per-CPU handover queues; CPUs and IPIs played by tests/fakes/fake_smp.c.
+UNIT_TESTS += tests/kernel/test_handover
+tests/kernel/test_handover_SRCS := kernel/sched/handover.c
 
 UNIT_TESTS += tests/kernel/test_acpi
 tests/kernel/test_acpi_SRCS := kernel/arch/acpi.c kernel/lib/errname.c \
@@ -89,7 +94,7 @@ tests/kernel/test_crc32_SRCS := kernel/lib/crc32.c
 
 # The thread calls are stubbed in the test itself.
 UNIT_TESTS += tests/kernel/test_completion
-tests/kernel/test_completion_SRCS := kernel/sched/completion.c \
+tests/kernel/test_completion_SRCS := kernel/sched/completion.c kernel/sched/handover.c \
 	tests/fakes/fake_clock.c
 
 UNIT_TESTS += tests/kernel/test_num
