@@ -196,7 +196,7 @@ tests/kernel/test_ecem_SRCS := kernel/io/ecem.c tests/fakes/fake_heap.c \
 	tests/fakes/fake_panic.c tests/fakes/fake_printk.c
 
 UNIT_TESTS += tests/kernel/test_laio
-tests/kernel/test_laio_SRCS := kernel/sched/laio.c kernel/sched/thread.c kernel/cpu/switch.S \
+tests/kernel/test_laio_SRCS := kernel/sched/laio.c kernel/mm/memplan.c kernel/sched/thread.c kernel/cpu/switch.S \
 	kernel/sched/timer.c kernel/lib/string.c tests/fakes/fake_heap.c tests/fakes/fake_pmm.c \
 	tests/fakes/fake_paging.c tests/fakes/fake_panic.c tests/fakes/fake_printk.c \
 	tests/fakes/fake_clock.c

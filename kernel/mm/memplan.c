@@ -19,6 +19,11 @@
 #define RX_BUFS_MIN 32
 #define RX_RING_MIN 16
 #define LWIP_BYTES_PER_CONN 2048 /* headers of a connection's segments */
+/* LAIO keeps the spare stacks it made, so at most 1/LAIO_MEM_SHARE of the
+ * memory outside the pool goes to them: a burst of blocked opens must not
+ * take the heap a new connection needs (at -m 4M: 3 stacks, not 64). */
+#define LAIO_MEM_SHARE 16
+#define LAIO_WORKERS_MIN 2
 
 static struct memplan plan_in_force = {
 	.free_pages = 1u << 20,
@@ -28,6 +33,7 @@ static struct memplan plan_in_force = {
 	.rx_bufs = VNET_RX_BUFS_MAX,
 	.lwip_bytes = LWIP_MEM_MAX,
 	.conn_max = CONN_MAX_DEFAULT,
+	.laio_workers = LAIO_WORKERS_MAX,
 };
 
 static uint64_t clamp(uint64_t v, uint64_t lo, uint64_t hi)
@@ -63,6 +69,9 @@ bool memplan_make(uint64_t free_pages, uint64_t pool_pages,
 		.lwip_bytes = lwip,
 		.conn_max = (uint32_t)clamp(lwip / LWIP_BYTES_PER_CONN,
 					    CONN_MAX_MIN, CONN_MAX_DEFAULT),
+		.laio_workers = (uint32_t)clamp(
+			rest / LAIO_MEM_SHARE / THREAD_STACK_PAGES,
+			LAIO_WORKERS_MIN, LAIO_WORKERS_MAX),
 	};
 	return true;
 }

@@ -22,6 +22,7 @@ struct memplan {
 	uint32_t rx_bufs; /* RX pages posted or held by the stack */
 	uint64_t lwip_bytes; /* lwIP's heap (headers, copied data) */
 	uint32_t conn_max; /* connections served at once */
+	uint32_t laio_workers; /* LAIO spare stacks per CPU */
 };
 
 /* The plan for `free_pages` free frames; `pool_pages` 0 means size the

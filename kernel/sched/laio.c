@@ -25,6 +25,7 @@
 #include "kernel/lib/errno.h"
 #include "kernel/lib/list.h"
 #include "kernel/mm/heap.h"
+#include "kernel/mm/memplan.h"
 #include "kernel/param.h"
 #include "kernel/sched/mainloop.h"
 #include "kernel/sched/thread.h"
@@ -96,7 +97,7 @@ static struct worker *get_worker(void)
 		idle = w->next_idle;
 		return w;
 	}
-	if (stats.workers >= LAIO_WORKERS_MAX)
+	if (stats.workers >= memplan()->laio_workers)
 		return NULL;
 	w = kzalloc(sizeof(*w));
 	if (!w)

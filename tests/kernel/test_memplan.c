@@ -27,6 +27,7 @@ static void test_large_machine_keeps_the_old_sizes(void **state)
 	assert_int_equal(p.rx_ring, VNET_QUEUE_SIZE);
 	assert_int_equal(p.lwip_bytes, LWIP_MEM_MAX);
 	assert_int_equal(p.conn_max, CONN_MAX_DEFAULT);
+	assert_int_equal(p.laio_workers, LAIO_WORKERS_MAX);
 	/* The window is bounded well below the pool: mappings recycle. */
 	assert_int_equal(p.map_slots, SFBUF_WINDOW_SLOTS);
 	assert_true(p.map_slots < p.pool_pages / 2);
@@ -46,6 +47,10 @@ static void test_small_machine_scales_down(void **state)
 	assert_true(p.lwip_bytes >= LWIP_MEM_MIN);
 	assert_true(p.conn_max >= CONN_MAX_MIN && p.conn_max < 1024);
 	assert_int_equal(p.map_slots, 2 * p.pool_pages);
+	/* Spare LAIO stacks: a sixteenth of what the pool leaves, at most. */
+	assert_true(p.laio_workers >= 2);
+	assert_true((uint64_t)p.laio_workers * THREAD_STACK_PAGES <=
+		    (free - p.pool_pages) / 16);
 }
 
 static void test_pool_choice_is_kept(void **state)
