@@ -66,6 +66,8 @@
 #define VNET_QUEUE_SIZE 256 /* RX and TX ring entries (QEMU's default max) */
 #define VNET_RX_BUFS_MAX 1024 /* RX pages in the ring or held by lwIP */
 #define VNET_RX_BUDGET 64 /* frames handed to lwIP per poll */
+#define VNET_PAIRS_MAX 8 /* virtio-net queue pairs the driver sets up */
+#define VNET_RX_RING_MIN 32 /* RX pages kept posted per pair, at least */
 #define VNET_TX_SEGS_MAX 16 /* descriptors per frame; longer are copied */
 #define VNET_TX_BACKLOG 256 /* frames queued while the TX ring is full */
 #define VNET_TX_CTRL_RESERVE 64 /* more backlog slots for frames ... */

@@ -31,7 +31,6 @@
 #include "net/conn.h"
 
 #include "kernel/core/cmdline.h"
-#include "kernel/core/initcall.h"
 #include "kernel/core/printk.h"
 #include "kernel/io/ecem.h"
 #include "kernel/io/iobuf.h"
@@ -41,9 +40,9 @@
 #include "kernel/lib/stdio.h"
 #include "kernel/mm/heap.h"
 #include "kernel/param.h"
-#include "kernel/sched/mainloop.h"
 #include "lwip/tcp.h"
 #include "net/lwip-port/lwip_err.h"
+#include "net/netinst.h"
 
 struct listener {
 	const struct conn_callbacks *cb; /* [I] */
@@ -61,6 +60,7 @@ struct tx_piece {
 };
 
 struct conn {
+	struct conn_head head; /* [I] first: whose stack (net/netinst.h) */
 	struct tcp_pcb *pcb; /* [m] NULL once lwIP or we let go of it */
 	const struct listener *l; /* [I] */
 	void *ctx; /* [m] the application's */
@@ -90,6 +90,7 @@ static uint64_t accept_limit;
 KPARAM_UINT(accept_limit, accept_limit, 0, 1000000,
 	    "new connections handed to the server per loop pass (0: all)");
 static struct conn_stats stats; /* [m] */
+static uint32_t instance; /* [I] this stack's number, conn_head */
 static bool copy_mode;
 KPARAM_BOOL(copy, copy_mode,
 	    "copy response bodies into the stack's buffers (baseline)");
@@ -556,6 +557,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 		tcp_abort(pcb);
 		return ERR_ABRT;
 	}
+	c->head.instance = instance;
 	c->pcb = pcb;
 	c->l = l;
 	ioagg_init(&c->unsent);
@@ -698,8 +700,15 @@ void conn_get_stats(struct conn_stats *st)
 	*st = stats;
 }
 
-static void conn_init(void)
+/* Not an init call: this file is linked once per network-stack
+ * instance (net/build.mk), and net/netinst.c runs each instance's
+ * deferred work from that instance's poller. */
+void conn_set_instance(uint32_t id)
 {
-	mainloop_add_poller(conn_poll, NULL);
+	instance = id;
 }
-INITCALL(conn_init, INIT_NET);
+
+int conn_run_deferred(void)
+{
+	return conn_poll(NULL);
+}

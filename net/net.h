@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Network bring-up: lwIP, the first virtio-net device as its default
- * netif, addressing from the boot options (net/ipcfg.h: ip=, gw=) and the
- * main-loop poller that runs the driver and lwIP's timers. After
- * net_init, lwIP is live; everything network runs in that poller or in
- * timer callbacks, i.e. the main loop ([m]).
+ * Network bring-up: the first virtio-net device with one RX/TX queue
+ * pair per network-stack instance (net/netinst.h: one lwIP each, sharing
+ * nothing), addressing from the boot options (net/ipcfg.h: ip=, gw=) and
+ * one main-loop poller per instance that runs its queue pair and its
+ * lwIP's timers. After net_init, lwIP is live; everything network runs in
+ * those pollers or in timer callbacks, i.e. the main loop ([m]). The
+ * counters below are sums over the instances.
  *
  * Boot options: ip=dhcp|A.B.C.D[/N] (default dhcp), gw=A.B.C.D,
- * net_stats=N (log the driver counters every N seconds; 0 = off).
+ * net_stats=N (log the driver counters every N seconds; 0 = off),
+ * net_queues=N (queue pairs and instances; 0, the default: one per CPU,
+ * at most the device's max_virtqueue_pairs and NET_INSTANCES_MAX; one
+ * with ip=dhcp).
  */
 #ifndef NET_NET_H
 #define NET_NET_H
@@ -17,15 +22,30 @@
 
 #include "net/vnet_stats.h"
 
-struct netif;
-
 /* Bring up lwIP and the first virtio-net device; runs as the INIT_NET
  * init call (kernel/core/initcall.h), after PCI, IRQs and timers. 0; -ENODEV without a device (logged, network off); other
  * negative errno when the device failed (logged). */
 int net_init(void);
 
-/* The interface, or NULL before/without net_init. */
-struct netif *net_netif(void);
+/* Network-stack instances running (one per queue pair; net_queues=). */
+uint32_t net_instances(void);
+
+/* Per-instance counters for /_stats' "net_instances" section. */
+#define NET_INSTANCE_STATS(X)                                \
+	X(rx_packets) /* frames its queue pair received */   \
+	X(tx_packets) /* frames it sent on its pair */       \
+	X(accepted) /* connections it accepted */            \
+	X(active) /* connections open now */                 \
+	X(arp_shared) /* ARP frames copied to the others */  \
+	X(arp_taken) /* ARP frames the others copied here */ \
+	X(arp_lost) /* copies a full mailbox refused */
+
+struct net_instance_stats {
+	NET_INSTANCE_STATS(STAT_U64)
+};
+
+/* Instance i's counters (zeros past net_instances()). */
+void net_instance_stats(uint32_t i, struct net_instance_stats *st);
 
 /* Whether the interface has an address (static, or a DHCP lease). */
 bool net_has_address(void);

@@ -34,6 +34,7 @@
 struct netif;
 struct pci_dev;
 struct vnet_dev;
+struct vnet_nic;
 
 /* feature bits (5.1.3) */
 #define VIRTIO_NET_F_CSUM (1ull << 0) /* device completes TX checksums */
@@ -41,6 +42,9 @@ struct vnet_dev;
 #define VIRTIO_NET_F_MAC (1ull << 5)
 #define VIRTIO_NET_F_MRG_RXBUF (1ull << 15)
 #define VIRTIO_NET_F_STATUS (1ull << 16)
+#define VIRTIO_NET_F_CTRL_VQ (1ull << 17) /* control queue */
+#define VIRTIO_NET_F_MQ (1ull << 22) /* several RX/TX queue pairs */
+#define VIRTIO_NET_F_RSS (1ull << 60) /* device steers RX by RSS hash */
 
 /* virtio_net_hdr.flags (5.1.6) */
 #define VIRTIO_NET_HDR_F_NEEDS_CSUM 1
@@ -50,9 +54,30 @@ struct vnet_dev;
 /* config status bits (5.1.4) */
 #define VIRTIO_NET_S_LINK_UP 1
 
-#define VNET_RXQ 0 /* receiveq1 */
-#define VNET_TXQ 1 /* transmitq1 */
+#define VNET_RXQ 0 /* receiveq1; pair i's RX queue is 2i */
+#define VNET_TXQ 1 /* transmitq1; pair i's TX queue is 2i + 1 */
 #define VNET_MAC_LEN 6
+
+/* Control queue commands (5.1.6.5): class, command, data, then the
+ * device's one-byte answer. */
+#define VIRTIO_NET_CTRL_MQ 4
+#define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 0
+#define VIRTIO_NET_OK 0
+#define VIRTIO_NET_ERR 1
+
+struct virtio_net_ctrl_hdr {
+	uint8_t class;
+	uint8_t cmd;
+} __packed;
+STATIC_ASSERT(sizeof(struct virtio_net_ctrl_hdr) == 2);
+
+/* VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET as the driver keeps it: three
+ * separate descriptors (header and pairs read, ack written). */
+struct vnet_ctrl_mq {
+	struct virtio_net_ctrl_hdr hdr;
+	uint16_t pairs; /* le16 virtqueue_pairs */
+	uint8_t ack; /* written by the device */
+};
 
 /* Device-specific configuration (5.1.4), the part we read. */
 struct virtio_net_config {
@@ -76,12 +101,22 @@ struct virtio_net_hdr {
 };
 STATIC_ASSERT(sizeof(struct virtio_net_hdr) == 12);
 
-/* Bring up virtio-net function `pci` up to (not including) DRIVER_OK.
- * 0 with *out set; -ENODEV, -ENOMEM, -EIO, -EOPNOTSUPP; on error the
- * device is marked FAILED and nothing stays allocated. */
-int vnet_probe(struct pci_dev *pci, struct vnet_dev **out);
+/* Bring up virtio-net function `pci` with up to `pairs` RX/TX queue
+ * pairs (fewer when the device, VNET_PAIRS_MAX or its MSI-X table has
+ * fewer), up to (not including) DRIVER_OK. 0 with *out set; -ENODEV,
+ * -ENOMEM, -EIO, -EOPNOTSUPP; on error the device is marked FAILED and
+ * nothing stays allocated. */
+int vnet_probe(struct pci_dev *pci, uint32_t pairs, struct vnet_nic **out);
 
-/* netif_add() init callback; netif->state is the struct vnet_dev. */
+/* Queue pairs set up (1 without VIRTIO_NET_F_MQ). */
+uint32_t vnet_pairs(const struct vnet_nic *nic);
+
+/* Pair `i` (receiveq i+1, transmitq i+1), or NULL past the last. */
+struct vnet_dev *vnet_pair(struct vnet_nic *nic, uint32_t i);
+
+/* netif_add() init callback; netif->state is the pair's struct
+ * vnet_dev. Once every pair has been through it the device starts
+ * (DRIVER_OK, then the pairs switched on through the control queue). */
 err_t vnet_netif_init(struct netif *netif);
 
 /* Do pending RX, TX-completion and link work. Returns > 0 if it did

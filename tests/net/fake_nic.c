@@ -451,10 +451,12 @@ void fake_nic_init(void)
 {
 	ip4_addr_t ip, mask, gw, peer;
 	struct eth_addr mac;
+	struct vnet_nic *nic;
 
 	lwip_init();
-	if (vnet_probe(&pci, &vnet))
+	if (vnet_probe(&pci, 1, &nic))
 		abort();
+	vnet = vnet_pair(nic, 0);
 	IP4_ADDR(&ip, 10, 0, 0, 2);
 	IP4_ADDR(&mask, 255, 255, 255, 0);
 	IP4_ADDR(&gw, 10, 0, 0, 1);
