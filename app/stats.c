@@ -55,6 +55,23 @@ static void http_section(struct json_out *j, const struct http_stats *s)
 	json_close(j);
 }
 
+/* One object per network-stack instance (queue pair), named by its
+ * number: what its queue carried and the connections it accepted. */
+static void instance_section(struct json_out *j)
+{
+	struct net_instance_stats st;
+	char name[12];
+
+	json_open(j, "net_instances");
+	json_u64(j, "count", net_instances());
+	for (uint32_t i = 0; i < net_instances(); i++) {
+		net_instance_stats(i, &st);
+		snprintf(name, sizeof(name), "%u", i);
+		STATS_JSON_OBJECT(j, name, NET_INSTANCE_STATS, &st);
+	}
+	json_close(j);
+}
+
 /* The sections that are counters only, straight from their lists. */
 static void counter_sections(struct json_out *j)
 {
@@ -81,6 +98,7 @@ static void counter_sections(struct json_out *j)
 	json_str(j, "irq_mode", nic.irq_mode);
 	json_close(j);
 	STATS_JSON_OBJECT(j, "net", NET_TCP_STATS, &tcp);
+	instance_section(j);
 	STATS_JSON_OBJECT(j, "lwip_mem", NET_MEM_STATS, &mem);
 	STATS_JSON_OBJECT(j, "iobuf", IOBUF_STATS, &io);
 	json_open(j, "pcache");
