@@ -71,6 +71,7 @@
 #define MAC_MULTICAST 0x01
 STATIC_ASSERT(VNET_HDR_LEN + VNET_FRAME_MAX <= VNET_RX_BUF_LEN);
 STATIC_ASSERT(VNET_TX_SEGS_MAX >= 2);
+STATIC_ASSERT(2 * VNET_PAIRS_MAX < VPCI_QUEUES_MAX);
 
 struct vnet_rxbuf {
 	struct pbuf_custom pc; /* [m] what lwIP holds; must stay first */
@@ -888,6 +889,12 @@ static uint32_t choose_pairs(struct vnet_nic *nic, uint32_t wanted)
 	nic->max_pairs = max ? max : 1;
 	pairs = MIN(MIN(wanted, (uint32_t)nic->max_pairs),
 		    (uint32_t)VNET_PAIRS_MAX);
+	if (pairs > 1 && 2u * nic->max_pairs >= VPCI_QUEUES_MAX) {
+		pr_warn("control queue %u out of reach (VPCI_QUEUES_MAX); one "
+			"queue pair",
+			2u * nic->max_pairs);
+		pairs = 1;
+	}
 	/* Fewer pairs with a vector each beat more pairs on INTx. */
 	while (pairs > 1 && vpci_use_msix(&nic->vd, 3) &&
 	       !vpci_use_msix(&nic->vd, (uint16_t)(1 + 2 * pairs)))
