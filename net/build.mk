@@ -26,6 +26,7 @@ KERNEL_SRCS += \
 	net/vnet_csum.c \
 	net/lwip-port/libc.c \
 	net/lwip-port/lwip_err.c \
+	net/lwip-port/pool_area.c \
 	net/lwip-port/sys_arch.c
 
 # Linked once per network-stack instance (net/netinst.h), with lwIP:

@@ -12,6 +12,7 @@
 #include "kernel/lib/string.h"
 #include "kernel/mm/heap.h"
 #include "kernel/param.h"
+#include "net/lwip-port/pool_area.h"
 #include "lwipopts.h"
 
 #define MEM_HDR 16u
@@ -46,6 +47,17 @@ void *lwip_port_malloc(size_t size)
 	if (mem.used > mem.peak)
 		mem.peak = mem.used;
 	return p + MEM_HDR;
+}
+
+/* The fixed pools (not under the budget: they are lwIP's static
+ * memory): the first instance's from the static area, as before,
+ * the others' from the heap, so instances not started cost none.
+ * Zeroed, as .bss was. NULL makes lwIP's memp_init assert. */
+void *lwip_port_pool_storage(size_t size)
+{
+	void *p = lwip_port_pool_area(size);
+
+	return p ? p : kzalloc(size);
 }
 
 void *lwip_port_calloc(size_t n, size_t size)
