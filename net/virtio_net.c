@@ -111,6 +111,7 @@ struct vnet_nic {
 	uint32_t rx_reserve; /* [m] pool pages the posted rings refill */
 	struct virtq ctrlq; /* [m] controlq, with MQ and pairs > 1 */
 	bool has_ctrlq; /* [I] */
+	bool rss; /* [I] VIRTIO_NET_F_RSS taken: the device steers RX */
 	struct vnet_ctrl_mq ctrl; /* [m] the command in flight */
 };
 
@@ -902,6 +903,27 @@ static uint32_t choose_pairs(struct vnet_nic *nic, uint32_t wanted)
 	return pairs ? pairs : 1;
 }
 
+/* Whether the device took VIRTIO_NET_F_RSS with room for our key and
+ * table and hashes TCP/IPv4 (QEMU: virtio-net-pci,rss=on; without vhost
+ * it steers in QEMU itself, no eBPF needed). */
+static bool rss_fits(struct vnet_nic *nic)
+{
+	uint8_t key = 0;
+	uint16_t table = 0;
+	uint32_t types = 0;
+
+	if (!(nic->vd.features & VIRTIO_NET_F_RSS) ||
+	    vpci_read_config(&nic->vd, VNET_CFG_RSS_MAX_KEY, &key,
+			     sizeof(key)) ||
+	    vpci_read_config(&nic->vd, VNET_CFG_RSS_MAX_TABLE, &table,
+			     sizeof(table)) ||
+	    vpci_read_config(&nic->vd, VNET_CFG_RSS_HASH_TYPES, &types,
+			     sizeof(types)))
+		return false;
+	return key >= VNET_RSS_KEY_LEN && table >= VNET_RSS_TABLE_LEN &&
+	       (types & VIRTIO_NET_RSS_HASH_TYPE_TCPV4);
+}
+
 /* Pair `i`'s queues, receiveq(i+1) and transmitq(i+1), and TX slots. */
 static int setup_pair(struct vnet_nic *nic, uint32_t i)
 {
@@ -976,7 +998,7 @@ int vnet_probe(struct pci_dev *pci, uint32_t pairs, struct vnet_nic **out)
 	if (net_csum_mode() != NET_CSUM_OFFLOAD)
 		wanted &= ~VIRTIO_NET_F_CSUM;
 	if (pairs > 1)
-		wanted |= VNET_MQ_FEATURES;
+		wanted |= VNET_MQ_FEATURES | VIRTIO_NET_F_RSS;
 	err = vpci_negotiate(&nic->vd, wanted);
 	if (err)
 		goto err_free_nic;
@@ -986,12 +1008,13 @@ int vnet_probe(struct pci_dev *pci, uint32_t pairs, struct vnet_nic **out)
 	/* MQ needs the control queue to switch the pairs on (5.1.3.1). */
 	nic->mq = (nic->vd.features & VNET_MQ_FEATURES) == VNET_MQ_FEATURES;
 	nic->npairs = choose_pairs(nic, pairs);
+	nic->rss = nic->mq && nic->npairs > 1 && rss_fits(nic);
 	pr_info("%s: tx-csum %s, rx-csum %s, link-status %s, event-idx %s, "
-		"queue pairs %u of %u",
+		"queue pairs %u of %u, rss %s",
 		pci_name(pci, name), on_off(nic->csum), on_off(nic->guest_csum),
 		on_off(nic->has_status),
 		on_off(nic->vd.features & VIRTIO_F_EVENT_IDX), nic->npairs,
-		nic->max_pairs);
+		nic->max_pairs, on_off(nic->rss));
 	for (uint32_t i = 0; i < nic->npairs; i++) {
 		nic->pairs[i] = kzalloc(sizeof(*nic->pairs[i]));
 		if (!nic->pairs[i]) {
@@ -1043,37 +1066,82 @@ struct vnet_dev *vnet_pair(struct vnet_nic *nic, uint32_t i)
 }
 
 /*
- * VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET (5.1.6.5.5): until it, the device uses
- * pair 0 only. The device answers while handling the doorbell (QEMU),
- * so a bounded wait on the used ring suffices. 0, -ETIMEDOUT, or -EIO
- * when the device said no.
+ * One control-queue command (5.1.6.5) of class VIRTIO_NET_CTRL_MQ with
+ * `len` bytes of data at `data`. The device answers while handling the
+ * doorbell (QEMU), so a bounded wait on the used ring suffices. 0,
+ * -ETIMEDOUT, or -EIO when the device said no.
  */
-static int set_pairs(struct vnet_nic *nic)
+static int ctrl_mq(struct vnet_nic *nic, uint8_t cmd_code, const void *data,
+		   uint32_t len)
 {
 	struct vnet_ctrl_mq *cmd = &nic->ctrl;
 	struct virtq_seg out[2], in;
 	uint64_t deadline = time_ns() + VNET_CTRL_WAIT_MS * 1000000ull;
-	uint32_t len;
+	uint32_t used;
 
 	cmd->hdr.class = VIRTIO_NET_CTRL_MQ;
-	cmd->hdr.cmd = VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET;
-	cmd->pairs = (uint16_t)nic->npairs;
+	cmd->hdr.cmd = cmd_code;
 	cmd->ack = VIRTIO_NET_ERR;
 	out[0] =
 		(struct virtq_seg){ virt_to_phys(&cmd->hdr), sizeof(cmd->hdr) };
-	out[1] = (struct virtq_seg){ virt_to_phys(&cmd->pairs),
-				     sizeof(cmd->pairs) };
+	out[1] = (struct virtq_seg){ virt_to_phys(data), len };
 	in = (struct virtq_seg){ virt_to_phys(&cmd->ack), sizeof(cmd->ack) };
 	if (virtq_add(&nic->ctrlq, out, 2, &in, 1, cmd))
 		return -EIO;
 	/* virtq_add's barrier published the chain before the doorbell. */
 	virtq_kick(&nic->ctrlq);
-	while (!virtq_get(&nic->ctrlq, &len)) {
+	while (!virtq_get(&nic->ctrlq, &used)) {
 		if (time_ns() > deadline)
 			return -ETIMEDOUT;
 		cpu_relax();
 	}
 	return READ_ONCE(cmd->ack) == VIRTIO_NET_OK ? 0 : -EIO;
+}
+
+/* A fixed Toeplitz key; any key spreads flows, this one is the
+ * well-known default of the RSS specification's examples. */
+static const uint8_t rss_key[VNET_RSS_KEY_LEN] = {
+	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67,
+	0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb,
+	0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30,
+	0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+};
+
+/*
+ * VIRTIO_NET_CTRL_MQ_RSS_CONFIG (5.1.6.5.7.1): the device hashes each
+ * TCP/IPv4 flow (IPv4 alone for other IPv4) and puts it on RX queue
+ * table[hash % 128] (receiveq numbers from 0), the table spreading
+ * the pairs evenly; frames it
+ * does not hash (ARP) go to pair 0. Also sets how many TX queues run.
+ */
+static int set_rss(struct vnet_nic *nic)
+{
+	struct virtio_net_rss_config *r = &nic->ctrl.rss;
+	uint32_t types = 0;
+
+	vpci_read_config(&nic->vd, VNET_CFG_RSS_HASH_TYPES, &types,
+			 sizeof(types));
+	memset(r, 0, sizeof(*r));
+	r->hash_types = types & (VIRTIO_NET_RSS_HASH_TYPE_IPV4 |
+				 VIRTIO_NET_RSS_HASH_TYPE_TCPV4);
+	r->indirection_table_mask = VNET_RSS_TABLE_LEN - 1;
+	r->unclassified_queue = 0;
+	for (uint32_t i = 0; i < VNET_RSS_TABLE_LEN; i++)
+		r->indirection_table[i] = (uint16_t)(i % nic->npairs);
+	r->max_tx_vq = (uint16_t)nic->npairs;
+	r->hash_key_length = VNET_RSS_KEY_LEN;
+	memcpy(r->hash_key_data, rss_key, VNET_RSS_KEY_LEN);
+	return ctrl_mq(nic, VIRTIO_NET_CTRL_MQ_RSS_CONFIG, r, sizeof(*r));
+}
+
+/* Until one of these, the device uses pair 0 only (5.1.6.5.5). */
+static int set_pairs(struct vnet_nic *nic)
+{
+	if (nic->rss)
+		return set_rss(nic);
+	nic->ctrl.pairs = (uint16_t)nic->npairs;
+	return ctrl_mq(nic, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &nic->ctrl.pairs,
+		       sizeof(nic->ctrl.pairs));
 }
 
 /* Every pair has its RX ring filled: DRIVER_OK, then the first
@@ -1092,9 +1160,11 @@ static void start_device(struct vnet_nic *nic)
 		return;
 	err = set_pairs(nic);
 	if (err)
-		pr_err("%s: MQ_VQ_PAIRS_SET %u failed (%d); the device uses "
+		pr_err("%s: %s for %u pairs failed (%d); the device uses "
 		       "pair 0 only",
-		       pci_name(nic->pci, name), nic->npairs, err);
+		       pci_name(nic->pci, name),
+		       nic->rss ? "MQ_RSS_CONFIG" : "MQ_VQ_PAIRS_SET",
+		       nic->npairs, err);
 }
 
 /* Fill the pair's RX ring (ethernetif low_level_init); the last pair

@@ -62,6 +62,7 @@ struct vnet_nic;
  * device's one-byte answer. */
 #define VIRTIO_NET_CTRL_MQ 4
 #define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 0
+#define VIRTIO_NET_CTRL_MQ_RSS_CONFIG 1
 #define VIRTIO_NET_OK 0
 #define VIRTIO_NET_ERR 1
 
@@ -71,12 +72,36 @@ struct virtio_net_ctrl_hdr {
 } __packed;
 STATIC_ASSERT(sizeof(struct virtio_net_ctrl_hdr) == 2);
 
+/* RSS (5.1.6.5.7): the hash types we ask for, and the device
+ * configuration fields after mtu that describe what it can do. */
+#define VIRTIO_NET_RSS_HASH_TYPE_IPV4 (1u << 0)
+#define VIRTIO_NET_RSS_HASH_TYPE_TCPV4 (1u << 1)
+#define VNET_RSS_KEY_LEN 40 /* Toeplitz key bytes (IPv4 + ports: 16) */
+#define VNET_RSS_TABLE_LEN 128 /* indirection entries, a power of 2 */
+#define VNET_CFG_RSS_MAX_KEY 17 /* u8 rss_max_key_size */
+#define VNET_CFG_RSS_MAX_TABLE 18 /* le16 rss_max_indirection_table_length */
+#define VNET_CFG_RSS_HASH_TYPES 20 /* le32 supported_hash_types */
+
+/* VIRTIO_NET_CTRL_MQ_RSS_CONFIG's data, our fixed-size form. */
+struct virtio_net_rss_config {
+	uint32_t hash_types; /* le32 */
+	uint16_t indirection_table_mask; /* le16: entries - 1 */
+	uint16_t unclassified_queue; /* le16: RX queue of frames not hashed */
+	uint16_t indirection_table[VNET_RSS_TABLE_LEN]; /* le16 RX queues */
+	uint16_t max_tx_vq; /* le16 */
+	uint8_t hash_key_length;
+	uint8_t hash_key_data[VNET_RSS_KEY_LEN];
+} __packed;
+STATIC_ASSERT(sizeof(struct virtio_net_rss_config) ==
+	      4 + 2 + 2 + 2 * VNET_RSS_TABLE_LEN + 2 + 1 + VNET_RSS_KEY_LEN);
+
 /* VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET as the driver keeps it: three
  * separate descriptors (header and pairs read, ack written). */
 struct vnet_ctrl_mq {
 	struct virtio_net_ctrl_hdr hdr;
 	uint16_t pairs; /* le16 virtqueue_pairs */
 	uint8_t ack; /* written by the device */
+	struct virtio_net_rss_config rss; /* or this, with RSS */
 };
 
 /* Device-specific configuration (5.1.4), the part we read. */

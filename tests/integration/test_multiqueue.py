@@ -13,7 +13,9 @@ address from the copy the receiving one passes on (arp_taken). (Without
 the copies the connections here still work: the tap's flow table sends
 an ARP reply back to the queue that asked, so each instance would ask
 for itself; the copies save those exchanges and do not depend on the
-host's steering.) A device without MQ, and a bad net_queues=, fall back
+host's steering: with RSS, rss=on, the device steers and every ARP
+frame lands on pair 0, and without the copies the other instances'
+connections time out.) A device without MQ, and a bad net_queues=, fall back
 to one instance.
 """
 import http.client
@@ -73,14 +75,19 @@ def instances(st):
     return [ni[str(i)] for i in range(ni["count"])]
 
 
-@pytest.mark.parametrize("queues", [2, 4])
-def test_flows_spread_over_instances(mq_ns, site, tmp_path, queues):
+@pytest.mark.parametrize("queues,rss", [(2, False), (4, False), (4, True)])
+def test_flows_spread_over_instances(mq_ns, site, tmp_path, queues, rss):
     files, img = site
     ns = mq_ns(queues)
+    net = ns.nic_args()
+    if rss:
+        net[-1] += ",rss=on"
     with ns.entered():
-        g = web.start_guest(ns, tmp_path, img, "net_queues=%d" % queues)
+        g = web.start_guest(ns, tmp_path, img, "net_queues=%d" % queues,
+                            net_args=net)
         out = g.output()
-        assert re.search(r"queue pairs %d of %d" % (queues, queues), out), out
+        assert re.search(r"queue pairs %d of %d, rss %s" % (
+            queues, queues, "on" if rss else "off"), out), out
         assert "%d queue pairs, one lwIP instance each" % queues in out
         paths = sorted(files)
         for r in range(SHORT_ROUNDS):
