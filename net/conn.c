@@ -16,7 +16,8 @@
  * paused never run inside an application call into this file; they are
  * queued and run by conn_poll from the main loop (closed() also just
  * before a new connection is offered, see run_closed). lwIP's own callbacks
- * (recv, sent, err, poll) already come from the main loop (net_poll).
+ * (recv, sent, err, poll) already come from the main loop (the
+ * instance's poll, net/netinst.c).
  * When the application aborts from inside one of them, the abort is
  * carried out on the way out and the callback returns ERR_ABRT, as lwIP
  * requires.
