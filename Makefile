@@ -13,8 +13,10 @@
 #   make check      formatter, self-contained headers, static analysis
 #   make debug      QEMU stopped at entry with a gdb stub, gdb attached
 #   make linux-guest  the Linux+nginx baseline guest (Debian packages)
-#   make bench      unikernel vs Linux+nginx vs host nginx (QUICK=1: < 5 min)
+#   make bench      unikernel vs Linux+nginx vs host nginx (QUICK=1: < 5 min;
+#                   BULK=1: issue 17 matrix, 256 KiB-10 MiB x 1/16/64)
 #   make bench-cache  page cache LRU vs GDS on a Zipf trace (QUICK=1: short)
+#   make bench-accept  accept_limit under connection churn, httperf (QUICK=1)
 
 BUILD ?= build
 CC := gcc
@@ -58,7 +60,7 @@ include tests/fuzz/build.mk
 
 KERNEL_OBJS := $(patsubst %,$(BUILD)/%.o,$(KERNEL_SRCS)) $(KERNEL_EXTRA_OBJS)
 
-.PHONY: all iso image run run-tap bench bench-mech bench-cache soak test unit \
+.PHONY: all iso image run run-tap bench bench-mech bench-accept bench-cache soak test unit \
 	integration check \
 	format clean debug fuzz fuzz-build fuzz-smoke
 all: $(KERNEL_ELF) $(KERNEL_BIN)
@@ -134,8 +136,12 @@ linux-guest:
 
 QEMU_MEM ?= 128M
 CMDLINE ?=
-QEMU_BASE := -machine q35 -cpu max -m $(QEMU_MEM) -display none -no-reboot \
-	-device isa-debug-exit,iobase=0xf4,iosize=0x04
+# SMP=N: N vCPUs, run in parallel host threads (MTTCG) when N > 1.
+SMP ?= 1
+QEMU_MTTCG = -smp $(SMP) -accel tcg,thread=multi
+QEMU_SMP = $(if $(filter-out 1,$(SMP)),$(QEMU_MTTCG))
+QEMU_BASE = -machine q35 -cpu max -m $(QEMU_MEM) -display none -no-reboot \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 $(QEMU_SMP)
 
 # The site image rides on a read-only virtio-blk disk.
 QEMU_DISK = -drive if=none,id=site,format=raw,readonly=on,file=$(SITE_IMG) \
@@ -156,7 +162,7 @@ run: $(KERNEL_BIN) $(SITE_IMG)
 # QUEUES=N: a multiqueue tap, N virtio-net queue pairs and lwIP instances.
 QUEUES ?= 1
 run-tap: $(KERNEL_BIN) $(SITE_IMG)
-	QUEUES=$(QUEUES) tools/run-tap.sh $(KERNEL_BIN) $(SITE_IMG) $(CMDLINE)
+	QUEUES=$(QUEUES) SMP=$(SMP) tools/run-tap.sh $(KERNEL_BIN) $(SITE_IMG) $(CMDLINE)
 
 # gdb owns the terminal, so the console goes to $(BUILD)/serial.log.
 debug: $(KERNEL_BIN) $(SITE_IMG)
@@ -175,14 +181,18 @@ HOST_CFLAGS := -std=gnu11 -g -O1 -I. -Wall -Wextra -Werror \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 HOST_HEADERS := $(shell find boot kernel fs net app tests -name '*.h')
 UNIT_BINS := $(patsubst %,$(BUILD)/%,$(UNIT_TESTS))
+# Linked into every host test: modules take spinlocks and ask the CPU
+# count (one thread, one CPU here).
+UNIT_COMMON_SRCS := tests/fakes/fake_spinlock.c tests/fakes/fake_smp.c
 
 .SECONDEXPANSION:
 $(BUILD)/tests/%: tests/%.c $$($$(subst $(BUILD)/,,$$@)_SRCS) \
-		$(HOST_HEADERS) tests/build.mk
+		$(UNIT_COMMON_SRCS) $(HOST_HEADERS) tests/build.mk
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  HOSTCC  $@")
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) $($(patsubst $(BUILD)/%,%,$@)_CFLAGS) \
-		-o $@ $< $($(patsubst $(BUILD)/%,%,$@)_SRCS) -lcmocka
+		-o $@ $< $($(patsubst $(BUILD)/%,%,$@)_SRCS) \
+		$(UNIT_COMMON_SRCS) -lcmocka
 
 unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
@@ -234,16 +244,27 @@ bench-mech: $(KERNEL_BIN)
 	tools/bench/mech.py $(if $(QUICK),--quick,--rounds $(BENCH_ROUNDS) \
 		--seconds $(BENCH_SECONDS)) $(BENCH_ARGS)
 
+# Accept strategies under connection churn (issue 19): httperf offers
+# one-request and few-request connections at 0.5x-3x of the saturation
+# point to accept_limit=0/1/8/64 under model=event and model=threads;
+# medians of alternating rounds. QUICK=1: one round, limits 0 and 8,
+# loads 0.5x and 2x, 1 s per point. BENCH_ARGS: more options
+# (tools/bench/accept.py --help). Needs root for the namespace.
+bench-accept: $(KERNEL_BIN)
+	tools/bench/accept.py $(if $(QUICK),--quick) $(BENCH_ARGS)
+
 # The unikernel against the Linux+nginx guest on the same virtual
 # hardware, and host nginx as the upper bound: boot time, req/s, MB/s,
 # latency, CPU per request, image size, smallest -m. QUICK=1: one round,
-# fewer sizes and connections (under 5 minutes). Results, CSV, plot in
+# fewer sizes and connections (under 5 minutes); BULK=1: 256 KiB, 1 MiB,
+# 10 MiB at 1, 16, 64 connections and the bulk table. Results, CSV, plot in
 # $(BUILD)/bench-results/<timestamp>/. BENCH_ARGS: more options
 # (tools/bench/bench.py --help). Needs root for the namespaces.
 QUICK ?=
+BULK ?=
 BENCH_ARGS ?=
 bench: $(KERNEL_BIN) linux-guest
-	BUILD=$(abspath $(BUILD)) tools/bench/bench.py $(if $(QUICK),--quick) $(BENCH_ARGS)
+	BUILD=$(abspath $(BUILD)) tools/bench/bench.py $(if $(QUICK),--quick) $(if $(BULK),--bulk) $(BENCH_ARGS)
 
 # Page-cache policies, LRU against GreedyDual-Size, on one seeded Zipf
 # trace over a web-like site 4x the pool (tools/bench/cache_trace.py):

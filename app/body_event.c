@@ -170,6 +170,12 @@ static void splice_begin(struct http_conn *hc)
 	hc_stats.responses_spliced++;
 }
 
+/* DNS batches: acknowledged bytes gathered before a splice. */
+uint64_t hc_splice_min(void)
+{
+	return splice_min;
+}
+
 /* Drop the connection's event pair, DNS or DED, if it has one. */
 void hc_pair_end(struct http_conn *hc)
 {

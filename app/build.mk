@@ -12,5 +12,6 @@ KERNEL_SRCS += \
 	app/http_str.c \
 	app/mime.c \
 	app/respond.c \
+	app/sendfile.c \
 	app/server.c \
 	app/stats.c

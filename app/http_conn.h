@@ -6,6 +6,7 @@
  *   respond.c      routing and responses: heads, errors, files, /_stats
  *   body_event.c   model=event: the body in windows, and ECEM DNS
  *   body_thread.c  model=threads: a thread per connection, blocking copies
+ *                  or a blocking zero-copy sendfile (sendfile.c)
  *
  * Connection states:
  *   IDLE     waiting for the first byte of a request (idle timer armed)
@@ -33,6 +34,7 @@
 #include "app/http_param.h"
 #include "app/http_parser.h"
 #include "app/server.h"
+#include "kernel/io/causal.h"
 #include "kernel/io/iobuf.h"
 #include "kernel/sched/timer.h"
 
@@ -75,6 +77,7 @@ struct http_conn {
 	struct file *file; /* [m] body source */
 	uint64_t body_off, body_end; /* [m] bytes still to read */
 	int status; /* [m] of the response in progress */
+	struct causal cause; /* [m] Causeway metadata of that request */
 };
 
 extern struct http_stats hc_stats; /* [m] server.c */
@@ -100,11 +103,13 @@ void hc_event_body_start(struct http_conn *hc);
 void hc_next_window(struct http_conn *hc);
 void hc_body_retry(struct http_conn *hc);
 void hc_pair_end(struct http_conn *hc);
+uint64_t hc_splice_min(void);
 
 /* body_thread.c: model=threads */
 bool hc_threads_model(void);
 void hc_thread_body_start(struct http_conn *hc);
 void hc_thread_writable(struct http_conn *hc);
+void hc_thread_retry(struct http_conn *hc);
 bool hc_thread_reap(struct http_conn *hc);
 void hc_thread_quit(struct http_conn *hc);
 void hc_thread_free(struct http_conn *hc);

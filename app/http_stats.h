@@ -33,6 +33,15 @@
 	X(thread_blocked_writes) /* ... on a full send buffer */            \
 	X(thread_blocks_avoided) /* deferred reads whose write ran */       \
 	X(thread_copied_bytes) /* page cache -> process buffers */          \
+	X(thread_blocks) /* body threads put to sleep (copy, sendfile) */   \
+	X(thread_wakeups) /* ... and resumed */                             \
+	X(sendfile_calls) /* thread_send=sendfile: bodies */                \
+	X(sendfile_bytes) /* body bytes queued by sendfile, zero copy */    \
+	X(sendfile_blocks_net) /* no DNS: slept on a full send buffer */    \
+	X(sendfile_blocks_disk) /* ... on the disk */                       \
+	X(sendfile_blocks_dns) /* DNS: slept for the rest of a range */     \
+	X(sendfile_spliced_ack_bytes) /* DNS: queued in the ACK path */     \
+	X(sendfile_spliced_disk_bytes) /* ... by a disk completion */       \
 	X(opens_blocked) /* file opens that became LAIO continuations */    \
 	X(open_retries) /* opens that found the volume held: retried */     \
 	X(refused_conn_max) /* refusals by reason: conn_max */              \

@@ -23,6 +23,7 @@
 #include "app/stats.h"
 #include "fs/file.h"
 #include "kernel/arch/rtc.h"
+#include "kernel/arch/smp.h"
 #include "kernel/io/iobuf.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
@@ -34,7 +35,9 @@
 #include "net/conn.h"
 
 #define HEAD_BUF_PAGES 1 /* response head + small bodies */
-#define STATS_BUF_PAGES 4 /* /_stats JSON */
+/* /_stats JSON, plus one page per 4 CPUs (their "cpus" and sfbuf
+ * "per_cpu" counters) */
+#define STATS_BUF_PAGES 4
 #define STATS_PATH "/_stats"
 
 static void count_status(int status)
@@ -157,7 +160,8 @@ static int append_copy(struct ioagg *agg, const char *data, size_t len)
 
 static void answer_stats(struct http_conn *hc, bool head_only)
 {
-	size_t size = STATS_BUF_PAGES * PAGE_SIZE;
+	size_t size =
+		(STATS_BUF_PAGES + DIV_ROUND_UP(cpu_count(), 4)) * PAGE_SIZE;
 	char *json = kmalloc(size);
 	struct http_response r;
 	int n, err;

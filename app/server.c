@@ -16,9 +16,11 @@
 #include "app/http_conn.h"
 #include "app/http_param.h"
 #include "app/http_parser.h"
+#include "kernel/arch/time.h"
 #include "kernel/core/cmdline.h"
 #include "kernel/core/initcall.h"
 #include "kernel/core/printk.h"
+#include "kernel/io/causal.h"
 #include "kernel/io/iobuf.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
@@ -139,6 +141,8 @@ static void retry_window(struct timer *t, void *arg)
 	if (hc->state == OPENING) {
 		hc->state = IDLE; /* parse the request again, open again */
 		hc_pipeline(hc);
+	} else if (hc->thread) {
+		hc_thread_retry(hc);
 	} else {
 		hc_body_retry(hc);
 	}
@@ -167,8 +171,10 @@ static bool serve_one(struct http_conn *hc, int n,
 		      const struct http_request *req)
 {
 	timer_cancel(&hc->timer);
-	if (!hc->open_ready)
-		hc_stats.requests++; /* not the re-parse after an open */
+	if (!hc->open_ready) { /* not the re-parse after an open */
+		hc_stats.requests++;
+		causal_begin(&hc->cause, time_ns());
+	}
 	hc->ps = (struct http_parse_state){ 0 };
 	hc->head_sent = false;
 	hc->state = HEAD;

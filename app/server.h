@@ -34,4 +34,7 @@ void http_init(void);
 
 void http_get_stats(struct http_stats *st);
 
+/* The `thread_send` mode ("copy", "sendfile"), for /_stats. */
+const char *http_thread_send_name(void);
+
 #endif

@@ -11,9 +11,12 @@
 
 #include <stdbool.h>
 
+#include "app/server.h"
 #include "fs/file.h"
 #include "fs/pcache.h"
+#include "kernel/arch/smp.h"
 #include "kernel/arch/time.h"
+#include "kernel/core/spinlock.h"
 #include "kernel/io/ecem.h"
 #include "kernel/io/iobuf.h"
 #include "kernel/io/sealguard.h"
@@ -41,6 +44,7 @@ static uint64_t ppm(uint64_t part, uint64_t whole)
 static void http_section(struct json_out *j, const struct http_stats *s)
 {
 	json_open(j, "http");
+	json_str(j, "thread_send", http_thread_send_name());
 	STATS_JSON(j, HTTP_STATS, s);
 	json_open(j, "status");
 	for (int code = HTTP_STATUS_MIN; code <= HTTP_STATUS_MAX; code++) {
@@ -94,6 +98,9 @@ static void counter_sections(struct json_out *j)
 	json_open(j, "nic");
 	STATS_JSON(j, VNET_NIC_STATS, &nic);
 	STATS_JSON(j, NET_OOSEQ_STATS, &nic);
+	/* the mean frame: what segmentation offload would raise */
+	json_u64(j, "tx_bytes_per_frame",
+		 nic.tx_packets ? nic.tx_bytes / nic.tx_packets : 0);
 	json_u64(j, "irqs", nic.irqs);
 	json_str(j, "irq_mode", nic.irq_mode);
 	json_close(j);
@@ -137,6 +144,22 @@ static void ecem_transitions(struct json_out *j, const struct ecem_stats *e)
 	json_close(j);
 }
 
+/* The mapping cache's counters of each CPU online, as "per_cpu": {"N":
+ * {...}} (the "cpus" section's numbering). */
+static void sfbuf_cpu_sections(struct json_out *j)
+{
+	struct sfbuf_cpu_stats cs;
+
+	json_open(j, "per_cpu");
+	for (unsigned cpu = 0; sfbuf_get_cpu_stats(cpu, &cs); cpu++) {
+		char name[8];
+
+		snprintf(name, sizeof(name), "%u", cpu);
+		STATS_JSON_OBJECT(j, name, SFBUF_CPU_STATS, &cs);
+	}
+	json_close(j);
+}
+
 static void mechanism_sections(struct json_out *j)
 {
 	static const char *const sfbuf_modes[] = { "sfbuf", "naive", "direct" };
@@ -150,6 +173,7 @@ static void mechanism_sections(struct json_out *j)
 	json_str(j, "mode", sfbuf_modes[sfbuf_mode()]);
 	STATS_JSON(j, SFBUF_STATS, &sf);
 	json_u64(j, "stale_write_faults", sealguard_stale_write_faults());
+	sfbuf_cpu_sections(j);
 	json_close(j);
 	net_csum_counters(&cs);
 	json_open(j, "csum");
@@ -194,6 +218,27 @@ static void kernel_section(struct json_out *j)
 	json_close(j);
 }
 
+/* One member per online CPU, by index, and the lock checker's count. */
+static void cpu_section(struct json_out *j)
+{
+	struct smp_cpu_stats st;
+	char name[8];
+
+	json_open(j, "cpus");
+	json_u64(j, "online", cpu_count());
+	json_u64(j, "lock_violations", spinlock_violations());
+	for (unsigned c = 0; c < cpu_count(); c++) {
+		smp_get_cpu_stats(c, &st);
+		snprintf(name, sizeof(name), "%u", c);
+		json_open(j, name);
+		json_u64(j, "online", st.online);
+		json_u64(j, "apic_id", st.apic_id);
+		STATS_JSON(j, SMP_CPU_STATS, &st);
+		json_close(j);
+	}
+	json_close(j);
+}
+
 /* The body of /_stats, with the server's counters `http`. */
 int http_stats_json(char *buf, size_t size, const struct http_stats *http)
 {
@@ -204,5 +249,6 @@ int http_stats_json(char *buf, size_t size, const struct http_stats *http)
 	counter_sections(&j);
 	mechanism_sections(&j);
 	kernel_section(&j);
+	cpu_section(&j);
 	return json_end(&j);
 }

@@ -2,15 +2,18 @@
 /*
  * File API over ext2 + page cache + virtio-blk (interface in file.h).
  *
- * Page fill: a page-cache page covers PAGE_SIZE / block size file blocks.
- * ext2_bmap maps each; runs of consecutive disk blocks become one
- * virtio-blk request DMAing straight into the pool page; holes are zeroed
- * by the CPU (the only time it touches file data). The page completes when
- * its last request does. Outside a thread the map comes only from cached
- * indirect blocks (ext2_bmap_cached); a missing one is read
- * asynchronously like file data (one read per block however many pages
- * wait for it), put into ext2's cache, and the fills waiting for it go
- * on. So the main loop never waits for the disk on this path
+ * Page fill: the page cache hands over a batch of consecutive pages (a
+ * readahead window, or one page). ext2_bmap maps each page's blocks, in
+ * file order, into the request builder (fs/blkrun.h): blocks consecutive
+ * on disk become one multi-segment virtio-blk request, one segment per
+ * page, DMAing straight into the pool pages, up to the device's seg_max
+ * and size_max; holes are zeroed by the CPU (the only time it touches
+ * file data). A page completes when the last request covering it does.
+ * Outside a thread the map comes only from cached indirect blocks
+ * (ext2_bmap_cached); a missing one is read asynchronously like file
+ * data (one read per block however many batches wait for it), put into
+ * ext2's cache, and the batches waiting for it go on from the page that
+ * needed it. So the main loop never waits for the disk on this path
  * (fs.sync_reads_in_loop counts the waits it still makes elsewhere).
  *
  * Range read: one pcache_get per page with an embedded waiter; when all
@@ -20,6 +23,7 @@
 #define PR_PREFIX "fs: "
 #include "fs/file.h"
 
+#include "fs/blkrun.h"
 #include "fs/ext2.h"
 #include "fs/pcache.h"
 #include "fs/virtio_blk.h"
@@ -90,9 +94,9 @@ static int dev_read(void *ctx, uint64_t off, void *buf, size_t len)
 	return vblk_read_sync(ctx, off, buf, len);
 }
 
-static uint64_t readahead_pages = 32;
+static uint64_t readahead_pages = 256;
 KPARAM_UINT(readahead, readahead_pages, 0, 4096,
-	    "page-cache readahead window cap, in pages (0: off)");
+	    "page-cache readahead window cap, in pages (0: off; 256 = 1 MiB)");
 
 static const char *const cache_policy_names[] = { "lru", "gds", NULL };
 static int cache_policy = CACHE_POLICY_LRU;
@@ -149,65 +153,132 @@ bool fs_mounted(void)
 
 #define BLOCKS_PER_PAGE_MAX (PAGE_SIZE >> EXT2_MIN_BLOCK_LOG)
 
-struct page_fill {
-	struct pcache_file *pc;
-	uint64_t index;
-	struct iobuf *buf;
-	int pending; /* requests in flight, +1 while issuing */
-	int err;
-	bool page_lost; /* a request timed out: the device keeps buf */
-	struct page_fill *next; /* [m] waiting for the same indirect block */
+struct fill_page {
+	struct iobuf *buf; /* [I] */
+	int pending; /* [m] requests covering it, +1 until mapped */
+	int err; /* [m] first error */
+	bool lost; /* [m] a request timed out: the device keeps buf */
 };
 
-/* An indirect block read asynchronously for the fills waiting on it. */
+/* A batch of consecutive pages being filled (one read_pages call). */
+struct fill {
+	struct pcache_file *pc; /* [I] */
+	uint64_t first; /* [I] page index of pages[0] */
+	uint32_t n; /* [I] */
+	uint32_t next; /* [m] first page not mapped yet */
+	uint32_t held; /* [m] first page still holding its mapping +1 */
+	uint32_t live; /* [m] pages not completed; 0 frees the batch */
+	struct blkrun run; /* [m] the request being built */
+	struct fill *next_waiter; /* [m] waiting for the same indirect block */
+	struct fill_page pages[]; /* n */
+};
+
+/* One posted request: it covers pages first..last of its batch. */
+struct fill_req {
+	struct fill *fl;
+	uint32_t first, last;
+};
+
+/* An indirect block read asynchronously for the batches waiting on it. */
 struct meta_read {
 	uint64_t blk; /* [I] volume block */
 	void *data; /* [I] block_size bytes, the device's until done */
-	struct page_fill *waiters; /* [m] */
+	struct fill *waiters; /* [m] */
 	struct meta_read *next; /* [m] */
 };
 
 static struct meta_read *meta_reads; /* [m] in flight */
 
-static int fill_start(struct page_fill *pf);
+static void fill_continue(struct fill *fl, bool sleeping);
 
-static void fill_put(struct page_fill *pf)
+/* Drop one of page p's references; the last completes the page, and the
+ * batch's last page frees the batch. */
+static void page_put(struct fill *fl, uint32_t p)
 {
-	if (--pf->pending)
+	struct fill_page *pg = &fl->pages[p];
+
+	if (--pg->pending)
 		return;
-	pcache_fill_done(pf->pc, pf->index, pf->buf, pf->err);
-	kfree(pf);
+	pcache_fill_done(fl->pc, fl->first + p, pg->buf, pg->err);
+	if (--fl->live == 0)
+		kfree(fl);
 }
 
-static void fill_part_done(void *arg, int err)
+static void page_part_done(struct fill *fl, uint32_t p, int err)
 {
-	struct page_fill *pf = arg;
+	struct fill_page *pg = &fl->pages[p];
 
-	if (err == -ETIMEDOUT && !pf->page_lost) {
+	if (err == -ETIMEDOUT && !pg->lost) {
 		/* The device may still DMA into the page: a reference that
 		 * is never dropped keeps it out of the pool for good. */
-		pf->page_lost = true;
-		iobuf_ref(pf->buf);
+		pg->lost = true;
+		iobuf_ref(pg->buf);
 		fs.stats.pages_lost++;
 	}
-	if (err && !pf->err)
-		pf->err = err;
-	fill_put(pf);
+	if (err && !pg->err)
+		pg->err = err;
+	page_put(fl, p);
 }
 
-/* One request for `bytes` at disk block `dblk` into the page at `off`. */
-static int fill_run(struct page_fill *pf, uint64_t dblk, uint32_t off,
-		    uint32_t bytes)
+static void fill_req_done(void *arg, int err)
 {
-	struct vblk_segment seg = { pf->buf->pa + off, bytes };
-	uint64_t sector = dblk * (fs.block_size / VBLK_SECTOR_SIZE);
-	int err;
+	struct fill_req *rq = arg;
+	struct fill *fl = rq->fl;
+	uint32_t first = rq->first, last = rq->last;
 
-	pf->pending++;
-	err = vblk_read(fs.dev, sector, &seg, 1, fill_part_done, pf);
+	kfree(rq);
+	/* The last page_put may free fl: the highest page goes last. */
+	for (uint32_t p = first; p <= last; p++)
+		page_part_done(fl, p, err);
+}
+
+/* blkrun flush: post one request for pages first..last of the batch. A
+ * failure is reported to those pages (still held, so not completed). */
+static int fill_post(void *ctx, uint64_t sector,
+		     const struct vblk_segment *segs, unsigned int n,
+		     uint32_t first, uint32_t last)
+{
+	struct fill *fl = ctx;
+	struct fill_req *rq = kmalloc(sizeof(*rq));
+	int err = -ENOMEM;
+
+	for (uint32_t p = first; p <= last; p++)
+		fl->pages[p].pending++;
+	if (rq) {
+		*rq = (struct fill_req){ fl, first, last };
+		err = vblk_read(fs.dev, sector, segs, n, fill_req_done, rq);
+		if (err)
+			kfree(rq);
+		else
+			fs.stats.fill_requests++;
+	}
 	if (err)
-		pf->pending--;
+		for (uint32_t p = first; p <= last; p++)
+			page_part_done(fl, p, err);
 	return err;
+}
+
+/* Send the open request, then let go of the mapping hold of every page
+ * before fl->next (they are wholly in posted requests now). The batch
+ * may be freed when this returns if fl->next == fl->n. */
+static void fill_release(struct fill *fl)
+{
+	uint32_t from = fl->held, to = fl->next;
+
+	blkrun_flush(&fl->run); /* a failure went to its pages */
+	fl->held = to;
+	for (uint32_t p = from; p < to; p++)
+		page_put(fl, p);
+}
+
+/* Fail pages fl->next.. with err, and release everything. */
+static void fill_fail_rest(struct fill *fl, int err)
+{
+	for (uint32_t p = fl->next; p < fl->n; p++)
+		if (!fl->pages[p].err)
+			fl->pages[p].err = err;
+	fl->next = fl->n;
+	fill_release(fl);
 }
 
 static void zero_block(struct iobuf *buf, uint32_t off)
@@ -219,16 +290,15 @@ static void zero_block(struct iobuf *buf, uint32_t off)
 }
 
 /*
- * Map the file blocks of pf's page into dblk[] (0: hole); sets *n. With
- * `missing`, only cached indirect blocks are used: -EAGAIN and *missing
- * names the one to read. Without, the caller holds the volume.
+ * Map the file blocks of page `index` into dblk[] (0: hole); sets *n.
+ * With `missing`, only cached indirect blocks are used: -EAGAIN and
+ * *missing names the one to read. Without, the caller holds the volume.
  */
-static int map_page(const struct page_fill *pf, uint64_t *dblk, uint32_t *n,
+static int map_page(struct file *f, uint64_t index, uint64_t *dblk, uint32_t *n,
 		    uint64_t *missing)
 {
-	struct file *f = pf->pc->ctx;
 	uint32_t per_page = PAGE_SIZE / fs.block_size;
-	uint64_t first = pf->index * per_page;
+	uint64_t first = index * per_page;
 	uint64_t last =
 		MIN(first + per_page, DIV_ROUND_UP(f->st.size, fs.block_size));
 	int err;
@@ -245,51 +315,32 @@ static int map_page(const struct page_fill *pf, uint64_t *dblk, uint32_t *n,
 	return 0;
 }
 
-/*
- * Start the reads of a mapped page: runs of consecutive disk blocks
- * become one request DMAing into the page, holes are zeroed. 0 once the
- * page will complete (pf is consumed), or an error with nothing in
- * flight (pf is still the caller's).
- */
-static int fill_issue(struct page_fill *pf, const uint64_t *dblk, uint32_t n)
+/* Add page p's mapped blocks to the request being built; holes are
+ * zeroed. 0 or the error of a request that could not be posted. */
+static int fill_add_page(struct fill *fl, uint32_t p, const uint64_t *dblk,
+			 uint32_t n)
 {
-	uint64_t run_dblk = 0;
-	uint32_t run_off = 0, run_len = 0;
+	struct iobuf *buf = fl->pages[p].buf;
+	uint32_t sectors_per_block = fs.block_size / VBLK_SECTOR_SIZE;
 	int err = 0;
 
 	for (uint32_t i = 0; i < n && !err; i++) {
 		uint32_t off = i * fs.block_size;
 
-		if (run_len && dblk[i] == run_dblk + run_len / fs.block_size) {
-			run_len += fs.block_size;
-			continue;
-		}
-		if (run_len)
-			err = fill_run(pf, run_dblk, run_off, run_len);
-		run_len = 0;
-		if (dblk[i] == 0) {
-			zero_block(pf->buf, off);
-		} else {
-			run_dblk = dblk[i];
-			run_off = off;
-			run_len = fs.block_size;
-		}
+		if (dblk[i] == 0)
+			zero_block(buf, off);
+		else
+			err = blkrun_add(&fl->run, dblk[i] * sectors_per_block,
+					 buf->pa + off, fs.block_size, p);
 	}
-	if (!err && run_len)
-		err = fill_run(pf, run_dblk, run_off, run_len);
-	if (err && pf->pending == 1)
-		return err;
-	if (err)
-		pf->err = err;
-	fill_put(pf);
-	return 0;
+	return err;
 }
 
-/* The indirect block is in (or failed): cache it, resume its fills. */
+/* The indirect block is in (or failed): cache it, resume its batches. */
 static void meta_read_done(void *arg, int err)
 {
 	struct meta_read *m = arg, **pp = &meta_reads;
-	struct page_fill *pf = m->waiters, *next;
+	struct fill *fl = m->waiters, *next;
 
 	while (*pp != m)
 		pp = &(*pp)->next;
@@ -299,22 +350,18 @@ static void meta_read_done(void *arg, int err)
 	if (err != -ETIMEDOUT)
 		kfree(m->data); /* else the device may still write it: leak */
 	kfree(m);
-	for (; pf; pf = next) {
-		int e = err;
-
-		next = pf->next;
-		if (!e)
-			e = fill_start(pf); /* maybe the next level down */
-		if (e) {
-			pf->err = e;
-			fill_put(pf); /* completes the page with the error */
-		}
+	for (; fl; fl = next) {
+		next = fl->next_waiter;
+		if (err)
+			fill_fail_rest(fl, err);
+		else
+			fill_continue(fl, false); /* maybe the next level */
 	}
 }
 
 /* Wait for indirect block blk without blocking: join its read, or start
- * one. 0 (pf is queued) or an error (pf is still the caller's). */
-static int meta_wait(struct page_fill *pf, uint64_t blk)
+ * one. 0 (fl is queued) or an error (fl is not). */
+static int meta_wait(struct fill *fl, uint64_t blk)
 {
 	struct meta_read *m;
 	int err;
@@ -340,65 +387,83 @@ static int meta_wait(struct page_fill *pf, uint64_t blk)
 		meta_reads = m;
 		fs.stats.bmap_async_reads++;
 	}
-	pf->next = m->waiters;
-	m->waiters = pf;
+	fl->next_waiter = m->waiters;
+	m->waiters = fl;
 	return 0;
 }
 
 /*
- * Map and issue pf's page without waiting: from cached indirect blocks,
- * or after reading the missing one asynchronously (meta_read_done calls
- * this again). 0 (pf consumed) or an error with nothing in flight.
+ * Map and issue the batch's pages from fl->next on. In the main loop the
+ * map comes from cached indirect blocks; a missing one is read without
+ * waiting (meta_read_done continues from there). A thread (`sleeping`)
+ * maps with ordinary metadata reads under the volume hold. Every page
+ * completes through page_put, with an error if need be.
  */
-static int fill_start(struct page_fill *pf)
+static void fill_continue(struct fill *fl, bool sleeping)
 {
 	uint64_t dblk[BLOCKS_PER_PAGE_MAX], missing = 0;
-	uint32_t n = 0;
-	int err = map_page(pf, dblk, &n, &missing);
+	uint32_t nblk = 0;
+	int err = sleeping ? meta_enter() : 0;
+	bool held = sleeping && !err;
 
-	if (err == -EAGAIN)
-		return meta_wait(pf, missing);
+	while (!err && fl->next < fl->n) {
+		uint32_t p = fl->next;
+
+		err = map_page(fl->pc->ctx, fl->first + p, dblk, &nblk,
+			       sleeping ? NULL : &missing);
+		if (err)
+			break;
+		fl->pages[p].err = fill_add_page(fl, p, dblk, nblk);
+		fl->next++;
+	}
+	if (held)
+		meta_leave();
+	if (err == -EAGAIN) {
+		fill_release(fl); /* what is mapped goes now */
+		err = meta_wait(fl, missing);
+		if (!err)
+			return;
+	}
 	if (err)
-		return err;
-	return fill_issue(pf, dblk, n);
+		fill_fail_rest(fl, err);
+	else
+		fill_release(fl);
 }
 
-/* A thread may sleep: map with ordinary metadata reads. */
-static int fill_start_sleeping(struct page_fill *pf)
+static int read_pages(struct pcache_file *pc, uint64_t first,
+		      struct iobuf *const *bufs, uint32_t n)
 {
-	uint64_t dblk[BLOCKS_PER_PAGE_MAX];
-	uint32_t n = 0;
-	int err = meta_enter();
+	unsigned int seg_max;
+	uint32_t seg_bytes_max;
+	struct fill *fl;
+	int err = vblk_usable(fs.dev);
 
 	if (err)
-		return err;
-	err = map_page(pf, dblk, &n, NULL);
-	meta_leave();
-	if (err)
-		return err;
-	return fill_issue(pf, dblk, n);
+		return err; /* a dead disk: refused at once */
+	fl = kmalloc(sizeof(*fl) + n * sizeof(fl->pages[0]));
+	if (!fl)
+		return -ENOMEM;
+	*fl = (struct fill){ .pc = pc, .first = first, .n = n, .live = n };
+	for (uint32_t p = 0; p < n; p++)
+		fl->pages[p] =
+			(struct fill_page){ .buf = bufs[p], .pending = 1 };
+	vblk_limits(fs.dev, &seg_max, &seg_bytes_max);
+	blkrun_init(&fl->run, seg_max, seg_bytes_max, fill_post, fl);
+	/* The main loop never waits for the disk, not even for a block
+	 * map (ext2_bmap_cached needs no hold on the volume). */
+	fill_continue(fl, thread_current() != NULL);
+	return 0;
 }
 
 static int read_page(struct pcache_file *pc, uint64_t index, struct iobuf *buf)
 {
-	struct page_fill *pf = kzalloc(sizeof(*pf));
-	int err;
-
-	if (!pf)
-		return -ENOMEM;
-	*pf = (struct page_fill){
-		.pc = pc, .index = index, .buf = buf, .pending = 1
-	};
-	/* The main loop never waits for the disk, not even for a block
-	 * map (ext2_bmap_cached needs no hold on the volume). */
-	err = thread_current() ? fill_start_sleeping(pf) : fill_start(pf);
-	if (err)
-		kfree(pf); /* nothing in flight: fail synchronously */
-	return err;
+	return read_pages(pc, index, &buf, 1);
 }
 
-static const struct pcache_backing_ops file_backing = { .read_page =
-								read_page };
+static const struct pcache_backing_ops file_backing = {
+	.read_page = read_page,
+	.read_pages = read_pages,
+};
 
 /* --- open --- */
 
@@ -627,6 +692,9 @@ void fs_get_stats(struct fs_stats *st)
 	*st = fs.stats;
 	st->disk_requests = d.requests;
 	st->disk_bytes = d.bytes;
+	st->disk_segments = d.segments;
+	st->disk_segments_max = d.segments_max;
+	st->disk_request_bytes_max = d.request_bytes_max;
 	st->disk_errors = d.errors;
 	st->disk_queued = d.queued;
 	st->disk_in_flight = d.in_flight;

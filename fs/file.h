@@ -42,6 +42,10 @@ struct file_stat {
 	X(bytes_read) /* handed out in aggregates */                   \
 	X(disk_requests) /* the disk (virtio-blk) */                   \
 	X(disk_bytes)                                                  \
+	X(disk_segments) /* data segments of those requests */         \
+	X(disk_segments_max) /* most in one request */                 \
+	X(disk_request_bytes_max) /* largest request */                \
+	X(fill_requests) /* file-data requests (page fills) */         \
 	X(disk_errors)                                                 \
 	X(disk_queued)                                                 \
 	X(disk_in_flight)                                              \

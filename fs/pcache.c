@@ -24,7 +24,8 @@
 #include "kernel/mm/heap.h"
 #include "kernel/param.h"
 
-#define READAHEAD_MIN 4 /* pages: first window on a sequential pattern */
+#define READAHEAD_START 32 /* pages: first window of a sequential pattern */
+#define READAHEAD_MIN 4 /* pages: waste never shrinks a file's cap below */
 #define HASH_MIN 64
 
 enum entry_state { LOADING, VALID, DEAD };
@@ -35,6 +36,8 @@ struct entry {
 	struct iobuf *buf; /* [I] its owner_data points back here */
 	enum entry_state state; /* [m] */
 	bool readahead; /* [m] read ahead and not looked up yet */
+	uint32_t ra_mark; /* [m] looking it up issues the window after one
+			   * of this many pages; 0: no mark */
 	struct pcache_waiter *waiters; /* [m] LOADING: FIFO */
 	struct entry *hash_next; /* [m] */
 	struct cache_policy_node policy; /* [m] queued while unreferenced */
@@ -49,6 +52,7 @@ static struct {
 } cache;
 
 static void page_released(struct iobuf *buf);
+static void readahead_wasted(struct pcache_file *f);
 static const struct iobuf_owner pcache_owner = {
 	.name = "page cache",
 	.release = page_released,
@@ -87,24 +91,25 @@ static uint64_t file_pages(const struct pcache_file *f)
 }
 
 /*
- * Disk round trips to read a file of `size` bytes from the start: page 0
- * and a readahead window of READAHEAD_MIN pages, then windows doubling up
- * to the cap, each issued while the previous one is read. The cost GDS
- * weighs a file's pages by.
+ * Disk round trips to read a file of `size` bytes from the start: a
+ * first window of READAHEAD_START pages (page 0 among them), then
+ * windows doubling up to the cap, each issued while the previous one is
+ * read. The cost GDS weighs a file's pages by.
  */
 static uint32_t refill_cost(uint64_t size)
 {
 	uint64_t pages = DIV_ROUND_UP(size, PAGE_SIZE);
-	uint64_t done = 1, window = MIN(READAHEAD_MIN, cache.readahead_max);
+	uint64_t window = MIN(READAHEAD_START, cache.readahead_max);
+	uint64_t done = window;
 	uint32_t trips = 1;
 
-	while (done < pages && window > 0) {
-		done += window;
-		trips++;
-		window = MIN(window * 2, cache.readahead_max);
-	}
 	if (window == 0) /* no readahead: a trip per page */
 		return (uint32_t)MIN(pages ? pages : 1, UINT32_MAX);
+	while (done < pages) {
+		window = MIN(window * 2, cache.readahead_max);
+		done += window;
+		trips++;
+	}
 	return trips;
 }
 
@@ -117,6 +122,7 @@ void pcache_file_init(struct pcache_file *f, uint64_t id, uint64_t size,
 		.ops = ops,
 		.ctx = ctx,
 		.last_index = UINT64_MAX,
+		.ra_cap = cache.readahead_max,
 		.refill_cost = refill_cost(size),
 	};
 }
@@ -174,7 +180,7 @@ static bool evict_one(void)
 	e = entry_of(n);
 	hash_remove(e);
 	if (e->readahead)
-		cache.stats.readahead_wasted++;
+		readahead_wasted(e->file);
 	cache.stats.evictions++;
 	entry_destroy(e);
 	return true;
@@ -209,21 +215,20 @@ static void add_waiter(struct entry *e, struct pcache_waiter *w)
 	*pp = w;
 }
 
-/* Create the entry for (f, index), queue w, and start the read. */
-static int start_read(struct pcache_file *f, uint64_t index,
-		      struct pcache_waiter *w, bool readahead)
+/* Create the LOADING entry for (f, index) with its pool page; NULL
+ * when the pool is full of pinned pages. */
+static struct entry *new_entry(struct pcache_file *f, uint64_t index,
+			       bool readahead)
 {
 	struct entry *e = kzalloc(sizeof(*e));
 	uint64_t bucket = hash(f->id, index);
-	int err;
 
 	if (!e)
-		return -ENOMEM;
+		return NULL;
 	e->buf = alloc_page(e);
 	if (!e->buf) {
 		kfree(e);
-		cache.stats.nomem++;
-		return -ENOMEM;
+		return NULL;
 	}
 	e->file = f;
 	e->index = index;
@@ -233,19 +238,178 @@ static int start_read(struct pcache_file *f, uint64_t index,
 	cache.buckets[bucket] = e;
 	cache.stats.cached_pages++;
 	cache.stats.loading++;
-	if (w)
-		add_waiter(e, w);
-	err = f->ops->read_page(f, index, e->buf);
-	if (err) {
-		/* The backing never took the page: undo everything. */
-		hash_remove(e);
-		e->state = DEAD;
-		e->waiters = NULL;
-		cache.stats.read_errors++;
-		cache.stats.loading--;
-		iobuf_unref(e->buf);
+	return e;
+}
+
+/* The backing never took the page: undo new_entry. */
+static void abandon(struct entry *e)
+{
+	hash_remove(e);
+	e->state = DEAD;
+	e->waiters = NULL;
+	cache.stats.read_errors++;
+	cache.stats.loading--;
+	iobuf_unref(e->buf);
+}
+
+/* Hand bufs[0..n) (pages first..) to the backing; returns pages started,
+ * or the error when none was. The ones not started are abandoned. */
+static int start_fills(struct pcache_file *f, uint64_t first,
+		       struct iobuf *const *bufs, uint32_t n)
+{
+	uint32_t started = 0;
+	int err = 0;
+
+	if (f->ops->read_pages) {
+		err = f->ops->read_pages(f, first, bufs, n);
+		if (!err)
+			started = n;
+		if (n > 1)
+			cache.stats.batch_reads++;
+	} else {
+		while (started < n && !err) {
+			err = f->ops->read_page(f, first + started,
+						bufs[started]);
+			if (!err)
+				started++;
+		}
 	}
-	return err;
+	for (uint32_t i = started; i < n; i++)
+		abandon(bufs[i]->owner_data);
+	return started ? (int)started : err;
+}
+
+/*
+ * Read up to n missing pages from `first` in one backing call, stopping
+ * at the end of the file, at a page already cached or when the pool is
+ * full. Page `first` gets waiter w (may be NULL); pages from ra_first on
+ * are readahead; page mark_at gets ra_mark `mark`. Returns pages started
+ * or a negative errno (-ENOMEM: not even page `first` could be had).
+ */
+static int start_batch(struct pcache_file *f, uint64_t first, uint32_t n,
+		       struct pcache_waiter *w, uint64_t ra_first,
+		       uint64_t mark_at, uint32_t mark)
+{
+	struct iobuf *one = NULL;
+	struct iobuf **bufs = n > 1 ? kmalloc(n * sizeof(*bufs)) : &one;
+	uint32_t count = 0;
+	int started;
+
+	if (!bufs)
+		return -ENOMEM;
+	n = (uint32_t)MIN(n, file_pages(f) - first);
+	while (count < n && (count == 0 || !lookup(f, first + count))) {
+		struct entry *e =
+			new_entry(f, first + count, first + count >= ra_first);
+
+		if (!e)
+			break;
+		if (e->index == mark_at)
+			e->ra_mark = mark;
+		bufs[count++] = e->buf;
+	}
+	if (count == 0) {
+		cache.stats.nomem++;
+		started = -ENOMEM;
+	} else {
+		if (w)
+			add_waiter(bufs[0]->owner_data, w);
+		started = start_fills(f, first, bufs, count);
+	}
+	if (started > 0 && first + (uint32_t)started > ra_first)
+		cache.stats.readahead_issued +=
+			first + (uint32_t)started - MAX(first, ra_first);
+	if (bufs != &one)
+		kfree(bufs);
+	return started;
+}
+
+static void note_window(struct pcache_file *f, uint32_t window)
+{
+	cache.stats.readahead_windows++;
+	if (f->ra_window && window > f->ra_window)
+		cache.stats.readahead_grows++;
+	cache.stats.readahead_window_max =
+		MAX(cache.stats.readahead_window_max, window);
+	f->ra_window = window;
+}
+
+/*
+ * A lookup missed page `index`. Random access reads that page alone; a
+ * sequential one (page 0, the file's last access + 1, or a page whose
+ * predecessor is cached) reads a window with the page first, marked on its
+ * second page, twice the file's last window (READAHEAD_START at first).
+ */
+static int read_missed(struct pcache_file *f, uint64_t index,
+		       struct pcache_waiter *w)
+{
+	/* Context readahead: a cached previous page also means a stream
+	 * (another reader's accesses may sit between this one's). */
+	bool sequential = index == 0 || index == f->last_index + 1 ||
+			  lookup(f, index - 1);
+	uint32_t window = 1;
+	int started;
+
+	if (sequential && f->ra_cap)
+		window = MIN(f->ra_window ? f->ra_window * 2 : READAHEAD_START,
+			     f->ra_cap);
+	else
+		f->ra_window = 0;
+	started =
+		start_batch(f, index, window, w, index + 1, index + 1, window);
+	if (started < 0)
+		return started;
+	if (window > 1)
+		note_window(f, window);
+	return -EINPROGRESS;
+}
+
+/*
+ * A reader reached a page marked by a window of `prev` pages: issue the
+ * next window, twice as large up to the file's cap, from the first page
+ * after `index` not cached, and mark its first page.
+ */
+static void readahead_async(struct pcache_file *f, uint64_t index,
+			    uint32_t prev)
+{
+	uint32_t window = MIN(prev * 2, f->ra_cap);
+	uint64_t start = index + 1, end = file_pages(f);
+
+	if (window == 0)
+		return;
+	while (start < end && start - index <= f->ra_cap && lookup(f, start))
+		start++;
+	if (start >= end || start - index > f->ra_cap)
+		return; /* the file's end, or far enough ahead already */
+	if (start_batch(f, start, window, NULL, start, start, window) > 0)
+		note_window(f, window);
+}
+
+/* A read-ahead page was used: after four caps' worth, a shrunk cap
+ * doubles back and past waste is forgiven. */
+static void readahead_used(struct pcache_file *f)
+{
+	cache.stats.readahead_used++;
+	if (++f->ra_used < 4 * (uint64_t)MAX(f->ra_cap, 1u))
+		return;
+	if (f->ra_cap < cache.readahead_max)
+		f->ra_cap = MIN(f->ra_cap * 2, cache.readahead_max);
+	f->ra_used = f->ra_wasted = 0;
+}
+
+/* A read-ahead page was evicted unused: a quarter cap of those halves
+ * the file's cap. */
+static void readahead_wasted(struct pcache_file *f)
+{
+	uint32_t floor = MIN(READAHEAD_MIN, cache.readahead_max);
+
+	cache.stats.readahead_wasted++;
+	if (++f->ra_wasted < MAX(f->ra_cap / 4, 1u) || f->ra_cap <= floor)
+		return;
+	f->ra_cap = MAX(f->ra_cap / 2, floor);
+	f->ra_window = MIN(f->ra_window, f->ra_cap);
+	f->ra_wasted = f->ra_used = 0;
+	cache.stats.readahead_shrinks++;
 }
 
 /* Bytes of file data in page `index` (the last page may be short). */
@@ -254,44 +418,23 @@ static uint64_t page_bytes(const struct pcache_file *f, uint64_t index)
 	return MIN((uint64_t)PAGE_SIZE, f->size - index * PAGE_SIZE);
 }
 
-/* Grow the window on sequential access and read the pages ahead. */
-static void readahead(struct pcache_file *f, uint64_t index)
-{
-	bool sequential = index == f->last_index + 1 ||
-			  (index == 0 && f->last_index == UINT64_MAX);
-	uint64_t end;
-
-	f->last_index = index;
-	if (!sequential || cache.readahead_max == 0) {
-		f->ra_window = 0;
-		return;
-	}
-	f->ra_window = f->ra_window ?
-			       MIN(f->ra_window * 2, cache.readahead_max) :
-			       MIN(READAHEAD_MIN, cache.readahead_max);
-	end = MIN(index + 1 + f->ra_window, file_pages(f));
-	for (uint64_t i = MAX(f->ra_next, index + 1); i < end; i++) {
-		if (!lookup(f, i)) {
-			if (start_read(f, i, NULL, true))
-				break;
-			cache.stats.readahead_issued++;
-		}
-		f->ra_next = i + 1;
-	}
-}
-
 int pcache_get(struct pcache_file *f, uint64_t index, struct iobuf **out,
 	       struct pcache_waiter *w)
 {
 	struct entry *e;
+	uint32_t mark = 0;
 	int err = -EINPROGRESS;
 
 	if (index >= file_pages(f))
 		return -EINVAL;
 	e = lookup(f, index);
-	if (e && e->readahead) {
-		e->readahead = false;
-		cache.stats.readahead_used++;
+	if (e) {
+		mark = e->ra_mark;
+		e->ra_mark = 0;
+		if (e->readahead) {
+			e->readahead = false;
+			readahead_used(f);
+		}
 	}
 	if (e && e->state == VALID) {
 		cache.stats.hits++;
@@ -308,12 +451,11 @@ int pcache_get(struct pcache_file *f, uint64_t index, struct iobuf **out,
 	} else {
 		cache.stats.misses++;
 		cache.stats.miss_bytes += page_bytes(f, index);
-		err = start_read(f, index, w, false);
-		if (!err)
-			err = -EINPROGRESS;
+		err = read_missed(f, index, w);
 	}
-	if (err == 0 || err == -EINPROGRESS)
-		readahead(f, index);
+	if (mark)
+		readahead_async(f, index, mark);
+	f->last_index = index;
 	return err;
 }
 

@@ -11,9 +11,19 @@
  * replacement policy names (LRU or GreedyDual-Size, fs/cache_policy.h) and
  * never touches a referenced page.
  *
- * Readahead: each file tracks its last accessed page; a sequential access
- * pattern starts reading the next pages ahead of use, with a window that
- * doubles from READAHEAD_MIN up to the `readahead=` boot option.
+ * Readahead (as Linux's on-demand readahead): a miss that continues a
+ * sequential pattern (page 0, or the page after the file's last access)
+ * reads a window of READAHEAD_START pages, the missed page first, in one
+ * backing call (read_pages: one multi-segment disk request where the
+ * disk layout allows). The window's second page carries a trigger mark,
+ * and each later window's first page: looking up a marked page (by
+ * whichever reader) issues the next window, twice the size, up to the
+ * file's cap, so reading stays about one window ahead. The cap starts
+ * at the `readahead=` boot option and halves (down to READAHEAD_MIN) each
+ * time a quarter of it was read ahead and evicted unused; it doubles back
+ * after four caps' worth of read-ahead pages were used. Because the
+ * marks live in the pages, interleaved readers of one file each keep
+ * their own stream going.
  *
  * Main loop only ([m]). Completion callbacks run from the main loop
  * (soft-irq context): they must not block.
@@ -38,6 +48,14 @@ struct pcache_backing_ops {
 	 */
 	int (*read_page)(struct pcache_file *f, uint64_t index,
 			 struct iobuf *buf);
+	/*
+	 * Optional: start filling pages first..first+n-1 (n >= 1) into
+	 * bufs[0..n-1], each completed by its own pcache_fill_done(), maybe
+	 * before returning. Return 0, or a negative errno when no page was
+	 * started and none completed. Without it, read_page per page.
+	 */
+	int (*read_pages)(struct pcache_file *f, uint64_t first,
+			  struct iobuf *const *bufs, uint32_t n);
 };
 
 struct pcache_file {
@@ -46,8 +64,11 @@ struct pcache_file {
 	const struct pcache_backing_ops *ops; /* [I] */
 	void *ctx; /* [I] for the backing */
 	uint64_t last_index; /* [m] readahead: last page asked for */
-	uint64_t ra_next; /* [m] first page readahead has not issued */
-	uint32_t ra_window; /* [m] pages */
+	uint32_t ra_window; /* [m] last window issued, pages; 0 after a
+			     * random miss */
+	uint32_t ra_cap; /* [m] window cap in pages, shrunk on waste */
+	uint32_t ra_wasted; /* [m] pages wasted since the cap last moved */
+	uint32_t ra_used; /* [m] pages used since the cap last moved */
 	uint32_t refill_cost; /* [I] disk round trips to read it all again */
 };
 
@@ -70,6 +91,11 @@ struct pcache_waiter {
 	X(readahead_issued) /* pages read ahead */                \
 	X(readahead_used) /* read-ahead pages later looked up */  \
 	X(readahead_wasted) /* read-ahead pages evicted unused */ \
+	X(readahead_windows) /* windows issued */                 \
+	X(readahead_grows) /* a window larger than the last */    \
+	X(readahead_shrinks) /* a file's cap halved on waste */   \
+	X(readahead_window_max) /* largest window, in pages */    \
+	X(batch_reads) /* backing calls for several pages */      \
 	X(evictions)                                              \
 	X(read_errors)                                            \
 	X(nomem) /* lookups refused: pool full of pinned pages */ \

@@ -9,7 +9,9 @@
  * request memory is identity-mapped kernel memory, hence DMA-able as is.
  *
  * Setup follows 3.1.1: negotiate (VERSION_1, EVENT_IDX, RO, SEG_MAX,
- * BLK_SIZE if offered), one queue, MSI-X vector 0 for the queue when the
+ * SIZE_MAX, BLK_SIZE if offered; without SEG_MAX a request carries at
+ * most VBLK_SEGMENTS_MAX segments, and never more than the ring can hold
+ * besides its header and status), one queue, MSI-X vector 0 for the queue when the
  * function has MSI-X, else its shared INTx line (polling alone when it
  * has neither), DRIVER_OK.
  *
@@ -96,6 +98,7 @@ struct vblk_dev {
 	struct virtq vq; /* [m] */
 	uint64_t capacity; /* [I] sectors */
 	uint32_t seg_max; /* [I] data segments per request */
+	uint32_t size_max; /* [I] bytes per segment */
 	int vector; /* [I] MSI-X or INTx vector, -1 when polled only */
 	struct vblk_req *wait_head, *wait_tail; /* [m] no descriptors yet */
 	struct vblk_req *posted_head, *posted_tail; /* [m] oldest first */
@@ -153,6 +156,9 @@ static int post(struct vblk_dev *d, struct vblk_req *r)
 	posted_add(d, r);
 	d->stats.requests++;
 	d->stats.bytes += bytes;
+	d->stats.segments += r->nsegs;
+	d->stats.segments_max = MAX(d->stats.segments_max, r->nsegs);
+	d->stats.request_bytes_max = MAX(d->stats.request_bytes_max, bytes);
 	if (!timer_armed(&d->stall_timer))
 		timer_arm_in(&d->stall_timer, VBLK_STALL_MS * 1000000ull);
 	if (++d->stats.in_flight > d->stats.max_in_flight)
@@ -188,8 +194,11 @@ int vblk_read(struct vblk_dev *d, uint64_t sector,
 	}
 	if (n == 0 || n > d->seg_max)
 		return -EINVAL;
-	for (unsigned int i = 0; i < n; i++)
+	for (unsigned int i = 0; i < n; i++) {
+		if (segs[i].len > d->size_max)
+			return -EINVAL;
 		bytes += segs[i].len;
+	}
 	if (bytes == 0 || bytes % VBLK_SECTOR_SIZE || sector > d->capacity ||
 	    bytes / VBLK_SECTOR_SIZE > d->capacity - sector)
 		return -EINVAL;
@@ -340,12 +349,14 @@ int vblk_read_kmem(struct vblk_dev *d, uint64_t off, void *buf, size_t len,
 
 	if (off % VBLK_SECTOR_SIZE || len % VBLK_SECTOR_SIZE)
 		return -EINVAL;
-	/* Kernel memory is contiguous; split at page boundaries only so
-	 * each segment stays within what size_max allows on any device. */
+	/* Kernel memory is contiguous; split at page boundaries (and at
+	 * size_max) so each segment stays within what the device allows. */
 	while (pos < len) {
 		uintptr_t va = (uintptr_t)buf + pos;
 		size_t chunk =
 			MIN(len - pos, PAGE_SIZE - (va & (PAGE_SIZE - 1)));
+
+		chunk = MIN(chunk, d->size_max);
 
 		if (n == d->seg_max)
 			return -EINVAL;
@@ -399,6 +410,21 @@ int vblk_read_sync(struct vblk_dev *d, uint64_t off, void *buf, size_t len)
 	if (err != -ETIMEDOUT)
 		kfree(bounce);
 	return err;
+}
+
+int vblk_usable(struct vblk_dev *d)
+{
+	if (!d->failed)
+		return 0;
+	d->stats.refused++;
+	return -ENODEV;
+}
+
+void vblk_limits(const struct vblk_dev *d, unsigned int *seg_max,
+		 uint32_t *seg_bytes_max)
+{
+	*seg_max = d->seg_max;
+	*seg_bytes_max = d->size_max;
 }
 
 uint64_t vblk_capacity(const struct vblk_dev *d)
@@ -505,6 +531,10 @@ static int bring_up(struct vblk_dev *d)
 	d->seg_max = VBLK_SEGMENTS_MAX;
 	if ((d->vd.features & VIRTIO_BLK_F_SEG_MAX) && cfg.seg_max)
 		d->seg_max = MIN(d->seg_max, cfg.seg_max);
+	d->size_max = UINT32_MAX;
+	if ((d->vd.features & VIRTIO_BLK_F_SIZE_MAX) &&
+	    cfg.size_max >= VBLK_SECTOR_SIZE)
+		d->size_max = cfg.size_max - cfg.size_max % VBLK_SECTOR_SIZE;
 	qsize = MIN(vpci_queue_max_size(&d->vd, QUEUE_INDEX), VIRTQ_SIZE_MAX);
 	if (qsize < 3) {
 		err = -ENODEV;
@@ -513,6 +543,9 @@ static int bring_up(struct vblk_dev *d)
 	/* The ring needs a power of two; round the device maximum down. */
 	while (qsize & (qsize - 1))
 		qsize &= (uint16_t)(qsize - 1);
+	/* A chain is header + segments + status, all in the ring at once:
+	 * a longer one could never be posted. */
+	d->seg_max = MIN(d->seg_max, (uint32_t)qsize - 2);
 	err = virtq_init(&d->vq, QUEUE_INDEX, qsize,
 			 d->vd.features & VIRTIO_F_EVENT_IDX, vpci_notify,
 			 &d->vd);
@@ -562,10 +595,12 @@ struct vblk_dev *vblk_probe(void)
 		return NULL;
 	}
 	mainloop_add_poller(vblk_poll, d);
-	pr_info("%s: %llu MiB, queue of %u, %u segments/request, irq %s%s",
+	pr_info("%s: %llu MiB, queue of %u, %u segments/request%s, irq %s%s",
 		pci_name(pci, name),
 		(unsigned long long)(d->capacity * VBLK_SECTOR_SIZE >> 20),
-		d->vq.size, d->seg_max, vpci_irq_mode_name(d->vd.irq_mode),
+		d->vq.size, d->seg_max,
+		d->size_max == UINT32_MAX ? "" : " (size_max set)",
+		vpci_irq_mode_name(d->vd.irq_mode),
 		d->vd.features & VIRTIO_BLK_F_RO ? ", read-only" : "");
 	return d;
 }

@@ -38,6 +38,9 @@ typedef void (*vblk_done_fn)(void *arg, int err);
 struct vblk_stats {
 	uint64_t requests; /* posted to the device */
 	uint64_t bytes;
+	uint64_t segments; /* data segments of those requests */
+	uint64_t segments_max; /* most in one request */
+	uint64_t request_bytes_max; /* largest request */
 	uint64_t errors; /* completed with a status other than OK */
 	uint64_t queued; /* had to wait for free descriptors */
 	uint64_t in_flight, max_in_flight;
@@ -56,12 +59,22 @@ struct vblk_stats {
  * or it cannot be driven. */
 struct vblk_dev *vblk_probe(void);
 
+/* 0, or -ENODEV (counted as refused) once the device has failed: lets a
+ * caller refuse a read before preparing it. */
+int vblk_usable(struct vblk_dev *d);
+
 /* Capacity in bytes. */
 uint64_t vblk_capacity(const struct vblk_dev *d);
 
+/* What one request may carry: data segments (the device's seg_max, at
+ * most VBLK_SEGMENTS_MAX and what the ring can ever hold) and bytes per
+ * segment (the device's size_max, UINT32_MAX when it names none). */
+void vblk_limits(const struct vblk_dev *d, unsigned int *seg_max,
+		 uint32_t *seg_bytes_max);
+
 /*
  * Read sectors starting at `sector` into `n` segments (their lengths add
- * up to a multiple of VBLK_SECTOR_SIZE, at most VBLK_SEGMENTS_MAX).
+ * up to a multiple of VBLK_SECTOR_SIZE; within vblk_limits()).
  * Returns 0 and calls done(arg, err) later (err 0, -EIO for a device
  * error, -ETIMEDOUT: see above), or -EINVAL (beyond the capacity, bad
  * lengths) / -ENOMEM / -ENODEV (device failed) without calling it.

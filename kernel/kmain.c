@@ -11,6 +11,7 @@
 #include "boot/multiboot.h"
 #include "kernel/arch/acpi.h"
 #include "kernel/arch/rtc.h"
+#include "kernel/arch/smp.h"
 #include "kernel/arch/time.h"
 #include "kernel/arch/trap.h"
 #include "kernel/core/cmdline.h"
@@ -22,6 +23,7 @@
 #include "kernel/io/iobuf.h"
 #include "kernel/io/sealguard.h"
 #include "kernel/io/sfbuf.h"
+#include "kernel/io/sfbuf_selftest.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/heap.h"
@@ -97,11 +99,21 @@ static int sfbuf_pt_map(uintptr_t va, uint64_t pa, bool writable)
 	return paging_map(va, pa, (writable ? PTE_WRITE : 0) | PTE_NX);
 }
 
+/* cpu_self() is an inline %gs load; sfbuf takes it by pointer so its
+ * host tests can play several CPUs. */
+static unsigned sfbuf_cpu_self(void)
+{
+	return cpu_self();
+}
+
 static const struct sfbuf_pt_ops sfbuf_pt = {
 	.map = sfbuf_pt_map,
 	.unmap = paging_unmap,
 	.invalidate = paging_invalidate,
 	.protect = paging_set_writable,
+	.shootdown = tlb_shootdown,
+	.cpu_self = sfbuf_cpu_self,
+	.cpu_count = cpu_count,
 };
 
 /* mapping=sfbuf|naive take the pool out of the permanent map, so every
@@ -186,6 +198,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
 		(const struct multiboot_info *)(uintptr_t)info_phys;
 	uint64_t boot_tsc = rdtsc(); /* time 0 of the monotonic clock */
 
+	smp_bsp_init(); /* GS: cpu_self() and the lock checker work from here */
 	console_init();
 	if (magic != MULTIBOOT_BOOTLOADER_MAGIC)
 		panic("kmain: not started by a multiboot loader (magic %#x)",
@@ -218,6 +231,9 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	if (timer_init() != 0)
 		panic("kmain: no LAPIC timer");
 	timer_selftest_start();
+	smp_boot_aps();
+	smp_selftest();
+	sfbuf_selftest(); /* mapping=sfbuf shootdowns across the CPUs */
 
 	/* Devices: BARs are mapped with paging_map_mmio. */
 	pci_init();

@@ -72,19 +72,22 @@
  * also leave its control queue (index 2 * max) under VPCI_QUEUES_MAX */
 #define VNET_PAIRS_MAX 8
 #define VNET_RX_RING_MIN 32 /* RX pages kept posted per pair, at least */
-#define VNET_TX_SEGS_MAX 16 /* descriptors per frame; longer are copied */
+/* Descriptors per frame (a TSO frame: 16-17 pages, lwIP's header and the
+ * virtio header); longer chains are copied. */
+#define VNET_TX_SEGS_MAX 20
 #define VNET_TX_BACKLOG 256 /* frames queued while the TX ring is full */
 #define VNET_TX_CTRL_RESERVE 64 /* more backlog slots for frames ... */
 #define VNET_TX_CTRL_FRAME_MAX 128 /* ... this small: SYN-ACK, ACK, FIN */
+#define VNET_TX_RERUN_AT (VNET_TX_BACKLOG / 2) /* refused TCP output reruns */
 
 /* connections (net/conn) */
 #define CONN_SEND_LOWAT (64u << 10) /* writable() below this many bytes */
 #define CONN_INFLIGHT_INITIAL 32 /* pieces tracked per connection at first */
-#define CONN_POLL_INTERVAL 2 /* lwIP slow-timer ticks (0.5 s) between retries */
+#define CONN_POLL_INTERVAL 10 /* lwIP slow ticks (0.1 s, lwipopts.h): 1 s */
 #define CONN_HELD_PBUFS_MAX 16 /* received segments kept for a paused reader */
 
 /* storage (fs/virtio_blk, fs/file) */
-#define VBLK_SEGMENTS_MAX 16 /* data segments in one request */
+#define VBLK_SEGMENTS_MAX 128 /* data segments in one request (512 KiB) */
 #define VBLK_STALL_MS 20 /* no completion this long: notify again */
 #define VNET_STALL_MS 20 /* same for the virtio-net queues */
 #define VBLK_BOUNCE_MAX (64u << 10) /* bytes of one unaligned sync read */
@@ -94,6 +97,13 @@
 #define EXT2_PATH_MAX 4096 /* bytes of a path, NUL included */
 #define EXT2_SYMLINK_FOLLOW_MAX 8 /* symlinks followed per lookup */
 #define EXT2_DIR_SIZE_MAX (64u << 20) /* larger directories are refused */
+
+/* multiprocessor (kernel/arch/smp, kernel/core/spinlock) */
+#define CPU_MAX 64 /* CPUs brought up, at most: one bit each in cpumask_t */
+#define AP_STACK_PAGES 4 /* 16 KiB boot/idle stack of each AP */
+#define SMP_ACK_TIMEOUT_MS 2000 /* an IPI not acknowledged by then: panic */
+#define SMP_AP_START_MS 1000 /* an AP not online by then is given up */
+#define LOCKCHECK_HELD_MAX 8 /* spinlocks one CPU holds at once (lockcheck) */
 
 /* debugging */
 #define BACKTRACE_MAX 32 /* frames printed by a backtrace */

@@ -12,6 +12,17 @@
  * traditional path: lwIP copies the bytes into its own buffers and the
  * page is released at once.
  *
+ * Waiting for lwIP's memory: lwIP's segments and pbufs come from pools
+ * all connections share (MEMP_NUM_TCP_SEG is far below connections x
+ * TCP_SND_QUEUELEN), so a tcp_write may fail on a connection that has
+ * nothing in flight, whose own ACKs will never come to retry it. A send
+ * stopped that way (or for want of a page mapping) puts the connection
+ * on `mem_waiters`; the next ACK on any connection, which is what frees
+ * segments, reruns the waiters first, oldest first (rerun_mem_waiters),
+ * and a connection that ends frees its segments for the next main-loop
+ * pass. The lwIP poll timer stays as the last resort, and counts what
+ * only it found (mem_wait_lost: a lost wake-up).
+ *
  * Deferred callbacks: closed() and the delivery of data held while
  * paused never run inside an application call into this file; they are
  * queued and run by conn_poll from the main loop (closed() also just
@@ -43,6 +54,7 @@
 #include "kernel/param.h"
 #include "lwip/tcp.h"
 #include "net/lwip-port/lwip_err.h"
+#include "net/lwip-port/tcp_room.h"
 #include "net/netinst.h"
 
 struct listener {
@@ -79,13 +91,19 @@ struct conn {
 	bool abort_requested; /* [m] conn_abort from inside a callback */
 	bool gone; /* [m] closed() queued: no more callbacks */
 	bool waiting_accept; /* [m] on the accept queue, no ctx yet */
+	bool mem_writer; /* [m] conn_write refused: writable() on rerun */
+	bool wake_writer; /* [m] writable() due from conn_poll */
 	int close_err; /* [m] for closed() */
 	struct conn *next; /* [m] deferred-work list */
 	struct list_node accept_link; /* [m] on the accept queue */
+	struct list_node mem_link; /* [m] on mem_waiters */
 };
 
 static struct conn *work_list; /* [m] conns with deferred callbacks */
 static struct list_node accept_queue = LIST_HEAD_INIT(accept_queue); /* [m] */
+/* [m] sends stopped for lwIP memory, oldest first */
+static struct list_node mem_waiters = LIST_HEAD_INIT(mem_waiters);
+static bool mem_freed; /* [m] a connection ended: rerun from conn_poll */
 static uint64_t accepted_this_pass; /* [m] reset by conn_poll */
 static uint64_t accept_limit;
 KPARAM_UINT(accept_limit, accept_limit, 0, 1000000,
@@ -149,9 +167,29 @@ static void schedule(struct conn *c)
 	work_list = c;
 }
 
+/* c's send stopped for want of lwIP memory (or a page mapping). */
+static void mem_wait_begin(struct conn *c)
+{
+	if (list_linked(&c->mem_link))
+		return;
+	list_add_tail(&mem_waiters, &c->mem_link);
+	stats.mem_waits++;
+	stats.mem_waiting++;
+}
+
+static void mem_wait_end(struct conn *c)
+{
+	if (!list_linked(&c->mem_link))
+		return;
+	list_remove(&c->mem_link);
+	c->mem_writer = false;
+	stats.mem_waiting--;
+}
+
 /* Let go of the pcb: no lwIP callback may reach us afterwards. */
 static void detach(struct conn *c)
 {
+	mem_wait_end(c);
 	if (!c->pcb)
 		return;
 	tcp_arg(c->pcb, NULL);
@@ -173,6 +211,8 @@ static void finish(struct conn *c, int err)
 	}
 	c->gone = true;
 	c->close_err = err;
+	mem_wait_end(c);
+	mem_freed = true; /* its segments went back to lwIP's pools */
 	stats.queued_bytes -= conn_queued(c);
 	ioagg_release(&c->unsent);
 	inflight_ack(c, UINT64_MAX);
@@ -212,10 +252,12 @@ static err_t callback_exit(struct conn *c)
 
 /* --- sending --- */
 
-/* Give lwIP as much of `unsent` as the send buffer takes. */
+/* Give lwIP as much of `unsent` as the send buffer takes. A stop for
+ * want of lwIP memory or a mapping puts c on mem_waiters (its own ACKs
+ * may never come); any other end takes it off. */
 static void push(struct conn *c)
 {
-	bool wrote = false;
+	bool wrote = false, short_of_mem = false;
 
 	while (c->pcb && ioagg_len(&c->unsent)) {
 		const struct ioslice *s = ioagg_slice_at(&c->unsent, 0);
@@ -226,22 +268,35 @@ static void push(struct conn *c)
 		err_t err;
 
 		n = MIN(n, (uint32_t)UINT16_MAX);
-		if (n == 0 || (!copy_mode && !inflight_reserve(c)))
+		if (n == 0)
+			break; /* send buffer full: our ACKs call again */
+		if (!copy_mode && !inflight_reserve(c)) {
+			short_of_mem = true;
 			break;
+		}
 		/* Zero copy keeps the mapping until the ack: when none is
 		 * spare, wait for acks (here or on other connections) to
 		 * give some back; retried on the next ack or poll. */
+		if (!lwip_port_tcp_segs_free()) {
+			/* a tcp_write now would only allocate and fail */
+			short_of_mem = true;
+			break;
+		}
 		va = copy_mode ? iobuf_map(s->buf) : iobuf_map_held(s->buf);
 		if (!va) {
 			stats.map_waits++;
+			short_of_mem = true;
 			break;
 		}
 		if (copy_mode)
 			flags |= TCP_WRITE_FLAG_COPY;
 		err = tcp_write(c->pcb, va + s->off, (u16_t)n, flags);
 		if (err != ERR_OK) {
+			/* ERR_MEM: lwIP's segments, pbufs or heap ran out */
 			iobuf_unmap(s->buf, va);
-			break; /* ERR_MEM: retried on the next ack or poll */
+			stats.write_refused++;
+			short_of_mem = true;
+			break;
 		}
 		if (copy_mode) {
 			/* lwIP has its own copy: the page can go. */
@@ -256,8 +311,48 @@ static void push(struct conn *c)
 		ioagg_consume(&c->unsent, n);
 		wrote = true;
 	}
+	if (short_of_mem && c->pcb)
+		mem_wait_begin(c);
+	else if (!c->mem_writer)
+		mem_wait_end(c);
 	if (wrote)
 		tcp_output(c->pcb);
+}
+
+/* A writer whose conn_write lwIP refused is told to try again. */
+static void rerun_writer(struct conn *c)
+{
+	mem_wait_end(c);
+	c->wake_writer = true;
+	schedule(c);
+}
+
+/*
+ * lwIP's memory came back (an ACK freed segments): rerun the stopped
+ * sends, oldest first, before the acknowledged connection takes it all.
+ * One that stops again goes to the back and ends the round: memory is
+ * short again, and the next release goes on from there.
+ */
+static void rerun_mem_waiters(void)
+{
+	uint64_t n = stats.mem_waiting;
+
+	while (n-- && lwip_port_tcp_segs_free()) {
+		struct conn *w = list_first_entry_or_null(
+			&mem_waiters, struct conn, mem_link);
+
+		if (!w)
+			break;
+		stats.mem_reruns++;
+		if (w->mem_writer) {
+			rerun_writer(w);
+			continue;
+		}
+		mem_wait_end(w);
+		push(w);
+		if (list_linked(&w->mem_link))
+			break;
+	}
 }
 
 /*
@@ -334,8 +429,15 @@ long conn_write(struct conn *c, const void *buf, size_t len)
 		return 0;
 	n = (uint32_t)MIN(len, (size_t)tcp_sndbuf(c->pcb));
 	n = MIN(n, (uint32_t)UINT16_MAX);
-	if (n == 0 || tcp_write(c->pcb, buf, (u16_t)n, TCP_WRITE_FLAG_COPY))
+	if (n == 0)
+		return 0; /* full: our ACKs call writable() */
+	if (tcp_write(c->pcb, buf, (u16_t)n, TCP_WRITE_FLAG_COPY)) {
+		stats.write_refused++;
+		mem_wait_begin(c);
+		c->mem_writer = true;
 		return 0;
+	}
+	mem_wait_end(c);
 	c->inflight[(c->if_head + c->if_count++) % c->if_cap] =
 		(struct tx_piece){ NULL, NULL, n };
 	c->inflight_bytes += n;
@@ -368,6 +470,7 @@ static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 	inflight_ack(c, len);
 	stats.bytes_out += len;
 	stats.queued_bytes -= len;
+	rerun_mem_waiters();
 	if (splicing && !c->gone && !c->closing) {
 		c->in_callback = true;
 		ecem_net_acked(c, len);
@@ -507,12 +610,18 @@ static void on_err(void *arg, err_t err)
 	finish(c, lwip_err_to_errno(err));
 }
 
-/* Periodic retry of a push or close that ran out of lwIP memory. */
+/* Periodic retry of a push or close that ran out of lwIP memory: the
+ * last resort, after rerun_mem_waiters. A waiter with nothing in flight
+ * found here waited for this timer: a lost wake-up, counted. */
 static err_t on_poll(void *arg, struct tcp_pcb *pcb)
 {
 	struct conn *c = arg;
 
 	(void)pcb;
+	if (list_linked(&c->mem_link) && !c->inflight_bytes)
+		stats.mem_wait_lost++;
+	if (c->mem_writer)
+		rerun_writer(c);
 	push(c);
 	return try_close(c);
 }
@@ -658,6 +767,10 @@ static int conn_poll(void *arg)
 	int n = run_closed() + hand_accepts();
 
 	(void)arg;
+	if (mem_freed) {
+		mem_freed = false;
+		rerun_mem_waiters();
+	}
 	while (work_list) {
 		struct conn *c = work_list;
 
@@ -672,6 +785,10 @@ static int conn_poll(void *arg)
 		}
 		c->in_callback = true;
 		deliver(c);
+		if (c->wake_writer && !c->gone && !c->abort_requested) {
+			c->wake_writer = false;
+			c->l->cb->writable(c->ctx);
+		}
 		c->in_callback = false;
 		if (c->abort_requested) {
 			c->abort_requested = false;

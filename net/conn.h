@@ -52,18 +52,23 @@ struct conn_callbacks {
 	void (*closed)(void *ctx, int err);
 };
 
-#define CONN_STATS(X)                                                   \
-	X(accepted)                                                     \
-	X(refused)                                                      \
-	X(accept_deferred) /* waited for a later pass (accept_limit) */ \
-	X(active) /* open now */                                        \
-	X(resets) /* ended by the peer or an error */                   \
-	X(bytes_in)                                                     \
-	X(bytes_out) /* acknowledged */                                 \
-	X(bytes_copied) /* payload copied into stack buffers */         \
-	X(queued_bytes) /* now: handed to conn_send, not acked */       \
-	X(recv_refused) /* segments left to lwIP: reader paused */      \
-	X(map_waits) /* sends held back: no page mapping spare */
+#define CONN_STATS(X)                                                      \
+	X(accepted)                                                        \
+	X(refused)                                                         \
+	X(accept_deferred) /* waited for a later pass (accept_limit) */    \
+	X(active) /* open now */                                           \
+	X(resets) /* ended by the peer or an error */                      \
+	X(bytes_in)                                                        \
+	X(bytes_out) /* acknowledged */                                    \
+	X(bytes_copied) /* payload copied into stack buffers */            \
+	X(queued_bytes) /* now: handed to conn_send, not acked */          \
+	X(recv_refused) /* segments left to lwIP: reader paused */         \
+	X(map_waits) /* sends held back: no page mapping spare */          \
+	X(write_refused) /* tcp_write ERR_MEM: lwIP's segments or pbufs */ \
+	X(mem_waits) /* sends stopped for lwIP memory or a mapping */      \
+	X(mem_reruns) /* stopped sends rerun when an ACK freed memory */   \
+	X(mem_waiting) /* now: connections stopped that way */             \
+	X(mem_wait_lost) /* found by the poll timer, nothing in flight */
 
 struct conn_stats {
 	CONN_STATS(STAT_U64)

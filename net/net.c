@@ -162,19 +162,26 @@ bool net_has_address(void)
 	return used && netinst_get(0)->has_address();
 }
 
-/* The counters of every instance in use, added up. */
+/* The counters of every instance in use, added up; the device's
+ * settings (tso_on) and the largest sizes are not sums. */
 void net_nic_counters(struct net_nic_counters *out)
 {
 	struct net_nic_counters one;
+	uint64_t frame_max = 0, bufs_max = 0;
 
 	*out = (struct net_nic_counters){ .irq_mode = "none" };
 	for (uint32_t i = 0; i < used; i++) {
 		netinst_get(i)->nic_counters(&one);
+		frame_max = MAX(frame_max, one.tx_frame_max);
+		bufs_max = MAX(bufs_max, one.rx_bufs_per_frame_max);
 		STATS_ADD(VNET_NIC_STATS, out, &one);
 		STATS_ADD(NET_OOSEQ_STATS, out, &one);
 		out->irqs += one.irqs;
 		out->irq_mode = one.irq_mode;
+		out->tso_on = one.tso_on;
 	}
+	out->tx_frame_max = frame_max;
+	out->rx_bufs_per_frame_max = bufs_max;
 }
 
 void net_mem_counters(struct net_mem_counters *out)

@@ -79,8 +79,10 @@ void net_csum_counters(struct net_csum_counters *out);
 	X(ooseq_trimmed)
 
 /* NIC counters for /_stats; all zero without a device. rx_held is how
- * many received pages the stack holds (segments queued out of order or
- * for a paused reader): with rx_posted, the pool pages the NIC pins. */
+ * many received buffers the stack holds (segments queued out of order or
+ * for a paused reader); with rx_posted, the buffers the NIC pins, which
+ * occupy rx_pool_pages pool pages (two 2 KiB buffers a page with
+ * mergeable RX buffers, one without). */
 struct net_nic_counters {
 	VNET_NIC_STATS(STAT_U64)
 	NET_OOSEQ_STATS(STAT_U64)
@@ -108,12 +110,20 @@ void net_mem_counters(struct net_mem_counters *out);
  * TIME_WAIT (60 s) in a PCB of the shared pool; a new SYN from the same
  * client port ends it (reopened), and a new connection that finds the
  * pool empty frees the oldest (recycled). */
-#define NET_TCP_STATS(X)                                              \
-	X(tcp_pcb_pool) /* TCP PCBs in lwIP's pool */                 \
-	X(tcp_active) /* now: PCBs from SYN_RCVD to LAST_ACK */       \
-	X(tcp_time_wait) /* now: PCBs in TIME_WAIT */                 \
-	X(tcp_time_wait_reopened) /* TIME_WAITs ended by a new SYN */ \
-	X(tcp_time_wait_recycled) /* oldest TIME_WAITs freed for new */
+#define NET_TCP_STATS(X)                                                \
+	X(tcp_pcb_pool) /* TCP PCBs in lwIP's pool */                   \
+	X(tcp_active) /* now: PCBs from SYN_RCVD to LAST_ACK */         \
+	X(tcp_time_wait) /* now: PCBs in TIME_WAIT */                   \
+	X(tcp_time_wait_reopened) /* TIME_WAITs ended by a new SYN */   \
+	X(tcp_time_wait_recycled) /* oldest TIME_WAITs freed for new */ \
+	X(tcp_seg_pool) /* TCP segments in lwIP's pool, all PCBs */     \
+	X(tcp_seg_peak) /* most in use at once */                       \
+	X(tcp_seg_refused) /* allocations refused: pool empty */        \
+	X(pbuf_ref_pool) /* zero-copy payload pbufs in lwIP's pool */   \
+	X(pbuf_ref_peak)                                                \
+	X(pbuf_ref_refused)                                             \
+	X(tcp_rexmit_segs) /* segments sent again: RTO, fast, SYN */    \
+	X(tcp_rto_expired) /* retransmission timeouts that fired */
 
 struct net_tcp_counters {
 	NET_TCP_STATS(STAT_U64)

@@ -264,6 +264,14 @@ static void tcp_counters(struct net_tcp_counters *out)
 		.tcp_time_wait = p.time_wait,
 		.tcp_time_wait_reopened = p.time_wait_reopened,
 		.tcp_time_wait_recycled = p.time_wait_recycled,
+		.tcp_seg_pool = p.seg_pool,
+		.tcp_seg_peak = p.seg_peak,
+		.tcp_seg_refused = p.seg_refused,
+		.pbuf_ref_pool = p.pbuf_pool,
+		.pbuf_ref_peak = p.pbuf_peak,
+		.pbuf_ref_refused = p.pbuf_refused,
+		.tcp_rexmit_segs = p.rexmit_segs,
+		.tcp_rto_expired = p.rto_expired,
 	};
 }
 

@@ -4,11 +4,26 @@
  * virtio_net.h). Device: virtio 1.2 section 5.1 over the modern PCI
  * transport; QEMU: -device virtio-net-pci[,disable-legacy=on].
  *
- * RX: every posted descriptor is one pool page holding a
- * struct virtio_net_hdr followed by the frame (no MRG_RXBUF and no
- * GUEST_TSO, so a frame always fits). The page's struct vnet_rxbuf
- * (heap) carries the pbuf_custom lwIP sees; its free function unrefs the
- * page. TX: one slot per chain holds the device-readable header and the
+ * TSO (VIRTIO_NET_F_HOST_TSO4, with CSUM, unless tso=off): lwIP builds
+ * TCP segments up to netif->tso_seg_max bytes (patches 0020-0022) and
+ * marks those longer than the MSS with it (pbuf->tso_mss); such a
+ * segment goes out as one frame with gso_type TCPV4 and gso_size = that
+ * MSS, and the device (QEMU, then the host's GSO) cuts it into wire
+ * segments. tso_seg_max is sized so that a segment of page-cache pages
+ * fits VNET_TX_SEGS_MAX descriptors.
+ *
+ * RX: every posted descriptor is one RX buffer: a whole pool page
+ * without MRG_RXBUF (header and frame always fit, as there is no
+ * GUEST_TSO), or with MRG_RXBUF a `rx_buf=` byte piece of one (2 KiB by
+ * default, so a small frame pins half a page, not a whole one). With
+ * MRG_RXBUF the header's num_buffers says how many consecutive used
+ * buffers one frame fills; they go up as one pbuf chain, a custom pbuf
+ * per buffer. Each buffer's struct vnet_rxbuf (heap) carries the
+ * pbuf_custom lwIP sees and holds one reference to its page; its free
+ * function drops it. Budgets (rx_bufs_max, the ring, ooseq.c's pbuf
+ * counts) are in buffers. GUEST_TSO4 is not asked for: a static web
+ * server receives requests and ACKs, frames far below the MTU, so large
+ * receive would only make buffers bigger. TX: one slot per chain holds the device-readable header and the
  * referenced pbuf; the slot is the chain's cookie.
  *
  * Queue pairs (5.1.6.5.5): with VIRTIO_NET_F_MQ the device has up to
@@ -34,6 +49,7 @@
 #include "net/virtio_net.h"
 
 #include "kernel/arch/time.h"
+#include "kernel/core/cmdline.h"
 #include "kernel/cpu/cpu.h"
 #include "kernel/core/printk.h"
 #include "kernel/io/iobuf.h"
@@ -57,12 +73,22 @@
 
 #define VNET_WANTED_FEATURES                                              \
 	(VIRTIO_NET_F_CSUM | VIRTIO_NET_F_GUEST_CSUM | VIRTIO_NET_F_MAC | \
-	 VIRTIO_NET_F_STATUS | VIRTIO_F_EVENT_IDX)
+	 VIRTIO_NET_F_STATUS | VIRTIO_F_EVENT_IDX | VIRTIO_NET_F_MRG_RXBUF)
 /* Asked for only when more than one pair is wanted. */
 #define VNET_MQ_FEATURES (VIRTIO_NET_F_CTRL_VQ | VIRTIO_NET_F_MQ)
 #define VNET_MTU 1500
+#define IPV4_HLEN_MAX 60
+#define TCP_HLEN_MAX 60
+/* TCP payload per TSO segment: the frame's IPv4 length field is 16 bits,
+ * and the payload's pages (one more when it does not start on a page)
+ * plus the virtio header and lwIP's header pbuf (two pieces at worst)
+ * must fit VNET_TX_SEGS_MAX descriptors, or the frame is copied. */
+#define VNET_TSO_SEG_MAX                                                      \
+	MIN(UINT16_MAX - ETH_HLEN - VLAN_HLEN - IPV4_HLEN_MAX - TCP_HLEN_MAX, \
+	    (VNET_TX_SEGS_MAX - 4) * PAGE_SIZE)
 #define VNET_HDR_LEN ((uint32_t)sizeof(struct virtio_net_hdr))
-#define VNET_RX_BUF_LEN PAGE_SIZE /* header + largest frame, one page */
+#define VNET_RX_BUF_LEN PAGE_SIZE /* no MRG_RXBUF: a page per frame */
+#define VNET_RX_MRG_MIN 256 /* rx_buf=: room for all the headers */
 #define VNET_FRAME_MAX (ETH_HLEN + VLAN_HLEN + VNET_MTU)
 #define VNET_MSIX_CONFIG 0 /* MSI-X table entries; then one per queue */
 #define VNET_MSIX_ENTRIES (1 + 2 * VNET_PAIRS_MAX)
@@ -73,11 +99,18 @@ STATIC_ASSERT(VNET_HDR_LEN + VNET_FRAME_MAX <= VNET_RX_BUF_LEN);
 STATIC_ASSERT(VNET_TX_SEGS_MAX >= 2);
 STATIC_ASSERT(2 * VNET_PAIRS_MAX < VPCI_QUEUES_MAX);
 
+/* Whether to negotiate TCP segmentation offload when the device offers
+ * it (and CSUM, which it needs). */
+static bool tso_allowed = true;
+KPARAM_BOOL(tso, tso_allowed,
+	    "TCP segmentation offload (HOST_TSO4) when the device offers it");
+
 struct vnet_rxbuf {
 	struct pbuf_custom pc; /* [m] what lwIP holds; must stay first */
 	struct vnet_dev *dev; /* [I] */
-	struct iobuf *iob; /* [m] the page; NULL while on the free list */
-	uint8_t *va; /* [m] iobuf_map(iob) */
+	struct iobuf *iob; /* [m] its page (a reference); NULL when free */
+	uint8_t *va; /* [m] iobuf_map_held(iob): the page's start */
+	uint32_t off; /* [m] where in the page the buffer starts */
 	struct vnet_rxbuf *next_free; /* [m] */
 };
 
@@ -98,7 +131,9 @@ struct vnet_tx_slot {
 struct vnet_nic {
 	struct vpci_dev vd; /* [I] after probe */
 	struct pci_dev *pci; /* [I] */
-	bool csum, guest_csum, has_status, mq; /* [I] negotiated */
+	bool csum, guest_csum, has_status, mq, tso; /* [I] negotiated */
+	bool mrg_rxbuf; /* [I] negotiated: frames may span RX buffers */
+	uint32_t rx_buf_len; /* [I] bytes of one RX buffer */
 	uint8_t mac[VNET_MAC_LEN]; /* [I] */
 	uint16_t max_pairs; /* [I] the device's max_virtqueue_pairs (1: no MQ) */
 	uint32_t npairs; /* [I] pairs set up */
@@ -121,7 +156,12 @@ struct vnet_dev {
 	uint32_t index; /* [I] pair number: receiveq(index+1) */
 	struct netif *netif; /* [I] after vnet_netif_init */
 	struct virtq rxq, txq; /* [m] */
-	bool csum, guest_csum, has_status; /* [I] the nic's, copied */
+	bool csum, guest_csum, has_status, tso; /* [I] the nic's, copied */
+	bool mrg_rxbuf; /* [I] the nic's: frames may span RX buffers */
+	uint32_t rx_buf_len; /* [I] the nic's: bytes of one RX buffer */
+	struct iobuf *rx_split; /* [m] page being cut into RX buffers */
+	uint32_t rx_split_off; /* [m] its next free byte */
+	uint32_t rx_pool_pages; /* [m] pool pages RX buffers occupy */
 	bool link_up; /* [m] */
 	uint32_t config_seen; /* [m] nic->config_gen last acted on */
 	bool irq_pending; /* [q] set by the handlers */
@@ -133,14 +173,18 @@ struct vnet_dev {
 	/* [m] prepared slots waiting for ring room, oldest at head */
 	struct vnet_tx_slot *backlog[VNET_TX_BACKLOG + VNET_TX_CTRL_RESERVE];
 	uint32_t backlog_head, backlog_count; /* [m] */
-	bool tx_refused; /* [m] a frame got ERR_MEM: tcp_txnow when room */
+	/* [m] a frame got ERR_MEM: until the backlog is down to
+	 * VNET_TX_RERUN_AT and the refused connections are rerun, every
+	 * data frame is refused, so that they go first (see vnet_poll) */
+	bool tx_refused;
 
 	struct vnet_rxbuf *rx_free; /* [m] structs without a page */
 	uint32_t rx_bufs; /* [m] structs allocated (<= rx_bufs_max) */
-	uint32_t rx_bufs_max; /* [I] RX pages posted or held: the plan's */
-	uint32_t rx_ring; /* [I] pages kept posted (<= rxq.size) */
-	uint32_t rx_posted; /* [m] pages in the RX ring */
-	uint32_t rx_pages; /* [m] structs holding a page: posted or in lwIP */
+	uint32_t rx_bufs_max; /* [I] RX buffers posted or held: the plan's */
+	uint32_t rx_ring; /* [I] buffers kept posted (<= rxq.size) */
+	uint32_t rx_posted; /* [m] buffers in the RX ring */
+	uint32_t rx_pages; /* [m] structs holding a buffer: posted or in
+			    * lwIP */
 	struct vnet_stats stats; /* [m], irqs and config_irqs [q] */
 };
 
@@ -188,6 +232,9 @@ static void rxbuf_release(struct pbuf *p)
 	struct vnet_dev *dev = rb->dev;
 
 	iobuf_unmap(rb->iob, rb->va);
+	/* Only RX buffers reference RX pages: the last one frees it. */
+	if (rb->iob->refcnt == 1)
+		dev->rx_pool_pages--;
 	iobuf_unref(rb->iob);
 	rb->iob = NULL;
 	rb->va = NULL;
@@ -196,17 +243,58 @@ static void rxbuf_release(struct pbuf *p)
 	dev->rx_pages--;
 }
 
-/* A buffer with a fresh pool page, or NULL when the pool, the page
- * mappings or the rx_bufs_max budget are exhausted. */
+static uint64_t rx_buf_bytes = 2048;
+KPARAM_UINT(rx_buf, rx_buf_bytes, VNET_RX_MRG_MIN, PAGE_SIZE,
+	    "bytes of an RX buffer with mergeable RX buffers (a power of two)");
+
+/* A page for the next RX buffer with one reference for it, and in *off
+ * where the buffer starts: pages are cut into rx_buf_len pieces, the
+ * piece being cut holding one more reference until its last piece. */
+static struct iobuf *rx_piece(struct vnet_dev *dev, uint32_t *off)
+{
+	struct iobuf *iob = dev->rx_split;
+
+	if (iob) {
+		*off = dev->rx_split_off;
+		dev->rx_split_off += dev->rx_buf_len;
+		if (dev->rx_split_off + dev->rx_buf_len > PAGE_SIZE)
+			dev->rx_split = NULL; /* its reference is this one's */
+		else
+			iobuf_ref(iob);
+		return iob;
+	}
+	*off = 0;
+	iob = iobuf_alloc_reserve(PAGE_SIZE, NULL, NULL);
+	if (iob)
+		dev->rx_pool_pages++;
+	if (iob && 2 * dev->rx_buf_len <= PAGE_SIZE) {
+		dev->rx_split = iob;
+		dev->rx_split_off = dev->rx_buf_len;
+		iobuf_ref(iob);
+	}
+	return iob;
+}
+
+/* Give back a piece rx_piece handed out but no buffer took. */
+static void rx_piece_drop(struct vnet_dev *dev, struct iobuf *iob)
+{
+	if (iob->refcnt == 1)
+		dev->rx_pool_pages--;
+	iobuf_unref(iob);
+}
+
+/* A buffer with a fresh piece of a pool page, or NULL when the pool, the
+ * page mappings or the rx_bufs_max budget are exhausted. */
 static struct vnet_rxbuf *rxbuf_get(struct vnet_dev *dev)
 {
 	struct vnet_rxbuf *rb = dev->rx_free;
-	struct iobuf *iob = iobuf_alloc_reserve(VNET_RX_BUF_LEN, NULL, NULL);
+	uint32_t off = 0;
+	struct iobuf *iob = rx_piece(dev, &off);
 	uint8_t *va = iob ? iobuf_map_held(iob) : NULL;
 
 	if (!va) {
 		if (iob)
-			iobuf_unref(iob);
+			rx_piece_drop(dev, iob);
 		return NULL;
 	}
 	if (rb) {
@@ -217,11 +305,12 @@ static struct vnet_rxbuf *rxbuf_get(struct vnet_dev *dev)
 		dev->rx_bufs++;
 	} else {
 		iobuf_unmap(iob, va);
-		iobuf_unref(iob);
+		rx_piece_drop(dev, iob);
 		return NULL;
 	}
 	rb->iob = iob;
 	rb->va = va;
+	rb->off = off;
 	dev->rx_pages++;
 	return rb;
 }
@@ -240,8 +329,8 @@ static uint32_t rx_fill(struct vnet_dev *dev)
 			dev->stats.rx_refill_failed++;
 			break;
 		}
-		seg.pa = rb->iob->pa;
-		seg.len = VNET_RX_BUF_LEN;
+		seg.pa = rb->iob->pa + rb->off;
+		seg.len = dev->rx_buf_len;
 		if (virtq_add(&dev->rxq, NULL, 0, &seg, 1, rb)) {
 			rxbuf_release(&rb->pc.pbuf);
 			break;
@@ -254,10 +343,14 @@ static uint32_t rx_fill(struct vnet_dev *dev)
 }
 
 /* Whether a received frame's TCP/UDP checksum may be believed without
- * lwIP checking it (lwIP's TCP/UDP checks are off with GUEST_CSUM). */
+ * lwIP checking it (lwIP's TCP/UDP checks are off with GUEST_CSUM). A
+ * frame in several buffers is checked from a copy (frames are at most
+ * VNET_FRAME_MAX without GUEST_TSO). */
 static bool rx_csum_ok(struct vnet_dev *dev, const struct virtio_net_hdr *h,
-		       const uint8_t *frame, uint32_t len)
+		       struct pbuf *frame)
 {
+	static uint8_t flat[VNET_FRAME_MAX]; /* [m] */
+
 	if (!dev->guest_csum)
 		return true; /* lwIP verifies */
 	if (h->flags &
@@ -266,33 +359,89 @@ static bool rx_csum_ok(struct vnet_dev *dev, const struct virtio_net_hdr *h,
 		return true;
 	}
 	dev->stats.rx_csum_sw++;
-	return vnet_l4_csum_ok(frame, len);
+	if (!frame->next)
+		return vnet_l4_csum_ok(frame->payload, frame->len);
+	if (frame->tot_len > sizeof(flat))
+		return false;
+	pbuf_copy_partial(frame, flat, frame->tot_len, 0);
+	return vnet_l4_csum_ok(flat, frame->tot_len);
 }
 
-/* Hand one completed RX buffer (`len` bytes written) to lwIP. Consumes
- * the buffer: lwIP's pbuf or the drop path releases it. */
+/* The pbuf over `len` received bytes of rb from byte `skip` of the
+ * buffer; the pbuf's free function gives the buffer back. */
+static struct pbuf *rx_pbuf(struct vnet_dev *dev, struct vnet_rxbuf *rb,
+			    uint32_t skip, uint32_t len)
+{
+	rb->pc.custom_free_function = rxbuf_release;
+	return pbuf_alloced_custom(PBUF_RAW, (u16_t)(len - skip), PBUF_REF,
+				   &rb->pc, rb->va + rb->off + skip,
+				   (u16_t)(dev->rx_buf_len - skip));
+}
+
+/*
+ * Chain the num_buffers - 1 buffers after a frame's first onto it (the
+ * device puts them in the used ring together). 0, or -EIO when the
+ * device returned fewer buffers than it named, a bad length or a frame
+ * too long; all of the frame's buffers are taken from the ring either
+ * way, and the caller releases the chain.
+ */
+static int rx_merge(struct vnet_dev *dev, struct pbuf *head, uint16_t nbufs)
+{
+	struct vnet_rxbuf *rb;
+	uint32_t len;
+	int err = 0;
+
+	for (uint16_t i = 1; i < nbufs; i++) {
+		rb = virtq_get(&dev->rxq, &len);
+		if (!rb)
+			return -EIO;
+		dev->rx_posted--;
+		if (err || len == 0 || len > dev->rx_buf_len ||
+		    head->tot_len + len > VNET_FRAME_MAX) {
+			rxbuf_release(&rb->pc.pbuf);
+			err = -EIO;
+			continue;
+		}
+		pbuf_cat(head, rx_pbuf(dev, rb, 0, len));
+	}
+	if (!err && nbufs > 1) {
+		dev->stats.rx_merged++;
+		dev->stats.rx_merged_bufs += nbufs;
+		dev->stats.rx_bufs_per_frame_max =
+			MAX(dev->stats.rx_bufs_per_frame_max, nbufs);
+	}
+	return err;
+}
+
+/* Hand one received frame, starting with completed RX buffer rb (`len`
+ * bytes written), to lwIP. Consumes its buffers: lwIP's pbuf or the
+ * drop path releases them. */
 static void rx_one(struct vnet_dev *dev, struct vnet_rxbuf *rb, uint32_t len)
 {
-	const struct virtio_net_hdr *h = (const void *)rb->va;
-	uint8_t *frame = rb->va + VNET_HDR_LEN;
-	uint32_t flen = len - VNET_HDR_LEN;
+	const struct virtio_net_hdr *h = (const void *)(rb->va + rb->off);
+	uint16_t nbufs = 1;
 	struct pbuf *p;
 
-	if (len < VNET_HDR_LEN + ETH_HLEN || len > VNET_RX_BUF_LEN) {
+	if (len < VNET_HDR_LEN + ETH_HLEN || len > dev->rx_buf_len) {
 		dev->stats.rx_errors++;
 		rxbuf_release(&rb->pc.pbuf);
 		return;
 	}
-	if (!rx_csum_ok(dev, h, frame, flen)) {
-		dev->stats.rx_drops++;
-		rxbuf_release(&rb->pc.pbuf);
+	if (dev->mrg_rxbuf)
+		nbufs = READ_ONCE(h->num_buffers);
+	p = rx_pbuf(dev, rb, VNET_HDR_LEN, len);
+	if (nbufs == 0 || rx_merge(dev, p, nbufs)) {
+		dev->stats.rx_errors++;
+		pbuf_free(p);
 		return;
 	}
-	rb->pc.custom_free_function = rxbuf_release;
-	p = pbuf_alloced_custom(PBUF_RAW, (u16_t)flen, PBUF_REF, &rb->pc, frame,
-				(u16_t)(VNET_RX_BUF_LEN - VNET_HDR_LEN));
+	if (!rx_csum_ok(dev, h, p)) {
+		dev->stats.rx_drops++;
+		pbuf_free(p);
+		return;
+	}
 	dev->stats.rx_packets++;
-	dev->stats.rx_bytes += flen;
+	dev->stats.rx_bytes += p->tot_len;
 	/* A failed input did not take the pbuf: it is still ours. */
 	if (dev->netif->input(p, dev->netif) != ERR_OK) {
 		dev->stats.rx_drops++;
@@ -313,6 +462,23 @@ static int rx_poll(struct vnet_dev *dev, int budget)
 		n++;
 	}
 	return n;
+}
+
+/* The RX buffer size of every pair: a page without MRG_RXBUF; with it
+ * rx_buf=, which must be a power of two (a bad one is named and the
+ * default used). */
+static void rx_setup(struct vnet_nic *nic)
+{
+	nic->mrg_rxbuf = nic->vd.features & VIRTIO_NET_F_MRG_RXBUF;
+	nic->rx_buf_len = VNET_RX_BUF_LEN;
+	if (!nic->mrg_rxbuf)
+		return;
+	if (rx_buf_bytes & (rx_buf_bytes - 1)) {
+		pr_warn("rx_buf=%llu is not a power of two; using 2048",
+			(unsigned long long)rx_buf_bytes);
+		rx_buf_bytes = 2048;
+	}
+	nic->rx_buf_len = (uint32_t)rx_buf_bytes;
 }
 
 /* ---- TX ---- */
@@ -353,11 +519,30 @@ static int tx_reclaim(struct vnet_dev *dev)
 	return n;
 }
 
+/* A segment lwIP built longer than the MSS (pbuf->tso_mss): the device
+ * cuts it into tso_mss-byte TCP segments. hdr_len covers the Ethernet,
+ * IPv4 and TCP headers. -EINVAL if the TCP header is not in the first
+ * pbuf (never for lwIP's segments). */
+static int tx_fill_gso(struct virtio_net_hdr *h, const struct pbuf *p,
+		       uint16_t mss)
+{
+	int end = vnet_tcp_hdr_end(p->payload, p->len, h->csum_start);
+
+	if (end < 0)
+		return end;
+	h->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	h->gso_size = mss;
+	h->hdr_len = (uint16_t)end;
+	return 0;
+}
+
 /* Fill the slot's header; with CSUM, ask the device to complete the
- * TCP/UDP checksum. -EAGAIN if the headers are not contiguous and
+ * TCP/UDP checksum, and with TSO to segment a large TCP segment. The
+ * segment's MSS is read from `marked`, the pbuf lwIP built (a linearized
+ * copy does not carry it). -EAGAIN if the headers are not contiguous and
  * writable in the first pbuf (the caller linearizes and retries). */
 static int tx_fill_hdr(struct vnet_dev *dev, struct vnet_tx_slot *slot,
-		       struct pbuf *p)
+		       struct pbuf *p, const struct pbuf *marked)
 {
 	struct virtio_net_hdr *h = &slot->hdr;
 	uint16_t start, off;
@@ -380,6 +565,8 @@ static int tx_fill_hdr(struct vnet_dev *dev, struct vnet_tx_slot *slot,
 	h->csum_start = start;
 	h->csum_offset = off;
 	dev->stats.tx_csum_offload++;
+	if (marked->tso_mss && dev->tso && off == TCP_CSUM_OFF)
+		return tx_fill_gso(h, p, marked->tso_mss) ? -EAGAIN : 0;
 	return 0;
 }
 
@@ -477,7 +664,7 @@ static int tx_prepare(struct vnet_dev *dev, struct pbuf *p,
 	if (!slot)
 		return -ENOSPC;
 	slot->npages = 0;
-	err = tx_fill_hdr(dev, slot, p);
+	err = tx_fill_hdr(dev, slot, p, p);
 	if (!err)
 		err = payload_segs(dev, slot, p);
 	if (err == -EFAULT)
@@ -486,7 +673,7 @@ static int tx_prepare(struct vnet_dev *dev, struct pbuf *p,
 		own = pbuf_clone(PBUF_RAW, PBUF_RAM, p);
 		if (!own)
 			return -ENOMEM;
-		err = tx_fill_hdr(dev, slot, own);
+		err = tx_fill_hdr(dev, slot, own, p);
 		if (!err)
 			err = payload_segs(dev, slot, own);
 		if (err) {
@@ -515,6 +702,12 @@ static int tx_post(struct vnet_dev *dev, struct vnet_tx_slot *slot)
 	dev->tx_in_flight++;
 	dev->stats.tx_packets++;
 	dev->stats.tx_bytes += slot->p->tot_len;
+	dev->stats.tx_frame_max =
+		MAX(dev->stats.tx_frame_max, slot->p->tot_len);
+	if (slot->hdr.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+		dev->stats.tx_tso_frames++;
+		dev->stats.tx_tso_bytes += slot->p->tot_len;
+	}
 	/* virtq_add published the chain (its barrier orders descriptors
 	 * before avail->idx); the doorbell rings only if the device asked. */
 	virtq_kick(&dev->txq);
@@ -577,6 +770,8 @@ static err_t low_level_output(struct netif *netif, struct pbuf *p)
 	backlog_flush(dev);
 	if (dev->backlog_count && !backlog_room(dev, p))
 		goto refuse;
+	if (dev->tx_refused && p->tot_len > VNET_TX_CTRL_FRAME_MAX)
+		goto refuse; /* refused connections wait: not behind them */
 	err = tx_prepare(dev, p, &slot);
 	if (err == -ENOSPC)
 		goto refuse;
@@ -598,6 +793,10 @@ static err_t low_level_output(struct netif *netif, struct pbuf *p)
 refuse:
 	dev->stats.tx_refused++;
 	dev->tx_refused = true;
+	/* Outside vnet_poll (lwIP's timers, a disk completion) the TX
+	 * interrupt may be off: the completions must wake the rerun. */
+	if (dev->tx_in_flight)
+		virtq_enable_intr(&dev->txq);
 	return ERR_MEM;
 }
 
@@ -688,10 +887,16 @@ int vnet_poll(struct vnet_dev *dev)
 	work += tx_reclaim(dev);
 	check_stalls(dev);
 	work += backlog_flush(dev);
-	if (dev->tx_refused && dev->backlog_count < VNET_TX_BACKLOG) {
-		/* Room again: let TCP send what we refused. */
+	/*
+	 * Room again: TCP sends what we refused, the connections in turn
+	 * (lwip_port_tx_room). Not at the first free slot: a rerun per
+	 * slot would hand each one to the first connection in lwIP's list
+	 * (or to one an ACK clocks) and refuse all the others again, and
+	 * those at the back would wait for an RTO.
+	 */
+	if (dev->tx_refused && dev->backlog_count <= VNET_TX_RERUN_AT) {
 		dev->tx_refused = false;
-		lwip_port_tx_room();
+		dev->stats.tx_reruns += lwip_port_tx_room();
 		work++;
 	}
 	work += rx_poll(dev, VNET_RX_BUDGET);
@@ -714,7 +919,10 @@ void vnet_get_stats(const struct vnet_dev *dev, struct vnet_stats *st)
 	st->config_irqs = dev->index ? 0 : READ_ONCE(dev->nic->config_irqs);
 	st->rx_posted = dev->rx_posted;
 	st->rx_held = dev->rx_pages - dev->rx_posted;
+	st->rx_pool_pages = dev->rx_pool_pages;
 	st->tx_pages_held = dev->tx_pages_held;
+	st->tx_room_waiting = lwip_port_tx_waiting();
+	st->tso_on = dev->tso;
 }
 
 void vnet_log_stats(const struct vnet_dev *dev)
@@ -874,6 +1082,17 @@ static const char *on_off(bool on)
 	return on ? "on" : "off";
 }
 
+/* csum=cache|sw: the CPU computes TX checksums, so do not ask; TSO
+ * needs the device to complete them. */
+static uint64_t wanted_features(void)
+{
+	uint64_t f = VNET_WANTED_FEATURES;
+
+	if (net_csum_mode() != NET_CSUM_OFFLOAD)
+		return f & ~VIRTIO_NET_F_CSUM;
+	return tso_allowed ? f | VIRTIO_NET_F_HOST_TSO4 : f;
+}
+
 /* How many pairs to set up: what the caller wants, what the device
  * has (max_virtqueue_pairs, read only with MQ), what we support, and,
  * with MSI-X, what the table has entries for. */
@@ -935,6 +1154,9 @@ static int setup_pair(struct vnet_nic *nic, uint32_t i)
 	dev->csum = nic->csum;
 	dev->guest_csum = nic->guest_csum;
 	dev->has_status = nic->has_status;
+	dev->tso = nic->tso;
+	dev->mrg_rxbuf = nic->mrg_rxbuf;
+	dev->rx_buf_len = nic->rx_buf_len;
 	dev->config_seen = UINT32_MAX; /* first poll reads the link */
 	err = setup_queue(nic, &dev->rxq, (uint16_t)(2 * i), true);
 	if (err)
@@ -979,7 +1201,7 @@ static void free_pairs(struct vnet_nic *nic)
 int vnet_probe(struct pci_dev *pci, uint32_t pairs, struct vnet_nic **out)
 {
 	struct vnet_nic *nic = kzalloc(sizeof(*nic));
-	uint64_t wanted = VNET_WANTED_FEATURES;
+	uint64_t wanted = wanted_features();
 	char name[PCI_NAME_LEN];
 	int err;
 
@@ -994,15 +1216,13 @@ int vnet_probe(struct pci_dev *pci, uint32_t pairs, struct vnet_nic **out)
 	if (err)
 		goto err_free_nic;
 	/* 2. reset, ACKNOWLEDGE, DRIVER, features, FEATURES_OK */
-	/* csum=cache|sw: the CPU computes TX checksums, so do not ask. */
-	if (net_csum_mode() != NET_CSUM_OFFLOAD)
-		wanted &= ~VIRTIO_NET_F_CSUM;
 	if (pairs > 1)
 		wanted |= VNET_MQ_FEATURES | VIRTIO_NET_F_RSS;
 	err = vpci_negotiate(&nic->vd, wanted);
 	if (err)
 		goto err_free_nic;
 	nic->csum = nic->vd.features & VIRTIO_NET_F_CSUM;
+	nic->tso = nic->csum && (nic->vd.features & VIRTIO_NET_F_HOST_TSO4);
 	nic->guest_csum = nic->vd.features & VIRTIO_NET_F_GUEST_CSUM;
 	nic->has_status = nic->vd.features & VIRTIO_NET_F_STATUS;
 	/* MQ needs the control queue to switch the pairs on (5.1.3.1). */
@@ -1010,11 +1230,14 @@ int vnet_probe(struct pci_dev *pci, uint32_t pairs, struct vnet_nic **out)
 	nic->npairs = choose_pairs(nic, pairs);
 	nic->rss = nic->mq && nic->npairs > 1 && rss_fits(nic);
 	pr_info("%s: tx-csum %s, rx-csum %s, link-status %s, event-idx %s, "
-		"queue pairs %u of %u, rss %s",
+		"queue pairs %u of %u, rss %s, tso %s",
 		pci_name(pci, name), on_off(nic->csum), on_off(nic->guest_csum),
 		on_off(nic->has_status),
 		on_off(nic->vd.features & VIRTIO_F_EVENT_IDX), nic->npairs,
-		nic->max_pairs, on_off(nic->rss));
+		nic->max_pairs, on_off(nic->rss), on_off(nic->tso));
+	rx_setup(nic);
+	pr_info("%s: mrg-rxbuf %s, %u-byte rx buffers", pci_name(pci, name),
+		on_off(nic->mrg_rxbuf), nic->rx_buf_len);
 	for (uint32_t i = 0; i < nic->npairs; i++) {
 		nic->pairs[i] = kzalloc(sizeof(*nic->pairs[i]));
 		if (!nic->pairs[i]) {
@@ -1196,6 +1419,7 @@ err_t vnet_netif_init(struct netif *netif)
 	netif->hwaddr_len = VNET_MAC_LEN;
 	memcpy(netif->hwaddr, dev->nic->mac, VNET_MAC_LEN);
 	netif->mtu = VNET_MTU;
+	netif->tso_seg_max = dev->tso ? VNET_TSO_SEG_MAX : 0;
 	netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP |
 		       NETIF_FLAG_ETHERNET;
 	netif->output = etharp_output;

@@ -10,9 +10,11 @@
  *   vnet_poll        the main loop's work (ethernetif_input): RX frames
  *                    to netif->input, TX completions, link changes
  *
- * Buffers: each RX descriptor is one IO-Lite pool page (virtio-net header
- * then the frame); a received frame goes up as a custom pbuf over that
- * page (no copy) and the pbuf's free function returns the page. TX posts
+ * Buffers: each RX descriptor is one RX buffer, an IO-Lite pool page or,
+ * with MRG_RXBUF, an `rx_buf=` byte piece of one (virtio-net header then
+ * the frame, which may continue in the next buffers); a received frame
+ * goes up as custom pbufs over those buffers (no copy) and each pbuf's
+ * free function drops its buffer's page reference. TX posts
  * the header plus every pbuf of the chain by physical address and holds
  * a pbuf reference until the device returns the chain (lwIP then skips
  * retransmitting a segment still in the ring: tcp_output_segment_busy).
@@ -40,6 +42,7 @@ struct vnet_nic;
 #define VIRTIO_NET_F_CSUM (1ull << 0) /* device completes TX checksums */
 #define VIRTIO_NET_F_GUEST_CSUM (1ull << 1) /* RX may skip checksums */
 #define VIRTIO_NET_F_MAC (1ull << 5)
+#define VIRTIO_NET_F_HOST_TSO4 (1ull << 11) /* device segments TCPv4 */
 #define VIRTIO_NET_F_MRG_RXBUF (1ull << 15)
 #define VIRTIO_NET_F_STATUS (1ull << 16)
 #define VIRTIO_NET_F_CTRL_VQ (1ull << 17) /* control queue */
@@ -50,6 +53,7 @@ struct vnet_nic;
 #define VIRTIO_NET_HDR_F_NEEDS_CSUM 1
 #define VIRTIO_NET_HDR_F_DATA_VALID 2
 #define VIRTIO_NET_HDR_GSO_NONE 0
+#define VIRTIO_NET_HDR_GSO_TCPV4 1
 
 /* config status bits (5.1.4) */
 #define VIRTIO_NET_S_LINK_UP 1

@@ -16,6 +16,7 @@
 #define IPV4_SRC_OFF 12
 #define IPV4_DST_OFF 16
 #define TCP_HLEN_MIN 20
+#define TCP_DOFF_OFF 12 /* data offset: high nibble, in 32-bit words */
 #define UDP_HLEN 8
 
 static uint16_t get_be16(const uint8_t *p)
@@ -141,6 +142,18 @@ int vnet_csum_prepare(uint8_t *hdr, size_t hdr_len, size_t frame_len,
 	*csum_start = l4.csum_start;
 	*csum_offset = l4.csum_offset;
 	return 0;
+}
+
+int vnet_tcp_hdr_end(const uint8_t *hdr, size_t hdr_len, uint16_t csum_start)
+{
+	size_t doff_at = (size_t)csum_start + TCP_DOFF_OFF, end;
+
+	if (hdr_len <= doff_at)
+		return -EINVAL;
+	end = csum_start + (size_t)(hdr[doff_at] >> 4) * 4;
+	if (end < (size_t)csum_start + TCP_HLEN_MIN || end > hdr_len)
+		return -EINVAL;
+	return (int)end;
 }
 
 bool vnet_l4_csum_ok(const uint8_t *frame, size_t len)

@@ -67,6 +67,14 @@ int vnet_csum_prepare(uint8_t *hdr, size_t hdr_len, size_t frame_len,
 		      uint16_t *csum_start, uint16_t *csum_offset);
 
 /*
+ * Where the TCP header that starts at `csum_start` ends (its data offset
+ * field), i.e. the length of all headers: what a TSO frame's hdr_len
+ * says. The length, or -EINVAL if the header is malformed or not within
+ * hdr[0..hdr_len).
+ */
+int vnet_tcp_hdr_end(const uint8_t *hdr, size_t hdr_len, uint16_t csum_start);
+
+/*
  * Whether the TCP/UDP checksum of a complete, contiguous frame is right.
  * true for frames without one (-ENOENT above) and for UDP checksum 0
  * ("none"); false for malformed frames and wrong checksums.

@@ -34,10 +34,19 @@ UNIT_TESTS += tests/fs/test_cache_policy
 tests/fs/test_cache_policy_SRCS := fs/cache_policy.c kernel/mm/heap.c \
 	tests/fakes/fake_pmm.c tests/fakes/fake_panic.c tests/fakes/fake_printk.c
 
+UNIT_TESTS += tests/fs/test_blkrun
+tests/fs/test_blkrun_SRCS := fs/blkrun.c
+
 UNIT_TESTS += tests/fs/test_pcache
 tests/fs/test_pcache_SRCS := fs/pcache.c fs/cache_policy.c kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c \
 	kernel/lib/bitmap.c kernel/lib/errname.c tests/fakes/fake_pmm.c \
 	tests/fakes/fake_panic.c tests/fakes/fake_printk.c
+
+UNIT_TESTS += tests/fs/test_readahead
+tests/fs/test_readahead_SRCS := $(tests/fs/test_pcache_SRCS)
+
+UNIT_TESTS += tests/kernel/test_lockcheck
+tests/kernel/test_lockcheck_SRCS := kernel/core/lockcheck.c
 
 UNIT_TESTS += tests/kernel/test_timer
 tests/kernel/test_timer_SRCS := kernel/sched/timer.c tests/fakes/fake_printk.c
@@ -122,16 +131,22 @@ tests/app/test_http_response_SRCS := app/http_response.c app/http_cond.c kernel/
 tests/app/test_http_response_CFLAGS := $(KERNEL_PRINTF_CFLAGS)
 
 # The server state machine over fake connections and an in-memory volume.
+# sendfile's range bookkeeping over real pool pages.
+UNIT_TESTS += tests/app/test_sendfile
+tests/app/test_sendfile_SRCS := app/sendfile.c kernel/io/iobuf.c kernel/io/sfbuf.c \
+	kernel/mm/heap.c kernel/lib/bitmap.c tests/fakes/fake_pmm.c \
+	tests/fakes/fake_panic.c tests/fakes/fake_printk.c
+
 UNIT_TESTS += tests/app/test_server
 tests/app/test_server_SRCS := app/server.c app/respond.c app/body_event.c \
-	app/body_thread.c app/http_parser.c app/http_path.c \
+	app/body_thread.c app/sendfile.c app/http_parser.c app/http_path.c \
 	app/http_range.c app/http_cond.c app/http_response.c app/mime.c \
 	kernel/lib/strbuf.c \
 	$(HTTP_STR) kernel/lib/civil.c kernel/lib/errname.c kernel/sched/timer.c \
 	kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c kernel/mm/memplan.c kernel/lib/bitmap.c kernel/io/ecem.c tests/fakes/fake_conn.c \
 	tests/fakes/fake_fs.c tests/fakes/fake_pmm.c tests/fakes/fake_panic.c tests/fakes/fake_printk.c \
 	kernel/sched/laio.c kernel/sched/thread.c kernel/cpu/switch.S kernel/lib/string.c \
-	tests/fakes/fake_paging.c tests/fakes/fake_clock.c
+	tests/fakes/fake_paging.c tests/fakes/fake_clock.c tests/fakes/fake_causal.c
 
 UNIT_TESTS += tests/kernel/test_sfbuf
 tests/kernel/test_sfbuf_SRCS := kernel/io/sfbuf.c kernel/mm/heap.c tests/fakes/fake_pmm.c \
@@ -174,12 +189,20 @@ tests/net/test_virtio_net_CFLAGS := $(NET_HOST_CFLAGS)
 # The ACK path of net/conn.c with the real server: ECEM DNS splicing.
 UNIT_TESTS += tests/net/test_conn
 tests/net/test_conn_SRCS := $(NET_HOST_SRCS) app/server.c app/respond.c \
-	app/body_event.c app/body_thread.c kernel/lib/strbuf.c app/http_parser.c \
+	app/body_event.c app/body_thread.c app/sendfile.c kernel/lib/strbuf.c \
+	app/http_parser.c \
 	app/http_path.c app/http_range.c app/http_cond.c app/http_response.c \
 	app/mime.c $(HTTP_STR) kernel/lib/civil.c kernel/lib/errname.c \
 	kernel/sched/timer.c kernel/sched/laio.c kernel/sched/thread.c \
 	kernel/cpu/switch.S kernel/lib/string.c tests/fakes/fake_fs.c \
-	tests/fakes/fake_paging.c
+	tests/fakes/fake_paging.c tests/fakes/fake_causal.c
 tests/net/test_conn_CFLAGS := $(NET_HOST_CFLAGS)
 # tests/net/conn_host.c compiles net/conn.c by #include.
 $(BUILD)/tests/net/test_virtio_net $(BUILD)/tests/net/test_conn: net/conn.c
+
+# TSO against the real lwIP core (patches 0020-0022) and driver, with a
+# fake device that offers VIRTIO_NET_F_HOST_TSO4.
+UNIT_TESTS += tests/net/test_tso
+tests/net/test_tso_SRCS := $(NET_HOST_SRCS)
+tests/net/test_tso_CFLAGS := $(NET_HOST_CFLAGS)
+$(BUILD)/tests/net/test_tso: net/conn.c

@@ -10,7 +10,7 @@ PACKAGES="
 	grub-pc-bin grub-common xorriso mtools
 	e2fsprogs
 	libcmocka-dev python3 python3-pytest
-	iproute2 nftables iputils-ping wrk curl tcpdump
+	iproute2 nftables iputils-ping wrk httperf curl tcpdump
 	clang-format cppcheck dpkg-dev patch
 	clang libclang-rt-14-dev
 	nginx gnuplot-nox

@@ -5,7 +5,7 @@
 # Reach it from another terminal with:
 #   ip netns exec petrel-run curl http://10.77.0.2/
 # The namespace is deleted when QEMU exits (Ctrl-A x) or on Ctrl-C.
-#   tools/run-tap.sh KERNEL SITE_IMAGE [extra kernel options]
+#   [SMP=N] [QUEUES=N] tools/run-tap.sh KERNEL SITE_IMAGE [extra kernel options]
 # QUEUES=N (make run-tap QUEUES=N): a multiqueue tap and N virtio-net
 # queue pairs (net_queues=N is passed to the kernel).
 set -eu
@@ -30,6 +30,12 @@ if [ "$queues" -gt 1 ]; then
 	mq=multi_queue
 	qopt="net_queues=$queues"
 fi
+smp=${SMP:-1}
+cpus=
+if [ "$smp" != 1 ]; then
+	# vCPUs in parallel host threads (MTTCG)
+	cpus="-smp $smp -accel tcg,thread=multi"
+fi
 
 cleanup() { ip netns del "$ns" 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
@@ -43,7 +49,7 @@ echo "petrel: http://10.77.0.2/ inside namespace $ns:"
 echo "  ip netns exec $ns curl http://10.77.0.2/"
 ip netns exec "$ns" "$qemu" -machine q35 -cpu max -m "$mem" -display none \
 	-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-	-serial stdio \
+	$cpus -serial stdio \
 	-netdev "$netdev" -device "$device" \
 	-drive "if=none,id=site,format=raw,readonly=on,file=$image" \
 	-device virtio-blk-pci,drive=site,disable-legacy=on \

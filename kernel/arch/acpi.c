@@ -224,8 +224,11 @@ static void madt_entry(const struct madt_entry *e, struct acpi_info *info)
 
 	switch (e->type) {
 	case MADT_LAPIC:
-		if (l->flags & MADT_LAPIC_ENABLED)
-			info->n_cpus++;
+		if (!(l->flags & MADT_LAPIC_ENABLED))
+			break;
+		info->n_cpus++;
+		if (info->n_lapic_ids < ARRAY_SIZE(info->lapic_ids))
+			info->lapic_ids[info->n_lapic_ids++] = l->apic_id;
 		break;
 	case MADT_X2APIC:
 		if (x->flags & MADT_LAPIC_ENABLED)
@@ -264,6 +267,7 @@ int acpi_parse_madt(const struct acpi_sdt_header *t, size_t avail,
 	tmp.lapic_addr = m->lapic_addr;
 	tmp.pcat_compat = m->flags & MADT_FLAG_PCAT_COMPAT;
 	tmp.n_cpus = 0;
+	tmp.n_lapic_ids = 0;
 	tmp.n_ioapic = 0;
 	tmp.n_iso = 0;
 	for (off = sizeof(*m); off < t->length;) {

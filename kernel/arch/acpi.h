@@ -76,6 +76,11 @@ struct acpi_info {
 	bool pcat_compat; /* MADT: legacy 8259 pair present */
 	uint64_t lapic_addr;
 	uint32_t n_cpus; /* enabled local APICs */
+	/* APIC ids of the enabled xAPIC CPUs, in MADT order (the boot CPU
+	 * among them); x2APIC-only CPUs and those past CPU_MAX are counted
+	 * in n_cpus but cannot be started in xAPIC mode. */
+	uint32_t n_lapic_ids;
+	uint8_t lapic_ids[CPU_MAX];
 	size_t n_ioapic;
 	struct acpi_ioapic ioapic[ACPI_IOAPIC_MAX];
 	size_t n_iso;

@@ -8,6 +8,9 @@ KERNEL_SRCS += \
 	kernel/arch/lapic.c \
 	kernel/arch/pic.c \
 	kernel/arch/rtc.c \
+	kernel/arch/smp.c \
+	kernel/arch/smp_selftest.c \
+	kernel/arch/smp_trampoline.S \
 	kernel/arch/time.c \
 	kernel/arch/trap.c \
 	kernel/arch/trap_entry.S \

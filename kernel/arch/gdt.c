@@ -9,6 +9,8 @@
  */
 #include "kernel/arch/gdt.h"
 
+#include "kernel/cpu/cpu.h"
+#include "kernel/cpu/percpu.h"
 #include "kernel/param.h"
 
 /* Segment descriptor bits. */
@@ -39,9 +41,13 @@ struct gdt_ptr {
 	uint64_t base;
 } __packed;
 
-static uint64_t gdt[GDT_ENTRIES] __aligned(16);
-static struct tss tss __aligned(16);
-static uint8_t ist_stacks[IST_USED][TRAP_IST_STACK_SIZE] __aligned(16);
+struct cpu_tables {
+	uint64_t gdt[GDT_ENTRIES];
+	struct tss tss;
+} __aligned(64);
+
+static struct cpu_tables tables[CPU_MAX];
+static uint8_t boot_ist_stacks[IST_USED][TRAP_IST_STACK_SIZE] __aligned(16);
 
 /* Low and high quadwords of the 16-byte TSS descriptor. */
 static void set_tss_descriptor(uint64_t *desc, uint64_t base, uint32_t limit)
@@ -54,9 +60,10 @@ static void set_tss_descriptor(uint64_t *desc, uint64_t base, uint32_t limit)
 
 /* Reload CS with a far return (there is no far jmp to an immediate in
  * 64-bit mode), then the data segment registers. */
-static void load_gdt(void)
+static void load_gdt(const uint64_t *gdt)
 {
-	struct gdt_ptr ptr = { sizeof(gdt) - 1, (uint64_t)(uintptr_t)gdt };
+	struct gdt_ptr ptr = { GDT_ENTRIES * sizeof(uint64_t) - 1,
+			       (uint64_t)(uintptr_t)gdt };
 
 	__asm__ volatile("lgdt %0\n\t"
 			 "pushq %1\n\t"
@@ -75,20 +82,33 @@ static void load_gdt(void)
 			 : "rax", "memory");
 }
 
-void gdt_init(void)
+void gdt_init_cpu(unsigned cpu, uint8_t *ist_stacks)
 {
-	gdt[0] = 0;
-	gdt[GDT_KERNEL_CODE / 8] = GDT_CODE64;
-	gdt[GDT_KERNEL_DATA / 8] = GDT_DATA;
-	set_tss_descriptor(&gdt[GDT_TSS / 8], (uint64_t)(uintptr_t)&tss,
-			   sizeof(tss) - 1);
+	struct cpu_tables *t = &tables[cpu];
+	uint64_t gs_base;
+
+	t->gdt[0] = 0;
+	t->gdt[GDT_KERNEL_CODE / 8] = GDT_CODE64;
+	t->gdt[GDT_KERNEL_DATA / 8] = GDT_DATA;
+	set_tss_descriptor(&t->gdt[GDT_TSS / 8], (uint64_t)(uintptr_t)&t->tss,
+			   sizeof(t->tss) - 1);
 
 	/* Stacks grow down: each IST entry is the top of its stack. */
 	for (int i = 0; i < IST_USED; i++)
-		tss.ist[i] = (uint64_t)(uintptr_t)(ist_stacks[i] +
-						   TRAP_IST_STACK_SIZE);
-	tss.iomap_base = sizeof(tss);
+		t->tss.ist[i] =
+			(uint64_t)(uintptr_t)(ist_stacks +
+					      (i + 1) * TRAP_IST_STACK_SIZE);
+	t->tss.iomap_base = sizeof(t->tss);
 
-	load_gdt();
+	/* Loading the null selector into GS clears its base on Intel and
+	 * in QEMU: keep this CPU's per-CPU anchor (kernel/cpu/percpu.h). */
+	gs_base = rdmsr(MSR_GS_BASE);
+	load_gdt(t->gdt);
+	wrmsr(MSR_GS_BASE, gs_base);
 	__asm__ volatile("ltr %w0" : : "r"(GDT_TSS) : "memory");
+}
+
+void gdt_init(void)
+{
+	gdt_init_cpu(0, &boot_ist_stacks[0][0]);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The kernel's GDT and TSS. Ring 0 only: a 64-bit code segment, a data
+ * The kernel's GDT and TSS, one pair per CPU (a TSS is busy once loaded,
+ * and each CPU needs its own IST stacks). Ring 0 only: a 64-bit code segment, a data
  * segment (the selectors boot/entry.S already uses) and a 64-bit TSS
  * whose only job is the interrupt stack table: #DF, NMI and #MC switch to
  * their own stacks, so a fault on a broken stack can still be reported.
@@ -35,7 +36,13 @@ struct tss {
 } __packed;
 STATIC_ASSERT(sizeof(struct tss) == 104);
 
-/* Load the GDT, reload every segment register and load the TSS. */
+/* Load the GDT, reload every segment register and load the TSS: the boot
+ * CPU's, with static IST stacks. */
 void gdt_init(void);
+
+/* The same for AP `cpu` (1..CPU_MAX-1): its own GDT and TSS, whose IST
+ * stacks are the IST_USED stacks of TRAP_IST_STACK_SIZE bytes at
+ * `ist_stacks` (the caller allocates them). */
+void gdt_init_cpu(unsigned cpu, uint8_t *ist_stacks);
 
 #endif

@@ -34,6 +34,8 @@
 #define LAPIC_EOI 0x0B0
 #define LAPIC_SVR 0x0F0
 #define LAPIC_ESR 0x280
+#define LAPIC_ICR_LOW 0x300 /* interrupt command: writing it sends */
+#define LAPIC_ICR_HIGH 0x310 /* destination in bits 31:24 */
 #define LAPIC_LVT_TIMER 0x320
 #define LAPIC_LVT_LINT0 0x350
 #define LAPIC_LVT_ERROR 0x370
@@ -48,6 +50,13 @@
 #define LVT_TIMER_ONESHOT (0u << 17)
 #define LVT_TIMER_TSC_DEADLINE (2u << 17)
 #define DCR_DIVIDE_16 0x3
+#define ICR_DEST_SHIFT 24
+#define ICR_FIXED (0u << 8)
+#define ICR_INIT (5u << 8)
+#define ICR_STARTUP (6u << 8)
+#define ICR_DELIVERY_PENDING (1u << 12)
+#define ICR_LEVEL_ASSERT (1u << 14)
+#define ICR_SPIN_MAX 1000000 /* status reads before an IPI times out */
 #define COUNT_MAX 0xFFFFFFFFu
 #define LAPIC_CAL_NS (10 * NSEC_PER_MSEC)
 #define MULT_SHIFT 32 /* count = tsc_ticks * count_mult >> MULT_SHIFT */
@@ -56,6 +65,8 @@ static volatile uint32_t *regs; /* [I] */
 static bool tsc_deadline; /* [I] */
 static uint64_t count_mult; /* [I] timer ticks per TSC tick, fixed point */
 static uint32_t lvt_timer; /* [I] */
+
+static void enable_local(void);
 
 static uint32_t rd(uint32_t reg)
 {
@@ -87,7 +98,16 @@ int lapic_init(uint64_t phys)
 	regs = paging_map_mmio(phys, LAPIC_MMIO_SIZE);
 	if (!regs)
 		return -ENOMEM;
-	wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE);
+	enable_local();
+	pr_info("id %u, version %#x at %#lx", lapic_id(),
+		rd(LAPIC_VERSION) & 0xFF, (unsigned long)phys);
+	return 0;
+}
+
+/* The local settings of lapic_init(), on the calling CPU. */
+static void enable_local(void)
+{
+	wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | APIC_BASE_ENABLE);
 	wr(LAPIC_LVT_LINT0, LVT_MASKED); /* 8259 virtual wire: off */
 	wr(LAPIC_LVT_ERROR, LVT_MASKED);
 	wr(LAPIC_LVT_TIMER, LVT_MASKED);
@@ -96,9 +116,63 @@ int lapic_init(uint64_t phys)
 	wr(LAPIC_TPR, 0); /* accept every priority class */
 	wr(LAPIC_SVR, SVR_ENABLE | LAPIC_SPURIOUS_VECTOR);
 	lapic_eoi(); /* drop anything the firmware left in service */
-	pr_info("id %u, version %#x at %#lx", lapic_id(),
-		rd(LAPIC_VERSION) & 0xFF, (unsigned long)phys);
+}
+
+void lapic_init_ap(void)
+{
+	enable_local();
+}
+
+/* Wait until the ICR's last command was accepted; bounded. */
+static int wait_icr_idle(void)
+{
+	for (int i = 0; i < ICR_SPIN_MAX; i++) {
+		if (!(rd(LAPIC_ICR_LOW) & ICR_DELIVERY_PENDING))
+			return 0;
+		cpu_relax();
+	}
+	return -ETIMEDOUT;
+}
+
+static int send_icr(uint32_t apic_id, uint32_t low)
+{
+	int err = wait_icr_idle();
+
+	if (err)
+		return err;
+	wr(LAPIC_ICR_HIGH, apic_id << ICR_DEST_SHIFT);
+	wr(LAPIC_ICR_LOW, low); /* this write sends */
 	return 0;
+}
+
+int lapic_send_ipi(uint32_t apic_id, uint8_t vector)
+{
+	return send_icr(apic_id, ICR_FIXED | ICR_LEVEL_ASSERT | vector);
+}
+
+int lapic_send_init(uint32_t apic_id)
+{
+	int err = send_icr(apic_id, ICR_INIT | ICR_LEVEL_ASSERT);
+
+	return err ? err : wait_icr_idle();
+}
+
+int lapic_send_startup(uint32_t apic_id, uint32_t page_phys)
+{
+	int err = send_icr(apic_id, ICR_STARTUP | ICR_LEVEL_ASSERT |
+					    (page_phys >> PAGE_SHIFT));
+
+	return err ? err : wait_icr_idle();
+}
+
+void lapic_timer_init_ap(uint8_t vector)
+{
+	uint32_t mode = tsc_deadline ? LVT_TIMER_TSC_DEADLINE :
+				       LVT_TIMER_ONESHOT;
+
+	if (!tsc_deadline)
+		wr(LAPIC_TIMER_DCR, DCR_DIVIDE_16);
+	wr(LAPIC_LVT_TIMER, mode | vector);
 }
 
 void lapic_eoi(void)

@@ -18,6 +18,25 @@
  * 0 or -ENODEV (no APIC) / -ENOMEM (mapping failed). */
 int lapic_init(uint64_t phys);
 
+/* Enable this CPU's LAPIC (an AP's, after lapic_init() on the boot CPU
+ * mapped the shared MMIO address) with the same settings. */
+void lapic_init_ap(void);
+
+/* Send a fixed IPI with `vector` to the CPU with APIC id `apic_id`.
+ * 0, or -ETIMEDOUT if the previous IPI never left (bounded wait).
+ * Interrupts must be off (the ICR is two writes). */
+int lapic_send_ipi(uint32_t apic_id, uint8_t vector);
+
+/* INIT, then the STARTUP IPI with the real-mode page `page_phys`
+ * (4 KiB aligned, below 1 MiB), to CPU `apic_id` (Intel SDM vol. 3A
+ * 8.4.4.1). 0 or -ETIMEDOUT. */
+int lapic_send_init(uint32_t apic_id);
+int lapic_send_startup(uint32_t apic_id, uint32_t page_phys);
+
+/* Program this CPU's timer LVT for `vector` with the mode and rate the
+ * boot CPU calibrated (lapic_timer_init must have run there). */
+void lapic_timer_init_ap(uint8_t vector);
+
 /* Signal end of interrupt for the vector being serviced. */
 void lapic_eoi(void);
 

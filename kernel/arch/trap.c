@@ -9,7 +9,8 @@
  *
  * Locking: the handler table is [q]: trap_set_handler() writes an entry
  * under irq_save(), dispatch reads it with interrupts off (every gate is
- * an interrupt gate). Single CPU.
+ * an interrupt gate). The IDT and the table are shared by all CPUs and
+ * only written at boot, before the APs start.
  */
 #define PR_PREFIX "trap: "
 #include "kernel/arch/trap.h"
@@ -25,6 +26,7 @@
 #include "kernel/core/printk.h"
 #include "kernel/core/qemu_exit.h"
 #include "kernel/cpu/cpu.h"
+#include "kernel/cpu/percpu.h"
 #include "kernel/lib/compiler.h"
 
 STATIC_ASSERT(offsetof(struct trap_frame, rbp) == TRAP_FRAME_RBP);
@@ -113,7 +115,7 @@ extern const char trap_stubs[];
 
 static struct idt_gate idt[TRAP_VECTORS] __aligned(16);
 static struct trap_handler handlers[TRAP_VECTORS];
-static uint64_t spurious; /* [q] */
+static uint64_t spurious; /* atomic add */
 
 static void set_gate(unsigned vector, unsigned ist)
 {
@@ -150,6 +152,14 @@ void trap_init(void)
 	set_gate(VEC_MACHINE_CHECK, IST_MACHINE_CHECK);
 	__asm__ volatile("lidt %0" : : "m"(ptr) : "memory");
 	pic_disable();
+}
+
+void trap_init_ap(unsigned cpu, uint8_t *ist_stacks)
+{
+	struct idt_ptr ptr = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
+
+	gdt_init_cpu(cpu, ist_stacks);
+	__asm__ volatile("lidt %0" : : "m"(ptr) : "memory");
 }
 
 /* Install or (fn == NULL) remove the handler of an IRQ vector. */
@@ -251,6 +261,7 @@ static void __noreturn report_exception(const struct trap_frame *tf)
 		console_write(nested_msg, sizeof(nested_msg) - 1);
 		qemu_exit(QEMU_EXIT_FAILURE);
 	}
+	printk_panic_mode(); /* the fault may have hit inside printk */
 	pr_err("%s (#%s, vector %u), error code %#llx",
 	       mn ? exceptions[v].name : "reserved exception", mn ? mn : "?", v,
 	       (unsigned long long)tf->error_code);
@@ -283,8 +294,10 @@ void trap_dispatch(struct trap_frame *tf)
 	if (tf->vector < TRAP_FIRST_IRQ)
 		report_exception(tf);
 	h = &handlers[tf->vector & (TRAP_VECTORS - 1)];
+	percpu_irq_enter(); /* the lock checker's "in a handler" */
 	if (h->fn)
 		h->fn(tf, h->arg);
 	else
-		spurious++;
+		__atomic_add_fetch(&spurious, 1, __ATOMIC_RELAXED);
+	percpu_irq_exit();
 }

@@ -60,6 +60,10 @@ typedef bool (*trap_fault_fn)(uint64_t addr, uint64_t error_code);
 /* Load the GDT, TSS and IDT; mask the legacy PIC. Once, early in kmain. */
 void trap_init(void);
 
+/* An AP's share of trap_init(): its GDT/TSS (gdt_init_cpu) and the
+ * common IDT. */
+void trap_init_ap(unsigned cpu, uint8_t *ist_stacks);
+
 /* Install `fn` for `vector` (32..255), or remove it with NULL. Runs with
  * interrupts off, on the interrupted stack. */
 void trap_set_handler(uint8_t vector, trap_handler_fn fn, void *arg);

@@ -7,6 +7,8 @@ KERNEL_SRCS += \
 	kernel/core/console.c \
 	kernel/core/initcall.c \
 	kernel/core/ksyms.c \
+	kernel/core/lockcheck.c \
 	kernel/core/panic.c \
 	kernel/core/printk.c \
-	kernel/core/qemu_exit.c
+	kernel/core/qemu_exit.c \
+	kernel/core/spinlock.c

@@ -22,6 +22,7 @@ void panic(const char *fmt, ...)
 	irq_disable();
 	if (nested++)
 		qemu_exit(QEMU_EXIT_FAILURE);
+	printk_panic_mode();
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -36,6 +37,7 @@ void refuse_to_run(const char *fmt, ...)
 	va_list ap;
 
 	irq_disable();
+	printk_panic_mode();
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);

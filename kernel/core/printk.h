@@ -29,6 +29,9 @@ void printk(int level, const char *fmt, ...) __printf(2, 3);
 int printk_enabled(int level);
 /* The clock used for timestamps; NULL until the TSC is calibrated. */
 void printk_set_clock(uint64_t (*now_ns)(void));
+/* From now on print without the console lock (a panic: its holder may
+ * be the panicking code itself). */
+void printk_panic_mode(void);
 
 #define pr_err(fmt, ...) printk(LOG_ERR, PR_PREFIX fmt, ##__VA_ARGS__)
 #define pr_warn(fmt, ...) printk(LOG_WARN, PR_PREFIX fmt, ##__VA_ARGS__)

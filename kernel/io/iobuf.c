@@ -57,7 +57,7 @@ void iobuf_set_poison(bool on)
 static void poison_pages(uint64_t pa, uint64_t pages)
 {
 	for (uint64_t i = 0; i < pages; i++) {
-		uint64_t *va = sfbuf_get(pa + (i << PAGE_SHIFT));
+		uint64_t *va = sfbuf_get_private(pa + (i << PAGE_SHIFT));
 
 		for (size_t w = 0; w < PAGE_SIZE / sizeof(*va); w++)
 			va[w] = IOBUF_POISON;

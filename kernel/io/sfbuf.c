@@ -1,20 +1,38 @@
 // SPDX-License-Identifier: MIT
 /*
- * sf_buf mapping cache (interface and modes in sfbuf.h).
+ * sf_buf mapping cache (interface, modes and rules in sfbuf.h).
  *
  * Slot i maps the window page va_base + i * PAGE_SIZE. A slot is FREE
- * (never mapped, on the free list), BUSY (refcount > 0, in the hash) or
- * IDLE (refcount 0, still mapped, in the hash and on the LRU list; a get
- * of the same page revives it for free). A new page takes a free slot
- * first, then the least recently used idle one, whose old translation
- * must then be flushed. Long-held mappings (sfbuf_get_held) leave the
- * last SFBUF_SHORT_RESERVE slots to short ones, which the main loop gives
- * back before it moves on, so a short get always finds a slot.
+ * (not mapped, on the free list), BUSY (refcount > 0, in the hash) or
+ * IDLE (refcount 0, still mapped, in the hash and on the LRU list of the
+ * CPU that gave it back last; a get of the same page, from any CPU,
+ * revives it for free). A new page takes a free slot first, then this
+ * CPU's least recently used idle one, then another CPU's.
+ *
+ * Each slot keeps `tlb`, the CPUs that may hold a translation of its VA
+ * (a CPU adds itself when it takes a reference), and `stale` within it,
+ * the CPUs whose translation may be of a page the slot mapped before.
+ * Replacing the page flushes exactly `tlb`: a local invlpg when that is
+ * this CPU alone, a shootdown of the others otherwise; for a private get
+ * it flushes only here and moves the others to `stale`, and a stale CPU
+ * flushes its own entry when it takes the slot. Long-held mappings
+ * (sfbuf_get_held) leave the last SFBUF_SHORT_RESERVE slots to short
+ * ones, which a CPU gives back before it moves on, so a short get always
+ * finds a slot.
+ *
+ * Locking: sf.lock ([L]) guards the slots, the hash, the lists, the
+ * sealed bitmap and the counters (a shootdown counts on its targets'
+ * lines); mode direct touches no shared state on get/put and counts on
+ * the CPU's own line unlocked. Page-table writes and shootdowns happen
+ * under sf.lock, below it in the lock order. It is taken with interrupts
+ * off (irqsave) because code run by a call IPI may map pages (the stress
+ * selftest does), and a CPU waiting for it then serves shootdowns.
  */
 #define PR_PREFIX "sfbuf: "
 #include "kernel/io/sfbuf.h"
 
 #include "kernel/core/panic.h"
+#include "kernel/core/spinlock.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/bitmap.h"
 #include "kernel/lib/errno.h"
@@ -26,14 +44,27 @@
 
 #define NO_SLOT UINT32_MAX
 
+STATIC_ASSERT(CPU_MAX <= 8 * sizeof(cpumask_t));
+
 struct slot {
-	uint64_t pa; /* [m] page mapped here; valid unless FREE */
-	uint32_t refcnt; /* [m] */
-	uint32_t hash_next; /* [m] chain in the page hash */
-	struct list_node link; /* [m] on the idle LRU or the free list */
-	bool mapped; /* [m] */
-	bool writable; /* [m] the PTE allows writes */
+	uint64_t pa; /* [L] page mapped here; valid unless FREE */
+	cpumask_t tlb; /* [L] CPUs that may translate this slot's VA */
+	cpumask_t stale; /* [L] ... to an earlier page (a subset of tlb) */
+	uint32_t refcnt; /* [L] */
+	uint32_t hash_next; /* [L] chain in the page hash */
+	struct list_node link; /* [L] on a CPU's idle LRU or the free list */
+	bool mapped; /* [L] */
+	bool writable; /* [L] the PTE allows writes */
 };
+
+/* What one CPU owns: its idle mappings and its counters, on lines of
+ * their own. */
+struct cpu_cache {
+	struct list_node lru; /* [L] idle slots it gave back, head = oldest */
+	struct sfbuf_cpu_stats stats; /* [L], or [this CPU] in direct mode */
+} __aligned(64);
+
+enum get_kind { GET_SHORT, GET_HELD, GET_PRIVATE };
 
 static struct {
 	enum sfbuf_mode mode; /* [I] */
@@ -41,17 +72,57 @@ static struct {
 	uintptr_t va_base; /* [I] */
 	uint32_t nslots; /* [I] */
 	const struct sfbuf_pt_ops *ops; /* [I] */
-	struct slot *slots; /* [m] */
-	uint32_t *hash; /* [m] nslots buckets of slot indices */
-	struct list_node free; /* [m] unmapped slots */
-	struct list_node lru; /* [m] idle slots, head = oldest */
-	uint64_t *sealed; /* [m] bitmap by pool page: map read-only */
-	struct sfbuf_stats stats; /* [m] */
+	struct spinlock lock;
+	struct slot *slots; /* [L] */
+	uint32_t *hash; /* [L] nslots buckets of slot indices */
+	struct list_node free; /* [L] unmapped slots */
+	uint64_t *sealed; /* [L] bitmap by pool page: map read-only */
+	uint64_t busy, busy_max; /* [L] */
+	struct cpu_cache cpu[CPU_MAX];
 } sf = {
 	/* Until sfbuf_init the pool is identity-mapped (and host unit tests
 	 * of the pool's users never call it). */
 	.mode = SFBUF_MODE_DIRECT,
+	.lock = SPINLOCK_INIT("sfbuf", LOCK_RANK_SFBUF),
 };
+
+/* sfbufselftest=stale: flush only locally, to show the stress test
+ * catches a missing shootdown. Never set otherwise. */
+static bool local_flush_only;
+
+void sfbuf_selftest_break_shootdowns(void)
+{
+	local_flush_only = true;
+}
+
+static unsigned this_cpu(void)
+{
+	return sf.ops ? sf.ops->cpu_self() : 0;
+}
+
+static unsigned online_cpus(void)
+{
+	return sf.ops ? sf.ops->cpu_count() : 1;
+}
+
+/* Every CPU online now. */
+static cpumask_t all_cpus(void)
+{
+	unsigned n = online_cpus();
+
+	return n >= 64 ? ~(cpumask_t)0 : CPUMASK_BIT(n) - 1;
+}
+
+/* How many CPUs are in `m` (no popcount instruction assumed, and no
+ * libgcc to supply one). */
+static unsigned cpus_in(cpumask_t m)
+{
+	unsigned n = 0;
+
+	for (; m; m &= m - 1)
+		n++;
+	return n;
+}
 
 static uint32_t bucket(uint64_t pa)
 {
@@ -63,18 +134,30 @@ static uintptr_t slot_va(uint32_t i)
 	return sf.va_base + (uintptr_t)i * PAGE_SIZE;
 }
 
+/* Back to the state before any init, keeping what survives one. */
+static void reset(void)
+{
+	for (unsigned c = 0; c < CPU_MAX; c++) {
+		list_init(&sf.cpu[c].lru);
+		sf.cpu[c].stats = (struct sfbuf_cpu_stats){ 0 };
+	}
+	list_init(&sf.free);
+	sf.busy = sf.busy_max = 0;
+}
+
 int sfbuf_init(enum sfbuf_mode mode, uint64_t pool_pa, uint64_t pool_pages,
 	       uintptr_t va_base, uint64_t slots,
 	       const struct sfbuf_pt_ops *ops)
 {
-	if (slots == 0 || slots >= NO_SLOT || !ops)
+	if (slots == 0 || slots >= NO_SLOT || !ops || !ops->shootdown ||
+	    !ops->cpu_self || !ops->cpu_count)
 		return -EINVAL;
 	sf.mode = mode;
 	sf.pool_pa = pool_pa;
 	sf.pool_pages = pool_pages;
 	sf.va_base = va_base;
 	sf.ops = ops;
-	sf.stats = (struct sfbuf_stats){ 0 };
+	reset();
 	kfree(sf.sealed);
 	sf.sealed = kzalloc(DIV_ROUND_UP(pool_pages, 64) * sizeof(uint64_t));
 	if (!sf.sealed)
@@ -93,19 +176,45 @@ int sfbuf_init(enum sfbuf_mode mode, uint64_t pool_pa, uint64_t pool_pages,
 		sf.hash = NULL;
 		return -ENOMEM;
 	}
-	list_init(&sf.free);
-	list_init(&sf.lru);
 	for (uint32_t i = 0; i < sf.nslots; i++) {
 		sf.hash[i] = NO_SLOT;
 		list_add_tail(&sf.free, &sf.slots[i].link);
 	}
-	sf.stats.slots = slots;
 	return 0;
 }
 
 enum sfbuf_mode sfbuf_mode(void)
 {
 	return sf.mode;
+}
+
+/*
+ * Flush the TLB entries for `va` on the CPUs in `cpus`, for `self`'s
+ * account: one local invlpg when the set is this CPU alone (or empty:
+ * the PTE was just written here), a shootdown of exactly the set
+ * otherwise. Online CPUs neither in the set nor in `deferred` (left
+ * stale on purpose, to be flushed later) count as shootdowns avoided.
+ */
+static void flush_va(uintptr_t va, cpumask_t cpus, cpumask_t deferred,
+		     unsigned self)
+{
+	struct sfbuf_cpu_stats *st = &sf.cpu[self].stats;
+	cpumask_t others = cpus & ~CPUMASK_BIT(self);
+	unsigned spared =
+		online_cpus() - 1 -
+		cpus_in((others | deferred) & all_cpus() & ~CPUMASK_BIT(self));
+
+	st->shootdowns_avoided += spared;
+	if (!others || local_flush_only) {
+		sf.ops->invalidate(va);
+		st->local_invalidations++;
+		return;
+	}
+	sf.ops->shootdown(cpus, va, 1);
+	st->shootdowns++;
+	st->shootdown_ipis_sent += cpus_in(others);
+	for (cpumask_t m = others; m; m &= m - 1)
+		sf.cpu[__builtin_ctzll(m)].stats.shootdown_ipis_received++;
 }
 
 /* Unlink and return the index of the first slot on `list`, or NO_SLOT. */
@@ -127,6 +236,14 @@ static void hash_remove(uint32_t i)
 	*pp = sf.slots[i].hash_next;
 }
 
+static void hash_insert(uint32_t i)
+{
+	uint32_t b = bucket(sf.slots[i].pa);
+
+	sf.slots[i].hash_next = sf.hash[b];
+	sf.hash[b] = i;
+}
+
 static uint32_t lookup(uint64_t pa)
 {
 	uint32_t i = sf.hash[bucket(pa)];
@@ -136,18 +253,38 @@ static uint32_t lookup(uint64_t pa)
 	return i;
 }
 
-/* A slot to put a new page in: free first, else the oldest idle one. */
-static uint32_t take_slot(void)
+/* The oldest idle slot on another CPU's list, or NO_SLOT. */
+static uint32_t steal_idle(unsigned self)
 {
+	unsigned n = online_cpus();
+
+	for (unsigned k = 1; k < n; k++) {
+		uint32_t i = pop_slot(&sf.cpu[(self + k) % n].lru);
+
+		if (i != NO_SLOT)
+			return i;
+	}
+	return NO_SLOT;
+}
+
+/* A slot to put a new page in: free first, else the oldest idle one of
+ * this CPU (likely in no other TLB), else of another CPU. */
+static uint32_t take_slot(unsigned self)
+{
+	struct sfbuf_cpu_stats *st = &sf.cpu[self].stats;
 	uint32_t i = pop_slot(&sf.free);
 
 	if (i != NO_SLOT)
 		return i;
-	i = pop_slot(&sf.lru);
-	if (i == NO_SLOT)
-		panic("sfbuf_get: all %u slots busy", sf.nslots);
+	i = pop_slot(&sf.cpu[self].lru);
+	if (i == NO_SLOT) {
+		i = steal_idle(self);
+		if (i == NO_SLOT)
+			panic("sfbuf_get: all %u slots busy", sf.nslots);
+		st->recycled_remote++;
+	}
 	hash_remove(i);
-	sf.stats.recycled++;
+	st->recycled++;
 	return i;
 }
 
@@ -165,22 +302,32 @@ static bool page_sealed(uint64_t pa)
 	return pool_page(pa, &n) && bitmap_test(sf.sealed, n);
 }
 
-static void map_slot(uint32_t i, uint64_t pa)
+/*
+ * Point slot i at pa for `self`. A slot that mapped another page may
+ * still be in the TLBs of the CPUs in its set: flush them all, or, for a
+ * private mapping, only here, leaving the others stale (they never look
+ * at this VA without taking the slot, which flushes their entry then).
+ */
+static void map_slot(uint32_t i, uint64_t pa, bool private, unsigned self)
 {
 	struct slot *s = &sf.slots[i];
-	bool was_mapped = s->mapped;
+	struct sfbuf_cpu_stats *st = &sf.cpu[self].stats;
+	cpumask_t others = s->tlb & ~CPUMASK_BIT(self);
 
 	s->writable = !page_sealed(pa);
 	if (sf.ops->map(slot_va(i), pa, s->writable))
 		panic("sfbuf_get: no page table for slot %u", i);
-	sf.stats.pte_writes++;
-	if (was_mapped) {
-		/* The TLB may still translate this VA to the old page. The
-		 * slot belongs to this CPU's cache alone, so a local flush
-		 * suffices where a shared map would broadcast. */
-		sf.ops->invalidate(slot_va(i));
-		sf.stats.invalidations++;
-		sf.stats.shootdowns_avoided++;
+	st->pte_writes++;
+	if (s->mapped) {
+		st->invalidations++;
+		if (private) {
+			flush_va(slot_va(i), CPUMASK_BIT(self), others, self);
+			s->stale = others;
+		} else {
+			flush_va(slot_va(i), s->tlb, 0, self);
+			s->tlb = 0;
+			s->stale = 0;
+		}
 	}
 	s->pa = pa;
 	s->mapped = true;
@@ -188,152 +335,217 @@ static void map_slot(uint32_t i, uint64_t pa)
 
 /*
  * Change the write permission of the PTE at va (a slot, or the pool
- * page's identity address in direct mode). Removing it needs an
- * invalidation (the TLB could still allow the write); granting it does
- * not: a stale read-only entry faults once and the fault hook retries the
- * access (sealguard.c), cheaper than an invlpg on every reuse of a page.
+ * page's identity address in direct mode). Removing it needs a flush on
+ * every CPU in `cpus` (their TLBs could still allow the write); granting
+ * it does not: a stale read-only entry faults once and the fault hook
+ * retries the access (sealguard.c), cheaper than a flush on every reuse.
  */
-static void protect_va(uintptr_t va, bool writable)
+static void protect_va(uintptr_t va, bool writable, cpumask_t cpus,
+		       unsigned self)
 {
+	struct sfbuf_cpu_stats *st = &sf.cpu[self].stats;
+
 	if (sf.ops->protect(va, writable))
 		panic("sfbuf: no PTE to protect at %#lx", (unsigned long)va);
-	sf.stats.pte_writes++;
+	st->pte_writes++;
 	if (writable) {
-		sf.stats.unseal_upgrades++;
+		st->unseal_upgrades++;
 		return;
 	}
-	sf.ops->invalidate(va);
-	sf.stats.seal_protects++;
-	sf.stats.seal_invalidations++;
+	flush_va(va, cpus, 0, self);
+	st->seal_protects++;
+	st->seal_invalidations++;
 }
 
-static void set_slot_writable(uint32_t i, bool writable)
+static void set_slot_writable(uint32_t i, bool writable, unsigned self)
 {
-	protect_va(slot_va(i), writable);
-	sf.slots[i].writable = writable;
+	struct slot *s = &sf.slots[i];
+
+	protect_va(slot_va(i), writable, s->tlb, self);
+	s->writable = writable;
+	if (!writable)
+		s->stale = 0; /* the flush reached every CPU in the set */
 }
 
 void sfbuf_set_sealed(uint64_t pa, bool sealed)
 {
+	unsigned self = this_cpu();
+	uint64_t flags;
 	uint64_t n;
 	uint32_t i;
 
-	if (!pool_page(pa, &n) || bitmap_test(sf.sealed, n) == sealed)
+	if (!pool_page(pa, &n))
 		return;
+	flags = spin_lock_irqsave(&sf.lock);
+	if (bitmap_test(sf.sealed, n) == sealed)
+		goto out;
 	if (sealed)
 		bitmap_set(sf.sealed, n);
 	else
 		bitmap_clear(sf.sealed, n);
 	if (sf.mode == SFBUF_MODE_DIRECT) {
-		protect_va((uintptr_t)pa, !sealed);
-		return;
+		/* Any CPU may have touched the identity map. */
+		protect_va((uintptr_t)pa, !sealed, all_cpus(), self);
+		goto out;
 	}
 	if (sf.mode != SFBUF_MODE_SFBUF)
-		return;
+		goto out;
 	i = lookup(pa);
 	/* Only a seal must act now: a read-only slot of a freed page is
 	 * made writable when a writer asks for it (sfbuf_get). */
 	if (i != NO_SLOT && sealed && sf.slots[i].writable)
-		set_slot_writable(i, false);
+		set_slot_writable(i, false, self);
+out:
+	spin_unlock_irqrestore(&sf.lock, flags);
 }
 
 static void busy_inc(void)
 {
-	if (++sf.stats.busy > sf.stats.busy_max)
-		sf.stats.busy_max = sf.stats.busy;
+	if (++sf.busy > sf.busy_max)
+		sf.busy_max = sf.busy;
 }
 
 /* Whether a get of a page not mapped yet may take a slot and still leave
  * `reserve` slots that are free or idle. */
 static bool slot_spare(uint32_t reserve)
 {
-	return sf.nslots - sf.stats.busy > reserve;
+	return sf.nslots - sf.busy > reserve;
 }
 
-void *sfbuf_get_held(uint64_t pa)
+/* A hit: one more reference to slot i, taken by `self`. */
+static void revive(uint32_t i, unsigned self)
 {
+	struct slot *s = &sf.slots[i];
+	struct sfbuf_cpu_stats *st = &sf.cpu[self].stats;
+
+	if (s->refcnt++ == 0) {
+		list_remove(&s->link);
+		busy_inc();
+	}
+	st->hits++;
+	if (s->stale & CPUMASK_BIT(self)) {
+		/* This CPU may still translate to the slot's old page. */
+		sf.ops->invalidate(slot_va(i));
+		s->stale &= ~CPUMASK_BIT(self);
+		st->stale_flushes++;
+	}
+	if (!s->writable && !page_sealed(s->pa))
+		set_slot_writable(i, true, self);
+}
+
+/* sfbuf_get and its kinds, in sfbuf or naive mode, under sf.lock: the
+ * slot index, or NO_SLOT when a held get finds no spare slot. */
+static uint32_t get_locked(uint64_t pa, enum get_kind kind, unsigned self)
+{
+	struct sfbuf_cpu_stats *st = &sf.cpu[self].stats;
+	uint32_t i = sf.mode == SFBUF_MODE_SFBUF ? lookup(pa) : NO_SLOT;
+
+	/* Only a page already mapped *and* busy costs no spare slot. */
+	if (kind == GET_HELD && (i == NO_SLOT || !sf.slots[i].refcnt) &&
+	    !slot_spare(SFBUF_SHORT_RESERVE)) {
+		st->held_refused++;
+		return NO_SLOT;
+	}
+	st->gets++;
+	if (kind == GET_PRIVATE)
+		st->private_gets++;
+	if (i != NO_SLOT) {
+		revive(i, self);
+	} else {
+		st->misses++;
+		i = take_slot(self);
+		map_slot(i, pa, kind == GET_PRIVATE, self);
+		sf.slots[i].refcnt = 1;
+		busy_inc();
+		if (sf.mode == SFBUF_MODE_SFBUF)
+			hash_insert(i);
+	}
+	sf.slots[i].tlb |= CPUMASK_BIT(self);
+	return i;
+}
+
+static void *get(uint64_t pa, enum get_kind kind)
+{
+	unsigned self = this_cpu();
+	uint64_t flags;
 	uint32_t i;
 
-	if (sf.mode == SFBUF_MODE_DIRECT)
-		return sfbuf_get(pa);
-	/* Only a page already mapped *and* busy costs no spare slot. */
-	i = sf.mode == SFBUF_MODE_SFBUF ? lookup(pa) : NO_SLOT;
-	if ((i == NO_SLOT || !sf.slots[i].refcnt) &&
-	    !slot_spare(SFBUF_SHORT_RESERVE)) {
-		sf.stats.held_refused++;
-		return NULL;
+	if (sf.mode == SFBUF_MODE_DIRECT) {
+		sf.cpu[self].stats.gets++;
+		if (kind == GET_PRIVATE)
+			sf.cpu[self].stats.private_gets++;
+		return phys_to_virt(pa);
 	}
-	return sfbuf_get(pa);
+	flags = spin_lock_irqsave(&sf.lock);
+	i = get_locked(pa, kind, self);
+	spin_unlock_irqrestore(&sf.lock, flags);
+	return i == NO_SLOT ? NULL : (void *)slot_va(i);
 }
 
 void *sfbuf_get(uint64_t pa)
 {
-	uint32_t i;
+	return get(pa, GET_SHORT);
+}
 
-	sf.stats.gets++;
-	if (sf.mode == SFBUF_MODE_DIRECT)
-		return phys_to_virt(pa);
-	if (sf.mode == SFBUF_MODE_SFBUF) {
-		i = lookup(pa);
-		if (i != NO_SLOT) {
-			if (sf.slots[i].refcnt++ == 0) {
-				list_remove(&sf.slots[i].link);
-				busy_inc();
-			}
-			sf.stats.hits++;
-			if (!sf.slots[i].writable && !page_sealed(pa))
-				set_slot_writable(i, true);
-			return (void *)slot_va(i);
-		}
-	}
-	sf.stats.misses++;
-	i = take_slot();
-	map_slot(i, pa);
-	sf.slots[i].refcnt = 1;
-	busy_inc();
-	if (sf.mode == SFBUF_MODE_SFBUF) {
-		uint32_t b = bucket(pa);
+void *sfbuf_get_held(uint64_t pa)
+{
+	return get(pa, GET_HELD);
+}
 
-		sf.slots[i].hash_next = sf.hash[b];
-		sf.hash[b] = i;
-	}
-	return (void *)slot_va(i);
+void *sfbuf_get_private(uint64_t pa)
+{
+	return get(pa, GET_PRIVATE);
+}
+
+/* naive: tear slot i's mapping down, flushing it on every CPU. */
+static void unmap_slot(uint32_t i, unsigned self)
+{
+	struct slot *s = &sf.slots[i];
+	struct sfbuf_cpu_stats *st = &sf.cpu[self].stats;
+
+	sf.ops->unmap(slot_va(i));
+	st->pte_writes++;
+	st->invalidations++;
+	flush_va(slot_va(i), all_cpus(), 0, self);
+	s->mapped = false;
+	s->tlb = 0;
+	s->stale = 0;
+	list_add_head(&sf.free, &s->link);
 }
 
 void sfbuf_put(void *va)
 {
 	uintptr_t v = (uintptr_t)va;
+	unsigned self = this_cpu();
+	uint64_t flags;
 	uint32_t i;
 	struct slot *s;
 
-	sf.stats.puts++;
+	sf.cpu[self].stats.puts++;
 	if (sf.mode == SFBUF_MODE_DIRECT)
 		return;
 	i = (uint32_t)((v - sf.va_base) / PAGE_SIZE);
+	flags = spin_lock_irqsave(&sf.lock);
 	if (v < sf.va_base || i >= sf.nslots || !sf.slots[i].refcnt)
 		panic("sfbuf_put: %p is not a mapping in use", va);
 	s = &sf.slots[i];
-	if (--s->refcnt)
-		return;
-	sf.stats.busy--;
-	if (sf.mode == SFBUF_MODE_SFBUF) {
-		/* idle but still mapped: reusable for free */
-		list_add_tail(&sf.lru, &s->link);
-		return;
+	if (--s->refcnt == 0) {
+		sf.busy--;
+		if (sf.mode == SFBUF_MODE_SFBUF)
+			/* idle but still mapped: reusable for free, first
+			 * by this CPU, whose TLB has it */
+			list_add_tail(&sf.cpu[self].lru, &s->link);
+		else
+			unmap_slot(i, self);
 	}
-	/* naive: tear the mapping down right away. */
-	sf.ops->unmap(slot_va(i));
-	sf.ops->invalidate(slot_va(i));
-	sf.stats.pte_writes++;
-	sf.stats.invalidations++;
-	s->mapped = false;
-	list_add_head(&sf.free, &s->link);
+	spin_unlock_irqrestore(&sf.lock, flags);
 }
 
 uint64_t kva_to_phys(const void *va)
 {
 	uintptr_t v = (uintptr_t)va;
 
+	/* A mapping in use keeps its page until its put, so no lock. */
 	if (sf.mode != SFBUF_MODE_DIRECT && v >= sf.va_base &&
 	    v < sf.va_base + (uintptr_t)sf.nslots * PAGE_SIZE) {
 		const struct slot *s = &sf.slots[(v - sf.va_base) / PAGE_SIZE];
@@ -343,7 +555,29 @@ uint64_t kva_to_phys(const void *va)
 	return virt_to_phys(va);
 }
 
+/* Counters are read without the lock: each is one aligned word, and a
+ * report a few events behind is fine. */
 void sfbuf_get_stats(struct sfbuf_stats *st)
 {
-	*st = sf.stats;
+	*st = (struct sfbuf_stats){ 0 };
+	for (unsigned c = 0; c < CPU_MAX; c++) {
+		const struct sfbuf_cpu_stats *cs = &sf.cpu[c].stats;
+
+#define SFBUF_ADD(name) st->name += READ_ONCE(cs->name);
+		SFBUF_CPU_STATS(SFBUF_ADD)
+#undef SFBUF_ADD
+		st->puts += READ_ONCE(cs->puts);
+	}
+	st->busy = READ_ONCE(sf.busy);
+	st->busy_max = READ_ONCE(sf.busy_max);
+	st->slots = sf.mode == SFBUF_MODE_DIRECT ? 0 : sf.nslots;
+	st->online_cpus = online_cpus();
+}
+
+bool sfbuf_get_cpu_stats(unsigned cpu, struct sfbuf_cpu_stats *st)
+{
+	if (cpu >= online_cpus() || cpu >= CPU_MAX)
+		return false;
+	*st = sf.cpu[cpu].stats;
+	return true;
 }

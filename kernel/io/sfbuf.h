@@ -1,28 +1,37 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Ephemeral mappings of buffer-pool pages (sf_buf: Elmeleegy, Cox,
- * Rixner). The pool lives outside the kernel's permanent map; a CPU that
- * must touch a pool page asks sfbuf_get() for a temporary virtual address
- * and gives it back with sfbuf_put(). Modes (boot option `mapping=`):
+ * Ephemeral mappings of buffer-pool pages (sf_buf: Elmeleegy, Chanda,
+ * Cox, Zwaenepoel). The pool lives outside the kernel's permanent map; a
+ * CPU that must touch a pool page asks sfbuf_get() for a temporary
+ * virtual address and gives it back with sfbuf_put(). Modes (boot option
+ * `mapping=`):
  *
  * The window (`sfbuf_slots=`, by default SFBUF_WINDOW_SLOTS: 16 MiB, as a
  * 32-bit kernel could spare) is smaller than the pool on any machine of
  * 64 MiB or more, so mappings are a cache, not one per page.
  *
- *   sfbuf   per-CPU cache of mappings in the KVA window: a page already
- *           mapped is found by hash and reused (no page-table write, no
- *           TLB invalidation); an idle mapping (refcount 0, still mapped)
- *           is recycled in LRU order only when a new page needs a slot,
- *           and a slot in use is never recycled. The default.
- *   naive   map on every get, unmap and invlpg on every put: the classic
- *           baseline.
+ *   sfbuf   a cache of mappings in the KVA window, found by page through
+ *           one hash shared by all CPUs (a hot page has one mapping, used
+ *           by whichever CPU serves it); each CPU keeps the idle mappings
+ *           it gave back on its own LRU list and recycles those first. A
+ *           mapping records the set of CPUs that may hold it in their
+ *           TLB, so recycling one invalidates locally when only this CPU
+ *           used it and interrupts exactly the others in the set when
+ *           not. A slot in use is never recycled. The default.
+ *   naive   map on every get, unmap on every put with an invalidation on
+ *           every CPU (a shootdown to all others): the classic baseline.
  *   direct  the whole pool stays in the permanent identity map, as amd64
  *           kernels do: no mapping work at all.
  *
- * SMP: a mapping cached by one CPU is only ever used by that CPU, so
- * recycling it needs a local invlpg, never a cross-CPU shootdown; the
- * counters record how many invalidations a shared cache would have had to
- * broadcast. Main loop only ([m]); one CPU today.
+ * Rules: a CPU dereferences a mapping only through a reference it took
+ * itself (that is how it enters the mapping's CPU set). A private
+ * mapping (sfbuf_get_private, the paper's SFB_CPUPRIVATE) is used by its
+ * CPU alone while held, so making it never interrupts another CPU: the
+ * others that may still translate the slot's old page are marked stale
+ * and flush for themselves if they take the slot again. Callable from
+ * any CPU and from call IPIs; one lock (LOCK_RANK_SFBUF, interrupts off)
+ * guards the cache and is held across a shootdown, which CPUs spinning
+ * for it service (kernel/core/spinlock.h).
  */
 #ifndef KERNEL_IO_SFBUF_H
 #define KERNEL_IO_SFBUF_H
@@ -30,6 +39,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "kernel/cpu/percpu.h"
 #include "kernel/lib/statjson.h"
 
 enum sfbuf_mode {
@@ -38,36 +48,62 @@ enum sfbuf_mode {
 	SFBUF_MODE_DIRECT,
 };
 
-#define SFBUF_STATS(X)                                                         \
+/* Counted by the CPU they happened on ([L] sfbuf lock), and in total. */
+#define SFBUF_CPU_STATS(X)                                                     \
 	X(gets)                                                                \
 	X(hits) /* get found the page already mapped */                        \
 	X(misses) /* get had to create a mapping */                            \
+	X(private_gets) /* gets of CPU-private mappings (in gets) */           \
 	X(pte_writes) /* page-table entries written or cleared */              \
-	X(invalidations) /* invlpg issued */                                   \
-	X(shootdowns_avoided) /* invalidations a shared map would broadcast */ \
+	X(invalidations) /* mappings replaced or torn down, each flushed */    \
+	X(local_invalidations) /* invlpg on this CPU alone, no IPI */          \
+	X(shootdowns) /* flushes that had to interrupt other CPUs */           \
+	X(shootdown_ipis_sent) /* CPUs this one interrupted, summed */         \
+	X(shootdown_ipis_received) /* times another CPU interrupted this */    \
+	X(shootdowns_avoided) /* online CPUs a flush left alone, by the set */ \
+	X(stale_flushes) /* own stale entry flushed on taking a mapping */     \
 	X(recycled) /* idle mappings reused for another page */                \
-	X(busy) /* slots with references now */                                \
-	X(busy_max) /* ... at most */                                          \
-	X(slots) /* size of the cache */                                       \
+	X(recycled_remote) /* ... taken from another CPU's idle list */        \
 	X(seal_protects) /* PTEs made read-only when a buffer was sealed */    \
-	X(seal_invalidations) /* invlpg those needed (not replacement ones) */ \
-	X(unseal_upgrades) /* read-only PTEs made writable again, no invlpg */ \
+	X(seal_invalidations) /* flushes those needed */                       \
+	X(unseal_upgrades) /* read-only PTEs made writable, no flush */        \
 	X(held_refused) /* sfbuf_get_held found no spare slot */
+
+/* Of the cache as a whole. */
+#define SFBUF_POOL_STATS(X)                     \
+	X(busy) /* slots with references now */ \
+	X(busy_max) /* ... at most */           \
+	X(slots) /* size of the cache */        \
+	X(online_cpus) /* CPUs online now */
+
+#define SFBUF_STATS(X) SFBUF_CPU_STATS(X) SFBUF_POOL_STATS(X)
+
+struct sfbuf_cpu_stats {
+	SFBUF_CPU_STATS(STAT_U64)
+	uint64_t puts; /* not in /_stats */
+};
 
 struct sfbuf_stats {
 	SFBUF_STATS(STAT_U64)
 	uint64_t puts; /* not in /_stats */
 };
 
-/* Page-table operations, so the cache logic can run against a fake page
- * table in unit tests. The kernel passes kernel/mm/paging.c's functions. */
+/* Page-table and CPU operations, so the cache logic can run against a
+ * fake page table and fake IPIs in unit tests. The kernel passes
+ * kernel/mm/paging.c's and kernel/arch/smp.c's functions. */
 struct sfbuf_pt_ops {
 	int (*map)(uintptr_t va, uint64_t pa, bool writable);
 	void (*unmap)(uintptr_t va);
+	/* This CPU's TLB entry for va only. */
 	void (*invalidate)(uintptr_t va);
 	/* Change the write permission of the present PTE at va; 0 or
 	 * -errno. For direct mode, va is the pool page's identity address. */
 	int (*protect)(uintptr_t va, bool writable);
+	/* Flush `pages` pages at va on every CPU in `cpus` (locally when
+	 * this CPU is one of them), returning when all have done it. */
+	void (*shootdown)(cpumask_t cpus, uintptr_t va, size_t pages);
+	unsigned (*cpu_self)(void); /* this CPU's index, < CPU_MAX */
+	unsigned (*cpu_count)(void); /* CPUs online now */
 };
 
 /*
@@ -93,6 +129,10 @@ void *sfbuf_get(uint64_t pa);
  * mode maps a page once per get, so busy slots can outnumber pages). */
 void *sfbuf_get_held(uint64_t pa);
 
+/* A mapping for the length of a copy that only this CPU makes (the
+ * paper's SFB_CPUPRIVATE): never interrupts another CPU to make it. */
+void *sfbuf_get_private(uint64_t pa);
+
 /* Give back a mapping from sfbuf_get (the page-aligned address). */
 void sfbuf_put(void *va);
 
@@ -110,6 +150,12 @@ void sfbuf_set_sealed(uint64_t pa, bool sealed);
  * CPU pointers from the network stack. */
 uint64_t kva_to_phys(const void *va);
 
+/* The totals over every CPU, and one CPU's share (false: no such CPU). */
 void sfbuf_get_stats(struct sfbuf_stats *st);
+bool sfbuf_get_cpu_stats(unsigned cpu, struct sfbuf_cpu_stats *st);
+
+/* From here on flush only this CPU's TLB (sfbuf_selftest.c's proof that
+ * its stress test can fail). */
+void sfbuf_selftest_break_shootdowns(void);
 
 #endif

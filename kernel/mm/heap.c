@@ -8,6 +8,8 @@
  * instead of corrupting the free list. Large requests take contiguous
  * frames with the same 64-byte header in front. Empty slabs beyond one
  * per class go back to the frame allocator.
+ * Locking: heap_lock (rank LOCK_RANK_HEAP) guards the slab lists and
+ * counters and is held across the frame allocator's calls (rank PMM).
  */
 #define PR_PREFIX "heap: "
 #include "kernel/mm/heap.h"
@@ -15,6 +17,7 @@
 #include <stdbool.h>
 
 #include "kernel/core/panic.h"
+#include "kernel/core/spinlock.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/list.h"
 #include "kernel/lib/string.h"
@@ -36,9 +39,10 @@ struct slab {
 	uint32_t magic;
 	uint16_t cls;
 	uint16_t in_use;
-	struct list_node link; /* [m] on partial[cls] while it has a free slot */
-	uint64_t used[(MAX_OBJECTS + 63) / 64]; /* [m] bit per object */
-	uint32_t free_hint; /* [m] lowest index that may be free */
+	struct list_node
+		link; /* [heap_lock] on partial[cls] while it has a free slot */
+	uint64_t used[(MAX_OBJECTS + 63) / 64]; /* [heap_lock] bit per object */
+	uint32_t free_hint; /* [heap_lock] lowest index that may be free */
 	uint32_t pad;
 };
 STATIC_ASSERT(sizeof(struct slab) == HEADER_SIZE);
@@ -51,10 +55,11 @@ struct large {
 };
 STATIC_ASSERT(sizeof(struct large) == HEADER_SIZE);
 
-/* [m] slabs with a free object; heads set up by the first slab_alloc */
+/* [heap_lock] slabs with a free object; heads set up by the first slab_alloc */
 static struct list_node partial[NCLASSES];
-static uint32_t empty_slabs[NCLASSES]; /* [m] slabs with in_use == 0 */
-static struct heap_stats stats; /* [m] */
+static uint32_t empty_slabs[NCLASSES]; /* [heap_lock] slabs with in_use == 0 */
+static struct heap_stats stats; /* [heap_lock] */
+static struct spinlock heap_lock = SPINLOCK_INIT("heap", LOCK_RANK_HEAP);
 
 static unsigned objects_per_slab(unsigned cls)
 {
@@ -165,9 +170,11 @@ void *kmalloc(size_t size)
 
 	if (size > (1ull << 40))
 		return NULL;
+	spin_lock(&heap_lock);
 	p = cls >= 0 ? slab_alloc((unsigned)cls) : large_alloc(size);
 	if (p)
 		stats.allocs++;
+	spin_unlock(&heap_lock);
 	return p;
 }
 
@@ -187,6 +194,7 @@ void kfree(void *p)
 
 	if (!p)
 		return;
+	spin_lock(&heap_lock);
 	if (((struct slab *)page)->magic == SLAB_MAGIC) {
 		slab_free(page, p);
 	} else if (((struct large *)page)->magic == LARGE_MAGIC &&
@@ -202,9 +210,12 @@ void kfree(void *p)
 		panic("kfree: %p was not allocated by kmalloc", p);
 	}
 	stats.frees++;
+	spin_unlock(&heap_lock);
 }
 
 void heap_get_stats(struct heap_stats *st)
 {
+	spin_lock(&heap_lock);
 	*st = stats;
+	spin_unlock(&heap_lock);
 }

@@ -11,6 +11,11 @@
  *   MMIO (any phys addr)  identity, 4 KiB or 2 MiB pages, uncached,
  *                         mapped on demand by paging_map_mmio()
  *   KVA_WINDOW_BASE ..    per-use 4 KiB mappings (paging_map/unmap)
+ *
+ * One low page is special: MM_TRAMPOLINE_PHYS (below 1 MiB, which the
+ * frame allocator never hands out) holds the APs' real-mode start code
+ * (kernel/arch/smp_trampoline.S) and is the only RAM page mapped both
+ * writable and executable.
  */
 #ifndef KERNEL_MM_MM_H
 #define KERNEL_MM_MM_H
@@ -21,6 +26,7 @@
 
 #define KVA_WINDOW_BASE 0xFFFF800000000000ull
 #define KVA_WINDOW_SIZE (1ull << 30)
+#define MM_TRAMPOLINE_PHYS 0x8000
 
 static inline uint64_t virt_to_phys(const void *p)
 {

@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: MIT
 /*
  * Kernel page tables (interface in paging.h, layout in mm.h). Tables are
- * frames from the pmm, reached through the identity map. Only the main
- * loop changes them ([m]); there is one CPU, so a changed entry needs at
- * most a local invlpg, which paging_map/unmap leave to the caller.
+ * frames from the pmm, reached through the identity map. paging_lock
+ * (rank LOCK_RANK_PAGING, held across the pmm's calls) serialises every
+ * change; lookups (paging_writable, paging_translate) walk without it,
+ * since tables are never freed and an entry is one aligned store. A
+ * changed entry needs an invalidation, which paging_map/unmap leave to
+ * the caller (tlb_shootdown() when other CPUs may hold it).
  */
 #define PR_PREFIX "paging: "
 #include "kernel/mm/paging.h"
 
 #include "kernel/core/panic.h"
 #include "kernel/core/printk.h"
+#include "kernel/core/spinlock.h"
 #include "kernel/cpu/cpu.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
@@ -27,9 +31,10 @@
 extern char __kernel_start[], __text_end[], __kernel_end[];
 extern char __rodata_start[], __rodata_end[];
 
-static uint64_t *pml4; /* [m] */
+static uint64_t *pml4; /* [I] after paging_init */
 
-static struct paging_stats stats; /* [m] */
+static struct paging_stats stats; /* [paging_lock], invalidations atomic */
+static struct spinlock paging_lock = SPINLOCK_INIT("paging", LOCK_RANK_PAGING);
 
 static uint64_t *table_alloc(void)
 {
@@ -72,6 +77,8 @@ static uint64_t kernel_page_flags(uintptr_t va)
 {
 	if (va < PAGE_SIZE)
 		return 0; /* NULL page: fault on use */
+	if (va == MM_TRAMPOLINE_PHYS)
+		return PTE_PRESENT | PTE_WRITE | PTE_GLOBAL; /* AP start code */
 	if (va >= (uintptr_t)__kernel_start && va < (uintptr_t)__text_end)
 		return PTE_PRESENT | PTE_GLOBAL;
 	if (va >= (uintptr_t)__rodata_start && va < (uintptr_t)__rodata_end)
@@ -130,10 +137,12 @@ void *paging_map_mmio(uint64_t pa, size_t len)
 
 	if (len == 0 || end < first || end > (1ull << 47))
 		return NULL;
+	spin_lock(&paging_lock);
 	for (uint64_t va = first; va < end; va += PAGE_SIZE) {
 		uint64_t *pte = walk(va, 1, true);
 
 		if (!pte) {
+			spin_unlock(&paging_lock);
 			pr_err("cannot map MMIO %#llx (RAM or no memory)",
 			       (unsigned long long)va);
 			return NULL;
@@ -143,6 +152,7 @@ void *paging_map_mmio(uint64_t pa, size_t len)
 			paging_invalidate(va);
 		}
 	}
+	spin_unlock(&paging_lock);
 	return phys_to_virt(pa);
 }
 
@@ -160,28 +170,33 @@ int paging_map(uintptr_t va, uint64_t pa, uint64_t flags)
 	if (!in_window(va) || !IS_ALIGNED(pa, PAGE_SIZE) ||
 	    (pa & ~PTE_ADDR_MASK))
 		return -EINVAL;
+	spin_lock(&paging_lock);
 	pte = walk(va, 1, true);
-	if (!pte)
-		return -ENOMEM;
-	*pte = pa | flags | PTE_PRESENT;
-	stats.maps++;
-	return 0;
+	if (pte) {
+		*pte = pa | flags | PTE_PRESENT;
+		stats.maps++;
+	}
+	spin_unlock(&paging_lock);
+	return pte ? 0 : -ENOMEM;
 }
 
 void paging_unmap(uintptr_t va)
 {
-	uint64_t *pte = in_window(va) ? walk(va, 1, false) : NULL;
+	uint64_t *pte;
 
+	spin_lock(&paging_lock);
+	pte = in_window(va) ? walk(va, 1, false) : NULL;
 	if (pte) {
 		*pte = 0;
 		stats.unmaps++;
 	}
+	spin_unlock(&paging_lock);
 }
 
 void paging_invalidate(uintptr_t va)
 {
 	invlpg(va);
-	stats.invalidations++;
+	__atomic_add_fetch(&stats.invalidations, 1, __ATOMIC_RELAXED);
 }
 
 /* Replace the 2 MiB mapping holding va by a table of 4 KiB pages with
@@ -223,12 +238,10 @@ static int small_pte(uintptr_t va, uint64_t **out)
 	return *out ? 0 : -EINVAL;
 }
 
-int paging_unmap_identity(uint64_t pa, uint64_t len)
+static int unmap_identity(uint64_t pa, uint64_t len)
 {
 	uint64_t end = pa + len;
 
-	if (!IS_ALIGNED(pa, PAGE_SIZE) || !IS_ALIGNED(len, PAGE_SIZE))
-		return -EINVAL;
 	for (uint64_t va = pa; va < end;) {
 		uint64_t *pde = walk(va, 2, false);
 		uint64_t *pte;
@@ -255,30 +268,48 @@ int paging_unmap_identity(uint64_t pa, uint64_t len)
 	return 0;
 }
 
+int paging_unmap_identity(uint64_t pa, uint64_t len)
+{
+	int err;
+
+	if (!IS_ALIGNED(pa, PAGE_SIZE) || !IS_ALIGNED(len, PAGE_SIZE))
+		return -EINVAL;
+	spin_lock(&paging_lock);
+	err = unmap_identity(pa, len);
+	spin_unlock(&paging_lock);
+	return err;
+}
+
 int paging_set_guard(uintptr_t va, bool guard)
 {
 	uint64_t *pte;
-	int err = small_pte(va, &pte);
+	int err;
 
-	if (err)
-		return err;
-	*pte = guard ? (*pte & ~PTE_PRESENT) : (*pte | PTE_PRESENT);
-	paging_invalidate(va);
-	return 0;
+	spin_lock(&paging_lock);
+	err = small_pte(va, &pte);
+	if (!err) {
+		*pte = guard ? (*pte & ~PTE_PRESENT) : (*pte | PTE_PRESENT);
+		paging_invalidate(va);
+	}
+	spin_unlock(&paging_lock);
+	return err;
 }
 
 int paging_set_writable(uintptr_t va, bool writable)
 {
 	uint64_t *pte;
-	int err = small_pte(va, &pte);
+	int err;
 
-	if (err)
-		return err;
-	if (!(*pte & PTE_PRESENT))
-		return -EINVAL;
-	*pte = writable ? (*pte | PTE_WRITE) : (*pte & ~PTE_WRITE);
-	stats.protects++;
-	return 0;
+	spin_lock(&paging_lock);
+	err = small_pte(va, &pte);
+	if (!err && !(*pte & PTE_PRESENT))
+		err = -EINVAL;
+	if (!err) {
+		*pte = writable ? (*pte | PTE_WRITE) : (*pte & ~PTE_WRITE);
+		stats.protects++;
+	}
+	spin_unlock(&paging_lock);
+	return err;
 }
 
 /* The entry that maps va (a 4 KiB PTE or a huge page's), with its level
@@ -322,5 +353,7 @@ uint64_t paging_translate(uintptr_t va)
 
 void paging_get_stats(struct paging_stats *st)
 {
+	spin_lock(&paging_lock);
 	*st = stats;
+	spin_unlock(&paging_lock);
 }

@@ -6,6 +6,8 @@
  * Searches are first-fit from a hint that trails the last single-page
  * allocation, which keeps early allocations (page tables, the heap) low
  * and thus inside the boot identity map of the first 4 GiB.
+ * Locking: pmm_lock (rank LOCK_RANK_PMM, kernel/core/spinlock.h) guards
+ * the bitmap, the hint and the counters; any CPU may allocate.
  */
 #define PR_PREFIX "pmm: "
 #include "kernel/mm/pmm.h"
@@ -14,6 +16,7 @@
 
 #include "kernel/core/panic.h"
 #include "kernel/core/printk.h"
+#include "kernel/core/spinlock.h"
 #include "kernel/lib/bitmap.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
@@ -21,10 +24,10 @@
 #include "kernel/param.h"
 
 static struct {
-	uint64_t *bitmap; /* [m] */
+	uint64_t *bitmap; /* [pmm_lock] */
 	uint64_t frames; /* [I] frames covered by the bitmap */
-	uint64_t hint; /* [m] first frame worth searching from */
-	struct pmm_stats stats; /* [m] */
+	uint64_t hint; /* [pmm_lock] first frame worth searching from */
+	struct pmm_stats stats; /* [pmm_lock] */
 } pmm;
 
 size_t pmm_bitmap_bytes(uint64_t ram_top)
@@ -71,17 +74,24 @@ long pmm_init(const struct pmm_region *usable, size_t n_usable,
 	return pmm.stats.free_pages ? (long)pmm.stats.free_pages : -EINVAL;
 }
 
+static struct spinlock pmm_lock = SPINLOCK_INIT("pmm", LOCK_RANK_PMM);
+
 uint64_t pmm_alloc(size_t n, size_t align)
 {
-	uint64_t f = bitmap_find_clear_run(pmm.bitmap, pmm.frames,
-					   n == 1 ? pmm.hint : 0, n, align);
+	uint64_t f;
 
-	if (f == UINT64_MAX)
+	spin_lock(&pmm_lock);
+	f = bitmap_find_clear_run(pmm.bitmap, pmm.frames, n == 1 ? pmm.hint : 0,
+				  n, align);
+	if (f == UINT64_MAX) {
+		spin_unlock(&pmm_lock);
 		return 0;
+	}
 	bitmap_set_range(pmm.bitmap, f, n);
 	pmm.stats.free_pages -= n;
 	if (n == 1)
 		pmm.hint = f + 1;
+	spin_unlock(&pmm_lock);
 	return f << PAGE_SHIFT;
 }
 
@@ -92,6 +102,7 @@ void pmm_free(uint64_t pa, size_t n)
 	if (!IS_ALIGNED(pa, PAGE_SIZE) || first + n > pmm.frames)
 		panic("pmm_free: bad range %#llx + %zu pages",
 		      (unsigned long long)pa, n);
+	spin_lock(&pmm_lock);
 	for (size_t i = 0; i < n; i++) {
 		if (!bitmap_test(pmm.bitmap, first + i))
 			panic("pmm_free: frame %#llx already free",
@@ -101,19 +112,24 @@ void pmm_free(uint64_t pa, size_t n)
 	pmm.stats.free_pages += n;
 	if (first < pmm.hint)
 		pmm.hint = first;
+	spin_unlock(&pmm_lock);
 }
 
 int pmm_reserve(uint64_t pa, size_t n)
 {
 	uint64_t first = pa >> PAGE_SHIFT;
+	int err = -EBUSY;
 
-	if (!IS_ALIGNED(pa, PAGE_SIZE) || first + n > pmm.frames ||
-	    bitmap_count_clear(pmm.bitmap, first, n) != n)
-		return -EBUSY;
-	bitmap_set_range(pmm.bitmap, first, n);
-	pmm.stats.free_pages -= n;
-	pmm.stats.reserved_pages += n;
-	return 0;
+	spin_lock(&pmm_lock);
+	if (IS_ALIGNED(pa, PAGE_SIZE) && first + n <= pmm.frames &&
+	    bitmap_count_clear(pmm.bitmap, first, n) == n) {
+		bitmap_set_range(pmm.bitmap, first, n);
+		pmm.stats.free_pages -= n;
+		pmm.stats.reserved_pages += n;
+		err = 0;
+	}
+	spin_unlock(&pmm_lock);
+	return err;
 }
 
 uint64_t pmm_ram_top(void)
@@ -123,5 +139,7 @@ uint64_t pmm_ram_top(void)
 
 void pmm_get_stats(struct pmm_stats *st)
 {
+	spin_lock(&pmm_lock);
 	*st = pmm.stats;
+	spin_unlock(&pmm_lock);
 }

@@ -6,6 +6,7 @@
  * kernel/sched/irq.c owns.
  */
 #define PR_PREFIX "mainloop: "
+#include "kernel/arch/smp.h"
 #include "kernel/sched/mainloop.h"
 
 #include "kernel/arch/time.h"
@@ -44,6 +45,7 @@ int mainloop_run_once(void)
 	int work = 0;
 
 	stats.iterations++;
+	smp_this_stats()->loop_passes++;
 	for (size_t i = 0; i < n_pollers; i++)
 		work += pollers[i].fn(pollers[i].arg);
 	if (work)
@@ -80,7 +82,7 @@ void mainloop_run(void)
 		}
 		timer_program();
 		stats.halts++;
-		cpu_idle(); /* sti; hlt: an interrupt from here on wakes us */
+		smp_idle_halt(); /* sti; hlt: an interrupt from here wakes us */
 	}
 }
 

@@ -7,6 +7,10 @@
  * member of the batch), then runs the batch in order. The LAPIC timer
  * interrupt only counts and marks itself fired: the main loop, woken by
  * it, runs the callbacks.
+ * Locking: timer_lock (rank LOCK_RANK_TIMER) guards the armed list, the
+ * batch links and the counters; callbacks run without it (they may arm
+ * or cancel timers). The LAPIC programmed is CPU 0's: timer_program()
+ * runs in CPU 0's main loop, as do the callbacks today.
  */
 #define PR_PREFIX "timer: "
 #include "kernel/sched/timer.h"
@@ -14,13 +18,16 @@
 #include "kernel/arch/lapic.h"
 #include "kernel/arch/time.h"
 #include "kernel/core/printk.h"
+#include "kernel/core/spinlock.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/sched/irq.h"
 
-static struct list_node armed = LIST_HEAD_INIT(armed); /* [m] by deadline */
-static uint64_t programmed = TIMER_NONE; /* [m] deadline in the LAPIC */
+/* [timer_lock] by deadline */
+static struct list_node armed = LIST_HEAD_INIT(armed);
+static uint64_t programmed = TIMER_NONE; /* [CPU 0] deadline in the LAPIC */
 static bool hw_fired; /* [q] set by the interrupt, cleared by program */
-static struct timer_stats stats; /* [m], irqs [q] */
+static struct timer_stats stats; /* [timer_lock], irqs [q] */
+static struct spinlock timer_lock = SPINLOCK_INIT("timer", LOCK_RANK_TIMER);
 
 static struct timer *timer_of(struct list_node *n)
 {
@@ -40,6 +47,7 @@ void timer_arm_at(struct timer *t, uint64_t deadline_ns)
 {
 	struct list_node *pos;
 
+	spin_lock(&timer_lock);
 	if (t->armed)
 		list_remove(&t->link);
 	t->deadline = deadline_ns;
@@ -50,6 +58,7 @@ void timer_arm_at(struct timer *t, uint64_t deadline_ns)
 			break;
 	list_insert_before(&t->link, pos->next);
 	stats.armed++;
+	spin_unlock(&timer_lock);
 }
 
 void timer_arm_in(struct timer *t, uint64_t delay_ns)
@@ -62,22 +71,32 @@ void timer_arm_in(struct timer *t, uint64_t delay_ns)
 
 bool timer_cancel(struct timer *t)
 {
-	if (!t->armed)
-		return false;
-	list_remove(&t->link);
-	t->armed = false;
-	stats.cancelled++;
-	return true;
+	bool was_armed;
+
+	spin_lock(&timer_lock);
+	was_armed = t->armed;
+	if (was_armed) {
+		list_remove(&t->link);
+		t->armed = false;
+		stats.cancelled++;
+	}
+	spin_unlock(&timer_lock);
+	return was_armed;
 }
 
 bool timer_armed(const struct timer *t)
 {
-	return t->armed;
+	return READ_ONCE(t->armed);
 }
 
 uint64_t timer_next_deadline(void)
 {
-	return list_empty(&armed) ? TIMER_NONE : timer_of(armed.next)->deadline;
+	uint64_t next;
+
+	spin_lock(&timer_lock);
+	next = list_empty(&armed) ? TIMER_NONE : timer_of(armed.next)->deadline;
+	spin_unlock(&timer_lock);
+	return next;
 }
 
 int timer_run_expired(void)
@@ -86,6 +105,7 @@ int timer_run_expired(void)
 	uint64_t now = time_ns();
 	int n = 0;
 
+	spin_lock(&timer_lock);
 	while (!list_empty(&armed) && timer_of(armed.next)->deadline <= now) {
 		struct timer *t = timer_of(list_pop_head(&armed));
 
@@ -97,8 +117,11 @@ int timer_run_expired(void)
 		t->armed = false;
 		stats.fired++;
 		n++;
+		spin_unlock(&timer_lock); /* the callback may (re)arm */
 		t->fn(t, t->arg);
+		spin_lock(&timer_lock);
 	}
+	spin_unlock(&timer_lock);
 	return n;
 }
 
@@ -143,6 +166,8 @@ int timer_init(void)
 /* irqs is one aligned word, so the copy cannot see it torn. */
 void timer_get_stats(struct timer_stats *st)
 {
+	spin_lock(&timer_lock);
 	*st = stats;
+	spin_unlock(&timer_lock);
 	st->irqs = READ_ONCE(stats.irqs);
 }

@@ -63,7 +63,12 @@ void *lwip_port_pool_storage(size_t size);
 #define MEMP_NUM_TCP_PCB 1088 /* conn_max's default 1024 + TIME_WAIT */
 #define MEMP_NUM_TCP_PCB_LISTEN 8 /* a few listening ports */
 #define MEMP_NUM_TCP_SEG 1024 /* >= TCP_SND_QUEUELEN, shared by all pcbs */
-#define MEMP_NUM_ARP_QUEUE 64 /* packets waiting for ARP replies */
+#define MEMP_NUM_ARP_QUEUE 64 /* packets waiting for ARP replies ... */
+/* ... all of them, not only the last one per address (lwIP's default):
+ * the SYN-ACKs of clients that connect before the gateway's address is
+ * resolved were dropped and went out only on their RTO, 1 s later. */
+#define ARP_QUEUEING 1
+#define ARP_QUEUE_LEN 16 /* per address */
 #define PBUF_POOL_SIZE 0 /* RX uses custom pbufs, nothing the pool */
 #define LWIP_SUPPORT_CUSTOM_PBUF 1 /* zero-copy RX from pool pages */
 
@@ -107,6 +112,17 @@ void *lwip_port_pool_storage(size_t size);
  * 4.2.2.13). When the PCB pool is empty, tcp_alloc frees the oldest
  * TIME_WAIT PCB, so they never keep a new connection out. */
 #define TCP_MSL 30000UL
+/* Timers for a LAN. lwIP's TCP timer runs the fast timer (delayed ACKs,
+ * refused data) every TCP_TMR_INTERVAL and the slow one (RTO, persist,
+ * poll, TIME_WAIT) every other time, and keeps RTOs in slow ticks: with
+ * 250 ms (slow ticks of 500 ms) the smallest RTO its estimator reaches
+ * on a LAN is 3 ticks, 1.5 s. With 50 ms it is 300 ms, firing 200-300 ms
+ * after the segment (Linux: 200 ms), and delayed ACKs go within 50 ms
+ * (Linux: 40). Every other timeout is in ms and converted. */
+#define TCP_TMR_INTERVAL 50
+/* Before the first RTT sample: RFC 6298's 1 s, not lwIP's 3 s
+ * (patches/0002-tcp-initial-rto-and-rexmit-counters.patch). */
+#define TCP_INITIAL_RTO_MS 1000
 
 /* ---- Checksums: set per netif from the negotiated offloads ---- */
 #define LWIP_CHECKSUM_CTRL_PER_NETIF 1 /* NETIF_SET_CHECKSUM_CTRL */
@@ -118,6 +134,7 @@ void *lwip_port_pool_storage(size_t size);
 /* ---- Statistics (served at /_stats) ---- */
 #define LWIP_STATS 1
 #define LWIP_STATS_DISPLAY 0 /* no printf; the kernel formats them */
+#define LWIP_STATS_LARGE 1 /* 32-bit counters: 16 bits wrap in seconds */
 #define MEM_STATS 1
 #define MEMP_STATS 1
 

@@ -16,6 +16,14 @@ struct lwip_port_tcp_pcbs {
 	uint32_t time_wait; /* now */
 	uint32_t time_wait_reopened; /* ended by a new SYN, since boot */
 	uint32_t time_wait_recycled; /* oldest freed for a new PCB */
+	uint32_t seg_pool; /* MEMP_NUM_TCP_SEG: segments of all PCBs */
+	uint32_t seg_peak; /* most segments queued at once */
+	uint32_t seg_refused; /* allocations the empty pool refused */
+	uint32_t pbuf_pool; /* MEMP_NUM_PBUF: zero-copy payload pieces */
+	uint32_t pbuf_peak;
+	uint32_t pbuf_refused;
+	uint32_t rexmit_segs; /* segments sent again (patch 0002) */
+	uint32_t rto_expired; /* retransmission timeouts (patch 0002) */
 };
 
 /* Count the PCBs in each list now (walks them: at most the pool). */

@@ -64,6 +64,11 @@ def test_results_json_is_well_formed_with_nonzero_figures(result):
                   "server_cpu_us_per_req", "qemu_cpu_us_per_req"):
             assert m[k] > 0, (k, m)
         assert m["p50_ms"] <= m["p99_ms"]
+        # petrel's own counters around each point (issue 17)
+        assert m["guest_bytes_per_frame"] > 0, m
+        assert m["server_cpu_ms_per_mib"] > 0, m
+        for k in ("rto_expired", "rexmit_segs", "tx_refused"):
+            assert m[k] >= 0, (k, m)
     assert len(res["rounds"]) == 2
     assert res["petrel_stats"] and isinstance(res["petrel_stats"][0], dict)
     assert [g["met"] for g in res["goals"]][:3] == [None, None, None]
@@ -84,6 +89,7 @@ def test_csv_matches_json_and_run_cleaned_up(result):
     with open(folder / "rounds.csv", newline="") as f:
         assert len(list(csv.DictReader(f))) == 2
     assert "boot to first response" in out
+    assert "bulk transfers (issue 17)" in out  # 1MiB is a bulk size
     assert "results: " in out
     name = out.split("namespace ", 1)[1].split()[0]
     assert name.startswith("petrel-bench-")

@@ -27,7 +27,7 @@ SLACK_S = 10  # TCG on a busy host
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     return site_image(tmp_path_factory.mktemp("stall"), {
-        "small.txt": 3000, "big.bin": 1 << 20, "other.bin": 300000},
+        "small.txt": 3000, "big.bin": 8 << 20, "other.bin": 300000},
         seed=13)
 
 
@@ -57,7 +57,9 @@ def test_stalled_disk_fails_requests_not_the_kernel(ns, site, tmp_path,
                                                     mode, head_first):
     """head_first: the first half of big.bin is cached, so the 200 and
     some of the body go out before the read that stalls; the connection
-    is then cut instead of answered 503."""
+    is then cut instead of answered 503. (big.bin is 8 MiB so that
+    readahead, at most two 1 MiB windows past the half, leaves most of
+    the second half on the disk.)"""
     files, img = site
     conf = tmp_path / "blkdebug.conf"
     conf.write_text("")  # rules come later, through the monitor

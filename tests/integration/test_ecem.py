@@ -59,7 +59,9 @@ def test_modes_byte_exact_and_counters(guest, mode):
 
 def test_dns_cold_small_cache_with_delay(ns, guest):
     """Pool of 4 MiB for 12 MiB of files: the splice keeps finding its
-    pages uncached, starts the reads and is resumed by the disk."""
+    pages uncached, starts the reads and is resumed by the disk.
+    (readahead=0: 1 MiB readahead windows would have the pages in before
+    the splice asks, and nothing would be resumed by the disk.)"""
     start, files = guest
     relay, net_args = None, None
     if not ns.netem("delay", "5ms"):
@@ -67,8 +69,8 @@ def test_dns_cold_small_cache_with_delay(ns, guest):
         relay = faultnet.FrameRelay(ns.tap, delay_ms=5).start()
         net_args = faultnet.netdev_args()
     try:
-        start("ecem=all pool_mb=4 idle_timeout_ms=120000", mem="64M",
-              net_args=net_args)
+        start("ecem=all pool_mb=4 idle_timeout_ms=120000 readahead=0",
+              mem="64M", net_args=net_args)
         fetch_concurrently(files, ["/m10.bin", "/m1.bin", "/m10.bin",
                                    "/odd.bin"])
         d, st = one_big_response(files)

@@ -59,22 +59,6 @@ def site(tmp_path_factory):
     return files, img
 
 
-def client(files, paths, errors, counts):
-    conn = http.client.HTTPConnection(GUEST, 80, timeout=TIMEOUT)
-    try:
-        for path in paths:
-            conn.request("GET", path)
-            r = conn.getresponse()
-            body = r.read()
-            if r.status != 200 or body != files[path]:
-                errors.append("%s: %d, %d bytes" % (path, r.status,
-                                                    len(body)))
-            counts.append(1)
-    except (OSError, http.client.HTTPException) as e:
-        errors.append(repr(e))
-    finally:
-        conn.close()
-
 
 def sample_held(threads, held):
     """nic.tx_pages_held every SAMPLE_S while the clients run."""
@@ -132,7 +116,7 @@ def serve_under_faults(start, files, ns, tmp_path, cmdline):
         errors, counts = [], []
         # Each client starts at a different file.
         step = len(paths) // CLIENTS
-        threads = [threading.Thread(target=client, args=(
+        threads = [threading.Thread(target=web.keepalive_fetch, args=(
             files, paths[i * step:] + paths[:i * step], errors, counts))
             for i in range(CLIENTS)]
         held = []

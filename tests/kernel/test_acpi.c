@@ -142,6 +142,8 @@ static void test_madt_qemu(void **state)
 	assert_true(info.pcat_compat);
 	assert_int_equal(info.lapic_addr, 0xFEE00000);
 	assert_int_equal(info.n_cpus, 1);
+	assert_int_equal(info.n_lapic_ids, 1);
+	assert_int_equal(info.lapic_ids[0], 0);
 	assert_int_equal(info.n_ioapic, 1);
 	assert_int_equal(info.ioapic[0].addr, 0xFEC00000);
 	assert_int_equal(info.ioapic[0].gsi_base, 0);
@@ -262,6 +264,33 @@ static void test_madt_caps_and_override(void **state)
 	assert_int_equal(info.ioapic[3].gsi_base, 72);
 	assert_int_equal(info.lapic_addr, 0x123456000ull);
 	assert_int_equal(info.n_cpus, 1); /* none listed: the one we run on */
+	free(m);
+}
+
+/* Four CPUs, one disabled, one x2APIC-only: the three enabled are
+ * counted, the two xAPIC ones are recorded with their ids. */
+static void test_madt_cpu_ids(void **state)
+{
+	struct tb t;
+	struct acpi_info info = fresh();
+	struct acpi_sdt_header *m;
+
+	header(&t, "APIC");
+	put32(&t, 0xFEE00000);
+	put32(&t, 0);
+	put8(&t, 0), put8(&t, 8), put8(&t, 0), put8(&t, 0), put32(&t, 1);
+	put8(&t, 0), put8(&t, 8), put8(&t, 1), put8(&t, 3), put32(&t, 0);
+	put8(&t, 0), put8(&t, 8), put8(&t, 2), put8(&t, 5), put32(&t, 1);
+	put8(&t, 9), put8(&t, 16), put16(&t, 0), put32(&t, 300);
+	put32(&t, 1), put32(&t, 3);
+	put8(&t, 1), put8(&t, 12), put8(&t, 0), put8(&t, 0);
+	put32(&t, 0xFEC00000), put32(&t, 0);
+	m = finish(&t);
+	assert_int_equal(acpi_parse_madt(m, m->length, &info), 0);
+	assert_int_equal(info.n_cpus, 3);
+	assert_int_equal(info.n_lapic_ids, 2);
+	assert_int_equal(info.lapic_ids[0], 0);
+	assert_int_equal(info.lapic_ids[1], 5);
 	free(m);
 }
 
@@ -414,6 +443,7 @@ int main(void)
 		cmocka_unit_test(test_madt_truncated_entry_header),
 		cmocka_unit_test(test_madt_without_ioapic),
 		cmocka_unit_test(test_madt_caps_and_override),
+		cmocka_unit_test(test_madt_cpu_ids),
 		cmocka_unit_test(test_rsdp_scan),
 		cmocka_unit_test(test_rsdp_v2_ext_checksum),
 		cmocka_unit_test(test_walk_xsdt),

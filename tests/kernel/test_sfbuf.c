@@ -18,13 +18,22 @@
 #define WINDOW 0xFFFF800000000000ull
 #define SLOTS (SFBUF_SHORT_RESERVE + 8)
 #define POOL 0x10000000ull
+#define NCPU 4 /* CPUs the fake machine can have */
 
+/* The fake MMU: one page table, and a TLB per CPU that keeps whatever
+ * translation (and write permission) it loaded until it is flushed. */
 static uint64_t pte[SLOTS]; /* 0 = unmapped */
-static bool stale[SLOTS]; /* PTE changed without invalidation */
 static bool writable[SLOTS]; /* the PTE allows writes */
-static bool stale_write[SLOTS]; /* write removed, TLB not flushed */
-static int writes, invalidations;
+static uint64_t tlb[NCPU][SLOTS]; /* 0 = no entry */
+static bool tlb_writable[NCPU][SLOTS];
+static int writes, invalidations; /* PTE writes; local flushes + shootdowns */
 static uint64_t direct_protected; /* last identity page protect()ed */
+
+/* The fake CPUs and IPIs. */
+static unsigned cur_cpu, ncpus = 1;
+static int shootdown_calls;
+static int interrupted[NCPU]; /* shootdown IPIs each CPU received */
+static cpumask_t last_ipi_set; /* remote CPUs of the last shootdown */
 
 static int slot_of(uintptr_t va)
 {
@@ -38,8 +47,6 @@ static int fake_map(uintptr_t va, uint64_t pa, bool w)
 	int i = slot_of(va);
 
 	writable[i] = w;
-	if (pte[i] && pte[i] != pa)
-		stale[i] = true;
 	pte[i] = pa;
 	writes++;
 	return 0;
@@ -47,20 +54,21 @@ static int fake_map(uintptr_t va, uint64_t pa, bool w)
 
 static void fake_unmap(uintptr_t va)
 {
-	int i = slot_of(va);
-
-	if (pte[i])
-		stale[i] = true;
-	pte[i] = 0;
+	pte[slot_of(va)] = 0;
 	writes++;
+}
+
+static void flush_entry(unsigned cpu, uintptr_t va)
+{
+	if (va >= WINDOW) {
+		tlb[cpu][slot_of(va)] = 0;
+		tlb_writable[cpu][slot_of(va)] = false;
+	}
 }
 
 static void fake_invalidate(uintptr_t va)
 {
-	if (va >= WINDOW) {
-		stale[slot_of(va)] = false;
-		stale_write[slot_of(va)] = false;
-	}
+	flush_entry(cur_cpu, va);
 	invalidations++;
 }
 
@@ -74,31 +82,91 @@ static int fake_protect(uintptr_t va, bool w)
 	int i = slot_of(va);
 
 	assert_true(pte[i] != 0);
-	if (writable[i] && !w)
-		stale_write[i] = true;
 	writable[i] = w;
 	writes++;
 	return 0;
 }
 
-static const struct sfbuf_pt_ops ops = { fake_map, fake_unmap, fake_invalidate,
-					 fake_protect };
+static void fake_shootdown(cpumask_t cpus, uintptr_t va, size_t pages)
+{
+	assert_int_equal(pages, 1);
+	assert_int_equal(cpus & ~((1ull << ncpus) - 1), 0); /* online only */
+	last_ipi_set = cpus & ~CPUMASK_BIT(cur_cpu);
+	assert_true(last_ipi_set != 0); /* a local flush is invalidate() */
+	for (unsigned c = 0; c < ncpus; c++) {
+		if (!(cpus & CPUMASK_BIT(c)))
+			continue;
+		flush_entry(c, va);
+		if (c != cur_cpu)
+			interrupted[c]++;
+	}
+	shootdown_calls++;
+	invalidations++;
+}
+
+static unsigned fake_cpu_self(void)
+{
+	return cur_cpu;
+}
+
+static unsigned fake_cpu_count(void)
+{
+	return ncpus;
+}
+
+static const struct sfbuf_pt_ops ops = {
+	fake_map,	fake_unmap,    fake_invalidate, fake_protect,
+	fake_shootdown, fake_cpu_self, fake_cpu_count,
+};
 
 static uint64_t page(int n)
 {
 	return POOL + (uint64_t)n * PAGE_SIZE;
 }
 
+/* CPU `cpu` reads through va: the translation its TLB uses (a cached one
+ * first) must be the page expected. Then the TLB holds it. */
+static void touch(unsigned cpu, void *va, uint64_t pa)
+{
+	int i = slot_of((uintptr_t)va);
+
+	if (tlb[cpu][i])
+		assert_int_equal(tlb[cpu][i], pa); /* a stale read otherwise */
+	assert_int_equal(pte[i], pa);
+	tlb[cpu][i] = pte[i];
+	tlb_writable[cpu][i] = writable[i];
+}
+
+/* Get pa on CPU `cpu` and read it there. */
+static void *get_on(unsigned cpu, uint64_t pa)
+{
+	cur_cpu = cpu;
+	void *va = sfbuf_get(pa);
+
+	touch(cpu, va, pa);
+	assert_int_equal(kva_to_phys((char *)va + 123), pa + 123);
+	return va;
+}
+
+static void *get_private_on(unsigned cpu, uint64_t pa)
+{
+	cur_cpu = cpu;
+	void *va = sfbuf_get_private(pa);
+
+	touch(cpu, va, pa);
+	return va;
+}
+
+static void put_on(unsigned cpu, void *va)
+{
+	cur_cpu = cpu;
+	sfbuf_put(va);
+}
+
 /* The translation the CPU would use must be the page asked for. */
 static void *get_checked(uint64_t pa)
 {
-	void *va = sfbuf_get(pa);
-	int i = slot_of((uintptr_t)va);
-
-	assert_int_equal(pte[i], pa);
-	assert_false(stale[i]);
-	assert_int_equal(kva_to_phys((char *)va + 123), pa + 123);
-	return va;
+	return get_on(cur_cpu, pa);
 }
 
 static struct sfbuf_stats stats(void)
@@ -109,15 +177,41 @@ static struct sfbuf_stats stats(void)
 	return st;
 }
 
-static void init(enum sfbuf_mode mode)
+static struct sfbuf_cpu_stats cpu_stats(unsigned cpu)
+{
+	struct sfbuf_cpu_stats st;
+
+	assert_true(sfbuf_get_cpu_stats(cpu, &st));
+	return st;
+}
+
+/* A machine of `cpus` CPUs, running on CPU 0. */
+static void init_smp(enum sfbuf_mode mode, unsigned cpus)
 {
 	memset(pte, 0, sizeof(pte));
-	memset(stale, 0, sizeof(stale));
 	memset(writable, 0, sizeof(writable));
-	memset(stale_write, 0, sizeof(stale_write));
-	writes = invalidations = 0;
+	memset(tlb, 0, sizeof(tlb));
+	memset(tlb_writable, 0, sizeof(tlb_writable));
+	memset(interrupted, 0, sizeof(interrupted));
+	writes = invalidations = shootdown_calls = 0;
+	last_ipi_set = 0;
 	direct_protected = 0;
+	ncpus = cpus;
+	cur_cpu = 0;
 	assert_int_equal(sfbuf_init(mode, POOL, 64, WINDOW, SLOTS, &ops), 0);
+}
+
+static void init(enum sfbuf_mode mode)
+{
+	init_smp(mode, 1);
+}
+
+/* No CPU may still write through a translation the PTE no longer
+ * allows. */
+static void assert_no_stale_write(int i)
+{
+	for (unsigned c = 0; c < NCPU; c++)
+		assert_false(tlb[c][i] && tlb_writable[c][i] && !writable[i]);
 }
 
 static void test_hit_reuses_mapping(void **state)
@@ -153,7 +247,10 @@ static void test_lru_recycles_oldest_idle(void **state)
 	assert_ptr_equal(n, va[0]);
 	assert_int_equal(invalidations, 1);
 	assert_int_equal(stats().recycled, 1);
-	assert_int_equal(stats().shootdowns_avoided, 1);
+	/* One CPU: nobody else to interrupt, or to spare. */
+	assert_int_equal(stats().local_invalidations, 1);
+	assert_int_equal(stats().shootdowns_avoided, 0);
+	assert_int_equal(shootdown_calls, 0);
 	void *m = get_checked(page(101)); /* then page 1's slot */
 	assert_ptr_equal(m, va[1]);
 	/* Page 0 needs a new slot now: a miss, not a stale hit. */
@@ -267,7 +364,7 @@ static void test_seal_makes_cached_mapping_read_only(void **state)
 	sfbuf_put(a);
 	sfbuf_set_sealed(page(2), true);
 	assert_false(writable[i]);
-	assert_false(stale_write[i]); /* flushed: no stale write access */
+	assert_no_stale_write(i); /* flushed: no stale write access */
 	assert_int_equal(invalidations, 1);
 	assert_int_equal(stats().seal_invalidations, 1);
 	sfbuf_set_sealed(page(2), true); /* idempotent */
@@ -326,6 +423,257 @@ static void test_naive_and_direct_respect_seals(void **state)
 	assert_int_equal(stats().unseal_upgrades, 1);
 }
 
+/* Fill every free slot from `cpu` with pages first..: the next miss on
+ * `cpu` must recycle an idle slot. */
+static void use_free_slots(unsigned cpu, int first, int n)
+{
+	for (int k = 0; k < n; k++) {
+		void *va = get_on(cpu, page(first + k));
+
+		put_on(cpu, va);
+	}
+}
+
+/* Page 1 taken on CPUs 0 and 2 (CPU 0 gives it back last, so it is on
+ * CPU 0's idle list); its slot. The other slots are still free. */
+static int share_page_on_0_and_2(void)
+{
+	void *a = get_on(2, page(1));
+	void *b = get_on(0, page(1));
+
+	assert_ptr_equal(a, b);
+	put_on(2, a);
+	put_on(0, b);
+	return slot_of((uintptr_t)a);
+}
+
+/* A mapping only CPU 1 ever used is recycled on CPU 1 with a local
+ * invlpg: no IPI at all, and each of the other 3 CPUs counted as spared. */
+static void test_reuse_on_the_only_cpu_sends_nothing(void **state)
+{
+	(void)state;
+	init_smp(SFBUF_MODE_SFBUF, 4);
+	use_free_slots(1, 0, SLOTS); /* every slot mapped, idle on CPU 1 */
+	use_free_slots(1, 100, 3 * SLOTS); /* recycles all of them 3 times */
+	assert_int_equal(shootdown_calls, 0);
+	for (unsigned c = 0; c < 4; c++)
+		assert_int_equal(interrupted[c], 0);
+	struct sfbuf_cpu_stats c1 = cpu_stats(1);
+	assert_int_equal(c1.recycled, 3 * SLOTS);
+	assert_int_equal(c1.local_invalidations, 3 * SLOTS);
+	assert_int_equal(c1.shootdowns, 0);
+	assert_int_equal(c1.shootdown_ipis_sent, 0);
+	assert_int_equal(c1.shootdowns_avoided, 3 * 3 * SLOTS);
+	assert_int_equal(cpu_stats(0).gets, 0);
+}
+
+/* Used on CPUs 0 and 2, reused on 0: exactly CPU 2 is interrupted. */
+static void test_reuse_interrupts_exactly_the_other_users(void **state)
+{
+	(void)state;
+	init_smp(SFBUF_MODE_SFBUF, 4);
+	int i = share_page_on_0_and_2();
+
+	use_free_slots(0, 10, SLOTS - 1); /* the free ones, no flush */
+	assert_int_equal(invalidations, 0);
+	void *n = get_on(0, page(50)); /* CPU 0's oldest idle: page 1's */
+	assert_int_equal(slot_of((uintptr_t)n), i);
+	assert_int_equal(shootdown_calls, 1);
+	assert_int_equal(last_ipi_set, CPUMASK_BIT(2));
+	assert_int_equal(interrupted[2], 1);
+	assert_int_equal(interrupted[1] + interrupted[3], 0);
+	assert_int_equal(tlb[2][i], 0); /* CPU 2's entry is gone */
+	assert_int_equal(cpu_stats(0).shootdown_ipis_sent, 1);
+	assert_int_equal(cpu_stats(2).shootdown_ipis_received, 1);
+	assert_int_equal(cpu_stats(0).shootdowns_avoided, 2); /* CPUs 1, 3 */
+	put_on(0, n);
+	/* The set is {0} again: the next reuse of that slot is local. */
+	use_free_slots(0, 200, SLOTS);
+	assert_int_equal(shootdown_calls, 1);
+	/* CPU 2 asks for page 1 again: a new mapping, read correctly. */
+	put_on(2, get_on(2, page(1)));
+}
+
+/* A private mapping replaces a slot CPU 2 used without interrupting it;
+ * CPU 2 flushes its own stale entry when it takes that slot, and a later
+ * shared reuse still interrupts CPU 2, which may hold that entry. */
+static void test_private_mapping_never_interrupts(void **state)
+{
+	(void)state;
+	init_smp(SFBUF_MODE_SFBUF, 4);
+	int i = share_page_on_0_and_2();
+
+	for (int k = 0; k < SLOTS - 1; k++)
+		put_on(0, get_private_on(0, page(10 + k)));
+	void *p = get_private_on(0, page(50)); /* takes page 1's slot */
+	assert_int_equal(slot_of((uintptr_t)p), i);
+	assert_int_equal(tlb[2][i], page(1)); /* stale, and allowed to be */
+	put_on(0, p);
+	assert_int_equal(shootdown_calls, 0);
+	assert_int_equal(cpu_stats(0).private_gets, SLOTS);
+	assert_int_equal(cpu_stats(0).shootdowns_avoided, 2); /* 1, 3 */
+	/* CPU 2 takes page 50 through the slot it has a stale entry for:
+	 * touch() fails if it reads page 1 through it. */
+	void *q = get_on(2, page(50));
+	assert_ptr_equal(q, p);
+	assert_int_equal(cpu_stats(2).stale_flushes, 1);
+	put_on(2, q);
+	put_on(0, get_on(0, page(50))); /* back on CPU 0's list, set {0,2} */
+	assert_int_equal(shootdown_calls, 0);
+	/* Shared reuses on CPU 0 until that slot is taken: then CPU 2. */
+	use_free_slots(0, 300, SLOTS);
+	assert_int_equal(shootdown_calls, 1);
+	assert_int_equal(last_ipi_set, CPUMASK_BIT(2));
+}
+
+/* A private reuse leaves CPU 2 stale; if it never takes the slot, the
+ * next shared reuse must still flush it. */
+static void test_stale_cpu_flushed_by_next_shared_reuse(void **state)
+{
+	(void)state;
+	init_smp(SFBUF_MODE_SFBUF, 4);
+	int i = share_page_on_0_and_2();
+
+	use_free_slots(0, 10, SLOTS - 1);
+	put_on(0, get_private_on(0, page(50))); /* page 1's slot */
+	assert_int_equal(shootdown_calls, 0);
+	use_free_slots(0, 100, SLOTS - 1); /* the other slots, local */
+	assert_int_equal(shootdown_calls, 0);
+	void *n = get_on(0, page(60)); /* page 50's slot, shared */
+	assert_int_equal(slot_of((uintptr_t)n), i);
+	assert_int_equal(shootdown_calls, 1);
+	assert_int_equal(last_ipi_set, CPUMASK_BIT(2));
+	assert_int_equal(tlb[2][i], 0);
+	put_on(0, n);
+}
+
+/* naive: every put unmaps and interrupts every other online CPU. */
+static void test_naive_interrupts_all_others(void **state)
+{
+	(void)state;
+	init_smp(SFBUF_MODE_NAIVE, 4);
+	for (int k = 0; k < 10; k++)
+		put_on(1, get_on(1, page(k)));
+	put_on(3, get_private_on(3, page(1))); /* no exception */
+	assert_int_equal(shootdown_calls, 11);
+	assert_int_equal(interrupted[1], 1);
+	assert_int_equal(interrupted[3], 10);
+	assert_int_equal(interrupted[0], 11);
+	assert_int_equal(interrupted[2], 11);
+	assert_int_equal(cpu_stats(1).shootdown_ipis_sent, 30);
+	assert_int_equal(cpu_stats(3).shootdown_ipis_sent, 3);
+	assert_int_equal(stats().shootdown_ipis_received, 33);
+	assert_int_equal(stats().shootdowns_avoided, 0);
+	assert_int_equal(stats().hits, 0);
+}
+
+/* Sealing a page two CPUs used flushes its write permission on both. */
+static void test_seal_flushes_every_cpu_in_the_set(void **state)
+{
+	(void)state;
+	init_smp(SFBUF_MODE_SFBUF, 4);
+	int i = share_page_on_0_and_2();
+
+	cur_cpu = 3;
+	sfbuf_set_sealed(page(1), true);
+	assert_int_equal(last_ipi_set, CPUMASK_BIT(0) | CPUMASK_BIT(2));
+	assert_int_equal(interrupted[1] + interrupted[3], 0);
+	assert_no_stale_write(i);
+	assert_int_equal(cpu_stats(3).seal_invalidations, 1);
+	/* direct: any CPU may have the identity map, so all others. */
+	init_smp(SFBUF_MODE_DIRECT, 3);
+	cur_cpu = 1;
+	sfbuf_set_sealed(page(7), true);
+	assert_int_equal(last_ipi_set, CPUMASK_BIT(0) | CPUMASK_BIT(2));
+}
+
+/* A random mix of gets (shared, private, held), puts and seals on four
+ * CPUs: no CPU ever reads a stale translation (touch() checks every
+ * get), and the counters add up. */
+static void test_random_mix_never_reads_stale(void **state)
+{
+	struct held {
+		void *va;
+		uint64_t pa;
+		unsigned cpu;
+	} held[SLOTS];
+	int n = 0;
+	unsigned seed = 12345;
+
+	(void)state;
+	init_smp(SFBUF_MODE_SFBUF, 4);
+	for (int step = 0; step < 20000; step++) {
+		seed = seed * 1103515245u + 12345u;
+		unsigned r = seed >> 8;
+		unsigned cpu = r % 4;
+		uint64_t pa = page((int)((r >> 2) % 40));
+
+		if (n > 0 && (n == SLOTS - SFBUF_SHORT_RESERVE || r % 3 == 0)) {
+			int k = (int)((r >> 9) % (unsigned)n);
+
+			put_on(held[k].cpu, held[k].va);
+			held[k] = held[--n];
+		} else if (r % 50 == 1) {
+			cur_cpu = cpu;
+			sfbuf_set_sealed(pa, (r >> 12) & 1);
+		} else {
+			void *va = (r >> 7) & 1 ? get_private_on(cpu, pa) :
+						  get_on(cpu, pa);
+			held[n++] = (struct held){ va, pa, cpu };
+		}
+		/* Every mapping held is still read right by its CPU, and by
+		 * any CPU that has it cached. */
+		for (int k = 0; k < n; k++)
+			touch(held[k].cpu, held[k].va, held[k].pa);
+	}
+	while (n > 0) {
+		n--;
+		put_on(held[n].cpu, held[n].va);
+	}
+	struct sfbuf_stats t = stats();
+	struct sfbuf_cpu_stats sum = { 0 };
+	for (unsigned c = 0; c < 4; c++) {
+		struct sfbuf_cpu_stats cs = cpu_stats(c);
+		sum.gets += cs.gets;
+		sum.shootdown_ipis_sent += cs.shootdown_ipis_sent;
+		sum.shootdown_ipis_received += cs.shootdown_ipis_received;
+		assert_int_equal(cs.shootdown_ipis_received, interrupted[c]);
+	}
+	assert_int_equal(t.gets, sum.gets);
+	assert_int_equal(t.gets, t.hits + t.misses);
+	assert_int_equal(t.shootdown_ipis_sent, sum.shootdown_ipis_sent);
+	assert_int_equal(t.shootdown_ipis_sent, t.shootdown_ipis_received);
+	assert_int_equal(t.shootdowns, shootdown_calls);
+	assert_int_equal(t.local_invalidations + t.shootdowns + t.stale_flushes,
+			 invalidations);
+	assert_int_equal(t.invalidations + t.seal_invalidations,
+			 t.local_invalidations + t.shootdowns);
+	assert_true(t.recycled > 1000 && t.shootdowns > 0);
+	assert_true(t.private_gets > 0 && t.stale_flushes > 0);
+	assert_int_equal(t.busy, 0);
+	assert_false(sfbuf_get_cpu_stats(4, &sum)); /* not online */
+}
+
+/* Without private gets, every flush accounts for each other CPU once:
+ * interrupted or spared. */
+static void test_sent_plus_avoided_covers_every_flush(void **state)
+{
+	(void)state;
+	init_smp(SFBUF_MODE_SFBUF, 3);
+	for (int k = 0; k < 500; k++) {
+		unsigned a = (unsigned)k % 3, b = (unsigned)(k * 7 / 5) % 3;
+		void *x = get_on(a, page(k % 37));
+		void *y = get_on(b, page(k % 37));
+
+		put_on(a, x);
+		put_on(b, y);
+	}
+	struct sfbuf_stats t = stats();
+	assert_true(t.shootdowns > 0 && t.local_invalidations > 0);
+	assert_int_equal(t.shootdown_ipis_sent + t.shootdowns_avoided,
+			 2 * (t.local_invalidations + t.shootdowns));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -339,6 +687,14 @@ int main(void)
 		cmocka_unit_test(test_seal_makes_cached_mapping_read_only),
 		cmocka_unit_test(test_unsealed_page_gets_write_access_back),
 		cmocka_unit_test(test_naive_and_direct_respect_seals),
+		cmocka_unit_test(test_reuse_on_the_only_cpu_sends_nothing),
+		cmocka_unit_test(test_reuse_interrupts_exactly_the_other_users),
+		cmocka_unit_test(test_private_mapping_never_interrupts),
+		cmocka_unit_test(test_stale_cpu_flushed_by_next_shared_reuse),
+		cmocka_unit_test(test_naive_interrupts_all_others),
+		cmocka_unit_test(test_seal_flushes_every_cpu_in_the_set),
+		cmocka_unit_test(test_random_mix_never_reads_stale),
+		cmocka_unit_test(test_sent_plus_avoided_covers_every_flush),
 	};
 	return cmocka_run_group_tests_name("sfbuf", tests, NULL, NULL);
 }

@@ -27,10 +27,11 @@
 #define PEER_IP 0x0a000001u /* 10.0.0.1 */
 #define PEER_PORT_FIRST 40000
 #define PEER_ISN 1000u
-#define FRAME_MAX 2048
+#define FRAME_MAX (64 * 1024 + 64) /* a TSO frame with its headers */
+#define PEER_FRAME_MAX 2048
 #define DEV_FEATURES                                                      \
 	(VIRTIO_NET_F_CSUM | VIRTIO_NET_F_GUEST_CSUM | VIRTIO_NET_F_MAC | \
-	 VIRTIO_F_VERSION_1)
+	 VIRTIO_F_VERSION_1 | VIRTIO_NET_F_MRG_RXBUF)
 
 static const uint8_t guest_mac[6] = { 2, 0, 0, 0, 0, 2 };
 static const uint8_t peer_mac[6] = { 2, 0, 0, 0, 0, 1 };
@@ -49,6 +50,9 @@ static struct netif netif;
 static uint8_t last_payload[FRAME_MAX];
 static size_t last_payload_len;
 struct fake_peer fake_peer;
+bool fake_nic_offer_tso;
+struct fake_nic_tx_log fake_nic_tx_log;
+size_t fake_nic_rx_split;
 
 /* --- the transport, PCI and interrupts, as vnet_probe uses them --- */
 
@@ -61,7 +65,9 @@ int vpci_init(struct vpci_dev *vd, struct pci_dev *p)
 
 int vpci_negotiate(struct vpci_dev *vd, uint64_t wanted)
 {
-	vd->features = wanted & DEV_FEATURES;
+	vd->features = wanted &
+		       (DEV_FEATURES |
+			(fake_nic_offer_tso ? VIRTIO_NET_F_HOST_TSO4 : 0));
 	return 0;
 }
 
@@ -219,34 +225,52 @@ static uint32_t get32(const uint8_t *p)
 	       (uint32_t)p[2] << 8 | p[3];
 }
 
-/* The device writes one frame into the next RX buffer and returns it;
- * false when the driver posted none. The checksum is marked valid, as
- * QEMU's does for a tap. */
+/* The device writes one frame into the next RX buffers (MRG_RXBUF: as
+ * many as it takes, at most fake_nic_rx_split bytes each when set) and
+ * returns them together; false when the driver posted too few. The
+ * checksum is marked valid, as QEMU's does for a tap. */
 static bool rx_frame(const uint8_t *frame, size_t len)
 {
 	struct ring *r = &rings[VNET_RXQ];
 	struct virtio_net_hdr h = { .flags = VIRTIO_NET_HDR_F_DATA_VALID };
-	uint16_t head;
-	uint8_t *buf;
+	uint8_t all[sizeof(h) + FRAME_MAX];
+	size_t total = sizeof(h) + len, done = 0;
+	uint16_t used = r->used->idx, nbufs = 0, first_slot = used;
 
-	if (r->last_avail == r->avail->idx)
-		return false;
-	head = r->avail->ring[r->last_avail++ % r->size];
-	buf = (uint8_t *)(uintptr_t)r->desc[head].addr;
-	if (sizeof(h) + len > r->desc[head].len)
-		abort();
-	memcpy(buf, &h, sizeof(h));
-	memcpy(buf + sizeof(h), frame, len);
-	r->used->ring[r->used->idx % r->size] =
-		(struct virtq_used_elem){ head, (uint32_t)(sizeof(h) + len) };
-	__atomic_store_n(&r->used->idx, r->used->idx + 1, __ATOMIC_RELEASE);
+	memcpy(all + sizeof(h), frame, len);
+	while (done < total) {
+		uint16_t head;
+		size_t room;
+
+		if (r->last_avail == r->avail->idx)
+			return false;
+		head = r->avail->ring[r->last_avail++ % r->size];
+		room = r->desc[head].len;
+		if (fake_nic_rx_split && room > fake_nic_rx_split)
+			room = fake_nic_rx_split;
+		if (room > total - done)
+			room = total - done;
+		if (nbufs == 0)
+			first_slot = head;
+		memcpy((uint8_t *)(uintptr_t)r->desc[head].addr, all + done,
+		       room);
+		r->used->ring[(uint16_t)(used + nbufs) % r->size] =
+			(struct virtq_used_elem){ head, (uint32_t)room };
+		done += room;
+		nbufs++;
+	}
+	h.num_buffers = nbufs;
+	memcpy((uint8_t *)(uintptr_t)r->desc[first_slot].addr, &h, sizeof(h));
+	/* All of the frame's buffers appear at once (virtio 1.2, 5.1.6.4). */
+	__atomic_store_n(&r->used->idx, (uint16_t)(used + nbufs),
+			 __ATOMIC_RELEASE);
 	return true;
 }
 
 /* Send one TCP segment from the peer. */
 static void peer_segment(uint8_t flags, const void *data, size_t len)
 {
-	uint8_t f[FRAME_MAX] = { 0 };
+	uint8_t f[PEER_FRAME_MAX] = { 0 };
 	uint8_t *ip = f + 14, *tcp = ip + 20;
 	size_t thl = flags & TCP_SYN ? 24 : 20;
 
@@ -328,6 +352,16 @@ void fake_peer_open(uint16_t port)
 	fake_nic_poll();
 }
 
+void fake_peer_rewind(uint32_t seq)
+{
+	uint32_t lost = fake_peer.rcv_nxt - seq;
+
+	if (lost > fake_peer.len)
+		abort();
+	fake_peer.len -= lost;
+	fake_peer.rcv_nxt = seq;
+}
+
 void fake_peer_reset_data(void)
 {
 	fake_peer.len = 0; /* retransmissions of older bytes: unchecked */
@@ -341,12 +375,17 @@ static void peer_data(uint32_t seq, const uint8_t *p, size_t len)
 
 	if (seq != pr->rcv_nxt) {
 		uint32_t back = pr->rcv_nxt - seq; /* bytes already had */
+		size_t old = MIN(len, (size_t)back);
 
 		pr->dup_frames++; /* retransmission or out of order */
-		if (back <= pr->len && len <= back &&
-		    memcmp(pr->data + pr->len - back, p, len))
+		if (back <= pr->len &&
+		    memcmp(pr->data + pr->len - back, p, old))
 			pr->bad_retransmits++;
-		return;
+		if (back > pr->len || len <= back)
+			return;
+		/* a resent segment that goes on past what we had */
+		p += back;
+		len -= back;
 	}
 	if (pr->len + len > pr->cap) {
 		pr->cap = (pr->len + len) * 2;
@@ -378,6 +417,7 @@ static void peer_input(const uint8_t *f, size_t len)
 	}
 	if (last_payload_len) {
 		fake_peer.frames++;
+		fake_peer.last_seq = get32(tcp + 4);
 		peer_data(get32(tcp + 4), last_payload, last_payload_len);
 	}
 	if ((tcp[13] & TCP_FIN) &&
@@ -389,6 +429,28 @@ static void peer_input(const uint8_t *f, size_t len)
 
 /* --- the device's TX side --- */
 
+/* What the device saw of a frame (its header, its size); a TSO frame's
+ * payload is checked to be what the device could cut: gso_size-sized
+ * segments behind hdr_len bytes of headers. */
+static void log_frame(const struct virtio_net_hdr *vh, size_t len)
+{
+	struct fake_nic_tx_log *l = &fake_nic_tx_log;
+
+	l->frames++;
+	l->frame_max = MAX(l->frame_max, (uint32_t)len);
+	if (vh->gso_type == VIRTIO_NET_HDR_GSO_NONE)
+		return;
+	l->gso_frames++;
+	l->gso_size = vh->gso_size;
+	l->hdr_len = vh->hdr_len;
+	l->gso_payload_max =
+		MAX(l->gso_payload_max, (uint32_t)(len - vh->hdr_len));
+	if (vh->gso_type != VIRTIO_NET_HDR_GSO_TCPV4 ||
+	    !(vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) || vh->gso_size == 0 ||
+	    len - vh->hdr_len <= vh->gso_size)
+		l->gso_bad++;
+}
+
 unsigned int fake_nic_tx_waiting(void)
 {
 	struct ring *r = &rings[VNET_TXQ];
@@ -399,7 +461,8 @@ unsigned int fake_nic_tx_waiting(void)
 unsigned int fake_nic_tx_run(unsigned int max)
 {
 	struct ring *r = &rings[VNET_TXQ];
-	uint8_t frame[FRAME_MAX];
+	static uint8_t frame[FRAME_MAX];
+	struct virtio_net_hdr vh;
 	unsigned int n = 0;
 
 	while (n < max && r->last_avail != r->avail->idx) {
@@ -411,6 +474,9 @@ unsigned int fake_nic_tx_run(unsigned int max)
 		for (;;) {
 			const struct virtq_desc *d = &r->desc[i];
 
+			if (hdr && d->len == sizeof(vh))
+				memcpy(&vh, (const void *)(uintptr_t)d->addr,
+				       sizeof(vh));
 			if (!hdr) { /* the first descriptor: virtio_net_hdr */
 				if (len + d->len > sizeof(frame))
 					abort();
@@ -425,6 +491,7 @@ unsigned int fake_nic_tx_run(unsigned int max)
 			i = d->next;
 		}
 		peer_input(frame, len);
+		log_frame(&vh, len);
 		r->used->ring[r->used->idx % r->size] =
 			(struct virtq_used_elem){ head, 0 };
 		__atomic_store_n(&r->used->idx, r->used->idx + 1,

@@ -33,13 +33,31 @@ struct fake_peer {
 	size_t len, cap;
 	uint64_t frames, dup_frames; /* data frames taken / already had */
 	uint64_t bad_retransmits; /* resent bytes that differ from the first */
+	uint32_t last_seq; /* of the last data frame taken */
 };
 
 extern struct fake_peer fake_peer;
 
+/* Set before fake_nic_init: the device offers VIRTIO_NET_F_HOST_TSO4. */
+extern bool fake_nic_offer_tso;
+
+/* Every frame the device took, from its virtio_net_hdr and length. */
+struct fake_nic_tx_log {
+	uint64_t frames, gso_frames;
+	uint64_t gso_bad; /* not TCPV4 + NEEDS_CSUM, or no longer than gso_size */
+	uint32_t frame_max; /* bytes, Ethernet header included */
+	uint32_t gso_payload_max; /* largest TSO payload (after hdr_len) */
+	uint16_t gso_size, hdr_len; /* of the last TSO frame */
+};
+
+extern struct fake_nic_tx_log fake_nic_tx_log;
+
 /* lwIP, the device, the netif and a static ARP entry for the peer. The
  * caller set up the iobuf pool first. */
 void fake_nic_init(void);
+/* Most bytes the device writes into one RX buffer (0: all that fit), so
+ * frames span several mergeable buffers. */
+extern size_t fake_nic_rx_split;
 /* Run the network work until nothing is left; returns passes made. */
 int fake_nic_poll(void);
 /* Deferred conn work (closed(), held data) as the main loop runs it. */
@@ -64,6 +82,9 @@ void fake_peer_fin(void);
 void fake_peer_rst(void);
 /* Full handshake to `port`: connect, let the device run, acknowledge. */
 void fake_peer_open(uint16_t port);
+/* Lose every byte received from `seq` on, as if those frames had been
+ * dropped on the way (the ACKs sent so far stay sent). */
+void fake_peer_rewind(uint32_t seq);
 /* Forget the received bytes (keeps the sequence state). */
 void fake_peer_reset_data(void);
 

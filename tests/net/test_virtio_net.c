@@ -47,6 +47,18 @@ static struct vnet_stats nic(void)
 	return st;
 }
 
+/* Pool pages pinned, and free, besides the RX buffers' (which come and
+ * go in pieces of pages as the ring is refilled). */
+static uint64_t pinned_pages(void)
+{
+	return pool().pinned_pages - nic().rx_pool_pages;
+}
+
+static uint64_t free_pages(void)
+{
+	return pool().free_pages + nic().rx_pool_pages;
+}
+
 /* A sealed one-page buffer whose byte i is (seed + i * 7) & 0xff. */
 static struct iobuf *page(unsigned int seed, uint32_t len)
 {
@@ -60,27 +72,6 @@ static struct iobuf *page(unsigned int seed, uint32_t len)
 	iobuf_unmap(b, p);
 	iobuf_seal(b, len);
 	return b;
-}
-
-/* Queue bytes [0, len) of b on the test_listener.accepted connection (the server's
- * reference is handed over: only the connection holds b afterwards). */
-static void send_page(struct iobuf *b, uint32_t len)
-{
-	struct ioagg agg;
-
-	ioagg_init(&agg);
-	assert_int_equal(ioagg_append(&agg, b, 0, len), 0);
-	iobuf_unref(b);
-	assert_int_equal(conn_send(test_listener.accepted, &agg), 0);
-}
-
-/* lwIP's timers until its retransmission timer has fired. */
-static void run_tcp_timers(int slow_ticks)
-{
-	for (int i = 0; i < 2 * slow_ticks; i++) {
-		fake_clock_ns += TCP_TMR_INTERVAL * 1000000ull;
-		tcp_tmr();
-	}
 }
 
 static int setup(void **state)
@@ -135,15 +126,13 @@ static void test_ack_before_tx_completion_keeps_the_page(void **state)
 	for (size_t i = 0; i < sizeof(want); i++)
 		want[i] = (uint8_t)(11 + i * 7);
 	open_conn();
-	/* The RX ring stays full (refilled every poll): pinned pages other
-	 * than the RX ring's are the test's. */
-	pinned0 = pool().pinned_pages - 1;
-	send_page(b, 1000);
+	pinned0 = pinned_pages() - 1;
+	test_listener_send(b, 1000);
 	fake_nic_poll();
 	assert_int_equal(fake_nic_tx_run(~0u), 1); /* the original */
 	assert_int_equal(fake_peer.len, 1000);
 	fake_nic_poll();
-	run_tcp_timers(8); /* RTO: the retransmission, left in the ring */
+	test_run_tcp_timers(8); /* RTO: the retransmission, left in the ring */
 	fake_nic_poll();
 	assert_int_equal(fake_nic_tx_waiting(), 1);
 	assert_int_equal(nic().tx_pages_held, 1);
@@ -155,7 +144,7 @@ static void test_ack_before_tx_completion_keeps_the_page(void **state)
 			 0); /* conn let go */
 	assert_ptr_equal(iobuf_from_pa(pa), b); /* ... the driver did not */
 	assert_int_equal(b->refcnt, 1);
-	assert_int_equal(pool().pinned_pages, pinned0 + 1);
+	assert_int_equal(pinned_pages(), pinned0 + 1);
 	assert_int_equal(nic().tx_pages_held, 1);
 
 	assert_int_equal(fake_nic_tx_run(~0u), 1); /* the device reads it */
@@ -164,7 +153,7 @@ static void test_ack_before_tx_completion_keeps_the_page(void **state)
 	assert_memory_equal(p, want, 1000);
 	assert_int_equal(fake_peer.bad_retransmits, 0);
 	fake_nic_poll(); /* TX completion: only now the page goes */
-	assert_int_equal(pool().pinned_pages, pinned0);
+	assert_int_equal(pinned_pages(), pinned0);
 	assert_int_equal(nic().tx_pages_held, 0);
 	assert_int_equal(nic().tx_stale_pages, 0);
 	close_conn();
@@ -186,12 +175,12 @@ static void test_acked_frames_in_ring_and_backlog_keep_their_pages(void **state)
 
 	(void)state;
 	open_conn();
-	free0 = pool().free_pages;
+	free0 = free_pages();
 	fake_peer_reset_data();
 	for (unsigned int i = 0; i < PAGES; i++) {
 		for (size_t k = 0; k < PAGE_SIZE; k++)
 			want[i * PAGE_SIZE + k] = (uint8_t)(i + k * 7);
-		send_page(page(i, PAGE_SIZE), PAGE_SIZE);
+		test_listener_send(page(i, PAGE_SIZE), PAGE_SIZE);
 	}
 	/* The peer acknowledges what lwIP has sent so far; lwIP's window
 	 * grows and more frames pile up undelivered. */
@@ -211,15 +200,60 @@ static void test_acked_frames_in_ring_and_backlog_keep_their_pages(void **state)
 	assert_true(ns.tx_pages_held >= PAGES - 1);
 	assert_int_equal(fake_peer.len, 0);
 	/* Only the device holds the pages now. */
-	assert_true(pool().free_pages < free0);
+	assert_true(free_pages() < free0);
 	while (fake_nic_tx_run(~0u))
 		fake_nic_poll();
 	fake_nic_poll();
 	assert_int_equal(fake_peer.len, sizeof(want));
 	assert_memory_equal(fake_peer.data, want, sizeof(want));
 	assert_int_equal(nic().tx_pages_held, 0);
-	assert_int_equal(pool().free_pages, free0);
+	assert_int_equal(free_pages(), free0);
 	assert_int_equal(fake_peer.bad_retransmits, 0);
+	/* A device without HOST_TSO4: 192 KiB left in frames of one MSS at
+	 * most (tests/net/test_tso.c has the device with it). */
+	assert_int_equal(nic().tso_on, 0);
+	assert_int_equal(nic().tx_tso_frames, 0);
+	assert_int_equal(fake_nic_tx_log.gso_frames, 0);
+	assert_true(fake_nic_tx_log.frame_max <= 14 + 20 + 20 + 1460);
+	assert_int_equal(nic().tx_frame_max, fake_nic_tx_log.frame_max);
+	close_conn();
+}
+
+/*
+ * With mergeable RX buffers a frame may fill several buffers: the
+ * device here writes at most 300 bytes into each, so a 1,400-byte
+ * segment spans five. The bytes arrive in order and exact, the merge is
+ * counted, and every buffer goes back to the pool.
+ */
+static void test_frames_spanning_rx_buffers_arrive_exact(void **state)
+{
+	unsigned char msg[1400];
+	struct vnet_stats s0, s1;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(msg); i++)
+		msg[i] = (unsigned char)(i * 13 + 5);
+	open_conn();
+	test_listener.received = 0;
+	s0 = nic();
+	fake_nic_rx_split = 300;
+	fake_peer_send(msg, sizeof(msg));
+	fake_peer_send(msg, 10); /* small: one buffer, not merged */
+	fake_nic_rx_split = 0;
+	fake_nic_poll();
+	s1 = nic();
+	assert_int_equal(test_listener.received, sizeof(msg) + 10);
+	assert_memory_equal(test_listener.data, msg, sizeof(msg));
+	assert_memory_equal(test_listener.data + sizeof(msg), msg, 10);
+	assert_int_equal(s1.rx_merged - s0.rx_merged, 1);
+	/* 12 + 14 + 20 + 20 + 1400 bytes in 300-byte buffers. */
+	assert_int_equal(s1.rx_merged_bufs - s0.rx_merged_bufs, 5);
+	assert_int_equal(s1.rx_bufs_per_frame_max, 5);
+	assert_int_equal(s1.rx_errors, s0.rx_errors);
+	assert_int_equal(s1.rx_held, 0); /* all handed back */
+	assert_true(s1.rx_pool_pages * 2 >= s1.rx_posted); /* 2 KiB each */
+	assert_true(s1.rx_pool_pages * 2 <= s1.rx_posted + 2);
+	fake_nic_tx_run(~0u);
 	close_conn();
 }
 
@@ -229,6 +263,7 @@ int main(void)
 		cmocka_unit_test(test_ack_before_tx_completion_keeps_the_page),
 		cmocka_unit_test(
 			test_acked_frames_in_ring_and_backlog_keep_their_pages),
+		cmocka_unit_test(test_frames_spanning_rx_buffers_arrive_exact),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

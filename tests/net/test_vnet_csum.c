@@ -260,6 +260,29 @@ static void sum_arithmetic(void **state)
 			 0xffff);
 }
 
+/* A TSO frame's hdr_len: where the TCP header ends, from its data
+ * offset; never past the bytes given, never a header under 20 bytes. */
+static void tcp_header_end(void **state)
+{
+	uint8_t f[sizeof(tcp_frame)];
+	struct vnet_l4_info l4;
+
+	(void)state;
+	memcpy(f, tcp_frame, sizeof(f));
+	assert_int_equal(vnet_l4_parse(f, sizeof(f), sizeof(f), &l4), 0);
+	assert_int_equal(vnet_tcp_hdr_end(f, sizeof(f), l4.csum_start),
+			 l4.csum_start + 20);
+	for (size_t n = 0; n < (size_t)l4.csum_start + 20; n++)
+		assert_int_equal(vnet_tcp_hdr_end(f, n, l4.csum_start),
+				 -EINVAL);
+	f[l4.csum_start + 12] = 4 << 4; /* 16 bytes: too short */
+	assert_int_equal(vnet_tcp_hdr_end(f, sizeof(f), l4.csum_start),
+			 -EINVAL);
+	f[l4.csum_start + 12] = 15 << 4; /* 60 bytes: past the frame */
+	assert_int_equal(vnet_tcp_hdr_end(f, sizeof(f), l4.csum_start),
+			 -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -274,6 +297,7 @@ int main(void)
 		cmocka_unit_test(malformed_headers),
 		cmocka_unit_test(every_prefix_is_safe),
 		cmocka_unit_test(sum_arithmetic),
+		cmocka_unit_test(tcp_header_end),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,8 +16,17 @@ Then, per guest, the image size and the smallest -m that still serves
 the largest file (bisected over MEM_STEPS). Medians over the rounds,
 ratios unikernel/Linux, the issue's targets met or missed.
 
-    tools/bench/bench.py [--quick] [--only petrel,linux,host]
+    tools/bench/bench.py [--quick] [--bulk] [--only petrel,linux,host]
                          [--rounds N] [--seconds S] [--out DIR]
+
+--bulk is issue 17's matrix: 256 KiB, 1 MiB and 10 MiB at 1, 16 and 64
+connections, and a table of MB/s, p50/p99, guest vCPU per MiB and bytes
+per frame side by side (with --quick: one round of 2 s points, no
+Connection: close windows, no memory search). Bytes per frame: the
+frames the server's side of the link counted (the tap for a guest: a
+GSO frame counts once, as the guest handed it over) and, for petrel,
+its own nic counters; petrel's retransmission timeouts, retransmitted
+segments and refused frames per point come from /_stats as well.
 
 Writes DIR/<timestamp>/results.json, results.csv (medians), rounds.csv
 (every measurement), plot.png (gnuplot: both guests and the host per file
@@ -52,6 +61,8 @@ SIZES = [("1KiB", 1 << 10), ("16KiB", 16 << 10), ("256KiB", 256 << 10),
 CONNS = [1, 16, 64]
 QUICK_SIZES = ["1KiB", "256KiB", "10MiB"]
 QUICK_CONNS = [1, 16]
+BULK_SIZES = ["256KiB", "1MiB", "10MiB"]   # --bulk: issue 17's matrix
+BULK_CONNS = [1, 16, 64]
 TARGETS = ("petrel", "linux", "host")
 GUESTS = ("petrel", "linux")
 MEM = "128M"                    # -m of both guests during the load runs
@@ -83,8 +94,16 @@ CLOSE_WINDOWS = 8               # default; --quick 2
 CLOSE_LUA = 'wrk.headers["Connection"] = "close"\n'
 
 POINT_KEYS = ("rps", "mbps", "p50_ms", "p99_ms", "server_cpu_us_per_req",
-              "server_cpu_ms_per_mb", "qemu_cpu_us_per_req",
-              "frames_per_mb", "bytes_per_frame", "requests", "errors")
+              "server_cpu_ms_per_mb", "server_cpu_ms_per_mib",
+              "qemu_cpu_us_per_req", "frames_per_mb", "bytes_per_frame",
+              "guest_bytes_per_frame", "rto_expired", "rexmit_segs",
+              "tx_refused", "requests", "errors")
+# petrel's /_stats counters sampled around each point: (section, name)
+GUEST_COUNTERS = {"tx_packets": ("nic", "tx_packets"),
+                  "tx_bytes": ("nic", "tx_bytes"),
+                  "tx_refused": ("nic", "tx_refused"),
+                  "rto_expired": ("net", "tcp_rto_expired"),
+                  "rexmit_segs": ("net", "tcp_rexmit_segs")}
 
 
 def file_name(label):
@@ -145,18 +164,30 @@ class Bench:
 
     # -- one target, one round ------------------------------------------
 
+    def guest_counters(self):
+        """petrel's counters of GUEST_COUNTERS now, or None when
+        /_stats does not answer (or lacks one: an older kernel)."""
+        try:
+            st = benchlib.petrel_stats(self.ns, guest.GUEST_ADDR)
+            return {k: st[s][n] for k, (s, n) in GUEST_COUNTERS.items()}
+        except (ValueError, KeyError, subprocess.SubprocessError):
+            return None
+
     def measure(self, rnd, target, runner, base, cpu, link):
         """The wrk points of one round; cpu() -> (server s, QEMU s|None);
         link: (namespace, device, "rx"|"tx") that counts the frames the
         server sends (the tap for a guest, the veth for the host)."""
         for lb, nbytes in self.sizes:
             for conns in self.args.conns:
+                g0 = self.guest_counters() if target == "petrel" else None
                 s0, q0 = cpu()
                 f0, b0 = benchlib.link_counters(*link)
                 m = benchlib.wrk(runner, "%s/%s" % (base, file_name(lb)),
                                  conns, self.args.seconds)
                 f1, b1 = benchlib.link_counters(*link)
                 s1, q1 = cpu()
+                g1 = self.guest_counters() if g0 else None
+                m.update(guest_deltas(g0, g1))
                 n, mb = m["requests"], m["bytes"] / 1e6
                 # Frame sizes show segmentation offload (TSO/GSO) or not.
                 m["frames_per_mb"] = (f1 - f0) / mb if mb else None
@@ -166,6 +197,8 @@ class Bench:
                                               if n else None)
                 m["server_cpu_ms_per_mb"] = ((s1 - s0) * 1e3 / mb
                                              if mb else None)
+                m["server_cpu_ms_per_mib"] = ((s1 - s0) * 1e3 * (1 << 20) /
+                                              m["bytes"] if mb else None)
                 m["qemu_cpu_us_per_req"] = ((q1 - q0) * 1e6 / n
                                             if n and q0 is not None
                                             else None)
@@ -332,6 +365,58 @@ class Bench:
         return mem
 
 
+def guest_deltas(g0, g1):
+    """Per-point figures from petrel's counters before (g0) and after
+    (g1) a wrk run; all None without them. The /_stats exchanges
+    themselves are in the deltas (a few frames)."""
+    keys = ("guest_bytes_per_frame", "rto_expired", "rexmit_segs",
+            "tx_refused")
+    if not g0 or not g1:
+        return dict.fromkeys(keys)
+    d = {k: g1[k] - g0[k] for k in g0}
+    return {"guest_bytes_per_frame": (d["tx_bytes"] / d["tx_packets"]
+                                      if d["tx_packets"] else None),
+            "rto_expired": d["rto_expired"], "rexmit_segs": d["rexmit_segs"],
+            "tx_refused": d["tx_refused"]}
+
+
+def bulk_table(res):
+    """Issue 17's matrix, petrel beside Linux per file size and
+    connection count: MB/s, p50/p99, guest vCPU ms per MiB, bytes per
+    frame (tap; petrel's own counters in brackets), and petrel's RTOs,
+    retransmitted segments and refused frames. [] when no bulk size was
+    measured."""
+    L = []
+    for lb in BULK_SIZES:
+        for c in res["config"]["conns"]:
+            p = find(res["medians"], "petrel", lb, c)
+            li = find(res["medians"], "linux", lb, c)
+            if not p and not li:
+                continue
+            if not L:
+                L += ["", "bulk transfers (issue 17): petrel | Linux+nginx;"
+                      " CPU = guest vCPU ms per MiB served; B/frame from "
+                      "the tap [petrel's own count]",
+                      "%-7s %5s %13s %6s %15s %17s %13s %18s %11s" % (
+                          "file", "conns", "MB/s", "ratio", "p50 ms",
+                          "p99 ms", "CPU ms/MiB", "B/frame", "rto/rx/ref")]
+
+            def pair(key, spec):
+                return "%s|%s" % (fmt(p and p[key], spec),
+                                  fmt(li and li[key], spec))
+            gbf = fmt(p and p["guest_bytes_per_frame"], "%.0f")
+            L.append("%-7s %5d %13s %6s %15s %17s %13s %18s %11s" % (
+                lb, c, pair("mbps", "%.1f"),
+                fmt(ratio(p and p["mbps"], li and li["mbps"])),
+                pair("p50_ms", "%.0f"), pair("p99_ms", "%.0f"),
+                pair("server_cpu_ms_per_mib", "%.1f"),
+                pair("bytes_per_frame", "%.0f") + " [%s]" % gbf,
+                "%s/%s/%s" % (fmt(p and p["rto_expired"], "%d"),
+                              fmt(p and p["rexmit_segs"], "%d"),
+                              fmt(p and p["tx_refused"], "%d"))))
+    return L
+
+
 def mem_mib(mem):
     """QEMU -m value ("128M", "1G", "64") in MiB."""
     mem = mem.strip().upper()
@@ -481,6 +566,7 @@ def tables(res):
                 r["file"], r["conns"], fmt(r["rps"]), fmt(r["mbps"]),
                 fmt(r["p50_ms"]), fmt(r["p99_ms"]),
                 fmt(r["server_cpu_us_per_req"]), fmt(r["mbps_vs_host"])))
+    L += bulk_table(res)
     L.append("")
     for t, b in res["boot_s"].items():
         extra = ""
@@ -601,6 +687,11 @@ def parse_args(argv):
                     help="one round, 2 s per point, sizes %s, connections "
                     "%s" % (",".join(QUICK_SIZES),
                             ",".join(map(str, QUICK_CONNS))))
+    ap.add_argument("--bulk", action="store_true",
+                    help="issue 17's matrix: sizes %s, connections %s, "
+                    "and the bulk table; with --quick also no "
+                    "Connection: close windows and no memory search"
+                    % (",".join(BULK_SIZES), ",".join(map(str, BULK_CONNS))))
     ap.add_argument("--only", default=",".join(TARGETS),
                     help="targets, comma-separated: petrel,linux,host")
     ap.add_argument("--rounds", type=int, help="rounds (default 3; "
@@ -627,14 +718,17 @@ def parse_args(argv):
     a.rounds = a.rounds or (1 if a.quick else 3)
     a.seconds = a.seconds or (2 if a.quick else 4)
     if a.close_windows is None:
-        a.close_windows = 2 if a.quick else CLOSE_WINDOWS
+        a.close_windows = (0 if a.quick and a.bulk else 2 if a.quick
+                           else CLOSE_WINDOWS)
+    if a.quick and a.bulk:
+        a.no_mem_search = True
     labels = [lb for lb, _ in SIZES]
-    a.sizes = (a.sizes.split(",") if a.sizes else
-               QUICK_SIZES if a.quick else labels)
+    a.sizes = (a.sizes.split(",") if a.sizes else BULK_SIZES if a.bulk
+               else QUICK_SIZES if a.quick else labels)
     if any(s not in labels for s in a.sizes):
         ap.error("--sizes: from %s" % ",".join(labels))
     a.conns = ([int(c) for c in a.conns.split(",")] if a.conns else
-               QUICK_CONNS if a.quick else CONNS)
+               BULK_CONNS if a.bulk else QUICK_CONNS if a.quick else CONNS)
     a.mem_steps = sorted(int(m) for m in a.mem_steps.split(","))
     if (a.rounds < 1 or a.seconds < 1 or min(a.conns) < 1 or
             a.close_windows < 0):
@@ -714,6 +808,7 @@ def main(argv=None):
                       "seconds": a.seconds, "sizes": a.sizes,
                       "conns": a.conns, "mem": a.mem,
                       "mem_steps_mib": a.mem_steps, "quick": a.quick,
+                      "bulk": a.bulk,
                       "close_windows": a.close_windows,
                       "wrk_threads": benchlib.WRK_THREADS},
            "boot_s": boot, "boot_s_rounds": b.boots, "image": images,

@@ -25,6 +25,9 @@ KERNEL = os.path.join(BUILD, "petrel32.elf")
 ISO = os.path.join(BUILD, "petrel.iso")
 QEMU = os.environ.get("QEMU", "qemu-system-x86_64")
 STOP_TIMEOUT = 10  # seconds between SIGTERM and SIGKILL
+# CPUs per guest when a test does not choose: PETREL_SMP=2 runs the whole
+# suite on two vCPUs (MTTCG).
+DEFAULT_SMP = int(os.environ.get("PETREL_SMP", "1") or "1")
 
 # isa-debug-exit: QEMU exits with (code << 1) | 1 (kernel/core/qemu_exit.h).
 EXIT_SUCCESS = 1
@@ -64,7 +67,7 @@ def _read_until(sock, marker):
 class Guest:
     def __init__(self, tmp_path, cmdline="", mem="128M", iso=False,
                  extra_args=(), name="guest", prefix=(), log_path=None,
-                 qemu=QEMU, machine="q35", monitor=False):
+                 qemu=QEMU, machine="q35", monitor=False, smp=None):
         self.log_path = log_path or os.path.join(str(tmp_path),
                                                  name + ".serial.log")
         # A human monitor on a Unix socket (hmp()); its path is short
@@ -85,9 +88,17 @@ class Guest:
         # "q35" (PCIe, ICH9) or "pc" (i440FX/PIIX3: conventional PCI,
         # where QEMU's virtio devices are transitional).
         self.machine = machine
+        # vCPUs: more than one runs them in parallel host threads (MTTCG).
+        self.smp = DEFAULT_SMP if smp is None else int(smp)
         self.proc = None
         self.pid = None
         self.t_start = None
+
+    def cpu_args(self):
+        """-smp N; with N > 1 the vCPUs run on parallel host threads."""
+        if self.smp <= 1:
+            return []
+        return ["-smp", str(self.smp), "-accel", "tcg,thread=multi"]
 
     def machine_args(self):
         """The QEMU machine every guest gets: q35 (or `machine`), TCG, no default
@@ -95,7 +106,8 @@ class Guest:
         return [self.qemu, "-machine", self.machine, "-cpu", "max", "-m", self.mem,
                 "-display", "none", "-no-reboot", "-nodefaults",
                 "-serial", "file:" + self.log_path,
-                "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+                "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"] + \
+            self.cpu_args()
 
     def boot_args(self):
         if self.iso:

@@ -74,13 +74,14 @@ def site_image(tmp, sizes, seed=7):
 
 
 def start_guest(ns, tmp_path, img, cmdline, mem="256M", net_args=None,
-                disk=None, machine="q35"):
+                disk=None, machine="q35", smp=None):
     """Boot on image `img` with the namespace's static address; returns
-    the guest once it serves. `disk` replaces disk_args(img)."""
+    the guest once it serves. `disk` replaces disk_args(img); `smp`
+    vCPUs (default: PETREL_SMP, else 1)."""
     g = ns.guest(tmp_path, "ip=%s/24 gw=%s %s" % (
         GUEST, netns.HOST_ADDR, cmdline), mem=mem,
         extra_args=disk if disk is not None else disk_args(img),
-        net_args=net_args, machine=machine)
+        net_args=net_args, machine=machine, smp=smp)
     g.wait_for(r"http: listening on port 80", 60)
     g.wait_for(r"vnet: link up", 30)
     return g
@@ -124,7 +125,27 @@ def fetch_concurrently(files, paths, timeout=4 * TIMEOUT):
     errors = []
     for t in start_clients(files, paths, errors):
         t.join(timeout)
-    assert not errors
+    assert not errors, errors
+
+
+def keepalive_fetch(files, paths, errors, done, timeout=4 * TIMEOUT):
+    """GET `paths` in turn on one keep-alive connection, checking each
+    body byte-exact: failures go to `errors`, each path answered to
+    `done` (thread-safe appends, so many of these can share the lists)."""
+    conn = http.client.HTTPConnection(GUEST, 80, timeout=timeout)
+    try:
+        for path in paths:
+            conn.request("GET", path)
+            r = conn.getresponse()
+            body = r.read()
+            if r.status != 200 or body != files[path]:
+                errors.append("%s: %d, %d bytes" % (path, r.status,
+                                                    len(body)))
+            done.append(path)
+    except (OSError, http.client.HTTPException) as e:
+        errors.append(repr(e))
+    finally:
+        conn.close()
 
 
 def stats():
@@ -214,10 +235,10 @@ def read_responses(sock, n):
 
 def other_pins(st):
     """Pool pages pinned by anything but the NIC's receive buffers (the
-    RX ring's pages, and those lwIP holds, come and go with traffic):
-    at idle this is what a leak would raise."""
-    return (st["iobuf"]["pinned_pages"] - st["nic"]["rx_posted"] -
-            st["nic"]["rx_held"])
+    RX ring's buffers, and those lwIP holds, come and go with traffic,
+    several to a page with mergeable RX buffers): at idle this is what
+    a leak would raise."""
+    return st["iobuf"]["pinned_pages"] - st["nic"]["rx_pool_pages"]
 
 
 def is_idle(st, pins):

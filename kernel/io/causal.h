@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Causeway metadata (Elmeleegy et al.): what one unit of work, an HTTP
+ * request, carries along its causal path through every subsystem and
+ * across machines. It travels with the work, not through globals: the
+ * request owns a struct causal and each layer it calls down into (file
+ * open, page-cache miss, disk request, its completion, the LAIO
+ * continuation, the ECEM pair, the splice, the TCP send and the ACK that
+ * frees it) is handed a pointer to it, or a copy of the fields it needs
+ * once the request may be gone.
+ *
+ * Identity: `req_id` names the request inside this guest (unique per
+ * boot, never 0); `trace_id`/`parent_span` are the W3C Trace Context of
+ * a front end that sent `traceparent`, or a fresh trace. `urgency` is
+ * RFC 9218's: 0 (most urgent) to 7, 3 when nobody said.
+ */
+#ifndef KERNEL_IO_CAUSAL_H
+#define KERNEL_IO_CAUSAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define CAUSAL_URGENCY_DEFAULT 3 /* RFC 9218, 4.1 */
+#define CAUSAL_URGENCY_MAX 7
+
+struct causal {
+	uint64_t req_id; /* this guest's request number, never 0 */
+	uint8_t trace_id[16]; /* W3C trace-id, all zero: none yet */
+	uint64_t parent_span; /* W3C parent-id from traceparent, 0: none */
+	uint64_t start_ns; /* time_ns() when the request head was parsed */
+	uint8_t urgency; /* 0..CAUSAL_URGENCY_MAX, lower is more urgent */
+	bool sampled; /* events of this request are recorded */
+	uint16_t cpu; /* the CPU the request is served on */
+};
+
+/* Start the metadata of a request whose head was parsed at `now_ns` on
+ * this CPU: a fresh id, default urgency, no trace context yet. */
+void causal_begin(struct causal *c, uint64_t now_ns);
+
+#endif
