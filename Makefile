@@ -176,7 +176,7 @@ debug: $(KERNEL_BIN) $(SITE_IMG)
 
 # Host unit tests: one binary per test, built from the test and the
 # unmodified module sources it names, with sanitizers on.
-HOST_CFLAGS := -std=gnu11 -g -O1 -I. -Wall -Wextra -Werror \
+HOST_CFLAGS := -std=gnu11 -g -O1 -I. -Wall -Wextra -Werror -DPETREL_HOST_TEST \
 	-Wno-unused-parameter -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 HOST_HEADERS := $(shell find boot kernel fs net app tests -name '*.h')

@@ -34,6 +34,8 @@
 #include "app/http_param.h"
 #include "app/http_parser.h"
 #include "app/server.h"
+#include "kernel/param.h"
+#include "kernel/cpu/percpu.h"
 #include "kernel/io/causal.h"
 #include "kernel/io/iobuf.h"
 #include "kernel/sched/timer.h"
@@ -80,7 +82,12 @@ struct http_conn {
 	struct causal cause; /* [m] Causeway metadata of that request */
 };
 
-extern struct http_stats hc_stats; /* [m] server.c */
+/* The server's counters, one block per CPU (server.c), each written by
+ * its own CPU's connections only; hc_stats is this CPU's block, and
+ * http_get_stats() sums them. A gauge (active) goes up and down on the
+ * connection's CPU, so only the sum means anything. */
+extern struct http_stats hc_stats_cpu[CPU_MAX]; /* [this CPU] */
+#define hc_stats (hc_stats_cpu[cpu_self()])
 
 /* server.c: life cycle and pipeline */
 void hc_free(struct http_conn *hc);

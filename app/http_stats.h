@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "kernel/lib/compiler.h"
 #include "kernel/lib/statjson.h"
 
 #define HTTP_STATUS_MIN 100
@@ -53,6 +54,6 @@
 struct http_stats {
 	HTTP_STATS(STAT_U64)
 	uint64_t status[HTTP_STATUS_MAX + 1]; /* by code */
-};
+} __aligned(64); /* one CPU's block shares no line with another's */
 
 #endif

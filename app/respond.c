@@ -163,14 +163,19 @@ static void answer_stats(struct http_conn *hc, bool head_only)
 	size_t size =
 		(STATS_BUF_PAGES + DIV_ROUND_UP(cpu_count(), 4)) * PAGE_SIZE;
 	char *json = kmalloc(size);
+	struct http_stats *sum = kmalloc(sizeof(*sum)); /* every CPU's */
 	struct http_response r;
 	int n, err;
 
-	if (!json) {
+	if (!json || !sum) {
+		kfree(json);
+		kfree(sum);
 		hc_answer_error(hc, 503, head_only);
 		return;
 	}
-	n = http_stats_json(json, size, &hc_stats);
+	http_get_stats(sum);
+	n = http_stats_json(json, size, sum);
+	kfree(sum);
 	if (n < 0) {
 		kfree(json);
 		hc_answer_error(hc, 500, head_only);

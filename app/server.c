@@ -16,6 +16,7 @@
 #include "app/http_conn.h"
 #include "app/http_param.h"
 #include "app/http_parser.h"
+#include "kernel/arch/smp.h"
 #include "kernel/arch/time.h"
 #include "kernel/core/cmdline.h"
 #include "kernel/core/initcall.h"
@@ -48,10 +49,20 @@ static uint64_t header_budget_kb = 8192;
 KPARAM_UINT(header_budget_kb, header_budget_kb, 64, 1 << 20,
 	    "receive buffers of all connections together, KiB");
 
-struct http_stats hc_stats; /* [m] */
+struct http_stats hc_stats_cpu[CPU_MAX]; /* [this CPU] */
 static uint64_t in_bytes; /* [m] receive buffers of all connections */
 
 static bool grow_in(struct http_conn *hc, size_t n);
+
+/* Connections open on every CPU (the conn_max limit is global). */
+static uint64_t active_total(void)
+{
+	uint64_t n = 0;
+
+	for (unsigned cpu = 0; cpu < cpu_count(); cpu++)
+		n += READ_ONCE(hc_stats_cpu[cpu].active);
+	return n;
+}
 
 void hc_free(struct http_conn *hc)
 {
@@ -233,7 +244,7 @@ static void *on_accept(void *listener_ctx, struct conn *c)
 	struct http_conn *hc;
 
 	(void)listener_ctx;
-	if (hc_stats.active >= (conn_max ? conn_max : memplan()->conn_max)) {
+	if (active_total() >= (conn_max ? conn_max : memplan()->conn_max)) {
 		hc_stats.refused++;
 		hc_stats.refused_conn_max++;
 		return NULL;
@@ -387,9 +398,27 @@ static const struct conn_callbacks callbacks = {
 	.closed = on_closed,
 };
 
+/* Sums over the online CPUs; each counter is one aligned word. */
 void http_get_stats(struct http_stats *st)
 {
-	*st = hc_stats;
+	*st = (struct http_stats){ 0 };
+	for (unsigned cpu = 0; cpu < cpu_count(); cpu++) {
+		const struct http_stats *c = &hc_stats_cpu[cpu];
+
+#define HTTP_SUM(name) st->name += READ_ONCE(c->name);
+		HTTP_STATS(HTTP_SUM)
+#undef HTTP_SUM
+		for (int code = 0; code <= HTTP_STATUS_MAX; code++)
+			st->status[code] += READ_ONCE(c->status[code]);
+	}
+}
+
+void http_get_cpu_counts(unsigned cpu, uint64_t *requests,
+			 uint64_t *connections)
+{
+	*requests = cpu < CPU_MAX ? READ_ONCE(hc_stats_cpu[cpu].requests) : 0;
+	*connections =
+		cpu < CPU_MAX ? READ_ONCE(hc_stats_cpu[cpu].connections) : 0;
 }
 
 void http_init(void)

@@ -27,12 +27,19 @@
 #ifndef APP_SERVER_H
 #define APP_SERVER_H
 
+#include <stdint.h>
+
 #include "app/http_stats.h"
 
 /* Listen on `port` (run from the init calls at INIT_APP). */
 void http_init(void);
 
+/* The server's counters summed over the CPUs. */
 void http_get_stats(struct http_stats *st);
+
+/* Requests and connections served by CPU `cpu` (/_stats "cpus"). */
+void http_get_cpu_counts(unsigned cpu, uint64_t *requests,
+			 uint64_t *connections);
 
 /* The `thread_send` mode ("copy", "sendfile"), for /_stats. */
 const char *http_thread_send_name(void);

@@ -24,6 +24,7 @@
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/stdio.h"
 #include "kernel/mm/heap.h"
+#include "kernel/sched/handover.h"
 #include "kernel/sched/laio.h"
 #include "kernel/sched/irq.h"
 #include "kernel/sched/mainloop.h"
@@ -218,6 +219,21 @@ static void kernel_section(struct json_out *j)
 	json_close(j);
 }
 
+/* What CPU `cpu` served and handed to other CPUs. */
+static void cpu_work(struct json_out *j, unsigned cpu)
+{
+	struct handover_stats ho;
+	uint64_t requests, connections;
+
+	http_get_cpu_counts(cpu, &requests, &connections);
+	handover_get_cpu_stats(cpu, &ho);
+	json_u64(j, "requests", requests);
+	json_u64(j, "connections", connections);
+	json_u64(j, "handovers_sent", ho.sent);
+	json_u64(j, "handovers_run", ho.run);
+	json_u64(j, "handover_kicks", ho.kicks);
+}
+
 /* One member per online CPU, by index, and the lock checker's count. */
 static void cpu_section(struct json_out *j)
 {
@@ -234,6 +250,7 @@ static void cpu_section(struct json_out *j)
 		json_u64(j, "online", st.online);
 		json_u64(j, "apic_id", st.apic_id);
 		STATS_JSON(j, SMP_CPU_STATS, &st);
+		cpu_work(j, c);
 		json_close(j);
 	}
 	json_close(j);

@@ -243,5 +243,6 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	pr_info("ready in %lu us, %llu MiB usable, %zu PCI functions",
 		(unsigned long)time_us(), (unsigned long long)(ram_bytes >> 20),
 		pci_count());
+	smp_start_aps(mainloop_run); /* every AP runs its own main loop */
 	mainloop_run();
 }

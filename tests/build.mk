@@ -49,7 +49,12 @@ UNIT_TESTS += tests/kernel/test_lockcheck
 tests/kernel/test_lockcheck_SRCS := kernel/core/lockcheck.c
 
 UNIT_TESTS += tests/kernel/test_timer
-tests/kernel/test_timer_SRCS := kernel/sched/timer.c tests/fakes/fake_printk.c
+tests/kernel/test_timer_SRCS := kernel/sched/timer.c tests/fakes/fake_printk.c \
+	tests/fakes/fake_panic.c
+
+# Per-CPU handover queues; CPUs and IPIs played by tests/fakes/fake_smp.c.
+UNIT_TESTS += tests/kernel/test_handover
+tests/kernel/test_handover_SRCS := kernel/sched/handover.c
 
 UNIT_TESTS += tests/kernel/test_acpi
 tests/kernel/test_acpi_SRCS := kernel/arch/acpi.c kernel/lib/errname.c \

@@ -80,6 +80,7 @@ static struct ipi_request requests[CPU_MAX];
 static uint8_t *ap_ist[CPU_MAX]; /* [I] IST stacks of each AP */
 static unsigned n_online = 1; /* written by the boot CPU only */
 static bool in_call[CPU_MAX * 64]; /* [its CPU] at [cpu * 64]: running one */
+static void (*ap_main)(void); /* [boot CPU] then read by the APs */
 
 void smp_bsp_init(void)
 {
@@ -212,6 +213,13 @@ static void call_ipi(struct trap_frame *tf, void *arg)
 	lapic_eoi();
 }
 
+/* Waking the CPU from hlt was the point: its main loop does the rest. */
+static void kick_ipi(struct trap_frame *tf, void *arg)
+{
+	cpu_stats[cpu_self()].ipi_received++;
+	lapic_eoi();
+}
+
 static void tick_ipi(struct trap_frame *tf, void *arg)
 {
 	cpu_stats[cpu_self()].timer_ticks++;
@@ -270,6 +278,24 @@ static void send_ipis(cpumask_t targets, uint8_t vector)
 			      vector, cpu);
 		st->ipi_sent++;
 	}
+}
+
+/* Wake one CPU; see smp.h. */
+void smp_kick(unsigned cpu)
+{
+	uint64_t flags = irq_save(); /* our counters: no handler between */
+
+	send_ipis(CPUMASK_BIT(cpu), SMP_VECTOR_KICK);
+	irq_restore(flags);
+}
+
+/* Release the APs into main(); see smp.h. */
+void smp_start_aps(void (*main)(void))
+{
+	/* release: what the boot CPU set up is visible to main() */
+	__atomic_store_n(&ap_main, main, __ATOMIC_RELEASE);
+	for (unsigned cpu = 1; cpu < cpu_count(); cpu++)
+		smp_kick(cpu);
 }
 
 /* Invalidate a range on a set of CPUs and wait for them; see smp.h. */
@@ -334,7 +360,12 @@ static void __noreturn ap_entry(unsigned cpu)
 	/* release: everything above is done before the boot CPU sees it */
 	__atomic_store_n(&cpu_stats[cpu].online, 1, __ATOMIC_RELEASE);
 	for (;;) {
+		void (*main)(void);
+
 		irq_disable();
+		main = __atomic_load_n(&ap_main, __ATOMIC_ACQUIRE);
+		if (main)
+			main(); /* the main loop: never returns */
 		smp_idle_halt(); /* woken by IPIs; handlers do the work */
 	}
 }
@@ -427,6 +458,7 @@ static bool prepare_trampoline(void)
 	trap_set_handler(SMP_VECTOR_CALL, call_ipi, NULL);
 	trap_set_handler(SMP_VECTOR_SHOOTDOWN, shootdown_ipi, NULL);
 	trap_set_handler(SMP_VECTOR_TICK, tick_ipi, NULL);
+	trap_set_handler(SMP_VECTOR_KICK, kick_ipi, NULL);
 	spinlock_set_spin_hook(serve_shootdowns);
 	return true;
 }

@@ -42,6 +42,7 @@
 #define SMP_VECTOR_SHOOTDOWN 0xF1
 #define SMP_VECTOR_TICK 0xF2 /* an AP's own LAPIC timer */
 #define SMP_VECTOR_LOCKTEST 0xF3 /* lockselftest's self-IPI */
+#define SMP_VECTOR_KICK 0xF4 /* wake a CPU's main loop (smp_kick) */
 
 /* Per-CPU counters (X-macro, kernel/lib/statjson.h: /_stats "cpus"):
  * IPIs sent and handled (call and shootdown), smp_call requests sent to
@@ -87,6 +88,16 @@ void tlb_shootdown(cpumask_t cpus, uintptr_t va, size_t pages);
 /* Run fn(arg) on every CPU in `cpus` (this one included, directly);
  * with `wait`, return only after all have run it. */
 void smp_call(cpumask_t cpus, void (*fn)(void *), void *arg, bool wait);
+
+/* Wake CPU `cpu` from hlt with an IPI that does nothing else: its main
+ * loop then looks at its queues (kernel/sched/handover.c). Counted as an
+ * IPI sent here and received there. Any context. */
+void smp_kick(unsigned cpu);
+
+/* Let every AP leave its idle loop and call main() (never returns): the
+ * main loop on every CPU, once the boot CPU has run the initcalls. An
+ * AP runs its idle hlt loop until then. Boot CPU, once. */
+void smp_start_aps(void (*main)(void));
 
 /* This CPU's counters, for its own code to count in (loop passes). */
 struct smp_cpu_stats *smp_this_stats(void);

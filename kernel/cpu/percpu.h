@@ -61,6 +61,15 @@ static inline struct percpu *percpu_this(void)
 	return p;
 }
 
+#ifdef PETREL_HOST_TEST
+/* Host unit tests play several CPUs in one thread: they set the CPU
+ * that is "running" (tests/fakes/fake_smp.c). */
+extern unsigned fake_cpu_id;
+static inline unsigned cpu_self(void)
+{
+	return fake_cpu_id;
+}
+#else
 /* This CPU's index; volatile so it is not cached across a migration
  * point (there are none today: code never moves between CPUs). */
 static inline unsigned cpu_self(void)
@@ -70,6 +79,7 @@ static inline unsigned cpu_self(void)
 	__asm__ volatile("movl %%gs:8, %0" : "=r"(id));
 	return id;
 }
+#endif
 
 /* Whether this CPU is inside an interrupt handler. */
 static inline int percpu_in_irq(void)

@@ -2,6 +2,7 @@
 # completions, lazy asynchronous I/O (LAIO).
 KERNEL_SRCS += \
 	kernel/sched/completion.c \
+	kernel/sched/handover.c \
 	kernel/sched/irq.c \
 	kernel/sched/laio.c \
 	kernel/sched/mainloop.c \

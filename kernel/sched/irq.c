@@ -21,6 +21,7 @@
 #include "kernel/arch/trap.h"
 #include "kernel/core/printk.h"
 #include "kernel/cpu/cpu.h"
+#include "kernel/cpu/percpu.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/stdio.h"
@@ -60,16 +61,19 @@ struct irq_line {
 
 static struct irq_slot slots[N_VECTORS];
 static struct irq_line lines[IRQ_SHARED_LINES_MAX];
-static bool pending; /* [q] set in IRQ context, taken with xchg */
+/* [q] per CPU: set by an interrupt on that CPU, taken by its main loop */
+static struct {
+	bool pending;
+} __aligned(64) pending[CPU_MAX];
 static uint64_t spurious; /* [q] */
 
 static void dispatch(struct trap_frame *tf, void *arg)
 {
 	struct irq_slot *s = arg;
 
-	s->count++;
+	__atomic_fetch_add(&s->count, 1, __ATOMIC_RELAXED); /* any CPU */
 	s->fn(s->arg);
-	WRITE_ONCE(pending, true);
+	WRITE_ONCE(pending[cpu_self()].pending, true);
 	lapic_eoi();
 }
 
@@ -332,7 +336,8 @@ uint64_t irq_spurious_count(void)
 bool irq_take_pending(void)
 {
 	/* xchg: atomic against the IRQ that sets it. */
-	return __atomic_exchange_n(&pending, false, __ATOMIC_SEQ_CST);
+	return __atomic_exchange_n(&pending[cpu_self()].pending, false,
+				   __ATOMIC_SEQ_CST);
 }
 
 void irq_dump_stats(void)

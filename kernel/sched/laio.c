@@ -9,6 +9,10 @@
  * A finished continuation waits on `finished` (FIFO) until laio_poll has
  * called its done(); only then does the worker rejoin the idle list, so
  * its record cannot be overwritten first.
+ * Per CPU ([this CPU], no lock): each CPU has its own workers (they are
+ * threads, which never migrate), idle list, finished queue and counters,
+ * so a continuation finishes and calls done() on the CPU that started it
+ * (the connection's CPU). laio_poll is a poller on every CPU.
  */
 #define PR_PREFIX "laio: "
 #include "kernel/sched/laio.h"
@@ -16,6 +20,8 @@
 #include "kernel/core/cmdline.h"
 #include "kernel/core/initcall.h"
 #include "kernel/core/printk.h"
+#include "kernel/cpu/percpu.h"
+#include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/list.h"
 #include "kernel/mm/heap.h"
@@ -39,9 +45,16 @@ static bool enabled = true;
 KPARAM_BOOL(laio, enabled,
 	    "lazy asynchronous I/O for file operations (off: blocking)");
 
-static struct worker *idle; /* [m] parked, nothing to do */
-static struct fifo finished; /* [m] done() owed */
-static struct laio_stats stats; /* [m] */
+static struct laio_cpu {
+	struct worker *idle; /* [this CPU] parked, nothing to do */
+	struct fifo finished; /* [this CPU] done() owed */
+	struct laio_stats stats; /* [this CPU] */
+} __aligned(64) cpus[CPU_MAX];
+
+/* This CPU's fields under the names the one-CPU code used. */
+#define idle (cpus[cpu_self()].idle)
+#define finished (cpus[cpu_self()].finished)
+#define stats (cpus[cpu_self()].stats)
 
 bool laio_enabled(void)
 {
@@ -149,13 +162,26 @@ int laio_poll(void *unused)
 	return n;
 }
 
+#undef stats
+/* Sums over the CPUs (live_max: the largest of any one CPU). */
 void laio_get_stats(struct laio_stats *st)
 {
-	*st = stats;
+	uint64_t live_max = 0;
+
+	*st = (struct laio_stats){ 0 };
+	for (unsigned cpu = 0; cpu < CPU_MAX; cpu++) {
+		const struct laio_stats *c = &cpus[cpu].stats;
+
+#define LAIO_SUM(name) st->name += READ_ONCE(c->name);
+		LAIO_STATS(LAIO_SUM)
+#undef LAIO_SUM
+		live_max = MAX(live_max, READ_ONCE(c->live_max));
+	}
+	st->live_max = live_max;
 }
 
 static void laio_init(void)
 {
-	mainloop_add_poller(laio_poll, NULL);
+	mainloop_add_poller_all(laio_poll, NULL);
 }
 INITCALL(laio_init, INIT_FS);

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * The main loop (interface and pass structure in kernel/sched/mainloop.h).
- * Pollers are a fixed table (MAINLOOP_POLLERS_MAX) filled at init time by
- * drivers; everything here is [m] except the IRQ pending flag, which
- * kernel/sched/irq.c owns.
+ * Every CPU runs its own: its own table of pollers (MAINLOOP_POLLERS_MAX,
+ * filled at init time; mainloop_add_poller_on may fill another CPU's
+ * before that CPU enters its loop), its own counters, timers, threads
+ * and handover queue. Everything here is [this CPU] except the tables of
+ * CPUs that have not started yet, which boot code fills.
  */
 #define PR_PREFIX "mainloop: "
 #include "kernel/arch/smp.h"
@@ -14,42 +16,65 @@
 #include "kernel/cpu/cpu.h"
 #include "kernel/lib/errno.h"
 #include "kernel/param.h"
+#include "kernel/sched/handover.h"
 #include "kernel/sched/irq.h"
 #include "kernel/sched/thread.h"
 #include "kernel/sched/timer.h"
 
 struct poller {
-	mainloop_poll_fn fn; /* [m] */
-	void *arg; /* [m] */
+	mainloop_poll_fn fn;
+	void *arg;
 };
 
-static struct poller pollers[MAINLOOP_POLLERS_MAX]; /* [m] */
-static size_t n_pollers; /* [m] */
-static struct mainloop_stats stats; /* [m] */
-static bool running; /* [m] */
+static struct loop {
+	struct poller pollers[MAINLOOP_POLLERS_MAX]; /* [this CPU, boot] */
+	size_t n_pollers; /* [this CPU, boot] */
+	struct mainloop_stats stats; /* [this CPU] */
+	bool running; /* [this CPU] */
+} __aligned(64) loops[CPU_MAX];
+
+int mainloop_add_poller_on(unsigned cpu, mainloop_poll_fn fn, void *arg)
+{
+	struct loop *l = cpu < CPU_MAX ? &loops[cpu] : NULL;
+
+	if (!l || l->n_pollers == ARRAY_SIZE(l->pollers)) {
+		pr_err("CPU %u: no poller slot left (max %d)", cpu,
+		       MAINLOOP_POLLERS_MAX);
+		return -ENOSPC;
+	}
+	l->pollers[l->n_pollers].fn = fn;
+	l->pollers[l->n_pollers].arg = arg;
+	l->n_pollers++;
+	return 0;
+}
 
 int mainloop_add_poller(mainloop_poll_fn fn, void *arg)
 {
-	if (n_pollers == ARRAY_SIZE(pollers)) {
-		pr_err("no poller slot left (max %d)", MAINLOOP_POLLERS_MAX);
-		return -ENOSPC;
+	return mainloop_add_poller_on(cpu_self(), fn, arg);
+}
+
+int mainloop_add_poller_all(mainloop_poll_fn fn, void *arg)
+{
+	for (unsigned cpu = 0; cpu < CPU_MAX; cpu++) {
+		int err = mainloop_add_poller_on(cpu, fn, arg);
+
+		if (err)
+			return err;
 	}
-	pollers[n_pollers].fn = fn;
-	pollers[n_pollers].arg = arg;
-	n_pollers++;
 	return 0;
 }
 
 int mainloop_run_once(void)
 {
-	int work = 0;
+	struct loop *l = &loops[cpu_self()];
+	int work = handover_poll(NULL);
 
-	stats.iterations++;
+	l->stats.iterations++;
 	smp_this_stats()->loop_passes++;
-	for (size_t i = 0; i < n_pollers; i++)
-		work += pollers[i].fn(pollers[i].arg);
+	for (size_t i = 0; i < l->n_pollers; i++)
+		work += l->pollers[i].fn(l->pollers[i].arg);
 	if (work)
-		stats.busy_passes++;
+		l->stats.busy_passes++;
 	timer_run_expired();
 	thread_run_ready();
 	return work;
@@ -58,19 +83,23 @@ int mainloop_run_once(void)
 /* With interrupts off: whether the next pass has something to do. */
 static bool work_pending(void)
 {
-	return irq_take_pending() || thread_any_ready() ||
+	return irq_take_pending() || handover_pending() || thread_any_ready() ||
 	       timer_next_deadline() <= time_ns();
 }
 
 bool mainloop_running(void)
 {
-	return running;
+	return loops[cpu_self()].running;
 }
 
 void mainloop_run(void)
 {
-	running = true;
-	pr_info("running, %zu poller(s)", n_pollers);
+	struct loop *l = &loops[cpu_self()];
+
+	if (cpu_self() != 0)
+		timer_start_cpu(); /* this CPU's LAPIC timer: our deadlines */
+	l->running = true;
+	pr_info("CPU %u running, %zu poller(s)", cpu_self(), l->n_pollers);
 	irq_enable();
 	for (;;) {
 		if (mainloop_run_once() > 0)
@@ -81,12 +110,28 @@ void mainloop_run(void)
 			continue;
 		}
 		timer_program();
-		stats.halts++;
+		l->stats.halts++;
 		smp_idle_halt(); /* sti; hlt: an interrupt from here wakes us */
 	}
 }
 
+bool mainloop_get_cpu_stats(unsigned cpu, struct mainloop_stats *st)
+{
+	if (cpu >= CPU_MAX)
+		return false;
+	*st = loops[cpu].stats;
+	return true;
+}
+
+/* Sums over the CPUs: each counter is an aligned word, never torn. */
 void mainloop_get_stats(struct mainloop_stats *st)
 {
-	*st = stats;
+	*st = (struct mainloop_stats){ 0 };
+	for (unsigned cpu = 0; cpu < CPU_MAX; cpu++) {
+		const struct mainloop_stats *c = &loops[cpu].stats;
+
+		st->iterations += READ_ONCE(c->iterations);
+		st->halts += READ_ONCE(c->halts);
+		st->busy_passes += READ_ONCE(c->busy_passes);
+	}
 }

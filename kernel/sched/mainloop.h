@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The CPU-0 main loop (DESIGN.md, Execution model). Each pass:
- *   1. calls every registered poller (drivers: RX rings, completions;
+ * The main loop, one per CPU (DESIGN.md, Execution model). Each CPU's
+ * loop has its own pollers, timers, threads and handover queue
+ * (kernel/sched/handover.h) and touches no other CPU's. Each pass:
+ *   0. runs the work other CPUs handed to this one,
+ *   1. calls every poller registered on this CPU (drivers: RX rings, completions;
  *      this is "soft-irq context" where lwIP and fs callbacks run),
  *   2. runs the callbacks of expired timers,
  *   3. runs each ready thread once,
@@ -9,7 +12,9 @@
  * no thread is ready and no timer has expired, programs the LAPIC timer
  * for the next deadline and halts until an interrupt. The check is made
  * with interrupts off and `sti; hlt` re-enables them atomically, so an
- * interrupt after the check still wakes the halt.
+ * interrupt after the check still wakes the halt. The boot CPU enters
+ * its loop last in kmain; the APs enter theirs when smp_start_aps()
+ * releases them.
  */
 #ifndef KERNEL_SCHED_MAINLOOP_H
 #define KERNEL_SCHED_MAINLOOP_H
@@ -29,18 +34,30 @@ struct mainloop_stats {
 	uint64_t busy_passes; /* passes in which a poller did work */
 };
 
-/* Register fn(arg) to be called on every pass. 0 or -ENOSPC. */
+/* Register fn(arg) to be called on every pass of this CPU's loop. 0 or
+ * -ENOSPC. */
 int mainloop_add_poller(mainloop_poll_fn fn, void *arg);
+
+/* ... of CPU `cpu`'s loop (before that CPU runs it: boot code). */
+int mainloop_add_poller_on(unsigned cpu, mainloop_poll_fn fn, void *arg);
+
+/* ... of every CPU's loop (CPU_MAX of them, online or not). */
+int mainloop_add_poller_all(mainloop_poll_fn fn, void *arg);
 
 /* Run one pass (steps 1-3 above); returns the pollers' work total. */
 int mainloop_run_once(void);
 
-/* Whether mainloop_run has started: before it, boot code may wait. */
+/* Whether this CPU's mainloop_run has started: before it, boot code may
+ * wait. */
 bool mainloop_running(void);
 
 /* Loop forever: the last call of kmain. */
 void mainloop_run(void) __noreturn;
 
+/* Totals over every CPU. */
 void mainloop_get_stats(struct mainloop_stats *st);
+
+/* CPU `cpu`'s counters; false if cpu >= CPU_MAX. */
+bool mainloop_get_cpu_stats(unsigned cpu, struct mainloop_stats *st);
 
 #endif

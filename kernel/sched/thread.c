@@ -9,12 +9,19 @@
  * Ready threads wait on a FIFO run queue; sleeping ones on one sleep
  * list that thread_wakeup() scans (fine for tens of threads; a hash by
  * channel would be the next step for thread-per-connection loads).
+ * Per CPU: each CPU's main loop has its own run queue, sleep list,
+ * current thread and counters ([this CPU], no lock). A thread is created
+ * on the CPU that creates it and never migrates; thread_wakeup() wakes
+ * sleepers of this CPU only (an event for another CPU's thread goes
+ * there first, kernel/sched/handover.h).
  */
 #define PR_PREFIX "thread: "
 #include "kernel/sched/thread.h"
 
 #include "kernel/core/panic.h"
 #include "kernel/core/printk.h"
+#include "kernel/cpu/percpu.h"
+#include "kernel/lib/compiler.h"
 #include "kernel/lib/list.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/heap.h"
@@ -54,11 +61,30 @@ void thread_switch(void **save_sp, void *next_sp);
 void thread_trampoline(void);
 void thread_start(struct thread *t) __noreturn;
 
-static struct fifo runq; /* [m] */
-static struct list_node sleepers = LIST_HEAD_INIT(sleepers); /* [m] */
-static struct thread *current; /* [m] NULL: main loop */
-static void *mainloop_sp; /* [m] main loop's stack while a thread runs */
-static struct thread_stats stats; /* [m] */
+static struct sched_cpu {
+	struct fifo runq; /* [this CPU] */
+	struct list_node sleepers; /* [this CPU] */
+	struct thread *current; /* [this CPU] NULL: main loop */
+	void *mainloop_sp; /* [this CPU] main loop's stack while a thread runs */
+	struct thread_stats stats; /* [this CPU] */
+} __aligned(64) cpus[CPU_MAX];
+
+/* This CPU's scheduler state; the sleep list is set up on first use. */
+static struct sched_cpu *this_cpu(void)
+{
+	struct sched_cpu *c = &cpus[cpu_self()];
+
+	if (!c->sleepers.next)
+		list_init(&c->sleepers);
+	return c;
+}
+
+/* This CPU's fields under the names the one-CPU code used. */
+#define runq (this_cpu()->runq)
+#define sleepers (this_cpu()->sleepers)
+#define current (this_cpu()->current)
+#define mainloop_sp (this_cpu()->mainloop_sp)
+#define stats (this_cpu()->stats)
 
 static void runq_push(struct thread *t)
 {
@@ -289,7 +315,20 @@ bool thread_any_ready(void)
 	return !fifo_empty(&runq);
 }
 
+#undef stats
+/* Sums over the CPUs; each counter is one aligned word, never torn. */
 void thread_get_stats(struct thread_stats *st)
 {
-	*st = stats;
+	*st = (struct thread_stats){ 0 };
+	for (unsigned cpu = 0; cpu < CPU_MAX; cpu++) {
+		const struct thread_stats *c = &cpus[cpu].stats;
+
+		st->created += READ_ONCE(c->created);
+		st->exited += READ_ONCE(c->exited);
+		st->live += READ_ONCE(c->live);
+		st->switches += READ_ONCE(c->switches);
+		st->wakeups += READ_ONCE(c->wakeups);
+		st->yields += READ_ONCE(c->yields);
+		st->sleeps += READ_ONCE(c->sleeps);
+	}
 }

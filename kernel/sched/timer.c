@@ -7,27 +7,45 @@
  * member of the batch), then runs the batch in order. The LAPIC timer
  * interrupt only counts and marks itself fired: the main loop, woken by
  * it, runs the callbacks.
- * Locking: timer_lock (rank LOCK_RANK_TIMER) guards the armed list, the
- * batch links and the counters; callbacks run without it (they may arm
- * or cancel timers). The LAPIC programmed is CPU 0's: timer_program()
- * runs in CPU 0's main loop, as do the callbacks today.
+ * Per CPU, no lock: each CPU has its own armed list, LAPIC timer and
+ * counters, all [this CPU]. A timer is armed on the list of the CPU that
+ * arms it and runs there; while armed it is re-armed or cancelled only
+ * by that CPU (its owner's CPU: connections and threads never move), a
+ * broken invariant checked with BUG_ON. Every CPU's LAPIC timer raises
+ * the same vector (timer_start_cpu on the APs); the handler marks its
+ * own CPU fired.
  */
 #define PR_PREFIX "timer: "
 #include "kernel/sched/timer.h"
 
 #include "kernel/arch/lapic.h"
 #include "kernel/arch/time.h"
+#include "kernel/core/panic.h"
 #include "kernel/core/printk.h"
-#include "kernel/core/spinlock.h"
+#include "kernel/cpu/percpu.h"
 #include "kernel/lib/compiler.h"
+#include "kernel/param.h"
 #include "kernel/sched/irq.h"
 
-/* [timer_lock] by deadline */
-static struct list_node armed = LIST_HEAD_INIT(armed);
-static uint64_t programmed = TIMER_NONE; /* [CPU 0] deadline in the LAPIC */
-static bool hw_fired; /* [q] set by the interrupt, cleared by program */
-static struct timer_stats stats; /* [timer_lock], irqs [q] */
-static struct spinlock timer_lock = SPINLOCK_INIT("timer", LOCK_RANK_TIMER);
+static struct timer_cpu {
+	struct list_node armed; /* [this CPU] by deadline */
+	uint64_t programmed; /* [this CPU] deadline in its LAPIC */
+	bool hw_fired; /* [q] set by the interrupt, cleared by program */
+	struct timer_stats stats; /* [this CPU], irqs [q] */
+} __aligned(64) cpus[CPU_MAX];
+static int timer_vector = -1; /* [I] after timer_init */
+
+/* This CPU's timers; the list head is set up on first use. */
+static struct timer_cpu *this_cpu(void)
+{
+	struct timer_cpu *c = &cpus[cpu_self()];
+
+	if (!c->armed.next) {
+		list_init(&c->armed);
+		c->programmed = TIMER_NONE;
+	}
+	return c;
+}
 
 static struct timer *timer_of(struct list_node *n)
 {
@@ -41,24 +59,27 @@ void timer_setup(struct timer *t, timer_fn fn, void *arg)
 	t->fn = fn;
 	t->arg = arg;
 	t->armed = false;
+	t->cpu = 0;
 }
 
 void timer_arm_at(struct timer *t, uint64_t deadline_ns)
 {
+	struct timer_cpu *c = this_cpu();
 	struct list_node *pos;
 
-	spin_lock(&timer_lock);
-	if (t->armed)
+	if (t->armed) {
+		BUG_ON(t->cpu != cpu_self());
 		list_remove(&t->link);
+	}
 	t->deadline = deadline_ns;
 	t->armed = true;
+	t->cpu = (uint16_t)cpu_self();
 	/* After the last timer not later than ours: FIFO among equals. */
-	for (pos = armed.prev; pos != &armed; pos = pos->prev)
+	for (pos = c->armed.prev; pos != &c->armed; pos = pos->prev)
 		if (timer_of(pos)->deadline <= deadline_ns)
 			break;
 	list_insert_before(&t->link, pos->next);
-	stats.armed++;
-	spin_unlock(&timer_lock);
+	c->stats.armed++;
 }
 
 void timer_arm_in(struct timer *t, uint64_t delay_ns)
@@ -71,17 +92,13 @@ void timer_arm_in(struct timer *t, uint64_t delay_ns)
 
 bool timer_cancel(struct timer *t)
 {
-	bool was_armed;
-
-	spin_lock(&timer_lock);
-	was_armed = t->armed;
-	if (was_armed) {
-		list_remove(&t->link);
-		t->armed = false;
-		stats.cancelled++;
-	}
-	spin_unlock(&timer_lock);
-	return was_armed;
+	if (!t->armed)
+		return false;
+	BUG_ON(t->cpu != cpu_self());
+	list_remove(&t->link);
+	t->armed = false;
+	this_cpu()->stats.cancelled++;
+	return true;
 }
 
 bool timer_armed(const struct timer *t)
@@ -91,23 +108,22 @@ bool timer_armed(const struct timer *t)
 
 uint64_t timer_next_deadline(void)
 {
-	uint64_t next;
+	struct timer_cpu *c = this_cpu();
 
-	spin_lock(&timer_lock);
-	next = list_empty(&armed) ? TIMER_NONE : timer_of(armed.next)->deadline;
-	spin_unlock(&timer_lock);
-	return next;
+	return list_empty(&c->armed) ? TIMER_NONE :
+				       timer_of(c->armed.next)->deadline;
 }
 
 int timer_run_expired(void)
 {
 	struct list_node batch = LIST_HEAD_INIT(batch), *node;
+	struct timer_cpu *c = this_cpu();
 	uint64_t now = time_ns();
 	int n = 0;
 
-	spin_lock(&timer_lock);
-	while (!list_empty(&armed) && timer_of(armed.next)->deadline <= now) {
-		struct timer *t = timer_of(list_pop_head(&armed));
+	while (!list_empty(&c->armed) &&
+	       timer_of(c->armed.next)->deadline <= now) {
+		struct timer *t = timer_of(list_pop_head(&c->armed));
 
 		list_add_tail(&batch, &t->link);
 	}
@@ -115,36 +131,36 @@ int timer_run_expired(void)
 		struct timer *t = timer_of(node);
 
 		t->armed = false;
-		stats.fired++;
+		c->stats.fired++;
 		n++;
-		spin_unlock(&timer_lock); /* the callback may (re)arm */
-		t->fn(t, t->arg);
-		spin_lock(&timer_lock);
+		t->fn(t, t->arg); /* may (re)arm or cancel */
 	}
-	spin_unlock(&timer_lock);
 	return n;
 }
 
 void timer_program(void)
 {
+	struct timer_cpu *c = this_cpu();
 	uint64_t next = timer_next_deadline();
-	bool fired = __atomic_exchange_n(&hw_fired, false, __ATOMIC_SEQ_CST);
+	bool fired = __atomic_exchange_n(&c->hw_fired, false, __ATOMIC_SEQ_CST);
 
-	if (next == programmed && !fired)
+	if (next == c->programmed && !fired)
 		return;
 	if (next == TIMER_NONE)
 		lapic_timer_stop();
 	else
 		lapic_timer_arm_tsc(time_ns_to_tsc(next));
-	programmed = next;
-	stats.programs++;
+	c->programmed = next;
+	c->stats.programs++;
 }
 
 /* IRQ context: the main loop, now awake, does the rest. */
 static void timer_irq(void *arg)
 {
-	WRITE_ONCE(hw_fired, true);
-	WRITE_ONCE(stats.irqs, stats.irqs + 1);
+	struct timer_cpu *c = &cpus[cpu_self()];
+
+	WRITE_ONCE(c->hw_fired, true);
+	WRITE_ONCE(c->stats.irqs, c->stats.irqs + 1);
 }
 
 int timer_init(void)
@@ -159,15 +175,28 @@ int timer_init(void)
 		irq_free_vector(vector);
 		return rc;
 	}
+	timer_vector = vector;
 	pr_info("LAPIC timer on vector %d", vector);
 	return 0;
 }
 
-/* irqs is one aligned word, so the copy cannot see it torn. */
+void timer_start_cpu(void)
+{
+	if (timer_vector >= 0)
+		lapic_timer_init_ap((uint8_t)timer_vector);
+}
+
+/* Sums over the CPUs; each counter is one aligned word, never torn. */
 void timer_get_stats(struct timer_stats *st)
 {
-	spin_lock(&timer_lock);
-	*st = stats;
-	spin_unlock(&timer_lock);
-	st->irqs = READ_ONCE(stats.irqs);
+	*st = (struct timer_stats){ 0 };
+	for (unsigned cpu = 0; cpu < CPU_MAX; cpu++) {
+		const struct timer_stats *c = &cpus[cpu].stats;
+
+		st->armed += READ_ONCE(c->armed);
+		st->fired += READ_ONCE(c->fired);
+		st->cancelled += READ_ONCE(c->cancelled);
+		st->programs += READ_ONCE(c->programs);
+		st->irqs += READ_ONCE(c->irqs);
+	}
 }

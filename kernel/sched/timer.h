@@ -9,7 +9,10 @@
  * Armed timers sit on a list sorted by deadline (FIFO among equal ones;
  * insertion scans from the latest end, where new deadlines usually go).
  * Before halting, the main loop calls timer_program() so the LAPIC timer
- * interrupt wakes the CPU at the earliest deadline. All [m].
+ * interrupt wakes the CPU at the earliest deadline.
+ * Per CPU: a timer runs on the CPU that armed it, from that CPU's main
+ * loop and LAPIC timer; while armed only that CPU may re-arm or cancel
+ * it (a BUG otherwise). All [this CPU].
  */
 #ifndef KERNEL_SCHED_TIMER_H
 #define KERNEL_SCHED_TIMER_H
@@ -30,6 +33,7 @@ struct timer {
 	timer_fn fn; /* [m] */
 	void *arg; /* [m] */
 	bool armed; /* [m] */
+	uint16_t cpu; /* [m] whose list it is on while armed */
 };
 
 struct timer_stats {
@@ -42,6 +46,10 @@ struct timer_stats {
 
 /* Allocate the timer vector and start the LAPIC timer. 0 or errno. */
 int timer_init(void);
+
+/* Point this AP's LAPIC timer at the timer vector (its main loop's
+ * start; the boot CPU's is set up by timer_init). */
+void timer_start_cpu(void);
 
 /* Prepare `t` (idle) to call fn(t, arg) when it expires. */
 void timer_setup(struct timer *t, timer_fn fn, void *arg);
@@ -67,6 +75,7 @@ uint64_t timer_next_deadline(void);
  * by the main loop with interrupts off just before it halts. */
 void timer_program(void);
 
+/* Totals over every CPU. */
 void timer_get_stats(struct timer_stats *st);
 
 #endif

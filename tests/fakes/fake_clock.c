@@ -38,6 +38,11 @@ int lapic_timer_init(uint8_t vector)
 	return 0;
 }
 
+void lapic_timer_init_ap(uint8_t vector)
+{
+	(void)vector;
+}
+
 int irq_alloc_vector(irq_handler_fn fn, void *arg, const char *name)
 {
 	(void)fn;
@@ -57,4 +62,9 @@ int mainloop_add_poller(mainloop_poll_fn fn, void *arg)
 	(void)fn;
 	(void)arg;
 	return 0;
+}
+
+int mainloop_add_poller_all(mainloop_poll_fn fn, void *arg)
+{
+	return mainloop_add_poller(fn, arg);
 }

@@ -17,6 +17,8 @@
 #include "kernel/sched/irq.h"
 #include "kernel/sched/timer.h"
 
+extern unsigned fake_cpu_id; /* tests/fakes/fake_smp.c */
+
 /* Fakes for timer.c's dependencies. tsc == ns + TSC_OFFSET. */
 #define TSC_OFFSET 1000000
 static uint64_t fake_now;
@@ -43,6 +45,11 @@ void lapic_timer_stop(void)
 {
 	hw_deadline = 0;
 	hw_writes++;
+}
+
+void lapic_timer_init_ap(uint8_t vector)
+{
+	(void)vector;
 }
 
 int lapic_timer_init(uint8_t vector)
@@ -76,9 +83,11 @@ static void setup_all(void)
 	fake_now = 0;
 	n_log = 0;
 	for (size_t i = 0; i < 8; i++) {
+		fake_cpu_id = tm[i].cpu; /* its owner cancels it */
 		timer_cancel(&tm[i]);
 		timer_setup(&tm[i], record, (void *)(intptr_t)i);
 	}
+	fake_cpu_id = 0;
 }
 
 static int reset(void **state)
@@ -222,6 +231,41 @@ static void test_program_earliest_and_stop(void **state)
 	assert_int_equal(hw_writes, 3);
 }
 
+/* Each CPU has its own list: a timer fires on the CPU that armed it,
+ * and the earliest deadline is per CPU. */
+static void test_timers_are_per_cpu(void **state)
+{
+	timer_arm_at(&tm[0], 30); /* CPU 0 */
+	fake_cpu_id = 1;
+	timer_arm_at(&tm[1], 10);
+	assert_int_equal(timer_next_deadline(), 10);
+	fake_cpu_id = 0;
+	assert_int_equal(timer_next_deadline(), 30);
+	fake_now = 100;
+	assert_int_equal(timer_run_expired(), 1); /* only CPU 0's */
+	assert_int_equal(n_log, 1);
+	assert_int_equal(log_ids[0], 0);
+	assert_true(timer_armed(&tm[1]));
+	fake_cpu_id = 1;
+	assert_int_equal(timer_run_expired(), 1);
+	assert_int_equal(log_ids[1], 1);
+	assert_int_equal(timer_next_deadline(), TIMER_NONE);
+	fake_cpu_id = 0;
+}
+
+/* Re-arming or cancelling another CPU's armed timer is a bug. */
+static void test_foreign_cancel_is_a_bug(void **state)
+{
+	fake_cpu_id = 1;
+	timer_arm_at(&tm[2], 10);
+	fake_cpu_id = 0;
+	expect_assert_failure(timer_cancel(&tm[2]));
+	expect_assert_failure(timer_arm_at(&tm[2], 20));
+	fake_cpu_id = 1;
+	assert_true(timer_cancel(&tm[2]));
+	fake_cpu_id = 0;
+}
+
 static void test_stats(void **state)
 {
 	struct timer_stats a, b;
@@ -253,6 +297,8 @@ int main(void)
 				       reset),
 		cmocka_unit_test_setup(test_program_earliest_and_stop, reset),
 		cmocka_unit_test_setup(test_stats, reset),
+		cmocka_unit_test_setup(test_timers_are_per_cpu, reset),
+		cmocka_unit_test_setup(test_foreign_cancel_is_a_bug, reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
