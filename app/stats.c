@@ -234,6 +234,15 @@ static void cpu_work(struct json_out *j, unsigned cpu)
 	json_u64(j, "handover_kicks", ho.kicks);
 }
 
+/* The frames of the network instances CPU c polls (net.h). */
+static void cpu_net(struct json_out *j, unsigned c)
+{
+	struct net_cpu_stats ns;
+
+	net_cpu_stats(c, &ns);
+	STATS_JSON(j, NET_CPU_STATS, &ns);
+}
+
 /* One member per online CPU, by index, and the lock checker's count. */
 static void cpu_section(struct json_out *j)
 {
@@ -251,6 +260,7 @@ static void cpu_section(struct json_out *j)
 		json_u64(j, "apic_id", st.apic_id);
 		STATS_JSON(j, SMP_CPU_STATS, &st);
 		cpu_work(j, c);
+		cpu_net(j, c);
 		json_close(j);
 	}
 	json_close(j);

@@ -7,15 +7,24 @@
  * queue pair, registers their pollers, sums their counters, and keeps
  * the ARP mailboxes between them.
  *
- * Binding to CPUs: instance i is meant to run on CPU i. Until the kernel
- * runs a loop on more than one CPU, CPU 0's main loop polls them all;
- * nothing else changes when each CPU polls its own (the mailboxes are
- * single-producer single-consumer, the rest is per instance).
+ * Placing work on CPUs: there are as many instances as CPUs online
+ * (or net_queues=), at most as many as the device has queue pairs.
+ * Instance i runs queue pair i on CPU i: the pair's MSI-X vectors are
+ * routed to CPU i's LAPIC (virtio_net.c) and the instance's poller is
+ * in CPU i's main loop, so its RX, TX, lwIP timers and the HTTP
+ * callbacks of the connections it accepted all run there, and a flow
+ * is served start to end by the CPU whose queue the device (RSS) or
+ * the tap (flow hash) put it on. With more instances than CPUs (only
+ * when net_queues= asks), CPU c runs those with i mod CPUs = c; under
+ * INTx, whose line reaches CPU 0 only, CPU 0 runs every instance. The
+ * per-packet path takes no
+ * lock: the mailboxes are single-producer single-consumer, the rest
+ * is per instance.
  */
 #define PR_PREFIX "net: "
 #include "net/net.h"
 
-#include "kernel/arch/time.h"
+#include "kernel/arch/smp.h"
 #include "kernel/arch/time.h"
 #include "kernel/core/cmdline.h"
 #include "kernel/core/initcall.h"
@@ -41,6 +50,7 @@ static struct ipcfg cfg = { .dhcp = true }; /* [m] from ip= and gw= */
 static uint64_t stats_s; /* [I] net_stats= */
 static uint64_t queues_opt; /* [I] net_queues=, 0: one per CPU */
 static uint32_t used; /* [I] instances running, after net_init */
+static unsigned inst_cpu[NET_INSTANCES_MAX]; /* [I] the CPU polling each */
 static struct timer stats_timer; /* [m] net_stats= */
 
 /* One mailbox per (sender, receiver): single producer, single
@@ -135,6 +145,11 @@ uint32_t netinst_arp_share(uint32_t from, const void *frame, size_t len,
 		/* The frame is written before the receiver can see it. */
 		__atomic_store_n(&b->head, head + 1, __ATOMIC_RELEASE);
 		placed++;
+		/* A receiver on a halted CPU would see it at its next wake-up
+		 * only (its next lwIP timer), too late for the SYN-ACKs
+		 * waiting for this address. */
+		if (inst_cpu[to] != cpu_self())
+			smp_kick(inst_cpu[to]);
 	}
 	return placed;
 }
@@ -230,6 +245,23 @@ uint32_t net_instances(void)
 	return used;
 }
 
+/* Each counter an aligned word another CPU writes: never torn. */
+void net_cpu_stats(unsigned cpu, struct net_cpu_stats *st)
+{
+	struct net_instance_stats one;
+
+	*st = (struct net_cpu_stats){ 0 };
+	for (uint32_t i = 0; i < used; i++) {
+		if (inst_cpu[i] != cpu)
+			continue;
+		netinst_get(i)->stats(&one);
+		st->net_instances++;
+		st->rx_packets += one.rx_packets;
+		st->tx_packets += one.tx_packets;
+		st->net_accepted += one.accepted;
+	}
+}
+
 void net_log_stats(void)
 {
 	for (uint32_t i = 0; i < used; i++)
@@ -242,7 +274,7 @@ static void stats_timer_fired(struct timer *t, void *arg)
 	timer_arm_in(t, stats_s * NSEC_PER_SEC);
 }
 
-/* Instance `arg`'s poller (CPU 0's loop polls them all for now). */
+/* Instance `arg`'s poller, in its CPU's main loop. */
 static int poll_instance(void *arg)
 {
 	return netinst_get((uint32_t)(uintptr_t)arg)->poll();
@@ -272,19 +304,13 @@ static void static_addrs(struct netinst_cfg *c)
 	c->gw = cfg.gw;
 }
 
-/* CPUs that could each run an instance. One until the kernel brings
- * up the other processors (issue 15, smp). */
-static uint32_t cpus_online(void)
-{
-	return 1;
-}
-
 /* Queue pairs to ask the device for: net_queues= or one per CPU, at
  * most the instances linked in; one with DHCP, whose client lives in
- * instance 0 and whose replies could arrive on any queue. */
+ * instance 0 and whose replies could arrive on any queue. More than
+ * the CPUs only when asked for: then CPUs run several (i mod CPUs). */
 static uint32_t queues_wanted(void)
 {
-	uint32_t n = queues_opt ? (uint32_t)queues_opt : cpus_online();
+	uint32_t n = queues_opt ? (uint32_t)queues_opt : cpu_count();
 
 	n = MIN(n, netinst_linked());
 	if (cfg.dhcp && n > 1) {
@@ -312,7 +338,9 @@ static int start_instances(uint32_t n, struct vnet_nic *nic)
 		static_addrs(&c);
 	used = n; /* the mailboxes cover every instance from the start */
 	for (uint32_t i = 0; i < n; i++) {
+		inst_cpu[i] = nic ? netinst_get(0)->pair_cpu(nic, i) : 0;
 		c.index = i;
+		c.cpu = inst_cpu[i];
 		err = netinst_get(i)->start(&c, nic);
 		if (err) {
 			used = i;
@@ -350,7 +378,10 @@ int net_init(void)
 	pr_info("%u queue pair%s, one lwIP instance each", used,
 		used == 1 ? "" : "s");
 	for (uint32_t i = 0; i < used; i++) {
-		err = mainloop_add_poller(poll_instance, (void *)(uintptr_t)i);
+		pr_info("instance %u: queue pair %u on CPU %u", i, i,
+			inst_cpu[i]);
+		err = mainloop_add_poller_on(inst_cpu[i], poll_instance,
+					     (void *)(uintptr_t)i);
 		if (err)
 			return err;
 	}

@@ -47,6 +47,22 @@ struct net_instance_stats {
 /* Instance i's counters (zeros past net_instances()). */
 void net_instance_stats(uint32_t i, struct net_instance_stats *st);
 
+/* What the instances polled by one CPU did, for the per-CPU section of
+ * /_stats: how many it polls, frames received on and sent from their
+ * queue pairs, connections they accepted. */
+#define NET_CPU_STATS(X) \
+	X(net_instances) \
+	X(rx_packets)    \
+	X(tx_packets)    \
+	X(net_accepted)
+
+struct net_cpu_stats {
+	NET_CPU_STATS(STAT_U64)
+};
+
+/* CPU `cpu`'s (zeros for a CPU polling no instance). Any CPU. */
+void net_cpu_stats(unsigned cpu, struct net_cpu_stats *st);
+
 /* Whether the interface has an address (static, or a DHCP lease). */
 bool net_has_address(void);
 

@@ -17,6 +17,7 @@
 
 #include "kernel/arch/time.h"
 #include "kernel/core/printk.h"
+#include "kernel/cpu/percpu.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/string.h"
@@ -35,6 +36,7 @@
 #include "net/lwip-port/lwip_mem.h"
 #include "net/lwip-port/ooseq.h"
 #include "net/lwip-port/tcp_pcbs.h"
+#include "net/lwip-port/tcp_room.h"
 #include "net/virtio_net.h"
 
 #define NET_HOSTNAME "petrel"
@@ -44,6 +46,19 @@ static struct netif netif; /* [m] */
 static struct vnet_dev *vnet; /* [I] this instance's queue pair */
 static struct timer lwip_timer; /* [m] wakes the CPU for lwIP timeouts */
 static uint64_t arp_shared, arp_taken, arp_lost; /* [m] */
+
+/* What only a walk of lwIP's PCB lists can count, as of the last
+ * publish: read by the other CPUs (a walk from there would race this
+ * CPU's lwIP). Published when a pass did work and the last copy is
+ * older than NET_PUBLISH_NS, and on the first idle pass after work, so
+ * that an instance at rest always shows its exact state. */
+#define NET_PUBLISH_NS 1000000ull
+static struct {
+	struct lwip_port_tcp_pcbs pcbs;
+	uint32_t tx_waiting;
+} published; /* [m] written; other CPUs read words of it */
+static bool publish_due; /* [m] */
+static uint64_t published_ns; /* [m] */
 
 static bool has_address(void)
 {
@@ -84,6 +99,7 @@ static void run_lwip_timers(void)
 static void lwip_timer_fired(struct timer *t, void *arg)
 {
 	run_lwip_timers();
+	publish_due = true; /* the timers may have ended connections */
 }
 
 /* netif->input: frames of this instance's queue pair. An ARP frame
@@ -127,16 +143,43 @@ static int take_arp(void)
 	return n;
 }
 
+/* Whether the caller is this instance's CPU (its lwIP may be read). */
+static bool on_own_cpu(void)
+{
+	return cpu_self() == cfg.cpu;
+}
+
+static void publish(uint64_t now)
+{
+	struct lwip_port_tcp_pcbs p;
+	uint32_t waiting = lwip_port_tx_waiting();
+
+	lwip_port_tcp_pcbs(&p);
+	published.tx_waiting = waiting;
+	published.pcbs = p;
+	published_ns = now;
+	publish_due = false;
+}
+
 /* The instance's poller: driver work, ARP from the others, lwIP's
  * timeouts, then the connections' deferred callbacks. */
 static int poll(void)
 {
 	int work = vnet ? vnet_poll(vnet) : 0;
+	uint64_t now;
 
 	work += take_arp();
 	ooseq_enforce(); /* before the next refill needs the pages */
 	run_lwip_timers();
-	return work + conn_run_deferred();
+	work += conn_run_deferred();
+	if (work)
+		publish_due = true;
+	if (publish_due && cfg.count > 1) {
+		now = time_ns();
+		if (!work || now - published_ns >= NET_PUBLISH_NS)
+			publish(now);
+	}
+	return work;
 }
 
 /* lwIP's form of the static address in cfg. */
@@ -201,6 +244,11 @@ static int probe(struct pci_dev *pci, uint32_t pairs, struct vnet_nic **out,
 	return err;
 }
 
+static unsigned pair_cpu(const struct vnet_nic *nic, uint32_t pair)
+{
+	return vnet_pair_cpu(nic, pair);
+}
+
 static void log_stats(void)
 {
 	if (vnet)
@@ -215,6 +263,8 @@ static void nic_counters(struct net_nic_counters *out)
 	ooseq_get_stats(&oo);
 	if (vnet)
 		vnet_get_stats(vnet, &s);
+	s.tx_room_waiting = on_own_cpu() ? lwip_port_tx_waiting() :
+					   READ_ONCE(published.tx_waiting);
 	STATS_COPY(VNET_NIC_STATS, out, &s);
 	out->ooseq_budget = oo.budget;
 	out->ooseq_pages = oo.pages;
@@ -255,9 +305,10 @@ static void mem_counters(struct net_mem_counters *out)
 
 static void tcp_counters(struct net_tcp_counters *out)
 {
-	struct lwip_port_tcp_pcbs p;
+	struct lwip_port_tcp_pcbs p = published.pcbs;
 
-	lwip_port_tcp_pcbs(&p);
+	if (on_own_cpu())
+		lwip_port_tcp_pcbs(&p);
 	*out = (struct net_tcp_counters){
 		.tcp_pcb_pool = p.pool,
 		.tcp_active = p.active,
@@ -290,6 +341,7 @@ static const struct netinst_ops ops
 	__attribute__((used, section(".netinst"), aligned(8))) = {
 		.start = start,
 		.probe = probe,
+		.pair_cpu = pair_cpu,
 		.poll = poll,
 		.has_address = has_address,
 		.log_stats = log_stats,

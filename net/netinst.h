@@ -12,10 +12,14 @@
  * what it sends leaves on pair i, its timers and connections are its
  * own. All instances have the same address and MAC.
  *
- * Concurrency: an instance's functions run only from its own poller
- * (CPU 0's main loop at -smp 1; CPU i's once each CPU runs a loop),
- * except those marked "any context" below. The ARP mailboxes (net.c)
- * are the only data two instances touch.
+ * Concurrency: instance i's functions run only in the main loop of
+ * its CPU (cfg.cpu: CPU i when the pairs have MSI-X vectors, which are
+ * routed there; CPU 0 for all at -smp 1 or under INTx), except start
+ * and probe (CPU 0 at boot, before any other CPU runs a loop) and the
+ * counter functions, which any CPU may call: from another CPU they
+ * read plain counters and the snapshot the instance publishes of what
+ * only a walk of lwIP's lists can count. The ARP mailboxes (net.c) are
+ * the only data two instances touch.
  */
 #ifndef NET_NETINST_H
 #define NET_NETINST_H
@@ -45,6 +49,7 @@ struct conn_head {
 struct netinst_cfg {
 	uint32_t index; /* this instance, and the queue pair it runs */
 	uint32_t count; /* instances in use */
+	unsigned cpu; /* the CPU whose loop polls it (net.c) */
 	uint64_t mem_limit; /* bytes of heap its lwIP may hold */
 	uint32_t ooseq_pages; /* its out-of-order RX page budget */
 	bool dhcp; /* instance 0 only: ask DHCP for the address */
@@ -58,6 +63,9 @@ struct netinst_ops {
 	 * copy of the driver will do; net.c uses instance 0's). */
 	int (*probe)(struct pci_dev *pci, uint32_t pairs, struct vnet_nic **out,
 		     uint32_t *got);
+	/* The CPU that takes pair `pair`'s interrupts and so must poll it
+	 * (virtio_net.c: pair i on CPU i with MSI-X, CPU 0 under INTx). */
+	unsigned (*pair_cpu)(const struct vnet_nic *nic, uint32_t pair);
 	/* Driver work, ARP from the others, lwIP's timers, deferred
 	 * connection work; > 0 if it did any. */
 	int (*poll)(void);

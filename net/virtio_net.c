@@ -48,6 +48,7 @@
 #define PR_PREFIX "vnet: "
 #include "net/virtio_net.h"
 
+#include "kernel/arch/smp.h"
 #include "kernel/arch/time.h"
 #include "kernel/core/cmdline.h"
 #include "kernel/cpu/cpu.h"
@@ -154,6 +155,7 @@ struct vnet_nic {
 struct vnet_dev {
 	struct vnet_nic *nic; /* [I] */
 	uint32_t index; /* [I] pair number: receiveq(index+1) */
+	unsigned cpu; /* [I] polls it and takes its queue interrupts */
 	struct netif *netif; /* [I] after vnet_netif_init */
 	struct virtq rxq, txq; /* [m] */
 	bool csum, guest_csum, has_status, tso; /* [I] the nic's, copied */
@@ -196,6 +198,8 @@ static void irq_queues(void *arg)
 
 	WRITE_ONCE(dev->irq_pending, true);
 	dev->stats.irqs++;
+	if (cpu_self() != dev->cpu)
+		dev->stats.irqs_other_cpu++; /* the MSI-X routing is wrong */
 }
 
 /* Every pair polls the link when it sees a new generation. */
@@ -921,7 +925,6 @@ void vnet_get_stats(const struct vnet_dev *dev, struct vnet_stats *st)
 	st->rx_held = dev->rx_pages - dev->rx_posted;
 	st->rx_pool_pages = dev->rx_pool_pages;
 	st->tx_pages_held = dev->tx_pages_held;
-	st->tx_room_waiting = lwip_port_tx_waiting();
 	st->tso_on = dev->tso;
 }
 
@@ -956,9 +959,9 @@ void vnet_log_stats(const struct vnet_dev *dev)
 
 /* ---- bring-up ---- */
 
-/* MSI-X entry `entry` -> a fresh CPU vector running fn(arg). */
+/* MSI-X entry `entry` -> a fresh vector running fn(arg) on CPU `cpu`. */
 static int setup_vector(struct vnet_nic *nic, uint16_t entry, irq_handler_fn fn,
-			void *arg, const char *name)
+			void *arg, const char *name, unsigned cpu)
 {
 	uint64_t addr;
 	uint32_t data;
@@ -967,7 +970,7 @@ static int setup_vector(struct vnet_nic *nic, uint16_t entry, irq_handler_fn fn,
 	if (vec < 0)
 		return vec;
 	nic->vectors[entry] = vec;
-	irq_msi_compose((uint8_t)vec, &addr, &data);
+	irq_msi_compose_cpu((uint8_t)vec, cpu, &addr, &data);
 	return pci_msix_set_entry(nic->pci, entry, addr, data);
 }
 
@@ -978,7 +981,10 @@ static uint16_t queue_entry(uint16_t index)
 }
 
 /* MSI-X when the function has an entry per queue, else its INTx line.
- * Every queue's handler marks only the pair the queue belongs to. */
+ * Every queue's handler marks only the pair the queue belongs to, and
+ * runs on the CPU that polls the pair (vnet_pair_cpu); configuration
+ * changes go to CPU 0. INTx reaches CPU 0 only: with it every pair is
+ * polled there (net.c). */
 static int setup_interrupts(struct vnet_nic *nic)
 {
 	uint16_t entries = (uint16_t)(1 + 2 * nic->npairs);
@@ -987,11 +993,12 @@ static int setup_interrupts(struct vnet_nic *nic)
 	if (vpci_use_msix(&nic->vd, entries) && !pci_msix_enable(nic->pci)) {
 		nic->vd.irq_mode = VPCI_IRQ_MSIX;
 		err = setup_vector(nic, VNET_MSIX_CONFIG, irq_config, nic,
-				   "vnet-cfg");
+				   "vnet-cfg", 0);
 		for (uint16_t q = 0; !err && q < 2 * nic->npairs; q++)
 			err = setup_vector(nic, queue_entry(q), irq_queues,
 					   nic->pairs[q / 2],
-					   q % 2 ? "vnet-tx" : "vnet-rx");
+					   q % 2 ? "vnet-tx" : "vnet-rx",
+					   vnet_pair_cpu(nic, q / 2));
 		if (!err)
 			err = vpci_set_config_vector(&nic->vd,
 						     VNET_MSIX_CONFIG);
@@ -1151,6 +1158,7 @@ static int setup_pair(struct vnet_nic *nic, uint32_t i)
 
 	dev->nic = nic;
 	dev->index = i;
+	dev->cpu = vnet_pair_cpu(nic, i);
 	dev->csum = nic->csum;
 	dev->guest_csum = nic->guest_csum;
 	dev->has_status = nic->has_status;
@@ -1276,6 +1284,16 @@ err_free_pairs:
 err_free_nic:
 	kfree(nic);
 	return err;
+}
+
+/* Pair i is run by CPU i (i mod the CPUs, when net_queues= asked for
+ * more pairs than CPUs); under INTx, whose line reaches CPU 0 only,
+ * every pair by CPU 0. */
+unsigned vnet_pair_cpu(const struct vnet_nic *nic, uint32_t pair)
+{
+	if (nic->vd.irq_mode != VPCI_IRQ_MSIX)
+		return 0;
+	return pair % cpu_count();
 }
 
 uint32_t vnet_pairs(const struct vnet_nic *nic)

@@ -140,6 +140,9 @@ int vnet_probe(struct pci_dev *pci, uint32_t pairs, struct vnet_nic **out);
 /* Queue pairs set up (1 without VIRTIO_NET_F_MQ). */
 uint32_t vnet_pairs(const struct vnet_nic *nic);
 
+/* The CPU that runs pair `pair` and takes its interrupts. */
+unsigned vnet_pair_cpu(const struct vnet_nic *nic, uint32_t pair);
+
 /* Pair `i` (receiveq i+1, transmitq i+1), or NULL past the last. */
 struct vnet_dev *vnet_pair(struct vnet_nic *nic, uint32_t i);
 

@@ -34,7 +34,8 @@
 	X(tso_on) /* 1: HOST_TSO4 negotiated and tso=on */             \
 	X(tx_tso_frames) /* frames the device segments (gso TCPV4) */  \
 	X(tx_tso_bytes) /* bytes in those frames, headers included */  \
-	X(tx_frame_max) /* largest frame posted, bytes */
+	X(tx_frame_max) /* largest frame posted, bytes */              \
+	X(irqs_other_cpu) /* queue irqs not on the pair's CPU: 0 */
 
 #define VNET_DRIVER_STATS(X)                                         \
 	X(rx_bytes)                                                  \

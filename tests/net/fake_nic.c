@@ -156,6 +156,14 @@ void irq_msi_compose(uint8_t vector, uint64_t *addr, uint32_t *data)
 	*data = vector;
 }
 
+/* The CPU goes in the address, as the real one puts its LAPIC id. */
+void irq_msi_compose_cpu(uint8_t vector, unsigned cpu, uint64_t *addr,
+			 uint32_t *data)
+{
+	*addr = cpu;
+	*data = vector;
+}
+
 /* The fake device has MSI-X, so the INTx fallback is never taken. */
 bool vpci_use_msix(const struct vpci_dev *vd, uint16_t entries)
 {
