@@ -5,5 +5,6 @@ KERNEL_SRCS += \
 	fs/ext2.c \
 	fs/file.c \
 	fs/fscheck.c \
+	fs/fsselftest.c \
 	fs/pcache.c \
 	fs/virtio_blk.c

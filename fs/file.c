@@ -19,6 +19,17 @@
  * Range read: one pcache_get per page with an embedded waiter; when all
  * pages are in, the aggregate is built in file order and the waiters'
  * references are dropped (the aggregate holds its own).
+ *
+ * Several CPUs: the fill batches, the indirect-block reads in flight and
+ * the counters are under the page cache lock (pcache_lock, rank FS),
+ * taken by fs_read and by the disk completions; fills never sleep under
+ * it (threads map from cached indirect blocks too). ext2's caches and
+ * the open-file table are under the volume lock (meta_lock, rank
+ * FS_META), held while ext2 code runs and dropped around each blocking
+ * disk read (dev_read). A caller that runs several ext2 steps (a lookup
+ * that reads directories) also holds the volume (meta_held, a flag
+ * taken with an atomic exchange): a thread that finds it held yields
+ * until it is free, the main loop gets -EAGAIN.
  */
 #define PR_PREFIX "fs: "
 #include "fs/file.h"
@@ -30,6 +41,7 @@
 #include "kernel/core/cmdline.h"
 #include "kernel/core/initcall.h"
 #include "kernel/core/printk.h"
+#include "kernel/core/spinlock.h"
 #include "kernel/io/iobuf.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
@@ -64,34 +76,53 @@ static struct {
  * taken waits; the main loop cannot wait for a sleeping thread and gets
  * -EAGAIN (callers retry or answer 503).
  */
-static bool meta_held; /* [m] */
+static bool meta_held; /* [atomic] */
+static struct spinlock meta_lock = SPINLOCK_INIT("ext2", LOCK_RANK_FS_META);
+
+/* A counter written outside the locks, from any CPU. */
+#define COUNT(field) __atomic_fetch_add(&fs.stats.field, 1, __ATOMIC_RELAXED)
+
+static bool meta_try(void)
+{
+	return !__atomic_exchange_n(&meta_held, true, __ATOMIC_ACQUIRE);
+}
 
 static int meta_enter(void)
 {
-	if (!meta_held) {
-		meta_held = true;
-		return 0;
+	if (!meta_try()) {
+		if (!thread_current()) {
+			COUNT(meta_busy);
+			return -EAGAIN;
+		}
+		/* Its holder may be on another CPU, which cannot wake us:
+		 * let this CPU's loop run and look again. */
+		COUNT(meta_waits);
+		while (!meta_try())
+			thread_yield();
 	}
-	if (!thread_current()) {
-		fs.stats.meta_busy++;
-		return -EAGAIN;
-	}
-	fs.stats.meta_waits++;
-	while (meta_held)
-		thread_sleep(&meta_held);
-	meta_held = true;
+	spin_lock(&meta_lock);
 	return 0;
 }
 
 static void meta_leave(void)
 {
-	meta_held = false;
-	thread_wakeup(&meta_held);
+	spin_unlock(&meta_lock);
+	__atomic_store_n(&meta_held, false, __ATOMIC_RELEASE);
 }
 
+/* ext2's disk reads block: the volume lock is let go meanwhile (the
+ * volume stays held: meta_held), so nobody spins for a disk read. */
 static int dev_read(void *ctx, uint64_t off, void *buf, size_t len)
 {
-	return vblk_read_sync(ctx, off, buf, len);
+	bool locked = spin_held(&meta_lock);
+	int err;
+
+	if (locked)
+		spin_unlock(&meta_lock);
+	err = vblk_read_sync(ctx, off, buf, len);
+	if (locked)
+		spin_lock(&meta_lock);
+	return err;
 }
 
 static uint64_t readahead_pages = 256;
@@ -227,9 +258,11 @@ static void fill_req_done(void *arg, int err)
 	uint32_t first = rq->first, last = rq->last;
 
 	kfree(rq);
+	pcache_lock();
 	/* The last page_put may free fl: the highest page goes last. */
 	for (uint32_t p = first; p <= last; p++)
 		page_part_done(fl, p, err);
+	pcache_unlock();
 }
 
 /* blkrun flush: post one request for pages first..last of the batch. A
@@ -340,13 +373,18 @@ static int fill_add_page(struct fill *fl, uint32_t p, const uint64_t *dblk,
 static void meta_read_done(void *arg, int err)
 {
 	struct meta_read *m = arg, **pp = &meta_reads;
-	struct fill *fl = m->waiters, *next;
+	struct fill *fl, *next;
 
+	pcache_lock();
+	fl = m->waiters;
 	while (*pp != m)
 		pp = &(*pp)->next;
 	*pp = m->next;
-	if (!err)
+	if (!err) {
+		spin_lock(&meta_lock);
 		err = ext2_cache_put(fs.vol, m->blk, m->data);
+		spin_unlock(&meta_lock);
+	}
 	if (err != -ETIMEDOUT)
 		kfree(m->data); /* else the device may still write it: leak */
 	kfree(m);
@@ -357,6 +395,7 @@ static void meta_read_done(void *arg, int err)
 		else
 			fill_continue(fl, false); /* maybe the next level */
 	}
+	pcache_unlock();
 }
 
 /* Wait for indirect block blk without blocking: join its read, or start
@@ -409,8 +448,12 @@ static void fill_continue(struct fill *fl, bool sleeping)
 	while (!err && fl->next < fl->n) {
 		uint32_t p = fl->next;
 
+		if (!sleeping)
+			spin_lock(&meta_lock);
 		err = map_page(fl->pc->ctx, fl->first + p, dblk, &nblk,
 			       sleeping ? NULL : &missing);
+		if (!sleeping)
+			spin_unlock(&meta_lock);
 		if (err)
 			break;
 		fl->pages[p].err = fill_add_page(fl, p, dblk, nblk);
@@ -449,9 +492,10 @@ static int read_pages(struct pcache_file *pc, uint64_t first,
 			(struct fill_page){ .buf = bufs[p], .pending = 1 };
 	vblk_limits(fs.dev, &seg_max, &seg_bytes_max);
 	blkrun_init(&fl->run, seg_max, seg_bytes_max, fill_post, fl);
-	/* The main loop never waits for the disk, not even for a block
-	 * map (ext2_bmap_cached needs no hold on the volume). */
-	fill_continue(fl, thread_current() != NULL);
+	/* Nobody waits for the disk here, not even for a block map
+	 * (ext2_bmap_cached needs no hold on the volume): the page cache
+	 * lock is held, and nothing sleeps under it. */
+	fill_continue(fl, false);
 	return 0;
 }
 
@@ -508,7 +552,7 @@ int fs_open(const char *path, struct file **out)
 	uint32_t ino;
 	int err;
 
-	fs.stats.opens++;
+	COUNT(opens);
 	if (!fs.vol) {
 		err = -ENODEV;
 	} else if (!(err = meta_enter())) {
@@ -518,7 +562,7 @@ int fs_open(const char *path, struct file **out)
 		meta_leave();
 	}
 	if (err)
-		fs.stats.open_errors++;
+		COUNT(open_errors);
 	return err;
 }
 
@@ -618,11 +662,13 @@ static void page_arrived(void *arg, struct iobuf *buf, int err)
 	done(done_arg, finish(r));
 }
 
+static int read_locked(struct file *f, uint64_t off, uint64_t len,
+		       struct ioagg *out, fs_read_done_fn done, void *arg);
+
 int fs_read(struct file *f, uint64_t off, uint64_t len, struct ioagg *out,
 	    fs_read_done_fn done, void *arg)
 {
-	struct read_req *r;
-	uint64_t first, npages;
+	int err;
 
 	if (!f->st.is_reg)
 		return -EISDIR;
@@ -630,6 +676,19 @@ int fs_read(struct file *f, uint64_t off, uint64_t len, struct ioagg *out,
 		return -EINVAL;
 	if (len == 0)
 		return 0;
+	pcache_lock();
+	err = read_locked(f, off, len, out, done, arg);
+	pcache_unlock();
+	return err;
+}
+
+/* fs_read's work, with the page cache lock held. */
+static int read_locked(struct file *f, uint64_t off, uint64_t len,
+		       struct ioagg *out, fs_read_done_fn done, void *arg)
+{
+	struct read_req *r;
+	uint64_t first, npages;
+
 	fs.stats.reads++;
 	first = off / PAGE_SIZE;
 	npages = DIV_ROUND_UP(off + len, PAGE_SIZE) - first;
@@ -689,7 +748,9 @@ void fs_get_stats(struct fs_stats *st)
 
 	if (fs.dev)
 		vblk_get_stats(fs.dev, &d);
+	pcache_lock();
 	*st = fs.stats;
+	pcache_unlock();
 	st->disk_requests = d.requests;
 	st->disk_bytes = d.bytes;
 	st->disk_segments = d.segments;

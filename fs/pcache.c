@@ -7,6 +7,16 @@
  * reference is dropped. The iobuf owner callback then hands pages nobody
  * references to the replacement policy (fs/cache_policy.h, `cache_policy=`),
  * which names the page to evict.
+ *
+ * Locking: one page cache lock (rank LOCK_RANK_FS) guards the hash, the
+ * entries, the policy, the files' readahead state and the counters. Its
+ * holder CPU may take it again (pcache_lock): waiters and backings call
+ * back into the cache as they did on one CPU. A hit holds it for a hash
+ * lookup and a refcount increment. The last unref of a page can happen
+ * on any CPU without the lock; page_released then takes it and re-checks
+ * that nobody looked the page up again meanwhile. A waiter queued from
+ * another CPU is handed over to that CPU's main loop (its page already
+ * referenced) instead of being called on the CPU that filled the page.
  */
 #define PR_PREFIX "pcache: "
 #include "fs/pcache.h"
@@ -17,12 +27,15 @@
 
 #include "kernel/core/panic.h"
 #include "kernel/core/printk.h"
+#include "kernel/core/spinlock.h"
+#include "kernel/cpu/percpu.h"
 #include "kernel/io/iobuf.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/hash.h"
 #include "kernel/mm/heap.h"
 #include "kernel/param.h"
+#include "kernel/sched/handover.h"
 
 #define READAHEAD_START 32 /* pages: first window of a sequential pattern */
 #define READAHEAD_MIN 4 /* pages: waste never shrinks a file's cap below */
@@ -48,8 +61,36 @@ static struct {
 	uint64_t mask; /* [I] buckets - 1 */
 	struct cache_policy policy; /* [m] unreferenced valid pages */
 	uint32_t readahead_max; /* [I] */
-	struct pcache_stats stats; /* [m] */
-} cache;
+	struct pcache_stats stats; /* [lock] */
+	struct spinlock lock;
+	uint32_t owner; /* [lock] holder's CPU + 1, 0 when free */
+	uint32_t depth; /* [lock] times its holder took it */
+} cache = { .lock = SPINLOCK_INIT("pcache", LOCK_RANK_FS) };
+
+/* Take the page cache lock; the CPU holding it may take it again. */
+void pcache_lock(void)
+{
+	uint32_t self = cpu_self() + 1;
+
+	/* Only this CPU ever stores its own id here, and clears it before
+	 * releasing: an unlocked read cannot see it falsely. */
+	if (READ_ONCE(cache.owner) == self) {
+		cache.depth++;
+		return;
+	}
+	spin_lock(&cache.lock);
+	WRITE_ONCE(cache.owner, self);
+	cache.depth = 1;
+}
+
+void pcache_unlock(void)
+{
+	BUG_ON(READ_ONCE(cache.owner) != cpu_self() + 1 || !cache.depth);
+	if (--cache.depth)
+		return;
+	WRITE_ONCE(cache.owner, 0);
+	spin_unlock(&cache.lock);
+}
 
 static void page_released(struct iobuf *buf);
 static void readahead_wasted(struct pcache_file *f);
@@ -162,11 +203,17 @@ static void page_released(struct iobuf *buf)
 {
 	struct entry *e = buf->owner_data;
 
+	pcache_lock();
+	/* A lookup may have referenced it again before we got the lock
+	 * (and released it again: then it is queued already). A DEAD page
+	 * is in no hash chain, so nobody can. */
 	if (e->state == DEAD)
 		entry_destroy(e);
-	else
+	else if (!__atomic_load_n(&buf->refcnt, __ATOMIC_RELAXED) &&
+		 !cache_policy_queued(&e->policy))
 		cache_policy_add(&cache.policy, &e->policy,
 				 e->file->refill_cost, file_pages(e->file));
+	pcache_unlock();
 }
 
 /* Evict the unreferenced page the policy names; false if none. */
@@ -190,8 +237,10 @@ uint64_t pcache_reclaim(uint64_t n)
 {
 	uint64_t done = 0;
 
+	pcache_lock();
 	while (done < n && evict_one())
 		done++;
+	pcache_unlock();
 	return done;
 }
 
@@ -212,6 +261,7 @@ static void add_waiter(struct entry *e, struct pcache_waiter *w)
 	while (*pp)
 		pp = &(*pp)->next;
 	w->next = NULL;
+	w->cpu = (uint16_t)cpu_self();
 	*pp = w;
 }
 
@@ -427,6 +477,7 @@ int pcache_get(struct pcache_file *f, uint64_t index, struct iobuf **out,
 
 	if (index >= file_pages(f))
 		return -EINVAL;
+	pcache_lock();
 	e = lookup(f, index);
 	if (e) {
 		mark = e->ra_mark;
@@ -456,32 +507,64 @@ int pcache_get(struct pcache_file *f, uint64_t index, struct iobuf **out,
 	if (mark)
 		readahead_async(f, index, mark);
 	f->last_index = index;
+	pcache_unlock();
 	return err;
 }
 
 int pcache_cancel(struct pcache_file *f, uint64_t index,
 		  struct pcache_waiter *w)
 {
-	struct entry *e = lookup(f, index);
+	struct entry *e;
 	struct pcache_waiter **pp;
+	int found = 0;
 
-	if (!e || e->state != LOADING)
-		return 0;
-	for (pp = &e->waiters; *pp; pp = &(*pp)->next) {
+	pcache_lock();
+	e = lookup(f, index);
+	for (pp = e && e->state == LOADING ? &e->waiters : NULL; pp && *pp;
+	     pp = &(*pp)->next) {
 		if (*pp == w) {
 			*pp = w->next;
-			return 1;
+			found = 1;
+			break;
 		}
 	}
-	return 0;
+	pcache_unlock();
+	return found;
+}
+
+/* A waiter from another CPU, now on its own CPU. */
+static void waiter_handed(struct handover *h)
+{
+	struct pcache_waiter *w = container_of(h, struct pcache_waiter, ho);
+
+	pcache_lock(); /* waiters run under it, wherever they run */
+	w->fn(w->arg, w->buf, w->err);
+	pcache_unlock();
+}
+
+/* Call w with a referenced buf (or the error): here if it was queued
+ * here, else in its CPU's main loop. */
+static void call_waiter(struct pcache_waiter *w, struct iobuf *buf, int err)
+{
+	if (!err)
+		iobuf_ref(buf);
+	if (w->cpu == cpu_self()) {
+		w->fn(w->arg, err ? NULL : buf, err);
+		return;
+	}
+	w->buf = err ? NULL : buf;
+	w->err = err;
+	handover_to(w->cpu, &w->ho, waiter_handed);
 }
 
 void pcache_fill_done(struct pcache_file *f, uint64_t index, struct iobuf *buf,
 		      int err)
 {
 	struct entry *e = buf->owner_data;
-	struct pcache_waiter *w = e->waiters;
+	struct pcache_waiter *w;
 
+	pcache_lock();
+	w = e->waiters;
 	BUG_ON(e->file != f || e->index != index || e->state != LOADING);
 	e->waiters = NULL;
 	cache.stats.loading--;
@@ -500,17 +583,18 @@ void pcache_fill_done(struct pcache_file *f, uint64_t index, struct iobuf *buf,
 	while (w) {
 		struct pcache_waiter *next = w->next;
 
-		if (!err)
-			iobuf_ref(buf);
-		w->fn(w->arg, err ? NULL : buf, err);
+		call_waiter(w, buf, err);
 		w = next;
 	}
 	iobuf_unref(buf); /* the fill reference */
+	pcache_unlock();
 }
 
 void pcache_get_stats(struct pcache_stats *st)
 {
+	pcache_lock();
 	*st = cache.stats;
+	pcache_unlock();
 }
 
 const char *pcache_policy_name(void)

@@ -25,14 +25,22 @@
  * marks live in the pages, interleaved readers of one file each keep
  * their own stream going.
  *
- * Main loop only ([m]). Completion callbacks run from the main loop
- * (soft-irq context): they must not block.
+ * Any CPU (main loop or thread context), under the page cache lock
+ * (rank LOCK_RANK_FS), which the CPU holding it may take again: every
+ * function here takes it; backings take it in their completion paths
+ * (pcache_lock) around their bookkeeping and pcache_fill_done. Waiters
+ * run with it held, on the CPU that queued them (handed over there when
+ * the page is filled elsewhere): they must not block nor take a lock
+ * ranked below FS. Nothing may sleep while holding it. Completion
+ * callbacks run from the main loop (soft-irq context): they must not
+ * block.
  */
 #ifndef FS_PCACHE_H
 #define FS_PCACHE_H
 
 #include <stdint.h>
 #include "kernel/lib/statjson.h"
+#include "kernel/sched/handover.h"
 
 #include "fs/cache_policy.h"
 
@@ -79,7 +87,11 @@ typedef void (*pcache_done_fn)(void *arg, struct iobuf *buf, int err);
 struct pcache_waiter {
 	pcache_done_fn fn;
 	void *arg;
-	struct pcache_waiter *next; /* [m] owned by the cache while queued */
+	struct pcache_waiter *next; /* [lock] owned by the cache while queued */
+	uint16_t cpu; /* [lock] the CPU that queued it: it is called there */
+	int err; /* [queue] while handed over to its CPU */
+	struct iobuf *buf; /* [queue] */
+	struct handover ho; /* [queue] */
 };
 
 #define PCACHE_STATS(X)                                           \
@@ -126,7 +138,9 @@ int pcache_get(struct pcache_file *f, uint64_t index, struct iobuf **out,
 	       struct pcache_waiter *w);
 
 /* Remove a waiter that has not been called (its requester went away).
- * Returns 1 if it was removed, 0 if not found. */
+ * Returns 1 if it was removed, 0 if not found (called, or handed over
+ * to this CPU and about to be called: the caller must not free it until
+ * its main loop has run). */
 int pcache_cancel(struct pcache_file *f, uint64_t index,
 		  struct pcache_waiter *w);
 
@@ -139,6 +153,11 @@ void pcache_fill_done(struct pcache_file *f, uint64_t index, struct iobuf *buf,
 uint64_t pcache_reclaim(uint64_t n);
 
 void pcache_get_stats(struct pcache_stats *st);
+
+/* The page cache lock (re-entrant on the CPU holding it): for backings'
+ * completion paths, around their state and pcache_fill_done. */
+void pcache_lock(void);
+void pcache_unlock(void);
 
 /* The replacement policy in force: "lru" or "gds". */
 const char *pcache_policy_name(void);

@@ -23,6 +23,16 @@
  * the CPU on a device that never answers), so the timed-out requests stay
  * the device's: their memory is never freed, and their late answers, if
  * any, are only counted.
+ *
+ * Several CPUs: any CPU may read. The ring, the waiting and posted lists,
+ * `failed` and the counters are under the device lock (rank
+ * LOCK_RANK_BLK), which is never held while a done() runs. A request
+ * records the CPU that asked; whoever reaps it (the home CPU, where the
+ * interrupt lands and the poller runs, or a CPU polling while it waits)
+ * calls done() directly when it is the asker and otherwise hands the
+ * completion over to the asker's main loop (kernel/sched/handover.h).
+ * The stall timer is the home CPU's: another CPU that posts asks it to
+ * arm the timer through a handover.
  */
 #define PR_PREFIX "vblk: "
 #include "fs/virtio_blk.h"
@@ -32,6 +42,8 @@
 #include "kernel/arch/time.h"
 #include "kernel/core/cmdline.h"
 #include "kernel/core/printk.h"
+#include "kernel/core/spinlock.h"
+#include "kernel/cpu/percpu.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/string.h"
@@ -39,6 +51,7 @@
 #include "kernel/mm/mm.h"
 #include "kernel/param.h"
 #include "kernel/sched/completion.h"
+#include "kernel/sched/handover.h"
 #include "kernel/sched/irq.h"
 #include "kernel/sched/mainloop.h"
 #include "kernel/sched/thread.h"
@@ -89,8 +102,12 @@ struct vblk_req {
 	void *arg; /* [m] */
 	struct vblk_req *next; /* [m] waiting list */
 	uint64_t posted_ns; /* [m] when the device got it */
-	bool timed_out; /* [m] done() ran with -ETIMEDOUT, not again */
-	struct vblk_req *posted_prev, *posted_next; /* [m] posted list */
+	bool timed_out; /* [lock] done() ran with -ETIMEDOUT, not again */
+	bool handed; /* [lock] that done() went to another CPU */
+	uint16_t cpu; /* [I] the CPU that asked: done() runs there */
+	int err; /* [reaper] result, for a handed-over done() */
+	struct handover ho; /* [queue] while handed over */
+	struct vblk_req *posted_prev, *posted_next; /* [lock] posted list */
 };
 
 struct vblk_dev {
@@ -104,7 +121,11 @@ struct vblk_dev {
 	struct vblk_req *posted_head, *posted_tail; /* [m] oldest first */
 	bool failed; /* [m] a request timed out: refuse new ones */
 	struct timer stall_timer; /* [m] armed while requests are out */
-	struct vblk_stats stats; /* [m] */
+	struct vblk_stats stats; /* [lock], interrupts [home CPU] */
+	struct spinlock lock;
+	uint16_t home_cpu; /* [I] interrupt, poller and stall timer */
+	bool stall_arm_pending; /* [atomic] stall_ho queued */
+	struct handover stall_ho; /* [queue] arm the stall timer at home */
 };
 
 static struct vblk_dev blk_dev;
@@ -159,11 +180,34 @@ static int post(struct vblk_dev *d, struct vblk_req *r)
 	d->stats.segments += r->nsegs;
 	d->stats.segments_max = MAX(d->stats.segments_max, r->nsegs);
 	d->stats.request_bytes_max = MAX(d->stats.request_bytes_max, bytes);
-	if (!timer_armed(&d->stall_timer))
-		timer_arm_in(&d->stall_timer, VBLK_STALL_MS * 1000000ull);
 	if (++d->stats.in_flight > d->stats.max_in_flight)
 		d->stats.max_in_flight = d->stats.in_flight;
 	return 0;
+}
+
+/* Home CPU: the stall timer runs while requests are out. */
+static void arm_stall_timer(struct vblk_dev *d)
+{
+	if (!timer_armed(&d->stall_timer) && READ_ONCE(d->posted_head))
+		timer_arm_in(&d->stall_timer, VBLK_STALL_MS * 1000000ull);
+}
+
+static void stall_arm_handover(struct handover *h)
+{
+	struct vblk_dev *d = container_of(h, struct vblk_dev, stall_ho);
+
+	__atomic_store_n(&d->stall_arm_pending, false, __ATOMIC_RELAXED);
+	arm_stall_timer(d);
+}
+
+/* After posting (lock released): make sure the home CPU times it. */
+static void watch_posted(struct vblk_dev *d)
+{
+	if (cpu_self() == d->home_cpu)
+		arm_stall_timer(d);
+	else if (!__atomic_exchange_n(&d->stall_arm_pending, true,
+				      __ATOMIC_RELAXED))
+		handover_to(d->home_cpu, &d->stall_ho, stall_arm_handover);
 }
 
 static void post_waiting(struct vblk_dev *d)
@@ -188,10 +232,8 @@ int vblk_read(struct vblk_dev *d, uint64_t sector,
 	struct vblk_req *r;
 	uint64_t bytes = 0;
 
-	if (d->failed) {
-		d->stats.refused++;
+	if (vblk_usable(d))
 		return -ENODEV;
-	}
 	if (n == 0 || n > d->seg_max)
 		return -EINVAL;
 	for (unsigned int i = 0; i < n; i++) {
@@ -214,46 +256,89 @@ int vblk_read(struct vblk_dev *d, uint64_t sector,
 	r->arg = arg;
 	r->next = NULL;
 	r->timed_out = false;
+	r->handed = false;
+	r->cpu = (uint16_t)cpu_self();
+	spin_lock(&d->lock);
+	if (d->failed) { /* failed since the check above */
+		d->stats.refused++;
+		spin_unlock(&d->lock);
+		kfree(r);
+		return -ENODEV;
+	}
 	if (!d->wait_head && post(d, r) == 0) {
 		virtq_kick(&d->vq);
-		return 0;
+	} else {
+		d->stats.queued++;
+		d->stats.waiting++;
+		if (d->wait_tail)
+			d->wait_tail->next = r;
+		else
+			d->wait_head = r;
+		d->wait_tail = r;
 	}
-	d->stats.queued++;
-	d->stats.waiting++;
-	if (d->wait_tail)
-		d->wait_tail->next = r;
-	else
-		d->wait_head = r;
-	d->wait_tail = r;
+	spin_unlock(&d->lock);
+	watch_posted(d);
 	return 0;
+}
+
+/* A handed-over completion, now on the CPU that asked. */
+static void done_here(struct handover *h)
+{
+	struct vblk_req *r = container_of(h, struct vblk_req, ho);
+
+	r->done(r->arg, r->err);
+	if (!r->timed_out)
+		kfree(r); /* a posted one that timed out stays the device's */
+}
+
+/* Tell r's asker (lock not held): here, or on its CPU. `keep`: the
+ * device may still own r (timed out), so do not free it. */
+static void deliver(struct vblk_req *r, int err, bool keep)
+{
+	if (r->cpu != cpu_self()) {
+		r->err = err;
+		handover_to(r->cpu, &r->ho, done_here);
+		return;
+	}
+	r->done(r->arg, err);
+	if (!keep)
+		kfree(r);
 }
 
 /* Complete everything the device has returned. */
 static int reap(struct vblk_dev *d)
 {
-	struct vblk_req *r;
+	struct vblk_req *r, *done = NULL, **tail = &done;
 	uint32_t len;
 	int n = 0;
 
+	spin_lock(&d->lock);
 	while ((r = virtq_get(&d->vq, &len))) {
 		/* The status byte is device-written: read it once. */
 		uint8_t status = READ_ONCE(r->status);
-		int err = status == VIRTIO_BLK_S_OK ? 0 : -EIO;
 
 		d->stats.in_flight--;
 		if (r->timed_out) {
 			d->stats.late++; /* its caller was told long ago */
-			kfree(r);
+			if (!r->handed) /* else its handover may still run */
+				kfree(r);
 			continue;
 		}
 		posted_remove(d, r);
-		if (err) {
+		r->err = status == VIRTIO_BLK_S_OK ? 0 : -EIO;
+		if (r->err) {
 			d->stats.errors++;
 			pr_warn("read of sector %llu failed: status %u",
 				(unsigned long long)r->hdr.sector, status);
 		}
-		r->done(r->arg, err);
-		kfree(r);
+		r->next = NULL;
+		*tail = r;
+		tail = &r->next;
+	}
+	spin_unlock(&d->lock);
+	while ((r = done)) {
+		done = r->next;
+		deliver(r, r->err, false);
 		n++;
 	}
 	return n;
@@ -269,8 +354,14 @@ static void fail_device(struct vblk_dev *d, uint64_t now)
 	struct vblk_req *posted = d->posted_head, *waiting = d->wait_head, *r;
 	unsigned int n = 0;
 
-	for (r = posted; r; r = r->posted_next)
+	for (r = posted; r; r = r->posted_next) {
+		r->timed_out = true;
+		r->handed = r->cpu != cpu_self();
+		d->stats.timeouts++;
 		n++;
+	}
+	for (r = waiting; r; r = r->next)
+		d->stats.timeouts++;
 	pr_err("disk failed: sector %llu unanswered for %llu ms; failing %u posted and %llu queued requests",
 	       (unsigned long long)posted->hdr.sector,
 	       (unsigned long long)((now - posted->posted_ns) / 1000000), n,
@@ -280,23 +371,23 @@ static void fail_device(struct vblk_dev *d, uint64_t now)
 	d->posted_head = d->posted_tail = NULL;
 	d->wait_head = d->wait_tail = NULL;
 	d->stats.waiting = 0;
-	/* Detached first: a done() may try to read again (refused). */
+	/* Detached first and told unlocked: a done() may read again
+	 * (refused). The posted ones stay the device's. */
+	spin_unlock(&d->lock);
 	while ((r = posted)) {
 		posted = r->posted_next;
-		r->timed_out = true;
-		d->stats.timeouts++;
-		r->done(r->arg, -ETIMEDOUT);
+		deliver(r, -ETIMEDOUT, true);
 	}
 	while ((r = waiting)) {
 		waiting = r->next;
-		d->stats.timeouts++;
-		r->done(r->arg, -ETIMEDOUT);
-		kfree(r);
+		deliver(r, -ETIMEDOUT, false);
 	}
+	spin_lock(&d->lock);
 }
 
 /* Wake the device if it sits on requests it was told about (virtq.c);
- * give up on it when the oldest has waited disk_timeout_ms. */
+ * give up on it when the oldest has waited disk_timeout_ms. Lock held
+ * (fail_device drops it while it tells the askers). */
 static void check_stall(struct vblk_dev *d)
 {
 	uint64_t now = time_ns();
@@ -314,28 +405,45 @@ static void stall_timer_fired(struct timer *t, void *arg)
 {
 	struct vblk_dev *d = arg;
 
+	spin_lock(&d->lock);
 	check_stall(d);
-	if (d->posted_head)
-		timer_arm_in(t, VBLK_STALL_MS * 1000000ull);
+	spin_unlock(&d->lock);
+	arm_stall_timer(d);
+}
+
+/* Post what waits for descriptors (lock not held). */
+static void post_waiting_locked(struct vblk_dev *d)
+{
+	spin_lock(&d->lock);
+	post_waiting(d);
+	spin_unlock(&d->lock);
+	watch_posted(d);
 }
 
 int vblk_poll(void *dev)
 {
 	struct vblk_dev *d = dev;
 	int n = reap(d);
+	bool raced;
 
+	spin_lock(&d->lock);
 	check_stall(d);
-
+	spin_unlock(&d->lock);
 	if (n)
-		post_waiting(d);
+		post_waiting_locked(d);
 	/* Re-arm the interrupt; a completion that raced in is reaped now. */
-	if (d->vector >= 0 && virtq_enable_intr(&d->vq)) {
-		n += reap(d);
-		post_waiting(d);
+	if (d->vector >= 0) {
+		spin_lock(&d->lock);
+		raced = virtq_enable_intr(&d->vq);
+		spin_unlock(&d->lock);
+		if (raced) {
+			n += reap(d);
+			post_waiting_locked(d);
+		}
 	}
 	/* Without an interrupt, keep the loop from halting while the
 	 * device owes us completions. */
-	if (d->vector < 0 && d->posted_head)
+	if (d->vector < 0 && READ_ONCE(d->posted_head))
 		n++;
 	return n;
 }
@@ -414,9 +522,11 @@ int vblk_read_sync(struct vblk_dev *d, uint64_t off, void *buf, size_t len)
 
 int vblk_usable(struct vblk_dev *d)
 {
-	if (!d->failed)
+	if (!READ_ONCE(d->failed))
 		return 0;
+	spin_lock(&d->lock);
 	d->stats.refused++;
+	spin_unlock(&d->lock);
 	return -ENODEV;
 }
 
@@ -437,9 +547,11 @@ const char *vblk_irq_mode(const struct vblk_dev *d)
 	return vpci_irq_mode_name(d->vd.irq_mode);
 }
 
-void vblk_get_stats(const struct vblk_dev *d, struct vblk_stats *st)
+void vblk_get_stats(struct vblk_dev *d, struct vblk_stats *st)
 {
+	spin_lock(&d->lock);
 	*st = d->stats;
+	spin_unlock(&d->lock);
 }
 
 static void vblk_irq(void *arg)
@@ -584,6 +696,8 @@ struct vblk_dev *vblk_probe(void)
 		return NULL;
 	}
 	memset(d, 0, sizeof(*d));
+	spin_init(&d->lock, "vblk", LOCK_RANK_BLK);
+	d->home_cpu = (uint16_t)cpu_self();
 	d->vector = -1;
 	timer_setup(&d->stall_timer, stall_timer_fired, d);
 	err = vpci_init(&d->vd, pci);

@@ -16,7 +16,11 @@
  * VBLK_STALL_MS before that) is marked failed: every request waiting on
  * it completes with -ETIMEDOUT, and new reads are refused with -ENODEV.
  * After -ETIMEDOUT the device may still write the request's memory: the
- * caller must never reuse it (leak it). Main loop only ([m]).
+ * caller must never reuse it (leak it).
+ *
+ * Any CPU may read (main loop or thread context): done() runs on the CPU
+ * that posted the request, handed over there when another CPU reaped it
+ * (the device lock, rank LOCK_RANK_BLK, is never held while it runs).
  */
 #ifndef FS_VIRTIO_BLK_H
 #define FS_VIRTIO_BLK_H
@@ -99,6 +103,6 @@ int vblk_poll(void *dev);
 /* "msix", "intx" or "polled": how the device signals completions. */
 const char *vblk_irq_mode(const struct vblk_dev *d);
 
-void vblk_get_stats(const struct vblk_dev *d, struct vblk_stats *st);
+void vblk_get_stats(struct vblk_dev *d, struct vblk_stats *st);
 
 #endif

@@ -38,7 +38,7 @@ UNIT_TESTS += tests/fs/test_blkrun
 tests/fs/test_blkrun_SRCS := fs/blkrun.c
 
 UNIT_TESTS += tests/fs/test_pcache
-tests/fs/test_pcache_SRCS := fs/pcache.c fs/cache_policy.c kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c \
+tests/fs/test_pcache_SRCS := fs/pcache.c fs/cache_policy.c kernel/sched/handover.c kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c \
 	kernel/lib/bitmap.c kernel/lib/errname.c tests/fakes/fake_pmm.c \
 	tests/fakes/fake_panic.c tests/fakes/fake_printk.c
 
@@ -91,7 +91,7 @@ tests/kernel/test_crc32_SRCS := kernel/lib/crc32.c
 
 # The thread calls are stubbed in the test itself.
 UNIT_TESTS += tests/kernel/test_completion
-tests/kernel/test_completion_SRCS := kernel/sched/completion.c \
+tests/kernel/test_completion_SRCS := kernel/sched/completion.c kernel/sched/handover.c \
 	tests/fakes/fake_clock.c
 
 UNIT_TESTS += tests/kernel/test_num

@@ -26,8 +26,10 @@
  *  rank  name             guards                                  irq
  *  ----  ---------------  --------------------------------------  ----
  *   10   LOCK_RANK_NET    one CPU's lwIP instance and queues      no
- *   20   LOCK_RANK_FS     page cache, ext2 metadata cache         no
- *   30   LOCK_RANK_IOBUF  buffer pool free lists, refcounts       no
+ *   20   LOCK_RANK_FS     page cache, file fills (fs/pcache.c)    no
+ *   25   LOCK_RANK_FS_META ext2 block/inode caches, open files    no
+ *   30   LOCK_RANK_IOBUF  buffer pool bitmap, page owners, counts no
+ *   35   LOCK_RANK_BLK    virtio-blk ring, request lists, stats  no
  *   40   LOCK_RANK_SFBUF  sf_buf mapping cache (per CPU / shared) yes
  *   50   LOCK_RANK_TIMER  armed timers list, timer counters      no
  *   60   LOCK_RANK_HEAP   kernel heap (kmalloc/kfree)             no
@@ -49,7 +51,9 @@
 enum lock_rank {
 	LOCK_RANK_NET = 10,
 	LOCK_RANK_FS = 20,
+	LOCK_RANK_FS_META = 25,
 	LOCK_RANK_IOBUF = 30,
+	LOCK_RANK_BLK = 35,
 	LOCK_RANK_SFBUF = 40,
 	LOCK_RANK_TIMER = 50,
 	LOCK_RANK_HEAP = 60,

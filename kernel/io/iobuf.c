@@ -13,6 +13,7 @@
 #include "kernel/core/cmdline.h"
 #include "kernel/core/panic.h"
 #include "kernel/core/printk.h"
+#include "kernel/core/spinlock.h"
 #include "kernel/io/sfbuf.h"
 #include "kernel/lib/bitmap.h"
 #include "kernel/lib/compiler.h"
@@ -31,13 +32,14 @@
 static struct {
 	uint64_t base; /* [I] physical address of page 0 */
 	uint64_t pages; /* [I] */
-	uint64_t *bitmap; /* [m] set = allocated */
-	struct iobuf **owner; /* [m] per page: the buffer holding it */
-	uint64_t hint; /* [m] */
-	uint64_t reserve; /* [m] free pages only iobuf_alloc_reserve takes */
-	uint64_t (*reclaim)(uint64_t pages); /* [m] */
-	struct iobuf_stats stats; /* [m] */
-} pool;
+	uint64_t *bitmap; /* [lock] set = allocated */
+	struct iobuf **owner; /* [lock] per page: the buffer holding it */
+	uint64_t hint; /* [lock] */
+	uint64_t reserve; /* [I] free pages only iobuf_alloc_reserve takes */
+	uint64_t (*reclaim)(uint64_t pages); /* [I] */
+	struct iobuf_stats stats; /* [lock], pinned_pages [atomic] */
+	struct spinlock lock;
+} pool = { .lock = SPINLOCK_INIT("iobuf pool", LOCK_RANK_IOBUF) };
 
 static bool poison;
 KPARAM_BOOL(iobuf_poison, poison,
@@ -125,41 +127,56 @@ void iobuf_set_reserve(uint64_t pages)
 static bool outside_reserve(uint64_t pages)
 {
 	uint64_t want = pages + pool.reserve;
-	uint64_t free = pool.stats.free_pages;
+	uint64_t free = READ_ONCE(pool.stats.free_pages);
 
 	if (free >= want)
 		return true;
 	if (pool.reclaim)
-		pool.reclaim(want - free);
-	return pool.stats.free_pages >= want;
+		pool.reclaim(want - free); /* unlocked: it takes FS locks */
+	return READ_ONCE(pool.stats.free_pages) >= want;
+}
+
+/* A free run of `pages` with the pool lock held, or UINT64_MAX. */
+static uint64_t find_run(uint64_t pages)
+{
+	return bitmap_find_clear_run(pool.bitmap, pool.pages,
+				     pages == 1 ? pool.hint : 0, pages, 1);
 }
 
 static struct iobuf *alloc(size_t len, const struct iobuf_owner *owner,
 			   void *owner_data, bool reserve)
 {
 	uint64_t pages = DIV_ROUND_UP(len ? len : 1, PAGE_SIZE);
-	uint64_t first;
-	struct iobuf *b;
+	uint64_t first = UINT64_MAX;
+	struct iobuf *b = NULL;
 
 	if (pages > IOBUF_MAX_PAGES || len > UINT32_MAX)
 		goto fail;
 	if (!reserve && !outside_reserve(pages))
 		goto fail;
-	first = bitmap_find_clear_run(pool.bitmap, pool.pages,
-				      pages == 1 ? pool.hint : 0, pages, 1);
-	if (first == UINT64_MAX && pool.reclaim && pool.reclaim(pages))
-		first = bitmap_find_clear_run(pool.bitmap, pool.pages, 0, pages,
-					      1);
-	if (first == UINT64_MAX)
-		goto fail;
 	b = kmalloc(sizeof(*b));
 	if (!b)
 		goto fail;
+	spin_lock(&pool.lock);
+	first = find_run(pages);
+	if (first == UINT64_MAX && pool.reclaim) {
+		spin_unlock(&pool.lock);
+		pool.reclaim(pages);
+		spin_lock(&pool.lock);
+		first = find_run(pages);
+	}
+	if (first == UINT64_MAX) {
+		spin_unlock(&pool.lock);
+		goto fail;
+	}
 	bitmap_set_range(pool.bitmap, first, pages);
 	if (pages == 1)
 		pool.hint = first + 1;
 	for (uint64_t i = 0; i < pages; i++)
 		pool.owner[first + i] = b;
+	pool.stats.free_pages -= pages;
+	pool.stats.allocs++;
+	spin_unlock(&pool.lock);
 	*b = (struct iobuf){
 		.magic = IOBUF_MAGIC,
 		.refcnt = 1,
@@ -169,12 +186,12 @@ static struct iobuf *alloc(size_t len, const struct iobuf_owner *owner,
 		.owner = owner,
 		.owner_data = owner_data,
 	};
-	pool.stats.free_pages -= pages;
-	pool.stats.pinned_pages += pages;
-	pool.stats.allocs++;
+	__atomic_fetch_add(&pool.stats.pinned_pages, pages, __ATOMIC_RELAXED);
 	return b;
+
 fail:
-	pool.stats.alloc_failures++;
+	kfree(b);
+	__atomic_fetch_add(&pool.stats.alloc_failures, 1, __ATOMIC_RELAXED);
 	return NULL;
 }
 
@@ -193,18 +210,29 @@ struct iobuf *iobuf_alloc_reserve(size_t len, const struct iobuf_owner *owner,
 void iobuf_ref(struct iobuf *b)
 {
 	check_live(b, "iobuf_ref");
-	if (b->refcnt++ == 0)
-		pool.stats.pinned_pages += b->pages;
+	if (__atomic_fetch_add(&b->refcnt, 1, __ATOMIC_RELAXED) == 0)
+		__atomic_fetch_add(&pool.stats.pinned_pages, b->pages,
+				   __ATOMIC_RELAXED);
 }
 
 void iobuf_unref(struct iobuf *b)
 {
+	uint32_t old = __atomic_load_n(&b->refcnt, __ATOMIC_RELAXED);
+
 	check_live(b, "iobuf_unref");
-	if (b->refcnt == 0)
-		panic("iobuf_unref: iobuf %p released twice", (void *)b);
-	if (--b->refcnt)
+	/* acq_rel: our accesses to the buffer happen before the release
+	 * runs on whichever CPU drops the last reference */
+	do {
+		if (old == 0)
+			panic("iobuf_unref: iobuf %p released twice",
+			      (void *)b);
+	} while (!__atomic_compare_exchange_n(&b->refcnt, &old, old - 1, true,
+					      __ATOMIC_ACQ_REL,
+					      __ATOMIC_RELAXED));
+	if (old > 1)
 		return;
-	pool.stats.pinned_pages -= b->pages;
+	__atomic_fetch_sub(&pool.stats.pinned_pages, b->pages,
+			   __ATOMIC_RELAXED);
 	if (b->owner)
 		b->owner->release(b);
 	else
@@ -231,6 +259,8 @@ void iobuf_free(struct iobuf *b)
 		set_pages_sealed(b, false);
 	if (poison)
 		poison_pages(b->pa, b->pages);
+	b->magic = IOBUF_DEAD;
+	spin_lock(&pool.lock);
 	bitmap_clear_range(pool.bitmap, first, b->pages);
 	for (uint64_t i = 0; i < b->pages; i++)
 		pool.owner[first + i] = NULL;
@@ -238,7 +268,7 @@ void iobuf_free(struct iobuf *b)
 		pool.hint = first;
 	pool.stats.free_pages += b->pages;
 	pool.stats.frees++;
-	b->magic = IOBUF_DEAD;
+	spin_unlock(&pool.lock);
 	kfree(b);
 }
 
@@ -259,16 +289,20 @@ struct iobuf *iobuf_from_pa(uint64_t pa)
 	return pool.owner[(pa - pool.base) >> PAGE_SHIFT];
 }
 
+#define CSUM_LEN(p) ((uint16_t)((p) >> 16))
+
 bool iobuf_csum_lookup(const struct iobuf *b, uint32_t off, uint32_t len,
 		       uint16_t *sum)
 {
-	if (!(b->flags & IOBUF_SEALED))
+	if (!(b->flags & IOBUF_SEALED) || off > UINT16_MAX || len == 0 ||
+	    len > UINT16_MAX)
 		return false;
 	for (int i = 0; i < IOBUF_CSUM_SLOTS; i++) {
-		const struct iobuf_csum *c = &b->csum[i];
+		uint64_t p =
+			__atomic_load_n(&b->csum[i].packed, __ATOMIC_RELAXED);
 
-		if (c->len && c->off == off && c->len == len) {
-			*sum = c->sum;
+		if (CSUM_LEN(p) && (uint16_t)p == off && CSUM_LEN(p) == len) {
+			*sum = (uint16_t)(p >> 32);
 			return true;
 		}
 	}
@@ -277,12 +311,17 @@ bool iobuf_csum_lookup(const struct iobuf *b, uint32_t off, uint32_t len,
 
 void iobuf_csum_store(struct iobuf *b, uint32_t off, uint32_t len, uint16_t sum)
 {
+	uint8_t slot;
+
 	if (!(b->flags & IOBUF_SEALED) || off > UINT16_MAX || len == 0 ||
 	    len > UINT16_MAX)
 		return;
-	b->csum[b->csum_next] =
-		(struct iobuf_csum){ (uint16_t)off, (uint16_t)len, sum };
-	b->csum_next = (uint8_t)((b->csum_next + 1) % IOBUF_CSUM_SLOTS);
+	/* Two CPUs may pick the same slot: each entry is whole anyway. */
+	slot = READ_ONCE(b->csum_next) % IOBUF_CSUM_SLOTS;
+	WRITE_ONCE(b->csum_next, (uint8_t)((slot + 1) % IOBUF_CSUM_SLOTS));
+	__atomic_store_n(&b->csum[slot].packed,
+			 off | (uint64_t)len << 16 | (uint64_t)sum << 32,
+			 __ATOMIC_RELAXED);
 }
 
 void *iobuf_map(struct iobuf *b)
@@ -307,7 +346,9 @@ void iobuf_unmap(struct iobuf *b, void *va)
 
 void iobuf_get_stats(struct iobuf_stats *st)
 {
+	spin_lock(&pool.lock);
 	*st = pool.stats;
+	spin_unlock(&pool.lock);
 }
 
 /* --- aggregates --- */

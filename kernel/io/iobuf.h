@@ -16,7 +16,15 @@
  * function that puts a buffer into an aggregate *borrows* the caller's
  * reference and takes its own. Use after release and double release are
  * caught (magic and refcount checks) and panic with the buffer's address.
- * Main loop only ([m]).
+ *
+ * Any CPU may allocate, reference, release and free: the refcount is
+ * atomic; the pool's bitmap, page owners, hint and counters are under
+ * the pool lock (rank LOCK_RANK_IOBUF, never held while calling out:
+ * not across the reclaimer, an owner's release or a mapping change). The
+ * last reference runs the owner's release on the CPU that dropped it;
+ * the owner must cope with a buffer referenced again meanwhile (the
+ * page cache re-checks under its own lock). Aggregates are [m] of
+ * whoever holds them.
  */
 #ifndef KERNEL_IO_IOBUF_H
 #define KERNEL_IO_IOBUF_H
@@ -42,22 +50,24 @@ struct iobuf_owner {
 #define IOBUF_CSUM_SLOTS 4 /* cached Internet checksums per buffer */
 
 /* The 16-bit one's-complement sum (lwIP's LWIP_CHKSUM convention) of
- * bytes [off, off + len) of a sealed buffer. */
+ * bytes [off, off + len) of a sealed buffer, packed in one word (off |
+ * len << 16 | sum << 32; len 0 = empty) so that CPUs storing and looking
+ * up at once never see a torn entry. */
 struct iobuf_csum {
-	uint16_t off, len, sum;
+	uint64_t packed; /* [atomic] */
 };
 
 struct iobuf {
-	uint32_t magic; /* [m] IOBUF_MAGIC while allocated */
-	uint32_t refcnt; /* [m] */
+	uint32_t magic; /* [I while referenced] IOBUF_MAGIC while allocated */
+	uint32_t refcnt; /* [atomic] */
 	uint64_t pa; /* [I] physical address, page aligned */
-	uint32_t len; /* [m] valid bytes, fixed once sealed */
+	uint32_t len; /* [owner] valid bytes, fixed once sealed */
 	uint16_t pages; /* [I] */
-	uint16_t flags; /* [m] IOBUF_SEALED */
+	uint16_t flags; /* [owner] IOBUF_SEALED, set before it is shared */
 	const struct iobuf_owner *owner; /* [I] NULL: back to the pool */
-	void *owner_data; /* [m] for the owner's use */
-	struct iobuf_csum csum[IOBUF_CSUM_SLOTS]; /* [m] len 0 = empty */
-	uint8_t csum_next; /* [m] slot to replace next */
+	void *owner_data; /* [owner] for the owner's use */
+	struct iobuf_csum csum[IOBUF_CSUM_SLOTS]; /* [atomic] */
+	uint8_t csum_next; /* [racy] slot to replace next: any is fine */
 };
 
 #define IOBUF_STATS(X)                                        \

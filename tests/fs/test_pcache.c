@@ -14,6 +14,8 @@
 #include <cmocka.h>
 
 #include "fs/pcache.h"
+#include "kernel/cpu/percpu.h"
+#include "kernel/sched/handover.h"
 #include "kernel/io/iobuf.h"
 #include "kernel/lib/errno.h"
 #include "kernel/param.h"
@@ -175,6 +177,45 @@ static void test_waiters_share_one_read(void **state)
 	iobuf_unref(r[2].buf);
 }
 
+/* A waiter queued from CPU 1 on a page CPU 0 fills is not called on
+ * CPU 0: it is handed to CPU 1, holding its reference, and runs in CPU
+ * 1's loop (with the cache lock free by then on CPU 0). */
+static void test_waiter_runs_on_its_cpu(void **state)
+{
+	static struct pcache_file f;
+	struct result r0 = { 0 }, r1 = { 0 };
+	struct pcache_waiter w0 = { .fn = on_done, .arg = &r0 };
+	struct pcache_waiter w1 = { .fn = on_done, .arg = &r1 };
+	struct iobuf *b;
+
+	(void)state;
+	pcache_file_init(&f, 9, 40 * PAGE_SIZE, &ops, NULL);
+	assert_int_equal(pcache_get(&f, 20, &b, &w0), -EINPROGRESS);
+	fake_cpu_id = 1;
+	assert_int_equal(pcache_get(&f, 20, &b, &w1), -EINPROGRESS);
+	assert_int_equal(reads, 1); /* one read for both CPUs */
+	fake_cpu_id = 0;
+	complete_all(0);
+	assert_int_equal(r0.calls, 1);
+	assert_int_equal(r1.calls, 0); /* not on CPU 0 */
+	assert_int_equal(handover_poll(NULL), 0); /* nothing for CPU 0 */
+	assert_int_equal(r0.buf->refcnt, 2); /* w0's and w1's */
+	fake_cpu_id = 1;
+	assert_int_equal(handover_poll(NULL), 1);
+	assert_int_equal(r1.calls, 1);
+	assert_int_equal(r1.err, 0);
+	assert_ptr_equal(r1.buf, r0.buf);
+	iobuf_unref(r1.buf); /* the last unref may come from any CPU */
+	fake_cpu_id = 0;
+	iobuf_unref(r0.buf);
+	assert_int_equal(r0.buf->refcnt, 0);
+	/* cached and evictable, found again by either CPU */
+	fake_cpu_id = 1;
+	assert_int_equal(pcache_get(&f, 20, &b, &w1), 0);
+	iobuf_unref(b);
+	fake_cpu_id = 0;
+}
+
 static void test_sequential_readahead(void **state)
 {
 	static struct pcache_file f;
@@ -303,6 +344,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_miss_then_hit, reset),
 		cmocka_unit_test_setup(test_waiters_share_one_read, reset),
+		cmocka_unit_test_setup(test_waiter_runs_on_its_cpu, reset),
 		cmocka_unit_test_setup(test_sequential_readahead, reset),
 		cmocka_unit_test_setup(test_eviction_lru_and_pinning, reset),
 		cmocka_unit_test_setup(test_pool_full_of_pinned_pages, reset),
