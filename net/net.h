@@ -110,11 +110,13 @@ void net_nic_counters(struct net_nic_counters *out);
 
 /* lwIP's memory for /_stats: its budget from the memory plan, what it
  * holds now and at most, and allocations refused (lwIP saw ERR_MEM). */
-#define NET_MEM_STATS(X)                                      \
-	X(limit) /* bytes lwIP may hold: the memory plan's */ \
-	X(used)                                               \
-	X(peak)                                               \
-	X(refused) /* allocations failed: lwIP saw ERR_MEM */
+#define NET_MEM_STATS(X)                                          \
+	X(limit) /* bytes lwIP may hold: the memory plan's */     \
+	X(used)                                                   \
+	X(peak)                                                   \
+	X(refused) /* allocations failed: lwIP saw ERR_MEM */     \
+	X(cache_hits) /* served from the instance's free lists */ \
+	X(cached_bytes) /* now: freed blocks kept for reuse */
 
 struct net_mem_counters {
 	NET_MEM_STATS(STAT_U64)

@@ -299,8 +299,14 @@ static void mem_counters(struct net_mem_counters *out)
 	struct lwip_mem_stats st;
 
 	lwip_mem_get_stats(&st);
-	*out = (struct net_mem_counters){ st.limit, st.used, st.peak,
-					  st.refused };
+	*out = (struct net_mem_counters){
+		.limit = st.limit,
+		.used = st.used,
+		.peak = st.peak,
+		.refused = st.refused,
+		.cache_hits = st.cache_hits,
+		.cached_bytes = st.cached_bytes,
+	};
 }
 
 static void tcp_counters(struct net_tcp_counters *out)
