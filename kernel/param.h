@@ -72,6 +72,9 @@
  * also leave its control queue (index 2 * max) under VPCI_QUEUES_MAX */
 #define VNET_PAIRS_MAX 8
 #define VNET_RX_RING_MIN 32 /* RX pages kept posted per pair, at least */
+/* RX pages a pair keeps for reuse when their last buffer is released,
+ * instead of freeing them to the shared pool and allocating again */
+#define VNET_RX_STASH 16
 /* Descriptors per frame (a TSO frame: 16-17 pages, lwIP's header and the
  * virtio header); longer chains are copied. */
 #define VNET_TX_SEGS_MAX 20

@@ -97,8 +97,9 @@ void net_csum_counters(struct net_csum_counters *out);
 /* NIC counters for /_stats; all zero without a device. rx_held is how
  * many received buffers the stack holds (segments queued out of order or
  * for a paused reader); with rx_posted, the buffers the NIC pins, which
- * occupy rx_pool_pages pool pages (two 2 KiB buffers a page with
- * mergeable RX buffers, one without). */
+ * occupy rx_pool_pages - rx_stashed pool pages (two 2 KiB buffers a page
+ * with mergeable RX buffers, one without); rx_stashed more are kept by
+ * the queue pairs for their next refills. */
 struct net_nic_counters {
 	VNET_NIC_STATS(STAT_U64)
 	NET_OOSEQ_STATS(STAT_U64)

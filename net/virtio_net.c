@@ -163,7 +163,13 @@ struct vnet_dev {
 	uint32_t rx_buf_len; /* [I] the nic's: bytes of one RX buffer */
 	struct iobuf *rx_split; /* [m] page being cut into RX buffers */
 	uint32_t rx_split_off; /* [m] its next free byte */
-	uint32_t rx_pool_pages; /* [m] pool pages RX buffers occupy */
+	uint32_t rx_pool_pages; /* [m] pool pages RX buffers occupy,
+				 * rx_stash's included */
+	/* [m] pages whose buffers were all released, kept (one reference
+	 * each) for the next refill: the pool's lock is shared by every
+	 * CPU, the stash is this pair's */
+	struct iobuf *rx_stash[VNET_RX_STASH];
+	uint32_t rx_stashed; /* [m] */
 	bool link_up; /* [m] */
 	uint32_t config_seen; /* [m] nic->config_gen last acted on */
 	bool irq_pending; /* [q] set by the handlers */
@@ -236,10 +242,15 @@ static void rxbuf_release(struct pbuf *p)
 	struct vnet_dev *dev = rb->dev;
 
 	iobuf_unmap(rb->iob, rb->va);
-	/* Only RX buffers reference RX pages: the last one frees it. */
-	if (rb->iob->refcnt == 1)
-		dev->rx_pool_pages--;
-	iobuf_unref(rb->iob);
+	/* Only this pair's RX buffers reference its RX pages: the last one
+	 * keeps the page for the next refill, or frees it. */
+	if (rb->iob->refcnt == 1 && dev->rx_stashed < VNET_RX_STASH) {
+		dev->rx_stash[dev->rx_stashed++] = rb->iob;
+	} else {
+		if (rb->iob->refcnt == 1)
+			dev->rx_pool_pages--;
+		iobuf_unref(rb->iob);
+	}
 	rb->iob = NULL;
 	rb->va = NULL;
 	rb->next_free = dev->rx_free;
@@ -268,9 +279,14 @@ static struct iobuf *rx_piece(struct vnet_dev *dev, uint32_t *off)
 		return iob;
 	}
 	*off = 0;
-	iob = iobuf_alloc_reserve(PAGE_SIZE, NULL, NULL);
-	if (iob)
-		dev->rx_pool_pages++;
+	if (dev->rx_stashed) {
+		iob = dev->rx_stash[--dev->rx_stashed];
+		dev->stats.rx_pages_reused++;
+	} else {
+		iob = iobuf_alloc_reserve(PAGE_SIZE, NULL, NULL);
+		if (iob)
+			dev->rx_pool_pages++;
+	}
 	if (iob && 2 * dev->rx_buf_len <= PAGE_SIZE) {
 		dev->rx_split = iob;
 		dev->rx_split_off = dev->rx_buf_len;
@@ -924,6 +940,7 @@ void vnet_get_stats(const struct vnet_dev *dev, struct vnet_stats *st)
 	st->rx_posted = dev->rx_posted;
 	st->rx_held = dev->rx_pages - dev->rx_posted;
 	st->rx_pool_pages = dev->rx_pool_pages;
+	st->rx_stashed = dev->rx_stashed;
 	st->tx_pages_held = dev->tx_pages_held;
 	st->tso_on = dev->tso;
 }
