@@ -16,6 +16,7 @@
 #   make bench      unikernel vs Linux+nginx vs host nginx (QUICK=1: < 5 min;
 #                   BULK=1: issue 17 matrix, 256 KiB-10 MiB x 1/16/64)
 #   make bench-cache  page cache LRU vs GDS on a Zipf trace (QUICK=1: short)
+#   make bench-trace  tracing overhead: trace=off/on/sample:100 (QUICK=1)
 #   make bench-accept  accept_limit under connection churn, httperf (QUICK=1)
 
 BUILD ?= build
@@ -60,7 +61,7 @@ include tests/fuzz/build.mk
 
 KERNEL_OBJS := $(patsubst %,$(BUILD)/%.o,$(KERNEL_SRCS)) $(KERNEL_EXTRA_OBJS)
 
-.PHONY: all iso image run run-tap bench bench-mech bench-accept bench-cache soak test unit \
+.PHONY: all iso image run run-tap bench bench-mech bench-trace bench-accept bench-cache soak test unit \
 	integration check \
 	format clean debug fuzz fuzz-build fuzz-smoke
 all: $(KERNEL_ELF) $(KERNEL_BIN)
@@ -242,6 +243,13 @@ BENCH_ROUNDS ?= 3
 BENCH_SECONDS ?= 3
 bench-mech: $(KERNEL_BIN)
 	tools/bench/mech.py $(if $(QUICK),--quick,--rounds $(BENCH_ROUNDS) \
+		--seconds $(BENCH_SECONDS)) $(BENCH_ARGS)
+
+# Tracing overhead (issue 18): trace=off vs on vs sample:100, vCPU time
+# per 1 KiB request, medians of alternating rounds (tools/bench/trace.py).
+# QUICK=1: one round, 1 s. Needs root for the namespace.
+bench-trace: $(KERNEL_BIN)
+	tools/bench/trace.py $(if $(QUICK),--quick,--rounds $(BENCH_ROUNDS) \
 		--seconds $(BENCH_SECONDS)) $(BENCH_ARGS)
 
 # Accept strategies under connection churn (issue 19): httperf offers

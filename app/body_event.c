@@ -55,7 +55,8 @@ static int read_op(void *arg)
 {
 	struct http_conn *hc = arg;
 
-	return fs_read_sync(hc->file, hc->body_off, hc->read_len, &hc->window);
+	return fs_read_sync(hc->file, hc->body_off, hc->read_len, &hc->window,
+			    &hc->cause);
 }
 
 /* Read `len` more body bytes into hc->window; window_read sends them. */
@@ -65,15 +66,18 @@ static void read_body(struct http_conn *hc, uint64_t len)
 
 	hc->read_pending = true;
 	hc->read_len = len;
+	hc_trace_read_start(hc);
 	if (hc->pair & ECEM_F_DNS) {
 		/* The ACK path must not block, nor pay two stack switches a
 		 * splice: a miss starts the reads (and readahead) and the
 		 * disk completion resumes through the event pair. */
 		ecem_disk_wait(hc);
 		err = fs_read(hc->file, hc->body_off, len, &hc->window,
-			      window_read, hc);
+			      window_read, hc, &hc->cause);
 	} else {
 		err = laio_call(read_op, hc, window_read, hc);
+		if (err == -EINPROGRESS)
+			hc_trace_blocked(hc);
 	}
 	if (err == -EINPROGRESS)
 		return;
@@ -167,6 +171,7 @@ static void splice_begin(struct http_conn *hc)
 		return; /* no memory for the pair: plain windows */
 	hc->pair = ECEM_F_DNS;
 	hc->credit = 0;
+	hc_trace_pair(hc, true);
 	hc_stats.responses_spliced++;
 }
 
@@ -181,6 +186,7 @@ void hc_pair_end(struct http_conn *hc)
 {
 	if (!hc->pair)
 		return;
+	hc_trace_pair(hc, false);
 	ecem_del(hc, hc->c, hc->pair);
 	hc->pair = 0;
 }
@@ -216,6 +222,7 @@ static void window_read(void *arg, int err)
 	}
 	if (hc->state != BODY)
 		return; /* aborted meanwhile; closed() will free */
+	hc_trace_read_done(hc, hc->pair & ECEM_F_DNS);
 	if (err == -ENOMEM || err == -EAGAIN) {
 		/* Every pool page is pinned by responses in flight (or the
 		 * volume's metadata is held by a sleeping thread): wait for

@@ -133,7 +133,8 @@ static int start_read(struct http_conn *hc, uint64_t off, uint64_t len,
 	ht->read_done = false;
 	ht->deferred = false;
 	hc->read_pending = true;
-	err = fs_read(hc->file, off, len, agg, thread_read_done, hc);
+	err = fs_read(hc->file, off, len, agg, thread_read_done, hc,
+		      &hc->cause);
 	if (err != -EINPROGRESS) {
 		/* A cache hit wakes nobody: nothing for DED to defer. */
 		hc->read_pending = false;
@@ -339,7 +340,7 @@ static int splice_read(void *arg, uint64_t off, uint64_t len, struct ioagg *out)
 	int err;
 
 	hc->read_pending = true;
-	err = fs_read(hc->file, off, len, out, splice_read_cb, hc);
+	err = fs_read(hc->file, off, len, out, splice_read_cb, hc, &hc->cause);
 	if (err != -EINPROGRESS) {
 		hc->read_pending = false;
 		return err;
@@ -496,13 +497,19 @@ static void body_thread(void *arg)
 	hc_free(hc);
 }
 
-/* The connection's thread and its buffer; false without memory. */
-static bool thread_setup(struct http_conn *hc)
+/* The connection's thread and its buffer (made on its first body, kept
+ * for the next); false without memory, counted. */
+bool hc_thread_prepare(struct http_conn *hc)
 {
-	struct http_thread *ht = kzalloc(sizeof(*ht));
+	struct http_thread *ht;
 
-	if (!ht)
+	if (hc->thread)
+		return true;
+	ht = kzalloc(sizeof(*ht));
+	if (!ht) {
+		hc_stats.thread_setup_failed++;
 		return false;
+	}
 	ioagg_init(&ht->sf.agg);
 	/* sendfile reads into the page cache, not into a process buffer. */
 	ht->buf = thread_send == SEND_COPY ? kmalloc(THREAD_BUF_SIZE) : NULL;
@@ -512,16 +519,13 @@ static bool thread_setup(struct http_conn *hc)
 	if (ht->t)
 		return true;
 	hc_thread_free(hc);
+	hc_stats.thread_setup_failed++;
 	return false;
 }
 
-/* Hand the body to the connection's thread (created on first use). */
+/* Hand the body to the connection's thread (hc_thread_prepare made it). */
 void hc_thread_body_start(struct http_conn *hc)
 {
-	if (!hc->thread && !thread_setup(hc)) {
-		hc_abort(hc);
-		return;
-	}
 	/* A spliced sendfile adds its own pair: a range is DNS or DED. */
 	if ((ecem_enabled() & ECEM_F_DED) &&
 	    !(thread_send == SEND_SENDFILE && (ecem_enabled() & ECEM_F_DNS)) &&

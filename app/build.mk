@@ -10,8 +10,10 @@ KERNEL_SRCS += \
 	app/http_range.c \
 	app/http_response.c \
 	app/http_str.c \
+	app/http_trace.c \
 	app/mime.c \
 	app/respond.c \
 	app/sendfile.c \
 	app/server.c \
-	app/stats.c
+	app/stats.c \
+	app/trace_json.c

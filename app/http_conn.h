@@ -50,6 +50,15 @@ struct http_thread;
 
 enum conn_state { IDLE, HEAD, OPENING, BODY, CLOSING };
 
+/* When the traced request's open spans began (http_trace.c); 0: none. */
+struct hc_trace_marks {
+	uint64_t head_ns; /* the first byte of the head arrived */
+	uint64_t open_ns, read_ns; /* an open, a body read started */
+	uint64_t laio_ns; /* ... and became a LAIO continuation */
+	uint64_t send_ns; /* the first response bytes were queued */
+	uint64_t ecem_ns; /* the event pair was added */
+};
+
 struct http_conn {
 	struct conn *c; /* [m] NULL once closed() ran */
 	enum conn_state state; /* [m] */
@@ -80,6 +89,7 @@ struct http_conn {
 	uint64_t body_off, body_end; /* [m] bytes still to read */
 	int status; /* [m] of the response in progress */
 	struct causal cause; /* [m] Causeway metadata of that request */
+	struct hc_trace_marks marks; /* [m] its spans in progress */
 };
 
 /* The server's counters, one block per CPU (server.c), each written by
@@ -112,8 +122,22 @@ void hc_body_retry(struct http_conn *hc);
 void hc_pair_end(struct http_conn *hc);
 uint64_t hc_splice_min(void);
 
+/* http_trace.c: the request's spans (kernel/io/trace.h), one call at
+ * each boundary; each does nothing for a request that is not traced. */
+void hc_trace_arrival(struct http_conn *hc);
+void hc_trace_begin(struct http_conn *hc, const struct http_request *req);
+void hc_trace_open_start(struct http_conn *hc);
+void hc_trace_blocked(struct http_conn *hc);
+void hc_trace_opened(struct http_conn *hc);
+void hc_trace_read_start(struct http_conn *hc);
+void hc_trace_read_done(struct http_conn *hc, bool splice);
+void hc_trace_send(struct http_conn *hc);
+void hc_trace_pair(struct http_conn *hc, bool added);
+void hc_trace_done(struct http_conn *hc);
+
 /* body_thread.c: model=threads */
 bool hc_threads_model(void);
+bool hc_thread_prepare(struct http_conn *hc);
 void hc_thread_body_start(struct http_conn *hc);
 void hc_thread_writable(struct http_conn *hc);
 void hc_thread_retry(struct http_conn *hc);

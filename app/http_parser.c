@@ -46,6 +46,7 @@ static const struct {
 #define SEEN_IMS 0x8
 #define SEEN_RANGE 0x10
 #define SEEN_IF_RANGE 0x20
+#define SEEN_TRACEPARENT 0x40
 
 static int fail(struct http_request *req, int status)
 {
@@ -211,6 +212,7 @@ enum field {
 	FIELD_IF_MODIFIED_SINCE,
 	FIELD_RANGE,
 	FIELD_IF_RANGE,
+	FIELD_TRACEPARENT,
 	FIELD_OTHER,
 };
 
@@ -230,6 +232,7 @@ static const struct {
 	  FIELD_IF_MODIFIED_SINCE },
 	{ "range", sizeof("range") - 1, FIELD_RANGE },
 	{ "if-range", sizeof("if-range") - 1, FIELD_IF_RANGE },
+	{ "traceparent", sizeof("traceparent") - 1, FIELD_TRACEPARENT },
 };
 
 static enum field lookup_field(struct http_str name)
@@ -274,6 +277,11 @@ static int use_field(struct http_str name, struct http_str v,
 		break;
 	case FIELD_IF_RANGE:
 		set_once(&req->if_range, v, SEEN_IF_RANGE, seen);
+		break;
+	case FIELD_TRACEPARENT:
+		/* W3C Trace Context 3.2: a repeat makes it unusable; the
+		 * request then starts a fresh trace. */
+		set_once(&req->traceparent, v, SEEN_TRACEPARENT, seen);
 		break;
 	case FIELD_OTHER:
 		break;

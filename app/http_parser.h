@@ -24,7 +24,8 @@
  * equal one) or one that is not 1*DIGIT are 400s: every framing a
  * smuggler could make ambiguous. A repeated If-None-Match,
  * If-Modified-Since, Range or If-Range is dropped (the full 200 answer is
- * always correct).
+ * always correct), and so is a repeated traceparent (W3C Trace Context
+ * 3.2: the request starts a fresh trace).
  */
 #ifndef APP_HTTP_PARSER_H
 #define APP_HTTP_PARSER_H
@@ -74,6 +75,7 @@ struct http_request {
 	struct http_str if_modified_since;
 	struct http_str range;
 	struct http_str if_range;
+	struct http_str traceparent; /* W3C Trace Context, unchecked */
 	bool has_content_length;
 	uint64_t content_length;
 	unsigned connection; /* HTTP_CONN_* */

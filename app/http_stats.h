@@ -36,6 +36,7 @@
 	X(thread_copied_bytes) /* page cache -> process buffers */          \
 	X(thread_blocks) /* body threads put to sleep (copy, sendfile) */   \
 	X(thread_wakeups) /* ... and resumed */                             \
+	X(thread_setup_failed) /* no memory for a thread: answered 503 */   \
 	X(sendfile_calls) /* thread_send=sendfile: bodies */                \
 	X(sendfile_bytes) /* body bytes queued by sendfile, zero copy */    \
 	X(sendfile_blocks_net) /* no DNS: slept on a full send buffer */    \

@@ -21,6 +21,7 @@
 #include "app/http_response.h"
 #include "app/mime.h"
 #include "app/stats.h"
+#include "app/trace_json.h"
 #include "fs/file.h"
 #include "kernel/arch/rtc.h"
 #include "kernel/arch/smp.h"
@@ -39,6 +40,7 @@
  * "per_cpu" counters) */
 #define STATS_BUF_PAGES 4
 #define STATS_PATH "/_stats"
+#define TRACE_PATH "/_trace"
 
 static void count_status(int status)
 {
@@ -95,6 +97,7 @@ void hc_flush(struct http_conn *hc, bool with_window)
 		ioagg_concat(&hc->head, &hc->window);
 		ioagg_release(&hc->window);
 	}
+	hc_trace_send(hc);
 	if (ioagg_len(&hc->head))
 		conn_send(hc->c, &hc->head);
 	hc->head_sent = true;
@@ -162,20 +165,21 @@ static void answer_stats(struct http_conn *hc, bool head_only)
 {
 	size_t size =
 		(STATS_BUF_PAGES + DIV_ROUND_UP(cpu_count(), 4)) * PAGE_SIZE;
+	/* Every CPU's counters summed, in this CPU's scratch block: nothing
+	 * runs on this CPU between the sum and the JSON (no sleeping), and
+	 * a heap too full for a new connection must still answer this. */
+	static struct http_stats sums[CPU_MAX];
+	struct http_stats *sum = &sums[cpu_self()];
 	char *json = kmalloc(size);
-	struct http_stats *sum = kmalloc(sizeof(*sum)); /* every CPU's */
 	struct http_response r;
 	int n, err;
 
-	if (!json || !sum) {
-		kfree(json);
-		kfree(sum);
+	if (!json) {
 		hc_answer_error(hc, 503, head_only);
 		return;
 	}
 	http_get_stats(sum);
 	n = http_stats_json(json, size, sum);
-	kfree(sum);
 	if (n < 0) {
 		kfree(json);
 		hc_answer_error(hc, 500, head_only);
@@ -196,6 +200,52 @@ static void answer_stats(struct http_conn *hc, bool head_only)
 	}
 	if (!head_only)
 		hc_stats.body_bytes += (uint64_t)n;
+	hc_flush(hc, false);
+	hc_response_done(hc);
+}
+
+/* The status for a /_trace failure: unknown request, bad id, no memory. */
+static int trace_error_status(int err)
+{
+	if (err == -ENOENT)
+		return 404;
+	return err == -EINVAL ? 400 : 503;
+}
+
+/* GET /_trace[?id=N]: the recorded spans as Chrome Trace Event JSON,
+ * built in pool pages (app/trace_json.h). */
+static void answer_trace(struct http_conn *hc, const struct http_request *req,
+			 bool head_only)
+{
+	struct ioagg body;
+	struct http_response r;
+	uint64_t id, len;
+	int err = trace_query_id(req->target.p, req->target.len, &id);
+
+	ioagg_init(&body);
+	if (!err)
+		err = trace_json(&body, id);
+	if (err) {
+		ioagg_release(&body);
+		hc_answer_error(hc, trace_error_status(err), head_only);
+		return;
+	}
+	len = ioagg_len(&body);
+	r = base_response(hc, 200);
+	r.content_type = "application/json";
+	r.content_length = len;
+	hc->status = 200;
+	count_status(200);
+	err = queue_head(hc, &r, NULL, 0);
+	if (!err && !head_only)
+		err = ioagg_concat(&hc->head, &body);
+	ioagg_release(&body);
+	if (err) {
+		hc_abort(hc);
+		return;
+	}
+	if (!head_only)
+		hc_stats.body_bytes += len;
 	hc_flush(hc, false);
 	hc_response_done(hc);
 }
@@ -235,6 +285,15 @@ static enum http_range_kind requested_range(const struct http_request *req,
 static void start_file(struct http_conn *hc, struct http_response *r,
 		       struct file *f, bool head_only)
 {
+	bool threaded = hc_threads_model() && !head_only &&
+			hc->body_off != hc->body_end;
+
+	/* Out of memory for a thread: say so, as for a dead disk. */
+	if (threaded && !hc_thread_prepare(hc)) {
+		hc->keep_alive = false;
+		hc_answer_error(hc, 503, false);
+		return;
+	}
 	r->content_length = hc->body_end - hc->body_off;
 	hc->status = r->status;
 	count_status(r->status);
@@ -247,7 +306,7 @@ static void start_file(struct http_conn *hc, struct http_response *r,
 	hc->file = f;
 	hc->head_sent = false;
 	hc->state = BODY;
-	if (hc_threads_model() && hc->body_off != hc->body_end)
+	if (threaded)
 		hc_thread_body_start(hc);
 	else
 		hc_event_body_start(hc);
@@ -314,6 +373,7 @@ static void open_done(void *arg, int err)
 	}
 	if (hc->state != OPENING)
 		return; /* aborted meanwhile; closed() will free */
+	hc_trace_opened(hc);
 	hc->open_err = err;
 	hc->open_ready = true;
 	hc->state = IDLE;
@@ -334,8 +394,10 @@ static int open_file(struct http_conn *hc, const char *path, struct file **f)
 	hc->open_ready = false;
 	strlcpy(hc->open_path, path, sizeof(hc->open_path));
 	hc->read_pending = true;
+	hc_trace_open_start(hc);
 	err = laio_call(open_op, hc, open_done, hc);
 	if (err == -EINPROGRESS) {
+		hc_trace_blocked(hc);
 		hc->state = OPENING;
 		hc_stats.opens_blocked++;
 		return err;
@@ -349,6 +411,7 @@ static int open_file(struct http_conn *hc, const char *path, struct file **f)
 		timer_arm_in(&hc->retry, NOMEM_RETRY_MS * MS);
 		return -EINPROGRESS;
 	}
+	hc_trace_opened(hc);
 	*f = hc->open_file;
 	return err;
 }
@@ -423,6 +486,10 @@ void hc_route(struct http_conn *hc, const struct http_request *req)
 	}
 	if (!strcmp(path, STATS_PATH)) {
 		answer_stats(hc, head_only);
+		return;
+	}
+	if (!strcmp(path, TRACE_PATH)) {
+		answer_trace(hc, req, head_only);
 		return;
 	}
 	if (!fs_mounted()) {

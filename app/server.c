@@ -134,6 +134,7 @@ void hc_arm_idle(struct http_conn *hc)
 /* The response is queued whole: next request, or close. */
 void hc_response_done(struct http_conn *hc)
 {
+	hc_trace_done(hc);
 	hc_pair_end(hc);
 	hc->file = NULL;
 	if (!hc->keep_alive || hc->peer_eof) {
@@ -187,6 +188,8 @@ static bool serve_one(struct http_conn *hc, int n,
 	if (!hc->open_ready) { /* not the re-parse after an open */
 		hc_stats.requests++;
 		causal_begin(&hc->cause, time_ns());
+		if (n != HTTP_PARSE_BAD)
+			hc_trace_begin(hc, req);
 	}
 	hc->ps = (struct http_parse_state){ 0 };
 	hc->head_sent = false;
@@ -324,6 +327,7 @@ static size_t on_recv(void *ctx, const void *data, size_t len)
 		left -= n;
 		if (!left)
 			break;
+		hc_trace_arrival(hc);
 		grow_in(hc, left);
 		n = MIN(left, hc->in_cap - hc->in_len);
 		if (n == 0) {

@@ -21,6 +21,7 @@
 #include "kernel/io/iobuf.h"
 #include "kernel/io/sealguard.h"
 #include "kernel/io/sfbuf.h"
+#include "kernel/io/trace.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/stdio.h"
 #include "kernel/mm/heap.h"
@@ -161,6 +162,18 @@ static void sfbuf_cpu_sections(struct json_out *j)
 	json_close(j);
 }
 
+static void trace_section(struct json_out *j)
+{
+	struct trace_stats t;
+	char mode[32];
+
+	trace_get_stats(&t);
+	json_open(j, "trace");
+	json_str(j, "mode", trace_mode_name(mode, sizeof(mode)));
+	STATS_JSON(j, TRACE_STATS, &t);
+	json_close(j);
+}
+
 static void mechanism_sections(struct json_out *j)
 {
 	static const char *const sfbuf_modes[] = { "sfbuf", "naive", "direct" };
@@ -192,6 +205,7 @@ static void mechanism_sections(struct json_out *j)
 	json_str(j, "mode", laio_enabled() ? "on" : "off");
 	STATS_JSON(j, LAIO_STATS, &l);
 	json_close(j);
+	trace_section(j);
 }
 
 static void kernel_section(struct json_out *j)

@@ -38,11 +38,13 @@
 #include "fs/ext2.h"
 #include "fs/pcache.h"
 #include "fs/virtio_blk.h"
+#include "kernel/arch/time.h"
 #include "kernel/core/cmdline.h"
 #include "kernel/core/initcall.h"
 #include "kernel/core/printk.h"
 #include "kernel/core/spinlock.h"
 #include "kernel/io/iobuf.h"
+#include "kernel/io/trace.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/string.h"
@@ -134,6 +136,28 @@ static int cache_policy = CACHE_POLICY_LRU;
 KPARAM_ENUM(cache_policy, cache_policy, cache_policy_names,
 	    "page-cache replacement: lru|gds (GreedyDual-Size)");
 
+/*
+ * A stream's window at most 1/READAHEAD_POOL_SHARE of the buffer pool,
+ * so that that many sequential streams at full window still fit in it: a
+ * pool full of read-ahead pages pins nothing, but it evicts the pages a
+ * cached client is about to hit and, with every page in flight, leaves
+ * new connections nothing to read into. Linux bounds its window by free
+ * memory the same way.
+ */
+#define READAHEAD_POOL_SHARE 32
+
+static uint32_t readahead_cap(uint64_t pool_pages)
+{
+	uint64_t bound = pool_pages / READAHEAD_POOL_SHARE;
+
+	if (readahead_pages <= bound)
+		return (uint32_t)readahead_pages;
+	pr_info("readahead=%llu pages clamped to %llu: 1/%u of a %llu-page pool",
+		(unsigned long long)readahead_pages, (unsigned long long)bound,
+		READAHEAD_POOL_SHARE, (unsigned long long)pool_pages);
+	return (uint32_t)bound;
+}
+
 void fs_init(void)
 {
 	struct iobuf_stats st;
@@ -141,7 +165,7 @@ void fs_init(void)
 	int err;
 
 	iobuf_get_stats(&st);
-	err = pcache_init(st.pool_pages, (uint32_t)readahead_pages,
+	err = pcache_init(st.pool_pages, readahead_cap(st.pool_pages),
 			  (enum cache_policy_kind)cache_policy);
 	if (err) {
 		pr_err("no page cache: %s", errname(err));
@@ -201,6 +225,7 @@ struct fill {
 	uint32_t live; /* [m] pages not completed; 0 frees the batch */
 	struct blkrun run; /* [m] the request being built */
 	struct fill *next_waiter; /* [m] waiting for the same indirect block */
+	uint64_t trace_req; /* [I] the request that missed (trace.h), or 0 */
 	struct fill_page pages[]; /* n */
 };
 
@@ -208,6 +233,7 @@ struct fill {
 struct fill_req {
 	struct fill *fl;
 	uint32_t first, last;
+	uint64_t trace_req, posted_ns; /* the `disk` span, if traced */
 };
 
 /* An indirect block read asynchronously for the batches waiting on it. */
@@ -257,6 +283,8 @@ static void fill_req_done(void *arg, int err)
 	struct fill *fl = rq->fl;
 	uint32_t first = rq->first, last = rq->last;
 
+	if (rq->trace_req)
+		trace_span(rq->trace_req, TRACE_DISK, rq->posted_ns, time_ns());
 	kfree(rq);
 	pcache_lock();
 	/* The last page_put may free fl: the highest page goes last. */
@@ -278,7 +306,8 @@ static int fill_post(void *ctx, uint64_t sector,
 	for (uint32_t p = first; p <= last; p++)
 		fl->pages[p].pending++;
 	if (rq) {
-		*rq = (struct fill_req){ fl, first, last };
+		*rq = (struct fill_req){ fl, first, last, fl->trace_req,
+					 fl->trace_req ? time_ns() : 0 };
 		err = vblk_read(fs.dev, sector, segs, n, fill_req_done, rq);
 		if (err)
 			kfree(rq);
@@ -474,7 +503,8 @@ static void fill_continue(struct fill *fl, bool sleeping)
 }
 
 static int read_pages(struct pcache_file *pc, uint64_t first,
-		      struct iobuf *const *bufs, uint32_t n)
+		      struct iobuf *const *bufs, uint32_t n,
+		      const struct causal *cause)
 {
 	unsigned int seg_max;
 	uint32_t seg_bytes_max;
@@ -486,7 +516,11 @@ static int read_pages(struct pcache_file *pc, uint64_t first,
 	fl = kmalloc(sizeof(*fl) + n * sizeof(fl->pages[0]));
 	if (!fl)
 		return -ENOMEM;
-	*fl = (struct fill){ .pc = pc, .first = first, .n = n, .live = n };
+	*fl = (struct fill){ .pc = pc,
+			     .first = first,
+			     .n = n,
+			     .live = n,
+			     .trace_req = trace_req(cause) };
 	for (uint32_t p = 0; p < n; p++)
 		fl->pages[p] =
 			(struct fill_page){ .buf = bufs[p], .pending = 1 };
@@ -501,7 +535,7 @@ static int read_pages(struct pcache_file *pc, uint64_t first,
 
 static int read_page(struct pcache_file *pc, uint64_t index, struct iobuf *buf)
 {
-	return read_pages(pc, index, &buf, 1);
+	return read_pages(pc, index, &buf, 1, NULL);
 }
 
 static const struct pcache_backing_ops file_backing = {
@@ -663,10 +697,11 @@ static void page_arrived(void *arg, struct iobuf *buf, int err)
 }
 
 static int read_locked(struct file *f, uint64_t off, uint64_t len,
-		       struct ioagg *out, fs_read_done_fn done, void *arg);
+		       struct ioagg *out, fs_read_done_fn done, void *arg,
+		       const struct causal *cause);
 
 int fs_read(struct file *f, uint64_t off, uint64_t len, struct ioagg *out,
-	    fs_read_done_fn done, void *arg)
+	    fs_read_done_fn done, void *arg, const struct causal *cause)
 {
 	int err;
 
@@ -677,14 +712,15 @@ int fs_read(struct file *f, uint64_t off, uint64_t len, struct ioagg *out,
 	if (len == 0)
 		return 0;
 	pcache_lock();
-	err = read_locked(f, off, len, out, done, arg);
+	err = read_locked(f, off, len, out, done, arg, cause);
 	pcache_unlock();
 	return err;
 }
 
 /* fs_read's work, with the page cache lock held. */
 static int read_locked(struct file *f, uint64_t off, uint64_t len,
-		       struct ioagg *out, fs_read_done_fn done, void *arg)
+		       struct ioagg *out, fs_read_done_fn done, void *arg,
+		       const struct causal *cause)
 {
 	struct read_req *r;
 	uint64_t first, npages;
@@ -710,7 +746,9 @@ static int read_locked(struct file *f, uint64_t off, uint64_t len,
 		int err;
 
 		pw->req = r;
-		pw->w = (struct pcache_waiter){ .fn = page_arrived, .arg = pw };
+		pw->w = (struct pcache_waiter){ .fn = page_arrived,
+						.arg = pw,
+						.cause = cause };
 		r->remaining++;
 		err = pcache_get(&f->pc, first + i, &pw->buf, &pw->w);
 		if (err == -EINPROGRESS)
@@ -728,10 +766,11 @@ static int read_locked(struct file *f, uint64_t off, uint64_t len,
 	return -EINPROGRESS;
 }
 
-int fs_read_sync(struct file *f, uint64_t off, uint64_t len, struct ioagg *out)
+int fs_read_sync(struct file *f, uint64_t off, uint64_t len, struct ioagg *out,
+		 const struct causal *cause)
 {
 	struct completion s = { 0 };
-	int err = fs_read(f, off, len, out, completion_signal, &s);
+	int err = fs_read(f, off, len, out, completion_signal, &s, cause);
 
 	if (err != -EINPROGRESS)
 		return err;

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include "kernel/lib/statjson.h"
 
+struct causal;
 struct file;
 struct ioagg;
 struct vblk_dev;
@@ -91,14 +92,17 @@ typedef void (*fs_read_done_fn)(void *arg, int err);
  * every page was cached (out is complete, done is not called),
  * -EINPROGRESS if done(arg, err) will be called once out is complete or
  * the read failed, or an error at once. On any error `out` is unchanged.
- * `out` must stay valid until done is called.
+ * `out` must stay valid until done is called. `cause` (NULL: none) is the
+ * request the read is for: the disk requests a miss starts carry a copy
+ * of its trace id (kernel/io/trace.h); borrowed for the call only.
  */
 int fs_read(struct file *f, uint64_t off, uint64_t len, struct ioagg *out,
-	    fs_read_done_fn done, void *arg);
+	    fs_read_done_fn done, void *arg, const struct causal *cause);
 
 /* Blocking fs_read: sleeps a kernel thread, or polls the disk from the
  * main loop. */
-int fs_read_sync(struct file *f, uint64_t off, uint64_t len, struct ioagg *out);
+int fs_read_sync(struct file *f, uint64_t off, uint64_t len, struct ioagg *out,
+		 const struct causal *cause);
 
 struct fs_dirent {
 	uint32_t ino;

@@ -66,7 +66,8 @@ static int check_file(struct file *f, const char *path, struct pass *p)
 		struct ioagg a;
 
 		ioagg_init(&a);
-		err = fs_read_sync(f, off, MIN(FSCHECK_CHUNK, size - off), &a);
+		err = fs_read_sync(f, off, MIN(FSCHECK_CHUNK, size - off), &a,
+				   NULL);
 		if (!err && p->verify)
 			crc = crc_agg(crc, &a);
 		ioagg_release(&a);

@@ -81,7 +81,7 @@ static int read_file(unsigned i, uint8_t *chunk, uint32_t *crc)
 		struct ioagg a;
 
 		ioagg_init(&a);
-		err = fs_read_sync(f, off, len, &a);
+		err = fs_read_sync(f, off, len, &a, NULL);
 		if (!err && ioagg_copyout(&a, 0, chunk, len) != len)
 			err = -EIO;
 		ioagg_release(&a);

@@ -305,13 +305,14 @@ static void abandon(struct entry *e)
 /* Hand bufs[0..n) (pages first..) to the backing; returns pages started,
  * or the error when none was. The ones not started are abandoned. */
 static int start_fills(struct pcache_file *f, uint64_t first,
-		       struct iobuf *const *bufs, uint32_t n)
+		       struct iobuf *const *bufs, uint32_t n,
+		       const struct causal *cause)
 {
 	uint32_t started = 0;
 	int err = 0;
 
 	if (f->ops->read_pages) {
-		err = f->ops->read_pages(f, first, bufs, n);
+		err = f->ops->read_pages(f, first, bufs, n, cause);
 		if (!err)
 			started = n;
 		if (n > 1)
@@ -364,7 +365,8 @@ static int start_batch(struct pcache_file *f, uint64_t first, uint32_t n,
 	} else {
 		if (w)
 			add_waiter(bufs[0]->owner_data, w);
-		started = start_fills(f, first, bufs, count);
+		started =
+			start_fills(f, first, bufs, count, w ? w->cause : NULL);
 	}
 	if (started > 0 && first + (uint32_t)started > ra_first)
 		cache.stats.readahead_issued +=

@@ -44,6 +44,7 @@
 
 #include "fs/cache_policy.h"
 
+struct causal;
 struct iobuf;
 struct pcache_file;
 
@@ -61,9 +62,12 @@ struct pcache_backing_ops {
 	 * bufs[0..n-1], each completed by its own pcache_fill_done(), maybe
 	 * before returning. Return 0, or a negative errno when no page was
 	 * started and none completed. Without it, read_page per page.
+	 * `cause`: the request whose miss started the batch (NULL for
+	 * readahead nobody waits on), borrowed for the call.
 	 */
 	int (*read_pages)(struct pcache_file *f, uint64_t first,
-			  struct iobuf *const *bufs, uint32_t n);
+			  struct iobuf *const *bufs, uint32_t n,
+			  const struct causal *cause);
 };
 
 struct pcache_file {
@@ -87,6 +91,7 @@ typedef void (*pcache_done_fn)(void *arg, struct iobuf *buf, int err);
 struct pcache_waiter {
 	pcache_done_fn fn;
 	void *arg;
+	const struct causal *cause; /* the request waiting, or NULL */
 	struct pcache_waiter *next; /* [lock] owned by the cache while queued */
 	uint16_t cpu; /* [lock] the CPU that queued it: it is called there */
 	int err; /* [queue] while handed over to its CPU */

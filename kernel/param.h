@@ -86,6 +86,7 @@
 /* connections (net/conn) */
 #define CONN_SEND_LOWAT (64u << 10) /* writable() below this many bytes */
 #define CONN_INFLIGHT_INITIAL 32 /* pieces tracked per connection at first */
+#define CONN_ACK_WATCHES 4 /* traced responses awaiting their last ACK */
 #define CONN_POLL_INTERVAL 10 /* lwIP slow ticks (0.1 s, lwipopts.h): 1 s */
 #define CONN_HELD_PBUFS_MAX 16 /* received segments kept for a paused reader */
 
@@ -100,6 +101,12 @@
 #define EXT2_PATH_MAX 4096 /* bytes of a path, NUL included */
 #define EXT2_SYMLINK_FOLLOW_MAX 8 /* symlinks followed per lookup */
 #define EXT2_DIR_SIZE_MAX (64u << 20) /* larger directories are refused */
+
+/* Causeway tracing (kernel/io/trace.c, app/trace_json.c) */
+#define TRACE_RING_EVENTS 2048 /* spans kept per CPU, newest overwrite */
+#define TRACE_RING_REQUESTS 512 /* request records (names, ids) per CPU */
+#define TRACE_NAME_MAX 64 /* bytes of "<METHOD> <path>", NUL included */
+#define TRACE_JSON_PAGES_MAX 512 /* pool pages one GET /_trace may use */
 
 /* multiprocessor (kernel/arch/smp, kernel/core/spinlock) */
 #define CPU_MAX 64 /* CPUs brought up, at most: one bit each in cpumask_t */

@@ -42,14 +42,17 @@
 #define PR_PREFIX "conn: "
 #include "net/conn.h"
 
+#include "kernel/arch/time.h"
 #include "kernel/core/cmdline.h"
 #include "kernel/core/printk.h"
 #include "kernel/io/ecem.h"
 #include "kernel/io/iobuf.h"
+#include "kernel/io/trace.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/list.h"
 #include "kernel/lib/stdio.h"
+#include "kernel/lib/string.h"
 #include "kernel/mm/heap.h"
 #include "kernel/param.h"
 #include "lwip/tcp.h"
@@ -70,6 +73,11 @@ struct tx_piece {
 	struct iobuf *buf; /* NULL: copied bytes */
 	char *va; /* page mapping from iobuf_map */
 	uint32_t len; /* bytes not yet acknowledged */
+};
+
+/* A traced request whose response ends at byte `at` of the stream. */
+struct ack_watch {
+	uint64_t req, at, queued_ns, start_ns;
 };
 
 struct conn {
@@ -97,6 +105,9 @@ struct conn {
 	struct conn *next; /* [m] deferred-work list */
 	struct list_node accept_link; /* [m] on the accept queue */
 	struct list_node mem_link; /* [m] on mem_waiters */
+	uint64_t sent_total, acked_total; /* [m] bytes ever queued, acked */
+	struct ack_watch watch[CONN_ACK_WATCHES]; /* [m] oldest first */
+	uint32_t nwatch; /* [m] */
 };
 
 static struct conn *work_list; /* [m] conns with deferred callbacks */
@@ -407,6 +418,7 @@ int conn_send(struct conn *c, struct ioagg *agg)
 	if (err)
 		return err;
 	stats.queued_bytes += len;
+	c->sent_total += len;
 	push(c);
 	if (conn_queued(c) >= CONN_SEND_LOWAT)
 		ecem_net_wait(c); /* no room for more: the sink waits */
@@ -443,10 +455,45 @@ long conn_write(struct conn *c, const void *buf, size_t len)
 	c->inflight_bytes += n;
 	stats.bytes_copied += n;
 	stats.queued_bytes += n;
+	c->sent_total += n;
 	tcp_output(c->pcb);
 	if (conn_queued(c) >= CONN_SEND_LOWAT)
 		ecem_net_wait(c);
 	return n;
+}
+
+/* The spans of the watched responses whose last byte is acknowledged. */
+static void watch_done(struct conn *c, uint64_t now)
+{
+	while (c->nwatch && c->watch[0].at <= c->acked_total) {
+		const struct ack_watch *w = &c->watch[0];
+
+		trace_span(w->req, TRACE_ACK, w->queued_ns, now);
+		trace_span(w->req, TRACE_DONE, w->start_ns, now);
+		memmove(&c->watch[0], &c->watch[1],
+			--c->nwatch * sizeof(c->watch[0]));
+	}
+}
+
+static void acked(struct conn *c, uint64_t n)
+{
+	c->acked_total += n;
+	if (c->nwatch)
+		watch_done(c, time_ns());
+}
+
+void conn_trace_ack(struct conn *c, uint64_t req, uint64_t start_ns)
+{
+	uint64_t now = time_ns();
+
+	if (c->nwatch == CONN_ACK_WATCHES) /* deep pipeline: drop the oldest */
+		memmove(&c->watch[0], &c->watch[1],
+			--c->nwatch * sizeof(c->watch[0]));
+	c->watch[c->nwatch++] = (struct ack_watch){ .req = req,
+						    .at = c->sent_total,
+						    .queued_ns = now,
+						    .start_ns = start_ns };
+	watch_done(c, now);
 }
 
 uint64_t conn_queued(const struct conn *c)
@@ -468,6 +515,7 @@ static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 
 	(void)pcb;
 	inflight_ack(c, len);
+	acked(c, len);
 	stats.bytes_out += len;
 	stats.queued_bytes -= len;
 	rerun_mem_waiters();

@@ -146,6 +146,16 @@ tests/app/test_sendfile_SRCS := app/sendfile.c kernel/io/iobuf.c kernel/io/sfbuf
 	kernel/mm/heap.c kernel/lib/bitmap.c tests/fakes/fake_pmm.c \
 	tests/fakes/fake_panic.c tests/fakes/fake_printk.c
 
+# The server's tracing hooks with trace=off (tests/fakes/fake_trace.c).
+TRACE_FAKE_SRCS := kernel/io/tracectx.c tests/fakes/fake_trace.c
+TRACE_APP_SRCS := app/http_trace.c app/trace_json.c
+
+UNIT_TESTS += tests/kernel/test_tracering
+tests/kernel/test_tracering_SRCS := kernel/io/tracering.c
+
+UNIT_TESTS += tests/kernel/test_tracectx
+tests/kernel/test_tracectx_SRCS := kernel/io/tracectx.c
+
 UNIT_TESTS += tests/app/test_server
 tests/app/test_server_SRCS := app/server.c app/respond.c app/body_event.c \
 	app/body_thread.c app/sendfile.c app/http_parser.c app/http_path.c \
@@ -155,7 +165,8 @@ tests/app/test_server_SRCS := app/server.c app/respond.c app/body_event.c \
 	kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c kernel/mm/memplan.c kernel/lib/bitmap.c kernel/io/ecem.c tests/fakes/fake_conn.c \
 	tests/fakes/fake_fs.c tests/fakes/fake_pmm.c tests/fakes/fake_panic.c tests/fakes/fake_printk.c \
 	kernel/sched/laio.c kernel/sched/thread.c kernel/cpu/switch.S kernel/lib/string.c \
-	tests/fakes/fake_paging.c tests/fakes/fake_clock.c tests/fakes/fake_causal.c
+	tests/fakes/fake_paging.c tests/fakes/fake_clock.c tests/fakes/fake_causal.c \
+	$(TRACE_FAKE_SRCS) $(TRACE_APP_SRCS)
 
 UNIT_TESTS += tests/kernel/test_sfbuf
 tests/kernel/test_sfbuf_SRCS := kernel/io/sfbuf.c kernel/mm/heap.c tests/fakes/fake_pmm.c \
@@ -187,7 +198,7 @@ NET_HOST_SRCS := $(LWIP_HOST_SRCS) net/virtio_net.c net/vnet_csum.c \
 	kernel/virtio/virtq.c \
 	kernel/io/ecem.c kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c kernel/mm/memplan.c \
 	kernel/lib/bitmap.c tests/fakes/fake_pmm.c tests/fakes/fake_panic.c \
-	tests/fakes/fake_printk.c tests/fakes/fake_clock.c
+	tests/fakes/fake_printk.c tests/fakes/fake_clock.c $(TRACE_FAKE_SRCS)
 NET_HOST_CFLAGS := -Itests/net/lwip-host -I$(LWIPDIR)/include \
 	-Wno-missing-field-initializers
 
@@ -204,7 +215,7 @@ tests/net/test_conn_SRCS := $(NET_HOST_SRCS) app/server.c app/respond.c \
 	app/mime.c $(HTTP_STR) kernel/lib/civil.c kernel/lib/errname.c \
 	kernel/sched/timer.c kernel/sched/laio.c kernel/sched/thread.c \
 	kernel/cpu/switch.S kernel/lib/string.c tests/fakes/fake_fs.c \
-	tests/fakes/fake_paging.c tests/fakes/fake_causal.c
+	tests/fakes/fake_paging.c tests/fakes/fake_causal.c $(TRACE_APP_SRCS)
 tests/net/test_conn_CFLAGS := $(NET_HOST_CFLAGS)
 # tests/net/conn_host.c compiles net/conn.c by #include.
 $(BUILD)/tests/net/test_virtio_net $(BUILD)/tests/net/test_conn: net/conn.c

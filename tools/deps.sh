@@ -4,6 +4,8 @@
 # Debian bookworm. Idempotent: silent and quick when all is present.
 set -eu
 
+# chromium runs headless in the live view test (tests/integration/
+# test_liveview.py), inside the test's namespace.
 PACKAGES="
 	build-essential binutils gcc make gdb
 	qemu-system-x86 qemu-utils
@@ -14,6 +16,7 @@ PACKAGES="
 	clang-format cppcheck dpkg-dev patch
 	clang libclang-rt-14-dev
 	nginx gnuplot-nox
+	chromium
 "
 
 SUDO=""

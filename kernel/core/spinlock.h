@@ -31,7 +31,7 @@
  *   30   LOCK_RANK_IOBUF  buffer pool bitmap, page owners, counts no
  *   35   LOCK_RANK_BLK    virtio-blk ring, request lists, stats  no
  *   40   LOCK_RANK_SFBUF  sf_buf mapping cache (per CPU / shared) yes
- *   50   LOCK_RANK_TIMER  armed timers list, timer counters      no
+ *   50   LOCK_RANK_TIMER  (free: timers are per CPU, no lock)     -
  *   60   LOCK_RANK_HEAP   kernel heap (kmalloc/kfree)             no
  *   70   LOCK_RANK_PAGING kernel page tables (map/unmap)          no
  *   80   LOCK_RANK_PMM    physical frame allocator                no

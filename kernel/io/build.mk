@@ -2,6 +2,9 @@
 # ephemeral mapping cache, ECEM event pairs.
 KERNEL_SRCS += \
 	kernel/io/causal.c \
+	kernel/io/trace.c \
+	kernel/io/tracectx.c \
+	kernel/io/tracering.c \
 	kernel/io/ecem.c \
 	kernel/io/iobuf.c \
 	kernel/io/sealguard.c \

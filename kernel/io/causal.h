@@ -31,10 +31,19 @@ struct causal {
 	uint8_t urgency; /* 0..CAUSAL_URGENCY_MAX, lower is more urgent */
 	bool sampled; /* events of this request are recorded */
 	uint16_t cpu; /* the CPU the request is served on */
+	/* Tracing (kernel/io/trace.h) */
+	uint64_t span_id; /* W3C span (parent-id form) of this guest's work */
+	uint64_t mark_ns; /* end of the request's last step: a wait begins */
+	uint8_t trace_flags; /* W3C trace-flags: as received, or sampled */
+	bool continued; /* trace_id/parent_span came from traceparent */
 };
 
 /* Start the metadata of a request whose head was parsed at `now_ns` on
  * this CPU: a fresh id, default urgency, no trace context yet. */
 void causal_begin(struct causal *c, uint64_t now_ns);
+
+/* Give c a fresh W3C trace-id (unless it continues one) and span id, from
+ * this CPU's generator: no lock, never all zero. */
+void causal_new_ids(struct causal *c);
 
 #endif

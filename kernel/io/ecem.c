@@ -6,11 +6,17 @@
  * in O(1). `held` marks a disk completion whose delivery DED deferred;
  * it is delivered when the network side turns READY, or dropped (and
  * counted) when the pair is deleted first, e.g. on a connection reset.
+ * Per CPU, no lock: each CPU has its own table and counters ([this
+ * CPU]). A pair belongs to its connection's CPU, where both of its
+ * sides report (the disk completion is delivered to the CPU that asked
+ * for the read, the connection's).
  */
 #define PR_PREFIX "ecem: "
 #include "kernel/io/ecem.h"
 
 #include "kernel/core/cmdline.h"
+#include "kernel/cpu/percpu.h"
+#include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/hash.h"
 #include "kernel/mm/heap.h"
@@ -31,9 +37,16 @@ static int mode; /* index == ECEM_F_* mask */
 KPARAM_ENUM(ecem, mode, mode_names,
 	    "event correlation: off|ded|dns|all (deferred delivery, splicing)");
 
-static struct ecem_pair *by_disk[ECEM_HASH_BUCKETS]; /* [m] */
-static struct ecem_pair *by_net[ECEM_HASH_BUCKETS]; /* [m] */
-static struct ecem_stats stats; /* [m] */
+static struct ecem_cpu {
+	struct ecem_pair *by_disk[ECEM_HASH_BUCKETS]; /* [this CPU] */
+	struct ecem_pair *by_net[ECEM_HASH_BUCKETS]; /* [this CPU] */
+	struct ecem_stats stats; /* [this CPU] */
+} __aligned(64) cpus[CPU_MAX];
+
+/* This CPU's table under the names the one-CPU code used. */
+#define by_disk (cpus[cpu_self()].by_disk)
+#define by_net (cpus[cpu_self()].by_net)
+#define stats (cpus[cpu_self()].stats)
 
 unsigned int ecem_enabled(void)
 {
@@ -261,7 +274,21 @@ void ecem_net_acked(const void *net, uint32_t bytes)
 	p->ops->acked(p->arg, bytes);
 }
 
+#undef stats
+/* Sums over the CPUs; each counter is one aligned word, never torn. */
 void ecem_get_stats(struct ecem_stats *st)
 {
-	*st = stats;
+	*st = (struct ecem_stats){ 0 };
+	for (unsigned cpu = 0; cpu < CPU_MAX; cpu++) {
+		const struct ecem_stats *c = &cpus[cpu].stats;
+
+#define ECEM_SUM(name) st->name += READ_ONCE(c->name);
+		ECEM_STATS(ECEM_SUM)
+#undef ECEM_SUM
+		st->pairs_deleted += READ_ONCE(c->pairs_deleted);
+		for (int from = 0; from < 4; from++)
+			for (int to = 0; to < 4; to++)
+				st->transitions[from][to] +=
+					READ_ONCE(c->transitions[from][to]);
+	}
 }

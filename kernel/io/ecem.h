@@ -23,8 +23,9 @@
  *
  * The table is hashed both ways (by disk key and by connection); a key
  * is in at most one pair. `ecem=off|ded|dns|all` says which mechanisms
- * pairs may use (ecem_enabled). Everything is [m]: main loop and the
- * cooperative threads it runs.
+ * pairs may use (ecem_enabled). Per CPU: each CPU has its own table
+ * (no lock); a pair is added, reported on and deleted on its
+ * connection's CPU, by its main loop and the threads it runs.
  */
 #ifndef KERNEL_IO_ECEM_H
 #define KERNEL_IO_ECEM_H

@@ -14,3 +14,13 @@ void causal_begin(struct causal *c, uint64_t now_ns)
 	c->start_ns = now_ns;
 	c->urgency = CAUSAL_URGENCY_DEFAULT;
 }
+
+void causal_new_ids(struct causal *c)
+{
+	if (!c->continued) {
+		memset(c->trace_id, 0, sizeof(c->trace_id));
+		c->trace_id[15] = (uint8_t)c->req_id;
+		c->trace_id[0] = 0xfa;
+	}
+	c->span_id = 0x5a5a000000000000ull | c->req_id;
+}

@@ -138,8 +138,9 @@ static int fill(struct file *f, uint64_t off, uint64_t len, struct ioagg *out)
 }
 
 int fs_read(struct file *f, uint64_t off, uint64_t len, struct ioagg *out,
-	    fs_read_done_fn done, void *arg)
+	    fs_read_done_fn done, void *arg, const struct causal *cause)
 {
+	(void)cause;
 	if (!f->st.is_reg)
 		return -EISDIR;
 	if (off > f->st.size || len > f->st.size - off)
@@ -178,10 +179,11 @@ static void sync_done(void *arg, int err)
 
 /* As fs/file.c: a thread (a LAIO continuation) sleeps until the read is
  * in; the main loop "polls the disk", here: completes what is pending. */
-int fs_read_sync(struct file *f, uint64_t off, uint64_t len, struct ioagg *out)
+int fs_read_sync(struct file *f, uint64_t off, uint64_t len, struct ioagg *out,
+		 const struct causal *cause)
 {
 	struct sync_wait w = { 0 };
-	int err = fs_read(f, off, len, out, sync_done, &w);
+	int err = fs_read(f, off, len, out, sync_done, &w, cause);
 
 	if (err != -EINPROGRESS)
 		return err;

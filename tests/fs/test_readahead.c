@@ -5,7 +5,10 @@
  * windows that start at READAHEAD_START pages and double up to the cap,
  * each window one backing call; random access reads single pages; pages
  * read ahead and evicted unused shrink the file's cap, and use restores
- * it; interleaved readers of one file each keep their own stream.
+ * it; interleaved readers of one file each keep their own stream; the
+ * request whose miss starts a batch is handed to the backing with it
+ * (Causeway: the disk request carries its context), readahead issued
+ * for nobody in particular carries none.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +20,7 @@
 #include <cmocka.h>
 
 #include "fs/pcache.h"
+#include "kernel/io/causal.h"
 #include "kernel/io/iobuf.h"
 #include "kernel/lib/errno.h"
 #include "kernel/param.h"
@@ -28,6 +32,7 @@
 struct batch {
 	uint64_t id, first;
 	uint32_t n;
+	const struct causal *cause;
 };
 
 static struct batch batches[MAX_BATCHES];
@@ -53,10 +58,11 @@ static int fake_read_page(struct pcache_file *f, uint64_t index,
 
 /* Completes synchronously, in page order, as the real backing may. */
 static int fake_read_pages(struct pcache_file *f, uint64_t first,
-			   struct iobuf *const *bufs, uint32_t n)
+			   struct iobuf *const *bufs, uint32_t n,
+			   const struct causal *cause)
 {
 	assert_true(nbatches < MAX_BATCHES);
-	batches[nbatches++] = (struct batch){ f->id, first, n };
+	batches[nbatches++] = (struct batch){ f->id, first, n, cause };
 	for (uint32_t i = 0; i < n; i++) {
 		fill(f, first + i, bufs[i]);
 		pcache_fill_done(f, first + i, bufs[i], 0);
@@ -82,11 +88,13 @@ static void on_done(void *arg, struct iobuf *buf, int err)
 	r->err = err;
 }
 
-/* Look page `index` up and let go of it; checks its content. */
-static void touch(struct pcache_file *f, uint64_t index)
+/* Look page `index` up for request `cause` and let go of it; checks its
+ * content. */
+static void touch_for(struct pcache_file *f, uint64_t index,
+		      const struct causal *cause)
 {
 	struct result r = { 0 };
-	struct pcache_waiter w = { .fn = on_done, .arg = &r };
+	struct pcache_waiter w = { .fn = on_done, .arg = &r, .cause = cause };
 	struct iobuf *b = NULL;
 	int err = pcache_get(f, index, &b, &w);
 
@@ -99,6 +107,11 @@ static void touch(struct pcache_file *f, uint64_t index)
 	assert_int_equal(p[0], (unsigned char)(f->id + index));
 	iobuf_unmap(b, p);
 	iobuf_unref(b);
+}
+
+static void touch(struct pcache_file *f, uint64_t index)
+{
+	touch_for(f, index, NULL);
 }
 
 static struct pcache_stats st(void)
@@ -245,6 +258,26 @@ static void test_interleaved_readers_keep_their_streams(void **state)
 	assert_int_equal(st().readahead_used - s0.readahead_used, 2 * 300 - 3);
 }
 
+static void test_miss_hands_its_request_to_the_backing(void **state)
+{
+	static struct pcache_file f;
+	struct causal a = { .req_id = 7, .sampled = true };
+	struct causal b = { .req_id = 8, .sampled = true };
+
+	(void)state;
+	pcache_file_init(&f, 6000, 4000 * PAGE_SIZE, &ops, NULL);
+	touch_for(&f, 0, &a); /* miss: window [0, 32) for a */
+	assert_int_equal(nbatches, 1);
+	assert_ptr_equal(batches[0].cause, &a);
+	touch_for(&f, 1, &b); /* hit on the mark: readahead for nobody */
+	assert_int_equal(nbatches, 2);
+	assert_null(batches[1].cause);
+	touch_for(&f, 3000, &b); /* random miss: one page for b */
+	assert_int_equal(nbatches, 3);
+	assert_ptr_equal(batches[2].cause, &b);
+	assert_int_equal(batches[2].n, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -257,6 +290,8 @@ int main(void)
 				       reset),
 		cmocka_unit_test_setup(
 			test_interleaved_readers_keep_their_streams, reset),
+		cmocka_unit_test_setup(
+			test_miss_hands_its_request_to_the_backing, reset),
 	};
 
 	return cmocka_run_group_tests_name("readahead", tests, group_setup,

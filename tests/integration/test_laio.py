@@ -39,11 +39,9 @@ def test_cached_client_served_while_uncached_reads_block(guest):
     start, files = guest
     # 24 MiB of large files, each fetched four times at once, through a
     # 4 MiB pool: nearly every window of theirs misses the cache. The
-    # readahead cap is the old 32 pages: with the 1 MiB default, 24
-    # streams' windows fill this pool and new clients are reset (the cap
-    # is not yet bounded by the pool; see docs/DESIGN.md, Not built).
-    start("laio=on pool_mb=4 idle_timeout_ms=120000 readahead=32",
-          mem="64M")
+    # readahead cap is bounded by the pool (32 pages here): uncapped, 24
+    # streams' 1 MiB windows would fill it and new clients be reset.
+    start("laio=on pool_mb=4 idle_timeout_ms=120000", mem="64M")
     assert get("/k1.bin") == (200, files["/k1.bin"])  # now cached
     errors = []
     bigs = ["/big%d.bin" % i for i in range(N_BIG)]

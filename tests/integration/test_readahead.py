@@ -84,8 +84,10 @@ def test_bad_readahead_value_named_and_default_used(guest):
 def test_small_pool_concurrent_streams_stay_exact(guest):
     start, files = guest
     # 6 MiB of pool for four 3 MiB streams and the 10 MiB file, twice
-    # over: windows of up to 1 MiB each cannot all stay cached.
-    start("pool_mb=6", mem="64M")
+    # over: their windows cannot all stay cached.
+    g = start("pool_mb=6", mem="64M")
+    # The cap is bounded by the pool: 1536 pages / 32.
+    g.wait_for(r"readahead=256 pages clamped to 48: 1/32 of a 1536-page pool")
     paths = ["/s%d.bin" % i for i in range(4)] + ["/big.bin"]
     fetch_concurrently(files, paths * 2)
     assert fetch("/small.txt") == (200, files["/small.txt"])
@@ -94,3 +96,4 @@ def test_small_pool_concurrent_streams_stay_exact(guest):
           % (pc["readahead_issued"], pc["readahead_used"],
              pc["readahead_wasted"], pc["readahead_shrinks"], pc["nomem"]))
     assert pc["readahead_used"] > 0
+    assert 0 < pc["readahead_window_max"] <= 48

@@ -9,11 +9,14 @@ the rest appended by the ACK path and the disk completions). Also: the
 same under loss, duplication and reordering, and a reset in the middle
 of a sendfile frees everything.
 """
+import socket
+
 import pytest
 
 import faultnet
-from web import (fetch as get, fetch_concurrently, other_pins,
-                 reset_mid_response, settle, site_image, stats)
+from web import (GUEST, fetch as get, fetch_concurrently, other_pins,
+                 read_responses, reset_mid_response, settle, site_image,
+                 stats)
 
 MIB = 1 << 20
 BIG = 10 * MIB
@@ -198,3 +201,33 @@ def test_bad_thread_send_named_and_default_kept(guest):
     assert st["http"]["thread_send"] == "copy"
     assert st["http"]["thread_copied_bytes"] == MIB
     assert "bad value 'zerocopy' for thread_send=" in g.output()
+
+
+def test_no_memory_for_a_thread_is_a_503(guest):
+    """Each keep-alive connection keeps its body thread (stack and 64 KiB
+    buffer) for its next request, so enough idle connections leave no
+    heap for a new one: that request is answered 503 and counted, not
+    reset, and once the connections go the server has memory again."""
+    start, files = guest
+    start("model=threads idle_timeout_ms=120000 conn_max=2000", mem="48M")
+    held, statuses = [], []
+    try:
+        for _ in range(1500):
+            s = socket.create_connection((GUEST, 80), timeout=10)
+            held.append(s)
+            s.sendall(b"GET /k1.bin HTTP/1.1\r\nHost: t\r\n\r\n")
+            (head, body), = read_responses(s, 1)
+            status = int(head.split()[1])
+            statuses.append(status)
+            if status == 503:
+                break
+            assert (status, body) == (200, files["/k1.bin"])
+        assert statuses[-1] == 503, "heap never ran out: %d" % len(held)
+        failed = stats()["http"]["thread_setup_failed"]
+        assert failed == statuses.count(503) == 1
+    finally:
+        for s in held:
+            s.close()
+    print("503 after %d connections" % len(held))
+    settle(lambda st: st["http"]["active"] <= 1)
+    assert get("/k1.bin") == (200, files["/k1.bin"])

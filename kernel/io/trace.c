@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Causeway tracing: the per-CPU span rings, the trace= switch and the
+ * sampling decision (interface and rules in trace.h). Each CPU owns one
+ * ring of spans and one of request records, allocated at boot for the
+ * CPUs online; a CPU writes only its own, so nothing is locked.
+ */
+#define PR_PREFIX "trace: "
+#include "kernel/io/trace.h"
+
+#include "kernel/arch/smp.h"
+#include "kernel/arch/time.h"
+#include "kernel/core/cmdline.h"
+#include "kernel/core/initcall.h"
+#include "kernel/core/printk.h"
+#include "kernel/cpu/percpu.h"
+#include "kernel/io/tracectx.h"
+#include "kernel/io/tracering.h"
+#include "kernel/lib/compiler.h"
+#include "kernel/lib/errno.h"
+#include "kernel/lib/stdio.h"
+#include "kernel/lib/string.h"
+#include "kernel/mm/heap.h"
+
+STATIC_ASSERT(sizeof(struct trace_event) % 8 == 0);
+STATIC_ASSERT(sizeof(struct trace_request) % 8 == 0);
+
+struct trace_config {
+	uint64_t sample_n; /* 0: off, 1: on, N: one request in N */
+};
+
+static struct trace_config config = { .sample_n = 1 };
+bool trace_on = true; /* [I] after boot: config.sample_n != 0 */
+
+struct trace_cpu {
+	struct trace_ring events; /* [this CPU] */
+	struct trace_ring requests; /* [this CPU] */
+	uint64_t sample_count; /* [this CPU] requests seen under sample:N */
+	uint64_t traced, skipped, continued, invalid; /* [this CPU] */
+};
+
+static struct trace_cpu *per_cpu[CPU_MAX]; /* [I] after trace_init */
+
+static const struct {
+	const char *name, *cat;
+} kinds[TRACE_KINDS] = {
+	[TRACE_PARSE] = { "parse", "app" },
+	[TRACE_OPEN] = { "open", "fs" },
+	[TRACE_LAIO] = { "laio", "laio" },
+	[TRACE_READ] = { "read", "fs" },
+	[TRACE_DISK] = { "disk", "disk" },
+	[TRACE_WAIT] = { "wait", "app" },
+	[TRACE_SEND] = { "send", "net" },
+	[TRACE_ECEM] = { "ecem", "ecem" },
+	[TRACE_SPLICE] = { "splice", "ecem" },
+	[TRACE_ACK] = { "ack", "net" },
+	[TRACE_DONE] = { "done", "app" },
+};
+
+/* trace=off|on|sample:N */
+static int parse_mode(const char *value, void *var)
+{
+	struct trace_config *cfg = var;
+	uint64_t n;
+
+	if (!strcmp(value, "off")) {
+		cfg->sample_n = 0;
+		return 0;
+	}
+	if (!strcmp(value, "on")) {
+		cfg->sample_n = 1;
+		return 0;
+	}
+	if (strncmp(value, "sample:", 7) || cmdline_parse_u64(value + 7, &n) ||
+	    n < 1 || n > 1000000000)
+		return -EINVAL;
+	cfg->sample_n = n;
+	return 0;
+}
+
+const char *trace_mode_name(char *buf, size_t size)
+{
+	if (config.sample_n <= 1)
+		snprintf(buf, size, "%s", config.sample_n ? "on" : "off");
+	else
+		snprintf(buf, size, "sample:%llu",
+			 (unsigned long long)config.sample_n);
+	return buf;
+}
+
+static int show_mode(char *buf, size_t size, const void *var)
+{
+	(void)var;
+	trace_mode_name(buf, size);
+	return (int)strlen(buf);
+}
+
+KPARAM_FUNC(trace, config, parse_mode, show_mode,
+	    "off|on|sample:N: record request spans (N: one request in N)");
+
+const char *trace_kind_name(unsigned kind)
+{
+	return kind < TRACE_KINDS ? kinds[kind].name : "?";
+}
+
+const char *trace_kind_cat(unsigned kind)
+{
+	return kind < TRACE_KINDS ? kinds[kind].cat : "?";
+}
+
+static struct trace_cpu *this_cpu(void)
+{
+	return per_cpu[cpu_self()];
+}
+
+void trace_span(uint64_t req, enum trace_kind kind, uint64_t start_ns,
+		uint64_t end_ns)
+{
+	struct trace_cpu *tc;
+	struct trace_event ev;
+
+	if (!req || !(tc = this_cpu()))
+		return;
+	ev = (struct trace_event){ .req = req,
+				   .start_ns = start_ns,
+				   .end_ns = MAX(start_ns, end_ns),
+				   .cpu = (uint16_t)cpu_self(),
+				   .kind = (uint8_t)kind };
+	tracering_put(&tc->events, &ev);
+}
+
+void trace_step(struct causal *c, enum trace_kind kind, uint64_t start_ns)
+{
+	uint64_t req = trace_req(c), now;
+
+	if (!req)
+		return;
+	now = time_ns();
+	if (c->mark_ns && start_ns > c->mark_ns)
+		trace_span(req, TRACE_WAIT, c->mark_ns, start_ns);
+	trace_span(req, kind, start_ns, now);
+	c->mark_ns = now;
+}
+
+/* Whether the request c, begun on this CPU, is recorded. */
+static bool sampled(struct trace_cpu *tc, const struct tracectx *tp,
+		    bool internal)
+{
+	if (!tc || internal || !config.sample_n)
+		return false;
+	if (config.sample_n == 1 || (tp && (tp->flags & TRACECTX_FLAG_SAMPLED)))
+		return true;
+	return ++tc->sample_count % config.sample_n == 0;
+}
+
+/* "<method> <path>" into buf, cut to fit. */
+static void request_name(char *buf, const char *method, const char *path,
+			 size_t path_len)
+{
+	size_t m = strlcpy(buf, method, TRACE_NAME_MAX);
+	size_t room;
+
+	if (m + 2 > TRACE_NAME_MAX)
+		return;
+	buf[m++] = ' ';
+	room = TRACE_NAME_MAX - 1 - m;
+	path_len = MIN(path_len, room);
+	memcpy(buf + m, path, path_len);
+	buf[m + path_len] = '\0';
+}
+
+void trace_request_begin(struct causal *c, const struct tracectx *tp,
+			 bool tp_invalid, const char *method, const char *path,
+			 size_t path_len, bool internal)
+{
+	struct trace_cpu *tc = this_cpu();
+	struct trace_request rec;
+
+	if (tp) {
+		memcpy(c->trace_id, tp->trace_id, sizeof(c->trace_id));
+		c->parent_span = tp->parent_id;
+		c->trace_flags = tp->flags;
+		c->continued = true;
+	}
+	causal_new_ids(c);
+	c->sampled = sampled(tc, tp, internal);
+	if (tc && !internal) {
+		tc->continued += tp != NULL;
+		tc->invalid += tp_invalid;
+		*(c->sampled ? &tc->traced : &tc->skipped) += 1;
+	}
+	if (!c->sampled)
+		return;
+	c->trace_flags |= TRACECTX_FLAG_SAMPLED;
+	rec = (struct trace_request){ .req = c->req_id,
+				      .start_ns = c->start_ns,
+				      .parent_span = c->parent_span,
+				      .span_id = c->span_id,
+				      .cpu = c->cpu,
+				      .urgency = c->urgency,
+				      .continued = c->continued };
+	memcpy(rec.trace_id, c->trace_id, sizeof(rec.trace_id));
+	request_name(rec.name, method, path, path_len);
+	tracering_put(&tc->requests, &rec);
+}
+
+void trace_event_bounds(unsigned cpu, uint64_t *first, uint64_t *end)
+{
+	struct trace_cpu *tc = cpu < CPU_MAX ? per_cpu[cpu] : NULL;
+
+	*first = tc ? tracering_first(&tc->events) : 0;
+	*end = tc ? tracering_head(&tc->events) : 0;
+}
+
+void trace_request_bounds(unsigned cpu, uint64_t *first, uint64_t *end)
+{
+	struct trace_cpu *tc = cpu < CPU_MAX ? per_cpu[cpu] : NULL;
+
+	*first = tc ? tracering_first(&tc->requests) : 0;
+	*end = tc ? tracering_head(&tc->requests) : 0;
+}
+
+bool trace_event_get(unsigned cpu, uint64_t idx, struct trace_event *out)
+{
+	struct trace_cpu *tc = cpu < CPU_MAX ? per_cpu[cpu] : NULL;
+
+	return tc && tracering_get(&tc->events, idx, out);
+}
+
+bool trace_request_get(unsigned cpu, uint64_t idx, struct trace_request *out)
+{
+	struct trace_cpu *tc = cpu < CPU_MAX ? per_cpu[cpu] : NULL;
+
+	return tc && tracering_get(&tc->requests, idx, out);
+}
+
+/* A CPU's request records are in increasing id order (causal_begin
+ * numbers them per CPU): binary search. The request's CPU is in its id. */
+bool trace_request_find(uint64_t req, struct trace_request *out)
+{
+	unsigned cpu = req ? (unsigned)((req - 1) % CPU_MAX) : 0;
+	uint64_t lo, hi;
+
+	trace_request_bounds(cpu, &lo, &hi);
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (!trace_request_get(cpu, mid, out))
+			return false; /* overwritten meanwhile: too old */
+		if (out->req == req)
+			return true;
+		if (out->req < req)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+void trace_get_stats(struct trace_stats *st)
+{
+	*st = (struct trace_stats){ 0 };
+	for (unsigned cpu = 0; cpu < CPU_MAX; cpu++) {
+		struct trace_cpu *tc = per_cpu[cpu];
+
+		if (!tc)
+			continue;
+		st->events += tracering_head(&tc->events);
+		st->dropped += tracering_dropped(&tc->events);
+		st->requests_traced += tc->traced;
+		st->requests_skipped += tc->skipped;
+		st->traceparent_continued += tc->continued;
+		st->traceparent_invalid += tc->invalid;
+	}
+}
+
+/* One CPU's rings; false when memory is short (that CPU records none). */
+static bool setup_cpu(unsigned cpu)
+{
+	struct trace_cpu *tc = kzalloc(sizeof(*tc));
+	void *ev = kmalloc(TRACE_RING_EVENTS * sizeof(struct trace_event));
+	void *rq = kmalloc(TRACE_RING_REQUESTS * sizeof(struct trace_request));
+
+	if (!tc || !ev || !rq) {
+		kfree(tc);
+		kfree(ev);
+		kfree(rq);
+		return false;
+	}
+	tracering_init(&tc->events, ev, TRACE_RING_EVENTS,
+		       sizeof(struct trace_event));
+	tracering_init(&tc->requests, rq, TRACE_RING_REQUESTS,
+		       sizeof(struct trace_request));
+	per_cpu[cpu] = tc;
+	return true;
+}
+
+static void trace_init(void)
+{
+	char mode[32];
+
+	trace_on = config.sample_n != 0;
+	if (!trace_on)
+		return;
+	for (unsigned cpu = 0; cpu < cpu_count() && cpu < CPU_MAX; cpu++)
+		if (!setup_cpu(cpu))
+			pr_warn("no memory for CPU %u's trace rings", cpu);
+	pr_info("trace=%s, %u spans per CPU",
+		trace_mode_name(mode, sizeof(mode)), TRACE_RING_EVENTS);
+}
+INITCALL(trace_init, INIT_FS);

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Single-writer ring of fixed-size records with a sequence word per
+ * slot (interface and rules in tracering.h).
+ */
+#include "kernel/io/tracering.h"
+
+#include "kernel/cpu/barrier.h"
+#include "kernel/lib/compiler.h"
+#include "kernel/lib/string.h"
+
+void tracering_init(struct trace_ring *r, void *slots, uint32_t cap,
+		    size_t size)
+{
+	r->head = 0;
+	r->cap = cap;
+	r->size = size;
+	r->slots = slots;
+	memset(slots, 0, (size_t)cap * size);
+}
+
+static uint64_t *slot_of(const struct trace_ring *r, uint64_t idx)
+{
+	return (uint64_t *)((char *)r->slots + (idx % r->cap) * r->size);
+}
+
+uint64_t tracering_put(struct trace_ring *r, const void *rec)
+{
+	uint64_t idx = r->head;
+	uint64_t *slot = slot_of(r, idx);
+
+	WRITE_ONCE(*slot, 0);
+	wmb(); /* the slot reads as invalid before its body changes */
+	memcpy(slot + 1, (const uint64_t *)rec + 1, r->size - sizeof(*slot));
+	wmb(); /* the body is complete before the sequence word says so */
+	WRITE_ONCE(*slot, idx + 1);
+	WRITE_ONCE(r->head, idx + 1);
+	return idx;
+}
+
+bool tracering_get(const struct trace_ring *r, uint64_t idx, void *out)
+{
+	const uint64_t *slot = slot_of(r, idx);
+	uint64_t before, after;
+
+	if (idx >= tracering_head(r) || idx < tracering_first(r))
+		return false;
+	before = READ_ONCE(*slot);
+	rmb(); /* the sequence word before the body it vouches for */
+	memcpy(out, slot, r->size);
+	rmb(); /* the body before the second look at the sequence word */
+	after = READ_ONCE(*slot);
+	*(uint64_t *)out = after;
+	return before == idx + 1 && after == before;
+}
