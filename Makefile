@@ -18,6 +18,9 @@
 #   make bench-cache  page cache LRU vs GDS on a Zipf trace (QUICK=1: short)
 #   make bench-trace  tracing overhead: trace=off/on/sample:100 (QUICK=1)
 #   make bench-accept  accept_limit under connection churn, httperf (QUICK=1)
+#   make cluster N=3   N guests behind HAProxy in a namespace (Ctrl-C stops)
+#   make bench-cluster 1 vs N guests behind HAProxy (QUICK=1: short)
+#   make bench-scale  -smp 1 vs 2 (vs 4), petrel and Linux+nginx (QUICK=1)
 
 BUILD ?= build
 CC := gcc
@@ -198,7 +201,24 @@ $(BUILD)/tests/%: tests/%.c $$($$(subst $(BUILD)/,,$$@)_SRCS) \
 unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
 
-test: unit fuzz-smoke integration
+test: unit test-tools fuzz-smoke integration
+
+# Host tests of the Python tools (tools/trace-merge on a fixture).
+test-tools:
+	$(PYTHON) -m pytest -q tests/tools
+
+# N guests behind HAProxy in a private namespace (tools/cluster.py);
+# prints the `ip netns exec ... curl` to reach it; Ctrl-C stops it all.
+# N=3, BALANCE=roundrobin|leastconn, SITE=folder (default the demo site).
+N ?= 3
+BALANCE ?= roundrobin
+cluster: $(KERNEL_BIN)
+	tools/cluster.py --guests $(N) --balance $(BALANCE) --site $(SITE)
+
+# 1 vs N guests behind HAProxy: req/s for 1 KiB, MB/s for 1 MiB, alternated
+# rounds, medians (tools/bench/cluster.py). QUICK=1: one round, 2 s points.
+bench-cluster: $(KERNEL_BIN)
+	tools/bench/cluster.py --guests $(N) $(if $(QUICK),--quick) $(BENCH_ARGS)
 
 integration: $(KERNEL_BIN) $(ISO)
 	$(PYTHON) -m pytest -q tests/integration
@@ -273,6 +293,18 @@ BULK ?=
 BENCH_ARGS ?=
 bench: $(KERNEL_BIN) linux-guest
 	BUILD=$(abspath $(BUILD)) tools/bench/bench.py $(if $(QUICK),--quick) $(if $(BULK),--bulk) $(BENCH_ARGS)
+
+# Multicore scaling (issue 15): petrel at -smp 1 and 2 against the
+# Linux+nginx guest at the same -smp, MTTCG, a tap with a queue per CPU;
+# req/s, MB/s, vCPU time per request summed over the vCPU threads, the
+# ratios and targets, and the mapping table (mapping=sfbuf/naive/direct at
+# -smp 2: shootdown IPIs and vCPU per MiB). QUICK=1: one round of 2 s
+# points. BENCH_ARGS: more options, e.g. --smp 1,2,4 --conns 32,64
+# (tools/bench/scale.py --help). JSON and table in $(BUILD)/bench-results/.
+# Needs root for the namespaces.
+.PHONY: bench-scale
+bench-scale: $(KERNEL_BIN) linux-guest
+	BUILD=$(abspath $(BUILD)) tools/bench/scale.py $(if $(QUICK),--quick) $(BENCH_ARGS)
 
 # Page-cache policies, LRU against GreedyDual-Size, on one seeded Zipf
 # trace over a web-like site 4x the pool (tools/bench/cache_trace.py):

@@ -2,6 +2,8 @@
 # response modules are pure (no network, file system or driver calls) and
 # are unit-tested on the host.
 KERNEL_SRCS += \
+	app/access_fmt.c \
+	app/access_log.c \
 	app/body_event.c \
 	app/body_thread.c \
 	app/http_cond.c \

@@ -44,6 +44,7 @@
 #define MS 1000000ull
 #define NOMEM_RETRY_MS 5 /* pool exhausted: try the window again */
 
+struct alog_entry;
 struct conn;
 struct file;
 struct http_thread;
@@ -89,6 +90,8 @@ struct http_conn {
 	uint64_t body_off, body_end; /* [m] bytes still to read */
 	int status; /* [m] of the response in progress */
 	struct causal cause; /* [m] Causeway metadata of that request */
+	struct alog_entry *log; /* [m] access log entry, NULL: log off */
+	uint64_t resp_head, resp_body; /* [m] bytes of that response */
 	struct hc_trace_marks marks; /* [m] its spans in progress */
 };
 

@@ -47,6 +47,8 @@ static const struct {
 #define SEEN_RANGE 0x10
 #define SEEN_IF_RANGE 0x20
 #define SEEN_TRACEPARENT 0x40
+#define SEEN_REFERER 0x80
+#define SEEN_USER_AGENT 0x100
 
 static int fail(struct http_request *req, int status)
 {
@@ -212,6 +214,8 @@ enum field {
 	FIELD_IF_MODIFIED_SINCE,
 	FIELD_RANGE,
 	FIELD_IF_RANGE,
+	FIELD_REFERER,
+	FIELD_USER_AGENT,
 	FIELD_TRACEPARENT,
 	FIELD_OTHER,
 };
@@ -232,6 +236,8 @@ static const struct {
 	  FIELD_IF_MODIFIED_SINCE },
 	{ "range", sizeof("range") - 1, FIELD_RANGE },
 	{ "if-range", sizeof("if-range") - 1, FIELD_IF_RANGE },
+	{ "referer", sizeof("referer") - 1, FIELD_REFERER },
+	{ "user-agent", sizeof("user-agent") - 1, FIELD_USER_AGENT },
 	{ "traceparent", sizeof("traceparent") - 1, FIELD_TRACEPARENT },
 };
 
@@ -277,6 +283,12 @@ static int use_field(struct http_str name, struct http_str v,
 		break;
 	case FIELD_IF_RANGE:
 		set_once(&req->if_range, v, SEEN_IF_RANGE, seen);
+		break;
+	case FIELD_REFERER: /* for the access log only */
+		set_once(&req->referer, v, SEEN_REFERER, seen);
+		break;
+	case FIELD_USER_AGENT:
+		set_once(&req->user_agent, v, SEEN_USER_AGENT, seen);
 		break;
 	case FIELD_TRACEPARENT:
 		/* W3C Trace Context 3.2: a repeat makes it unusable; the

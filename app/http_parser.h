@@ -75,6 +75,8 @@ struct http_request {
 	struct http_str if_modified_since;
 	struct http_str range;
 	struct http_str if_range;
+	struct http_str referer; /* for the access log */
+	struct http_str user_agent;
 	struct http_str traceparent; /* W3C Trace Context, unchecked */
 	bool has_content_length;
 	uint64_t content_length;

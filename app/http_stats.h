@@ -50,7 +50,8 @@
 	X(refused_budget) /* header budget spent */                         \
 	X(refused_nomem) /* no memory for the connection */                 \
 	X(pin_waits) /* windows deferred by pin_budget_pct */               \
-	X(header_budget_waits) /* receive buffers not grown */
+	X(header_budget_waits) /* receive buffers not grown */              \
+	X(health_checks) /* GET /_health answered (not in requests' log) */
 
 struct http_stats {
 	HTTP_STATS(STAT_U64)

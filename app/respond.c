@@ -12,6 +12,7 @@
 #define PR_PREFIX "http: "
 #include <stdbool.h>
 
+#include "app/access_log.h"
 #include "app/http_cond.h"
 #include "app/http_conn.h"
 #include "app/http_param.h"
@@ -40,6 +41,8 @@
  * "per_cpu" counters) */
 #define STATS_BUF_PAGES 4
 #define STATS_PATH "/_stats"
+#define HEALTH_PATH "/_health" /* load balancers' health check */
+#define HEALTH_BODY "ok\n"
 #define TRACE_PATH "/_trace"
 
 static void count_status(int status)
@@ -77,6 +80,7 @@ static int queue_head(struct http_conn *hc, const struct http_response *r,
 		return n;
 	}
 	iobuf_seal(b, (uint32_t)n);
+	hc->resp_head = (uint64_t)n - body_len; /* answer() puts bodies here */
 	err = ioagg_append(&hc->head, b, 0, (uint32_t)n);
 	iobuf_unref(b);
 	return err;
@@ -112,7 +116,8 @@ static void answer(struct http_conn *hc, struct http_response *r,
 	hc->status = r->status;
 	count_status(r->status);
 	r->content_length = body_len;
-	if (queue_head(hc, r, body, head_only ? 0 : body_len)) {
+	hc->resp_body = head_only ? 0 : body_len;
+	if (queue_head(hc, r, body, hc->resp_body)) {
 		hc_abort(hc); /* pool exhausted: nothing sensible to send */
 		return;
 	}
@@ -198,10 +203,30 @@ static void answer_stats(struct http_conn *hc, bool head_only)
 		hc_abort(hc);
 		return;
 	}
-	if (!head_only)
+	if (!head_only) {
 		hc_stats.body_bytes += (uint64_t)n;
+		hc->resp_body = (uint64_t)n;
+	}
 	hc_flush(hc, false);
 	hc_response_done(hc);
+}
+
+/* GET /_health: 200 "ok" while the volume is mounted (files can be
+ * served), else 503. Cheap: no file system call, no allocation beyond
+ * the head's buffer. Not in the access log (a balancer asks every
+ * second); counted in http.health_checks. */
+static void answer_health(struct http_conn *hc, bool head_only)
+{
+	struct http_response r = base_response(hc, 200);
+
+	hc_stats.health_checks++;
+	alog_forget(hc->log);
+	if (!fs_mounted()) {
+		hc_answer_error(hc, 503, head_only);
+		return;
+	}
+	r.content_type = "text/plain";
+	answer(hc, &r, HEALTH_BODY, sizeof(HEALTH_BODY) - 1, head_only);
 }
 
 /* The status for a /_trace failure: unknown request, bad id, no memory. */
@@ -244,8 +269,10 @@ static void answer_trace(struct http_conn *hc, const struct http_request *req,
 		hc_abort(hc);
 		return;
 	}
-	if (!head_only)
+	if (!head_only) {
 		hc_stats.body_bytes += len;
+		hc->resp_body = len;
+	}
 	hc_flush(hc, false);
 	hc_response_done(hc);
 }
@@ -303,6 +330,7 @@ static void start_file(struct http_conn *hc, struct http_response *r,
 	}
 	if (head_only)
 		hc->body_end = hc->body_off;
+	hc->resp_body = hc->body_end - hc->body_off;
 	hc->file = f;
 	hc->head_sent = false;
 	hc->state = BODY;
@@ -486,6 +514,10 @@ void hc_route(struct http_conn *hc, const struct http_request *req)
 	}
 	if (!strcmp(path, STATS_PATH)) {
 		answer_stats(hc, head_only);
+		return;
+	}
+	if (!strcmp(path, HEALTH_PATH)) {
+		answer_health(hc, head_only);
 		return;
 	}
 	if (!strcmp(path, TRACE_PATH)) {

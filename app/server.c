@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 
+#include "app/access_log.h"
 #include "app/http_conn.h"
 #include "app/http_param.h"
 #include "app/http_parser.h"
@@ -75,6 +76,7 @@ void hc_free(struct http_conn *hc)
 	__atomic_fetch_sub(&in_bytes, hc->in_cap, __ATOMIC_RELAXED);
 	kfree(hc->in);
 	hc_thread_free(hc);
+	kfree(hc->log);
 	kfree(hc);
 	hc_stats.active--;
 }
@@ -134,6 +136,8 @@ void hc_arm_idle(struct http_conn *hc)
 /* The response is queued whole: next request, or close. */
 void hc_response_done(struct http_conn *hc)
 {
+	alog_response(hc->log, &hc->cause, hc->status, hc->resp_body,
+		      hc->resp_head + hc->resp_body);
 	hc_trace_done(hc);
 	hc_pair_end(hc);
 	hc->file = NULL;
@@ -190,7 +194,9 @@ static bool serve_one(struct http_conn *hc, int n,
 		causal_begin(&hc->cause, time_ns());
 		if (n != HTTP_PARSE_BAD)
 			hc_trace_begin(hc, req);
+		alog_request(&hc->log, hc->c, req, n != HTTP_PARSE_BAD);
 	}
+	hc->resp_head = hc->resp_body = 0;
 	hc->ps = (struct http_parse_state){ 0 };
 	hc->head_sent = false;
 	hc->state = HEAD;

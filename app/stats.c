@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 
+#include "app/access_log.h"
 #include "app/server.h"
 #include "fs/file.h"
 #include "fs/pcache.h"
@@ -208,6 +209,17 @@ static void mechanism_sections(struct json_out *j)
 	trace_section(j);
 }
 
+static void access_log_section(struct json_out *j)
+{
+	struct alog_stats st;
+
+	alog_get_stats(&st);
+	json_open(j, "access_log");
+	json_str(j, "mode", st.mode);
+	STATS_JSON(j, ALOG_STATS, &st);
+	json_close(j);
+}
+
 static void kernel_section(struct json_out *j)
 {
 	struct mainloop_stats ml;
@@ -287,6 +299,7 @@ int http_stats_json(char *buf, size_t size, const struct http_stats *http)
 
 	json_begin(&j, buf, size);
 	http_section(&j, http);
+	access_log_section(&j);
 	counter_sections(&j);
 	mechanism_sections(&j);
 	kernel_section(&j);

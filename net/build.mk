@@ -38,6 +38,7 @@ KERNEL_SRCS += \
 NET_INSTANCES_MAX ?= 4
 NET_INSTANCE_SRCS := \
 	net/conn.c \
+	net/dgram.c \
 	net/netinst.c \
 	net/virtio_net.c \
 	net/lwip-port/csum.c \

@@ -39,6 +39,7 @@
 #include "kernel/virtio/pci.h"
 #include "kernel/virtio/virtio_pci.h"
 #include "lwip/init.h" /* LWIP_VERSION_STRING only: no lwIP code here */
+#include "net/dgram.h"
 #include "net/ipcfg.h"
 #include "net/netinst.h"
 
@@ -243,6 +244,16 @@ void net_instance_stats(uint32_t i, struct net_instance_stats *st)
 uint32_t net_instances(void)
 {
 	return used;
+}
+
+/* net/dgram.h: through the instance this CPU runs (lwIP is entered
+ * only from its own CPU); a CPU that runs none has no interface. */
+int dgram_send(uint32_t addr, uint16_t port, const void *buf, size_t len)
+{
+	for (uint32_t i = 0; i < used; i++)
+		if (inst_cpu[i] == cpu_self())
+			return netinst_get(i)->dgram_send(addr, port, buf, len);
+	return -ENETDOWN;
 }
 
 /* Each counter an aligned word another CPU writes: never torn. */

@@ -37,6 +37,7 @@
 #include "net/lwip-port/ooseq.h"
 #include "net/lwip-port/tcp_pcbs.h"
 #include "net/lwip-port/tcp_room.h"
+#include "net/dgram.h"
 #include "net/virtio_net.h"
 
 #define NET_HOSTNAME "petrel"
@@ -360,9 +361,11 @@ static const struct netinst_ops ops
 		.send = conn_send,
 		.write = conn_write,
 		.queued = conn_queued,
+		.trace_ack = conn_trace_ack,
 		.recv_pause = conn_recv_pause,
 		.close = conn_close,
 		.abort = conn_abort,
 		.peer = conn_peer,
 		.conn_stats = conn_get_stats,
+		.dgram_send = dgram_send,
 	};

@@ -82,11 +82,15 @@ struct netinst_ops {
 	int (*send)(struct conn *c, struct ioagg *agg);
 	long (*write)(struct conn *c, const void *buf, size_t len);
 	uint64_t (*queued)(const struct conn *c);
+	void (*trace_ack)(struct conn *c, uint64_t req, uint64_t start_ns);
 	void (*recv_pause)(struct conn *c, bool pause);
 	void (*close)(struct conn *c);
 	void (*abort)(struct conn *c);
 	const char *(*peer)(const struct conn *c, char *buf, size_t size);
 	void (*conn_stats)(struct conn_stats *st);
+	/* net/dgram.h, this instance's copy */
+	int (*dgram_send)(uint32_t addr, uint16_t port, const void *buf,
+			  size_t len);
 };
 
 /* The instances linked in, and how many are in use (after net_init). */

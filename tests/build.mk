@@ -130,6 +130,11 @@ tests/app/test_http_cond_SRCS := app/http_cond.c kernel/lib/civil.c $(HTTP_STR) 
 	tests/fakes/guard_page.c $(KERNEL_PRINTF)
 tests/app/test_http_cond_CFLAGS := $(KERNEL_PRINTF_CFLAGS)
 
+UNIT_TESTS += tests/app/test_access_fmt
+tests/app/test_access_fmt_SRCS := app/access_fmt.c kernel/lib/civil.c \
+	net/ipcfg.c kernel/lib/num.c $(KERNEL_PRINTF)
+tests/app/test_access_fmt_CFLAGS := $(KERNEL_PRINTF_CFLAGS)
+
 UNIT_TESTS += tests/app/test_mime
 tests/app/test_mime_SRCS := app/mime.c $(HTTP_STR) tests/fakes/guard_page.c
 
@@ -157,7 +162,7 @@ UNIT_TESTS += tests/kernel/test_tracectx
 tests/kernel/test_tracectx_SRCS := kernel/io/tracectx.c
 
 UNIT_TESTS += tests/app/test_server
-tests/app/test_server_SRCS := app/server.c app/respond.c app/body_event.c \
+tests/app/test_server_SRCS := tests/fakes/fake_access_log.c app/server.c app/respond.c app/body_event.c \
 	app/body_thread.c app/sendfile.c app/http_parser.c app/http_path.c \
 	app/http_range.c app/http_cond.c app/http_response.c app/mime.c \
 	kernel/lib/strbuf.c \
@@ -208,7 +213,7 @@ tests/net/test_virtio_net_CFLAGS := $(NET_HOST_CFLAGS)
 
 # The ACK path of net/conn.c with the real server: ECEM DNS splicing.
 UNIT_TESTS += tests/net/test_conn
-tests/net/test_conn_SRCS := $(NET_HOST_SRCS) app/server.c app/respond.c \
+tests/net/test_conn_SRCS := $(NET_HOST_SRCS) tests/fakes/fake_access_log.c app/server.c app/respond.c \
 	app/body_event.c app/body_thread.c app/sendfile.c kernel/lib/strbuf.c \
 	app/http_parser.c \
 	app/http_path.c app/http_range.c app/http_cond.c app/http_response.c \

@@ -15,7 +15,7 @@ PACKAGES="
 	iproute2 nftables iputils-ping wrk httperf curl tcpdump
 	clang-format cppcheck dpkg-dev patch
 	clang libclang-rt-14-dev
-	nginx gnuplot-nox
+	nginx gnuplot-nox haproxy
 	chromium
 "
 

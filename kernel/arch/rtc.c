@@ -126,3 +126,8 @@ int64_t rtc_now(void)
 {
 	return boot_epoch + (int64_t)(time_ns() / 1000000000ull);
 }
+
+int64_t rtc_epoch_us(uint64_t mono_ns)
+{
+	return boot_epoch * 1000000 + (int64_t)(mono_ns / 1000);
+}

@@ -17,4 +17,8 @@ int rtc_init(void);
  * QEMU's does by default). */
 int64_t rtc_now(void);
 
+/* Microseconds since the epoch at monotonic time `mono_ns` (time_ns()),
+ * on the same boot reading as rtc_now, so logs stamped with it agree. */
+int64_t rtc_epoch_us(uint64_t mono_ns);
+
 #endif

@@ -60,6 +60,7 @@ enum lock_rank {
 	LOCK_RANK_PAGING = 70,
 	LOCK_RANK_PMM = 80,
 	LOCK_RANK_IPI = 90,
+	LOCK_RANK_ALOG = 95, /* access log ring: a leaf */
 	LOCK_RANK_CONSOLE = 100,
 	LOCK_RANK_TEST = 110,
 };

@@ -220,9 +220,13 @@ static void test_oversized_head(void **state)
 	fake_conn_finish(c, 0);
 }
 
+extern unsigned fake_alog_requests, fake_alog_responses;
+extern int fake_alog_last_status;
+
 static void test_pipelining_in_order(void **state)
 {
 	struct conn *c = fake_conn_open();
+	unsigned logged = fake_alog_responses, asked = fake_alog_requests;
 	char *out, *p;
 
 	(void)state;
@@ -238,6 +242,10 @@ static void test_pipelining_in_order(void **state)
 	assert_non_null(p);
 	assert_string_equal(body_of(p), index_html);
 	assert_false(fake_conn_closing(c));
+	/* The access log heard of each request and each response once. */
+	assert_int_equal(fake_alog_requests - asked, 3);
+	assert_int_equal(fake_alog_responses - logged, 3);
+	assert_int_equal(fake_alog_last_status, 200);
 	free(out);
 	fake_conn_finish(c, 0);
 }
@@ -516,6 +524,29 @@ static void test_no_volume_and_stats(void **state)
 	fake_fs_set_mounted(true);
 }
 
+/* GET /_health: 200 "ok" with a volume, 503 without, counted. */
+static void test_health(void **state)
+{
+	struct http_stats st;
+	uint64_t before;
+	char *out;
+
+	(void)state;
+	http_get_stats(&st);
+	before = st.health_checks;
+	out = one("GET /_health HTTP/1.1\r\nHost: x\r\n\r\n");
+	expect_status(out, 200);
+	assert_string_equal(body_of(out), "ok\n");
+	free(out);
+	fake_fs_set_mounted(false);
+	out = one("GET /_health HTTP/1.1\r\nHost: x\r\n\r\n");
+	expect_status(out, 503);
+	free(out);
+	fake_fs_set_mounted(true);
+	http_get_stats(&st);
+	assert_int_equal(st.health_checks - before, 2);
+}
+
 static void test_status_counters(void **state)
 {
 	struct http_stats a, b;
@@ -666,6 +697,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_get_file),
+		cmocka_unit_test(test_health),
 		cmocka_unit_test(test_head_and_directories),
 		cmocka_unit_test(test_errors_close),
 		cmocka_unit_test(test_oversized_head),

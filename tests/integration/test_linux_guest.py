@@ -25,6 +25,7 @@ import web  # noqa: E402
 
 BOOT_TIMEOUT = 90       # Linux under TCG: about 5 s here, 10+ s loaded
 CURL_TIMEOUT = 30
+READY_TIMEOUT = 20      # s from the first 200 to /init's ready marker
 SIZES = {"one.bin": 1, "k1.bin": 1024, "k64.bin": 65536 + 7,
          "m1.bin": 1 << 20, "m5.bin": 5 << 20}
 INDEX = b"<html><body>linux guest</body></html>\n"
@@ -67,7 +68,9 @@ def test_linux_guest_serves_the_site_byte_exact(site, capsys):
             guest.Guest(ns, "linux", img, mem="128M",
                         log_path=str(tmp / "linux.serial.log")) as g:
         boot = g.wait_http("/index.html", BOOT_TIMEOUT)
-        assert "linux-guest: ready 10.77.0.2/24" in g.output()
+        # nginx may answer before /init's next 50 ms poll has seen it
+        # listening and printed the marker: wait for it, bounded
+        g.wait_for(r"linux-guest: ready 10\.77\.0\.2/24", READY_TIMEOUT)
         assert g.find_vcpu_tid() is not None
         cpu = g.cpu_seconds()
         assert 0 < cpu["vcpu"] <= cpu["qemu"]

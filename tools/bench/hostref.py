@@ -84,12 +84,15 @@ def available():
 
 def host_config(prefix, site):
     """The guest's nginx.conf with host paths: site root, pid file, MIME
-    types and temp folders under `prefix`. Everything else is kept."""
+    types and temp folders under `prefix`, and one worker (the guests
+    of bench.py have one vCPU; `auto` would take every host CPU).
+    Everything else is kept."""
     with open(GUEST_CONF) as f:
         conf = f.read()
     subs = [("pid /run/nginx.pid;", "pid %s/nginx.pid;" % prefix),
             ("include mime.types;", "include %s;" % MIME_TYPES),
-            ("root /srv/site;", "root %s;" % site)]
+            ("root /srv/site;", "root %s;" % site),
+            ("worker_processes auto;", "worker_processes 1;")]
     for old, new in subs:
         if old not in conf:
             raise GuestError("%s: no %r to adapt" % (GUEST_CONF, old))
