@@ -137,7 +137,7 @@ def test_bad_net_queues_named_default_used(mq_ns, site, tmp_path):
     files, img = site
     ns = mq_ns(2)
     with ns.entered():
-        g = web.start_guest(ns, tmp_path, img, "net_queues=9")
+        g = web.start_guest(ns, tmp_path, img, "net_queues=9", smp=1)
         assert re.search(r"bad value '9' for net_queues=", g.output())
         # the default: one instance per CPU online (one here)
         assert "1 queue pair, one lwIP instance each" in g.output()
