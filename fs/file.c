@@ -199,6 +199,11 @@ int fs_mount(struct vblk_dev *dev)
 	return 0;
 }
 
+struct vblk_dev *fs_device(void)
+{
+	return fs.dev;
+}
+
 bool fs_mounted(void)
 {
 	return fs.vol != NULL;

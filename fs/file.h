@@ -79,6 +79,9 @@ void fs_init(void);
 int fs_mount(struct vblk_dev *dev);
 bool fs_mounted(void);
 
+/* The disk the volume is on, or NULL (self-tests read it raw). */
+struct vblk_dev *fs_device(void);
+
 /* Open `path` (absolute, inside the volume; symlinks followed). 0 with
  * *out set, -ENODEV (no volume), -ENOENT, -ENOTDIR, -ELOOP, -EUCLEAN... */
 int fs_open(const char *path, struct file **out);

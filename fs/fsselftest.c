@@ -12,7 +12,10 @@
  * CPU's read fills the page), warm, then cold again after the boot CPU
  * dropped every unreferenced page, each CPU starting on a different
  * file. Disk completions reaped on the CPU the interrupt reached go back
- * to the asker through the handover queues. The boot CPU then checks
+ * to the asker through the handover queues. Before the rounds each
+ * thread also reads the volume's first FSTEST_RAW bytes straight from
+ * the disk (vblk_read_sync: it sleeps until its completion, which must
+ * come back to its own CPU to wake it). The boot CPU then checks
  * that every CPU read the same bytes in every round and prints each
  * file's size and CRC-32 (the integration test compares them with the
  * host's files) and one summary line, "passed" or "FAILED".
@@ -20,6 +23,7 @@
 #define PR_PREFIX "fsselftest: "
 #include "fs/file.h"
 #include "fs/pcache.h"
+#include "fs/virtio_blk.h"
 
 #include "kernel/arch/smp.h"
 #include "kernel/core/cmdline.h"
@@ -40,6 +44,7 @@
 #define FSTEST_ROUNDS 3 /* cold together, warm, cold spread */
 #define FSTEST_CHUNK (64 * 1024)
 #define FSTEST_CPUS_MAX 8
+#define FSTEST_RAW (16 * 1024) /* bytes read raw from the disk */
 
 static bool enabled;
 KPARAM_BOOL(fsselftest, enabled,
@@ -52,6 +57,8 @@ static struct {
 	uint32_t crc[FSTEST_ROUNDS][FSTEST_CPUS_MAX][FSTEST_FILES_MAX];
 	int err[FSTEST_ROUNDS][FSTEST_CPUS_MAX]; /* first error */
 	uint64_t bytes[FSTEST_CPUS_MAX]; /* [its CPU] */
+	uint32_t raw_crc[FSTEST_CPUS_MAX]; /* [its CPU] */
+	int raw_err[FSTEST_CPUS_MAX]; /* [its CPU] */
 	unsigned arrived; /* [atomic] barrier arrivals */
 	struct handover start[FSTEST_CPUS_MAX]; /* [queue] */
 } t;
@@ -101,6 +108,11 @@ static void worker(void *arg)
 	uint8_t *chunk = kmalloc(FSTEST_CHUNK);
 
 	(void)arg;
+	t.raw_err[self] =
+		chunk ? vblk_read_sync(fs_device(), 0, chunk, FSTEST_RAW) :
+			-ENOMEM;
+	if (!t.raw_err[self])
+		t.raw_crc[self] = crc32_update(0, chunk, FSTEST_RAW);
 	for (unsigned r = 0; r < FSTEST_ROUNDS; r++) {
 		/* Round 2 starts cold: the boot CPU drops every page. */
 		if (r == 2 && self == 0)
@@ -138,6 +150,8 @@ static void report(void)
 
 	for (unsigned c = 0; c < t.ncpu; c++) {
 		bytes += t.bytes[c];
+		errors += t.raw_err[c] != 0;
+		differ += t.raw_crc[c] != t.raw_crc[0];
 		handover_get_cpu_stats(c, &ho);
 		handovers += ho.sent;
 		for (unsigned r = 0; r < FSTEST_ROUNDS; r++) {
