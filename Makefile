@@ -18,6 +18,7 @@
 #   make bench-cache  page cache LRU vs GDS on a Zipf trace (QUICK=1: short)
 #   make bench-trace  tracing overhead: trace=off/on/sample:100 (QUICK=1)
 #   make bench-accept  accept_limit under connection churn, httperf (QUICK=1)
+#   make bench-prio  urgent requests under a low-priority disk flood, prio=on/off
 #   make cluster N=3   N guests behind HAProxy in a namespace (Ctrl-C stops)
 #   make bench-cluster 1 vs N guests behind HAProxy (QUICK=1: short)
 #   make bench-scale  -smp 1 vs 2 (vs 4), petrel and Linux+nginx (QUICK=1)
@@ -64,7 +65,7 @@ include tests/fuzz/build.mk
 
 KERNEL_OBJS := $(patsubst %,$(BUILD)/%.o,$(KERNEL_SRCS)) $(KERNEL_EXTRA_OBJS)
 
-.PHONY: all iso image run run-tap bench bench-mech bench-trace bench-accept bench-cache soak test unit \
+.PHONY: all iso image run run-tap bench bench-mech bench-trace bench-accept bench-cache bench-prio soak test unit \
 	integration check \
 	format clean debug fuzz fuzz-build fuzz-smoke
 all: $(KERNEL_ELF) $(KERNEL_BIN)
@@ -307,6 +308,11 @@ bench-scale: $(KERNEL_BIN) linux-guest
 	BUILD=$(abspath $(BUILD)) tools/bench/scale.py $(if $(QUICK),--quick) $(BENCH_ARGS)
 
 # Page-cache policies, LRU against GreedyDual-Size, on one seeded Zipf
+# Request priorities: urgent cold requests under a low-priority flood,
+# prio=on vs off (tools/bench/prio.py --help). Needs root for the namespace.
+bench-prio: $(KERNEL_BIN)
+	tools/bench/prio.py $(if $(QUICK),--rounds 1 --seconds 10) $(BENCH_ARGS)
+
 # trace over a web-like site 4x the pool (tools/bench/cache_trace.py):
 # hit ratio, byte hit ratio, req/s, vCPU per request; bodies checked.
 # QUICK=1: a short trace, one boot of each. JSON in

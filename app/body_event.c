@@ -20,6 +20,7 @@
 #include "kernel/core/printk.h"
 #include "kernel/io/ecem.h"
 #include "kernel/io/iobuf.h"
+#include "kernel/io/prio.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
 #include "kernel/param.h"
@@ -40,14 +41,34 @@ KPARAM_UINT(send_window, send_window, PAGE_SIZE, 64 << 20,
 static void window_read(void *arg, int err);
 static void splice_more(struct http_conn *hc);
 
+static uint64_t prio_reserve_pct = 10;
+KPARAM_UINT(prio_reserve_pct, prio_reserve_pct, 0, 90,
+	    "prio=on: pool share (%) only urgent responses (u < 3) may pin");
+
+/* The pin budget of a response of `urgency`, in % of the pool. With
+ * prio=on the less urgent (u > 3) stop `prio_reserve_pct` below the
+ * budget and the urgent (u < 3) may pin that much beyond it: when the
+ * pool runs short, low priority waits first and urgent responses still
+ * find pages. */
+static uint64_t pin_budget_of(uint8_t urgency)
+{
+	if (!prio_enforced() || urgency == CAUSAL_URGENCY_DEFAULT)
+		return pin_budget_pct;
+	if (urgency > CAUSAL_URGENCY_DEFAULT)
+		return pin_budget_pct > prio_reserve_pct + 10 ?
+			       pin_budget_pct - prio_reserve_pct :
+			       10;
+	return MIN(pin_budget_pct + prio_reserve_pct, 100ull);
+}
+
 /* Over the pinned-page budget: responses in flight hold what the pool
  * has; more would only take the pages their acknowledgements free. */
-static bool pool_pressed(void)
+static bool pool_pressed(uint8_t urgency)
 {
 	struct iobuf_stats io;
 
 	iobuf_get_stats(&io);
-	return io.pinned_pages * 100 >= io.pool_pages * pin_budget_pct;
+	return io.pinned_pages * 100 >= io.pool_pages * pin_budget_of(urgency);
 }
 
 /* The blocking read LAIO runs on a spare stack (laio=off: right here). */
@@ -100,9 +121,10 @@ static bool body_done(struct http_conn *hc)
  * can always move. */
 static bool pin_wait(struct http_conn *hc)
 {
-	if (!conn_queued(hc->c) || !pool_pressed())
+	if (!conn_queued(hc->c) || !pool_pressed(hc->cause.urgency))
 		return false;
 	hc_stats.pin_waits++;
+	prio_class(hc->cause.urgency)->pin_waits++;
 	timer_arm_in(&hc->retry, NOMEM_RETRY_MS * MS);
 	return true;
 }

@@ -9,11 +9,13 @@ KERNEL_SRCS += \
 	app/http_cond.c \
 	app/http_parser.c \
 	app/http_path.c \
+	app/http_prio.c \
 	app/http_range.c \
 	app/http_response.c \
 	app/http_str.c \
 	app/http_trace.c \
 	app/mime.c \
+	app/prio.c \
 	app/respond.c \
 	app/sendfile.c \
 	app/server.c \

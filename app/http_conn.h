@@ -110,6 +110,10 @@ void hc_arm_idle(struct http_conn *hc);
 void hc_pipeline(struct http_conn *hc);
 void hc_response_done(struct http_conn *hc);
 
+/* prio.c: the request's urgency, from its head */
+void hc_prio_begin(struct http_conn *hc, int n, const struct http_request *req);
+void hc_prio_end(struct http_conn *hc);
+
 /* respond.c: routing and responses */
 void hc_route(struct http_conn *hc, const struct http_request *req);
 void hc_flush(struct http_conn *hc, bool with_window);

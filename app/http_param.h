@@ -18,6 +18,11 @@
 /* paths, see http_path.h */
 #define HTTP_PATH_MAX 1024 /* normalized path bytes, NUL excluded -> 414 */
 
+/* request priority, see http_prio.h */
+#define HTTP_PRIO_RULES_MAX 16 /* prio_path= rules kept */
+#define HTTP_PRIO_PREFIX_MAX 128 /* bytes of one rule's path prefix */
+#define HTTP_PRIO_HEADER_MAX 64 /* bytes of the prio_header= name */
+
 /* response pieces, see http_cond.h and http_response.h */
 #define HTTP_ETAG_SIZE 64 /* buffer for W/"ino-mtime-size" and its NUL */
 #define HTTP_DATE_LEN 29 /* "Sun, 06 Nov 1994 08:49:37 GMT" */

@@ -384,7 +384,7 @@ static int open_op(void *arg)
 {
 	struct http_conn *hc = arg;
 
-	return fs_open(hc->open_path, &hc->open_file);
+	return fs_open_for(hc->open_path, &hc->cause, &hc->open_file);
 }
 
 /* The open blocked and is done: parse the request again to use it. */

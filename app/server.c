@@ -136,6 +136,7 @@ void hc_arm_idle(struct http_conn *hc)
 /* The response is queued whole: next request, or close. */
 void hc_response_done(struct http_conn *hc)
 {
+	hc_prio_end(hc);
 	alog_response(hc->log, &hc->cause, hc->status, hc->resp_body,
 		      hc->resp_head + hc->resp_body);
 	hc_trace_done(hc);
@@ -192,6 +193,7 @@ static bool serve_one(struct http_conn *hc, int n,
 	if (!hc->open_ready) { /* not the re-parse after an open */
 		hc_stats.requests++;
 		causal_begin(&hc->cause, time_ns());
+		hc_prio_begin(hc, n, req);
 		if (n != HTTP_PARSE_BAD)
 			hc_trace_begin(hc, req);
 		alog_request(&hc->log, hc->c, req, n != HTTP_PARSE_BAD);

@@ -20,6 +20,7 @@
 #include "kernel/core/spinlock.h"
 #include "kernel/io/ecem.h"
 #include "kernel/io/iobuf.h"
+#include "kernel/io/prio.h"
 #include "kernel/io/sealguard.h"
 #include "kernel/io/sfbuf.h"
 #include "kernel/io/trace.h"
@@ -209,6 +210,23 @@ static void mechanism_sections(struct json_out *j)
 	trace_section(j);
 }
 
+/* prio= and the counters of each urgency class, as "u0".."u7". */
+static void prio_section(struct json_out *j)
+{
+	struct prio_class_stats pc[PRIO_CLASSES];
+
+	prio_get_stats(pc);
+	json_open(j, "prio");
+	json_str(j, "mode", prio_enforced() ? "on" : "off");
+	for (unsigned int u = 0; u < PRIO_CLASSES; u++) {
+		char name[4];
+
+		snprintf(name, sizeof(name), "u%u", u);
+		STATS_JSON_OBJECT(j, name, PRIO_CLASS_STATS, &pc[u]);
+	}
+	json_close(j);
+}
+
 static void access_log_section(struct json_out *j)
 {
 	struct alog_stats st;
@@ -302,6 +320,7 @@ int http_stats_json(char *buf, size_t size, const struct http_stats *http)
 	access_log_section(&j);
 	counter_sections(&j);
 	mechanism_sections(&j);
+	prio_section(&j);
 	kernel_section(&j);
 	cpu_section(&j);
 	return json_end(&j);

@@ -30,6 +30,11 @@
  * that reads directories) also holds the volume (meta_held, a flag
  * taken with an atomic exchange): a thread that finds it held yields
  * until it is free, the main loop gets -EAGAIN.
+ *
+ * Priority: the request's urgency is copied into each page waiter, and
+ * from the page cache's rank into the batch (struct fill) and each disk
+ * request it posts, indirect-block reads included, so it outlives the
+ * request that asked for it.
  */
 #define PR_PREFIX "fs: "
 #include "fs/file.h"
@@ -43,7 +48,9 @@
 #include "kernel/core/initcall.h"
 #include "kernel/core/printk.h"
 #include "kernel/core/spinlock.h"
+#include "kernel/io/causal.h"
 #include "kernel/io/iobuf.h"
+#include "kernel/io/prio.h"
 #include "kernel/io/trace.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
@@ -76,31 +83,54 @@ static struct {
  * thread (a LAIO continuation, a model=threads connection) sleeps during
  * that read: one caller inside ext2 at a time. A thread that finds it
  * taken waits; the main loop cannot wait for a sleeping thread and gets
- * -EAGAIN (callers retry or answer 503).
+ * -EAGAIN (callers retry or answer 503). With prio=on the volume goes to
+ * the most urgent waiter: a caller of urgency u neither takes it nor
+ * keeps waiting for it while a more urgent thread waits (every open
+ * passes here, so an urgent request is not stuck behind a flood of
+ * opens of less urgent ones).
  */
 static bool meta_held; /* [atomic] */
+static uint32_t meta_waiting[PRIO_CLASSES]; /* [atomic] threads, by urgency */
 static struct spinlock meta_lock = SPINLOCK_INIT("ext2", LOCK_RANK_FS_META);
 
 /* A counter written outside the locks, from any CPU. */
 #define COUNT(field) __atomic_fetch_add(&fs.stats.field, 1, __ATOMIC_RELAXED)
 
-static bool meta_try(void)
+/* Whether a thread more urgent than `urgency` waits for the volume. */
+static bool more_urgent_waiting(uint8_t urgency)
 {
-	return !__atomic_exchange_n(&meta_held, true, __ATOMIC_ACQUIRE);
+	if (!prio_enforced())
+		return false;
+	for (unsigned int u = 0; u < urgency && u < PRIO_CLASSES; u++)
+		if (__atomic_load_n(&meta_waiting[u], __ATOMIC_RELAXED))
+			return true;
+	return false;
 }
 
-static int meta_enter(void)
+/* Take the volume if it is free and nobody more urgent waits. */
+static bool meta_try(uint8_t urgency)
 {
-	if (!meta_try()) {
+	return !more_urgent_waiting(urgency) &&
+	       !__atomic_exchange_n(&meta_held, true, __ATOMIC_ACQUIRE);
+}
+
+static int meta_enter(uint8_t urgency)
+{
+	urgency = MIN(urgency, (uint8_t)CAUSAL_URGENCY_MAX);
+	if (!meta_try(urgency)) {
 		if (!thread_current()) {
 			COUNT(meta_busy);
 			return -EAGAIN;
 		}
+		COUNT(meta_waits);
+		__atomic_fetch_add(&prio_class(urgency)->volume_waits, 1,
+				   __ATOMIC_RELAXED);
+		__atomic_fetch_add(&meta_waiting[urgency], 1, __ATOMIC_RELAXED);
 		/* Its holder may be on another CPU, which cannot wake us:
 		 * let this CPU's loop run and look again. */
-		COUNT(meta_waits);
-		while (!meta_try())
+		while (!meta_try(urgency))
 			thread_yield();
+		__atomic_fetch_sub(&meta_waiting[urgency], 1, __ATOMIC_RELAXED);
 	}
 	spin_lock(&meta_lock);
 	return 0;
@@ -228,6 +258,7 @@ struct fill {
 	uint32_t next; /* [m] first page not mapped yet */
 	uint32_t held; /* [m] first page still holding its mapping +1 */
 	uint32_t live; /* [m] pages not completed; 0 frees the batch */
+	unsigned int rank; /* [I] disk rank (kernel/io/prio.h) */
 	struct blkrun run; /* [m] the request being built */
 	struct fill *next_waiter; /* [m] waiting for the same indirect block */
 	uint64_t trace_req; /* [I] the request that missed (trace.h), or 0 */
@@ -313,7 +344,8 @@ static int fill_post(void *ctx, uint64_t sector,
 	if (rq) {
 		*rq = (struct fill_req){ fl, first, last, fl->trace_req,
 					 fl->trace_req ? time_ns() : 0 };
-		err = vblk_read(fs.dev, sector, segs, n, fill_req_done, rq);
+		err = vblk_read(fs.dev, sector, segs, n, fl->rank,
+				fill_req_done, rq);
 		if (err)
 			kfree(rq);
 		else
@@ -448,7 +480,7 @@ static int meta_wait(struct fill *fl, uint64_t blk)
 		m->blk = blk;
 		m->data = kmalloc(fs.block_size);
 		err = m->data ? vblk_read_kmem(fs.dev, blk * fs.block_size,
-					       m->data, fs.block_size,
+					       m->data, fs.block_size, fl->rank,
 					       meta_read_done, m) :
 				-ENOMEM;
 		if (err) {
@@ -476,7 +508,10 @@ static void fill_continue(struct fill *fl, bool sleeping)
 {
 	uint64_t dblk[BLOCKS_PER_PAGE_MAX], missing = 0;
 	uint32_t nblk = 0;
-	int err = sleeping ? meta_enter() : 0;
+	int err = sleeping ? meta_enter(fl->rank == PRIO_DISK_RANK_META ?
+						0 :
+						PRIO_RANK_URGENCY(fl->rank)) :
+			     0;
 	bool held = sleeping && !err;
 
 	while (!err && fl->next < fl->n) {
@@ -509,7 +544,7 @@ static void fill_continue(struct fill *fl, bool sleeping)
 
 static int read_pages(struct pcache_file *pc, uint64_t first,
 		      struct iobuf *const *bufs, uint32_t n,
-		      const struct causal *cause)
+		      const struct causal *cause, unsigned int rank)
 {
 	unsigned int seg_max;
 	uint32_t seg_bytes_max;
@@ -525,6 +560,7 @@ static int read_pages(struct pcache_file *pc, uint64_t first,
 			     .first = first,
 			     .n = n,
 			     .live = n,
+			     .rank = rank,
 			     .trace_req = trace_req(cause) };
 	for (uint32_t p = 0; p < n; p++)
 		fl->pages[p] =
@@ -538,9 +574,10 @@ static int read_pages(struct pcache_file *pc, uint64_t first,
 	return 0;
 }
 
-static int read_page(struct pcache_file *pc, uint64_t index, struct iobuf *buf)
+static int read_page(struct pcache_file *pc, uint64_t index, struct iobuf *buf,
+		     unsigned int rank)
 {
-	return read_pages(pc, index, &buf, 1, NULL);
+	return read_pages(pc, index, &buf, 1, NULL, rank);
 }
 
 static const struct pcache_backing_ops file_backing = {
@@ -586,7 +623,7 @@ static struct file *file_get(uint32_t ino, int *err)
 	return f;
 }
 
-int fs_open(const char *path, struct file **out)
+int fs_open_for(const char *path, const struct causal *cause, struct file **out)
 {
 	uint32_t ino;
 	int err;
@@ -594,7 +631,8 @@ int fs_open(const char *path, struct file **out)
 	COUNT(opens);
 	if (!fs.vol) {
 		err = -ENODEV;
-	} else if (!(err = meta_enter())) {
+	} else if (!(err = meta_enter(cause ? cause->urgency :
+					      CAUSAL_URGENCY_DEFAULT))) {
 		err = ext2_lookup(fs.vol, path, &ino);
 		if (!err)
 			*out = file_get(ino, &err);
@@ -603,6 +641,11 @@ int fs_open(const char *path, struct file **out)
 	if (err)
 		COUNT(open_errors);
 	return err;
+}
+
+int fs_open(const char *path, struct file **out)
+{
+	return fs_open_for(path, NULL, out);
 }
 
 const struct file_stat *fs_stat(const struct file *f)
@@ -617,7 +660,7 @@ int fs_readdir(struct file *dir, uint64_t *pos, struct fs_dirent *de)
 
 	if (!dir->st.is_dir)
 		return -ENOTDIR;
-	ret = meta_enter();
+	ret = meta_enter(CAUSAL_URGENCY_DEFAULT);
 	if (ret)
 		return ret;
 	ret = ext2_readdir(fs.vol, &dir->inode, pos, &e);

@@ -85,6 +85,10 @@ struct vblk_dev *fs_device(void);
 /* Open `path` (absolute, inside the volume; symlinks followed). 0 with
  * *out set, -ENODEV (no volume), -ENOENT, -ENOTDIR, -ELOOP, -EUCLEAN... */
 int fs_open(const char *path, struct file **out);
+/* fs_open for request `cause` (borrowed; NULL: default urgency): with
+ * prio=on a more urgent request gets the volume first. */
+int fs_open_for(const char *path, const struct causal *cause,
+		struct file **out);
 
 const struct file_stat *fs_stat(const struct file *f);
 
@@ -97,7 +101,8 @@ typedef void (*fs_read_done_fn)(void *arg, int err);
  * the read failed, or an error at once. On any error `out` is unchanged.
  * `out` must stay valid until done is called. `cause` (NULL: none) is the
  * request the read is for: the disk requests a miss starts carry a copy
- * of its trace id (kernel/io/trace.h); borrowed for the call only.
+ * of its trace id (kernel/io/trace.h) and its urgency (kernel/io/prio.h;
+ * NULL: the default); borrowed for the call only.
  */
 int fs_read(struct file *f, uint64_t off, uint64_t len, struct ioagg *out,
 	    fs_read_done_fn done, void *arg, const struct causal *cause);

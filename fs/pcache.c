@@ -30,6 +30,7 @@
 #include "kernel/core/spinlock.h"
 #include "kernel/cpu/percpu.h"
 #include "kernel/io/iobuf.h"
+#include "kernel/io/prio.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/hash.h"
@@ -306,13 +307,13 @@ static void abandon(struct entry *e)
  * or the error when none was. The ones not started are abandoned. */
 static int start_fills(struct pcache_file *f, uint64_t first,
 		       struct iobuf *const *bufs, uint32_t n,
-		       const struct causal *cause)
+		       const struct causal *cause, unsigned int rank)
 {
 	uint32_t started = 0;
 	int err = 0;
 
 	if (f->ops->read_pages) {
-		err = f->ops->read_pages(f, first, bufs, n, cause);
+		err = f->ops->read_pages(f, first, bufs, n, cause, rank);
 		if (!err)
 			started = n;
 		if (n > 1)
@@ -320,7 +321,7 @@ static int start_fills(struct pcache_file *f, uint64_t first,
 	} else {
 		while (started < n && !err) {
 			err = f->ops->read_page(f, first + started,
-						bufs[started]);
+						bufs[started], rank);
 			if (!err)
 				started++;
 		}
@@ -334,12 +335,13 @@ static int start_fills(struct pcache_file *f, uint64_t first,
  * Read up to n missing pages from `first` in one backing call, stopping
  * at the end of the file, at a page already cached or when the pool is
  * full. Page `first` gets waiter w (may be NULL); pages from ra_first on
- * are readahead; page mark_at gets ra_mark `mark`. Returns pages started
- * or a negative errno (-ENOMEM: not even page `first` could be had).
+ * are readahead; page mark_at gets ra_mark `mark`; the disk reads go at
+ * `rank`. Returns pages started or a negative errno (-ENOMEM: not even
+ * page `first` could be had).
  */
 static int start_batch(struct pcache_file *f, uint64_t first, uint32_t n,
 		       struct pcache_waiter *w, uint64_t ra_first,
-		       uint64_t mark_at, uint32_t mark)
+		       uint64_t mark_at, uint32_t mark, unsigned int rank)
 {
 	struct iobuf *one = NULL;
 	struct iobuf **bufs = n > 1 ? kmalloc(n * sizeof(*bufs)) : &one;
@@ -365,8 +367,8 @@ static int start_batch(struct pcache_file *f, uint64_t first, uint32_t n,
 	} else {
 		if (w)
 			add_waiter(bufs[0]->owner_data, w);
-		started =
-			start_fills(f, first, bufs, count, w ? w->cause : NULL);
+		started = start_fills(f, first, bufs, count,
+				      w ? w->cause : NULL, rank);
 	}
 	if (started > 0 && first + (uint32_t)started > ra_first)
 		cache.stats.readahead_issued +=
@@ -393,7 +395,7 @@ static void note_window(struct pcache_file *f, uint32_t window)
  * second page, twice the file's last window (READAHEAD_START at first).
  */
 static int read_missed(struct pcache_file *f, uint64_t index,
-		       struct pcache_waiter *w)
+		       struct pcache_waiter *w, uint8_t urgency)
 {
 	/* Context readahead: a cached previous page also means a stream
 	 * (another reader's accesses may sit between this one's). */
@@ -407,8 +409,9 @@ static int read_missed(struct pcache_file *f, uint64_t index,
 			     f->ra_cap);
 	else
 		f->ra_window = 0;
-	started =
-		start_batch(f, index, window, w, index + 1, index + 1, window);
+	/* The window holds the page asked for: a demand read. */
+	started = start_batch(f, index, window, w, index + 1, index + 1, window,
+			      PRIO_DISK_RANK(urgency, false));
 	if (started < 0)
 		return started;
 	if (window > 1)
@@ -419,10 +422,11 @@ static int read_missed(struct pcache_file *f, uint64_t index,
 /*
  * A reader reached a page marked by a window of `prev` pages: issue the
  * next window, twice as large up to the file's cap, from the first page
- * after `index` not cached, and mark its first page.
+ * after `index` not cached, and mark its first page. It ranks as
+ * readahead of that reader's urgency.
  */
 static void readahead_async(struct pcache_file *f, uint64_t index,
-			    uint32_t prev)
+			    uint32_t prev, uint8_t urgency)
 {
 	uint32_t window = MIN(prev * 2, f->ra_cap);
 	uint64_t start = index + 1, end = file_pages(f);
@@ -433,7 +437,8 @@ static void readahead_async(struct pcache_file *f, uint64_t index,
 		start++;
 	if (start >= end || start - index > f->ra_cap)
 		return; /* the file's end, or far enough ahead already */
-	if (start_batch(f, start, window, NULL, start, start, window) > 0)
+	if (start_batch(f, start, window, NULL, start, start, window,
+			PRIO_DISK_RANK(urgency, true)) > 0)
 		note_window(f, window);
 }
 
@@ -475,6 +480,8 @@ int pcache_get(struct pcache_file *f, uint64_t index, struct iobuf **out,
 {
 	struct entry *e;
 	uint32_t mark = 0;
+	uint8_t urgency = w && w->cause ? w->cause->urgency :
+					  CAUSAL_URGENCY_DEFAULT;
 	int err = -EINPROGRESS;
 
 	if (index >= file_pages(f))
@@ -504,10 +511,10 @@ int pcache_get(struct pcache_file *f, uint64_t index, struct iobuf **out,
 	} else {
 		cache.stats.misses++;
 		cache.stats.miss_bytes += page_bytes(f, index);
-		err = read_missed(f, index, w);
+		err = read_missed(f, index, w, urgency);
 	}
 	if (mark)
-		readahead_async(f, index, mark);
+		readahead_async(f, index, mark, urgency);
 	f->last_index = index;
 	pcache_unlock();
 	return err;

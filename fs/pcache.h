@@ -51,23 +51,27 @@ struct pcache_file;
 struct pcache_backing_ops {
 	/*
 	 * Start filling page `index` of `f` into `buf` (one page, not yet
-	 * sealed; the length to seal is min(PAGE_SIZE, size - index * 4K)).
+	 * sealed; the length to seal is min(PAGE_SIZE, size - index * 4K)),
+	 * at disk rank `rank` (kernel/io/prio.h: the requester's urgency,
+	 * and whether this is readahead).
 	 * Return 0 and call pcache_fill_done() later (or before returning),
 	 * or return a negative errno without calling it.
 	 */
 	int (*read_page)(struct pcache_file *f, uint64_t index,
-			 struct iobuf *buf);
+			 struct iobuf *buf, unsigned int rank);
 	/*
 	 * Optional: start filling pages first..first+n-1 (n >= 1) into
 	 * bufs[0..n-1], each completed by its own pcache_fill_done(), maybe
 	 * before returning. Return 0, or a negative errno when no page was
 	 * started and none completed. Without it, read_page per page.
 	 * `cause`: the request whose miss started the batch (NULL for
-	 * readahead nobody waits on), borrowed for the call.
+	 * readahead nobody waits on), borrowed for the call; `rank` as for
+	 * read_page (readahead keeps the urgency of the reader whose
+	 * lookup triggered it).
 	 */
 	int (*read_pages)(struct pcache_file *f, uint64_t first,
 			  struct iobuf *const *bufs, uint32_t n,
-			  const struct causal *cause);
+			  const struct causal *cause, unsigned int rank);
 };
 
 struct pcache_file {
@@ -85,7 +89,9 @@ struct pcache_file {
 };
 
 /* A waiter is embedded by the caller; it is called once, from
- * pcache_fill_done, with a referenced iobuf (err == 0) or an error. */
+ * pcache_fill_done, with a referenced iobuf (err == 0) or an error. The
+ * urgency of its `cause` (RFC 9218; NULL: the default) ranks the disk
+ * reads its lookup starts, and the readahead that lookup triggers. */
 typedef void (*pcache_done_fn)(void *arg, struct iobuf *buf, int err);
 
 struct pcache_waiter {

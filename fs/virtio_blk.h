@@ -5,8 +5,9 @@
  * caller's memory (page-cache pages: no bounce copy) and the completion
  * callback runs from the main loop when the device is done, with 0 or
  * -EIO (device status not OK). Requests beyond the ring's capacity wait
- * in a FIFO and are posted as descriptors free up, so any number may be
- * in flight. Completions are found by the MSI-X interrupt (which only
+ * in a queue and are posted as descriptors free up, so any number may be
+ * in flight: in arrival order, or by rank with prio=on (kernel/io/prio.h,
+ * where the device also holds at most `prio_disk_depth` at once). Completions are found by the MSI-X interrupt (which only
  * marks work pending) and by polling from the main loop.
  * vblk_read_sync() is the blocking path for metadata: a thread sleeps,
  * the main loop polls the ring, until its request completes.
@@ -78,22 +79,24 @@ void vblk_limits(const struct vblk_dev *d, unsigned int *seg_max,
 
 /*
  * Read sectors starting at `sector` into `n` segments (their lengths add
- * up to a multiple of VBLK_SECTOR_SIZE; within vblk_limits()).
+ * up to a multiple of VBLK_SECTOR_SIZE; within vblk_limits()), at `rank`
+ * (PRIO_DISK_RANK of the requester's urgency; a copy, kept with it).
  * Returns 0 and calls done(arg, err) later (err 0, -EIO for a device
  * error, -ETIMEDOUT: see above), or -EINVAL (beyond the capacity, bad
  * lengths) / -ENOMEM / -ENODEV (device failed) without calling it.
  */
 int vblk_read(struct vblk_dev *d, uint64_t sector,
 	      const struct vblk_segment *segs, unsigned int n,
-	      vblk_done_fn done, void *arg);
+	      unsigned int rank, vblk_done_fn done, void *arg);
 
 /* vblk_read into kernel memory: `off` and `len` in bytes, both sector
  * multiples (the segments are made at page boundaries). */
 int vblk_read_kmem(struct vblk_dev *d, uint64_t off, void *buf, size_t len,
-		   vblk_done_fn done, void *arg);
+		   unsigned int rank, vblk_done_fn done, void *arg);
 
 /* Blocking read of any byte range into kernel memory (copies through a
- * sector-aligned bounce buffer). 0, -EINVAL, -EIO, -ENOMEM, -ETIMEDOUT
+ * sector-aligned bounce buffer), at the most urgent rank: its caller
+ * waits with nothing else to do. 0, -EINVAL, -EIO, -ENOMEM, -ETIMEDOUT
  * or -ENODEV. */
 int vblk_read_sync(struct vblk_dev *d, uint64_t off, void *buf, size_t len);
 

@@ -89,6 +89,7 @@
 #define CONN_ACK_WATCHES 4 /* traced responses awaiting their last ACK */
 #define CONN_POLL_INTERVAL 10 /* lwIP slow ticks (0.1 s, lwipopts.h): 1 s */
 #define CONN_HELD_PBUFS_MAX 16 /* received segments kept for a paused reader */
+#define CONN_PEER_URGENCY_SLOTS 256 /* client addresses whose urgency is kept */
 
 /* storage (fs/virtio_blk, fs/file) */
 #define VBLK_SEGMENTS_MAX 128 /* data segments in one request (512 KiB) */

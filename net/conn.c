@@ -38,6 +38,18 @@
  * application per main-loop pass; the rest wait, established, on the
  * accept queue (their data held), and are handed over at the end of the
  * following passes, after the existing connections had their turn.
+ *
+ * Priorities (kernel/io/prio.h, prio=on): the application tells each
+ * connection the urgency of the request it is answering
+ * (conn_set_urgency), and three queues here order by it, FIFO within an
+ * urgency: the lwIP-memory waiters (the most urgent send reruns first),
+ * the deferred-work list conn_poll runs (held data and writable() of
+ * urgent connections first), and the accept queue. A connection on the
+ * accept queue has sent no request yet, so it ranks by the last urgency
+ * a request from the same client address had (a small table, default
+ * urgency for an address not in it): what that client asked for lately
+ * is the best guess of what it asks for now, and nothing is invented for
+ * a client never seen. With prio=off all three keep arrival order.
  */
 #define PR_PREFIX "conn: "
 #include "net/conn.h"
@@ -47,6 +59,7 @@
 #include "kernel/core/printk.h"
 #include "kernel/io/ecem.h"
 #include "kernel/io/iobuf.h"
+#include "kernel/io/prio.h"
 #include "kernel/io/trace.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
@@ -102,6 +115,7 @@ struct conn {
 	bool mem_writer; /* [m] conn_write refused: writable() on rerun */
 	bool wake_writer; /* [m] writable() due from conn_poll */
 	int close_err; /* [m] for closed() */
+	uint8_t urgency; /* [m] of the request answered (RFC 9218) */
 	struct conn *next; /* [m] deferred-work list */
 	struct list_node accept_link; /* [m] on the accept queue */
 	struct list_node mem_link; /* [m] on mem_waiters */
@@ -121,6 +135,11 @@ KPARAM_UINT(accept_limit, accept_limit, 0, 1000000,
 	    "new connections handed to the server per loop pass (0: all)");
 static struct conn_stats stats; /* [m] */
 static uint32_t instance; /* [I] this stack's number, conn_head */
+/* [m] the last urgency seen from a client address, by address hash */
+static struct {
+	uint32_t addr; /* IPv4, network order; 0: empty */
+	uint8_t urgency;
+} peer_urgency[CONN_PEER_URGENCY_SLOTS];
 static bool copy_mode;
 KPARAM_BOOL(copy, copy_mode,
 	    "copy response bodies into the stack's buffers (baseline)");
@@ -167,23 +186,62 @@ static void inflight_ack(struct conn *c, uint64_t n)
 	}
 }
 
+/* Put c on the deferred-work list: at the head (prio=off, as always),
+ * or ahead of the first less urgent connection (prio=on). */
 static void schedule(struct conn *c)
 {
-	struct conn *p;
+	struct conn *p, **pp = &work_list;
 
 	for (p = work_list; p; p = p->next)
 		if (p == c)
 			return;
-	c->next = work_list;
-	work_list = c;
+	if (prio_enforced()) {
+		while (*pp && (*pp)->urgency <= c->urgency)
+			pp = &(*pp)->next;
+		if (*pp)
+			prio_class(c->urgency)->ready_jumped++;
+	}
+	c->next = *pp;
+	*pp = c;
+}
+
+/* Link n into the list at head behind everything, or (prio=on) ahead
+ * of the first entry less urgent than `urgency` (urgency_of gives an
+ * entry's). True if it went ahead of one. */
+static bool insert_by_urgency(struct list_node *head, struct list_node *n,
+			      uint8_t urgency,
+			      uint8_t (*urgency_of)(struct list_node *))
+{
+	struct list_node *pos;
+
+	if (prio_enforced()) {
+		list_for_each (pos, head) {
+			if (urgency_of(pos) > urgency) {
+				list_insert_before(n, pos);
+				return true;
+			}
+		}
+	}
+	list_add_tail(head, n);
+	return false;
+}
+
+static uint8_t mem_waiter_urgency(struct list_node *n)
+{
+	return list_entry(n, struct conn, mem_link)->urgency;
 }
 
 /* c's send stopped for want of lwIP memory (or a page mapping). */
 static void mem_wait_begin(struct conn *c)
 {
+	struct prio_class_stats *pc = prio_class(c->urgency);
+
 	if (list_linked(&c->mem_link))
 		return;
-	list_add_tail(&mem_waiters, &c->mem_link);
+	if (insert_by_urgency(&mem_waiters, &c->mem_link, c->urgency,
+			      mem_waiter_urgency))
+		pc->send_jumped++;
+	pc->send_waits++;
 	stats.mem_waits++;
 	stats.mem_waiting++;
 }
@@ -702,6 +760,48 @@ static int run_closed(void)
 	return n;
 }
 
+static struct conn *conn_of_accept(struct list_node *n)
+{
+	return list_entry(n, struct conn, accept_link);
+}
+
+static uint8_t accept_urgency(struct list_node *n)
+{
+	return conn_of_accept(n)->urgency;
+}
+
+/* The slot of a client address in peer_urgency. */
+static unsigned int peer_slot(uint32_t addr)
+{
+	return (unsigned int)((addr * 2654435761u) >> 16) %
+	       CONN_PEER_URGENCY_SLOTS;
+}
+
+/* The last urgency a request from c's peer had, or the default. */
+static uint8_t peer_last_urgency(const struct conn *c)
+{
+	uint32_t addr = ip4_addr_get_u32(ip_2_ip4(&c->pcb->remote_ip));
+	unsigned int slot = peer_slot(addr);
+
+	if (addr && peer_urgency[slot].addr == addr)
+		return peer_urgency[slot].urgency;
+	return CAUSAL_URGENCY_DEFAULT;
+}
+
+void conn_set_urgency(struct conn *c, uint8_t urgency)
+{
+	uint32_t addr;
+	unsigned int slot;
+
+	c->urgency = (uint8_t)MIN(urgency, (uint8_t)CAUSAL_URGENCY_MAX);
+	if (!c->pcb)
+		return;
+	addr = ip4_addr_get_u32(ip_2_ip4(&c->pcb->remote_ip));
+	slot = peer_slot(addr);
+	peer_urgency[slot].addr = addr;
+	peer_urgency[slot].urgency = c->urgency;
+}
+
 static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
 	const struct listener *l = arg;
@@ -718,12 +818,15 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	c->head.instance = instance;
 	c->pcb = pcb;
 	c->l = l;
+	c->urgency = peer_last_urgency(c);
 	ioagg_init(&c->unsent);
 	if (!list_empty(&accept_queue) ||
 	    (accept_limit && accepted_this_pass >= accept_limit)) {
 		/* Over this pass's budget (or others wait before it). */
 		c->waiting_accept = true;
-		list_add_tail(&accept_queue, &c->accept_link);
+		if (insert_by_urgency(&accept_queue, &c->accept_link,
+				      c->urgency, accept_urgency))
+			prio_class(c->urgency)->accepts_jumped++;
 		stats.accept_deferred++;
 	} else {
 		run_closed();
@@ -789,8 +892,7 @@ static int hand_accepts(void)
 
 	while (!list_empty(&accept_queue) &&
 	       (!accept_limit || accepted_this_pass < accept_limit)) {
-		struct conn *c = list_entry(list_pop_head(&accept_queue),
-					    struct conn, accept_link);
+		struct conn *c = conn_of_accept(list_pop_head(&accept_queue));
 
 		c->waiting_accept = false;
 		n++;

@@ -85,6 +85,11 @@ int conn_send(struct conn *c, struct ioagg *agg);
  * the count taken (0 when full: wait for writable), or -ENOTCONN. */
 long conn_write(struct conn *c, const void *buf, size_t len);
 
+/* The urgency (RFC 9218, 0..7) of the request c now answers: with
+ * prio=on the queues here serve more urgent connections first, and new
+ * connections from the same client address queue at it. */
+void conn_set_urgency(struct conn *c, uint8_t urgency);
+
 /* Bytes given to conn_send and not yet acknowledged. */
 uint64_t conn_queued(const struct conn *c);
 

@@ -42,6 +42,11 @@ long conn_write(struct conn *c, const void *buf, size_t len)
 	return owner(c)->write(c, buf, len);
 }
 
+void conn_set_urgency(struct conn *c, uint8_t urgency)
+{
+	owner(c)->set_urgency(c, urgency);
+}
+
 uint64_t conn_queued(const struct conn *c)
 {
 	return owner(c)->queued(c);

@@ -361,6 +361,7 @@ static const struct netinst_ops ops
 		.send = conn_send,
 		.write = conn_write,
 		.queued = conn_queued,
+		.set_urgency = conn_set_urgency,
 		.trace_ack = conn_trace_ack,
 		.recv_pause = conn_recv_pause,
 		.close = conn_close,

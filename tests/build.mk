@@ -37,6 +37,9 @@ tests/fs/test_cache_policy_SRCS := fs/cache_policy.c kernel/mm/heap.c \
 UNIT_TESTS += tests/fs/test_blkrun
 tests/fs/test_blkrun_SRCS := fs/blkrun.c
 
+UNIT_TESTS += tests/fs/test_blkq
+tests/fs/test_blkq_SRCS := fs/blkq.c
+
 UNIT_TESTS += tests/fs/test_pcache
 tests/fs/test_pcache_SRCS := fs/pcache.c fs/cache_policy.c kernel/sched/handover.c kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c \
 	kernel/lib/bitmap.c kernel/lib/errname.c tests/fakes/fake_pmm.c \
@@ -171,7 +174,12 @@ tests/app/test_server_SRCS := tests/fakes/fake_access_log.c app/server.c app/res
 	tests/fakes/fake_fs.c tests/fakes/fake_pmm.c tests/fakes/fake_panic.c tests/fakes/fake_printk.c \
 	kernel/sched/laio.c kernel/sched/thread.c kernel/cpu/switch.S kernel/lib/string.c \
 	tests/fakes/fake_paging.c tests/fakes/fake_clock.c tests/fakes/fake_causal.c \
-	$(TRACE_FAKE_SRCS) $(TRACE_APP_SRCS)
+	$(TRACE_FAKE_SRCS) $(TRACE_APP_SRCS) app/prio.c app/http_prio.c \
+	kernel/io/prio.c
+
+UNIT_TESTS += tests/app/test_http_prio
+tests/app/test_http_prio_SRCS := app/http_prio.c $(HTTP_STR) \
+	tests/fakes/guard_page.c
 
 UNIT_TESTS += tests/kernel/test_sfbuf
 tests/kernel/test_sfbuf_SRCS := kernel/io/sfbuf.c kernel/mm/heap.c tests/fakes/fake_pmm.c \
@@ -203,7 +211,8 @@ NET_HOST_SRCS := $(LWIP_HOST_SRCS) net/virtio_net.c net/vnet_csum.c \
 	kernel/virtio/virtq.c \
 	kernel/io/ecem.c kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c kernel/mm/memplan.c \
 	kernel/lib/bitmap.c tests/fakes/fake_pmm.c tests/fakes/fake_panic.c \
-	tests/fakes/fake_printk.c tests/fakes/fake_clock.c $(TRACE_FAKE_SRCS)
+	tests/fakes/fake_printk.c tests/fakes/fake_clock.c $(TRACE_FAKE_SRCS) \
+	kernel/io/prio.c
 NET_HOST_CFLAGS := -Itests/net/lwip-host -I$(LWIPDIR)/include \
 	-Wno-missing-field-initializers
 
@@ -220,7 +229,8 @@ tests/net/test_conn_SRCS := $(NET_HOST_SRCS) tests/fakes/fake_access_log.c app/s
 	app/mime.c $(HTTP_STR) kernel/lib/civil.c kernel/lib/errname.c \
 	kernel/sched/timer.c kernel/sched/laio.c kernel/sched/thread.c \
 	kernel/cpu/switch.S kernel/lib/string.c tests/fakes/fake_fs.c \
-	tests/fakes/fake_paging.c tests/fakes/fake_causal.c $(TRACE_APP_SRCS)
+	tests/fakes/fake_paging.c tests/fakes/fake_causal.c $(TRACE_APP_SRCS) \
+	app/prio.c app/http_prio.c
 tests/net/test_conn_CFLAGS := $(NET_HOST_CFLAGS)
 # tests/net/conn_host.c compiles net/conn.c by #include.
 $(BUILD)/tests/net/test_virtio_net $(BUILD)/tests/net/test_conn: net/conn.c

@@ -2,6 +2,7 @@
 # ephemeral mapping cache, ECEM event pairs.
 KERNEL_SRCS += \
 	kernel/io/causal.c \
+	kernel/io/prio.c \
 	kernel/io/trace.c \
 	kernel/io/tracectx.c \
 	kernel/io/tracering.c \

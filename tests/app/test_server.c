@@ -280,6 +280,41 @@ static void test_keep_alive_and_close(void **state)
 	fake_conn_finish(c, 0);
 }
 
+/* Each request's urgency comes from its own head and reaches the
+ * connection; a bad Priority is no error and leaves the default. */
+static void test_request_urgency(void **state)
+{
+	static const struct {
+		const char *field;
+		uint8_t urgency;
+	} cases[] = {
+		{ "Priority: u=0\r\n", 0 },
+		{ "Priority: u=6, i\r\n", 6 },
+		{ "", 3 },
+		{ "Priority: u=9\r\n", 3 },
+		{ "Priority: u=1,,\r\n", 3 },
+		{ "Priority: (\r\n", 3 },
+		{ "Priority: i\r\n", 3 },
+		{ "priority: u=7\r\n", 7 },
+	};
+	struct conn *c = fake_conn_open();
+	char head[128];
+	char *out;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(head, sizeof(head),
+			 "GET /index.html HTTP/1.1\r\nHost: x\r\n%s\r\n",
+			 cases[i].field);
+		fake_conn_recv_str(c, head);
+		out = take(c);
+		expect_status(out, 200);
+		free(out);
+		assert_int_equal(fake_conn_urgency(c), cases[i].urgency);
+	}
+	fake_conn_finish(c, 0);
+}
+
 static void test_ranges_and_conditionals(void **state)
 {
 	char *out, req[256], etag[80];
@@ -703,6 +738,7 @@ int main(void)
 		cmocka_unit_test(test_oversized_head),
 		cmocka_unit_test(test_pipelining_in_order),
 		cmocka_unit_test(test_keep_alive_and_close),
+		cmocka_unit_test(test_request_urgency),
 		cmocka_unit_test(test_ranges_and_conditionals),
 		cmocka_unit_test(test_large_body_windows_follow_acks),
 		cmocka_unit_test(test_pipeline_longer_than_the_buffer),

@@ -15,6 +15,7 @@ struct conn {
 	uint64_t queued; /* sent, not yet acknowledged */
 	bool closing, aborted, paused;
 	size_t refused; /* bytes the server left in fake_conn_recv */
+	uint8_t urgency; /* the last conn_set_urgency */
 };
 
 static const struct conn_callbacks *cbs;
@@ -172,6 +173,16 @@ void fake_conn_finish(struct conn *c, int err)
 	ioagg_release(&c->unread);
 	free(c);
 	live--;
+}
+
+void conn_set_urgency(struct conn *c, uint8_t urgency)
+{
+	c->urgency = urgency;
+}
+
+uint8_t fake_conn_urgency(const struct conn *c)
+{
+	return c->urgency;
 }
 
 int fake_conn_live(void)

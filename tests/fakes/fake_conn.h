@@ -31,6 +31,8 @@ bool fake_conn_aborted(const struct conn *c); /* conn_abort called */
 bool fake_conn_paused(const struct conn *c);
 /* Deliver closed(err) and free the fake connection. */
 void fake_conn_finish(struct conn *c, int err);
+/* The urgency the server last told the connection. */
+uint8_t fake_conn_urgency(const struct conn *c);
 /* Number of fake connections not yet finished. */
 int fake_conn_live(void);
 

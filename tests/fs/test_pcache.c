@@ -44,8 +44,10 @@ static void fill(struct pcache_file *f, uint64_t index, struct iobuf *buf)
 	iobuf_unmap(buf, p);
 }
 
-static int fake_read(struct pcache_file *f, uint64_t index, struct iobuf *b)
+static int fake_read(struct pcache_file *f, uint64_t index, struct iobuf *b,
+		     unsigned int rank)
 {
+	(void)rank;
 	reads++;
 	if (fail_sync)
 		return fail_sync;

@@ -22,6 +22,7 @@
 #include "fs/pcache.h"
 #include "kernel/io/causal.h"
 #include "kernel/io/iobuf.h"
+#include "kernel/io/prio.h"
 #include "kernel/lib/errno.h"
 #include "kernel/param.h"
 
@@ -33,6 +34,7 @@ struct batch {
 	uint64_t id, first;
 	uint32_t n;
 	const struct causal *cause;
+	unsigned int rank; /* disk rank the cache asked for */
 };
 
 static struct batch batches[MAX_BATCHES];
@@ -48,8 +50,9 @@ static void fill(struct pcache_file *f, uint64_t index, struct iobuf *buf)
 }
 
 static int fake_read_page(struct pcache_file *f, uint64_t index,
-			  struct iobuf *b)
+			  struct iobuf *b, unsigned int rank)
 {
+	(void)rank;
 	single_reads++;
 	fill(f, index, b);
 	pcache_fill_done(f, index, b, 0);
@@ -59,10 +62,10 @@ static int fake_read_page(struct pcache_file *f, uint64_t index,
 /* Completes synchronously, in page order, as the real backing may. */
 static int fake_read_pages(struct pcache_file *f, uint64_t first,
 			   struct iobuf *const *bufs, uint32_t n,
-			   const struct causal *cause)
+			   const struct causal *cause, unsigned int rank)
 {
 	assert_true(nbatches < MAX_BATCHES);
-	batches[nbatches++] = (struct batch){ f->id, first, n, cause };
+	batches[nbatches++] = (struct batch){ f->id, first, n, cause, rank };
 	for (uint32_t i = 0; i < n; i++) {
 		fill(f, first + i, bufs[i]);
 		pcache_fill_done(f, first + i, bufs[i], 0);
@@ -187,6 +190,29 @@ static void test_readahead_stays_ahead(void **state)
 	assert_int_equal(batches[2].first, 96);
 }
 
+/* The reader's urgency travels into the disk rank: its miss is a demand
+ * read (2u + 1), the window its lookups trigger readahead (2u + 2). */
+static void test_rank_follows_the_reader(void **state)
+{
+	static struct pcache_file lo, hi;
+	struct causal u7 = { .urgency = 7 }, u0 = { .urgency = 0 };
+
+	(void)state;
+	pcache_file_init(&lo, 5000, 400 * PAGE_SIZE, &ops, NULL);
+	pcache_file_init(&hi, 5001, 400 * PAGE_SIZE, &ops, NULL);
+	touch_for(&lo, 0, &u7);
+	touch_for(&lo, 1, &u7);
+	touch_for(&hi, 0, &u0);
+	touch_for(&hi, 1, &u0);
+	assert_int_equal(nbatches, 4);
+	assert_int_equal(batches[0].rank, PRIO_DISK_RANK(7, false));
+	assert_int_equal(batches[1].rank, PRIO_DISK_RANK(7, true));
+	assert_int_equal(batches[2].rank, PRIO_DISK_RANK(0, false));
+	assert_int_equal(batches[3].rank, PRIO_DISK_RANK(0, true));
+	assert_int_equal(batches[1].rank, 16);
+	assert_int_equal(batches[3].rank, 2);
+}
+
 static void test_random_access_reads_single_pages(void **state)
 {
 	static struct pcache_file f;
@@ -284,6 +310,7 @@ int main(void)
 		cmocka_unit_test_setup(test_window_grows_on_sequential_access,
 				       reset),
 		cmocka_unit_test_setup(test_readahead_stays_ahead, reset),
+		cmocka_unit_test_setup(test_rank_follows_the_reader, reset),
 		cmocka_unit_test_setup(test_random_access_reads_single_pages,
 				       reset),
 		cmocka_unit_test_setup(test_waste_shrinks_and_use_restores,
