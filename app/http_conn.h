@@ -38,6 +38,7 @@
 #include "kernel/cpu/percpu.h"
 #include "kernel/io/causal.h"
 #include "kernel/io/iobuf.h"
+#include "kernel/io/tracectx.h"
 #include "kernel/sched/timer.h"
 
 #define INDEX_FILE "index.html"
@@ -58,6 +59,7 @@ struct hc_trace_marks {
 	uint64_t laio_ns; /* ... and became a LAIO continuation */
 	uint64_t send_ns; /* the first response bytes were queued */
 	uint64_t ecem_ns; /* the event pair was added */
+	char traceresponse[TRACECTX_LEN + 1]; /* "" when not traced */
 };
 
 struct http_conn {

@@ -126,6 +126,8 @@ int http_response_head(char *buf, size_t size, const struct http_response *r)
 		strbuf_printf(&o, "Allow: GET, HEAD\r\n");
 	if (r->location)
 		put_location(&o, r->location);
+	if (r->traceresponse)
+		strbuf_printf(&o, "traceresponse: %s\r\n", r->traceresponse);
 	strbuf_printf(&o, "Connection: %s\r\n\r\n",
 		      r->keep_alive ? "keep-alive" : "close");
 	if (o.overflow) {

@@ -6,7 +6,9 @@
  * never writes past @size and fails with -ENOSPC instead of truncating.
  * Location is percent-encoded here (it is a decoded path); every other
  * string is server-made and written as is. A 304 gets no Content-Length;
- * a 405 gets "Allow: GET, HEAD".
+ * a 405 gets "Allow: GET, HEAD". A traced request's answer carries
+ * `traceresponse` (W3C Trace Context Level 2: version, trace-id, this
+ * server's span id, flags), so a client can find it in GET /_trace.
  */
 #ifndef APP_HTTP_RESPONSE_H
 #define APP_HTTP_RESPONSE_H
@@ -30,6 +32,7 @@ struct http_response {
 	struct http_range range_bounds;
 	uint64_t file_size; /* the complete length in Content-Range */
 	const char *location; /* NULL: none; a decoded absolute path */
+	const char *traceresponse; /* NULL: none; tracectx form */
 	bool keep_alive; /* else "Connection: close" */
 };
 

@@ -27,7 +27,8 @@ void hc_trace_arrival(struct http_conn *hc)
 		hc->marks.head_ns = time_ns();
 }
 
-/* The head of a new request was parsed: its trace context and `parse`. */
+/* The head of a new request was parsed: its trace context (trace-id,
+ * span id, sampling) and its `parse` span. */
 void hc_trace_begin(struct http_conn *hc, const struct http_request *req)
 {
 	struct causal *c = &hc->cause;
@@ -36,6 +37,8 @@ void hc_trace_begin(struct http_conn *hc, const struct http_request *req)
 	uint64_t head_ns = hc->marks.head_ns;
 
 	hc->marks = (struct hc_trace_marks){ 0 };
+	if (!trace_on)
+		return; /* trace=off: no trace context, nothing recorded */
 	if (req->traceparent.p) {
 		has_tp = !tracectx_parse(req->traceparent.p,
 					 req->traceparent.len, &tp);
@@ -48,6 +51,8 @@ void hc_trace_begin(struct http_conn *hc, const struct http_request *req)
 				    !memcmp(req->target.p, INTERNAL_PREFIX, 2));
 	if (!c->sampled)
 		return;
+	tracectx_format(hc->marks.traceresponse, c->trace_id, c->span_id,
+			c->trace_flags);
 	hc->marks.head_ns = head_ns && head_ns <= c->start_ns ? head_ns :
 								c->start_ns;
 	trace_step(c, TRACE_PARSE, hc->marks.head_ns);
@@ -122,7 +127,10 @@ void hc_trace_pair(struct http_conn *hc, bool added)
 	if (!hc->cause.sampled)
 		return;
 	if (added) {
-		hc->marks.ecem_ns = time_ns();
+		/* From the end of the last step: the wait before the first
+		 * body read then lies inside the pair's span, not across. */
+		hc->marks.ecem_ns = hc->cause.mark_ns ? hc->cause.mark_ns :
+							time_ns();
 	} else if (hc->marks.ecem_ns) {
 		trace_span(hc->cause.req_id, TRACE_ECEM, hc->marks.ecem_ns,
 			   time_ns());
@@ -130,8 +138,9 @@ void hc_trace_pair(struct http_conn *hc, bool added)
 	}
 }
 
-/* The response is queued whole: `send` ends, the connection records the
- * ACK of its last byte. A pipelined next head is already here. */
+/* The response is queued whole: `send` (and the pair's `ecem`) end, the
+ * connection records the ACK of its last byte. A pipelined next head is
+ * already here. */
 void hc_trace_done(struct http_conn *hc)
 {
 	uint64_t req = trace_req(&hc->cause);
@@ -139,6 +148,9 @@ void hc_trace_done(struct http_conn *hc)
 
 	if (req && hc->marks.send_ns)
 		trace_span(req, TRACE_SEND, hc->marks.send_ns, now);
+	if (req && hc->marks.ecem_ns) /* ends with send: the spans nest */
+		trace_span(req, TRACE_ECEM, hc->marks.ecem_ns, now);
+	hc->marks.ecem_ns = 0;
 	if (req && hc->c)
 		conn_trace_ack(hc->c, req, hc->marks.head_ns);
 	hc->marks.send_ns = 0;

@@ -88,9 +88,14 @@ static int queue_head(struct http_conn *hc, const struct http_response *r,
 
 static struct http_response base_response(struct http_conn *hc, int status)
 {
-	return (struct http_response){ .status = status,
-				       .date = rtc_now(),
-				       .keep_alive = hc->keep_alive };
+	return (struct http_response){
+		.status = status,
+		.date = rtc_now(),
+		.keep_alive = hc->keep_alive,
+		.traceresponse = hc->marks.traceresponse[0] ?
+					 hc->marks.traceresponse :
+					 NULL,
+	};
 }
 
 /* Send what is queued in hc->head (and `window` if given) now. */

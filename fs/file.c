@@ -261,7 +261,7 @@ struct fill {
 	unsigned int rank; /* [I] disk rank (kernel/io/prio.h) */
 	struct blkrun run; /* [m] the request being built */
 	struct fill *next_waiter; /* [m] waiting for the same indirect block */
-	uint64_t trace_req; /* [I] the request that missed (trace.h), or 0 */
+	uint64_t trace_req; /* [I] the request that missed page 0, or 0 */
 	struct fill_page pages[]; /* n */
 };
 
@@ -269,7 +269,7 @@ struct fill {
 struct fill_req {
 	struct fill *fl;
 	uint32_t first, last;
-	uint64_t trace_req, posted_ns; /* the `disk` span, if traced */
+	uint64_t trace_req, posted_ns; /* its `disk` span, if traced */
 };
 
 /* An indirect block read asynchronously for the batches waiting on it. */
@@ -342,8 +342,13 @@ static int fill_post(void *ctx, uint64_t sector,
 	for (uint32_t p = first; p <= last; p++)
 		fl->pages[p].pending++;
 	if (rq) {
-		*rq = (struct fill_req){ fl, first, last, fl->trace_req,
-					 fl->trace_req ? time_ns() : 0 };
+		/* The request whose miss made the batch waits on its first
+		 * page; the requests for the others (readahead) run beside
+		 * that one and are not drawn on its track. */
+		uint64_t traced = first == 0 ? fl->trace_req : 0;
+
+		*rq = (struct fill_req){ fl, first, last, traced,
+					 traced ? time_ns() : 0 };
 		err = vblk_read(fs.dev, sector, segs, n, fl->rank,
 				fill_req_done, rq);
 		if (err)

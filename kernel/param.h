@@ -106,6 +106,8 @@
 /* Causeway tracing (kernel/io/trace.c, app/trace_json.c) */
 #define TRACE_RING_EVENTS 2048 /* spans kept per CPU, newest overwrite */
 #define TRACE_RING_REQUESTS 512 /* request records (names, ids) per CPU */
+#define TRACE_MEM_SHARE 512 /* rings of all CPUs: at most 1/512 of RAM */
+#define TRACE_RING_MIN 64 /* spans per CPU, else no tracing at all */
 #define TRACE_NAME_MAX 64 /* bytes of "<METHOD> <path>", NUL included */
 #define TRACE_JSON_PAGES_MAX 512 /* pool pages one GET /_trace may use */
 

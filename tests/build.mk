@@ -161,6 +161,16 @@ TRACE_APP_SRCS := app/http_trace.c app/trace_json.c
 UNIT_TESTS += tests/kernel/test_tracering
 tests/kernel/test_tracering_SRCS := kernel/io/tracering.c
 
+# trace.c with %gs pointed at a fake per-CPU area, and the /_trace JSON.
+UNIT_TESTS += tests/kernel/test_trace
+tests/kernel/test_trace_SRCS := kernel/io/trace.c kernel/io/tracering.c \
+	kernel/io/tracectx.c kernel/io/causal.c app/trace_json.c kernel/mm/memplan.c \
+	kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c kernel/lib/bitmap.c \
+	kernel/core/cmdline.c kernel/lib/num.c kernel/lib/string.c \
+	tests/fakes/fake_pmm.c \
+	tests/fakes/fake_panic.c tests/fakes/fake_printk.c \
+	tests/fakes/fake_clock.c
+
 UNIT_TESTS += tests/kernel/test_tracectx
 tests/kernel/test_tracectx_SRCS := kernel/io/tracectx.c
 

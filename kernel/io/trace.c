@@ -21,6 +21,7 @@
 #include "kernel/lib/stdio.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/heap.h"
+#include "kernel/mm/memplan.h"
 
 STATIC_ASSERT(sizeof(struct trace_event) % 8 == 0);
 STATIC_ASSERT(sizeof(struct trace_request) % 8 == 0);
@@ -40,6 +41,7 @@ struct trace_cpu {
 };
 
 static struct trace_cpu *per_cpu[CPU_MAX]; /* [I] after trace_init */
+static uint32_t ring_events, ring_requests; /* [I] slots per CPU */
 
 static const struct {
 	const char *name, *cat;
@@ -119,7 +121,7 @@ void trace_span(uint64_t req, enum trace_kind kind, uint64_t start_ns,
 	struct trace_cpu *tc;
 	struct trace_event ev;
 
-	if (!req || !(tc = this_cpu()))
+	if (!req || !trace_on || !(tc = this_cpu()))
 		return;
 	ev = (struct trace_event){ .req = req,
 				   .start_ns = start_ns,
@@ -173,7 +175,7 @@ void trace_request_begin(struct causal *c, const struct tracectx *tp,
 			 bool tp_invalid, const char *method, const char *path,
 			 size_t path_len, bool internal)
 {
-	struct trace_cpu *tc = this_cpu();
+	struct trace_cpu *tc = trace_on ? this_cpu() : NULL;
 	struct trace_request rec;
 
 	if (tp) {
@@ -274,12 +276,26 @@ void trace_get_stats(struct trace_stats *st)
 	}
 }
 
+/* Ring sizes for a machine with `free_pages` frames: the rings of all
+ * CPUs take at most 1/TRACE_MEM_SHARE of them (a small guest keeps its
+ * memory for connections), up to TRACE_RING_EVENTS/_REQUESTS a CPU. */
+static void ring_sizes(uint64_t free_pages, unsigned cpus, uint32_t *events,
+		       uint32_t *requests)
+{
+	uint64_t bytes = free_pages * PAGE_SIZE / TRACE_MEM_SHARE / cpus;
+
+	*events = (uint32_t)MIN((uint64_t)TRACE_RING_EVENTS,
+				bytes * 5 / 8 / sizeof(struct trace_event));
+	*requests = (uint32_t)MIN((uint64_t)TRACE_RING_REQUESTS,
+				  bytes * 3 / 8 / sizeof(struct trace_request));
+}
+
 /* One CPU's rings; false when memory is short (that CPU records none). */
-static bool setup_cpu(unsigned cpu)
+static bool setup_cpu(unsigned cpu, uint32_t events, uint32_t requests)
 {
 	struct trace_cpu *tc = kzalloc(sizeof(*tc));
-	void *ev = kmalloc(TRACE_RING_EVENTS * sizeof(struct trace_event));
-	void *rq = kmalloc(TRACE_RING_REQUESTS * sizeof(struct trace_request));
+	void *ev = kmalloc(events * sizeof(struct trace_event));
+	void *rq = kmalloc(requests * sizeof(struct trace_request));
 
 	if (!tc || !ev || !rq) {
 		kfree(tc);
@@ -287,25 +303,51 @@ static bool setup_cpu(unsigned cpu)
 		kfree(rq);
 		return false;
 	}
-	tracering_init(&tc->events, ev, TRACE_RING_EVENTS,
-		       sizeof(struct trace_event));
-	tracering_init(&tc->requests, rq, TRACE_RING_REQUESTS,
+	tracering_init(&tc->events, ev, events, sizeof(struct trace_event));
+	tracering_init(&tc->requests, rq, requests,
 		       sizeof(struct trace_request));
 	per_cpu[cpu] = tc;
 	return true;
+}
+
+/* Apply config: the rings of the CPUs online, once, unless trace=off. */
+static void apply(void)
+{
+	unsigned cpus = MIN(cpu_count(), (unsigned)CPU_MAX);
+
+	trace_on = config.sample_n != 0;
+	if (!trace_on)
+		return;
+	ring_sizes(memplan()->free_pages, cpus, &ring_events, &ring_requests);
+	if (ring_events < TRACE_RING_MIN || ring_requests < 2) {
+		pr_warn("too little memory for trace rings: nothing recorded");
+		trace_on = false;
+		return;
+	}
+	for (unsigned cpu = 0; cpu < cpus; cpu++)
+		if (!per_cpu[cpu] &&
+		    !setup_cpu(cpu, ring_events, ring_requests))
+			pr_warn("no memory for CPU %u's trace rings", cpu);
+}
+
+int trace_set_mode(const char *mode)
+{
+	int err = parse_mode(mode, &config);
+
+	if (!err)
+		apply();
+	return err;
 }
 
 static void trace_init(void)
 {
 	char mode[32];
 
-	trace_on = config.sample_n != 0;
+	apply();
 	if (!trace_on)
 		return;
-	for (unsigned cpu = 0; cpu < cpu_count() && cpu < CPU_MAX; cpu++)
-		if (!setup_cpu(cpu))
-			pr_warn("no memory for CPU %u's trace rings", cpu);
-	pr_info("trace=%s, %u spans per CPU",
-		trace_mode_name(mode, sizeof(mode)), TRACE_RING_EVENTS);
+	pr_info("trace=%s, %u spans and %u requests kept per CPU",
+		trace_mode_name(mode, sizeof(mode)), ring_events,
+		ring_requests);
 }
 INITCALL(trace_init, INIT_FS);

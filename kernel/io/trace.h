@@ -128,4 +128,8 @@ bool trace_request_find(uint64_t req, struct trace_request *out);
 
 void trace_get_stats(struct trace_stats *st);
 
+/* Replace the trace= switch after boot ("off", "on", "sample:N"; host
+ * tests): 0 or -EINVAL. Rings once made stay. */
+int trace_set_mode(const char *mode);
+
 #endif

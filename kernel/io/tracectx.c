@@ -75,6 +75,18 @@ void tracectx_hex(char *buf, const uint8_t *id, size_t n)
 	buf[2 * n] = '\0';
 }
 
+void tracectx_format(char *buf, const uint8_t trace_id[16], uint64_t span,
+		     uint8_t flags)
+{
+	buf[0] = buf[1] = '0';
+	buf[2] = '-';
+	tracectx_hex(buf + 3, trace_id, 16);
+	buf[35] = '-';
+	tracectx_hex64(buf + 36, span);
+	buf[52] = '-';
+	tracectx_hex(buf + 53, &flags, 1);
+}
+
 void tracectx_hex64(char *buf, uint64_t v)
 {
 	for (int i = 15; i >= 0; i--, v >>= 4)

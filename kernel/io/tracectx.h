@@ -39,4 +39,9 @@ void tracectx_hex(char *buf, const uint8_t *id, size_t n);
 /* A 64-bit span id as 16 hex digits and a NUL (17 bytes). */
 void tracectx_hex64(char *buf, uint64_t v);
 
+/* "00-<trace-id>-<span id>-<flags>" and a NUL into buf (TRACECTX_LEN + 1
+ * bytes): a traceparent, or a traceresponse with our span. */
+void tracectx_format(char *buf, const uint8_t trace_id[16], uint64_t span,
+		     uint8_t flags);
+
 #endif

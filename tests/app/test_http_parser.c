@@ -343,6 +343,23 @@ static void test_if_range_field(void **state)
 	assert_null(req.if_range.p); /* repeated: dropped */
 }
 
+#define TP "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+/* W3C traceparent: handed over trimmed (kernel/io/tracectx.c checks
+ * it); a repeat leaves none, so the request starts a fresh trace. */
+static void test_traceparent_field(void **state)
+{
+	(void)state;
+	assert_true(parse("GET / HTTP/1.1\r\nHost: a\r\nTraceParent:  " TP
+			  " \r\n\r\n") > 0);
+	assert_true(str_is(req.traceparent, TP));
+	assert_true(parse("GET / HTTP/1.1\r\nHost: a\r\n\r\n") > 0);
+	assert_null(req.traceparent.p);
+	assert_true(parse("GET / HTTP/1.1\r\nHost: a\r\ntraceparent: " TP
+			  "\r\ntraceparent: " TP "\r\n\r\n") > 0);
+	assert_null(req.traceparent.p);
+}
+
 /* A request line of exactly @n bytes ("GET /aaa... HTTP/1.1"). */
 static char *long_line_request(size_t n)
 {
@@ -762,6 +779,7 @@ int main(void)
 		cmocka_unit_test(test_body_framing),
 		cmocka_unit_test(test_repeated_optional_fields_dropped),
 		cmocka_unit_test(test_if_range_field),
+		cmocka_unit_test(test_traceparent_field),
 		cmocka_unit_test(test_line_cap_414),
 		cmocka_unit_test(test_header_caps_431),
 		cmocka_unit_test(test_caller_limits),

@@ -103,6 +103,13 @@ static void test_304_405_301(void **state)
 	assert_non_null(strstr(buf, "\r\nLocation: "
 				    "/a%20dir/%C3%A9%25%3F%23%22/\r\n"));
 	assert_null(strstr(buf, "Allow"));
+	assert_null(strstr(buf, "traceresponse"));
+	r.traceresponse =
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+	assert_true(http_response_head(buf, sizeof(buf), &r) > 0);
+	assert_non_null(strstr(buf, "\r\ntraceresponse: 00-4bf92f3577b34da6"
+				    "a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n"
+				    "Connection: "));
 }
 
 static void test_buffer_bounds(void **state)

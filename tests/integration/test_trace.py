@@ -3,11 +3,13 @@
 /_trace): each request's spans are recorded in causal order on its own
 track, for a page-cache hit, a cold miss (a disk span inside the read)
 and an ECEM DNS splice; a client's W3C traceparent is continued (same
-trace-id, its span as parent) and a malformed one ignored; the answer
-is valid Chrome Trace Event JSON (required fields, complete events with
-a duration, spans nested in the request's `done`); trace=off records
-nothing, sample:N about one request in N, and a bad trace= value is
-named on the console and the default used.
+trace-id, its span as parent, the answer's traceresponse naming this
+server's span) and a malformed one ignored; /_trace is valid Chrome
+Trace Event JSON (required fields, complete events with a duration,
+spans nested in the request's `done` and never half over each other,
+as Perfetto draws a track), and tools/trace-report reads it; trace=off
+records nothing, sample:N about one request in N, and a bad trace=
+value is named on the console and the default used.
 """
 import json
 import os
@@ -99,6 +101,13 @@ def check_nested(evs):
                                               "splice", "wait")]
     for a, b in zip(steps, steps[1:]):
         assert a["ts"] + a["dur"] <= b["ts"] + 0.001, (a, b)
+    # Perfetto draws a track as a stack: two spans are disjoint or one
+    # holds the other, never half over each other.
+    for i, a in enumerate(evs):
+        for b in evs[i + 1:]:
+            a_end, b_end = a["ts"] + a["dur"], b["ts"] + b["dur"]
+            disjoint = a_end <= b["ts"] + 0.001 or b_end <= a["ts"] + 0.001
+            assert disjoint or within(a, b) or within(b, a), (a, b)
 
 
 def first(evs, name):
@@ -128,7 +137,11 @@ def test_spans_hit_miss_traceparent_and_format(guest, tmp_path):
     assert fetch("/k1.bin") == (200, files["/k1.bin"])
     assert fetch("/k1.bin") == (200, files["/k1.bin"])
     sent = "00-%s-%s-01" % (TRACE_ID, PARENT)
-    assert fetch("/tp.bin", {"traceparent": sent}) == (200, files["/tp.bin"])
+    status, head, body = get("/tp.bin", headers={"traceparent": sent})
+    assert (status, body) == (200, files["/tp.bin"])
+    # The answer names the trace and this server's span (traceresponse).
+    version, resp_trace, resp_span, flags = head["traceresponse"].split("-")
+    assert (version, resp_trace, flags) == ("00", TRACE_ID, "01")
     bad = "00-%s-%s-01" % (TRACE_ID.upper(), PARENT)
     assert fetch("/bad.bin", {"traceparent": bad}) == (200,
                                                        files["/bad.bin"])
@@ -171,7 +184,7 @@ def test_spans_hit_miss_traceparent_and_format(guest, tmp_path):
     for e in evs:
         assert e["args"]["trace_id"] == TRACE_ID
         assert e["args"]["parent_id"] == PARENT
-        assert e["args"]["span_id"] != PARENT
+        assert e["args"]["span_id"] == resp_span != PARENT
     # Malformed (upper case): ignored, a fresh trace.
     _, evs = track_of(doc, "/bad.bin")
     for e in evs:
@@ -237,6 +250,7 @@ def test_trace_off_records_nothing(guest):
     assert fetch("/cold.bin") == (200, files["/cold.bin"])
     assert fetch("/k1.bin", {"traceparent": "00-%s-%s-01" % (
         TRACE_ID, PARENT)}) == (200, files["/k1.bin"])
+    assert "traceresponse" not in get("/k1.bin")[1]
     st = stats()["trace"]
     assert st["mode"] == "off"
     assert st["events"] == 0 and st["requests_traced"] == 0

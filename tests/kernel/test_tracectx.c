@@ -54,6 +54,22 @@ static void test_spec_example(void **state)
 	assert_string_equal(hex, "00f067aa0ba902b7");
 }
 
+static void test_format_round_trip(void **state)
+{
+	struct tracectx tp, back;
+	char buf[TRACECTX_LEN + 1];
+
+	(void)state;
+	assert_int_equal(parse(EXAMPLE, &tp), 0);
+	tracectx_format(buf, tp.trace_id, tp.parent_id, tp.flags);
+	assert_string_equal(buf, EXAMPLE);
+	tracectx_format(buf, tp.trace_id, 0xfedcba9876543210ull, 0);
+	assert_int_equal(parse(buf, &back), 0);
+	assert_memory_equal(back.trace_id, tp.trace_id, 16);
+	assert_true(back.parent_id == 0xfedcba9876543210ull);
+	assert_int_equal(back.flags, 0);
+}
+
 static void test_malformed_values_are_refused(void **state)
 {
 	static const char *const bad[] = {
@@ -127,6 +143,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_spec_example),
+		cmocka_unit_test(test_format_round_trip),
 		cmocka_unit_test(test_malformed_values_are_refused),
 		cmocka_unit_test(test_later_version_read_by_its_prefix),
 		cmocka_unit_test(test_no_prefix_parses),
