@@ -164,8 +164,10 @@ run: $(KERNEL_BIN) $(SITE_IMG)
 		-kernel $(KERNEL_BIN) -append "ip=dhcp $(CMDLINE)"
 
 # The same over a tap device in a network namespace (needs root).
+# QUEUES=N: a multiqueue tap, N virtio-net queue pairs and lwIP instances.
+QUEUES ?= 1
 run-tap: $(KERNEL_BIN) $(SITE_IMG)
-	SMP=$(SMP) tools/run-tap.sh $(KERNEL_BIN) $(SITE_IMG) $(CMDLINE)
+	QUEUES=$(QUEUES) SMP=$(SMP) tools/run-tap.sh $(KERNEL_BIN) $(SITE_IMG) $(CMDLINE)
 
 # gdb owns the terminal, so the console goes to $(BUILD)/serial.log.
 debug: $(KERNEL_BIN) $(SITE_IMG)

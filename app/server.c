@@ -51,7 +51,9 @@ KPARAM_UINT(header_budget_kb, header_budget_kb, 64, 1 << 20,
 	    "receive buffers of all connections together, KiB");
 
 struct http_stats hc_stats_cpu[CPU_MAX]; /* [this CPU] */
-static uint64_t in_bytes; /* [m] receive buffers of all connections */
+/* Receive buffers of the connections of every CPU together, for the
+ * header budget: atomic, each CPU adding and taking its own. */
+static uint64_t in_bytes;
 
 static bool grow_in(struct http_conn *hc, size_t n);
 
@@ -71,7 +73,7 @@ void hc_free(struct http_conn *hc)
 	timer_cancel(&hc->retry);
 	ioagg_release(&hc->head);
 	ioagg_release(&hc->window);
-	in_bytes -= hc->in_cap;
+	__atomic_fetch_sub(&in_bytes, hc->in_cap, __ATOMIC_RELAXED);
 	kfree(hc->in);
 	hc_thread_free(hc);
 	kfree(hc->log);
@@ -260,7 +262,8 @@ static void *on_accept(void *listener_ctx, struct conn *c)
 		hc_stats.refused_conn_max++;
 		return NULL;
 	}
-	if (in_bytes + IN_INITIAL > header_budget_kb << 10) {
+	if (__atomic_load_n(&in_bytes, __ATOMIC_RELAXED) + IN_INITIAL >
+	    header_budget_kb << 10) {
 		hc_stats.refused++;
 		hc_stats.refused_budget++;
 		return NULL;
@@ -276,7 +279,7 @@ static void *on_accept(void *listener_ctx, struct conn *c)
 	}
 	hc->c = c;
 	hc->in_cap = IN_INITIAL;
-	in_bytes += IN_INITIAL;
+	__atomic_fetch_add(&in_bytes, IN_INITIAL, __ATOMIC_RELAXED);
 	hc->state = IDLE;
 	ioagg_init(&hc->head);
 	ioagg_init(&hc->window);
@@ -301,7 +304,8 @@ static bool grow_in(struct http_conn *hc, size_t n)
 	while (cap < hc->in_len + n && cap < IN_MAX)
 		cap *= 2;
 	cap = MIN(cap, (size_t)IN_MAX);
-	if (in_bytes - hc->in_cap + cap > header_budget_kb << 10) {
+	if (__atomic_load_n(&in_bytes, __ATOMIC_RELAXED) - hc->in_cap + cap >
+	    header_budget_kb << 10) {
 		hc_stats.header_budget_waits++; /* all heads together: full */
 		return false;
 	}
@@ -310,7 +314,7 @@ static bool grow_in(struct http_conn *hc, size_t n)
 		return false;
 	memcpy(p, hc->in, hc->in_len);
 	kfree(hc->in);
-	in_bytes += cap - hc->in_cap;
+	__atomic_fetch_add(&in_bytes, cap - hc->in_cap, __ATOMIC_RELAXED);
 	hc->in = p;
 	hc->in_cap = cap;
 	return true;

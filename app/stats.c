@@ -63,6 +63,23 @@ static void http_section(struct json_out *j, const struct http_stats *s)
 	json_close(j);
 }
 
+/* One object per network-stack instance (queue pair), named by its
+ * number: what its queue carried and the connections it accepted. */
+static void instance_section(struct json_out *j)
+{
+	struct net_instance_stats st;
+	char name[12];
+
+	json_open(j, "net_instances");
+	json_u64(j, "count", net_instances());
+	for (uint32_t i = 0; i < net_instances(); i++) {
+		net_instance_stats(i, &st);
+		snprintf(name, sizeof(name), "%u", i);
+		STATS_JSON_OBJECT(j, name, NET_INSTANCE_STATS, &st);
+	}
+	json_close(j);
+}
+
 /* The sections that are counters only, straight from their lists. */
 static void counter_sections(struct json_out *j)
 {
@@ -92,6 +109,7 @@ static void counter_sections(struct json_out *j)
 	json_str(j, "irq_mode", nic.irq_mode);
 	json_close(j);
 	STATS_JSON_OBJECT(j, "net", NET_TCP_STATS, &tcp);
+	instance_section(j);
 	STATS_JSON_OBJECT(j, "lwip_mem", NET_MEM_STATS, &mem);
 	STATS_JSON_OBJECT(j, "iobuf", IOBUF_STATS, &io);
 	json_open(j, "pcache");
@@ -260,6 +278,15 @@ static void cpu_work(struct json_out *j, unsigned cpu)
 	json_u64(j, "handover_kicks", ho.kicks);
 }
 
+/* The frames of the network instances CPU c polls (net.h). */
+static void cpu_net(struct json_out *j, unsigned c)
+{
+	struct net_cpu_stats ns;
+
+	net_cpu_stats(c, &ns);
+	STATS_JSON(j, NET_CPU_STATS, &ns);
+}
+
 /* One member per online CPU, by index, and the lock checker's count. */
 static void cpu_section(struct json_out *j)
 {
@@ -277,6 +304,7 @@ static void cpu_section(struct json_out *j)
 		json_u64(j, "apic_id", st.apic_id);
 		STATS_JSON(j, SMP_CPU_STATS, &st);
 		cpu_work(j, c);
+		cpu_net(j, c);
 		json_close(j);
 	}
 	json_close(j);

@@ -58,7 +58,9 @@
 
 /* pci and virtio */
 #define PCI_DEV_MAX 64 /* functions kept by the PCI scan */
-#define VPCI_QUEUES_MAX 8 /* virtqueues per virtio device we set up */
+/* virtqueues per virtio device we set up: virtio-net's pairs and its
+ * control queue, which sits after the device's last pair */
+#define VPCI_QUEUES_MAX 17
 #define VPCI_RESET_POLLS 100000 /* status reads before a reset times out */
 #define VIRTQ_SIZE_MAX 1024 /* descriptors per ring we allocate */
 
@@ -66,6 +68,13 @@
 #define VNET_QUEUE_SIZE 256 /* RX and TX ring entries (QEMU's default max) */
 #define VNET_RX_BUFS_MAX 1024 /* RX pages in the ring or held by lwIP */
 #define VNET_RX_BUDGET 64 /* frames handed to lwIP per poll */
+/* virtio-net queue pairs the driver sets up; the device's maximum must
+ * also leave its control queue (index 2 * max) under VPCI_QUEUES_MAX */
+#define VNET_PAIRS_MAX 8
+#define VNET_RX_RING_MIN 32 /* RX pages kept posted per pair, at least */
+/* RX pages a pair keeps for reuse when their last buffer is released,
+ * instead of freeing them to the shared pool and allocating again */
+#define VNET_RX_STASH 16
 /* Descriptors per frame (a TSO frame: 16-17 pages, lwIP's header and the
  * virtio header); longer chains are copied. */
 #define VNET_TX_SEGS_MAX 20

@@ -17,26 +17,45 @@ LWIP_TREE := $(BUILD)/lwip-patched
 LWIP_PATCHED := $(LWIP_TREE)/.patched-$(LWIP_PATCH_SUM)
 LWIPDIR := $(LWIP_TREE)/src
 
+# Linked once: bring-up, the connection API's dispatch, and helpers
+# that hold no lwIP state.
 KERNEL_SRCS += \
-	net/conn.c \
-	net/dgram.c \
+	net/conn_mux.c \
 	net/ipcfg.c \
 	net/net.c \
-	net/virtio_net.c \
 	net/vnet_csum.c \
-	net/lwip-port/csum.c \
 	net/lwip-port/libc.c \
 	net/lwip-port/lwip_err.c \
+	net/lwip-port/pool_area.c \
+	net/lwip-port/sys_arch.c
+
+# Linked once per network-stack instance (net/netinst.h), with lwIP:
+# every file that calls lwIP or keeps state its hooks use. Instance i
+# is $(BUILD)/net/instance/net<i>.o, all its symbols prefixed net<i>_
+# except those it only references (tools/net-instance.sh). The
+# instances are NET_INSTANCES_MAX copies in the image; net_queues=
+# chooses how many run.
+NET_INSTANCES_MAX ?= 4
+NET_INSTANCE_SRCS := \
+	net/conn.c \
+	net/dgram.c \
+	net/netinst.c \
+	net/virtio_net.c \
+	net/lwip-port/csum.c \
 	net/lwip-port/lwip_mem.c \
 	net/lwip-port/ooseq.c \
-	net/lwip-port/sys_arch.c \
 	net/lwip-port/tcp_pcbs.c \
 	net/lwip-port/tcp_room.c
+NET_INSTANCE_OBJS := $(patsubst %,$(BUILD)/%.o,$(NET_INSTANCE_SRCS))
+NET_STACK := $(BUILD)/net/instance/stack.o
+NET_INSTANCES := $(patsubst %,$(BUILD)/net/instance/net%.o,\
+	$(shell seq 0 $$(($(NET_INSTANCES_MAX) - 1))))
 
 # lwIP's headers are visible to net/ (and lwIP itself) only: app/, fs/ and
 # kernel/ reach the network through net/*.h, which never include lwIP.
 NET_INCLUDES := -Inet/lwip-port -I$(LWIPDIR)/include
-$(BUILD)/net/%.o: CPPFLAGS += $(NET_INCLUDES)
+$(BUILD)/net/%.o: CPPFLAGS += $(NET_INCLUDES) \
+	-DNET_INSTANCES_MAX=$(NET_INSTANCES_MAX)
 $(BUILD)/lwip/%.o: CPPFLAGS += $(NET_INCLUDES)
 
 # Goals that need no lwIP do not fetch it.
@@ -58,7 +77,16 @@ $(LWIPDIR)/Filelists.mk: $(LWIP_PATCHED)
 LWIP_SRCS := $(COREFILES) $(CORE4FILES) $(LWIPDIR)/netif/ethernet.c
 LWIP_OBJS := $(patsubst $(LWIPDIR)/%.c,$(BUILD)/lwip/%.c.o,$(LWIP_SRCS))
 LWIP_CFLAGS :=
-KERNEL_EXTRA_OBJS += $(LWIP_OBJS)
+KERNEL_EXTRA_OBJS += $(NET_INSTANCES)
+
+# One relocatable stack, then one renamed copy of it per instance.
+$(NET_STACK): $(NET_INSTANCE_OBJS) $(LWIP_OBJS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD -r   $@")
+	$(Q)$(LD) -r -o $@ $^
+$(BUILD)/net/instance/net%.o: $(NET_STACK) tools/net-instance.sh
+	@$(if $(Q),echo "  OBJCOPY $@ (prefix net$*_)")
+	$(Q)OBJCOPY=$(OBJCOPY) NM=$(NM) tools/net-instance.sh $< $@ net$*_
 
 $(BUILD)/lwip/%.c.o: $(LWIPDIR)/%.c $(LWIP_PATCHED)
 	@mkdir -p $(@D)

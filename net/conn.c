@@ -27,7 +27,8 @@
  * paused never run inside an application call into this file; they are
  * queued and run by conn_poll from the main loop (closed() also just
  * before a new connection is offered, see run_closed). lwIP's own callbacks
- * (recv, sent, err, poll) already come from the main loop (net_poll).
+ * (recv, sent, err, poll) already come from the main loop (the
+ * instance's poll, net/netinst.c).
  * When the application aborts from inside one of them, the abort is
  * carried out on the way out and the callback returns ERR_ABRT, as lwIP
  * requires.
@@ -55,7 +56,6 @@
 
 #include "kernel/arch/time.h"
 #include "kernel/core/cmdline.h"
-#include "kernel/core/initcall.h"
 #include "kernel/core/printk.h"
 #include "kernel/io/ecem.h"
 #include "kernel/io/iobuf.h"
@@ -68,10 +68,10 @@
 #include "kernel/lib/string.h"
 #include "kernel/mm/heap.h"
 #include "kernel/param.h"
-#include "kernel/sched/mainloop.h"
 #include "lwip/tcp.h"
 #include "net/lwip-port/lwip_err.h"
 #include "net/lwip-port/tcp_room.h"
+#include "net/netinst.h"
 
 struct listener {
 	const struct conn_callbacks *cb; /* [I] */
@@ -94,6 +94,7 @@ struct ack_watch {
 };
 
 struct conn {
+	struct conn_head head; /* [I] first: whose stack (net/netinst.h) */
 	struct tcp_pcb *pcb; /* [m] NULL once lwIP or we let go of it */
 	const struct listener *l; /* [I] */
 	void *ctx; /* [m] the application's */
@@ -133,6 +134,7 @@ static uint64_t accept_limit;
 KPARAM_UINT(accept_limit, accept_limit, 0, 1000000,
 	    "new connections handed to the server per loop pass (0: all)");
 static struct conn_stats stats; /* [m] */
+static uint32_t instance; /* [I] this stack's number, conn_head */
 /* [m] the last urgency seen from a client address, by address hash */
 static struct {
 	uint32_t addr; /* IPv4, network order; 0: empty */
@@ -813,6 +815,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 		tcp_abort(pcb);
 		return ERR_ABRT;
 	}
+	c->head.instance = instance;
 	c->pcb = pcb;
 	c->l = l;
 	c->urgency = peer_last_urgency(c);
@@ -965,8 +968,15 @@ void conn_get_stats(struct conn_stats *st)
 	*st = stats;
 }
 
-static void conn_init(void)
+/* Not an init call: this file is linked once per network-stack
+ * instance (net/build.mk), and net/netinst.c runs each instance's
+ * deferred work from that instance's poller. */
+void conn_set_instance(uint32_t id)
 {
-	mainloop_add_poller(conn_poll, NULL);
+	instance = id;
 }
-INITCALL(conn_init, INIT_NET);
+
+int conn_run_deferred(void)
+{
+	return conn_poll(NULL);
+}

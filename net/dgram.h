@@ -3,8 +3,10 @@
  * Outgoing UDP datagrams for the layers above the network (the access
  * log's RFC 5424 syslog): the app sees this function, never lwIP. The
  * datagram leaves through the network interface (with several stack
- * instances, instance 0) from an ephemeral port; nothing is received.
- * Main loop only ([m]), like all of lwIP.
+ * instances, the one the calling CPU runs: net.c dispatches to that
+ * instance's copy of dgram.c) from an ephemeral port; nothing is
+ * received. Main loop only ([m]), like all of lwIP; -ENETDOWN on a CPU
+ * that runs no instance.
  */
 #ifndef NET_DGRAM_H
 #define NET_DGRAM_H

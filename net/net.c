@@ -1,49 +1,71 @@
 // SPDX-License-Identifier: MIT
 /*
- * Network bring-up and the network poller (interface in net.h).
+ * Network bring-up and the glue between the stack instances (interface
+ * in net.h and netinst.h). This file is linked once and holds no lwIP:
+ * it picks how many instances run (net_queues=), probes the device
+ * through instance 0's copy of the driver, starts each instance on its
+ * queue pair, registers their pollers, sums their counters, and keeps
+ * the ARP mailboxes between them.
  *
- * lwIP's timeouts (TCP fast/slow timers, ARP, DHCP, reassembly) run from
- * net_poll once due; a kernel timer armed at lwIP's next deadline makes
- * sure the halted CPU wakes for them. Both run in the main loop, the
- * only context lwIP is ever entered from (NO_SYS=1).
+ * Placing work on CPUs: there are as many instances as CPUs online
+ * (or net_queues=), at most as many as the device has queue pairs.
+ * Instance i runs queue pair i on CPU i: the pair's MSI-X vectors are
+ * routed to CPU i's LAPIC (virtio_net.c) and the instance's poller is
+ * in CPU i's main loop, so its RX, TX, lwIP timers and the HTTP
+ * callbacks of the connections it accepted all run there, and a flow
+ * is served start to end by the CPU whose queue the device (RSS) or
+ * the tap (flow hash) put it on. With more instances than CPUs (only
+ * when net_queues= asks), CPU c runs those with i mod CPUs = c; under
+ * INTx, whose line reaches CPU 0 only, CPU 0 runs every instance. The
+ * per-packet path takes no
+ * lock: the mailboxes are single-producer single-consumer, the rest
+ * is per instance.
  */
 #define PR_PREFIX "net: "
-#include "net/lwip-port/csum.h"
 #include "net/net.h"
 
+#include "kernel/arch/smp.h"
 #include "kernel/arch/time.h"
 #include "kernel/core/cmdline.h"
 #include "kernel/core/initcall.h"
 #include "kernel/core/printk.h"
+#include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/stdio.h"
+#include "kernel/lib/string.h"
 #include "kernel/mm/memplan.h"
 #include "kernel/sched/mainloop.h"
 #include "kernel/sched/timer.h"
 #include "kernel/virtio/pci.h"
 #include "kernel/virtio/virtio_pci.h"
-#include "lwip/dhcp.h"
-#include "lwip/init.h"
-#include "lwip/ip4_addr.h"
-#include "lwip/netif.h"
-#include "lwip/timeouts.h"
+#include "lwip/init.h" /* LWIP_VERSION_STRING only: no lwIP code here */
+#include "net/dgram.h"
 #include "net/ipcfg.h"
-#include "net/lwip-port/lwip_err.h"
-#include "net/lwip-port/lwip_mem.h"
-#include "net/lwip-port/ooseq.h"
-#include "net/lwip-port/tcp_pcbs.h"
-#include "net/virtio_net.h"
+#include "net/netinst.h"
 
-#define NET_HOSTNAME "petrel"
 #define NET_STATS_MAX_S 3600
+
+extern const struct netinst_ops __netinst_start[], __netinst_end[];
 
 static struct ipcfg cfg = { .dhcp = true }; /* [m] from ip= and gw= */
 static uint64_t stats_s; /* [I] net_stats= */
-
-static struct netif netif; /* [m] */
-static struct vnet_dev *vnet; /* [I] after net_init */
-static struct timer lwip_timer; /* [m] wakes the CPU for lwIP timeouts */
+static uint64_t queues_opt; /* [I] net_queues=, 0: one per CPU */
+static uint32_t used; /* [I] instances running, after net_init */
+static unsigned inst_cpu[NET_INSTANCES_MAX]; /* [I] the CPU polling each */
 static struct timer stats_timer; /* [m] net_stats= */
+
+/* One mailbox per (sender, receiver): single producer, single
+ * consumer, so two CPUs need no lock, only the release/acquire pair
+ * on the indices. */
+struct arp_mailbox {
+	uint32_t head; /* written by the sender */
+	uint32_t tail; /* written by the receiver */
+	struct {
+		uint16_t len;
+		uint8_t frame[NETINST_ARP_FRAME_MAX];
+	} slot[NETINST_ARP_SLOTS];
+};
+static struct arp_mailbox arp_box[NET_INSTANCES_MAX][NET_INSTANCES_MAX];
 
 static int parse_ip(const char *value, void *var)
 {
@@ -81,105 +103,180 @@ KPARAM_FUNC(gw, cfg, parse_gw, show_gw, "a gateway address A.B.C.D");
 KPARAM_UINT(net_stats, stats_s, 0, NET_STATS_MAX_S,
 	    "log network counters every N seconds (0: off)");
 
-struct netif *net_netif(void)
+KPARAM_UINT(net_queues, queues_opt, 0, NET_INSTANCES_MAX,
+	    "virtio-net queue pairs, one lwIP instance each (0: one per CPU)");
+
+const struct netinst_ops *netinst_get(uint32_t i)
 {
-	return vnet ? &netif : NULL;
+	return i < netinst_linked() ? &__netinst_start[i] : NULL;
+}
+
+uint32_t netinst_linked(void)
+{
+	return (uint32_t)(((uintptr_t)__netinst_end -
+			   (uintptr_t)__netinst_start) /
+			  sizeof(__netinst_start[0]));
+}
+
+uint32_t netinst_count(void)
+{
+	return used;
+}
+
+uint32_t netinst_arp_share(uint32_t from, const void *frame, size_t len,
+			   uint64_t *lost)
+{
+	uint32_t placed = 0;
+
+	if (len > NETINST_ARP_FRAME_MAX)
+		return 0;
+	for (uint32_t to = 0; to < used; to++) {
+		struct arp_mailbox *b = &arp_box[from][to];
+		uint32_t head = b->head;
+
+		if (to == from)
+			continue;
+		if (head - __atomic_load_n(&b->tail, __ATOMIC_ACQUIRE) ==
+		    NETINST_ARP_SLOTS) {
+			(*lost)++;
+			continue;
+		}
+		b->slot[head % NETINST_ARP_SLOTS].len = (uint16_t)len;
+		memcpy(b->slot[head % NETINST_ARP_SLOTS].frame, frame, len);
+		/* The frame is written before the receiver can see it. */
+		__atomic_store_n(&b->head, head + 1, __ATOMIC_RELEASE);
+		placed++;
+		/* A receiver on a halted CPU would see it at its next wake-up
+		 * only (its next lwIP timer), too late for the SYN-ACKs
+		 * waiting for this address. */
+		if (inst_cpu[to] != cpu_self())
+			smp_kick(inst_cpu[to]);
+	}
+	return placed;
+}
+
+size_t netinst_arp_take(uint32_t to, void *buf)
+{
+	for (uint32_t from = 0; from < used; from++) {
+		struct arp_mailbox *b = &arp_box[from][to];
+		uint32_t tail = b->tail;
+		size_t len;
+
+		if (__atomic_load_n(&b->head, __ATOMIC_ACQUIRE) == tail)
+			continue;
+		len = b->slot[tail % NETINST_ARP_SLOTS].len;
+		memcpy(buf, b->slot[tail % NETINST_ARP_SLOTS].frame, len);
+		/* Copied out before the sender may reuse the slot. */
+		__atomic_store_n(&b->tail, tail + 1, __ATOMIC_RELEASE);
+		return len;
+	}
+	return 0;
 }
 
 bool net_has_address(void)
 {
-	return vnet && !ip4_addr_isany_val(*netif_ip4_addr(&netif));
+	return used && netinst_get(0)->has_address();
 }
 
+/* The counters of every instance in use, added up; the device's
+ * settings (tso_on) and the largest sizes are not sums. */
 void net_nic_counters(struct net_nic_counters *out)
 {
-	struct vnet_stats s = { 0 };
-	struct ooseq_stats oo;
+	struct net_nic_counters one;
+	uint64_t frame_max = 0, bufs_max = 0;
 
-	ooseq_get_stats(&oo);
-	if (vnet)
-		vnet_get_stats(vnet, &s);
-	STATS_COPY(VNET_NIC_STATS, out, &s);
-	out->ooseq_budget = oo.budget;
-	out->ooseq_pages = oo.pages;
-	out->ooseq_holders = oo.holders;
-	out->ooseq_over_share = oo.over_share;
-	out->ooseq_trimmed = oo.trimmed;
-	out->irqs = s.irqs + s.config_irqs;
-	out->irq_mode = vnet ? vnet_irq_mode(vnet) : "none";
+	*out = (struct net_nic_counters){ .irq_mode = "none" };
+	for (uint32_t i = 0; i < used; i++) {
+		netinst_get(i)->nic_counters(&one);
+		frame_max = MAX(frame_max, one.tx_frame_max);
+		bufs_max = MAX(bufs_max, one.rx_bufs_per_frame_max);
+		STATS_ADD(VNET_NIC_STATS, out, &one);
+		STATS_ADD(NET_OOSEQ_STATS, out, &one);
+		out->irqs += one.irqs;
+		out->irq_mode = one.irq_mode;
+		out->tso_on = one.tso_on;
+	}
+	out->tx_frame_max = frame_max;
+	out->rx_bufs_per_frame_max = bufs_max;
 }
 
 void net_mem_counters(struct net_mem_counters *out)
 {
-	struct lwip_mem_stats st;
+	struct net_mem_counters one;
 
-	lwip_mem_get_stats(&st);
-	*out = (struct net_mem_counters){ st.limit, st.used, st.peak,
-					  st.refused };
+	*out = (struct net_mem_counters){ 0 };
+	for (uint32_t i = 0; i < used; i++) {
+		netinst_get(i)->mem_counters(&one);
+		STATS_ADD(NET_MEM_STATS, out, &one);
+	}
 }
 
 void net_tcp_counters(struct net_tcp_counters *out)
 {
-	struct lwip_port_tcp_pcbs p;
+	struct net_tcp_counters one;
 
-	lwip_port_tcp_pcbs(&p);
-	*out = (struct net_tcp_counters){
-		.tcp_pcb_pool = p.pool,
-		.tcp_active = p.active,
-		.tcp_time_wait = p.time_wait,
-		.tcp_time_wait_reopened = p.time_wait_reopened,
-		.tcp_time_wait_recycled = p.time_wait_recycled,
-		.tcp_seg_pool = p.seg_pool,
-		.tcp_seg_peak = p.seg_peak,
-		.tcp_seg_refused = p.seg_refused,
-		.pbuf_ref_pool = p.pbuf_pool,
-		.pbuf_ref_peak = p.pbuf_peak,
-		.pbuf_ref_refused = p.pbuf_refused,
-		.tcp_rexmit_segs = p.rexmit_segs,
-		.tcp_rto_expired = p.rto_expired,
-	};
+	*out = (struct net_tcp_counters){ 0 };
+	for (uint32_t i = 0; i < used; i++) {
+		netinst_get(i)->tcp_counters(&one);
+		STATS_ADD(NET_TCP_STATS, out, &one);
+	}
+}
+
+void net_csum_counters(struct net_csum_counters *out)
+{
+	struct net_csum_counters one;
+
+	*out = (struct net_csum_counters){ .mode = "offload" };
+	for (uint32_t i = 0; i < used; i++) {
+		netinst_get(i)->csum_counters(&one);
+		STATS_ADD(NET_CSUM_STATS, out, &one);
+		out->mode = one.mode;
+	}
+}
+
+void net_instance_stats(uint32_t i, struct net_instance_stats *st)
+{
+	*st = (struct net_instance_stats){ 0 };
+	if (i < used)
+		netinst_get(i)->stats(st);
+}
+
+uint32_t net_instances(void)
+{
+	return used;
+}
+
+/* net/dgram.h: through the instance this CPU runs (lwIP is entered
+ * only from its own CPU); a CPU that runs none has no interface. */
+int dgram_send(uint32_t addr, uint16_t port, const void *buf, size_t len)
+{
+	for (uint32_t i = 0; i < used; i++)
+		if (inst_cpu[i] == cpu_self())
+			return netinst_get(i)->dgram_send(addr, port, buf, len);
+	return -ENETDOWN;
+}
+
+/* Each counter an aligned word another CPU writes: never torn. */
+void net_cpu_stats(unsigned cpu, struct net_cpu_stats *st)
+{
+	struct net_instance_stats one;
+
+	*st = (struct net_cpu_stats){ 0 };
+	for (uint32_t i = 0; i < used; i++) {
+		if (inst_cpu[i] != cpu)
+			continue;
+		netinst_get(i)->stats(&one);
+		st->net_instances++;
+		st->rx_packets += one.rx_packets;
+		st->tx_packets += one.tx_packets;
+		st->net_accepted += one.accepted;
+	}
 }
 
 void net_log_stats(void)
 {
-	if (vnet)
-		vnet_log_stats(vnet);
-}
-
-/* Status callback: log the address whenever it changes to a real one. */
-static void status_changed(struct netif *n)
-{
-	char addr[IP4ADDR_STRLEN_MAX], mask[IP4ADDR_STRLEN_MAX];
-	char gw[IP4ADDR_STRLEN_MAX];
-
-	if (!netif_is_up(n) || ip4_addr_isany_val(*netif_ip4_addr(n)))
-		return;
-	ip4addr_ntoa_r(netif_ip4_addr(n), addr, sizeof(addr));
-	ip4addr_ntoa_r(netif_ip4_netmask(n), mask, sizeof(mask));
-	ip4addr_ntoa_r(netif_ip4_gw(n), gw, sizeof(gw));
-	pr_info("%c%c%u %s address %s netmask %s gw %s", n->name[0], n->name[1],
-		n->num, cfg.dhcp ? "DHCP bound" : "static", addr, mask, gw);
-}
-
-/* Run lwIP's due timeouts, then keep the wake-up timer at or before
- * its next deadline. */
-static void run_lwip_timers(void)
-{
-	u32_t ms;
-	uint64_t deadline;
-
-	sys_check_timeouts();
-	ms = sys_timeouts_sleeptime();
-	if (ms == SYS_TIMEOUTS_SLEEPTIME_INFINITE)
-		return;
-	deadline = time_ns() + (uint64_t)ms * NSEC_PER_MSEC;
-	if (!timer_armed(&lwip_timer) || deadline < lwip_timer.deadline)
-		timer_arm_at(&lwip_timer, deadline);
-}
-
-static void lwip_timer_fired(struct timer *t, void *arg)
-{
-	run_lwip_timers();
+	for (uint32_t i = 0; i < used; i++)
+		netinst_get(i)->log_stats();
 }
 
 static void stats_timer_fired(struct timer *t, void *arg)
@@ -188,14 +285,10 @@ static void stats_timer_fired(struct timer *t, void *arg)
 	timer_arm_in(t, stats_s * NSEC_PER_SEC);
 }
 
-/* The main-loop poller: driver work, then lwIP's timeouts. */
-static int net_poll(void *arg)
+/* Instance `arg`'s poller, in its CPU's main loop. */
+static int poll_instance(void *arg)
 {
-	int work = vnet_poll(vnet);
-
-	ooseq_enforce(); /* before the next refill needs the pages */
-	run_lwip_timers();
-	return work;
+	return netinst_get((uint32_t)(uintptr_t)arg)->poll();
 }
 
 /* The first virtio-net function (modern or transitional ID). */
@@ -204,8 +297,8 @@ static struct pci_dev *find_device(void)
 	return vpci_find(VIRTIO_ID_NET, NULL);
 }
 
-/* lwIP addresses from cfg; a gateway outside the subnet is dropped. */
-static void static_addrs(ip4_addr_t *ip, ip4_addr_t *mask, ip4_addr_t *gw)
+/* The static address; a gateway outside the subnet is dropped. */
+static void static_addrs(struct netinst_cfg *c)
 {
 	uint32_t m = ipcfg_netmask(cfg.prefix);
 	char a[IPCFG_STR_MAX];
@@ -217,58 +310,92 @@ static void static_addrs(ip4_addr_t *ip, ip4_addr_t *mask, ip4_addr_t *gw)
 			cfg.prefix);
 		cfg.gw = 0;
 	}
-	ip4_addr_set_u32(ip, lwip_htonl(cfg.addr));
-	ip4_addr_set_u32(mask, lwip_htonl(m));
-	ip4_addr_set_u32(gw, lwip_htonl(cfg.gw));
+	c->addr = cfg.addr;
+	c->netmask = m;
+	c->gw = cfg.gw;
+}
+
+/* Queue pairs to ask the device for: net_queues= or one per CPU, at
+ * most the instances linked in; one with DHCP, whose client lives in
+ * instance 0 and whose replies could arrive on any queue. More than
+ * the CPUs only when asked for: then CPUs run several (i mod CPUs). */
+static uint32_t queues_wanted(void)
+{
+	uint32_t n = queues_opt ? (uint32_t)queues_opt : cpu_count();
+
+	n = MIN(n, netinst_linked());
+	if (cfg.dhcp && n > 1) {
+		pr_warn("ip=dhcp: one queue pair, not %u (DHCP runs in one "
+			"instance; give a static ip= for more)",
+			n);
+		n = 1;
+	}
+	return n ? n : 1;
+}
+
+/* Start instances [0, n) on `nic` (NULL: lwIP only, no device). */
+static int start_instances(uint32_t n, struct vnet_nic *nic)
+{
+	const struct memplan *plan = memplan();
+	struct netinst_cfg c = {
+		.count = n,
+		.mem_limit = plan->lwip_bytes / n,
+		.ooseq_pages = (plan->rx_bufs - plan->rx_ring) / 2 / n,
+		.dhcp = cfg.dhcp,
+	};
+	int err;
+
+	if (!cfg.dhcp)
+		static_addrs(&c);
+	used = n; /* the mailboxes cover every instance from the start */
+	for (uint32_t i = 0; i < n; i++) {
+		inst_cpu[i] = nic ? netinst_get(0)->pair_cpu(nic, i) : 0;
+		c.index = i;
+		c.cpu = inst_cpu[i];
+		err = netinst_get(i)->start(&c, nic);
+		if (err) {
+			used = i;
+			return err;
+		}
+	}
+	return 0;
 }
 
 int net_init(void)
 {
-	ip4_addr_t ip = { 0 }, mask = { 0 }, gw = { 0 };
 	struct pci_dev *pci = find_device();
 	char name[PCI_NAME_LEN];
+	struct vnet_nic *nic;
+	uint32_t got;
 	int err;
 
-	lwip_mem_set_limit(memplan()->lwip_bytes);
-	ooseq_set_budget((memplan()->rx_bufs - memplan()->rx_ring) / 2);
-	lwip_init();
 	pr_info("lwIP %s", LWIP_VERSION_STRING);
+	pr_info("%u stack instances linked", netinst_linked());
 	if (!pci) {
 		pr_info("no virtio-net device; network off");
+		start_instances(1, NULL);
 		return -ENODEV;
 	}
-	err = vnet_probe(pci, &vnet);
+	err = netinst_get(0)->probe(pci, queues_wanted(), &nic, &got);
 	if (err) {
 		pr_err("%s: virtio-net probe failed: %s", pci_name(pci, name),
 		       errname(err));
+		start_instances(1, NULL);
 		return err;
 	}
-	if (!cfg.dhcp)
-		static_addrs(&ip, &mask, &gw);
-	timer_setup(&lwip_timer, lwip_timer_fired, NULL);
-	if (!netif_add(&netif, &ip, &mask, &gw, vnet, vnet_netif_init,
-		       netif_input)) {
-		pr_err("netif_add failed");
-		return -EIO;
-	}
-	netif_set_hostname(&netif, NET_HOSTNAME);
-	netif_set_status_callback(&netif, status_changed);
-	netif_set_default(&netif);
-	pr_info("%s: %c%c%u mac %02x:%02x:%02x:%02x:%02x:%02x, %s",
-		pci_name(pci, name), netif.name[0], netif.name[1], netif.num,
-		netif.hwaddr[0], netif.hwaddr[1], netif.hwaddr[2],
-		netif.hwaddr[3], netif.hwaddr[4], netif.hwaddr[5],
-		cfg.dhcp ? "DHCP" : "static address");
-	netif_set_up(&netif);
-	if (cfg.dhcp) {
-		err = dhcp_start(&netif);
-		if (err != ERR_OK)
-			pr_err("dhcp_start: %s",
-			       errname(lwip_err_to_errno(err)));
-	}
-	err = mainloop_add_poller(net_poll, NULL);
+	err = start_instances(got, nic);
 	if (err)
 		return err;
+	pr_info("%u queue pair%s, one lwIP instance each", used,
+		used == 1 ? "" : "s");
+	for (uint32_t i = 0; i < used; i++) {
+		pr_info("instance %u: queue pair %u on CPU %u", i, i,
+			inst_cpu[i]);
+		err = mainloop_add_poller_on(inst_cpu[i], poll_instance,
+					     (void *)(uintptr_t)i);
+		if (err)
+			return err;
+	}
 	if (stats_s) {
 		timer_setup(&stats_timer, stats_timer_fired, NULL);
 		timer_arm_in(&stats_timer, stats_s * NSEC_PER_SEC);
@@ -283,13 +410,3 @@ static void net_initcall(void)
 	net_init();
 }
 INITCALL(net_initcall, INIT_NET);
-
-void net_csum_counters(struct net_csum_counters *out)
-{
-	static const char *const names[] = { "offload", "cache", "sw" };
-	struct net_csum_stats st;
-
-	net_csum_get_stats(&st);
-	out->mode = names[net_csum_mode()];
-	STATS_COPY(NET_CSUM_STATS, out, &st);
-}

@@ -26,18 +26,32 @@
  * receive would only make buffers bigger. TX: one slot per chain holds the device-readable header and the
  * referenced pbuf; the slot is the chain's cookie.
  *
- * Interrupts: MSI-X entry 0 for configuration changes, entry 1 for both
- * queues; without MSI-X (QEMU's -nic model=virtio-net-pci, vectors=0,
- * virtio_msix=off) the shared INTx line, whose handler reads the ISR.
- * Handlers set flags; vnet_poll disables queue interrupts while it finds
- * work and re-enables them when idle (NAPI-style), so a busy link is
- * polled and an idle one wakes the halted CPU.
+ * Queue pairs (5.1.6.5.5): with VIRTIO_NET_F_MQ the device has up to
+ * max_virtqueue_pairs RX/TX pairs and a control queue; the driver sets
+ * up `pairs` of them and turns them on with VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET
+ * once DRIVER_OK is set. A pair is a struct vnet_dev: everything from
+ * the RX ring to the counters is the pair's own, so pair i can be run
+ * by the network-stack instance (and CPU) that owns it without sharing
+ * anything but the read-only device state in struct vnet_nic. Without
+ * MQ there is one pair, as before. QEMU: -netdev tap,queues=N,vhost=off
+ * -device virtio-net-pci,mq=on,vectors=2N+2.
+ *
+ * Interrupts: MSI-X entry 0 for configuration changes, then one entry
+ * per queue (1 + 2i: RX of pair i, 2 + 2i: its TX), each handler
+ * marking only its own pair; without MSI-X (QEMU's -nic
+ * model=virtio-net-pci, vectors=0, virtio_msix=off) the shared INTx
+ * line, whose handler reads the ISR and marks every pair. Handlers set
+ * flags; vnet_poll disables queue interrupts while it finds work and
+ * re-enables them when idle (NAPI-style), so a busy link is polled and
+ * an idle one wakes the halted CPU.
  */
 #define PR_PREFIX "vnet: "
 #include "net/virtio_net.h"
 
+#include "kernel/arch/smp.h"
 #include "kernel/arch/time.h"
 #include "kernel/core/cmdline.h"
+#include "kernel/cpu/cpu.h"
 #include "kernel/core/printk.h"
 #include "kernel/io/iobuf.h"
 #include "kernel/io/sfbuf.h"
@@ -61,6 +75,8 @@
 #define VNET_WANTED_FEATURES                                              \
 	(VIRTIO_NET_F_CSUM | VIRTIO_NET_F_GUEST_CSUM | VIRTIO_NET_F_MAC | \
 	 VIRTIO_NET_F_STATUS | VIRTIO_F_EVENT_IDX | VIRTIO_NET_F_MRG_RXBUF)
+/* Asked for only when more than one pair is wanted. */
+#define VNET_MQ_FEATURES (VIRTIO_NET_F_CTRL_VQ | VIRTIO_NET_F_MQ)
 #define VNET_MTU 1500
 #define IPV4_HLEN_MAX 60
 #define TCP_HLEN_MAX 60
@@ -75,13 +91,14 @@
 #define VNET_RX_BUF_LEN PAGE_SIZE /* no MRG_RXBUF: a page per frame */
 #define VNET_RX_MRG_MIN 256 /* rx_buf=: room for all the headers */
 #define VNET_FRAME_MAX (ETH_HLEN + VLAN_HLEN + VNET_MTU)
-#define VNET_MSIX_CONFIG 0 /* MSI-X table entries */
-#define VNET_MSIX_QUEUES 1
-#define VNET_MSIX_ENTRIES 2
+#define VNET_MSIX_CONFIG 0 /* MSI-X table entries; then one per queue */
+#define VNET_MSIX_ENTRIES (1 + 2 * VNET_PAIRS_MAX)
+#define VNET_CTRL_WAIT_MS 1000 /* the device answers a command at once */
 #define MAC_LOCAL_ADMIN 0x02 /* first octet: locally administered */
 #define MAC_MULTICAST 0x01
 STATIC_ASSERT(VNET_HDR_LEN + VNET_FRAME_MAX <= VNET_RX_BUF_LEN);
 STATIC_ASSERT(VNET_TX_SEGS_MAX >= 2);
+STATIC_ASSERT(2 * VNET_PAIRS_MAX < VPCI_QUEUES_MAX);
 
 /* Whether to negotiate TCP segmentation offload when the device offers
  * it (and CSUM, which it needs). */
@@ -110,22 +127,52 @@ struct vnet_tx_slot {
 	struct vnet_tx_slot *next_free; /* [m] */
 };
 
-struct vnet_dev {
-	struct vpci_dev vd; /* [m] */
+/* The device: what all pairs share, written only while probing (and
+ * config_gen, by the configuration-change handler). */
+struct vnet_nic {
+	struct vpci_dev vd; /* [I] after probe */
 	struct pci_dev *pci; /* [I] */
-	struct netif *netif; /* [I] after vnet_netif_init */
-	struct virtq rxq, txq; /* [m] */
-	bool csum, guest_csum, has_status, tso; /* [I] negotiated */
+	bool csum, guest_csum, has_status, mq, tso; /* [I] negotiated */
 	bool mrg_rxbuf; /* [I] negotiated: frames may span RX buffers */
 	uint32_t rx_buf_len; /* [I] bytes of one RX buffer */
-	struct iobuf *rx_split; /* [m] page being cut into RX buffers */
-	uint32_t rx_split_off; /* [m] its next free byte */
-	uint32_t rx_pool_pages; /* [m] pool pages RX buffers occupy */
-	bool link_up; /* [m] */
 	uint8_t mac[VNET_MAC_LEN]; /* [I] */
+	uint16_t max_pairs; /* [I] the device's max_virtqueue_pairs (1: no MQ) */
+	uint32_t npairs; /* [I] pairs set up */
+	uint32_t started; /* [m of pair 0's owner] pairs through netif init */
+	struct vnet_dev *pairs[VNET_PAIRS_MAX]; /* [I] */
 	int vectors[VNET_MSIX_ENTRIES]; /* [I] CPU vectors, -1 = none */
 	int intx_vector; /* [I] shared INTx line's vector, -1 = none */
-	bool irq_pending, config_pending; /* [q] set by the handlers */
+	uint32_t config_gen; /* [q] configuration changes seen */
+	uint64_t config_irqs; /* [q] */
+	uint32_t rx_reserve; /* [m] pool pages the posted rings refill */
+	struct virtq ctrlq; /* [m] controlq, with MQ and pairs > 1 */
+	bool has_ctrlq; /* [I] */
+	bool rss; /* [I] VIRTIO_NET_F_RSS taken: the device steers RX */
+	struct vnet_ctrl_mq ctrl; /* [m] the command in flight */
+};
+
+/* One RX/TX queue pair and its netif: run by one owner only. */
+struct vnet_dev {
+	struct vnet_nic *nic; /* [I] */
+	uint32_t index; /* [I] pair number: receiveq(index+1) */
+	unsigned cpu; /* [I] polls it and takes its queue interrupts */
+	struct netif *netif; /* [I] after vnet_netif_init */
+	struct virtq rxq, txq; /* [m] */
+	bool csum, guest_csum, has_status, tso; /* [I] the nic's, copied */
+	bool mrg_rxbuf; /* [I] the nic's: frames may span RX buffers */
+	uint32_t rx_buf_len; /* [I] the nic's: bytes of one RX buffer */
+	struct iobuf *rx_split; /* [m] page being cut into RX buffers */
+	uint32_t rx_split_off; /* [m] its next free byte */
+	uint32_t rx_pool_pages; /* [m] pool pages RX buffers occupy,
+				 * rx_stash's included */
+	/* [m] pages whose buffers were all released, kept (one reference
+	 * each) for the next refill: the pool's lock is shared by every
+	 * CPU, the stash is this pair's */
+	struct iobuf *rx_stash[VNET_RX_STASH];
+	uint32_t rx_stashed; /* [m] */
+	bool link_up; /* [m] */
+	uint32_t config_seen; /* [m] nic->config_gen last acted on */
+	bool irq_pending; /* [q] set by the handlers */
 
 	struct vnet_tx_slot *tx_slots; /* [I] VNET_TX_SLOTS of them */
 	struct vnet_tx_slot *tx_free; /* [m] */
@@ -157,26 +204,31 @@ static void irq_queues(void *arg)
 
 	WRITE_ONCE(dev->irq_pending, true);
 	dev->stats.irqs++;
+	if (cpu_self() != dev->cpu)
+		dev->stats.irqs_other_cpu++; /* the MSI-X routing is wrong */
 }
 
+/* Every pair polls the link when it sees a new generation. */
 static void irq_config(void *arg)
 {
-	struct vnet_dev *dev = arg;
+	struct vnet_nic *nic = arg;
 
-	WRITE_ONCE(dev->config_pending, true);
-	dev->stats.config_irqs++;
+	WRITE_ONCE(nic->config_gen, nic->config_gen + 1);
+	nic->config_irqs++;
 }
 
-/* INTx: the ISR read acknowledges and says which kinds of event. */
+/* INTx: the ISR read acknowledges and says which kinds of event; it
+ * does not say which queue, so every pair looks. */
 static bool irq_intx(void *arg)
 {
-	struct vnet_dev *dev = arg;
-	uint8_t isr = vpci_isr(&dev->vd);
+	struct vnet_nic *nic = arg;
+	uint8_t isr = vpci_isr(&nic->vd);
 
 	if (isr & VIRTIO_ISR_QUEUE)
-		irq_queues(dev);
+		for (uint32_t i = 0; i < nic->npairs; i++)
+			irq_queues(nic->pairs[i]);
 	if (isr & VIRTIO_ISR_CONFIG)
-		irq_config(dev);
+		irq_config(nic);
 	return isr != 0;
 }
 
@@ -190,10 +242,15 @@ static void rxbuf_release(struct pbuf *p)
 	struct vnet_dev *dev = rb->dev;
 
 	iobuf_unmap(rb->iob, rb->va);
-	/* Only RX buffers reference RX pages: the last one frees it. */
-	if (rb->iob->refcnt == 1)
-		dev->rx_pool_pages--;
-	iobuf_unref(rb->iob);
+	/* Only this pair's RX buffers reference its RX pages: the last one
+	 * keeps the page for the next refill, or frees it. */
+	if (rb->iob->refcnt == 1 && dev->rx_stashed < VNET_RX_STASH) {
+		dev->rx_stash[dev->rx_stashed++] = rb->iob;
+	} else {
+		if (rb->iob->refcnt == 1)
+			dev->rx_pool_pages--;
+		iobuf_unref(rb->iob);
+	}
 	rb->iob = NULL;
 	rb->va = NULL;
 	rb->next_free = dev->rx_free;
@@ -222,9 +279,14 @@ static struct iobuf *rx_piece(struct vnet_dev *dev, uint32_t *off)
 		return iob;
 	}
 	*off = 0;
-	iob = iobuf_alloc_reserve(PAGE_SIZE, NULL, NULL);
-	if (iob)
-		dev->rx_pool_pages++;
+	if (dev->rx_stashed) {
+		iob = dev->rx_stash[--dev->rx_stashed];
+		dev->stats.rx_pages_reused++;
+	} else {
+		iob = iobuf_alloc_reserve(PAGE_SIZE, NULL, NULL);
+		if (iob)
+			dev->rx_pool_pages++;
+	}
 	if (iob && 2 * dev->rx_buf_len <= PAGE_SIZE) {
 		dev->rx_split = iob;
 		dev->rx_split_off = dev->rx_buf_len;
@@ -422,20 +484,21 @@ static int rx_poll(struct vnet_dev *dev, int budget)
 	return n;
 }
 
-/* The RX buffer size: a page without MRG_RXBUF; with it rx_buf=, which
- * must be a power of two (a bad one is named and the default used). */
-static void rx_setup(struct vnet_dev *dev)
+/* The RX buffer size of every pair: a page without MRG_RXBUF; with it
+ * rx_buf=, which must be a power of two (a bad one is named and the
+ * default used). */
+static void rx_setup(struct vnet_nic *nic)
 {
-	dev->mrg_rxbuf = dev->vd.features & VIRTIO_NET_F_MRG_RXBUF;
-	dev->rx_buf_len = VNET_RX_BUF_LEN;
-	if (!dev->mrg_rxbuf)
+	nic->mrg_rxbuf = nic->vd.features & VIRTIO_NET_F_MRG_RXBUF;
+	nic->rx_buf_len = VNET_RX_BUF_LEN;
+	if (!nic->mrg_rxbuf)
 		return;
 	if (rx_buf_bytes & (rx_buf_bytes - 1)) {
 		pr_warn("rx_buf=%llu is not a power of two; using 2048",
 			(unsigned long long)rx_buf_bytes);
 		rx_buf_bytes = 2048;
 	}
-	dev->rx_buf_len = (uint32_t)rx_buf_bytes;
+	nic->rx_buf_len = (uint32_t)rx_buf_bytes;
 }
 
 /* ---- TX ---- */
@@ -765,7 +828,7 @@ static bool read_link(struct vnet_dev *dev)
 
 	if (!dev->has_status)
 		return true;
-	if (vpci_read_config(&dev->vd,
+	if (vpci_read_config(&dev->nic->vd,
 			     offsetof(struct virtio_net_config, status),
 			     &status, sizeof(status)))
 		return dev->link_up; /* config kept changing: try next time */
@@ -833,9 +896,11 @@ int vnet_poll(struct vnet_dev *dev)
 {
 	int work = 0;
 
+	uint32_t gen = READ_ONCE(dev->nic->config_gen);
+
 	WRITE_ONCE(dev->irq_pending, false);
-	if (READ_ONCE(dev->config_pending)) {
-		WRITE_ONCE(dev->config_pending, false);
+	if (gen != dev->config_seen) {
+		dev->config_seen = gen;
 		update_link(dev);
 		work++;
 	}
@@ -863,17 +928,20 @@ int vnet_poll(struct vnet_dev *dev)
 
 const char *vnet_irq_mode(const struct vnet_dev *dev)
 {
-	return vpci_irq_mode_name(dev->vd.irq_mode);
+	return vpci_irq_mode_name(dev->nic->vd.irq_mode);
 }
 
+/* The configuration-change interrupts are the device's: pair 0 counts
+ * them, so that a sum over the pairs counts each once. */
 void vnet_get_stats(const struct vnet_dev *dev, struct vnet_stats *st)
 {
 	*st = dev->stats;
+	st->config_irqs = dev->index ? 0 : READ_ONCE(dev->nic->config_irqs);
 	st->rx_posted = dev->rx_posted;
 	st->rx_held = dev->rx_pages - dev->rx_posted;
 	st->rx_pool_pages = dev->rx_pool_pages;
+	st->rx_stashed = dev->rx_stashed;
 	st->tx_pages_held = dev->tx_pages_held;
-	st->tx_room_waiting = lwip_port_tx_waiting();
 	st->tso_on = dev->tso;
 }
 
@@ -901,71 +969,86 @@ void vnet_log_stats(const struct vnet_dev *dev)
 		(unsigned long long)s->tx_ring_full,
 		(unsigned long long)s->tx_linearized,
 		(unsigned long long)s->tx_csum_offload,
-		(unsigned long long)s->irqs, (unsigned long long)s->config_irqs,
+		(unsigned long long)s->irqs,
+		(unsigned long long)dev->nic->config_irqs,
 		(unsigned long long)s->rekicks);
 }
 
 /* ---- bring-up ---- */
 
-/* MSI-X entry `entry` -> a fresh CPU vector running fn(dev). */
-static int setup_vector(struct vnet_dev *dev, uint16_t entry, irq_handler_fn fn,
-			const char *name)
+/* MSI-X entry `entry` -> a fresh vector running fn(arg) on CPU `cpu`. */
+static int setup_vector(struct vnet_nic *nic, uint16_t entry, irq_handler_fn fn,
+			void *arg, const char *name, unsigned cpu)
 {
 	uint64_t addr;
 	uint32_t data;
-	int vec = irq_alloc_vector(fn, dev, name);
+	int vec = irq_alloc_vector(fn, arg, name);
 
 	if (vec < 0)
 		return vec;
-	dev->vectors[entry] = vec;
-	irq_msi_compose((uint8_t)vec, &addr, &data);
-	return pci_msix_set_entry(dev->pci, entry, addr, data);
+	nic->vectors[entry] = vec;
+	irq_msi_compose_cpu((uint8_t)vec, cpu, &addr, &data);
+	return pci_msix_set_entry(nic->pci, entry, addr, data);
 }
 
-/* MSI-X when the function has both entries, else its INTx line. */
-static int setup_interrupts(struct vnet_dev *dev)
+/* MSI-X entry of queue `index` (2i: RX of pair i, 2i + 1: its TX). */
+static uint16_t queue_entry(uint16_t index)
 {
+	return (uint16_t)(VNET_MSIX_CONFIG + 1 + index);
+}
+
+/* MSI-X when the function has an entry per queue, else its INTx line.
+ * Every queue's handler marks only the pair the queue belongs to, and
+ * runs on the CPU that polls the pair (vnet_pair_cpu); configuration
+ * changes go to CPU 0. INTx reaches CPU 0 only: with it every pair is
+ * polled there (net.c). */
+static int setup_interrupts(struct vnet_nic *nic)
+{
+	uint16_t entries = (uint16_t)(1 + 2 * nic->npairs);
 	int err;
 
-	if (vpci_use_msix(&dev->vd, VNET_MSIX_ENTRIES) &&
-	    !pci_msix_enable(dev->pci)) {
-		dev->vd.irq_mode = VPCI_IRQ_MSIX;
-		err = setup_vector(dev, VNET_MSIX_CONFIG, irq_config,
-				   "vnet-cfg");
+	if (vpci_use_msix(&nic->vd, entries) && !pci_msix_enable(nic->pci)) {
+		nic->vd.irq_mode = VPCI_IRQ_MSIX;
+		err = setup_vector(nic, VNET_MSIX_CONFIG, irq_config, nic,
+				   "vnet-cfg", 0);
+		for (uint16_t q = 0; !err && q < 2 * nic->npairs; q++)
+			err = setup_vector(nic, queue_entry(q), irq_queues,
+					   nic->pairs[q / 2],
+					   q % 2 ? "vnet-tx" : "vnet-rx",
+					   vnet_pair_cpu(nic, q / 2));
 		if (!err)
-			err = setup_vector(dev, VNET_MSIX_QUEUES, irq_queues,
-					   "vnet");
-		if (!err)
-			err = vpci_set_config_vector(&dev->vd,
+			err = vpci_set_config_vector(&nic->vd,
 						     VNET_MSIX_CONFIG);
 		return err;
 	}
-	err = vpci_attach_intx(&dev->vd, irq_intx, dev, "vnet");
+	err = vpci_attach_intx(&nic->vd, irq_intx, nic, "vnet");
 	if (err < 0)
 		return err;
-	dev->intx_vector = err;
+	nic->intx_vector = err;
 	return 0;
 }
 
-static void free_vectors(struct vnet_dev *dev)
+static void free_vectors(struct vnet_nic *nic)
 {
 	for (int i = 0; i < VNET_MSIX_ENTRIES; i++) {
-		if (dev->vectors[i] >= 0)
-			irq_free_vector(dev->vectors[i]);
-		dev->vectors[i] = -1;
+		if (nic->vectors[i] >= 0)
+			irq_free_vector(nic->vectors[i]);
+		nic->vectors[i] = -1;
 	}
-	if (dev->intx_vector >= 0)
-		irq_detach_shared(dev->intx_vector, irq_intx, dev);
-	dev->intx_vector = -1;
-	pci_msix_disable(dev->pci);
-	dev->vd.irq_mode = VPCI_IRQ_POLLED;
+	if (nic->intx_vector >= 0)
+		irq_detach_shared(nic->intx_vector, irq_intx, nic);
+	nic->intx_vector = -1;
+	pci_msix_disable(nic->pci);
+	nic->vd.irq_mode = VPCI_IRQ_POLLED;
 }
 
 /* Allocate queue `index` (at most VNET_QUEUE_SIZE entries) and program
- * it into the device with the queue MSI-X entry (none under INTx). */
-static int setup_queue(struct vnet_dev *dev, struct virtq *vq, uint16_t index)
+ * it into the device with its MSI-X entry (none under INTx, and none
+ * for the control queue, which is polled). */
+static int setup_queue(struct vnet_nic *nic, struct virtq *vq, uint16_t index,
+		       bool with_vector)
 {
-	uint16_t max = vpci_queue_max_size(&dev->vd, index);
+	uint16_t max = vpci_queue_max_size(&nic->vd, index);
 	uint16_t size = VNET_QUEUE_SIZE;
 	int err;
 
@@ -973,14 +1056,15 @@ static int setup_queue(struct vnet_dev *dev, struct virtq *vq, uint16_t index)
 		return -ENODEV;
 	while (size > max) /* the device's maximum need not be a power of 2 */
 		size /= 2;
-	err = virtq_init(vq, index, size, dev->vd.features & VIRTIO_F_EVENT_IDX,
-			 vpci_notify, &dev->vd);
+	err = virtq_init(vq, index, size, nic->vd.features & VIRTIO_F_EVENT_IDX,
+			 vpci_notify, &nic->vd);
 	if (err)
 		return err;
-	err = vpci_queue_setup(&dev->vd, index, size, virtq_desc_pa(vq),
+	err = vpci_queue_setup(&nic->vd, index, size, virtq_desc_pa(vq),
 			       virtq_avail_pa(vq), virtq_used_pa(vq),
-			       dev->vd.irq_mode == VPCI_IRQ_MSIX ?
-				       VNET_MSIX_QUEUES :
+			       with_vector && nic->vd.irq_mode ==
+						       VPCI_IRQ_MSIX ?
+				       queue_entry(index) :
 				       VIRTIO_MSI_NO_VECTOR);
 	if (err)
 		virtq_destroy(vq);
@@ -988,17 +1072,17 @@ static int setup_queue(struct vnet_dev *dev, struct virtq *vq, uint16_t index)
 }
 
 /* The MAC from the config space, or a random locally administered one. */
-static void read_mac(struct vnet_dev *dev)
+static void read_mac(struct vnet_nic *nic)
 {
 	uint64_t r;
 
-	if ((dev->vd.features & VIRTIO_NET_F_MAC) &&
-	    !vpci_read_config(&dev->vd, offsetof(struct virtio_net_config, mac),
-			      dev->mac, VNET_MAC_LEN))
+	if ((nic->vd.features & VIRTIO_NET_F_MAC) &&
+	    !vpci_read_config(&nic->vd, offsetof(struct virtio_net_config, mac),
+			      nic->mac, VNET_MAC_LEN))
 		return;
 	r = time_ns() ^ (time_ns() << 17);
-	memcpy(dev->mac, &r, VNET_MAC_LEN);
-	dev->mac[0] = (dev->mac[0] & ~MAC_MULTICAST) | MAC_LOCAL_ADMIN;
+	memcpy(nic->mac, &r, VNET_MAC_LEN);
+	nic->mac[0] = (nic->mac[0] & ~MAC_MULTICAST) | MAC_LOCAL_ADMIN;
 	pr_warn("no MAC from the device; using a random one");
 }
 
@@ -1017,16 +1101,13 @@ static int alloc_tx_slots(struct vnet_dev *dev)
 	return 0;
 }
 
-/*
- * virtio 3.1.1 up to FEATURES_OK (vpci_negotiate), then MSI-X, the two
- * queues and the TX slots. DRIVER_OK comes in low_level_init, once the
- * netif exists to receive.
- */
 static const char *on_off(bool on)
 {
 	return on ? "on" : "off";
 }
 
+/* csum=cache|sw: the CPU computes TX checksums, so do not ask; TSO
+ * needs the device to complete them. */
 static uint64_t wanted_features(void)
 {
 	uint64_t f = VNET_WANTED_FEATURES;
@@ -1036,86 +1117,329 @@ static uint64_t wanted_features(void)
 	return tso_allowed ? f | VIRTIO_NET_F_HOST_TSO4 : f;
 }
 
-int vnet_probe(struct pci_dev *pci, struct vnet_dev **out)
+/* How many pairs to set up: what the caller wants, what the device
+ * has (max_virtqueue_pairs, read only with MQ), what we support, and,
+ * with MSI-X, what the table has entries for. */
+static uint32_t choose_pairs(struct vnet_nic *nic, uint32_t wanted)
 {
-	struct vnet_dev *dev = kzalloc(sizeof(*dev));
-	char name[PCI_NAME_LEN];
+	uint16_t max = 1;
+	uint32_t pairs;
+
+	if (nic->mq && vpci_read_config(&nic->vd,
+					offsetof(struct virtio_net_config,
+						 max_virtqueue_pairs),
+					&max, sizeof(max)))
+		max = 1;
+	nic->max_pairs = max ? max : 1;
+	pairs = MIN(MIN(wanted, (uint32_t)nic->max_pairs),
+		    (uint32_t)VNET_PAIRS_MAX);
+	if (pairs > 1 && 2u * nic->max_pairs >= VPCI_QUEUES_MAX) {
+		pr_warn("control queue %u out of reach (VPCI_QUEUES_MAX); one "
+			"queue pair",
+			2u * nic->max_pairs);
+		pairs = 1;
+	}
+	/* Fewer pairs with a vector each beat more pairs on INTx. */
+	while (pairs > 1 && vpci_use_msix(&nic->vd, 3) &&
+	       !vpci_use_msix(&nic->vd, (uint16_t)(1 + 2 * pairs)))
+		pairs--;
+	return pairs ? pairs : 1;
+}
+
+/* Whether the device took VIRTIO_NET_F_RSS with room for our key and
+ * table and hashes TCP/IPv4 (QEMU: virtio-net-pci,rss=on; without vhost
+ * it steers in QEMU itself, no eBPF needed). */
+static bool rss_fits(struct vnet_nic *nic)
+{
+	uint8_t key = 0;
+	uint16_t table = 0;
+	uint32_t types = 0;
+
+	if (!(nic->vd.features & VIRTIO_NET_F_RSS) ||
+	    vpci_read_config(&nic->vd, VNET_CFG_RSS_MAX_KEY, &key,
+			     sizeof(key)) ||
+	    vpci_read_config(&nic->vd, VNET_CFG_RSS_MAX_TABLE, &table,
+			     sizeof(table)) ||
+	    vpci_read_config(&nic->vd, VNET_CFG_RSS_HASH_TYPES, &types,
+			     sizeof(types)))
+		return false;
+	return key >= VNET_RSS_KEY_LEN && table >= VNET_RSS_TABLE_LEN &&
+	       (types & VIRTIO_NET_RSS_HASH_TYPE_TCPV4);
+}
+
+/* Pair `i`'s queues, receiveq(i+1) and transmitq(i+1), and TX slots. */
+static int setup_pair(struct vnet_nic *nic, uint32_t i)
+{
+	struct vnet_dev *dev = nic->pairs[i];
 	int err;
 
-	if (!dev)
-		return -ENOMEM;
-	dev->pci = pci;
-	dev->vectors[VNET_MSIX_CONFIG] = dev->vectors[VNET_MSIX_QUEUES] = -1;
-	dev->intx_vector = -1;
-	/* 1. map the transport */
-	err = vpci_init(&dev->vd, pci);
+	dev->nic = nic;
+	dev->index = i;
+	dev->cpu = vnet_pair_cpu(nic, i);
+	dev->csum = nic->csum;
+	dev->guest_csum = nic->guest_csum;
+	dev->has_status = nic->has_status;
+	dev->tso = nic->tso;
+	dev->mrg_rxbuf = nic->mrg_rxbuf;
+	dev->rx_buf_len = nic->rx_buf_len;
+	dev->config_seen = UINT32_MAX; /* first poll reads the link */
+	err = setup_queue(nic, &dev->rxq, (uint16_t)(2 * i), true);
 	if (err)
-		goto err_free_dev;
-	/* 2. reset, ACKNOWLEDGE, DRIVER, features, FEATURES_OK */
-	/* csum=cache|sw: the CPU computes TX checksums, so do not ask;
-	 * TSO needs the device to complete them. */
-	err = vpci_negotiate(&dev->vd, wanted_features());
-	if (err)
-		goto err_free_dev;
-	dev->csum = dev->vd.features & VIRTIO_NET_F_CSUM;
-	dev->tso = dev->csum && (dev->vd.features & VIRTIO_NET_F_HOST_TSO4);
-	if (!dev->csum)
-		net_csum_no_offload();
-	dev->guest_csum = dev->vd.features & VIRTIO_NET_F_GUEST_CSUM;
-	dev->has_status = dev->vd.features & VIRTIO_NET_F_STATUS;
-	pr_info("%s: tx-csum %s, rx-csum %s, link-status %s, event-idx %s, "
-		"tso %s",
-		pci_name(pci, name), on_off(dev->csum), on_off(dev->guest_csum),
-		on_off(dev->has_status),
-		on_off(dev->vd.features & VIRTIO_F_EVENT_IDX),
-		on_off(dev->tso));
-	rx_setup(dev);
-	pr_info("%s: mrg-rxbuf %s, %u-byte rx buffers", pci_name(pci, name),
-		on_off(dev->mrg_rxbuf), dev->rx_buf_len);
-	/* 3. interrupts: configuration changes and queue completions */
-	err = setup_interrupts(dev);
-	if (err)
-		goto err_free_vectors;
-	pr_info("%s: irq %s", pci_name(pci, name),
-		vpci_irq_mode_name(dev->vd.irq_mode));
-	/* 4. receiveq1 and transmitq1 */
-	err = setup_queue(dev, &dev->rxq, VNET_RXQ);
-	if (err)
-		goto err_free_vectors;
-	err = setup_queue(dev, &dev->txq, VNET_TXQ);
+		return err;
+	err = setup_queue(nic, &dev->txq, (uint16_t)(2 * i + 1), true);
 	if (err)
 		goto err_free_rxq;
 	err = alloc_tx_slots(dev);
 	if (err)
 		goto err_free_txq;
-	read_mac(dev);
-	*out = dev;
 	return 0;
 
 err_free_txq:
 	virtq_destroy(&dev->txq);
 err_free_rxq:
 	virtq_destroy(&dev->rxq);
-err_free_vectors:
-	free_vectors(dev);
-	vpci_fail(&dev->vd);
-err_free_dev:
-	kfree(dev);
 	return err;
 }
 
-/* Finish the device (ethernetif low_level_init): RX ring full, then
- * DRIVER_OK, then the first doorbell (3.1.1: none before DRIVER_OK). */
+static void free_pairs(struct vnet_nic *nic)
+{
+	for (uint32_t i = 0; i < VNET_PAIRS_MAX; i++) {
+		struct vnet_dev *dev = nic->pairs[i];
+
+		if (!dev)
+			continue;
+		if (dev->tx_slots) {
+			kfree(dev->tx_slots);
+			virtq_destroy(&dev->txq);
+			virtq_destroy(&dev->rxq);
+		}
+		kfree(dev);
+		nic->pairs[i] = NULL;
+	}
+}
+
+/*
+ * virtio 3.1.1 up to FEATURES_OK (vpci_negotiate), then MSI-X, the
+ * pairs' queues and TX slots, and the control queue with MQ. DRIVER_OK
+ * comes once the last pair's netif exists to receive (low_level_init).
+ */
+int vnet_probe(struct pci_dev *pci, uint32_t pairs, struct vnet_nic **out)
+{
+	struct vnet_nic *nic = kzalloc(sizeof(*nic));
+	uint64_t wanted = wanted_features();
+	char name[PCI_NAME_LEN];
+	int err;
+
+	if (!nic)
+		return -ENOMEM;
+	nic->pci = pci;
+	for (int i = 0; i < VNET_MSIX_ENTRIES; i++)
+		nic->vectors[i] = -1;
+	nic->intx_vector = -1;
+	/* 1. map the transport */
+	err = vpci_init(&nic->vd, pci);
+	if (err)
+		goto err_free_nic;
+	/* 2. reset, ACKNOWLEDGE, DRIVER, features, FEATURES_OK */
+	if (pairs > 1)
+		wanted |= VNET_MQ_FEATURES | VIRTIO_NET_F_RSS;
+	err = vpci_negotiate(&nic->vd, wanted);
+	if (err)
+		goto err_free_nic;
+	nic->csum = nic->vd.features & VIRTIO_NET_F_CSUM;
+	nic->tso = nic->csum && (nic->vd.features & VIRTIO_NET_F_HOST_TSO4);
+	nic->guest_csum = nic->vd.features & VIRTIO_NET_F_GUEST_CSUM;
+	nic->has_status = nic->vd.features & VIRTIO_NET_F_STATUS;
+	/* MQ needs the control queue to switch the pairs on (5.1.3.1). */
+	nic->mq = (nic->vd.features & VNET_MQ_FEATURES) == VNET_MQ_FEATURES;
+	nic->npairs = choose_pairs(nic, pairs);
+	nic->rss = nic->mq && nic->npairs > 1 && rss_fits(nic);
+	pr_info("%s: tx-csum %s, rx-csum %s, link-status %s, event-idx %s, "
+		"queue pairs %u of %u, rss %s, tso %s",
+		pci_name(pci, name), on_off(nic->csum), on_off(nic->guest_csum),
+		on_off(nic->has_status),
+		on_off(nic->vd.features & VIRTIO_F_EVENT_IDX), nic->npairs,
+		nic->max_pairs, on_off(nic->rss), on_off(nic->tso));
+	rx_setup(nic);
+	pr_info("%s: mrg-rxbuf %s, %u-byte rx buffers", pci_name(pci, name),
+		on_off(nic->mrg_rxbuf), nic->rx_buf_len);
+	for (uint32_t i = 0; i < nic->npairs; i++) {
+		nic->pairs[i] = kzalloc(sizeof(*nic->pairs[i]));
+		if (!nic->pairs[i]) {
+			err = -ENOMEM;
+			goto err_free_pairs;
+		}
+	}
+	/* 3. interrupts: configuration changes and queue completions */
+	err = setup_interrupts(nic);
+	if (err)
+		goto err_free_vectors;
+	pr_info("%s: irq %s", pci_name(pci, name),
+		vpci_irq_mode_name(nic->vd.irq_mode));
+	/* 4. the pairs' queues, then controlq (after the last pair) */
+	for (uint32_t i = 0; i < nic->npairs; i++) {
+		err = setup_pair(nic, i);
+		if (err)
+			goto err_free_vectors;
+	}
+	if (nic->mq && nic->npairs > 1) {
+		err = setup_queue(nic, &nic->ctrlq,
+				  (uint16_t)(2 * nic->max_pairs), false);
+		if (err)
+			goto err_free_vectors;
+		nic->has_ctrlq = true;
+	}
+	read_mac(nic);
+	*out = nic;
+	return 0;
+
+err_free_vectors:
+	free_vectors(nic);
+err_free_pairs:
+	free_pairs(nic);
+	vpci_fail(&nic->vd);
+err_free_nic:
+	kfree(nic);
+	return err;
+}
+
+/* Pair i is run by CPU i (i mod the CPUs, when net_queues= asked for
+ * more pairs than CPUs); under INTx, whose line reaches CPU 0 only,
+ * every pair by CPU 0. */
+unsigned vnet_pair_cpu(const struct vnet_nic *nic, uint32_t pair)
+{
+	if (nic->vd.irq_mode != VPCI_IRQ_MSIX)
+		return 0;
+	return pair % cpu_count();
+}
+
+uint32_t vnet_pairs(const struct vnet_nic *nic)
+{
+	return nic->npairs;
+}
+
+struct vnet_dev *vnet_pair(struct vnet_nic *nic, uint32_t i)
+{
+	return i < nic->npairs ? nic->pairs[i] : NULL;
+}
+
+/*
+ * One control-queue command (5.1.6.5) of class VIRTIO_NET_CTRL_MQ with
+ * `len` bytes of data at `data`. The device answers while handling the
+ * doorbell (QEMU), so a bounded wait on the used ring suffices. 0,
+ * -ETIMEDOUT, or -EIO when the device said no.
+ */
+static int ctrl_mq(struct vnet_nic *nic, uint8_t cmd_code, const void *data,
+		   uint32_t len)
+{
+	struct vnet_ctrl_mq *cmd = &nic->ctrl;
+	struct virtq_seg out[2], in;
+	uint64_t deadline = time_ns() + VNET_CTRL_WAIT_MS * 1000000ull;
+	uint32_t used;
+
+	cmd->hdr.class = VIRTIO_NET_CTRL_MQ;
+	cmd->hdr.cmd = cmd_code;
+	cmd->ack = VIRTIO_NET_ERR;
+	out[0] =
+		(struct virtq_seg){ virt_to_phys(&cmd->hdr), sizeof(cmd->hdr) };
+	out[1] = (struct virtq_seg){ virt_to_phys(data), len };
+	in = (struct virtq_seg){ virt_to_phys(&cmd->ack), sizeof(cmd->ack) };
+	if (virtq_add(&nic->ctrlq, out, 2, &in, 1, cmd))
+		return -EIO;
+	/* virtq_add's barrier published the chain before the doorbell. */
+	virtq_kick(&nic->ctrlq);
+	while (!virtq_get(&nic->ctrlq, &used)) {
+		if (time_ns() > deadline)
+			return -ETIMEDOUT;
+		cpu_relax();
+	}
+	return READ_ONCE(cmd->ack) == VIRTIO_NET_OK ? 0 : -EIO;
+}
+
+/* A fixed Toeplitz key; any key spreads flows, this one is the
+ * well-known default of the RSS specification's examples. */
+static const uint8_t rss_key[VNET_RSS_KEY_LEN] = {
+	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67,
+	0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb,
+	0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30,
+	0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+};
+
+/*
+ * VIRTIO_NET_CTRL_MQ_RSS_CONFIG (5.1.6.5.7.1): the device hashes each
+ * TCP/IPv4 flow (IPv4 alone for other IPv4) and puts it on RX queue
+ * table[hash % 128] (receiveq numbers from 0), the table spreading
+ * the pairs evenly; frames it
+ * does not hash (ARP) go to pair 0. Also sets how many TX queues run.
+ */
+static int set_rss(struct vnet_nic *nic)
+{
+	struct virtio_net_rss_config *r = &nic->ctrl.rss;
+	uint32_t types = 0;
+
+	vpci_read_config(&nic->vd, VNET_CFG_RSS_HASH_TYPES, &types,
+			 sizeof(types));
+	memset(r, 0, sizeof(*r));
+	r->hash_types = types & (VIRTIO_NET_RSS_HASH_TYPE_IPV4 |
+				 VIRTIO_NET_RSS_HASH_TYPE_TCPV4);
+	r->indirection_table_mask = VNET_RSS_TABLE_LEN - 1;
+	r->unclassified_queue = 0;
+	for (uint32_t i = 0; i < VNET_RSS_TABLE_LEN; i++)
+		r->indirection_table[i] = (uint16_t)(i % nic->npairs);
+	r->max_tx_vq = (uint16_t)nic->npairs;
+	r->hash_key_length = VNET_RSS_KEY_LEN;
+	memcpy(r->hash_key_data, rss_key, VNET_RSS_KEY_LEN);
+	return ctrl_mq(nic, VIRTIO_NET_CTRL_MQ_RSS_CONFIG, r, sizeof(*r));
+}
+
+/* Until one of these, the device uses pair 0 only (5.1.6.5.5). */
+static int set_pairs(struct vnet_nic *nic)
+{
+	if (nic->rss)
+		return set_rss(nic);
+	nic->ctrl.pairs = (uint16_t)nic->npairs;
+	return ctrl_mq(nic, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &nic->ctrl.pairs,
+		       sizeof(nic->ctrl.pairs));
+}
+
+/* Every pair has its RX ring filled: DRIVER_OK, then the first
+ * doorbells (3.1.1: none before it), then switch the pairs on. */
+static void start_device(struct vnet_nic *nic)
+{
+	char name[PCI_NAME_LEN];
+	int err;
+
+	vpci_driver_ok(&nic->vd);
+	for (uint32_t i = 0; i < nic->npairs; i++) {
+		virtq_kick(&nic->pairs[i]->rxq);
+		virtq_disable_intr(&nic->pairs[i]->txq);
+	}
+	if (!nic->has_ctrlq)
+		return;
+	err = set_pairs(nic);
+	if (err)
+		pr_err("%s: %s for %u pairs failed (%d); the device uses "
+		       "pair 0 only",
+		       pci_name(nic->pci, name),
+		       nic->rss ? "MQ_RSS_CONFIG" : "MQ_VQ_PAIRS_SET",
+		       nic->npairs, err);
+}
+
+/* Fill the pair's RX ring (ethernetif low_level_init); the last pair
+ * to get here starts the device. Each pair keeps its share of the
+ * memory plan's RX pages posted. */
 static void low_level_init(struct vnet_dev *dev)
 {
-	dev->rx_bufs_max = memplan()->rx_bufs;
-	dev->rx_ring = MIN(memplan()->rx_ring, (uint32_t)dev->rxq.size);
-	iobuf_set_reserve(dev->rx_ring); /* refills of the posted ring */
+	struct vnet_nic *nic = dev->nic;
+	uint32_t ring = MAX(memplan()->rx_ring / nic->npairs, VNET_RX_RING_MIN);
+
+	dev->rx_bufs_max = MAX(memplan()->rx_bufs / nic->npairs, ring);
+	dev->rx_ring = MIN(ring, (uint32_t)dev->rxq.size);
+	nic->rx_reserve += dev->rx_ring;
+	iobuf_set_reserve(nic->rx_reserve); /* refills of the posted rings */
 	rx_fill(dev);
-	vpci_driver_ok(&dev->vd);
-	virtq_kick(&dev->rxq);
-	virtq_disable_intr(&dev->txq);
-	WRITE_ONCE(dev->config_pending, true); /* first poll reads the link */
+	if (++nic->started == nic->npairs)
+		start_device(nic);
 }
 
 err_t vnet_netif_init(struct netif *netif)
@@ -1126,8 +1450,9 @@ err_t vnet_netif_init(struct netif *netif)
 	dev->netif = netif;
 	netif->name[0] = 'e';
 	netif->name[1] = 'n';
+	netif->num = (u8_t)dev->index;
 	netif->hwaddr_len = VNET_MAC_LEN;
-	memcpy(netif->hwaddr, dev->mac, VNET_MAC_LEN);
+	memcpy(netif->hwaddr, dev->nic->mac, VNET_MAC_LEN);
 	netif->mtu = VNET_MTU;
 	netif->tso_seg_max = dev->tso ? VNET_TSO_SEG_MAX : 0;
 	netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP |
@@ -1135,7 +1460,10 @@ err_t vnet_netif_init(struct netif *netif)
 	netif->output = etharp_output;
 	netif->linkoutput = low_level_output;
 	/* The device completes TX TCP/UDP checksums and vouches for RX
-	 * ones (or rx_csum_ok verifies them): lwIP skips that work. */
+	 * ones (or rx_csum_ok verifies them): lwIP skips that work. Each
+	 * stack instance has its own checksum mode to tell. */
+	if (!dev->csum)
+		net_csum_no_offload();
 	if (dev->csum)
 		flags &= ~(NETIF_CHECKSUM_GEN_TCP | NETIF_CHECKSUM_GEN_UDP);
 	if (dev->guest_csum)

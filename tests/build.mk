@@ -81,6 +81,10 @@ tests/fs/test_ext2_CFLAGS := \
 UNIT_TESTS += tests/net/test_vnet_csum
 tests/net/test_vnet_csum_SRCS := net/vnet_csum.c
 
+UNIT_TESTS += tests/net/test_lwip_mem
+tests/net/test_lwip_mem_SRCS := net/lwip-port/lwip_mem.c
+tests/net/test_lwip_mem_CFLAGS := -Inet/lwip-port
+
 UNIT_TESTS += tests/net/test_ipcfg
 tests/net/test_ipcfg_SRCS := net/ipcfg.c kernel/lib/num.c
 

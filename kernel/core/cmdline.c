@@ -183,6 +183,21 @@ static const struct kparam *find(const struct kparam *table, size_t n,
 	return NULL;
 }
 
+/* Set every entry named like p (from p on) to `value`: a file linked
+ * more than once (one copy of the network stack per queue pair, net/)
+ * declares its option once per copy, each for its own variable. The
+ * entries share a type, so the first's verdict holds for all. */
+static int parse_all(const struct kparam *table, size_t n,
+		     const struct kparam *p, const char *value)
+{
+	int err = parse_value(p, value);
+
+	for (const struct kparam *q = p + 1; !err && q < table + n; q++)
+		if (!strcmp(q->name, p->name))
+			parse_value(q, value);
+	return err;
+}
+
 /* Handle one word; returns 0 if accepted, 1 if rejected (and reported). */
 static int parse_word(const struct kparam *table, size_t n, char *word)
 {
@@ -200,7 +215,7 @@ static int parse_word(const struct kparam *table, size_t n, char *word)
 		pr_warn("unknown option '%s' ignored", word);
 		return 1;
 	}
-	if (parse_value(p, eq + 1) == 0)
+	if (parse_all(table, n, p, eq + 1) == 0)
 		return 0;
 	describe_expected(expected, sizeof(expected), p);
 	format_value(current, sizeof(current), p);
@@ -250,8 +265,12 @@ size_t cmdline_format(char *buf, size_t size, const struct kparam *table,
 	if (size)
 		buf[0] = '\0';
 	for (size_t i = 0; i < n && len + 1 < size; i++) {
-		int w = snprintf(buf + len, size - len, "%s%s=", i ? " " : "",
-				 table[i].name);
+		int w;
+
+		if (find(table, i, table[i].name))
+			continue; /* another copy's entry, shown already */
+		w = snprintf(buf + len, size - len, "%s%s=", len ? " " : "",
+			     table[i].name);
 
 		if (w < 0)
 			break;

@@ -79,13 +79,16 @@ struct kparam {
 /*
  * Parse `line` against `table[0..n)`. Returns the number of words that
  * were rejected (unknown key, bad value, too long); each is reported with
- * pr_warn and leaves its variable at its previous value.
+ * pr_warn and leaves its variable at its previous value. Several entries
+ * with one name (a file linked once per network-stack instance) are
+ * one option: a value sets them all.
  */
 int cmdline_parse(const char *line, const struct kparam *table, size_t n);
 
 /*
- * Write "key=value" of every option into buf (for the boot log), cut to
- * size - 1 bytes like snprintf; returns the length of what is in buf.
+ * Write "key=value" of every option into buf (for the boot log), each
+ * name once, cut to size - 1 bytes like snprintf; returns the length of
+ * what is in buf.
  */
 size_t cmdline_format(char *buf, size_t size, const struct kparam *table,
 		      size_t n);

@@ -38,6 +38,16 @@
 		list(STAT_COPY)                              \
 	} while (0)
 
+/* Add the counters of `list` in *src to those in *dst (sums over
+ * instances of a subsystem). */
+#define STAT_ADD(name) stat_dst_->name += stat_src_->name;
+#define STATS_ADD(list, dst, src)                            \
+	do {                                                 \
+		__typeof__(dst) stat_dst_ = (dst);           \
+		const __typeof__(*(src)) *stat_src_ = (src); \
+		list(STAT_ADD)                               \
+	} while (0)
+
 /* Write the counters of `list` in *src as members of the open object. */
 #define STATS_JSON(j, list, src)                                              \
 	do {                                                                  \

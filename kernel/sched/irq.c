@@ -18,6 +18,7 @@
 #include "kernel/arch/acpi.h"
 #include "kernel/arch/ioapic.h"
 #include "kernel/arch/lapic.h"
+#include "kernel/arch/smp.h"
 #include "kernel/arch/trap.h"
 #include "kernel/core/printk.h"
 #include "kernel/cpu/cpu.h"
@@ -318,6 +319,21 @@ void irq_get_intx_stats(struct irq_intx_stats *st)
 void irq_msi_compose(uint8_t vector, uint64_t *addr, uint32_t *data)
 {
 	*addr = MSI_ADDR_BASE | ((uint64_t)lapic_id() << MSI_ADDR_DEST_SHIFT);
+	*data = vector & MSI_DATA_VECTOR_MASK;
+}
+
+/* Physical destination mode: the address names one LAPIC id. Vectors
+ * are the same on every CPU (one IDT), so only the address changes. */
+void irq_msi_compose_cpu(uint8_t vector, unsigned cpu, uint64_t *addr,
+			 uint32_t *data)
+{
+	struct smp_cpu_stats st;
+
+	if (cpu >= cpu_count() || !smp_get_cpu_stats(cpu, &st)) {
+		irq_msi_compose(vector, addr, data);
+		return;
+	}
+	*addr = MSI_ADDR_BASE | ((uint64_t)st.apic_id << MSI_ADDR_DEST_SHIFT);
 	*data = vector & MSI_DATA_VECTOR_MASK;
 }
 

@@ -73,14 +73,21 @@ void irq_get_intx_stats(struct irq_intx_stats *st);
  * the boot CPU's LAPIC. */
 void irq_msi_compose(uint8_t vector, uint64_t *addr, uint32_t *data);
 
+/* The same, delivering to CPU `cpu`'s LAPIC (the boot CPU's when `cpu`
+ * is not online), so that a queue's completions reach the CPU that
+ * polls the queue. */
+void irq_msi_compose_cpu(uint8_t vector, unsigned cpu, uint64_t *addr,
+			 uint32_t *data);
+
 /* Interrupts taken on `vector` since boot (0 for an invalid vector). */
 uint64_t irq_count(int vector);
 
 /* LAPIC spurious interrupts since boot. */
 uint64_t irq_spurious_count(void);
 
-/* Whether any device interrupt arrived since the last call; clears the
- * flag. Check with interrupts off before cpu_idle() to close the race. */
+/* Whether any device interrupt arrived on this CPU since its last call;
+ * clears this CPU's flag. Check with interrupts off before cpu_idle()
+ * to close the race. */
 bool irq_take_pending(void);
 
 /* Print each allocated vector's name and count (info level). */

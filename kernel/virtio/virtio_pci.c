@@ -242,6 +242,9 @@ int vpci_negotiate(struct vpci_dev *vd, uint64_t wanted)
 		err = -EIO;
 		goto err_fail;
 	}
+	/* The count may depend on the features: QEMU's virtio-net adds its
+	 * extra queue pairs once VIRTIO_NET_F_MQ is accepted. */
+	vd->num_queues = mmio_read16(COMMON(vd, num_queues));
 	return 0;
 
 err_fail:

@@ -5,7 +5,9 @@
  * instead of a static array sized for a large machine: the image stays
  * small and the budget (the memory plan's lwip_bytes) follows the RAM
  * found. Past the budget an allocation fails and lwIP sees ERR_MEM,
- * which it already handles (a send retried later). Main loop ([m]).
+ * which it already handles (a send retried later). Small blocks are
+ * reused from per-instance free lists (lwip_mem.c), not the kernel
+ * heap. Main loop of the instance's CPU ([m]).
  */
 #ifndef NET_LWIP_PORT_LWIP_MEM_H
 #define NET_LWIP_PORT_LWIP_MEM_H
@@ -16,6 +18,8 @@ struct lwip_mem_stats {
 	uint64_t limit; /* bytes lwIP may hold */
 	uint64_t used, peak; /* bytes held now / at most */
 	uint64_t refused; /* allocations failed: over budget or no heap */
+	uint64_t cache_hits; /* allocations served from the free lists */
+	uint64_t cached_bytes; /* now: freed blocks kept for reuse */
 };
 
 /* Set the budget (before lwip_init). */

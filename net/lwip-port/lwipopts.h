@@ -34,6 +34,8 @@ uint16_t lwip_port_ooseq_limit(const struct tcp_pcb *pcb);
 void *lwip_port_malloc(size_t size);
 void *lwip_port_calloc(size_t n, size_t size);
 void lwip_port_free(void *p);
+/* ... and the memp pools' storage, allocated when an instance starts. */
+void *lwip_port_pool_storage(size_t size);
 
 /* ---- System ---- */
 #define NO_SYS 1 /* no threads inside lwIP: the main loop calls it */
@@ -51,6 +53,9 @@ void lwip_port_free(void *p);
 /* Fixed pools: exhaustion is ERR_MEM, not OOM, and a full PCB pool is
  * what makes tcp_alloc recycle the oldest TIME_WAIT (tcp_time_wait_*). */
 #define MEMP_MEM_MALLOC 0
+/* Pool storage from the kernel heap at lwip_init (patch 0040): one
+ * stack copy per queue pair is linked in, only running ones pay. */
+#define LWIP_MEMPOOL_STORAGE_ALLOC(bytes) lwip_port_pool_storage(bytes)
 #define MEM_ALIGNMENT 8 /* x86_64 natural alignment */
 /* Not an array any more; only makes mem_size_t 32 bits wide. */
 #define MEM_SIZE (4 * 1024 * 1024)

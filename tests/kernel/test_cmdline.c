@@ -188,6 +188,41 @@ static void test_format_truncated(void **state)
 	assert_int_equal(cmdline_format(buf, 0, table, 5), 0);
 }
 
+/* A file linked once per network-stack instance declares its option
+ * once per copy: one value sets every copy, a bad one none, and the
+ * boot log names the option once. */
+static void test_duplicate_names(void **state)
+{
+	static uint64_t copy0 = 1, copy1 = 1, copy2 = 1;
+	static const struct kparam copies[] = {
+		{ .name = "limit",
+		  .type = KPARAM_TYPE_UINT,
+		  .var = &copy0,
+		  .range = { 0, 100 } },
+		{ .name = "flag", .type = KPARAM_TYPE_BOOL, .var = &flag },
+		{ .name = "limit",
+		  .type = KPARAM_TYPE_UINT,
+		  .var = &copy1,
+		  .range = { 0, 100 } },
+		{ .name = "limit",
+		  .type = KPARAM_TYPE_UINT,
+		  .var = &copy2,
+		  .range = { 0, 100 } },
+	};
+	char buf[64];
+
+	(void)state;
+	assert_int_equal(cmdline_parse("limit=7", copies, 4), 0);
+	assert_int_equal(copy0, 7);
+	assert_int_equal(copy1, 7);
+	assert_int_equal(copy2, 7);
+	assert_int_equal(cmdline_parse("limit=700", copies, 4), 1);
+	assert_int_equal(copy0, 7);
+	assert_int_equal(copy2, 7);
+	cmdline_format(buf, sizeof(buf), copies, 4);
+	assert_string_equal(buf, "limit=7 flag=off");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -199,6 +234,7 @@ int main(void)
 		cmocka_unit_test_setup(test_blanks_and_long_words, reset),
 		cmocka_unit_test_setup(test_format, reset),
 		cmocka_unit_test_setup(test_format_truncated, reset),
+		cmocka_unit_test_setup(test_duplicate_names, reset),
 	};
 	return cmocka_run_group_tests_name("cmdline", tests, NULL, NULL);
 }

@@ -156,6 +156,14 @@ void irq_msi_compose(uint8_t vector, uint64_t *addr, uint32_t *data)
 	*data = vector;
 }
 
+/* The CPU goes in the address, as the real one puts its LAPIC id. */
+void irq_msi_compose_cpu(uint8_t vector, unsigned cpu, uint64_t *addr,
+			 uint32_t *data)
+{
+	*addr = cpu;
+	*data = vector;
+}
+
 /* The fake device has MSI-X, so the INTx fallback is never taken. */
 bool vpci_use_msix(const struct vpci_dev *vd, uint16_t entries)
 {
@@ -518,10 +526,12 @@ void fake_nic_init(void)
 {
 	ip4_addr_t ip, mask, gw, peer;
 	struct eth_addr mac;
+	struct vnet_nic *nic;
 
 	lwip_init();
-	if (vnet_probe(&pci, &vnet))
+	if (vnet_probe(&pci, 1, &nic))
 		abort();
+	vnet = vnet_pair(nic, 0);
 	IP4_ADDR(&ip, 10, 0, 0, 2);
 	IP4_ADDR(&mask, 255, 255, 255, 0);
 	IP4_ADDR(&gw, 10, 0, 0, 1);
