@@ -224,7 +224,7 @@ static void read_failed(struct http_conn *hc, int err)
 		hc_abort(hc);
 		return;
 	}
-	hc_stats.status[hc->status]--;
+	hc_stats.status[http_status_slot(hc->status)]--;
 	ioagg_release(&hc->head);
 	hc->keep_alive = false;
 	hc->state = HEAD;

@@ -47,8 +47,7 @@
 
 static void count_status(int status)
 {
-	if (status >= HTTP_STATUS_MIN && status <= HTTP_STATUS_MAX)
-		hc_stats.status[status]++;
+	hc_stats.status[http_status_slot(status)]++;
 }
 
 /*

@@ -424,8 +424,8 @@ void http_get_stats(struct http_stats *st)
 #define HTTP_SUM(name) st->name += READ_ONCE(c->name);
 		HTTP_STATS(HTTP_SUM)
 #undef HTTP_SUM
-		for (int code = 0; code <= HTTP_STATUS_MAX; code++)
-			st->status[code] += READ_ONCE(c->status[code]);
+		for (int i = 0; i < HTTP_STATUS_SLOTS; i++)
+			st->status[i] += READ_ONCE(c->status[i]);
 	}
 }
 

@@ -51,14 +51,21 @@ static void http_section(struct json_out *j, const struct http_stats *s)
 	json_str(j, "thread_send", http_thread_send_name());
 	STATS_JSON(j, HTTP_STATS, s);
 	json_open(j, "status");
-	for (int code = HTTP_STATUS_MIN; code <= HTTP_STATUS_MAX; code++) {
+	for (int i = 0; i < HTTP_STATUS_OTHER; i++) {
+		static const int codes[] = {
+#define HTTP_STATUS_ENTRY(code) code,
+			HTTP_STATUS_CODES(HTTP_STATUS_ENTRY)
+#undef HTTP_STATUS_ENTRY
+		};
 		char name[4];
 
-		if (!s->status[code])
+		if (!s->status[i])
 			continue;
-		snprintf(name, sizeof(name), "%d", code);
-		json_u64(j, name, s->status[code]);
+		snprintf(name, sizeof(name), "%d", codes[i]);
+		json_u64(j, name, s->status[i]);
 	}
+	if (s->status[HTTP_STATUS_OTHER])
+		json_u64(j, "other", s->status[HTTP_STATUS_OTHER]);
 	json_close(j);
 	json_close(j);
 }

@@ -37,15 +37,22 @@ static int mode; /* index == ECEM_F_* mask */
 KPARAM_ENUM(ecem, mode, mode_names,
 	    "event correlation: off|ded|dns|all (deferred delivery, splicing)");
 
+struct ecem_table {
+	struct ecem_pair *by_disk[ECEM_HASH_BUCKETS];
+	struct ecem_pair *by_net[ECEM_HASH_BUCKETS];
+};
+
+/* A CPU's table is made by its first pair: 4 KiB for each CPU that
+ * uses ECEM, not 4 KiB for every CPU the kernel could bring up. */
 static struct ecem_cpu {
-	struct ecem_pair *by_disk[ECEM_HASH_BUCKETS]; /* [this CPU] */
-	struct ecem_pair *by_net[ECEM_HASH_BUCKETS]; /* [this CPU] */
+	struct ecem_table *table; /* [this CPU] NULL until its first pair */
 	struct ecem_stats stats; /* [this CPU] */
 } __aligned(64) cpus[CPU_MAX];
 
-/* This CPU's table under the names the one-CPU code used. */
-#define by_disk (cpus[cpu_self()].by_disk)
-#define by_net (cpus[cpu_self()].by_net)
+/* This CPU's table under the names the one-CPU code used (only where
+ * a pair exists, so the table does). */
+#define by_disk (cpus[cpu_self()].table->by_disk)
+#define by_net (cpus[cpu_self()].table->by_net)
 #define stats (cpus[cpu_self()].stats)
 
 unsigned int ecem_enabled(void)
@@ -77,7 +84,11 @@ static unsigned int bucket(const void *key)
 
 static struct ecem_pair *find_disk(const void *disk)
 {
-	struct ecem_pair *p = by_disk[bucket(disk)];
+	struct ecem_pair *p;
+
+	if (!cpus[cpu_self()].table)
+		return NULL;
+	p = by_disk[bucket(disk)];
 
 	while (p && p->disk != disk)
 		p = p->by_disk_next;
@@ -86,7 +97,11 @@ static struct ecem_pair *find_disk(const void *disk)
 
 static struct ecem_pair *find_net(const void *net)
 {
-	struct ecem_pair *p = by_net[bucket(net)];
+	struct ecem_pair *p;
+
+	if (!cpus[cpu_self()].table)
+		return NULL;
+	p = by_net[bucket(net)];
 
 	while (p && p->net != net)
 		p = p->by_net_next;
@@ -118,6 +133,11 @@ int ecem_add(const void *disk, const void *net, unsigned int flags,
 		return -EINVAL;
 	if (find_disk(disk) || find_net(net))
 		return -EEXIST;
+	if (!cpus[cpu_self()].table) {
+		cpus[cpu_self()].table = kzalloc(sizeof(struct ecem_table));
+		if (!cpus[cpu_self()].table)
+			return -ENOMEM;
+	}
 	p = kzalloc(sizeof(*p));
 	if (!p)
 		return -ENOMEM;

@@ -596,8 +596,12 @@ static void test_status_counters(void **state)
 	assert_non_null(strstr(out, "Content-Length: 0\r\n"));
 	free(out);
 	http_get_stats(&b);
-	assert_int_equal(b.status[200] - a.status[200], 2);
-	assert_int_equal(b.status[404] - a.status[404], 1);
+	assert_int_equal(b.status[http_status_slot(200)] -
+				 a.status[http_status_slot(200)],
+			 2);
+	assert_int_equal(b.status[http_status_slot(404)] -
+				 a.status[http_status_slot(404)],
+			 1);
 	assert_int_equal(b.requests - a.requests, 3);
 	assert_int_equal(b.connections - a.connections, 3);
 }

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Small machines: the memory plan (kernel/mm/memplan.h) sizes the pool,
 the RX pages, the mapping window, lwIP's memory and conn_max from the RAM
-found, so a 4 MiB guest serves (slowly) byte-exact; below the floor the
+found, so a 5 MiB guest serves (slowly) byte-exact; below the floor the
 kernel says so in one line and exits with a failure status, without a
 panic or a backtrace."""
 import re
@@ -25,11 +25,11 @@ def site(tmp_path_factory):
     return web.site_image(tmp_path_factory.mktemp("memory"), SIZES)
 
 
-def test_4m_guest_serves_byte_exact(ns, site, tmp_path):
+def test_5m_guest_serves_byte_exact(ns, site, tmp_path):
     files, img = site
-    g = web.start_guest(ns, tmp_path, img, "", mem="4M")
+    g = web.start_guest(ns, tmp_path, img, "", mem="5M")
     free, pool, rx, posted, lwip, conns = map(int, g.wait_for(PLAN).groups())
-    print("-m 4M plan: %d KiB free, pool %d KiB, RX %d pages (%d posted), "
+    print("-m 5M plan: %d KiB free, pool %d KiB, RX %d pages (%d posted), "
           "lwIP %d KiB, conn_max %d" % (free, pool, rx, posted, lwip, conns))
     assert pool < 2048 and posted < rx <= pool // 4
     with ns.entered():
@@ -60,13 +60,13 @@ def test_4m_guest_serves_byte_exact(ns, site, tmp_path):
     assert g.proc.poll() is None and "PANIC" not in g.output()
 
 
-@pytest.mark.parametrize("mem", ["3M", "2M"])
+@pytest.mark.parametrize("mem", ["4M", "2M"])
 def test_below_the_floor_says_so_and_fails(boot, mem):
     g = boot("", mem=mem)
     assert g.wait_exit(60) == EXIT_FAILURE
     out = g.output()
     lines = [ln for ln in out.splitlines() if "FATAL" in ln]
     assert len(lines) == 1, out
-    assert re.search(r"FATAL: .*too little memory.*petrel needs 4 MiB of "
+    assert re.search(r"FATAL: .*too little memory.*petrel needs 5 MiB of "
                      r"RAM or more", lines[0]), out
     assert "PANIC" not in out and "backtrace" not in out
