@@ -33,7 +33,8 @@
 /* kernel/mm/memplan: what the plan gives a large machine, and the least
  * free memory (after the kernel image) it can run in at all. */
 #define MEM_MIN_MIB 5 /* the smallest -m that serves (make bench checks) */
-#define MEMPLAN_FLOOR_PAGES 448 /* 1.75 MiB: a 5 MiB guest has ~2.5, 4 MiB ~1.5 */
+#define MEMPLAN_FLOOR_PAGES \
+	448 /* 1.75 MiB: a 5 MiB guest has ~2.5, 4 MiB ~1.5 */
 #define LWIP_MEM_MAX (2u << 20) /* bytes of lwIP's heap, at most */
 #define LWIP_MEM_MIN (128u << 10) /* ... and at least */
 #define CONN_MAX_DEFAULT 1024 /* connections, when memory allows */
