@@ -18,10 +18,11 @@
  * cache lines, where one word per code from 100 to 599 made it 4.7 KiB
  * and 64 CPUs' worth of them took a 4 MiB guest's memory.
  */
-#define HTTP_STATUS_CODES(X)                                                  \
-	X(200)                                                                \
-	X(206) X(301) X(304) X(400) X(403) X(404) X(405) X(408) X(413) X(414) \
-		X(416) X(431) X(500) X(501) X(503) X(505)
+/* clang-format off */
+#define HTTP_STATUS_CODES(X)                                               \
+	X(200) X(206) X(301) X(304) X(400) X(403) X(404) X(405) X(408) \
+	X(413) X(414) X(416) X(431) X(500) X(501) X(503) X(505)
+/* clang-format on */
 #define HTTP_STATUS_ONE(code) +1
 #define HTTP_STATUS_SLOTS (0 HTTP_STATUS_CODES(HTTP_STATUS_ONE) + 1)
 #define HTTP_STATUS_OTHER (HTTP_STATUS_SLOTS - 1) /* any other code */
