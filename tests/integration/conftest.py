@@ -43,6 +43,23 @@ def netns_ok():
 
 
 @pytest.fixture
+def mq_ns(netns_ok):
+    """make(queues) -> a namespace with a multiqueue tap; deleted after."""
+    ok, why = netns_ok
+    if not ok:
+        pytest.skip("cannot create a network namespace: %s" % why)
+    made = []
+
+    def make(queues):
+        n = netns.NetNS(queues=queues).create()
+        made.append(n)
+        return n
+    yield make
+    for n in made:
+        n.destroy()
+
+
+@pytest.fixture
 def ns(netns_ok):
     """A fresh namespace with a tap (tools/harness/netns.py); its
     guests are stopped and the namespace deleted afterwards. Skips, with

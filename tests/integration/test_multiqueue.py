@@ -23,7 +23,6 @@ import re
 
 import pytest
 
-import netns
 import web
 
 SIZES = {"small.txt": 700, "page.html": 9000, "big.bin": 300000}
@@ -36,23 +35,6 @@ SHORT_PER_ROUND = 12
 @pytest.fixture
 def site(tmp_path):
     return web.site_image(tmp_path, SIZES, seed=15)
-
-
-@pytest.fixture
-def mq_ns(netns_ok):
-    """make(queues) -> a namespace with a multiqueue tap; deleted after."""
-    ok, why = netns_ok
-    if not ok:
-        pytest.skip("cannot create a network namespace: %s" % why)
-    made = []
-
-    def make(queues):
-        n = netns.NetNS(queues=queues).create()
-        made.append(n)
-        return n
-    yield make
-    for n in made:
-        n.destroy()
 
 
 def keepalive(files, path, n):

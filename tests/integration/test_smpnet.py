@@ -12,13 +12,10 @@ byte-exact, and /_stats' per-CPU section must show requests and frames
 on each CPU, no queue interrupt taken on a CPU other than its pair's
 (irqs_other_cpu), and no lock-order violation with lockcheck=on.
 """
-import http.client
-import re
 import threading
 
 import pytest
 
-import netns
 import web
 
 SIZES = {"small.txt": 700, "page.html": 9000, "big.bin": 300000,
@@ -32,23 +29,6 @@ KEEPALIVE_REQUESTS = 6
 @pytest.fixture
 def site(tmp_path):
     return web.site_image(tmp_path, SIZES, seed=151)
-
-
-@pytest.fixture
-def mq_ns(netns_ok):
-    """make(queues) -> a namespace with a multiqueue tap; deleted after."""
-    ok, why = netns_ok
-    if not ok:
-        pytest.skip("cannot create a network namespace: %s" % why)
-    made = []
-
-    def make(queues):
-        n = netns.NetNS(queues=queues).create()
-        made.append(n)
-        return n
-    yield make
-    for n in made:
-        n.destroy()
 
 
 def keepalive_clients(files, paths):
