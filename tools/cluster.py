@@ -409,7 +409,10 @@ def main():
     image = args.image or default_image(workdir, args.site)
     c = Cluster(args.guests, args.balance, image, workdir, args.mem,
                 args.cmdline)
-    # SIGTERM and SIGHUP end it like Ctrl-C: through stop().
+    # SIGTERM and SIGHUP end it like Ctrl-C: through stop(). Ctrl-C is
+    # set explicitly: started from a shell's background job, SIGINT comes
+    # in ignored and Python then leaves it so.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda *a: (_ for _ in ()).throw(
             KeyboardInterrupt()))

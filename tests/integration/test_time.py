@@ -48,4 +48,4 @@ def test_acpi_and_boot_time(boot):
     assert re.search(r"acpi: MADT: \d+ CPU\(s\), LAPIC 0xfee00000, "
                      r"1 IOAPIC\(s\)", out)
     assert "ioapic: GSI 0-23 at 0xfec00000" in out
-    assert "mainloop: running" in out
+    assert re.search(r"mainloop: CPU 0 running", out), out

@@ -299,6 +299,11 @@ def point(ns, g, log, rate, seconds, workload, baseline):
         guest_200=served - (STATS_FETCHES[0] - fetches0),
         vcpu_us_per_reply=((c1["vcpu"] - c0["vcpu"]) * 1e6
                            / max(m["replies"], 1)),
+        # model=threads with no heap for a connection's thread: a 503
+        guest_503=(s1["http"]["status"].get("503", 0)
+                   - s0["http"]["status"].get("503", 0)),
+        guest_no_thread=(s1["http"]["thread_setup_failed"]
+                         - s0["http"]["thread_setup_failed"]),
         guest_refused=s1["conn"]["refused"] - s0["conn"]["refused"],
         guest_resets=s1["conn"]["resets"] - s0["conn"]["resets"],
         accept_deferred=(s1["conn"]["accept_deferred"]

@@ -276,6 +276,9 @@ def main(argv=None):
     ap.add_argument("--json", action="store_true", help="print JSON")
     args = ap.parse_args(argv)
 
+    # Ctrl-C set explicitly: started from a shell's background job,
+    # SIGINT comes in ignored and Python then leaves it so.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     for s in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(s, _on_signal)
     result = {"kind": args.kind, "mem": args.mem, "ok": False}
