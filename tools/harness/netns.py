@@ -61,12 +61,16 @@ def available():
 
 
 class NetNS:
-    def __init__(self, prefix="petrel", tap=TAP, guest_mac=None, queues=1):
+    def __init__(self, prefix="petrel", tap=TAP, guest_mac=None,
+                 queues=None):
         self.name = "%s-%d-%s" % (prefix, os.getpid(), uuid.uuid4().hex[:6])
         self.tap = tap
         # queues > 1: a multiqueue tap, and guests get that many virtio-net
         # queue pairs (mq=on, a vector per queue); the tap steers each
-        # flow to one queue by hash.
+        # flow to one queue by hash. Not chosen: PETREL_QUEUES (1), so
+        # PETREL_SMP=2 PETREL_QUEUES=2 spreads every test's connections.
+        if queues is None:
+            queues = int(os.environ.get("PETREL_QUEUES", "1") or "1")
         self.queues = queues
         self.guest_mac = guest_mac
         self.created = False
