@@ -12,7 +12,6 @@ tests read it through the DevTools protocol while the guest is under a
 bounded load and compare it with the server's own counters. The
 screenshot of the loaded page is kept in the test's tmp dir (printed).
 """
-import http.client
 import json
 import os
 import re
@@ -193,33 +192,27 @@ def wait_polls(b, n):
                                                                 POLL_WAIT)
 
 
-def load(files, stop, done, errors):
-    """One client: keep-alive GETs of the load files in turn, each
-    checked byte-exact, one every LOAD_PERIOD_S at most, until `stop`
-    is set or the shared budget runs out."""
+def paced_paths(files, stop, done):
+    """The load files in turn (a 1 MiB one every 16th), one every
+    LOAD_PERIOD_S at most, until `stop` is set or the shared budget of
+    requests (`done`) or time runs out."""
     paths = sorted(p for p in files if p.startswith("/load/"))
-    conn = http.client.HTTPConnection(GUEST, 80, timeout=TIMEOUT)
     deadline = time.monotonic() + LOAD_MAX_SECONDS
     due = time.monotonic()
     i = 0
-    try:
-        while (not stop.is_set() and len(done) < LOAD_MAX_REQUESTS and
-               time.monotonic() < deadline):
-            due += LOAD_PERIOD_S
-            stop.wait(max(0.0, due - time.monotonic()))
-            path = paths[i % len(paths)] if i % 16 else "/load/m1.bin"
-            i += 1
-            conn.request("GET", path)
-            r = conn.getresponse()
-            body = r.read()
-            if (r.status, body) != (200, files[path]):
-                errors.append("%s: %d, %d bytes" % (path, r.status,
-                                                    len(body)))
-            done.append(path)
-    except (OSError, http.client.HTTPException) as e:
-        errors.append(repr(e))
-    finally:
-        conn.close()
+    while (not stop.is_set() and len(done) < LOAD_MAX_REQUESTS and
+           time.monotonic() < deadline):
+        due += LOAD_PERIOD_S
+        stop.wait(max(0.0, due - time.monotonic()))
+        yield paths[i % len(paths)] if i % 16 else "/load/m1.bin"
+        i += 1
+
+
+def load(files, stop, done, errors):
+    """One client: keep-alive GETs of paced_paths, each checked
+    byte-exact."""
+    web.keepalive_fetch(files, paced_paths(files, stop, done), errors, done,
+                        timeout=TIMEOUT)
 
 
 def canvas_ink(b, chart_id):

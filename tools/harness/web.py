@@ -129,9 +129,10 @@ def fetch_concurrently(files, paths, timeout=4 * TIMEOUT):
 
 
 def keepalive_fetch(files, paths, errors, done, timeout=4 * TIMEOUT):
-    """GET `paths` in turn on one keep-alive connection, checking each
-    body byte-exact: failures go to `errors`, each path answered to
-    `done` (thread-safe appends, so many of these can share the lists)."""
+    """GET `paths` (any iterable) in turn on one keep-alive connection,
+    checking each body byte-exact: failures go to `errors`, each path
+    answered to `done` (thread-safe appends, so many of these can share
+    the lists)."""
     conn = http.client.HTTPConnection(GUEST, 80, timeout=timeout)
     try:
         for path in paths:
