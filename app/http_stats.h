@@ -52,6 +52,7 @@ static inline int http_status_slot(int status)
 	X(timeouts_idle)                                                    \
 	X(timeouts_send) /* peer stopped reading mid-response */            \
 	X(aborted_mid_body) /* read error after the head went out */        \
+	X(aborted_no_head) /* no pool page for a response head: reset */    \
 	X(nomem_waits) /* body reads deferred: pool full of pinned pages */ \
 	X(app_wakeups) /* requests routed + body windows resumed */         \
 	X(responses_spliced) /* bodies sent by ECEM DNS */                  \

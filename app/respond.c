@@ -62,8 +62,10 @@ static int queue_head(struct http_conn *hc, const struct http_response *r,
 	char *va;
 	int n, err;
 
-	if (!b)
+	if (!b) {
+		hc_stats.aborted_no_head++; /* every caller resets */
 		return -ENOMEM;
+	}
 	va = iobuf_map(b);
 	n = http_response_head(va, HEAD_BUF_PAGES * PAGE_SIZE, r);
 	if (n >= 0 && body_len <= HEAD_BUF_PAGES * PAGE_SIZE - (size_t)n) {

@@ -188,6 +188,23 @@ static uint32_t readahead_cap(uint64_t pool_pages)
 	return (uint32_t)bound;
 }
 
+/*
+ * Fills leave 1/HEADROOM_POOL_SHARE of the pool (at least HEADROOM_MIN
+ * pages, at most an eighth) to the allocations that cannot wait. With
+ * the whole pool open to them, the fills of 24 large responses on two
+ * CPUs took it down to the RX reserve (566 pages loading, the rest in
+ * flight, nothing to evict), and a cached client's response head found
+ * no page: that connection was reset.
+ */
+#define HEADROOM_POOL_SHARE 64
+#define HEADROOM_MIN 16
+
+static uint64_t fill_headroom(uint64_t pool_pages)
+{
+	return MIN(MAX(pool_pages / HEADROOM_POOL_SHARE, HEADROOM_MIN),
+		   pool_pages / 8);
+}
+
 void fs_init(void)
 {
 	struct iobuf_stats st;
@@ -195,6 +212,7 @@ void fs_init(void)
 	int err;
 
 	iobuf_get_stats(&st);
+	iobuf_set_headroom(fill_headroom(st.pool_pages));
 	err = pcache_init(st.pool_pages, readahead_cap(st.pool_pages),
 			  (enum cache_policy_kind)cache_policy);
 	if (err) {

@@ -249,7 +249,9 @@ static struct iobuf *alloc_page(struct entry *e)
 {
 	struct iobuf *b;
 
-	while (!(b = iobuf_alloc(PAGE_SIZE, &pcache_owner, e)))
+	/* Deferrable: a fill that finds no page makes its reader wait,
+	 * where a response head that finds none resets the connection. */
+	while (!(b = iobuf_alloc_deferrable(PAGE_SIZE, &pcache_owner, e)))
 		if (!evict_one())
 			return NULL;
 	return b;

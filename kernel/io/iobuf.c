@@ -28,6 +28,7 @@
 #define IOBUF_DEAD 0xDEADB0F0u
 #define POOL_ALIGN_PAGES (HUGE_PAGE_SIZE / PAGE_SIZE)
 #define IOBUF_MAX_PAGES UINT16_MAX
+#define ALLOC_RECLAIM_TRIES 4 /* reclaims that freed pages we lost */
 
 static struct {
 	uint64_t base; /* [I] physical address of page 0 */
@@ -36,6 +37,7 @@ static struct {
 	struct iobuf **owner; /* [lock] per page: the buffer holding it */
 	uint64_t hint; /* [lock] */
 	uint64_t reserve; /* [I] free pages only iobuf_alloc_reserve takes */
+	uint64_t headroom; /* [I] more that iobuf_alloc_deferrable leaves */
 	uint64_t (*reclaim)(uint64_t pages); /* [I] */
 	struct iobuf_stats stats; /* [lock], pinned_pages [atomic] */
 	struct spinlock lock;
@@ -122,18 +124,9 @@ void iobuf_set_reserve(uint64_t pages)
 	pool.reserve = pages;
 }
 
-/* Whether `pages` more may go to an ordinary allocation: the reserve
- * stays free, after asking the reclaimer for what is missing. */
-static bool outside_reserve(uint64_t pages)
+void iobuf_set_headroom(uint64_t pages)
 {
-	uint64_t want = pages + pool.reserve;
-	uint64_t free = READ_ONCE(pool.stats.free_pages);
-
-	if (free >= want)
-		return true;
-	if (pool.reclaim)
-		pool.reclaim(want - free); /* unlocked: it takes FS locks */
-	return READ_ONCE(pool.stats.free_pages) >= want;
+	pool.headroom = pages;
 }
 
 /* A free run of `pages` with the pool lock held, or UINT64_MAX. */
@@ -143,31 +136,50 @@ static uint64_t find_run(uint64_t pages)
 				     pages == 1 ? pool.hint : 0, pages, 1);
 }
 
+/* With the pool lock held: a run of `pages` that leaves `keep_free`
+ * pages free, or UINT64_MAX and in *missing the pages to reclaim. */
+static uint64_t take_run(uint64_t pages, uint64_t keep_free, uint64_t *missing)
+{
+	uint64_t free = pool.stats.free_pages, first;
+
+	if (free < pages + keep_free) {
+		*missing = pages + keep_free - free;
+		return UINT64_MAX;
+	}
+	first = find_run(pages);
+	if (first == UINT64_MAX)
+		*missing = pages; /* free pages, but not one run of them */
+	return first;
+}
+
+/*
+ * `keep_free`: pages this allocation must leave free. The check and the
+ * taking are one step under the pool lock; the reclaimer runs unlocked
+ * (it takes the page cache lock), so another CPU may take what it freed
+ * before we relock: we ask again while it frees something, a bounded
+ * number of times.
+ */
 static struct iobuf *alloc(size_t len, const struct iobuf_owner *owner,
-			   void *owner_data, bool reserve)
+			   void *owner_data, uint64_t keep_free)
 {
 	uint64_t pages = DIV_ROUND_UP(len ? len : 1, PAGE_SIZE);
-	uint64_t first = UINT64_MAX;
+	uint64_t first = UINT64_MAX, missing = 0;
 	struct iobuf *b = NULL;
 
 	if (pages > IOBUF_MAX_PAGES || len > UINT32_MAX)
 		goto fail;
-	if (!reserve && !outside_reserve(pages))
-		goto fail;
 	b = kmalloc(sizeof(*b));
 	if (!b)
 		goto fail;
-	spin_lock(&pool.lock);
-	first = find_run(pages);
-	if (first == UINT64_MAX && pool.reclaim) {
-		spin_unlock(&pool.lock);
-		pool.reclaim(pages);
+	for (int tries = 0;; tries++) {
 		spin_lock(&pool.lock);
-		first = find_run(pages);
-	}
-	if (first == UINT64_MAX) {
+		first = take_run(pages, keep_free, &missing);
+		if (first != UINT64_MAX)
+			break;
 		spin_unlock(&pool.lock);
-		goto fail;
+		if (tries == ALLOC_RECLAIM_TRIES || !pool.reclaim ||
+		    !pool.reclaim(missing))
+			goto fail;
 	}
 	bitmap_set_range(pool.bitmap, first, pages);
 	if (pages == 1)
@@ -198,13 +210,21 @@ fail:
 struct iobuf *iobuf_alloc(size_t len, const struct iobuf_owner *owner,
 			  void *owner_data)
 {
-	return alloc(len, owner, owner_data, false);
+	return alloc(len, owner, owner_data, READ_ONCE(pool.reserve));
+}
+
+struct iobuf *iobuf_alloc_deferrable(size_t len,
+				     const struct iobuf_owner *owner,
+				     void *owner_data)
+{
+	return alloc(len, owner, owner_data,
+		     READ_ONCE(pool.reserve) + READ_ONCE(pool.headroom));
 }
 
 struct iobuf *iobuf_alloc_reserve(size_t len, const struct iobuf_owner *owner,
 				  void *owner_data)
 {
-	return alloc(len, owner, owner_data, true);
+	return alloc(len, owner, owner_data, 0);
 }
 
 void iobuf_ref(struct iobuf *b)

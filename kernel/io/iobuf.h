@@ -98,10 +98,19 @@ uint64_t iobuf_pool_base(void);
 void iobuf_set_reclaimer(uint64_t (*reclaim)(uint64_t pages));
 
 /* A new iobuf of at least `len` bytes (rounded up to pages), refcount 1,
- * not sealed. When the pool has no such run the reclaimer is asked once;
- * NULL if that does not help. */
+ * not sealed. When the pool has no such run the reclaimer is asked (again
+ * while it frees pages another CPU took first, a few times); NULL if that
+ * does not help. */
 struct iobuf *iobuf_alloc(size_t len, const struct iobuf_owner *owner,
 			  void *owner_data);
+
+/* The same for a user that can wait and try again (page cache fills): it
+ * also leaves the iobuf_set_headroom pages free, so the allocations that
+ * cannot wait (a response's head, whose failure resets the connection)
+ * still find pages while fills on every CPU take the rest of the pool. */
+struct iobuf *iobuf_alloc_deferrable(size_t len,
+				     const struct iobuf_owner *owner,
+				     void *owner_data);
 
 /* The same, but it may take the pages iobuf_set_reserve keeps free: for
  * the NIC's receive ring, which must refill even when responses in
@@ -112,6 +121,9 @@ struct iobuf *iobuf_alloc_reserve(size_t len, const struct iobuf_owner *owner,
 
 /* Keep `pages` free pages out of reach of iobuf_alloc. */
 void iobuf_set_reserve(uint64_t pages);
+
+/* Keep `pages` more free pages out of reach of iobuf_alloc_deferrable. */
+void iobuf_set_headroom(uint64_t pages);
 
 void iobuf_ref(struct iobuf *b);
 /* Drop a reference; at zero, the owner's release runs (or the pages go

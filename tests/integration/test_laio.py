@@ -64,6 +64,11 @@ def test_cached_client_served_while_uncached_reads_block(guest):
     assert st["laio"]["live"] == 0
     assert st["laio"]["completed"] == st["laio"]["blocked"]
     assert st["pcache"]["evictions"] > 0
+    # Fills leave the pool's headroom to response heads: with -smp 2 and
+    # two queues, fills on both CPUs once took every page and a cached
+    # client's head found none (a reset).
+    assert st["http"]["aborted_no_head"] == 0
+    assert st["iobuf"]["free_pages"] > 0
 
 
 def test_uncached_opens_become_continuations(guest):

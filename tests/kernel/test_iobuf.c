@@ -112,6 +112,74 @@ static void test_reserve_only_for_reserve_allocs(void **state)
 	assert_int_equal(stats().free_pages, POOL_PAGES);
 }
 
+static void test_headroom_kept_from_deferrable_allocs(void **state)
+{
+	struct iobuf *all[POOL_PAGES], *b;
+	int n = 0;
+
+	(void)state;
+	iobuf_set_reserve(4);
+	iobuf_set_headroom(6);
+	while ((b = iobuf_alloc_deferrable(PAGE_SIZE, NULL, NULL)) != NULL)
+		all[n++] = b;
+	assert_int_equal(n, POOL_PAGES - 10);
+	assert_int_equal(stats().free_pages, 10);
+	/* A head that cannot wait still finds the headroom, not the
+	 * reserve. */
+	while ((b = iobuf_alloc(PAGE_SIZE, NULL, NULL)) != NULL)
+		all[n++] = b;
+	assert_int_equal(n, POOL_PAGES - 4);
+	assert_null(iobuf_alloc_deferrable(1, NULL, NULL));
+	iobuf_set_headroom(0);
+	iobuf_set_reserve(0);
+	for (int i = 0; i < n; i++)
+		iobuf_unref(all[i]);
+	assert_int_equal(stats().free_pages, POOL_PAGES);
+}
+
+/* A cache of pages the reclaimer drops; on its first call "another CPU"
+ * takes the page it freed before the asker relocks the pool. */
+static struct iobuf *reclaimable[4];
+static int reclaimable_n, reclaim_calls;
+static struct iobuf *stolen;
+
+static uint64_t stealing_reclaim(uint64_t pages)
+{
+	(void)pages;
+	if (!reclaimable_n)
+		return 0;
+	iobuf_unref(reclaimable[--reclaimable_n]);
+	if (reclaim_calls++ == 0)
+		stolen = iobuf_alloc_reserve(PAGE_SIZE, NULL, NULL);
+	return 1;
+}
+
+static void test_reclaim_asked_again_when_another_cpu_took_it(void **state)
+{
+	struct iobuf *all[POOL_PAGES], *b;
+	int n = 0;
+
+	(void)state;
+	for (int i = 0; i < 4; i++)
+		reclaimable[reclaimable_n++] = iobuf_alloc(1, NULL, NULL);
+	while ((b = iobuf_alloc(PAGE_SIZE, NULL, NULL)) != NULL)
+		all[n++] = b;
+	assert_int_equal(stats().free_pages, 0);
+	iobuf_set_reclaimer(stealing_reclaim);
+	b = iobuf_alloc(PAGE_SIZE, NULL, NULL);
+	iobuf_set_reclaimer(NULL);
+	assert_non_null(stolen);
+	assert_int_equal(reclaim_calls, 2);
+	assert_non_null(b);
+	iobuf_unref(b);
+	iobuf_unref(stolen);
+	while (reclaimable_n)
+		iobuf_unref(reclaimable[--reclaimable_n]);
+	for (int i = 0; i < n; i++)
+		iobuf_unref(all[i]);
+	assert_int_equal(stats().free_pages, POOL_PAGES);
+}
+
 static int released;
 static struct iobuf *released_buf;
 
@@ -322,6 +390,9 @@ int main(void)
 		cmocka_unit_test(test_pool_accounting),
 		cmocka_unit_test(test_exhaustion),
 		cmocka_unit_test(test_reserve_only_for_reserve_allocs),
+		cmocka_unit_test(test_headroom_kept_from_deferrable_allocs),
+		cmocka_unit_test(
+			test_reclaim_asked_again_when_another_cpu_took_it),
 		cmocka_unit_test(test_owner_keeps_page_until_free),
 		cmocka_unit_test(test_poison_fills_freed_pages),
 		cmocka_unit_test(test_misuse_panics),
