@@ -15,6 +15,7 @@ Everything stays inside the test's namespace: the relay's sockets and
 the tap are opened while the calling thread is inside it (NetNS.entered).
 """
 import collections
+import errno
 import fcntl
 import os
 import random
@@ -27,6 +28,7 @@ import time
 TUNSETIFF = 0x400454CA
 IFF_TAP = 0x0002
 IFF_NO_PI = 0x1000
+IFF_MULTI_QUEUE = 0x0100
 QEMU_PORT = 40001  # QEMU's end of the dgram link, on the namespace's lo
 RELAY_PORT = 40002
 ETH_P_ARP = 0x0806
@@ -42,6 +44,27 @@ def netdev_args(device_opts=""):
             "remote.port=%d" % (QEMU_PORT, RELAY_PORT),
             "-device", "virtio-net-pci,netdev=n0,disable-legacy=on" +
             device_opts]
+
+
+def open_tap(tap):
+    """An fd on `tap`. A multiqueue tap (PETREL_QUEUES > 1) refuses a
+    plain attach with EINVAL: the relay attaches as its one queue, so
+    every frame the host sends still reaches it. (The guest behind the
+    relay has one queue pair whatever the tap has.)"""
+    fd = os.open("/dev/net/tun", os.O_RDWR)
+    try:
+        for flags in (IFF_TAP | IFF_NO_PI,
+                      IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE):
+            try:
+                fcntl.ioctl(fd, TUNSETIFF,
+                            struct.pack("16sH", tap.encode(), flags))
+                return fd
+            except OSError as e:
+                if e.errno != errno.EINVAL or flags & IFF_MULTI_QUEUE:
+                    raise
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 class Direction:
@@ -100,9 +123,7 @@ class FrameRelay:
     def __init__(self, tap, loss=0.0, dup=0.0, reorder=0.0, seed=1,
                  delay_ms=0):
         """Open `tap` and the UDP socket; call inside the namespace."""
-        self.tap_fd = os.open("/dev/net/tun", os.O_RDWR)
-        ifr = struct.pack("16sH", tap.encode(), IFF_TAP | IFF_NO_PI)
-        fcntl.ioctl(self.tap_fd, TUNSETIFF, ifr)
+        self.tap_fd = open_tap(tap)
         self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.udp.bind(("127.0.0.1", RELAY_PORT))
         qemu = ("127.0.0.1", QEMU_PORT)

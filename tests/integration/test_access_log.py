@@ -31,6 +31,7 @@ SYSLOG = re.compile(
 SYSLOG_PORT = 5514
 RING = 4
 PIPELINED = 40
+CPU_MAX = 64  # kernel/param.h: request ids are numbered per CPU
 
 
 @pytest.fixture
@@ -99,8 +100,14 @@ def test_console_lines_match_requests(guest):
     assert get("/k1.bin", headers={"traceparent": tp})[0] == 200
     lines = wait_lines(g, len(made) + 3)
     assert lines[-1]["trace"] == "4bf92f3577b34da6a3ce929d0e0e4736"
+    # Ids are unique, and each CPU's grow (CPU c numbers c+1,
+    # c+1+CPU_MAX, ...; with several queues the connections, so the
+    # ids of two CPUs interleave).
     ids = [int(x["id"]) for x in lines]
-    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    assert len(set(ids)) == len(ids), ids
+    for cpu in {(i - 1) % CPU_MAX for i in ids}:
+        mine = [i for i in ids if (i - 1) % CPU_MAX == cpu]
+        assert mine == sorted(mine), ids
     now = datetime.datetime.now(datetime.timezone.utc)
     t = datetime.datetime.strptime(lines[0]["time"], "%d/%b/%Y:%H:%M:%S %z")
     assert abs((now - t).total_seconds()) < 600
@@ -128,6 +135,10 @@ def test_full_ring_drops_and_counts(guest):
     time.sleep(1)
     printed = [x for x in log_lines(g) if x["req"].startswith("GET /k1")]
     assert len(printed) == 1 + PIPELINED - a["dropped"]
+    # One connection's requests: numbered on its CPU, in request order.
+    ids = [int(x["id"]) for x in printed[1:]]
+    assert len({(i - 1) % CPU_MAX for i in ids}) == 1, ids
+    assert ids == sorted(ids) and len(set(ids)) == len(ids), ids
 
 
 def test_syslog_rfc5424(guest):
