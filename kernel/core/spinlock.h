@@ -28,7 +28,8 @@
  *   10   LOCK_RANK_NET    one CPU's lwIP instance and queues      no
  *   20   LOCK_RANK_FS     page cache, file fills (fs/pcache.c)    no
  *   25   LOCK_RANK_FS_META ext2 block/inode caches, open files    no
- *   30   LOCK_RANK_IOBUF  buffer pool bitmap, page owners, counts no
+ *   28   LOCK_RANK_IOBUF_CPU one CPU's cache of freed buffers     no
+ *   30   LOCK_RANK_IOBUF  buffer pool bitmap and hint             no
  *   35   LOCK_RANK_BLK    virtio-blk ring, request lists, stats  no
  *   40   LOCK_RANK_SFBUF  sf_buf mapping cache (per CPU / shared) yes
  *   50   LOCK_RANK_TIMER  (free: timers are per CPU, no lock)     -
@@ -52,6 +53,7 @@ enum lock_rank {
 	LOCK_RANK_NET = 10,
 	LOCK_RANK_FS = 20,
 	LOCK_RANK_FS_META = 25,
+	LOCK_RANK_IOBUF_CPU = 28,
 	LOCK_RANK_IOBUF = 30,
 	LOCK_RANK_BLK = 35,
 	LOCK_RANK_SFBUF = 40,
