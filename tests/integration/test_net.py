@@ -41,12 +41,16 @@ def static_guest(ns, tmp_path):
 
 
 def last_stats(g, after, timeout=10.0):
-    """Counters from the first stats line logged after `after` chars."""
+    """Counters from the first stats report logged after `after` chars:
+    one line per queue pair (PETREL_QUEUES), summed."""
+    m = re.search(r"net: (\d+) queue pairs?, one lwIP instance", g.output())
+    pairs = int(m.group(1)) if m else 1
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        m = re.search(STATS, g.output()[after:])
-        if m:
-            return [int(x) for x in m.groups()]
+        lines = re.findall(STATS, g.output()[after:])
+        if len(lines) >= pairs:
+            return [sum(int(line[i]) for line in lines[:pairs])
+                    for i in range(len(lines[0]))]
         time.sleep(0.1)
     raise AssertionError("no stats line:\n" + g.tail())
 

@@ -136,7 +136,7 @@ def test_forced_intx_shared_line_under_load(start, ns, machine, device_opt,
     # addr 04.0 and 08.0 share INTA's line on both machines (SeaBIOS
     # swizzle), so one level-triggered line serves two devices.
     opt = "," + device_opt if device_opt else ""
-    net = ["-netdev", "tap,id=n0,ifname=%s,script=no,downscript=no" % ns.tap,
+    net = ["-netdev", ns.tap_netdev(),
            "-device", "virtio-net-pci,netdev=n0,addr=08.0" + opt]
 
     def disk(img):

@@ -104,9 +104,9 @@ def site(tmp_path_factory):
 def test_per_cpu_stats_while_serving(ns, site, tmp_path):
     """A guest at -smp 2 with lockcheck=on serves byte-exact; /_stats
     lists both CPUs online, each running its own main loop (the AP's
-    mostly halted), the requests and connections CPU 0 served (the
-    network stays on CPU 0 in this build), and no lock-order
-    violation."""
+    mostly halted), the requests and connections served (all on CPU 0
+    with one queue pair; PETREL_QUEUES=2 spreads them over both), and
+    no lock-order violation."""
     files, img = site
     with ns.entered():
         g = web.start_guest(ns, tmp_path, img, "lockcheck=on", smp=2)
@@ -120,9 +120,10 @@ def test_per_cpu_stats_while_serving(ns, site, tmp_path):
         assert st["1"]["loop_passes"] > 0  # its own main loop
         assert st["1"]["idle_us"] > 0  # halted, counted while halting
         n = len(files) * 4 * 3
-        assert st["0"]["requests"] >= n  # the network is CPU 0's
+        assert st["0"]["requests"] + st["1"]["requests"] >= n
         assert st["0"]["connections"] > 0
-        assert st["1"]["requests"] == 0 and st["1"]["connections"] == 0
+        if ns.queues == 1:  # one queue pair: the network is CPU 0's
+            assert st["1"]["requests"] == 0 and st["1"]["connections"] == 0
         assert web.stats()["http"]["requests"] == (
             st["0"]["requests"] + st["1"]["requests"] + 1)  # + this one
         assert st["0"]["idle_wakeups"] > 0

@@ -42,10 +42,9 @@ def nic():
 def no_tso_device_args(ns):
     """The harness's tap NIC with the offer of TSO (and mergeable RX
     buffers) switched off in QEMU's device."""
-    return ["-netdev", "tap,id=n0,ifname=%s,script=no,downscript=no"
-            % ns.tap,
+    return ["-netdev", ns.tap_netdev(),
             "-device", "virtio-net-pci,netdev=n0,disable-legacy=on,"
-            "host_tso4=off,mrg_rxbuf=off"]
+            "host_tso4=off,mrg_rxbuf=off" + ns.mq_device_opts()]
 
 
 def download_both(files):

@@ -198,10 +198,9 @@ class Guest(qemu.Guest):
                 "-drive", "if=none,id=site,format=raw,readonly=on,file="
                 + self.image,
                 "-device", "virtio-blk-pci,drive=site,disable-legacy=on",
-                "-netdev", "tap,id=net0,ifname=%s,script=no,downscript=no"
-                % self.ns.tap,
+                "-netdev", self.ns.tap_netdev("net0"),
                 "-device", "virtio-net-pci,netdev=net0,disable-legacy=on,"
-                "mac=" + GUEST_MAC,
+                "mac=" + GUEST_MAC + self.ns.mq_device_opts(),
                 "-kernel", kernel, "-append", append]
         if initrd:
             args += ["-initrd", initrd]

@@ -162,24 +162,40 @@ class NetNS:
         if r.returncode:
             raise OSError("nft: %s" % r.stderr.strip())
 
+    def tap_netdev(self, netdev_id="n0"):
+        """A -netdev value on this namespace's tap. A multiqueue tap
+        refuses QEMU's plain attach (EINVAL), and QEMU attaches with
+        IFF_MULTI_QUEUE only when told queues > 1: so it is told, with
+        no vhost (QEMU's own virtio-net moves the frames). A device
+        without mq=on uses the first queue and QEMU detaches the rest."""
+        netdev = "tap,id=%s,ifname=%s,script=no,downscript=no" % (
+            netdev_id, self.tap)
+        if self.queues > 1:
+            netdev += ",queues=%d,vhost=off" % self.queues
+        return netdev
+
+    def mq_device_opts(self):
+        """virtio-net-pci properties for one queue pair per tap queue:
+        mq=on and an MSI-X vector for config, control queue and every
+        queue; "" with one queue."""
+        if self.queues == 1:
+            return ""
+        return ",mq=on,vectors=%d" % (2 * self.queues + 2)
+
     def plain_nic_args(self):
         """QEMU's everyday NIC option on this namespace's tap: no
         disable-legacy and no vectors, so the function is transitional
-        (1af4:1000) and, in QEMU 7.2, comes without MSI-X."""
-        return ["-nic", "tap,ifname=%s,script=no,downscript=no,"
-                "model=virtio-net-pci" % self.tap]
+        (1af4:1000) and, in QEMU 7.2, comes without MSI-X (and with one
+        queue pair, whatever queues the tap has)."""
+        return ["-nic", self.tap_netdev().replace("tap,id=n0,", "tap,", 1)
+                + ",model=virtio-net-pci"]
 
     def nic_args(self):
         """A modern virtio-net on this namespace's tap; with queues > 1,
-        multiqueue: one tap queue per pair, no vhost (QEMU's own
-        virtio-net moves the frames), MSI-X for config, control queue
-        and every queue."""
-        netdev = "tap,id=n0,ifname=%s,script=no,downscript=no" % self.tap
-        device = "virtio-net-pci,netdev=n0,disable-legacy=on"
-        if self.queues > 1:
-            netdev += ",queues=%d,vhost=off" % self.queues
-            device += ",mq=on,vectors=%d" % (2 * self.queues + 2)
-        return ["-netdev", netdev, "-device", device]
+        multiqueue: one tap queue per pair (tap_netdev, mq_device_opts)."""
+        return ["-netdev", self.tap_netdev(),
+                "-device", "virtio-net-pci,netdev=n0,disable-legacy=on" +
+                self.mq_device_opts()]
 
     def guest(self, tmp_path, cmdline, name=None, extra_args=(),
               net_args=None, **kw):
