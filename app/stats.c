@@ -276,11 +276,11 @@ static void kernel_section(struct json_out *j)
 static void lock_contention(struct json_out *j)
 {
 	const char *name;
-	uint64_t n;
+	uint64_t n, wait_cycles;
 
 	json_open(j, "lock_contention");
 	for (unsigned rank = 0; rank <= LOCK_RANK_MAX; rank++)
-		if (spinlock_contention(rank, &name, &n))
+		if (spinlock_contention(rank, &name, &n, &wait_cycles))
 			json_u64(j, name, n);
 	json_close(j);
 }
