@@ -270,7 +270,6 @@ static void kernel_section(struct json_out *j)
 	json_close(j);
 }
 
-/* What CPU `cpu` served and handed to other CPUs. */
 /* "lock_contention": {lock name: {"contended": acquisitions that found
  * it held, "wait_us": time they spun}}, for the ranks ever contended. */
 static void lock_contention(struct json_out *j)
@@ -290,6 +289,7 @@ static void lock_contention(struct json_out *j)
 	json_close(j);
 }
 
+/* What CPU `cpu` served and handed to other CPUs. */
 static void cpu_work(struct json_out *j, unsigned cpu)
 {
 	struct handover_stats ho;
