@@ -14,6 +14,15 @@ tests/kernel/test_vsnprintf_SRCS := kernel/lib/vsnprintf.c
 tests/kernel/test_vsnprintf_CFLAGS := -Dvsnprintf=k_vsnprintf \
 	-Dsnprintf=k_snprintf -Wno-format -Wno-format-extra-args
 
+# Built under other names (k_memcpy...) so they cannot collide with libc.
+UNIT_TESTS += tests/kernel/test_string
+tests/kernel/test_string_SRCS := kernel/lib/string.c
+tests/kernel/test_string_CFLAGS := -Dmemcpy=k_memcpy -Dmemmove=k_memmove \
+	-Dmemset=k_memset -Dmemcmp=k_memcmp -Dmemchr=k_memchr \
+	-Dstrlen=k_strlen -Dstrnlen=k_strnlen -Dstrcmp=k_strcmp \
+	-Dstrncmp=k_strncmp -Dstrchr=k_strchr -Dstrrchr=k_strrchr \
+	-Dstrlcpy=k_strlcpy -fno-builtin
+
 UNIT_TESTS += tests/kernel/test_pmm
 tests/kernel/test_pmm_SRCS := kernel/mm/pmm.c kernel/lib/bitmap.c tests/fakes/fake_panic.c \
 	tests/fakes/fake_printk.c
