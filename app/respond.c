@@ -427,7 +427,7 @@ static int open_file(struct http_conn *hc, const char *path, struct file **f)
 	strlcpy(hc->open_path, path, sizeof(hc->open_path));
 	hc->read_pending = true;
 	hc_trace_open_start(hc);
-	err = laio_call(open_op, hc, open_done, hc);
+	err = hc_laio_call(hc, open_op, open_done);
 	if (err == -EINPROGRESS) {
 		hc_trace_blocked(hc);
 		hc->state = OPENING;
