@@ -88,6 +88,7 @@ static void make_idle(struct worker *w)
 {
 	w->next_idle = idle;
 	idle = w;
+	stats.busy--;
 }
 
 /* A worker: run what is handed over, park, forever. */
@@ -117,25 +118,39 @@ static struct list_node *wait_list(void)
 	return head;
 }
 
-static struct worker *get_worker(void)
+/* Stacks kept for calls of rank at most LAIO_RANK_RESERVED: an eighth
+ * of the pool (none in a pool of fewer than 8). */
+static uint64_t reserve(void)
 {
+	return memplan()->laio_workers / 8;
+}
+
+/* A spare worker for a call of `rank`, or NULL: none is idle and no
+ * more may be made, or the rest are reserved for lower ranks. */
+static struct worker *get_worker(unsigned int rank)
+{
+	uint64_t limit = memplan()->laio_workers;
 	struct worker *w = idle;
 
+	if (rank > LAIO_RANK_RESERVED)
+		limit -= reserve();
+	if (stats.busy >= limit)
+		return NULL;
 	if (w) {
 		idle = w->next_idle;
-		return w;
+	} else {
+		w = kzalloc(sizeof(*w));
+		if (!w)
+			return NULL;
+		w->thread = thread_create_parked(worker_main, w, "laio", w);
+		if (!w->thread) {
+			kfree(w);
+			return NULL;
+		}
+		stats.workers++;
 	}
-	if (stats.workers >= memplan()->laio_workers)
-		return NULL;
-	w = kzalloc(sizeof(*w));
-	if (!w)
-		return NULL;
-	w->thread = thread_create_parked(worker_main, w, "laio", w);
-	if (!w->thread) {
-		kfree(w);
-		return NULL;
-	}
-	stats.workers++;
+	if (++stats.busy > memplan()->laio_workers - reserve())
+		stats.reserve_used++;
 	return w;
 }
 
@@ -199,14 +214,14 @@ static int run_waiting(void)
 	int n = 0;
 
 	while (!list_empty(wait_list())) {
-		struct worker *w = get_worker();
-		struct laio_wait *lw;
+		struct laio_wait *lw =
+			list_entry(wait_list()->next, struct laio_wait, link);
+		struct worker *w = get_worker(lw->rank);
 		int err;
 
 		if (!w)
-			break;
-		lw = list_entry(list_pop_head(wait_list()), struct laio_wait,
-				link);
+			break; /* the head has the lowest rank: none fits */
+		list_remove(&lw->link);
 		stats.waiting--;
 		err = run_on(w, lw->op, lw->arg, lw->done, lw->done_arg);
 		if (err != -EINPROGRESS)
@@ -227,9 +242,11 @@ int laio_call_ranked(laio_op_fn op, void *arg, laio_done_fn done,
 		return op(arg);
 	}
 	stats.calls++;
-	/* Calls already waiting keep their turn over this one. */
-	if (list_empty(wait_list()))
-		w = get_worker();
+	/* Calls already waiting keep their turn over this one, unless it
+	 * ranks below them all (it would be first in line anyway). */
+	if (list_empty(wait_list()) ||
+	    rank < list_entry(wait_list()->next, struct laio_wait, link)->rank)
+		w = get_worker(rank);
 	if (w)
 		return run_on(w, op, arg, done, done_arg);
 	if (wait_for_worker(op, arg, done, done_arg, rank))

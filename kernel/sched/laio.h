@@ -33,6 +33,10 @@
 #include <stdint.h>
 #include "kernel/lib/statjson.h"
 
+/* Ranks that may take the pool's reserved stacks (RFC 9218 urgencies
+ * 0..3: urgent and default requests; above: less urgent ones). */
+#define LAIO_RANK_RESERVED 3u
+
 typedef int (*laio_op_fn)(void *arg);
 typedef void (*laio_done_fn)(void *arg, int result);
 
@@ -45,6 +49,8 @@ typedef void (*laio_done_fn)(void *arg, int result);
 	X(queued) /* no spare stack: waited for one */             \
 	X(queue_jumped) /* ... ahead of a higher-ranked call */    \
 	X(waiting) /* calls waiting for a stack now */             \
+	X(busy) /* stacks running or holding a call now */         \
+	X(reserve_used) /* calls that took a reserved stack */     \
 	X(direct) /* laio=off or called from a thread */           \
 	X(live) /* continuations now */                            \
 	X(live_max) /* ... at most */                              \
@@ -59,7 +65,11 @@ struct laio_stats {
 int laio_call(laio_op_fn op, void *arg, laio_done_fn done, void *done_arg);
 
 /* laio_call whose wait for a spare worker, if it has one, goes by
- * `rank` (lower first; laio_call is rank 0). */
+ * `rank` (lower first; laio_call is rank 0), and which leaves the last
+ * eighth of the pool to calls of rank at most LAIO_RANK_RESERVED when
+ * its rank is above: a flood of low-ranked calls that each hold a stack
+ * for seconds (reads queued behind each other at the disk) cannot keep
+ * an urgent one waiting for the first of them to end. */
 int laio_call_ranked(laio_op_fn op, void *arg, laio_done_fn done,
 		     void *done_arg, unsigned int rank);
 
