@@ -271,6 +271,20 @@ static void kernel_section(struct json_out *j)
 }
 
 /* What CPU `cpu` served and handed to other CPUs. */
+/* "lock_contention": {lock name: acquisitions that found it held}, for
+ * the ranks ever contended. */
+static void lock_contention(struct json_out *j)
+{
+	const char *name;
+	uint64_t n;
+
+	json_open(j, "lock_contention");
+	for (unsigned rank = 0; rank <= LOCK_RANK_MAX; rank++)
+		if (spinlock_contention(rank, &name, &n))
+			json_u64(j, name, n);
+	json_close(j);
+}
+
 static void cpu_work(struct json_out *j, unsigned cpu)
 {
 	struct handover_stats ho;
@@ -303,6 +317,7 @@ static void cpu_section(struct json_out *j)
 	json_open(j, "cpus");
 	json_u64(j, "online", cpu_count());
 	json_u64(j, "lock_violations", spinlock_violations());
+	lock_contention(j);
 	for (unsigned c = 0; c < cpu_count(); c++) {
 		smp_get_cpu_stats(c, &st);
 		snprintf(name, sizeof(name), "%u", c);

@@ -48,6 +48,7 @@
 #include "kernel/core/initcall.h"
 #include "kernel/core/printk.h"
 #include "kernel/core/spinlock.h"
+#include "kernel/cpu/percpu.h"
 #include "kernel/io/causal.h"
 #include "kernel/io/iobuf.h"
 #include "kernel/io/prio.h"
@@ -628,20 +629,91 @@ static struct file *file_get(uint32_t ino, int *err)
 	return f;
 }
 
+/*
+ * Each CPU remembers the files its recent opens found, by path. The
+ * volume is read-only and a struct file lives as long as the kernel, so a
+ * path names the same file forever and a hit needs no lock at all: a hot
+ * site's opens never meet the volume, which every other open on every
+ * CPU serializes on (at -smp 2, without this, a main loop found it held
+ * on 2% of opens and had to hand the open to a LAIO thread). Direct
+ * mapped by a hash of the path; longer paths are simply not cached. Made
+ * by a CPU's first open, so an idle CPU costs one pointer.
+ */
+#define NAME_CACHE_SLOTS 64
+#define NAME_CACHE_PATH_MAX 96
+
+struct name_cache {
+	struct {
+		struct file *file; /* NULL: empty */
+		char path[NAME_CACHE_PATH_MAX];
+	} slot[NAME_CACHE_SLOTS];
+};
+
+static struct name_cache *name_caches[CPU_MAX]; /* [this CPU] */
+
+/* FNV-1a: short strings, one pass, well spread low bits. */
+static uint32_t path_slot(const char *path)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *path; path++)
+		h = (h ^ (uint8_t)*path) * 16777619u;
+	return h % NAME_CACHE_SLOTS;
+}
+
+static struct file *name_cache_find(const char *path)
+{
+	const struct name_cache *nc = name_caches[cpu_self()];
+	uint32_t i;
+
+	if (!nc)
+		return NULL;
+	i = path_slot(path);
+	if (nc->slot[i].file && !strcmp(nc->slot[i].path, path))
+		return nc->slot[i].file;
+	return NULL;
+}
+
+static void name_cache_add(const char *path, struct file *f)
+{
+	struct name_cache **ncp = &name_caches[cpu_self()];
+	uint32_t i;
+
+	if (strlen(path) >= NAME_CACHE_PATH_MAX)
+		return;
+	if (!*ncp)
+		*ncp = kzalloc(sizeof(**ncp));
+	if (!*ncp)
+		return; /* no memory: opens just take the volume */
+	i = path_slot(path);
+	strlcpy((*ncp)->slot[i].path, path, NAME_CACHE_PATH_MAX);
+	(*ncp)->slot[i].file = f;
+}
+
 int fs_open_for(const char *path, const struct causal *cause, struct file **out)
 {
+	struct file *f;
 	uint32_t ino;
 	int err;
 
 	COUNT(opens);
+	f = fs.vol ? name_cache_find(path) : NULL;
+	if (f) {
+		COUNT(name_cache_hits);
+		*out = f;
+		return 0;
+	}
 	if (!fs.vol) {
 		err = -ENODEV;
 	} else if (!(err = meta_enter(cause ? cause->urgency :
 					      CAUSAL_URGENCY_DEFAULT))) {
 		err = ext2_lookup(fs.vol, path, &ino);
 		if (!err)
-			*out = file_get(ino, &err);
+			f = file_get(ino, &err);
 		meta_leave();
+		if (!err)
+			name_cache_add(path, f);
+		*out = f;
 	}
 	if (err)
 		COUNT(open_errors);

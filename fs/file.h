@@ -33,34 +33,35 @@ struct file_stat {
 	uint32_t mtime; /* seconds since the epoch */
 };
 
-#define FS_STATS(X)                                                    \
-	X(opens)                                                       \
-	X(open_errors)                                                 \
-	X(files_cached)                                                \
-	X(reads)                                                       \
-	X(read_hits) /* reads served wholly from the page cache */     \
-	X(read_errors)                                                 \
-	X(bytes_read) /* handed out in aggregates */                   \
-	X(disk_requests) /* the disk (virtio-blk) */                   \
-	X(disk_bytes)                                                  \
-	X(disk_segments) /* data segments of those requests */         \
-	X(disk_segments_max) /* most in one request */                 \
-	X(disk_request_bytes_max) /* largest request */                \
-	X(fill_requests) /* file-data requests (page fills) */         \
-	X(disk_errors)                                                 \
-	X(disk_queued)                                                 \
-	X(disk_in_flight)                                              \
-	X(disk_max_in_flight)                                          \
-	X(disk_interrupts)                                             \
-	X(disk_waiting) /* now: no descriptors yet */                  \
-	X(disk_rekicks)                                                \
-	X(meta_waits) /* a thread waited for the volume's metadata */  \
-	X(meta_busy) /* main loop found it held: -EAGAIN */            \
-	X(sync_reads_in_loop) /* the running main loop waited */       \
-	X(bmap_async_reads) /* indirect blocks read without waiting */ \
-	X(disk_timeouts) /* requests failed with -ETIMEDOUT */         \
-	X(disk_refused) /* reads refused since (-ENODEV) */            \
-	X(disk_late) /* answers that came after their timeout */       \
+#define FS_STATS(X)                                                     \
+	X(opens)                                                        \
+	X(open_errors)                                                  \
+	X(name_cache_hits) /* opens that a CPU's path cache answered */ \
+	X(files_cached)                                                 \
+	X(reads)                                                        \
+	X(read_hits) /* reads served wholly from the page cache */      \
+	X(read_errors)                                                  \
+	X(bytes_read) /* handed out in aggregates */                    \
+	X(disk_requests) /* the disk (virtio-blk) */                    \
+	X(disk_bytes)                                                   \
+	X(disk_segments) /* data segments of those requests */          \
+	X(disk_segments_max) /* most in one request */                  \
+	X(disk_request_bytes_max) /* largest request */                 \
+	X(fill_requests) /* file-data requests (page fills) */          \
+	X(disk_errors)                                                  \
+	X(disk_queued)                                                  \
+	X(disk_in_flight)                                               \
+	X(disk_max_in_flight)                                           \
+	X(disk_interrupts)                                              \
+	X(disk_waiting) /* now: no descriptors yet */                   \
+	X(disk_rekicks)                                                 \
+	X(meta_waits) /* a thread waited for the volume's metadata */   \
+	X(meta_busy) /* main loop found it held: -EAGAIN */             \
+	X(sync_reads_in_loop) /* the running main loop waited */        \
+	X(bmap_async_reads) /* indirect blocks read without waiting */  \
+	X(disk_timeouts) /* requests failed with -ETIMEDOUT */          \
+	X(disk_refused) /* reads refused since (-ENODEV) */             \
+	X(disk_late) /* answers that came after their timeout */        \
 	X(pages_lost) /* pool pages left to the dead device */
 
 struct fs_stats {

@@ -36,6 +36,14 @@ static uint64_t rank_violations; /* atomic add */
 static uint64_t irq_violations; /* atomic add */
 static void (*spin_hook)(void); /* [I] set once at boot */
 
+/* Contended acquisitions by rank (the lock found held at first try):
+ * where CPUs meet. One name per rank, the first lock of that rank seen
+ * contended; a rank is one lock or one kind of per-CPU lock. */
+static struct {
+	uint64_t contended; /* atomic add */
+	const char *name; /* [racy] any lock of this rank: same kind */
+} contention[LOCK_RANK_MAX + 1];
+
 void lockcheck_set_mode(enum lockcheck_mode mode)
 {
 	check_mode = mode;
@@ -125,6 +133,15 @@ static bool try_take(struct spinlock *l)
  * (the lock checker's input; with interrupts off, run the spin hook). */
 static void take(struct spinlock *l, bool irqs_on)
 {
+	if (likely(try_take(l))) {
+		l->owner = (uint16_t)cpu_self();
+		return;
+	}
+	if (l->rank <= LOCK_RANK_MAX) {
+		__atomic_fetch_add(&contention[l->rank].contended, 1,
+				   __ATOMIC_RELAXED);
+		WRITE_ONCE(contention[l->rank].name, l->name);
+	}
 	while (!try_take(l)) {
 		do {
 			if (!irqs_on && spin_hook)
@@ -181,4 +198,13 @@ void spin_unlock_irqrestore(struct spinlock *l, uint64_t flags)
 bool spin_held(const struct spinlock *l)
 {
 	return READ_ONCE(l->locked) && l->owner == cpu_self();
+}
+
+bool spinlock_contention(unsigned rank, const char **name, uint64_t *contended)
+{
+	if (rank > LOCK_RANK_MAX || !READ_ONCE(contention[rank].name))
+		return false;
+	*name = READ_ONCE(contention[rank].name);
+	*contended = READ_ONCE(contention[rank].contended);
+	return true;
 }

@@ -28,7 +28,8 @@
  *   10   LOCK_RANK_NET    one CPU's lwIP instance and queues      no
  *   20   LOCK_RANK_FS     page cache, file fills (fs/pcache.c)    no
  *   25   LOCK_RANK_FS_META ext2 block/inode caches, open files    no
- *   30   LOCK_RANK_IOBUF  buffer pool bitmap, page owners, counts no
+ *   28   LOCK_RANK_IOBUF_CPU one CPU's cache of freed buffers     no
+ *   30   LOCK_RANK_IOBUF  buffer pool bitmap and hint             no
  *   35   LOCK_RANK_BLK    virtio-blk ring, request lists, stats  no
  *   40   LOCK_RANK_SFBUF  sf_buf mapping cache (per CPU / shared) yes
  *   50   LOCK_RANK_TIMER  (free: timers are per CPU, no lock)     -
@@ -52,6 +53,7 @@ enum lock_rank {
 	LOCK_RANK_NET = 10,
 	LOCK_RANK_FS = 20,
 	LOCK_RANK_FS_META = 25,
+	LOCK_RANK_IOBUF_CPU = 28,
 	LOCK_RANK_IOBUF = 30,
 	LOCK_RANK_BLK = 35,
 	LOCK_RANK_SFBUF = 40,
@@ -63,6 +65,7 @@ enum lock_rank {
 	LOCK_RANK_ALOG = 95, /* access log ring: a leaf */
 	LOCK_RANK_CONSOLE = 100,
 	LOCK_RANK_TEST = 110,
+	LOCK_RANK_MAX = LOCK_RANK_TEST,
 };
 
 #define SPIN_NO_CPU 0xFFFFu
@@ -114,6 +117,11 @@ enum lockcheck_mode lockcheck_mode(void);
 uint64_t spinlock_violations(void);
 uint64_t spinlock_rank_violations(void);
 uint64_t spinlock_irq_violations(void);
+
+/* Acquisitions that found a lock of rank `rank` held (lockstat, always
+ * counted: it costs nothing when the first try takes the lock), with the
+ * name of such a lock; false when none of that rank was ever contended. */
+bool spinlock_contention(unsigned rank, const char **name, uint64_t *contended);
 
 /* Called on each spin iteration with interrupts off (smp.c: service
  * pending TLB shootdowns). */

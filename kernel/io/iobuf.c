@@ -14,6 +14,7 @@
 #include "kernel/core/panic.h"
 #include "kernel/core/printk.h"
 #include "kernel/core/spinlock.h"
+#include "kernel/cpu/percpu.h"
 #include "kernel/io/sfbuf.h"
 #include "kernel/lib/bitmap.h"
 #include "kernel/lib/compiler.h"
@@ -33,13 +34,37 @@ static struct {
 	uint64_t base; /* [I] physical address of page 0 */
 	uint64_t pages; /* [I] */
 	uint64_t *bitmap; /* [lock] set = allocated */
-	struct iobuf **owner; /* [lock] per page: the buffer holding it */
+	struct iobuf **owner; /* per page: the buffer holding it, written by
+			       * whoever allocates or frees that page */
 	uint64_t hint; /* [lock] */
 	uint64_t reserve; /* [I] free pages only iobuf_alloc_reserve takes */
 	uint64_t (*reclaim)(uint64_t pages); /* [I] */
-	struct iobuf_stats stats; /* [lock], pinned_pages [atomic] */
+	struct iobuf_stats stats; /* [atomic] */
 	struct spinlock lock;
 } pool = { .lock = SPINLOCK_INIT("iobuf pool", LOCK_RANK_IOBUF) };
+
+/*
+ * Each CPU keeps up to IOBUF_CPU_CACHE one-page buffers it freed, whole
+ * (descriptor and page), for its next one-page allocations. A response
+ * header per request then takes neither the heap's lock nor the pool's,
+ * and its page stays with the CPU that writes it: its sfbuf slot stays
+ * in that CPU's TLB alone, so sealing it is a local invlpg. Cached pages
+ * count as free (free_pages) but stay set in the bitmap; an allocation
+ * that finds no run gives every CPU's cached pages back to the bitmap
+ * and looks again. A cache's lock is contended only by such a drain.
+ */
+#define IOBUF_CPU_CACHE 16
+
+static struct cpu_cache {
+	struct spinlock lock;
+	uint32_t n; /* [lock] */
+	struct iobuf *bufs[IOBUF_CPU_CACHE]; /* [lock] freed: IOBUF_DEAD */
+} __aligned(64) cpu_caches[CPU_MAX];
+
+#define POOL_STAT_ADD(field, n) \
+	__atomic_fetch_add(&pool.stats.field, (n), __ATOMIC_RELAXED)
+#define POOL_STAT_SUB(field, n) \
+	__atomic_fetch_sub(&pool.stats.field, (n), __ATOMIC_RELAXED)
 
 static bool poison;
 KPARAM_BOOL(iobuf_poison, poison,
@@ -97,6 +122,9 @@ int iobuf_pool_init(uint64_t pages)
 	pool.bitmap = bitmap;
 	pool.stats.pool_pages = pages;
 	pool.stats.free_pages = pages;
+	for (unsigned cpu = 0; cpu < CPU_MAX; cpu++)
+		spin_init(&cpu_caches[cpu].lock, "iobuf CPU cache",
+			  LOCK_RANK_IOBUF_CPU);
 	return 0;
 }
 
@@ -143,6 +171,99 @@ static uint64_t find_run(uint64_t pages)
 				     pages == 1 ? pool.hint : 0, pages, 1);
 }
 
+static uint64_t page_index(const struct iobuf *b)
+{
+	return (b->pa - pool.base) >> PAGE_SHIFT;
+}
+
+/* A one-page buffer this CPU freed, or NULL. */
+static struct iobuf *cache_pop(void)
+{
+	struct cpu_cache *c = &cpu_caches[cpu_self()];
+	struct iobuf *b = NULL;
+
+	spin_lock(&c->lock);
+	if (c->n)
+		b = c->bufs[--c->n];
+	spin_unlock(&c->lock);
+	if (b)
+		POOL_STAT_SUB(cpu_cached_pages, 1);
+	return b;
+}
+
+/* Keep freed one-page buffer b for this CPU; false when its cache is
+ * full. */
+static bool cache_push(struct iobuf *b)
+{
+	struct cpu_cache *c = &cpu_caches[cpu_self()];
+	bool kept = false;
+
+	spin_lock(&c->lock);
+	if (c->n < IOBUF_CPU_CACHE) {
+		c->bufs[c->n++] = b;
+		kept = true;
+	}
+	spin_unlock(&c->lock);
+	if (kept)
+		POOL_STAT_ADD(cpu_cached_pages, 1);
+	return kept;
+}
+
+/* Every CPU's cached pages back to the bitmap (the pool lock not held):
+ * how many. */
+static uint64_t drain_cpu_caches(void)
+{
+	uint64_t drained = 0;
+
+	for (unsigned cpu = 0; cpu < CPU_MAX; cpu++) {
+		struct cpu_cache *c = &cpu_caches[cpu];
+
+		if (!READ_ONCE(c->n))
+			continue;
+		spin_lock(&c->lock);
+		spin_lock(&pool.lock);
+		for (; c->n; drained++) {
+			struct iobuf *b = c->bufs[--c->n];
+			uint64_t first = page_index(b);
+
+			bitmap_clear_range(pool.bitmap, first, 1);
+			if (first < pool.hint)
+				pool.hint = first;
+			kfree(b);
+		}
+		spin_unlock(&pool.lock);
+		spin_unlock(&c->lock);
+	}
+	POOL_STAT_SUB(cpu_cached_pages, drained);
+	return drained;
+}
+
+/* A free run of `pages`, taken in the bitmap, or UINT64_MAX: after the
+ * CPU caches are drained, and after the reclaimer, if need be. */
+static uint64_t take_run(uint64_t pages)
+{
+	uint64_t first;
+
+	for (int attempt = 0;; attempt++) {
+		spin_lock(&pool.lock);
+		first = find_run(pages);
+		if (first != UINT64_MAX) {
+			bitmap_set_range(pool.bitmap, first, pages);
+			if (pages == 1)
+				pool.hint = first + 1;
+			spin_unlock(&pool.lock);
+			return first;
+		}
+		spin_unlock(&pool.lock);
+		if (attempt == 2 || (attempt == 1 && !pool.reclaim))
+			return UINT64_MAX;
+		if (attempt == 1)
+			pool.reclaim(pages);
+		/* the reclaimer's frees may have gone to this CPU's cache */
+		drain_cpu_caches();
+	}
+}
+
 static struct iobuf *alloc(size_t len, const struct iobuf_owner *owner,
 			   void *owner_data, bool reserve)
 {
@@ -154,29 +275,22 @@ static struct iobuf *alloc(size_t len, const struct iobuf_owner *owner,
 		goto fail;
 	if (!reserve && !outside_reserve(pages))
 		goto fail;
-	b = kmalloc(sizeof(*b));
-	if (!b)
-		goto fail;
-	spin_lock(&pool.lock);
-	first = find_run(pages);
-	if (first == UINT64_MAX && pool.reclaim) {
-		spin_unlock(&pool.lock);
-		pool.reclaim(pages);
-		spin_lock(&pool.lock);
-		first = find_run(pages);
+	b = pages == 1 ? cache_pop() : NULL;
+	if (b) {
+		first = page_index(b);
+		POOL_STAT_ADD(cpu_cache_hits, 1);
+	} else {
+		b = kmalloc(sizeof(*b));
+		if (!b)
+			goto fail;
+		first = take_run(pages);
+		if (first == UINT64_MAX)
+			goto fail;
 	}
-	if (first == UINT64_MAX) {
-		spin_unlock(&pool.lock);
-		goto fail;
-	}
-	bitmap_set_range(pool.bitmap, first, pages);
-	if (pages == 1)
-		pool.hint = first + 1;
 	for (uint64_t i = 0; i < pages; i++)
-		pool.owner[first + i] = b;
-	pool.stats.free_pages -= pages;
-	pool.stats.allocs++;
-	spin_unlock(&pool.lock);
+		WRITE_ONCE(pool.owner[first + i], b);
+	POOL_STAT_SUB(free_pages, pages);
+	POOL_STAT_ADD(allocs, 1);
 	*b = (struct iobuf){
 		.magic = IOBUF_MAGIC,
 		.refcnt = 1,
@@ -186,12 +300,12 @@ static struct iobuf *alloc(size_t len, const struct iobuf_owner *owner,
 		.owner = owner,
 		.owner_data = owner_data,
 	};
-	__atomic_fetch_add(&pool.stats.pinned_pages, pages, __ATOMIC_RELAXED);
+	POOL_STAT_ADD(pinned_pages, pages);
 	return b;
 
 fail:
 	kfree(b);
-	__atomic_fetch_add(&pool.stats.alloc_failures, 1, __ATOMIC_RELAXED);
+	POOL_STAT_ADD(alloc_failures, 1);
 	return NULL;
 }
 
@@ -248,7 +362,7 @@ static void set_pages_sealed(const struct iobuf *b, bool sealed)
 
 void iobuf_free(struct iobuf *b)
 {
-	uint64_t first = (b->pa - pool.base) >> PAGE_SHIFT;
+	uint64_t first = page_index(b), pages = b->pages;
 
 	check_live(b, "iobuf_free");
 	if (b->refcnt)
@@ -260,16 +374,18 @@ void iobuf_free(struct iobuf *b)
 	if (poison)
 		poison_pages(b->pa, b->pages);
 	b->magic = IOBUF_DEAD;
-	spin_lock(&pool.lock);
-	bitmap_clear_range(pool.bitmap, first, b->pages);
-	for (uint64_t i = 0; i < b->pages; i++)
-		pool.owner[first + i] = NULL;
-	if (first < pool.hint)
-		pool.hint = first;
-	pool.stats.free_pages += b->pages;
-	pool.stats.frees++;
-	spin_unlock(&pool.lock);
-	kfree(b);
+	for (uint64_t i = 0; i < pages; i++)
+		WRITE_ONCE(pool.owner[first + i], NULL);
+	if (pages != 1 || !cache_push(b)) {
+		spin_lock(&pool.lock);
+		bitmap_clear_range(pool.bitmap, first, pages);
+		if (first < pool.hint)
+			pool.hint = first;
+		spin_unlock(&pool.lock);
+		kfree(b);
+	}
+	POOL_STAT_ADD(free_pages, pages);
+	POOL_STAT_ADD(frees, 1);
 }
 
 void iobuf_seal(struct iobuf *b, uint32_t len)
@@ -344,11 +460,13 @@ void iobuf_unmap(struct iobuf *b, void *va)
 	sfbuf_put(va);
 }
 
+/* Each counter is one aligned word: a report a few events behind is
+ * fine. */
 void iobuf_get_stats(struct iobuf_stats *st)
 {
-	spin_lock(&pool.lock);
-	*st = pool.stats;
-	spin_unlock(&pool.lock);
+#define IOBUF_READ(name) st->name = READ_ONCE(pool.stats.name);
+	IOBUF_STATS(IOBUF_READ)
+#undef IOBUF_READ
 }
 
 /* --- aggregates --- */

@@ -70,13 +70,15 @@ struct iobuf {
 	uint8_t csum_next; /* [racy] slot to replace next: any is fine */
 };
 
-#define IOBUF_STATS(X)                                        \
-	X(pool_pages) /* size of the pool */                  \
-	X(free_pages)                                         \
-	X(pinned_pages) /* pages of iobufs with refcnt > 0 */ \
-	X(allocs)                                             \
-	X(frees)                                              \
-	X(alloc_failures)
+#define IOBUF_STATS(X)                                               \
+	X(pool_pages) /* size of the pool */                         \
+	X(free_pages)                                                \
+	X(pinned_pages) /* pages of iobufs with refcnt > 0 */        \
+	X(allocs)                                                    \
+	X(frees)                                                     \
+	X(alloc_failures)                                            \
+	X(cpu_cache_hits) /* one-page allocs a CPU's cache served */ \
+	X(cpu_cached_pages) /* free pages kept in CPU caches now */
 
 struct iobuf_stats {
 	IOBUF_STATS(STAT_U64)

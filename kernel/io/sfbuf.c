@@ -11,7 +11,14 @@
  *
  * Each slot keeps `tlb`, the CPUs that may hold a translation of its VA
  * (a CPU adds itself when it takes a reference), and `stale` within it,
- * the CPUs whose translation may be of a page the slot mapped before.
+ * the CPUs whose translation may be of a page the slot mapped before,
+ * and `writers`, the CPUs that took it while its PTE allowed writes and
+ * so may cache a writable translation. Sealing a page removes write
+ * access: only `writers` (and `stale`) can hold a translation that
+ * allows a write, so only they are flushed. A response header page that
+ * one CPU wrote, sealed and freed, and the other CPU then reuses for its
+ * own header, costs a local invlpg, not a shootdown of the first CPU
+ * (whose entry is read-only or gone since the first seal).
  * Replacing the page flushes exactly `tlb`: a local invlpg when that is
  * this CPU alone, a shootdown of the others otherwise; for a private get
  * it flushes only here and moves the others to `stale`, and a stale CPU
@@ -50,6 +57,7 @@ struct slot {
 	uint64_t pa; /* [L] page mapped here; valid unless FREE */
 	cpumask_t tlb; /* [L] CPUs that may translate this slot's VA */
 	cpumask_t stale; /* [L] ... to an earlier page (a subset of tlb) */
+	cpumask_t writers; /* [L] ... with write access (a subset of tlb) */
 	uint32_t refcnt; /* [L] */
 	uint32_t hash_next; /* [L] chain in the page hash */
 	struct list_node link; /* [L] on a CPU's idle LRU or the free list */
@@ -329,6 +337,7 @@ static void map_slot(uint32_t i, uint64_t pa, bool private, unsigned self)
 			s->stale = 0;
 		}
 	}
+	s->writers = 0; /* get_locked adds self if the new PTE is writable */
 	s->pa = pa;
 	s->mapped = true;
 }
@@ -361,10 +370,17 @@ static void set_slot_writable(uint32_t i, bool writable, unsigned self)
 {
 	struct slot *s = &sf.slots[i];
 
-	protect_va(slot_va(i), writable, s->tlb, self);
+	if (writable) {
+		/* Whoever holds it now may write through it from here on;
+		 * get_locked adds the caller. */
+		s->writers = s->refcnt > 1 ? s->tlb : 0;
+		protect_va(slot_va(i), true, 0, self);
+	} else {
+		protect_va(slot_va(i), false, s->writers | s->stale, self);
+		s->writers = 0;
+		s->stale = 0; /* flushed along with the writers */
+	}
 	s->writable = writable;
-	if (!writable)
-		s->stale = 0; /* the flush reached every CPU in the set */
 }
 
 void sfbuf_set_sealed(uint64_t pa, bool sealed)
@@ -461,6 +477,8 @@ static uint32_t get_locked(uint64_t pa, enum get_kind kind, unsigned self)
 			hash_insert(i);
 	}
 	sf.slots[i].tlb |= CPUMASK_BIT(self);
+	if (sf.slots[i].writable)
+		sf.slots[i].writers |= CPUMASK_BIT(self);
 	return i;
 }
 
@@ -510,6 +528,7 @@ static void unmap_slot(uint32_t i, unsigned self)
 	s->mapped = false;
 	s->tlb = 0;
 	s->stale = 0;
+	s->writers = 0;
 	list_add_head(&sf.free, &s->link);
 }
 

@@ -23,6 +23,7 @@
 #include "kernel/arch/time.h"
 #include "kernel/core/cmdline.h"
 #include "kernel/core/printk.h"
+#include "kernel/core/spinlock.h"
 #include "kernel/cpu/cpu.h"
 #include "kernel/io/iobuf.h"
 #include "kernel/io/sfbuf.h"
@@ -130,11 +131,17 @@ static void report(const struct sfbuf_stats *a, const struct sfbuf_stats *b,
 	bool passed = finished && st.mismatches == 0 &&
 		      b->recycled > a->recycled &&
 		      b->shootdowns > a->shootdowns;
+	const char *lock_name;
+	uint64_t contended = 0;
+
+	/* since boot: how often the CPUs met on the cache's one lock */
+	spinlock_contention(LOCK_RANK_SFBUF, &lock_name, &contended);
 
 	pr_info("%u CPUs, %llu slots, %llu pages: %llu checks, "
 		"%llu mismatches (first %#llx), %llu recycled, "
 		"%llu shootdowns, %llu IPIs sent, %llu received, "
-		"%llu avoided, %llu stale flushes, %llu local invalidations%s: %s",
+		"%llu avoided, %llu stale flushes, %llu local invalidations, "
+		"lock contended %llu times%s: %s",
 		cpu_count(), (unsigned long long)b->slots,
 		(unsigned long long)st.pages, (unsigned long long)st.checks,
 		(unsigned long long)st.mismatches,
@@ -150,6 +157,7 @@ static void report(const struct sfbuf_stats *a, const struct sfbuf_stats *b,
 		(unsigned long long)(b->stale_flushes - a->stale_flushes),
 		(unsigned long long)(b->local_invalidations -
 				     a->local_invalidations),
+		(unsigned long long)contended,
 		finished ? "" : " (readers not done by the deadline)",
 		passed ? "passed" : "FAILED");
 }

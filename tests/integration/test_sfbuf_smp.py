@@ -41,6 +41,9 @@ def test_no_stale_mapping_read_under_recycling(boot, smp):
     assert r["shootdowns"] > 0 and r["sent"] >= r["shootdowns"]
     assert r["received"] == r["sent"]
     assert r["local"] > 0
+    # the CPUs met on the cache's lock, and lockstat counted it
+    contended = re.search(r"lock contended (\d+) times", m_line(g))
+    assert contended and int(contended.group(1)) > 0, m_line(g)
     assert "PANIC" not in g.output()
     assert not re.search(r"lock order violation|irq-unsafe lock",
                          g.output())

@@ -105,6 +105,17 @@ def test_connections_served_on_both_cpus(mq_ns, site, tmp_path):
     assert st["lwip_mem"]["cache_hits"] > 0, st["lwip_mem"]
     assert st["cpus"]["lock_violations"] == 0
     assert "lockcheck: " not in out
+    # nothing shared per request: a CPU's opens of a file after its first
+    # come from its own name cache, without the volume lock ...
+    fs = st["fs"]
+    assert fs["opens"] >= ROUNDS * PER_ROUND, fs
+    assert fs["opens"] - fs["name_cache_hits"] <= 4 * len(SIZES), fs
+    # ... and sealing a response header, whose page the other CPU used
+    # for its own headers before, flushes only this CPU's TLB entry (a
+    # shootdown per request before the sfbuf writer set)
+    sf = st["sfbuf"]
+    assert sf["seal_invalidations"] >= ROUNDS * PER_ROUND, sf
+    assert sf["shootdown_ipis_sent"] * 4 < st["http"]["requests"], sf
 
 
 def test_smoke_four_cpus_four_queues(mq_ns, site, tmp_path):

@@ -209,6 +209,97 @@ static void check_agg(const struct ioagg *a, const unsigned char *want,
 	free(got);
 }
 
+extern unsigned fake_cpu_id; /* tests/fakes/fake_smp.c */
+
+/* A one-page buffer freed on a CPU comes back whole to that CPU's next
+ * one-page allocation, without the pool; other CPUs get other pages. */
+static void test_cpu_cache_reuses_freed_page(void **state)
+{
+	(void)state;
+	struct iobuf_stats s0 = stats();
+
+	fake_cpu_id = 1;
+	struct iobuf *a = iobuf_alloc(100, NULL, NULL);
+	uint64_t pa = a->pa;
+	iobuf_unref(a);
+	assert_int_equal(stats().cpu_cached_pages, s0.cpu_cached_pages + 1);
+	assert_int_equal(stats().free_pages, s0.free_pages);
+	fake_cpu_id = 0;
+	struct iobuf *other = iobuf_alloc(100, NULL, NULL);
+	assert_true(other->pa != pa);
+	fake_cpu_id = 1;
+	uint64_t hits = stats().cpu_cache_hits;
+	struct iobuf *again = iobuf_alloc(PAGE_SIZE, NULL, NULL);
+	assert_int_equal(again->pa, pa);
+	assert_int_equal(again->refcnt, 1);
+	assert_int_equal(again->len, PAGE_SIZE);
+	assert_int_equal(again->flags, 0);
+	assert_ptr_equal(iobuf_from_pa(pa + 5), again);
+	assert_int_equal(stats().cpu_cache_hits, hits + 1);
+	assert_int_equal(stats().free_pages, s0.free_pages - 2);
+	iobuf_unref(again);
+	fake_cpu_id = 0;
+	iobuf_unref(other);
+	assert_int_equal(stats().free_pages, s0.free_pages);
+	assert_null(iobuf_from_pa(pa));
+}
+
+/* Free pages kept in CPU caches are not lost to anyone: a CPU with none
+ * cached, or a run of several pages, gets them back from the caches. */
+static int by_pa(const void *x, const void *y)
+{
+	uint64_t a = (*(struct iobuf *const *)x)->pa;
+	uint64_t b = (*(struct iobuf *const *)y)->pa;
+
+	return a < b ? -1 : a > b;
+}
+
+static void test_cpu_caches_drain_when_pool_runs_out(void **state)
+{
+	struct iobuf *all[POOL_PAGES + 1];
+	struct iobuf *run;
+	int n = 0, first;
+
+	(void)state;
+	fake_cpu_id = 0;
+	while ((all[n] = iobuf_alloc(1, NULL, NULL)) != NULL)
+		n++;
+	assert_int_equal(stats().free_pages, 0);
+	assert_int_equal(stats().cpu_cached_pages, 0);
+	qsort(all, (size_t)n, sizeof(all[0]), by_pa);
+	for (first = 0; first + 3 < n; first++)
+		if (all[first + 3]->pa == all[first]->pa + 3 * PAGE_SIZE)
+			break;
+	assert_true(first + 3 < n);
+	uint64_t run_pa = all[first]->pa;
+
+	/* four adjacent pages go to CPU 1's cache and CPU 2's */
+	for (int i = 0; i < 4; i++) {
+		fake_cpu_id = 1 + (unsigned)i / 2;
+		iobuf_unref(all[first + i]);
+	}
+	assert_int_equal(stats().free_pages, 4);
+	assert_int_equal(stats().cpu_cached_pages, 4);
+	fake_cpu_id = 0;
+	run = iobuf_alloc(4 * PAGE_SIZE, NULL, NULL);
+	assert_non_null(run);
+	assert_int_equal(run->pa, run_pa);
+	assert_int_equal(stats().cpu_cached_pages, 0);
+	assert_int_equal(stats().free_pages, 0);
+	iobuf_unref(run);
+	/* every free page in CPU 3's cache: still all usable by CPU 0 */
+	fake_cpu_id = 3;
+	for (int i = 0; i < n; i++)
+		if (i < first || i >= first + 4)
+			iobuf_unref(all[i]);
+	fake_cpu_id = 0;
+	for (int i = 0; i < n; i++)
+		assert_non_null(all[i] = iobuf_alloc(1, NULL, NULL));
+	assert_null(iobuf_alloc(1, NULL, NULL));
+	for (int i = 0; i < n; i++)
+		iobuf_unref(all[i]);
+}
+
 static void test_agg_build_and_merge(void **state)
 {
 	struct ioagg a;
@@ -325,6 +416,8 @@ int main(void)
 		cmocka_unit_test(test_owner_keeps_page_until_free),
 		cmocka_unit_test(test_poison_fills_freed_pages),
 		cmocka_unit_test(test_misuse_panics),
+		cmocka_unit_test(test_cpu_cache_reuses_freed_page),
+		cmocka_unit_test(test_cpu_caches_drain_when_pool_runs_out),
 		cmocka_unit_test(test_agg_build_and_merge),
 		cmocka_unit_test(test_agg_slice_concat_consume),
 		cmocka_unit_test(test_agg_grows_past_inline),

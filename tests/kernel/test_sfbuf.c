@@ -214,6 +214,13 @@ static void assert_no_stale_write(int i)
 		assert_false(tlb[c][i] && tlb_writable[c][i] && !writable[i]);
 }
 
+static void assert_no_write_to_current_page(int i)
+{
+	for (unsigned c = 0; c < NCPU; c++)
+		assert_false(tlb[c][i] && tlb[c][i] == pte[i] &&
+			     tlb_writable[c][i] && !writable[i]);
+}
+
 static void test_hit_reuses_mapping(void **state)
 {
 	(void)state;
@@ -587,6 +594,46 @@ static void test_seal_flushes_every_cpu_in_the_set(void **state)
 	assert_int_equal(last_ipi_set, CPUMASK_BIT(0) | CPUMASK_BIT(2));
 }
 
+/* The response-header pattern at -smp 2: CPU 1 writes a page, seals and
+ * frees it; CPU 0 reuses it for its own header and seals it. CPU 1 can
+ * only hold a read-only entry by then, so the second seal is a local
+ * invlpg. But a CPU that holds the page while it turns writable again
+ * may write through it, and is flushed when it is sealed. */
+static void test_seal_flushes_only_cpus_that_could_write(void **state)
+{
+	(void)state;
+	init_smp(SFBUF_MODE_SFBUF, 2);
+	void *va = get_on(1, page(1));
+	int i = slot_of((uintptr_t)va);
+
+	cur_cpu = 1;
+	sfbuf_set_sealed(page(1), true);
+	touch(1, va, page(1)); /* CPU 1 reads it back: read-only entry */
+	put_on(1, va);
+	sfbuf_set_sealed(page(1), false); /* the buffer is freed */
+	va = get_on(0, page(1)); /* CPU 0's header: write access back */
+	assert_true(writable[i] && tlb_writable[0][i]);
+	cur_cpu = 0;
+	sfbuf_set_sealed(page(1), true);
+	assert_int_equal(shootdown_calls, 0);
+	assert_int_equal(cpu_stats(0).seal_invalidations, 1);
+	assert_int_equal(cpu_stats(0).local_invalidations, 1);
+	assert_no_stale_write(i);
+
+	/* CPU 0 still holds it when CPU 1 takes it back writable. */
+	sfbuf_set_sealed(page(1), false);
+	void *again = get_on(1, page(1));
+	touch(0, va, page(1)); /* CPU 0 now caches write access too */
+	assert_true(tlb_writable[0][i] && tlb_writable[1][i]);
+	cur_cpu = 1;
+	sfbuf_set_sealed(page(1), true);
+	assert_int_equal(shootdown_calls, 1);
+	assert_int_equal(last_ipi_set, CPUMASK_BIT(0));
+	assert_no_stale_write(i);
+	put_on(0, va);
+	put_on(1, again);
+}
+
 /* A random mix of gets (shared, private, held), puts and seals on four
  * CPUs: no CPU ever reads a stale translation (touch() checks every
  * get), and the counters add up. */
@@ -625,6 +672,11 @@ static void test_random_mix_never_reads_stale(void **state)
 		 * any CPU that has it cached. */
 		for (int k = 0; k < n; k++)
 			touch(held[k].cpu, held[k].va, held[k].pa);
+		/* No TLB allows a write to a page the page table forbids
+		 * (an entry for a page the slot mapped before is stale by
+		 * design: its CPU flushes it before it uses the slot). */
+		for (int i = 0; i < SLOTS; i++)
+			assert_no_write_to_current_page(i);
 	}
 	while (n > 0) {
 		n--;
@@ -693,6 +745,7 @@ int main(void)
 		cmocka_unit_test(test_stale_cpu_flushed_by_next_shared_reuse),
 		cmocka_unit_test(test_naive_interrupts_all_others),
 		cmocka_unit_test(test_seal_flushes_every_cpu_in_the_set),
+		cmocka_unit_test(test_seal_flushes_only_cpus_that_could_write),
 		cmocka_unit_test(test_random_mix_never_reads_stale),
 		cmocka_unit_test(test_sent_plus_avoided_covers_every_flush),
 	};

@@ -91,7 +91,8 @@ GOAL_IPI_CUT = 0.90         # sfbuf's IPIs at most 10% of naive's
 SCALARS = ("rps", "mbps", "p50_ms", "p99_ms", "vcpu_us_per_req",
            "vcpu_ms_per_mib", "qemu_us_per_req", "requests", "errors",
            "served", "ipis_per_mib", "shootdowns_per_mib",
-           "local_inval_per_mib", "avoided_per_mib")
+           "local_inval_per_mib", "avoided_per_mib", "host_busy_pct",
+           "guest_idle_pct")
 SFBUF_KEYS = ("shootdown_ipis_sent", "shootdowns", "local_invalidations",
               "shootdowns_avoided", "gets", "misses")
 
@@ -204,6 +205,14 @@ class ScaleGuest(guest.Guest):
 
 # -- /_stats readers -------------------------------------------------------
 
+def host_cpu_ticks():
+    """(busy, total) jiffies of the whole host, from /proc/stat's "cpu"
+    line (idle and iowait are not busy)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return sum(v) - v[3] - v[4], sum(v)
+
+
 def as_cpu_list(section):
     """A per-CPU section as a list of dicts by CPU index: a JSON array,
     or an object whose members "0", "1", ... are the CPUs; else None."""
@@ -248,6 +257,7 @@ def petrel_view(st):
     return {"requests": st["http"]["requests"],
             "cpu_requests": per_cpu_counter(st, "requests"),
             "instance_accepted": instance_accepted(st),
+            "cpu_idle_us": per_cpu_counter(st, "idle_us"),
             "sfbuf": {k: sf.get(k) for k in SFBUF_KEYS},
             "mapping": sf.get("mode"),
             "cpus_online": st.get("cpus", {}).get("online"),
@@ -329,9 +339,11 @@ class Scale:
         v0 = petrel_view(benchlib.petrel_stats(ns, guest.GUEST_ADDR)) \
             if petrel else None
         c0, q0 = g.vcpu_seconds(), g.cpu_seconds()["qemu"]
+        h0, t0 = host_cpu_ticks(), time.monotonic()
         m = benchlib.wrk(ns, "http://%s/%s" % (guest.GUEST_ADDR,
                                                file_name(lb)),
                          conns, self.a.seconds)
+        h1, wall = host_cpu_ticks(), time.monotonic() - t0
         c1, q1 = g.vcpu_seconds(), g.cpu_seconds()["qemu"]
         if sorted(c0) != list(range(g.smp)) or sorted(c1) != sorted(c0):
             raise guest.GuestError("QEMU %d: vCPU threads %s, expected "
@@ -344,9 +356,18 @@ class Scale:
         m["vcpu_us_per_req"] = sum(per) * 1e6 / n if n else None
         m["vcpu_ms_per_mib"] = sum(per) * 1e3 / mib if mib else None
         m["qemu_us_per_req"] = (q1 - q0) * 1e6 / n if n else None
+        # how busy the whole host was: near 100% with the guest idle
+        # means the host (client, QEMU's I/O thread) set the pace
+        m["host_busy_pct"] = 100.0 * (h1[0] - h0[0]) / (h1[1] - h0[1]) \
+            if h1[1] > h0[1] else None
         if petrel:
             v1 = petrel_view(benchlib.petrel_stats(ns, guest.GUEST_ADDR))
             m.update(petrel_deltas(v0, v1, mib))
+            idle = list_delta(v0["cpu_idle_us"], v1["cpu_idle_us"])
+            # the guest's own halted time (its clock; the stats fetch
+            # adds a little beyond wrk's run)
+            m["guest_idle_pct"] = 100.0 * sum(idle) / (
+                len(idle) * wall * 1e6) if idle and wall > 0 else None
         self.points.append(m)
         return m
 
@@ -411,11 +432,16 @@ class Scale:
                     m = self.point(ns, g, lb, c, {"round": rnd,
                                                   "table": "scale"})
                     self.say("round %d %-6s -smp %d %-5s x%-3d %8.0f req/s "
-                             "%7.1f MB/s vCPU %s us/req (per CPU %s s)%s",
+                             "%7.1f MB/s vCPU %s us/req (per CPU %s s), "
+                             "host %s%% busy%s%s",
                              rnd, kind, smp, lb, c, m["rps"], m["mbps"],
                              fmt(m["vcpu_us_per_req"], "%.0f"),
                              "/".join("%.1f" % s
                                       for s in m["vcpu_s_per_cpu"]),
+                             fmt(m["host_busy_pct"], "%.0f"),
+                             ", guest %s%% idle" % fmt(
+                                 m.get("guest_idle_pct"), "%.0f")
+                             if "served" in m else "",
                              " served %d" % m["served"]
                              if "served" in m else "")
         finally:
@@ -539,6 +565,9 @@ def ratio_rows(med, a):
                        "petrel_vcpu_per_req_vs_smp1": ratio(
                            g(p, "vcpu_us_per_req"),
                            g(p1, "vcpu_us_per_req")),
+                       "linux_vs_petrel_vcpu_per_req": ratio(
+                           g(li, "vcpu_us_per_req"),
+                           g(p, "vcpu_us_per_req")),
                        "busiest_cpu_request_share":
                        max(p["request_share"]) if p and
                        p["request_share"] else None}
@@ -592,33 +621,41 @@ def tables(res):
          "vCPU = user+system time summed over QEMU's \"CPU n/TCG\" "
          "threads; splits in % per CPU (requests: petrel /_stats, "
          "n/a = no per-CPU request counter)",
-         "%-6s %3s %-5s %5s %9s %8s %8s %8s %9s %9s %-9s %-9s" % (
+         "host busy = the whole host's CPU time in use during the run; "
+         "guest idle = petrel's halted time over its CPUs",
+         "%-6s %3s %-5s %5s %9s %8s %8s %8s %9s %9s %-9s %-9s %5s %5s" % (
              "side", "smp", "file", "conns", "req/s", "MB/s", "p50 ms",
-             "p99 ms", "vCPU/req", "vCPU/MiB", "vCPU %", "req %"),
-         "%-6s %3s %-5s %5s %9s %8s %8s %8s %9s %9s" % (
-             "", "", "", "", "", "", "", "", "us", "ms")]
+             "p99 ms", "vCPU/req", "vCPU/MiB", "vCPU %", "req %", "host",
+             "guest"),
+         "%-6s %3s %-5s %5s %9s %8s %8s %8s %9s %9s %-9s %-9s %5s %5s" % (
+             "", "", "", "", "", "", "", "", "us", "ms", "", "", "busy%",
+             "idle%")]
     for m in res["medians"]:
-        L.append("%-6s %3d %-5s %5d %9.0f %8.1f %8s %8s %9s %9s %-9s %-9s"
+        L.append("%-6s %3d %-5s %5d %9.0f %8.1f %8s %8s %9s %9s %-9s %-9s "
+                 "%5s %5s"
                  % (m["kind"], m["smp"], m["file"], m["conns"], m["rps"],
                     m["mbps"], fmt(m["p50_ms"]), fmt(m["p99_ms"]),
                     fmt(m["vcpu_us_per_req"], "%.0f"),
                     fmt(m["vcpu_ms_per_mib"], "%.1f"),
                     share_text(m["vcpu_share"]),
                     share_text(m["request_share"])
-                    if m["kind"] == "petrel" else "-"))
+                    if m["kind"] == "petrel" else "-",
+                    fmt(m.get("host_busy_pct"), "%.0f"),
+                    fmt(m.get("guest_idle_pct"), "%.0f")))
         if m["kind"] == "petrel" and m["accepted_share"]:
             L.append("%-6s %3s connections accepted per network instance: "
                      "%s %%" % ("", "", share_text(m["accepted_share"])))
     L += ["", "ratios (req/s: >1 better; vCPU/req: <1 better)",
-          "%-5s %5s %3s %11s %11s %11s %11s %12s" % (
+          "%-5s %5s %3s %11s %11s %11s %11s %12s %12s" % (
               "file", "conns", "smp", "petrel/smp1", "linux/smp1",
-              "petrel/lnx", "MB/s p/lnx", "vCPU/req p")]
+              "petrel/lnx", "MB/s p/lnx", "vCPU/req p", "vCPU lnx/p")]
     for r in res["ratios"]:
-        L.append("%-5s %5d %3d %11s %11s %11s %11s %12s" % (
+        L.append("%-5s %5d %3d %11s %11s %11s %11s %12s %12s" % (
             r["file"], r["conns"], r["smp"], fmt(r["petrel_rps_vs_smp1"]),
             fmt(r["linux_rps_vs_smp1"]), fmt(r["petrel_vs_linux_rps"]),
             fmt(r["petrel_vs_linux_mbps"]),
-            fmt(r["petrel_vcpu_per_req_vs_smp1"])))
+            fmt(r["petrel_vcpu_per_req_vs_smp1"]),
+            fmt(r.get("linux_vs_petrel_vcpu_per_req"))))
     if res["mapping"]:
         L += ["", "mapping at -smp %d, 1 MiB x%d (per MiB read by wrk)" % (
             a["mapping_smp"], a["conns"][0]),
