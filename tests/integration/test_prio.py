@@ -162,7 +162,8 @@ def test_flood_beyond_the_laio_workers_never_blocks_the_main_loop(
         ns, site, tmp_path):
     """More flood connections than LAIO has spare stacks (64 at this
     memory): the opens and reads that find none wait for one (the urgent
-    ones first) instead of running blocking on the main loop, which
+    ones first, and the last eighth of the stacks is theirs alone)
+    instead of running blocking on the main loop, which
     used to stop the whole CPU for as long as that disk read queued
     (seconds: SYNs went unanswered, urgent requests waited for their
     client's SYN retransmits)."""
@@ -180,4 +181,8 @@ def test_flood_beyond_the_laio_workers_never_blocks_the_main_loop(
     assert after["calls"] - before["calls"] > after["workers"]
     assert after["fallbacks"] == before["fallbacks"], after
     assert after["queued"] > before["queued"], after
+    # u=7 calls stop an eighth short of the stacks: only the urgent
+    # requests' opens and reads took the last ones.
+    assert after["live_max"] <= after["workers"]
+    assert after["reserve_used"] > before["reserve_used"], after
     assert (rest["live"], rest["waiting"]) == (0, 0), rest
