@@ -165,9 +165,35 @@ static bool inflight_reserve(struct conn *c)
 	return true;
 }
 
+/*
+ * Mappings are taken and given back in batches of up to CONN_MAP_BATCH,
+ * one acquisition of the mapping cache's lock each: a 1 MiB response is
+ * 256 pages, and one get and one put per page on a lock every CPU
+ * shares was where two CPUs serving large files met most.
+ */
+#define CONN_MAP_BATCH 16
+
+/* Pieces whose bytes were all acknowledged, to release together. */
+struct release_batch {
+	struct tx_piece p[CONN_MAP_BATCH];
+	void *va[CONN_MAP_BATCH];
+	uint32_t n;
+};
+
+static void release_flush(struct release_batch *r)
+{
+	iobuf_unmap_many(r->va, r->n);
+	for (uint32_t i = 0; i < r->n; i++)
+		iobuf_unref(r->p[i].buf);
+	r->n = 0;
+}
+
 /* The peer acknowledged n more bytes: release the pieces they cover. */
 static void inflight_ack(struct conn *c, uint64_t n)
 {
+	struct release_batch r;
+
+	r.n = 0;
 	c->inflight_bytes -= MIN(n, c->inflight_bytes);
 	while (n && c->if_count) {
 		struct tx_piece *p = &c->inflight[c->if_head];
@@ -178,12 +204,15 @@ static void inflight_ack(struct conn *c, uint64_t n)
 		if (p->len)
 			break;
 		if (p->buf) {
-			iobuf_unmap(p->buf, p->va);
-			iobuf_unref(p->buf);
+			r.va[r.n] = p->va;
+			r.p[r.n++] = *p;
+			if (r.n == CONN_MAP_BATCH)
+				release_flush(&r);
 		}
 		c->if_head = (c->if_head + 1) % c->if_cap;
 		c->if_count--;
 	}
+	release_flush(&r);
 }
 
 /* Put c on the deferred-work list: at the head (prio=off, as always),
@@ -324,10 +353,52 @@ static err_t callback_exit(struct conn *c)
 /* Give lwIP as much of `unsent` as the send buffer takes. A stop for
  * want of lwIP memory or a mapping puts c on mem_waiters (its own ACKs
  * may never come); any other end takes it off. */
+/* Mappings taken ahead for the next slices of `unsent` (zero copy). */
+struct premap {
+	struct iobuf *buf[CONN_MAP_BATCH];
+	void *va[CONN_MAP_BATCH];
+	uint32_t n, next;
+};
+
+/* Map the buffers of the slices that the send buffer takes now, at
+ * once. A mapping is a reference to its page's slot, so any one of a
+ * buffer's serves any slice of it. */
+static void premap_take(struct conn *c, struct premap *m)
+{
+	uint32_t room = tcp_sndbuf(c->pcb), count = ioagg_count(&c->unsent);
+
+	m->n = m->next = 0;
+	for (uint32_t i = 0; i < count && m->n < CONN_MAP_BATCH && room; i++) {
+		const struct ioslice *s = ioagg_slice_at(&c->unsent, i);
+
+		m->buf[m->n++] = s->buf;
+		room -= MIN(room, s->len);
+	}
+	m->n = (uint32_t)iobuf_map_held_many(m->buf, m->n, m->va);
+}
+
+/* A mapping of buf: the next one taken ahead if it is buf's, else a new
+ * one (NULL when no slot is spare). */
+static char *premap_use(struct premap *m, struct iobuf *buf)
+{
+	if (m->next < m->n && m->buf[m->next] == buf)
+		return m->va[m->next++];
+	return iobuf_map_held(buf);
+}
+
+static void premap_drop(struct premap *m)
+{
+	iobuf_unmap_many(m->va + m->next, m->n - m->next);
+	m->n = m->next = 0;
+}
+
 static void push(struct conn *c)
 {
 	bool wrote = false, short_of_mem = false;
+	struct premap pre = { .n = 0 };
 
+	if (!copy_mode && c->pcb && ioagg_len(&c->unsent))
+		premap_take(c, &pre);
 	while (c->pcb && ioagg_len(&c->unsent)) {
 		const struct ioslice *s = ioagg_slice_at(&c->unsent, 0);
 		uint32_t n = MIN(s->len, (uint32_t)tcp_sndbuf(c->pcb));
@@ -351,7 +422,7 @@ static void push(struct conn *c)
 			short_of_mem = true;
 			break;
 		}
-		va = copy_mode ? iobuf_map(s->buf) : iobuf_map_held(s->buf);
+		va = copy_mode ? iobuf_map(s->buf) : premap_use(&pre, s->buf);
 		if (!va) {
 			stats.map_waits++;
 			short_of_mem = true;
@@ -380,6 +451,7 @@ static void push(struct conn *c)
 		ioagg_consume(&c->unsent, n);
 		wrote = true;
 	}
+	premap_drop(&pre);
 	if (short_of_mem && c->pcb)
 		mem_wait_begin(c);
 	else if (!c->mem_writer)

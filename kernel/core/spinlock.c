@@ -41,6 +41,7 @@ static void (*spin_hook)(void); /* [I] set once at boot */
  * contended; a rank is one lock or one kind of per-CPU lock. */
 static struct {
 	uint64_t contended; /* atomic add */
+	uint64_t wait_cycles; /* atomic add: TSC cycles spent spinning */
 	const char *name; /* [racy] any lock of this rank: same kind */
 } contention[LOCK_RANK_MAX + 1];
 
@@ -133,15 +134,13 @@ static bool try_take(struct spinlock *l)
  * (the lock checker's input; with interrupts off, run the spin hook). */
 static void take(struct spinlock *l, bool irqs_on)
 {
+	uint64_t start;
+
 	if (likely(try_take(l))) {
 		l->owner = (uint16_t)cpu_self();
 		return;
 	}
-	if (l->rank <= LOCK_RANK_MAX) {
-		__atomic_fetch_add(&contention[l->rank].contended, 1,
-				   __ATOMIC_RELAXED);
-		WRITE_ONCE(contention[l->rank].name, l->name);
-	}
+	start = rdtsc();
 	while (!try_take(l)) {
 		do {
 			if (!irqs_on && spin_hook)
@@ -150,6 +149,13 @@ static void take(struct spinlock *l, bool irqs_on)
 		} while (READ_ONCE(l->locked));
 	}
 	l->owner = (uint16_t)cpu_self();
+	if (l->rank <= LOCK_RANK_MAX) {
+		__atomic_fetch_add(&contention[l->rank].contended, 1,
+				   __ATOMIC_RELAXED);
+		__atomic_fetch_add(&contention[l->rank].wait_cycles,
+				   rdtsc() - start, __ATOMIC_RELAXED);
+		WRITE_ONCE(contention[l->rank].name, l->name);
+	}
 }
 
 void spin_lock(struct spinlock *l)
@@ -200,11 +206,13 @@ bool spin_held(const struct spinlock *l)
 	return READ_ONCE(l->locked) && l->owner == cpu_self();
 }
 
-bool spinlock_contention(unsigned rank, const char **name, uint64_t *contended)
+bool spinlock_contention(unsigned rank, const char **name, uint64_t *contended,
+			 uint64_t *wait_cycles)
 {
 	if (rank > LOCK_RANK_MAX || !READ_ONCE(contention[rank].name))
 		return false;
 	*name = READ_ONCE(contention[rank].name);
 	*contended = READ_ONCE(contention[rank].contended);
+	*wait_cycles = READ_ONCE(contention[rank].wait_cycles);
 	return true;
 }

@@ -118,10 +118,12 @@ uint64_t spinlock_violations(void);
 uint64_t spinlock_rank_violations(void);
 uint64_t spinlock_irq_violations(void);
 
-/* Acquisitions that found a lock of rank `rank` held (lockstat, always
- * counted: it costs nothing when the first try takes the lock), with the
- * name of such a lock; false when none of that rank was ever contended. */
-bool spinlock_contention(unsigned rank, const char **name, uint64_t *contended);
+/* Acquisitions that found a lock of rank `rank` held, and the TSC
+ * cycles they spent spinning (lockstat, always counted: it costs nothing
+ * when the first try takes the lock), with the name of such a lock;
+ * false when none of that rank was ever contended. */
+bool spinlock_contention(unsigned rank, const char **name, uint64_t *contended,
+			 uint64_t *wait_cycles);
 
 /* Called on each spin iteration with interrupts off (smp.c: service
  * pending TLB shootdowns). */

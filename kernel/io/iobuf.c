@@ -460,6 +460,34 @@ void iobuf_unmap(struct iobuf *b, void *va)
 	sfbuf_put(va);
 }
 
+#define MAP_BATCH 16
+
+size_t iobuf_map_held_many(struct iobuf *const *bufs, size_t n, void **vas)
+{
+	uint64_t pas[MAP_BATCH];
+	size_t done = 0;
+
+	while (done < n) {
+		size_t k = MIN(n - done, (size_t)MAP_BATCH), got;
+
+		for (size_t i = 0; i < k; i++) {
+			check_live(bufs[done + i], "iobuf_map_held_many");
+			BUG_ON(bufs[done + i]->pages != 1);
+			pas[i] = bufs[done + i]->pa;
+		}
+		got = sfbuf_get_held_many(pas, k, vas + done);
+		done += got;
+		if (got < k)
+			break;
+	}
+	return done;
+}
+
+void iobuf_unmap_many(void *const *vas, size_t n)
+{
+	sfbuf_put_many(vas, n);
+}
+
 /* Each counter is one aligned word: a report a few events behind is
  * fine. */
 void iobuf_get_stats(struct iobuf_stats *st)

@@ -515,6 +515,29 @@ void *sfbuf_get_private(uint64_t pa)
 	return get(pa, GET_PRIVATE);
 }
 
+size_t sfbuf_get_held_many(const uint64_t *pas, size_t n, void **vas)
+{
+	unsigned self = this_cpu();
+	uint64_t flags;
+	size_t i;
+
+	if (sf.mode == SFBUF_MODE_DIRECT) {
+		for (i = 0; i < n; i++)
+			vas[i] = get(pas[i], GET_HELD);
+		return n;
+	}
+	flags = spin_lock_irqsave(&sf.lock);
+	for (i = 0; i < n; i++) {
+		uint32_t slot = get_locked(pas[i], GET_HELD, self);
+
+		if (slot == NO_SLOT)
+			break;
+		vas[i] = (void *)slot_va(slot);
+	}
+	spin_unlock_irqrestore(&sf.lock, flags);
+	return i;
+}
+
 /* naive: tear slot i's mapping down, flushing it on every CPU. */
 static void unmap_slot(uint32_t i, unsigned self)
 {
@@ -532,19 +555,13 @@ static void unmap_slot(uint32_t i, unsigned self)
 	list_add_head(&sf.free, &s->link);
 }
 
-void sfbuf_put(void *va)
+/* sfbuf_put's work, under sf.lock (not in direct mode). */
+static void put_locked(void *va, unsigned self)
 {
 	uintptr_t v = (uintptr_t)va;
-	unsigned self = this_cpu();
-	uint64_t flags;
-	uint32_t i;
+	uint32_t i = (uint32_t)((v - sf.va_base) / PAGE_SIZE);
 	struct slot *s;
 
-	sf.cpu[self].stats.puts++;
-	if (sf.mode == SFBUF_MODE_DIRECT)
-		return;
-	i = (uint32_t)((v - sf.va_base) / PAGE_SIZE);
-	flags = spin_lock_irqsave(&sf.lock);
 	if (v < sf.va_base || i >= sf.nslots || !sf.slots[i].refcnt)
 		panic("sfbuf_put: %p is not a mapping in use", va);
 	s = &sf.slots[i];
@@ -557,7 +574,25 @@ void sfbuf_put(void *va)
 		else
 			unmap_slot(i, self);
 	}
+}
+
+void sfbuf_put_many(void *const *vas, size_t n)
+{
+	unsigned self = this_cpu();
+	uint64_t flags;
+
+	sf.cpu[self].stats.puts += n;
+	if (sf.mode == SFBUF_MODE_DIRECT || n == 0)
+		return;
+	flags = spin_lock_irqsave(&sf.lock);
+	for (size_t k = 0; k < n; k++)
+		put_locked(vas[k], self);
 	spin_unlock_irqrestore(&sf.lock, flags);
+}
+
+void sfbuf_put(void *va)
+{
+	sfbuf_put_many(&va, 1);
 }
 
 uint64_t kva_to_phys(const void *va)

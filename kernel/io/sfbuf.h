@@ -133,8 +133,18 @@ void *sfbuf_get_held(uint64_t pa);
  * paper's SFB_CPUPRIVATE): never interrupts another CPU to make it. */
 void *sfbuf_get_private(uint64_t pa);
 
+/* sfbuf_get_held for pages pas[0..n) under one acquisition of the
+ * cache's lock (a sender maps the pages it is about to hand lwIP
+ * together): vas[i] for each page mapped, in order; how many, fewer
+ * than n when a slot was refused as sfbuf_get_held would. */
+size_t sfbuf_get_held_many(const uint64_t *pas, size_t n, void **vas);
+
 /* Give back a mapping from sfbuf_get (the page-aligned address). */
 void sfbuf_put(void *va);
+
+/* sfbuf_put of vas[0..n) under one acquisition of the lock (an ACK
+ * releases the pages of several segments at once). */
+void sfbuf_put_many(void *const *vas, size_t n);
 
 /*
  * The page at `pa` holds sealed (immutable) data, or no longer does (it

@@ -132,10 +132,10 @@ static void report(const struct sfbuf_stats *a, const struct sfbuf_stats *b,
 		      b->recycled > a->recycled &&
 		      b->shootdowns > a->shootdowns;
 	const char *lock_name;
-	uint64_t contended = 0;
+	uint64_t contended = 0, cycles;
 
 	/* since boot: how often the CPUs met on the cache's one lock */
-	spinlock_contention(LOCK_RANK_SFBUF, &lock_name, &contended);
+	spinlock_contention(LOCK_RANK_SFBUF, &lock_name, &contended, &cycles);
 
 	pr_info("%u CPUs, %llu slots, %llu pages: %llu checks, "
 		"%llu mismatches (first %#llx), %llu recycled, "

@@ -51,6 +51,13 @@ def test_every_point_has_figures(result):
         # one CPU time per vCPU thread "CPU n/TCG"
         assert len(m["vcpu_s_per_cpu"]) == m["smp"], where
         assert abs(sum(m["vcpu_share"]) - 1) < 1e-6
+        # the host's busy share is read for both sides; petrel's own
+        # halted share from its per-CPU idle time
+        assert 0 < m["host_busy_pct"] <= 100, where
+        if m["kind"] == "petrel":
+            assert 0 <= m["guest_idle_pct"] < 100, where
+        else:
+            assert m["guest_idle_pct"] is None
     for r in res["ratios"]:
         if r["smp"] == 2:
             assert r["petrel_rps_vs_smp1"] > 0

@@ -347,6 +347,45 @@ static void test_held_mappings_leave_the_reserve(void **state)
 	assert_int_equal(stats().busy, 0);
 }
 
+/* The batch calls are the single ones under one lock: the same slots,
+ * the same refusal of the reserve, every mapping given back. */
+static void test_batches_map_like_single_gets(void **state)
+{
+	uint64_t pas[SLOTS];
+	void *vas[SLOTS];
+	size_t n;
+
+	(void)state;
+	init(SFBUF_MODE_SFBUF);
+	for (int i = 0; i < SLOTS; i++)
+		pas[i] = page(i % 6); /* repeats: hits on busy slots */
+	n = sfbuf_get_held_many(pas, 6, vas);
+	assert_int_equal(n, 6);
+	for (int i = 0; i < 6; i++) {
+		touch(0, vas[i], pas[i]);
+		assert_int_equal(kva_to_phys(vas[i]), pas[i]);
+	}
+	n = sfbuf_get_held_many(pas, 6, vas + 6); /* all hits */
+	assert_int_equal(n, 6);
+	for (int i = 0; i < 6; i++)
+		assert_ptr_equal(vas[6 + i], vas[i]);
+	assert_int_equal(stats().misses, 6);
+	assert_int_equal(stats().hits, 6);
+	sfbuf_put_many(vas, 12);
+	assert_int_equal(stats().busy, 0);
+	assert_int_equal(stats().puts, 12);
+	/* distinct pages: stops where a held get would be refused */
+	for (int i = 0; i < SLOTS; i++)
+		pas[i] = page(10 + i);
+	n = sfbuf_get_held_many(pas, SLOTS, vas);
+	assert_int_equal(n, SLOTS - SFBUF_SHORT_RESERVE);
+	assert_int_equal(stats().held_refused, 1);
+	for (size_t i = 0; i < n; i++)
+		touch(0, vas[i], pas[i]);
+	sfbuf_put_many(vas, n);
+	assert_int_equal(stats().busy, 0);
+}
+
 static void test_direct_touches_no_page_table(void **state)
 {
 	(void)state;
@@ -735,6 +774,7 @@ int main(void)
 		cmocka_unit_test(test_refcounts_nest),
 		cmocka_unit_test(test_naive_maps_and_flushes_every_time),
 		cmocka_unit_test(test_held_mappings_leave_the_reserve),
+		cmocka_unit_test(test_batches_map_like_single_gets),
 		cmocka_unit_test(test_direct_touches_no_page_table),
 		cmocka_unit_test(test_seal_makes_cached_mapping_read_only),
 		cmocka_unit_test(test_unsealed_page_gets_write_access_back),
