@@ -235,6 +235,12 @@ NET_HOST_SRCS := $(LWIP_HOST_SRCS) net/virtio_net.c net/vnet_csum.c \
 NET_HOST_CFLAGS := -Itests/net/lwip-host -I$(LWIPDIR)/include \
 	-Wno-missing-field-initializers
 
+# The TX-backlog rerun's order over a fake PCB list (no lwIP core).
+UNIT_TESTS += tests/net/test_tcp_room
+tests/net/test_tcp_room_SRCS := net/lwip-port/tcp_room.c kernel/io/prio.c
+tests/net/test_tcp_room_CFLAGS := $(NET_HOST_CFLAGS)
+$(BUILD)/tests/net/test_tcp_room: | $(LWIP_PATCHED)
+
 UNIT_TESTS += tests/net/test_virtio_net
 tests/net/test_virtio_net_SRCS := $(NET_HOST_SRCS)
 tests/net/test_virtio_net_CFLAGS := $(NET_HOST_CFLAGS)
