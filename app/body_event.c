@@ -96,7 +96,7 @@ static void read_body(struct http_conn *hc, uint64_t len)
 		err = fs_read(hc->file, hc->body_off, len, &hc->window,
 			      window_read, hc, &hc->cause);
 	} else {
-		err = laio_call(read_op, hc, window_read, hc);
+		err = hc_laio_call(hc, read_op, window_read);
 		if (err == -EINPROGRESS)
 			hc_trace_blocked(hc);
 	}

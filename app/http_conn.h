@@ -39,6 +39,7 @@
 #include "kernel/io/causal.h"
 #include "kernel/io/iobuf.h"
 #include "kernel/io/tracectx.h"
+#include "kernel/sched/laio.h"
 #include "kernel/sched/timer.h"
 
 #define INDEX_FILE "index.html"
@@ -115,6 +116,7 @@ void hc_response_done(struct http_conn *hc);
 /* prio.c: the request's urgency, from its head */
 void hc_prio_begin(struct http_conn *hc, int n, const struct http_request *req);
 void hc_prio_end(struct http_conn *hc);
+int hc_laio_call(struct http_conn *hc, laio_op_fn op, laio_done_fn done);
 
 /* respond.c: routing and responses */
 void hc_route(struct http_conn *hc, const struct http_request *req);

@@ -24,6 +24,7 @@
 #include "kernel/lib/errno.h"
 #include "kernel/lib/stdio.h"
 #include "kernel/lib/string.h"
+#include "kernel/sched/laio.h"
 #include "net/conn.h"
 
 static struct http_prio_config cfg; /* [I] after the command line */
@@ -130,4 +131,14 @@ void hc_prio_end(struct http_conn *hc)
 
 	pc->responses++;
 	pc->response_us += (time_ns() - hc->cause.start_ns) / 1000;
+}
+
+/* laio_call(op, hc, done, hc) whose wait for a spare LAIO worker, when
+ * all are busy, goes by the request's urgency under prio=on (arrival
+ * order with prio=off). */
+int hc_laio_call(struct http_conn *hc, laio_op_fn op, laio_done_fn done)
+{
+	unsigned int rank = prio_enforced() ? hc->cause.urgency : 0;
+
+	return laio_call_ranked(op, hc, done, hc, rank);
 }

@@ -243,19 +243,25 @@ static int trace_error_status(int err)
 	return err == -EINVAL ? 400 : 503;
 }
 
-/* GET /_trace[?id=N]: the recorded spans as Chrome Trace Event JSON,
- * built in pool pages (app/trace_json.h). */
+/* GET /_trace[?id=N|?last=N]: the recorded spans as Chrome Trace Event
+ * JSON, built in pool pages (app/trace_json.h). Both at once: 400. */
 static void answer_trace(struct http_conn *hc, const struct http_request *req,
 			 bool head_only)
 {
 	struct ioagg body;
 	struct http_response r;
 	uint64_t id, len;
+	unsigned int last = 0;
 	int err = trace_query_id(req->target.p, req->target.len, &id);
 
+	if (!err)
+		err = trace_query_last(req->target.p, req->target.len, &last);
+	if (!err && id && last)
+		err = -EINVAL;
 	ioagg_init(&body);
 	if (!err)
-		err = trace_json(&body, id);
+		err = last ? trace_json_last(&body, last) :
+			     trace_json(&body, id);
 	if (err) {
 		ioagg_release(&body);
 		hc_answer_error(hc, trace_error_status(err), head_only);
@@ -429,7 +435,7 @@ static int open_file(struct http_conn *hc, const char *path, struct file **f)
 	strlcpy(hc->open_path, path, sizeof(hc->open_path));
 	hc->read_pending = true;
 	hc_trace_open_start(hc);
-	err = laio_call(open_op, hc, open_done, hc);
+	err = hc_laio_call(hc, open_op, open_done);
 	if (err == -EINPROGRESS) {
 		hc_trace_blocked(hc);
 		hc->state = OPENING;

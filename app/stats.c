@@ -270,21 +270,26 @@ static void kernel_section(struct json_out *j)
 	json_close(j);
 }
 
-/* What CPU `cpu` served and handed to other CPUs. */
-/* "lock_contention": {lock name: acquisitions that found it held}, for
- * the ranks ever contended. */
+/* "lock_contention": {lock name: {"contended": acquisitions that found
+ * it held, "wait_us": time they spun}}, for the ranks ever contended. */
 static void lock_contention(struct json_out *j)
 {
 	const char *name;
-	uint64_t n, wait_cycles;
+	uint64_t n, cycles;
 
 	json_open(j, "lock_contention");
-	for (unsigned rank = 0; rank <= LOCK_RANK_MAX; rank++)
-		if (spinlock_contention(rank, &name, &n, &wait_cycles))
-			json_u64(j, name, n);
+	for (unsigned rank = 0; rank <= LOCK_RANK_MAX; rank++) {
+		if (!spinlock_contention(rank, &name, &n, &cycles))
+			continue;
+		json_open(j, name);
+		json_u64(j, "contended", n);
+		json_u64(j, "wait_us", time_tsc_to_ns(cycles) / 1000);
+		json_close(j);
+	}
 	json_close(j);
 }
 
+/* What CPU `cpu` served and handed to other CPUs. */
 static void cpu_work(struct json_out *j, unsigned cpu)
 {
 	struct handover_stats ho;

@@ -163,10 +163,61 @@ static bool request_of(const struct trace_event *ev, struct trace_request *rq,
 	return *have;
 }
 
-/* The spans of CPU cpu from index `from` (only those of only_req if not
- * 0); false once the budget is spent. */
+/* The requests an answer is limited to: ?id=N (one) or ?last=N. */
+struct pick {
+	uint64_t req[TRACE_LAST_MAX];
+	uint64_t start_ns[TRACE_LAST_MAX]; /* newest first */
+	unsigned int n;
+};
+
+static bool picked(const struct pick *p, uint64_t req)
+{
+	for (unsigned int i = 0; i < p->n; i++)
+		if (p->req[i] == req)
+			return true;
+	return false;
+}
+
+/* Keep rq in p if it is among the `max` newest seen so far. */
+static void pick_if_newer(struct pick *p, unsigned int max,
+			  const struct trace_request *rq)
+{
+	unsigned int i = p->n < max ? p->n++ : max;
+
+	/* from the end, shift older ones down to make room */
+	while (i > 0 && p->start_ns[i - 1] < rq->start_ns) {
+		if (i < max) {
+			p->req[i] = p->req[i - 1];
+			p->start_ns[i] = p->start_ns[i - 1];
+		}
+		i--;
+	}
+	if (i < max) {
+		p->req[i] = rq->req;
+		p->start_ns[i] = rq->start_ns;
+	}
+}
+
+/* The `max` held requests that began last, on every CPU. */
+static void pick_last(struct pick *p, unsigned int max)
+{
+	struct trace_request rq;
+
+	p->n = 0;
+	for (unsigned cpu = 0; cpu < cpu_count(); cpu++) {
+		uint64_t first, end;
+
+		trace_request_bounds(cpu, &first, &end);
+		for (uint64_t i = first; i < end; i++)
+			if (trace_request_get(cpu, i, &rq))
+				pick_if_newer(p, max, &rq);
+	}
+}
+
+/* The spans of CPU cpu from index `from` (only those of the picked
+ * requests if `p`); false once the budget is spent. */
 static bool put_cpu_spans(struct page_writer *w, unsigned cpu, uint64_t from,
-			  uint64_t only_req, uint64_t *truncated)
+			  const struct pick *p, uint64_t *truncated)
 {
 	struct trace_request rq;
 	bool have = false;
@@ -177,8 +228,7 @@ static bool put_cpu_spans(struct page_writer *w, unsigned cpu, uint64_t from,
 		struct trace_event ev;
 
 		if (!trace_event_get(cpu, i, &ev) ||
-		    (only_req && ev.req != only_req) ||
-		    !request_of(&ev, &rq, &have))
+		    (p && !picked(p, ev.req)) || !request_of(&ev, &rq, &have))
 			continue;
 		if (w->bytes + EVENT_JSON_MAX > w->budget) {
 			*truncated += end - i;
@@ -198,14 +248,15 @@ static uint64_t newest_from(unsigned cpu, uint64_t budget)
 	return end - first > keep ? end - keep : first;
 }
 
-/* The thread names of every held request, or of only_req. */
-static void put_names(struct page_writer *w, uint64_t only_req)
+/* The thread names of every held request, or of the picked ones. */
+static void put_names(struct page_writer *w, const struct pick *p)
 {
 	struct trace_request rq;
 
-	if (only_req) {
-		if (trace_request_find(only_req, &rq))
-			put_thread_name(w, &rq);
+	if (p) {
+		for (unsigned int i = 0; i < p->n; i++)
+			if (trace_request_find(p->req[i], &rq))
+				put_thread_name(w, &rq);
 		return;
 	}
 	for (unsigned cpu = 0; cpu < cpu_count(); cpu++) {
@@ -251,25 +302,89 @@ static uint64_t page_budget(void)
 	return pages > 1 ? (pages - 1) * PAGE_SIZE : 0;
 }
 
-int trace_json(struct ioagg *out, uint64_t only_req)
+/* The answer for every held request (p NULL) or the picked ones. */
+static int write_json(struct ioagg *out, const struct pick *p)
 {
 	struct page_writer w = { .out = out, .budget = page_budget() };
-	struct trace_request rq;
 	uint64_t truncated = 0;
 
-	if (only_req && !trace_request_find(only_req, &rq))
-		return -ENOENT;
 	if (!w.budget)
 		return -ENOMEM;
 	puts_(&w, "{\"traceEvents\":[\n");
-	put_names(&w, only_req);
+	put_names(&w, p);
 	for (unsigned cpu = 0; cpu < cpu_count() && !w.err; cpu++)
-		put_cpu_spans(&w, cpu,
-			      only_req ? 0 : newest_from(cpu, w.budget),
-			      only_req, &truncated);
+		put_cpu_spans(&w, cpu, p ? 0 : newest_from(cpu, w.budget), p,
+			      &truncated);
 	put_trailer(&w, truncated);
 	writer_flush(&w);
 	return w.err;
+}
+
+int trace_json(struct ioagg *out, uint64_t only_req)
+{
+	struct trace_request rq;
+	struct pick one = { .req = { only_req }, .n = 1 };
+
+	if (!only_req)
+		return write_json(out, NULL);
+	if (!trace_request_find(only_req, &rq))
+		return -ENOENT;
+	return write_json(out, &one);
+}
+
+int trace_json_last(struct ioagg *out, unsigned int last)
+{
+	struct pick p;
+
+	if (last < 1 || last > TRACE_LAST_MAX)
+		return -EINVAL;
+	pick_last(&p, last);
+	return write_json(out, &p);
+}
+
+/* The decimal value of query parameter `key` ("id=") in a
+ * request-target: 1 with *v, 0 when absent, -EINVAL when its value is
+ * empty, not all digits or too large. */
+static int query_number(const char *target, size_t len, const char *key,
+			uint64_t *v)
+{
+	const char *q = memchr(target, '?', len), *end = target + len;
+	size_t klen = strlen(key);
+
+	*v = 0;
+	if (!q)
+		return 0;
+	for (const char *p = q + 1; p < end;) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *stop = amp ? amp : end;
+
+		if ((size_t)(stop - p) >= klen && !memcmp(p, key, klen)) {
+			if ((size_t)(stop - p) == klen)
+				return -EINVAL;
+			for (p += klen; p < stop; p++) {
+				if (*p < '0' || *p > '9' ||
+				    *v > UINT64_MAX / 10 ||
+				    *v * 10 > UINT64_MAX - (uint64_t)(*p - '0'))
+					return -EINVAL;
+				*v = *v * 10 + (uint64_t)(*p - '0');
+			}
+			return 1;
+		}
+		p = stop + 1;
+	}
+	return 0;
+}
+
+int trace_query_last(const char *target, size_t len, unsigned int *last)
+{
+	uint64_t v;
+	int found = query_number(target, len, "last=", &v);
+
+	*last = 0;
+	if (found < 0 || (found && (v < 1 || v > TRACE_LAST_MAX)))
+		return -EINVAL;
+	*last = (unsigned int)v;
+	return 0;
 }
 
 int trace_query_id(const char *target, size_t len, uint64_t *id)

@@ -924,6 +924,16 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	return ERR_OK;
 }
 
+/* The urgency the TX-backlog rerun (tcp_room.c) gives a PCB whose
+ * callback arg is `arg`: its connection's with prio=on, else 0 (every
+ * connection in turn, as before priorities). */
+static unsigned int tx_urgency(void *arg)
+{
+	const struct conn *c = arg;
+
+	return prio_enforced() ? c->urgency : 0;
+}
+
 int conn_listen(uint16_t port, const struct conn_callbacks *cb, void *ctx)
 {
 	struct listener *l = kzalloc(sizeof(*l));
@@ -953,6 +963,7 @@ int conn_listen(uint16_t port, const struct conn_callbacks *cb, void *ctx)
 	}
 	tcp_arg(l->pcb, l);
 	tcp_accept(l->pcb, on_accept);
+	lwip_port_tx_urgency_fn(tx_urgency);
 	return 0;
 }
 

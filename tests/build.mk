@@ -14,6 +14,15 @@ tests/kernel/test_vsnprintf_SRCS := kernel/lib/vsnprintf.c
 tests/kernel/test_vsnprintf_CFLAGS := -Dvsnprintf=k_vsnprintf \
 	-Dsnprintf=k_snprintf -Wno-format -Wno-format-extra-args
 
+# Built under other names (k_memcpy...) so they cannot collide with libc.
+UNIT_TESTS += tests/kernel/test_string
+tests/kernel/test_string_SRCS := kernel/lib/string.c
+tests/kernel/test_string_CFLAGS := -Dmemcpy=k_memcpy -Dmemmove=k_memmove \
+	-Dmemset=k_memset -Dmemcmp=k_memcmp -Dmemchr=k_memchr \
+	-Dstrlen=k_strlen -Dstrnlen=k_strnlen -Dstrcmp=k_strcmp \
+	-Dstrncmp=k_strncmp -Dstrchr=k_strchr -Dstrrchr=k_strrchr \
+	-Dstrlcpy=k_strlcpy -fno-builtin
+
 UNIT_TESTS += tests/kernel/test_pmm
 tests/kernel/test_pmm_SRCS := kernel/mm/pmm.c kernel/lib/bitmap.c tests/fakes/fake_panic.c \
 	tests/fakes/fake_printk.c
@@ -225,6 +234,12 @@ NET_HOST_SRCS := $(LWIP_HOST_SRCS) net/virtio_net.c net/vnet_csum.c \
 	kernel/io/prio.c
 NET_HOST_CFLAGS := -Itests/net/lwip-host -I$(LWIPDIR)/include \
 	-Wno-missing-field-initializers
+
+# The TX-backlog rerun's order over a fake PCB list (no lwIP core).
+UNIT_TESTS += tests/net/test_tcp_room
+tests/net/test_tcp_room_SRCS := net/lwip-port/tcp_room.c kernel/io/prio.c
+tests/net/test_tcp_room_CFLAGS := $(NET_HOST_CFLAGS)
+$(BUILD)/tests/net/test_tcp_room: | $(LWIP_PATCHED)
 
 UNIT_TESTS += tests/net/test_virtio_net
 tests/net/test_virtio_net_SRCS := $(NET_HOST_SRCS)

@@ -114,6 +114,21 @@ static enum ecem_state state_of(const struct ecem_pair *p)
 				 (p->net_side == ECEM_WAIT));
 }
 
+/* The gauge of pairs now in state s. */
+static uint64_t *state_gauge(enum ecem_state s)
+{
+	switch (s) {
+	case ECEM_RR:
+		return &stats.pairs_rr;
+	case ECEM_RW:
+		return &stats.pairs_rw;
+	case ECEM_WR:
+		return &stats.pairs_wr;
+	default:
+		return &stats.pairs_ww;
+	}
+}
+
 /* Move one side to `to`, counting the pair's state transition. */
 static void set_side(struct ecem_pair *p, enum ecem_side *side,
 		     enum ecem_side to)
@@ -122,6 +137,8 @@ static void set_side(struct ecem_pair *p, enum ecem_side *side,
 
 	*side = to;
 	stats.transitions[from][state_of(p)]++;
+	(*state_gauge(from))--;
+	(*state_gauge(state_of(p)))++;
 }
 
 int ecem_add(const void *disk, const void *net, unsigned int flags,
@@ -154,6 +171,7 @@ int ecem_add(const void *disk, const void *net, unsigned int flags,
 	by_net[bucket(net)] = p;
 	stats.pairs_added++;
 	stats.pairs_live++;
+	stats.pairs_rr++;
 	return 0;
 }
 
@@ -171,6 +189,7 @@ int ecem_del(const void *disk, const void *net, unsigned int flags)
 	*pp = p->by_net_next;
 	if (p->held)
 		stats.dropped_deferred++;
+	(*state_gauge(state_of(p)))--;
 	kfree(p);
 	stats.pairs_deleted++;
 	stats.pairs_live--;

@@ -56,7 +56,11 @@ struct ecem_ops {
 	X(deferred_delivered) /* ... and delivered at RR later */   \
 	X(dropped_deferred) /* pair deleted with a delivery held */ \
 	X(acks_spliced) /* acked() calls */                         \
-	X(bytes_acked_spliced) /* bytes reported through acked() */
+	X(bytes_acked_spliced) /* bytes reported through acked() */ \
+	X(pairs_rr) /* now: pairs idle, neither side waiting */     \
+	X(pairs_rw) /* now: waiting for the network (ACKs) */       \
+	X(pairs_wr) /* now: waiting for the disk */                 \
+	X(pairs_ww) /* now: waiting for both */
 
 struct ecem_stats {
 	ECEM_STATS(STAT_U64)

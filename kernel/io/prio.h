@@ -51,6 +51,7 @@
 	X(disk_aged) /* posted before more urgent ones: waited too long */   \
 	X(send_waits) /* sends stopped for lwIP memory (net/conn.c) */       \
 	X(send_jumped) /* ... put ahead of a less urgent waiter */           \
+	X(tx_rerun_jumped) /* TX-backlog reruns before a less urgent one */  \
 	X(accepts_jumped) /* accept queue: ahead of a less urgent client */  \
 	X(ready_jumped) /* deferred work run ahead of a less urgent conn */  \
 	X(pin_waits) /* body windows deferred by the pin budget */           \

@@ -1,22 +1,43 @@
 // SPDX-License-Identifier: MIT
 /*
  * memcpy, memset and friends for the freestanding kernel. memcpy and
- * memset use rep movsb/stosb: on every CPU with ERMSB (and under TCG) that
- * is the fastest simple form and it needs no SSE state.
+ * memset move 8-byte words in a plain loop (32 bytes a pass), then the
+ * last bytes one at a time; no SSE (its state is not saved). They used
+ * rep movsb/stosb, which hardware with ERMSB runs fast, but QEMU's TCG,
+ * where this kernel is measured, runs a rep string instruction one
+ * element per pass through its translated block: a 160-byte memcpy took
+ * 307 ns there, the word loop 42 ns (a boot-time loop of 20,000 copies,
+ * QEMU 7.2). The kernel's copies are small: heads, trace records,
+ * lwIP's headers, descriptors.
  */
 #include "kernel/lib/string.h"
 
 #include <stdint.h>
 
+/* Unaligned word access: allowed on x86, never assumed aligned. */
+typedef uint64_t __attribute__((may_alias, aligned(1))) unaligned_u64;
+
 void *memcpy(void *restrict dst, const void *restrict src, size_t n)
 {
-	void *ret = dst;
+	unsigned char *d = dst;
+	const unsigned char *s = src;
 
-	__asm__ volatile("rep movsb"
-			 : "+D"(dst), "+S"(src), "+c"(n)
-			 :
-			 : "memory");
-	return ret;
+	for (; n >= 32; n -= 32, d += 32, s += 32) {
+		uint64_t w0 = ((const unaligned_u64 *)s)[0];
+		uint64_t w1 = ((const unaligned_u64 *)s)[1];
+		uint64_t w2 = ((const unaligned_u64 *)s)[2];
+		uint64_t w3 = ((const unaligned_u64 *)s)[3];
+
+		((unaligned_u64 *)d)[0] = w0;
+		((unaligned_u64 *)d)[1] = w1;
+		((unaligned_u64 *)d)[2] = w2;
+		((unaligned_u64 *)d)[3] = w3;
+	}
+	for (; n >= 8; n -= 8, d += 8, s += 8)
+		*(unaligned_u64 *)d = *(const unaligned_u64 *)s;
+	while (n--)
+		*d++ = *s++;
+	return dst;
 }
 
 void *memmove(void *dst, const void *src, size_t n)
@@ -35,10 +56,20 @@ void *memmove(void *dst, const void *src, size_t n)
 
 void *memset(void *dst, int c, size_t n)
 {
-	void *ret = dst;
+	unsigned char *d = dst;
+	uint64_t w = (unsigned char)c * 0x0101010101010101ull;
 
-	__asm__ volatile("rep stosb" : "+D"(dst), "+c"(n) : "a"(c) : "memory");
-	return ret;
+	for (; n >= 32; n -= 32, d += 32) {
+		((unaligned_u64 *)d)[0] = w;
+		((unaligned_u64 *)d)[1] = w;
+		((unaligned_u64 *)d)[2] = w;
+		((unaligned_u64 *)d)[3] = w;
+	}
+	for (; n >= 8; n -= 8, d += 8)
+		*(unaligned_u64 *)d = w;
+	while (n--)
+		*d++ = (unsigned char)c;
+	return dst;
 }
 
 int memcmp(const void *a, const void *b, size_t n)

@@ -13,6 +13,12 @@
  * threads, which never migrate), idle list, finished queue and counters,
  * so a continuation finishes and calls done() on the CPU that started it
  * (the connection's CPU). laio_poll is a poller on every CPU.
+ * No spare worker: the call waits on `waiting` (lowest rank first, FIFO
+ * within a rank) and laio_poll hands it the next worker that frees. It
+ * used to run blocking on the caller's stack, which is the main loop:
+ * with every worker held by a disk-bound flood, one more open stopped
+ * the whole CPU (no packet, no SYN answered) for as long as that disk
+ * read queued, seconds on a slow disk.
  */
 #define PR_PREFIX "laio: "
 #include "kernel/sched/laio.h"
@@ -42,6 +48,16 @@ struct worker {
 	struct fifo_node finished_link; /* [m] on `finished` */
 };
 
+/* A call that found no spare worker, until one frees. */
+struct laio_wait {
+	laio_op_fn op;
+	void *arg;
+	laio_done_fn done;
+	void *done_arg;
+	unsigned int rank; /* lower runs first */
+	struct list_node link; /* [this CPU] on `waiting` */
+};
+
 static bool enabled = true;
 KPARAM_BOOL(laio, enabled,
 	    "lazy asynchronous I/O for file operations (off: blocking)");
@@ -49,6 +65,7 @@ KPARAM_BOOL(laio, enabled,
 static struct laio_cpu {
 	struct worker *idle; /* [this CPU] parked, nothing to do */
 	struct fifo finished; /* [this CPU] done() owed */
+	struct list_node waiting; /* [this CPU] struct laio_wait, by rank */
 	struct laio_stats stats; /* [this CPU] */
 } __aligned(64) cpus[CPU_MAX];
 
@@ -71,6 +88,7 @@ static void make_idle(struct worker *w)
 {
 	w->next_idle = idle;
 	idle = w;
+	stats.busy--;
 }
 
 /* A worker: run what is handed over, park, forever. */
@@ -89,42 +107,58 @@ static void worker_main(void *arg)
 	}
 }
 
-static struct worker *get_worker(void)
+/* This CPU's waiting calls (a zeroed list head is made empty here, so
+ * host tests need no init call). */
+static struct list_node *wait_list(void)
 {
+	struct list_node *head = &cpus[cpu_self()].waiting;
+
+	if (!head->next)
+		list_init(head);
+	return head;
+}
+
+/* Stacks kept for calls of rank at most LAIO_RANK_RESERVED: an eighth
+ * of the pool (none in a pool of fewer than 8). */
+static uint64_t reserve(void)
+{
+	return memplan()->laio_workers / 8;
+}
+
+/* A spare worker for a call of `rank`, or NULL: none is idle and no
+ * more may be made, or the rest are reserved for lower ranks. */
+static struct worker *get_worker(unsigned int rank)
+{
+	uint64_t limit = memplan()->laio_workers;
 	struct worker *w = idle;
 
+	if (rank > LAIO_RANK_RESERVED)
+		limit -= reserve();
+	if (stats.busy >= limit)
+		return NULL;
 	if (w) {
 		idle = w->next_idle;
-		return w;
+	} else {
+		w = kzalloc(sizeof(*w));
+		if (!w)
+			return NULL;
+		w->thread = thread_create_parked(worker_main, w, "laio", w);
+		if (!w->thread) {
+			kfree(w);
+			return NULL;
+		}
+		stats.workers++;
 	}
-	if (stats.workers >= memplan()->laio_workers)
-		return NULL;
-	w = kzalloc(sizeof(*w));
-	if (!w)
-		return NULL;
-	w->thread = thread_create_parked(worker_main, w, "laio", w);
-	if (!w->thread) {
-		kfree(w);
-		return NULL;
-	}
-	stats.workers++;
+	if (++stats.busy > memplan()->laio_workers - reserve())
+		stats.reserve_used++;
 	return w;
 }
 
-int laio_call(laio_op_fn op, void *arg, laio_done_fn done, void *done_arg)
+/* Hand op to worker w and switch to it: op's result when it ran to the
+ * end, -EINPROGRESS when it became a continuation (done() owed). */
+static int run_on(struct worker *w, laio_op_fn op, void *arg, laio_done_fn done,
+		  void *done_arg)
 {
-	struct worker *w;
-
-	if (!enabled || thread_current()) {
-		stats.direct++;
-		return op(arg);
-	}
-	stats.calls++;
-	w = get_worker();
-	if (!w) {
-		stats.fallbacks++;
-		return op(arg);
-	}
 	*w = (struct worker){ .thread = w->thread,
 			      .op = op,
 			      .arg = arg,
@@ -144,6 +178,88 @@ int laio_call(laio_op_fn op, void *arg, laio_done_fn done, void *done_arg)
 	return -EINPROGRESS;
 }
 
+/* Queue a call for the next spare worker, behind every call of a rank
+ * no higher; false when there is no memory for the record. */
+static bool wait_for_worker(laio_op_fn op, void *arg, laio_done_fn done,
+			    void *done_arg, unsigned int rank)
+{
+	struct laio_wait *lw = kzalloc(sizeof(*lw));
+	struct list_node *pos;
+
+	if (!lw)
+		return false;
+	*lw = (struct laio_wait){ .op = op,
+				  .arg = arg,
+				  .done = done,
+				  .done_arg = done_arg,
+				  .rank = rank };
+	list_for_each (pos, wait_list()) {
+		if (list_entry(pos, struct laio_wait, link)->rank > rank) {
+			list_insert_before(&lw->link, pos);
+			stats.queue_jumped++;
+			goto queued;
+		}
+	}
+	list_add_tail(wait_list(), &lw->link);
+queued:
+	stats.queued++;
+	stats.waiting++;
+	return true;
+}
+
+/* Give waiting calls the workers that are spare; returns how many ran.
+ * A call that finishes at once gets its done() here. */
+static int run_waiting(void)
+{
+	int n = 0;
+
+	while (!list_empty(wait_list())) {
+		struct laio_wait *lw =
+			list_entry(wait_list()->next, struct laio_wait, link);
+		struct worker *w = get_worker(lw->rank);
+		int err;
+
+		if (!w)
+			break; /* the head has the lowest rank: none fits */
+		list_remove(&lw->link);
+		stats.waiting--;
+		err = run_on(w, lw->op, lw->arg, lw->done, lw->done_arg);
+		if (err != -EINPROGRESS)
+			lw->done(lw->done_arg, err);
+		kfree(lw);
+		n++;
+	}
+	return n;
+}
+
+int laio_call_ranked(laio_op_fn op, void *arg, laio_done_fn done,
+		     void *done_arg, unsigned int rank)
+{
+	struct worker *w = NULL;
+
+	if (!enabled || thread_current()) {
+		stats.direct++;
+		return op(arg);
+	}
+	stats.calls++;
+	/* Calls already waiting keep their turn over this one, unless it
+	 * ranks below them all (it would be first in line anyway). */
+	if (list_empty(wait_list()) ||
+	    rank < list_entry(wait_list()->next, struct laio_wait, link)->rank)
+		w = get_worker(rank);
+	if (w)
+		return run_on(w, op, arg, done, done_arg);
+	if (wait_for_worker(op, arg, done, done_arg, rank))
+		return -EINPROGRESS;
+	stats.fallbacks++;
+	return op(arg);
+}
+
+int laio_call(laio_op_fn op, void *arg, laio_done_fn done, void *done_arg)
+{
+	return laio_call_ranked(op, arg, done, done_arg, 0);
+}
+
 int laio_poll(void *unused)
 {
 	struct fifo_node *f;
@@ -160,7 +276,7 @@ int laio_poll(void *unused)
 		w->done(w->done_arg, w->result);
 		make_idle(w);
 	}
-	return n;
+	return n + run_waiting();
 }
 
 #undef stats

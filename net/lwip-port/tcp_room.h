@@ -13,9 +13,15 @@
 /*
  * The driver refused frames (its TX backlog was full) and has room again:
  * every connection that could not send retries now, instead of waiting for
- * its next TCP timer. Returns how many connections were rerun.
+ * its next TCP timer, the most urgent first. Returns how many connections
+ * were rerun.
  */
 uint32_t lwip_port_tx_room(void);
+
+/* How the rerun learns a connection's urgency from a PCB's callback arg
+ * (net/conn.c: its struct conn; 0 for all with prio=off): the most
+ * urgent connections rerun first. */
+void lwip_port_tx_urgency_fn(unsigned int (*fn)(void *arg));
 
 /* Connections whose last output lwIP could not hand to the driver
  * (TF_NAGLEMEMERR with segments unsent): they wait for lwip_port_tx_room. */

@@ -215,6 +215,17 @@ def load(files, stop, done, errors):
                         timeout=TIMEOUT)
 
 
+PAIR_GAUGES = ("ecem.pairs_rr", "ecem.pairs_rw", "ecem.pairs_wr",
+               "ecem.pairs_ww")
+PAIR_POLLS = 8  # polls sampled for pairs under way
+
+
+def pairs_drawn(drawn):
+    """ECEM pairs in any state, as the page drew them at its last
+    poll (0 when it drew none)."""
+    return sum(drawn[k][1] or 0 for k in PAIR_GAUGES)
+
+
 def canvas_ink(b, chart_id):
     """Pixels of the chart's canvas that are not blank (something was
     drawn there)."""
@@ -242,10 +253,13 @@ def test_charts_move_under_load(server, chromium, tmp_path):
                for _ in range(LOAD_THREADS)]
     for t in clients:
         t.start()
+    pairs_seen = []  # pairs in some state, as drawn at each poll
     try:
         wait_polls(b, polls0 + 3)
         polls1, during1, _ = series(b)
-        wait_polls(b, polls1 + 2)
+        for k in range(1, PAIR_POLLS + 1):
+            wait_polls(b, polls1 + k)
+            pairs_seen.append(pairs_drawn(series(b)[1]))
         polls2, during2, points2 = series(b)
         shot = b.screenshot(os.path.join(str(tmp_path), "liveview.png"))
         print("live view screenshot: %s" % shot)
@@ -266,6 +280,11 @@ def test_charts_move_under_load(server, chromium, tmp_path):
     for key in ("iobuf.pinned_pages", "iobuf.free_pages",
                 "nic.rx_pool_pages", "ecem.pairs_live"):
         assert during2[key][0] == "ok" and during2[key][1] is not None, key
+    # The ECEM pair-state gauges are drawn, and pairs were seen in some
+    # state while 1 MiB responses were under way.
+    for key in PAIR_GAUGES:
+        assert during2[key][0] == "ok" and during2[key][1] is not None, key
+    assert max(pairs_seen) > 0, pairs_seen
     assert during2["iobuf.free_pages"][1] > 0
     assert during2["iobuf.pinned_pages"][1] > 0
     for chart in ("chart-requests", "chart-bytes", "chart-sfbuf"):
@@ -285,6 +304,13 @@ def test_charts_move_under_load(server, chromium, tmp_path):
     assert total <= st["http"]["requests"]
     assert after["ecem.pairs_added"][2] > 0  # ecem=all, 1 MiB responses
     assert after["ecem.pairs_added"][2] <= st["ecem"]["pairs_added"]
+    # At rest no pair is left in any state, on the server and as drawn.
+    assert web.settle(lambda s: s["ecem"]["pairs_live"] == 0)[
+        "ecem"]["pairs_live"] == 0
+    wait_polls(b, series(b)[0] + 2)  # a poll taken after the settle
+    rest = series(b)[1]
+    assert pairs_drawn(rest) == 0, {k: rest[k] for k in PAIR_GAUGES}
+    assert canvas_ink(b, "chart-ecem-now") > 100
     assert "PANIC" not in g.output()
 
     # Chromium asked only the guest, and only for the page, its assets

@@ -156,3 +156,33 @@ def test_bad_prio_switch_named_and_off_kept(ns, site, tmp_path):
         g.wait_for(r"cmdline: bad value 'a:b' for prio_header=")
         assert fetch(high[0]) == (200, files[high[0]])
         assert stats()["prio"]["mode"] == "off"
+
+
+def test_flood_beyond_the_laio_workers_never_blocks_the_main_loop(
+        ns, site, tmp_path):
+    """More flood connections than LAIO has spare stacks (64 at this
+    memory): the opens and reads that find none wait for one (the urgent
+    ones first, and the last eighth of the stacks is theirs alone)
+    instead of running blocking on the main loop, which
+    used to stop the whole CPU for as long as that disk read queued
+    (seconds: SYNs went unanswered, urgent requests waited for their
+    client's SYN retransmits)."""
+    files, _, low, high = site
+    with ns.entered():
+        boot(ns, tmp_path, site, "prio=on")
+        assert fetch("/warm.txt")[0] == 200
+        before = stats()["laio"]
+        out = prioload.run(files, low, high, LOW_FILES, interval=0.3,
+                           seconds=120, queue_depth=4)
+        after = stats()["laio"]
+        rest = web.settle(lambda st: st["laio"]["live"] == 0)["laio"]
+    assert not out["errors"], out["errors"][:5]
+    assert len(out["high"]) == HIGH_FILES
+    assert after["calls"] - before["calls"] > after["workers"]
+    assert after["fallbacks"] == before["fallbacks"], after
+    assert after["queued"] > before["queued"], after
+    # u=7 calls stop an eighth short of the stacks: only the urgent
+    # requests' opens and reads took the last ones.
+    assert after["live_max"] <= after["workers"]
+    assert after["reserve_used"] > before["reserve_used"], after
+    assert (rest["live"], rest["waiting"]) == (0, 0), rest

@@ -190,6 +190,22 @@ def test_spans_hit_miss_traceparent_and_format(guest, tmp_path):
     assert get("/_trace?id=999999999")[0] == 404
     assert get("/_trace?id=12x")[0] == 400
 
+    # The N requests that began last (here /tp.bin and /bad.bin), with
+    # their spans only; a bad N (or N with id=) is a 400, and the server
+    # goes on answering.
+    last = trace("?last=2")
+    check_format(last)
+    got = sorted(n.rsplit(" #", 1)[0] for n, _ in tracks(last).values())
+    assert got == ["GET /bad.bin", "GET /tp.bin"], tracks(last)
+    for want in ("/tp.bin", "/bad.bin"):
+        t, evs = track_of(doc, want)
+        assert sorted(names(tracks(last)[t][1])) == sorted(names(evs))
+    assert set(tracks(trace("?last=100"))) == set(tracks(doc))
+    for bad in ("0", "", "101", "-1", "2x", "99999999999999999999"):
+        assert get("/_trace?last=" + bad)[0] == 400, bad
+    assert get("/_trace?last=2&id=%d" % tid)[0] == 400
+    assert get("/_trace?last=1")[0] == 200
+
     # traceparent continued: its trace-id, its span as parent, ours new.
     _, evs = track_of(doc, "/tp.bin")
     for e in evs:

@@ -69,6 +69,10 @@ static int teardown(void **state)
 	(void)state;
 	/* Freed pairs: LeakSanitizer checks at exit. */
 	assert_int_equal(st().pairs_live, 0);
+	/* No pair left in any state gauge. */
+	assert_int_equal(st().pairs_rr + st().pairs_rw + st().pairs_wr +
+				 st().pairs_ww,
+			 0);
 	return 0;
 }
 
@@ -123,6 +127,17 @@ static void test_many_pairs_collide(void **state)
 }
 
 /* Every event from every state, without DED: the table follows. */
+/* The pair-state gauges: pairs now in RR, RW, WR, WW. */
+static void assert_gauges(uint64_t rr, uint64_t rw, uint64_t wr, uint64_t ww)
+{
+	struct ecem_stats s = st();
+
+	assert_int_equal(s.pairs_rr, rr);
+	assert_int_equal(s.pairs_rw, rw);
+	assert_int_equal(s.pairs_wr, wr);
+	assert_int_equal(s.pairs_ww, ww);
+}
+
 static void test_transitions(void **state)
 {
 	const void *d = &disks[0], *n = &nets[0];
@@ -131,12 +146,16 @@ static void test_transitions(void **state)
 
 	(void)state;
 	assert_int_equal(ecem_add(d, n, 0, &ops, &o), 0);
+	assert_gauges(1, 0, 0, 0);
 	ecem_disk_wait(d); /* RR -> WR */
 	assert_int_equal(ecem_state(d, n), ECEM_WR);
+	assert_gauges(0, 0, 1, 0);
 	ecem_net_wait(n); /* WR -> WW */
 	assert_int_equal(ecem_state(d, n), ECEM_WW);
+	assert_gauges(0, 0, 0, 1);
 	ecem_disk_ready(d); /* WW -> RW: delivered at once without DED */
 	assert_int_equal(ecem_state(d, n), ECEM_RW);
+	assert_gauges(0, 1, 0, 0);
 	assert_int_equal(o.delivered, 1);
 	assert_true(ecem_check_rw(d, n));
 	ecem_net_ready(n); /* RW -> RR */
@@ -165,7 +184,9 @@ static void test_transitions(void **state)
 	ecem_net_ready(&nets[1]);
 	ecem_net_acked(&nets[1], 100);
 	assert_int_equal(o.delivered, 2);
+	ecem_disk_wait(d); /* deleted while waiting: its gauge drops */
 	assert_int_equal(ecem_del(d, n, 0), 0);
+	assert_gauges(0, 0, 0, 0);
 }
 
 /* DED: a completion in RW is held until the send buffer has room. */

@@ -4,7 +4,7 @@
  * switch, run on the host: the fast path (no thread made ready, nothing
  * notified, the spare stack reused), the slow path (a continuation whose
  * done() comes from laio_poll), completion in finishing order, the pool
- * exhausted (the operation runs blocking, nothing is lost), laio=off and
+ * exhausted (calls wait for a stack by rank, nothing runs blocking), laio=off and
  * calls from a thread.
  */
 #include <setjmp.h>
@@ -146,13 +146,18 @@ static void test_completion_order(void **state)
 	assert_int_equal(done_result[2], 11);
 }
 
-/* Every spare stack busy: the next operation runs on the caller's stack
- * (blocking it), and every continuation still completes exactly once. */
-static void test_pool_exhaustion_falls_back(void **state)
+/* Every spare stack busy: the next operations wait for one instead of
+ * running on the caller's stack (which is the main loop, so it would
+ * stop), the most urgent (lowest rank) first, FIFO within a rank; every
+ * call completes exactly once, through done(). */
+static void test_pool_exhaustion_waits_by_rank(void **state)
 {
 	static struct fake_io io[LAIO_WORKERS_MAX];
-	struct fake_io quick = { .ready = true, .result = 99 };
+	struct fake_io late = { .ready = true, .result = 70 };
+	struct fake_io urgent = { .result = 50 };
+	struct fake_io urgent2 = { .ready = true, .result = 51 };
 	struct laio_stats before = st();
+	int base;
 
 	(void)state;
 	memset(io, 0, sizeof(io));
@@ -163,23 +168,95 @@ static void test_pool_exhaustion_falls_back(void **state)
 				 -EINPROGRESS);
 	}
 	assert_int_equal(st().workers, LAIO_WORKERS_MAX);
-	assert_int_equal(laio_call(blocking_op, &quick, on_done, (void *)-1),
-			 99);
-	assert_false(quick.ran_in_thread);
-	assert_int_equal(st().fallbacks - before.fallbacks, 1);
-	for (int i = LAIO_WORKERS_MAX - 1; i >= 0; i--)
+	assert_int_equal(laio_call_ranked(blocking_op, &late, on_done,
+					  (void *)-7, 7),
+			 -EINPROGRESS);
+	assert_int_equal(laio_call_ranked(blocking_op, &urgent, on_done,
+					  (void *)-1, 0),
+			 -EINPROGRESS);
+	assert_int_equal(laio_call_ranked(blocking_op, &urgent2, on_done,
+					  (void *)-2, 0),
+			 -EINPROGRESS);
+	/* Nothing ran on the caller's stack. */
+	assert_int_equal(late.runs + urgent.runs + urgent2.runs, 0);
+	assert_int_equal(st().fallbacks - before.fallbacks, 0);
+	assert_int_equal(st().queued - before.queued, 3);
+	assert_int_equal(st().queue_jumped - before.queue_jumped, 2);
+	assert_int_equal(st().waiting, 3);
+
+	/* One worker frees: the first urgent call takes it (and blocks). */
+	complete(&io[0]);
+	assert_int_equal(laio_poll(NULL), 2);
+	assert_int_equal(done_order[0], 0);
+	assert_int_equal(urgent.runs, 1);
+	assert_true(urgent.ran_in_thread);
+	assert_int_equal(late.runs + urgent2.runs, 0);
+	/* The next: the second urgent one, which finishes at once; its
+	 * done() still comes. The stack it frees is one of the pool's
+	 * reserved eighth, which the u=7 call may not take. */
+	complete(&io[1]);
+	assert_int_equal(laio_poll(NULL), 2);
+	assert_int_equal(done_order[1], 1);
+	assert_int_equal(done_order[2], -2);
+	assert_int_equal(done_result[2], 51);
+	assert_int_equal(late.runs, 0);
+	assert_int_equal(st().waiting, 1);
+
+	complete(&urgent);
+	for (int i = LAIO_WORKERS_MAX - 1; i >= 2; i--)
 		complete(&io[i]);
+	base = ndone;
+	/* 62 + the urgent continuation, then the u=7 call (at once). */
 	assert_int_equal(laio_poll(NULL), LAIO_WORKERS_MAX);
-	for (int i = 0; i < LAIO_WORKERS_MAX; i++) {
-		assert_int_equal(done_order[i], LAIO_WORKERS_MAX - 1 - i);
-		assert_int_equal(done_result[i], LAIO_WORKERS_MAX - 1 - i);
+	assert_int_equal(done_order[base], -1);
+	assert_int_equal(done_result[base], 50);
+	assert_int_equal(done_order[ndone - 1], -7);
+	assert_int_equal(done_result[ndone - 1], 70);
+	for (int i = 0; i < LAIO_WORKERS_MAX; i++)
 		assert_int_equal(io[i].runs, 1);
-	}
 	assert_int_equal(st().live, 0);
-	/* The stacks are idle again: the next call takes one. */
-	quick.ran_in_thread = false;
-	assert_int_equal(laio_call(blocking_op, &quick, on_done, NULL), 99);
-	assert_true(quick.ran_in_thread);
+	assert_int_equal(st().waiting, 0);
+	assert_int_equal(st().busy, 0);
+	/* The stacks are idle again: the next call takes one at once. */
+	late.ran_in_thread = false;
+	assert_int_equal(laio_call(blocking_op, &late, on_done, NULL), 70);
+	assert_true(late.ran_in_thread);
+}
+
+/* Calls of a rank above LAIO_RANK_RESERVED leave the last eighth of the
+ * stacks to lower ranks: a less urgent call waits although stacks could
+ * still be made, and an urgent one then runs at once. */
+static void test_reserve_kept_for_urgent_calls(void **state)
+{
+	enum { OPEN = LAIO_WORKERS_MAX - LAIO_WORKERS_MAX / 8 };
+	static struct fake_io io[OPEN + 1];
+	struct fake_io urgent = { .ready = true, .result = 5 };
+	struct laio_stats before = st();
+	int base = ndone;
+
+	(void)state;
+	memset(io, 0, sizeof(io));
+	for (int i = 0; i <= OPEN; i++)
+		assert_int_equal(laio_call_ranked(blocking_op, &io[i], on_done,
+						  (void *)(intptr_t)i, 7),
+				 -EINPROGRESS);
+	assert_int_equal(io[OPEN].runs, 0); /* waits: only reserve is left */
+	assert_int_equal(st().busy, OPEN);
+	assert_int_equal(st().waiting, 1);
+	assert_int_equal(laio_call_ranked(blocking_op, &urgent, on_done,
+					  (void *)-1, LAIO_RANK_RESERVED),
+			 5);
+	assert_true(urgent.ran_in_thread);
+	assert_int_equal(st().reserve_used - before.reserve_used, 1);
+	/* One u=7 call ends: its stack goes to the waiting u=7 call. */
+	complete(&io[0]);
+	assert_int_equal(laio_poll(NULL), 2);
+	assert_int_equal(io[OPEN].runs, 1);
+	for (int i = 1; i <= OPEN; i++)
+		complete(&io[i]);
+	assert_int_equal(laio_poll(NULL), OPEN);
+	assert_int_equal(ndone - base, OPEN + 1);
+	assert_int_equal(st().busy, 0);
 }
 
 static void test_off_and_from_threads_call_directly(void **state)
@@ -226,7 +303,10 @@ int main(void)
 		cmocka_unit_test_setup(test_fast_path, setup),
 		cmocka_unit_test_setup(test_slow_path, setup),
 		cmocka_unit_test_setup(test_completion_order, setup),
-		cmocka_unit_test_setup(test_pool_exhaustion_falls_back, setup),
+		cmocka_unit_test_setup(test_pool_exhaustion_waits_by_rank,
+				       setup),
+		cmocka_unit_test_setup(test_reserve_kept_for_urgent_calls,
+				       setup),
 		cmocka_unit_test_setup(test_off_and_from_threads_call_directly,
 				       setup),
 		cmocka_unit_test_setup(test_call_from_thread_blocks_the_thread,

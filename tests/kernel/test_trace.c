@@ -234,10 +234,83 @@ static void test_query_id(void **state)
 			 -EINVAL);
 }
 
+static void test_query_last(void **state)
+{
+	unsigned int last;
+
+	(void)state;
+	assert_int_equal(trace_query_last("/_trace", 7, &last), 0);
+	assert_int_equal(last, 0);
+	assert_int_equal(trace_query_last("/_trace?last=12", 15, &last), 0);
+	assert_int_equal(last, 12);
+	assert_int_equal(trace_query_last("/_trace?id=3&last=100", 21, &last),
+			 0);
+	assert_int_equal(last, 100);
+	assert_int_equal(trace_query_last("/_trace?blast=3", 15, &last), 0);
+	assert_int_equal(last, 0);
+	const char *bad[] = {
+		"/_trace?last=",    "/_trace?last=0",
+		"/_trace?last=101", "/_trace?last=-1",
+		"/_trace?last=1x",  "/_trace?last=99999999999999999999"
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(trace_query_last(bad[i], strlen(bad[i]),
+						  &last),
+				 -EINVAL);
+}
+
+/* ?last=N: the N requests that began last, with their spans only. */
+static void test_json_last(void **state)
+{
+	struct causal r[4];
+	struct ioagg agg;
+	char name[4][48], *doc;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(trace_set_mode("on"), 0);
+	for (int i = 0; i < 4; i++) {
+		char path[24];
+
+		snprintf(path, sizeof(path), "/last%d", i);
+		fake_clock_ns += 1000000;
+		r[i] = begin(path, NULL);
+		trace_step(&r[i], TRACE_PARSE, r[i].start_ns);
+		snprintf(name[i], sizeof(name[i]), "\"GET /last%d #%llu\"", i,
+			 (unsigned long long)r[i].req_id);
+	}
+	ioagg_init(&agg);
+	assert_int_equal(trace_json_last(&agg, 2), 0);
+	len = ioagg_len(&agg);
+	doc = malloc(len + 1);
+	assert_int_equal(ioagg_copyout(&agg, 0, doc, len), len);
+	doc[len] = '\0';
+	ioagg_release(&agg);
+	assert_null(strstr(doc, name[0]));
+	assert_null(strstr(doc, name[1]));
+	assert_non_null(strstr(doc, name[2]));
+	assert_non_null(strstr(doc, name[3]));
+	/* the spans too: only those two requests' */
+	for (int i = 0; i < 4; i++) {
+		char req[32];
+
+		snprintf(req, sizeof(req), "\"req\":%llu,",
+			 (unsigned long long)r[i].req_id);
+		assert_true((strstr(doc, req) != NULL) == (i >= 2));
+	}
+	free(doc);
+	ioagg_init(&agg);
+	assert_int_equal(trace_json_last(&agg, 0), -EINVAL);
+	assert_int_equal(trace_json_last(&agg, TRACE_LAST_MAX + 1), -EINVAL);
+	ioagg_release(&agg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_on_records_requests_and_spans),
+		cmocka_unit_test(test_query_last),
+		cmocka_unit_test(test_json_last),
 		cmocka_unit_test(test_sampling),
 		cmocka_unit_test(test_off_records_nothing),
 		cmocka_unit_test(test_full_ring_drops_the_oldest),

@@ -150,6 +150,13 @@
 		  series: [gauge("ecem.pairs_live", "live"),
 			   rate("ecem.pairs_added", "added")],
 		  note: () => (st) => "mode " + text(st, "ecem.mode") },
+		{ id: "ecem-now", title: "ECEM pairs in each state",
+		  format: fmtCount,
+		  series: [gauge("ecem.pairs_wr", "waiting for disk (WR)"),
+			   gauge("ecem.pairs_rw", "waiting for ACKs (RW)"),
+			   gauge("ecem.pairs_ww", "waiting for both (WW)"),
+			   gauge("ecem.pairs_rr", "idle (RR)")],
+		  note: () => () => "pairs now, at each poll" },
 		{ id: "ecem-states", title: "ECEM entries into each state",
 		  format: fmtCount,
 		  series: ["RR", "RW", "WR", "WW"].map((s) =>
