@@ -945,6 +945,10 @@ void vnet_get_stats(const struct vnet_dev *dev, struct vnet_stats *st)
 	st->rx_stashed = dev->rx_stashed;
 	st->tx_pages_held = dev->tx_pages_held;
 	st->tso_on = dev->tso;
+	/* each notification is a trip through QEMU's I/O thread */
+	st->tx_kicks = dev->txq.stats.kicks;
+	st->tx_kicks_suppressed = dev->txq.stats.kicks_suppressed;
+	st->rx_kicks = dev->rxq.stats.kicks;
 }
 
 void vnet_log_stats(const struct vnet_dev *dev)
