@@ -20,7 +20,10 @@
  * on `mem_waiters`; the next ACK on any connection, which is what frees
  * segments, reruns the waiters first, oldest first (rerun_mem_waiters),
  * and a connection that ends frees its segments for the next main-loop
- * pass. The lwIP poll timer stays as the last resort, and counts what
+ * pass. The mapping window is shared by all CPUs, so slots another CPU's
+ * ACKs free would never reach these waiters that way: sfbuf counts a
+ * wake for this CPU (sfbuf_held_wakes) and makes its loop run a pass,
+ * in which conn_poll sees the count move and reruns them (map_wakes). The lwIP poll timer stays as the last resort, and counts what
  * only it found (mem_wait_lost: a lost wake-up).
  *
  * Deferred callbacks: closed() and the delivery of data held while
@@ -55,11 +58,13 @@
 #include "net/conn.h"
 
 #include "kernel/arch/time.h"
+#include "kernel/cpu/percpu.h"
 #include "kernel/core/cmdline.h"
 #include "kernel/core/printk.h"
 #include "kernel/io/ecem.h"
 #include "kernel/io/iobuf.h"
 #include "kernel/io/prio.h"
+#include "kernel/io/sfbuf.h"
 #include "kernel/io/trace.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
@@ -129,6 +134,7 @@ static struct list_node accept_queue = LIST_HEAD_INIT(accept_queue); /* [m] */
 /* [m] sends stopped for lwIP memory, oldest first */
 static struct list_node mem_waiters = LIST_HEAD_INIT(mem_waiters);
 static bool mem_freed; /* [m] a connection ended: rerun from conn_poll */
+static uint64_t held_wakes_seen; /* [m] sfbuf_held_wakes at the last rerun */
 static uint64_t accepted_this_pass; /* [m] reset by conn_poll */
 static uint64_t accept_limit;
 KPARAM_UINT(accept_limit, accept_limit, 0, 1000000,
@@ -998,8 +1004,16 @@ static int hand_accepts(void)
 static int conn_poll(void *arg)
 {
 	int n = run_closed() + hand_accepts();
+	uint64_t held_wakes = sfbuf_held_wakes(cpu_self());
 
 	(void)arg;
+	if (held_wakes != held_wakes_seen) {
+		held_wakes_seen = held_wakes;
+		if (stats.mem_waiting) {
+			stats.map_wakes++;
+			mem_freed = true;
+		}
+	}
 	if (mem_freed) {
 		mem_freed = false;
 		rerun_mem_waiters();

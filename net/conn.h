@@ -64,6 +64,7 @@ struct conn_callbacks {
 	X(queued_bytes) /* now: handed to conn_send, not acked */          \
 	X(recv_refused) /* segments left to lwIP: reader paused */         \
 	X(map_waits) /* sends held back: no page mapping spare */          \
+	X(map_wakes) /* reruns: a put on any CPU freed a slot */           \
 	X(write_refused) /* tcp_write ERR_MEM: lwIP's segments or pbufs */ \
 	X(mem_waits) /* sends stopped for lwIP memory or a mapping */      \
 	X(mem_reruns) /* stopped sends rerun when an ACK freed memory */   \

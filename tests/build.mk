@@ -35,7 +35,7 @@ tests/kernel/test_heap_SRCS := kernel/mm/heap.c tests/fakes/fake_pmm.c \
 	tests/fakes/fake_panic.c tests/fakes/fake_printk.c
 
 UNIT_TESTS += tests/kernel/test_iobuf
-tests/kernel/test_iobuf_SRCS := kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c \
+tests/kernel/test_iobuf_SRCS := kernel/io/iobuf.c kernel/io/sfbuf.c kernel/sched/handover.c kernel/mm/heap.c \
 	kernel/lib/bitmap.c tests/fakes/fake_pmm.c tests/fakes/fake_panic.c \
 	tests/fakes/fake_printk.c
 
@@ -159,7 +159,7 @@ tests/app/test_http_response_CFLAGS := $(KERNEL_PRINTF_CFLAGS)
 # The server state machine over fake connections and an in-memory volume.
 # sendfile's range bookkeeping over real pool pages.
 UNIT_TESTS += tests/app/test_sendfile
-tests/app/test_sendfile_SRCS := app/sendfile.c kernel/io/iobuf.c kernel/io/sfbuf.c \
+tests/app/test_sendfile_SRCS := app/sendfile.c kernel/io/iobuf.c kernel/io/sfbuf.c kernel/sched/handover.c \
 	kernel/mm/heap.c kernel/lib/bitmap.c tests/fakes/fake_pmm.c \
 	tests/fakes/fake_panic.c tests/fakes/fake_printk.c
 
@@ -174,7 +174,7 @@ tests/kernel/test_tracering_SRCS := kernel/io/tracering.c
 UNIT_TESTS += tests/kernel/test_trace
 tests/kernel/test_trace_SRCS := kernel/io/trace.c kernel/io/tracering.c \
 	kernel/io/tracectx.c kernel/io/causal.c app/trace_json.c kernel/mm/memplan.c \
-	kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c kernel/lib/bitmap.c \
+	kernel/io/iobuf.c kernel/io/sfbuf.c kernel/sched/handover.c kernel/mm/heap.c kernel/lib/bitmap.c \
 	kernel/core/cmdline.c kernel/lib/num.c kernel/lib/string.c \
 	tests/fakes/fake_pmm.c \
 	tests/fakes/fake_panic.c tests/fakes/fake_printk.c \
@@ -189,7 +189,7 @@ tests/app/test_server_SRCS := tests/fakes/fake_access_log.c app/server.c app/res
 	app/http_range.c app/http_cond.c app/http_response.c app/mime.c \
 	kernel/lib/strbuf.c \
 	$(HTTP_STR) kernel/lib/civil.c kernel/lib/errname.c kernel/sched/timer.c \
-	kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c kernel/mm/memplan.c kernel/lib/bitmap.c kernel/io/ecem.c tests/fakes/fake_conn.c \
+	kernel/io/iobuf.c kernel/io/sfbuf.c kernel/sched/handover.c kernel/mm/heap.c kernel/mm/memplan.c kernel/lib/bitmap.c kernel/io/ecem.c tests/fakes/fake_conn.c \
 	tests/fakes/fake_fs.c tests/fakes/fake_pmm.c tests/fakes/fake_panic.c tests/fakes/fake_printk.c \
 	kernel/sched/laio.c kernel/sched/thread.c kernel/cpu/switch.S kernel/lib/string.c \
 	tests/fakes/fake_paging.c tests/fakes/fake_clock.c tests/fakes/fake_causal.c \
@@ -201,7 +201,7 @@ tests/app/test_http_prio_SRCS := app/http_prio.c $(HTTP_STR) \
 	tests/fakes/guard_page.c
 
 UNIT_TESTS += tests/kernel/test_sfbuf
-tests/kernel/test_sfbuf_SRCS := kernel/io/sfbuf.c kernel/mm/heap.c tests/fakes/fake_pmm.c \
+tests/kernel/test_sfbuf_SRCS := kernel/io/sfbuf.c kernel/sched/handover.c kernel/mm/heap.c tests/fakes/fake_pmm.c \
 	tests/fakes/fake_panic.c tests/fakes/fake_printk.c
 
 UNIT_TESTS += tests/kernel/test_ecem
@@ -229,7 +229,7 @@ NET_HOST_SRCS := $(LWIP_HOST_SRCS) net/virtio_net.c net/vnet_csum.c \
 	net/lwip-port/pool_area.c \
 	tests/net/conn_host.c tests/net/fake_nic.c tests/net/test_listener.c \
 	kernel/virtio/virtq.c \
-	kernel/io/ecem.c kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c kernel/mm/memplan.c \
+	kernel/io/ecem.c kernel/io/iobuf.c kernel/io/sfbuf.c kernel/sched/handover.c kernel/mm/heap.c kernel/mm/memplan.c \
 	kernel/lib/bitmap.c tests/fakes/fake_pmm.c tests/fakes/fake_panic.c \
 	tests/fakes/fake_printk.c tests/fakes/fake_clock.c $(TRACE_FAKE_SRCS) \
 	kernel/io/prio.c

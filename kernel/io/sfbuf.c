@@ -25,7 +25,12 @@
  * flushes its own entry when it takes the slot. Long-held mappings
  * (sfbuf_get_held) leave the last SFBUF_SHORT_RESERVE slots to short
  * ones, which a CPU gives back before it moves on, so a short get always
- * finds a slot.
+ * finds a slot. A CPU refused a held get enters `refused`; the put that
+ * next leaves a spare slot counts a wake for each such CPU (held_wakes)
+ * and queues it a no-op handover, whose arrival (a kick when it is
+ * another CPU) makes its main loop run a pass in which its senders see
+ * the count move and retry: slots freed by any CPU's ACKs reach the
+ * waiters of every CPU, each CPU touching only its own connections.
  *
  * Locking: sf.lock ([L]) guards the slots, the hash, the lists, the
  * sealed bitmap and the counters (a shootdown counts on its targets'
@@ -48,6 +53,7 @@
 #include "kernel/mm/heap.h"
 #include "kernel/mm/mm.h"
 #include "kernel/param.h"
+#include "kernel/sched/handover.h"
 
 #define NO_SLOT UINT32_MAX
 
@@ -70,6 +76,7 @@ struct slot {
 struct cpu_cache {
 	struct list_node lru; /* [L] idle slots it gave back, head = oldest */
 	struct sfbuf_cpu_stats stats; /* [L], or [this CPU] in direct mode */
+	struct handover wake; /* [queue] while in sf.wake_queued */
 } __aligned(64);
 
 enum get_kind { GET_SHORT, GET_HELD, GET_PRIVATE };
@@ -86,6 +93,8 @@ static struct {
 	struct list_node free; /* [L] unmapped slots */
 	uint64_t *sealed; /* [L] bitmap by pool page: map read-only */
 	uint64_t busy, busy_max; /* [L] */
+	cpumask_t refused; /* [L] CPUs refused a held get, not woken since */
+	cpumask_t wake_queued; /* [L] CPUs whose `wake` handover is queued */
 	struct cpu_cache cpu[CPU_MAX];
 } sf = {
 	/* Until sfbuf_init the pool is identity-mapped (and host unit tests
@@ -151,6 +160,9 @@ static void reset(void)
 	}
 	list_init(&sf.free);
 	sf.busy = sf.busy_max = 0;
+	sf.refused = 0;
+	/* wake_queued survives: a queued handover still belongs to its
+	 * queue (unit tests init again) */
 }
 
 int sfbuf_init(enum sfbuf_mode mode, uint64_t pool_pa, uint64_t pool_pages,
@@ -460,6 +472,7 @@ static uint32_t get_locked(uint64_t pa, enum get_kind kind, unsigned self)
 	if (kind == GET_HELD && (i == NO_SLOT || !sf.slots[i].refcnt) &&
 	    !slot_spare(SFBUF_SHORT_RESERVE)) {
 		st->held_refused++;
+		sf.refused |= CPUMASK_BIT(self);
 		return NO_SLOT;
 	}
 	st->gets++;
@@ -576,6 +589,40 @@ static void put_locked(void *va, unsigned self)
 	}
 }
 
+/* The handover that woke CPU `self`: another may be queued from now on.
+ * Its arrival was the point (the pass it makes the main loop run). */
+static void wake_arrived(struct handover *h)
+{
+	unsigned self =
+		(unsigned)(container_of(h, struct cpu_cache, wake) - sf.cpu);
+	uint64_t flags = spin_lock_irqsave(&sf.lock);
+
+	sf.wake_queued &= ~CPUMASK_BIT(self);
+	spin_unlock_irqrestore(&sf.lock, flags);
+}
+
+/* Under sf.lock, after puts: once a held get could succeed again, tell
+ * every CPU refused one since its last wake (see the top of the file). */
+static void wake_refused(void)
+{
+	cpumask_t wake;
+
+	if (!sf.refused || !slot_spare(SFBUF_SHORT_RESERVE))
+		return;
+	wake = sf.refused;
+	sf.refused = 0;
+	for (cpumask_t m = wake; m; m &= m - 1) {
+		unsigned cpu = (unsigned)__builtin_ctzll(m);
+
+		sf.cpu[cpu].stats.held_wakes++;
+		if (sf.wake_queued & CPUMASK_BIT(cpu))
+			continue; /* its pass is due already */
+		sf.wake_queued |= CPUMASK_BIT(cpu);
+		/* lock-free queue: fine under sf.lock, kicks at most */
+		handover_to(cpu, &sf.cpu[cpu].wake, wake_arrived);
+	}
+}
+
 void sfbuf_put_many(void *const *vas, size_t n)
 {
 	unsigned self = this_cpu();
@@ -587,7 +634,13 @@ void sfbuf_put_many(void *const *vas, size_t n)
 	flags = spin_lock_irqsave(&sf.lock);
 	for (size_t k = 0; k < n; k++)
 		put_locked(vas[k], self);
+	wake_refused();
 	spin_unlock_irqrestore(&sf.lock, flags);
+}
+
+uint64_t sfbuf_held_wakes(unsigned cpu)
+{
+	return cpu < CPU_MAX ? READ_ONCE(sf.cpu[cpu].stats.held_wakes) : 0;
 }
 
 void sfbuf_put(void *va)

@@ -67,7 +67,8 @@ enum sfbuf_mode {
 	X(seal_protects) /* PTEs made read-only when a buffer was sealed */    \
 	X(seal_invalidations) /* flushes those needed */                       \
 	X(unseal_upgrades) /* read-only PTEs made writable, no flush */        \
-	X(held_refused) /* sfbuf_get_held found no spare slot */
+	X(held_refused) /* sfbuf_get_held found no spare slot */               \
+	X(held_wakes) /* puts freed a slot after a refusal here: retry */
 
 /* Of the cache as a whole. */
 #define SFBUF_POOL_STATS(X)                     \
@@ -132,6 +133,15 @@ void *sfbuf_get_held(uint64_t pa);
 /* A mapping for the length of a copy that only this CPU makes (the
  * paper's SFB_CPUPRIVATE): never interrupts another CPU to make it. */
 void *sfbuf_get_private(uint64_t pa);
+
+/* How many times a put (on any CPU) freed a slot after a held get on
+ * CPU `cpu` had been refused: a sender that waits for a slot compares it
+ * with the value it saw last and retries when it moved. Each time, that
+ * CPU's main loop is made to run another pass (a handover, which kicks
+ * it out of hlt), so the retry never waits for an unrelated event. The
+ * window is shared by every CPU; without this a CPU whose own ACKs do not
+ * come would wait for its poll timer. */
+uint64_t sfbuf_held_wakes(unsigned cpu);
 
 /* sfbuf_get_held for pages pas[0..n) under one acquisition of the
  * cache's lock (a sender maps the pages it is about to hand lwIP

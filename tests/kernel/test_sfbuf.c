@@ -12,8 +12,12 @@
 
 #include <cmocka.h>
 
+#include "kernel/cpu/percpu.h"
 #include "kernel/io/sfbuf.h"
 #include "kernel/param.h"
+#include "kernel/sched/handover.h"
+
+extern unsigned fake_kicks[CPU_MAX]; /* tests/fakes/fake_smp.c */
 
 #define WINDOW 0xFFFF800000000000ull
 #define SLOTS (SFBUF_SHORT_RESERVE + 8)
@@ -345,6 +349,102 @@ static void test_held_mappings_leave_the_reserve(void **state)
 	for (int i = 0; i < n; i++)
 		sfbuf_put(held[i]);
 	assert_int_equal(stats().busy, 0);
+}
+
+/* Run as CPU `cpu`: for sfbuf (ops) and for the handover queues
+ * (cpu_self). */
+static void run_on(unsigned cpu)
+{
+	cur_cpu = cpu;
+	fake_cpu_id = cpu;
+}
+
+/* CPU `cpu`'s main loop makes a pass: how many handovers it ran. */
+static int loop_pass(unsigned cpu)
+{
+	unsigned was = cur_cpu;
+	int n;
+
+	run_on(cpu);
+	n = handover_poll(NULL);
+	run_on(was);
+	return n;
+}
+
+/*
+ * The window is shared: when CPU 1's puts free the slots CPU 0 was
+ * refused, CPU 0 is told (a wake counted, a handover that kicks it out of
+ * hlt), once per refusal, and only when a held get could now succeed.
+ * A CPU that frees its own refused slot is woken without an IPI.
+ */
+static void test_put_wakes_cpus_refused_held_gets(void **state)
+{
+	void *held[SLOTS], *brief, *mine;
+	int n = 0;
+
+	(void)state;
+	init_smp(SFBUF_MODE_NAIVE, 2);
+	/* Earlier tests' wakes of CPU 0 (by itself) were never run. */
+	for (unsigned c = 0; c < NCPU; c++)
+		loop_pass(c);
+	memset(fake_kicks, 0, sizeof(fake_kicks));
+	run_on(1); /* takes every held slot, never refused */
+	for (; n < SLOTS - SFBUF_SHORT_RESERVE; n++) {
+		held[n] = sfbuf_get_held(page(2));
+		assert_non_null(held[n]);
+	}
+	run_on(0);
+	assert_null(sfbuf_get_held(page(3)));
+	assert_int_equal(sfbuf_held_wakes(0), 0);
+	/* A short mapping given back leaves no spare held slot: no wake. */
+	brief = get_on(1, page(4));
+	put_on(1, brief);
+	assert_int_equal(sfbuf_held_wakes(0), 0);
+	assert_int_equal(fake_kicks[0], 0);
+	/* CPU 1 frees a held slot: CPU 0, not CPU 1, is woken. */
+	run_on(1);
+	sfbuf_put(held[--n]);
+	assert_int_equal(sfbuf_held_wakes(0), 1);
+	assert_int_equal(cpu_stats(0).held_wakes, 1);
+	assert_int_equal(fake_kicks[0], 1);
+	assert_int_equal(sfbuf_held_wakes(1), 0);
+	assert_int_equal(fake_kicks[1], 0);
+	/* Woken once per refusal: the next put says nothing new. */
+	sfbuf_put(held[--n]);
+	assert_int_equal(sfbuf_held_wakes(0), 1);
+	assert_int_equal(fake_kicks[0], 1);
+	/* CPU 0's pass runs the wake; its retry succeeds. */
+	assert_int_equal(loop_pass(0), 1);
+	run_on(0);
+	mine = sfbuf_get_held(page(3));
+	assert_non_null(mine);
+	held[n++] = sfbuf_get_held(page(3));
+	assert_non_null(held[n - 1]);
+	/* Refused again; CPU 0's own put wakes it: queued, no IPI. */
+	assert_null(sfbuf_get_held(page(5)));
+	sfbuf_put(mine);
+	assert_int_equal(sfbuf_held_wakes(0), 2);
+	assert_int_equal(fake_kicks[0], 1);
+	assert_true(handover_pending());
+	/* Refused and woken again before that pass: one handover is
+	 * queued, the count still moves. */
+	mine = sfbuf_get_held(page(5));
+	assert_non_null(mine);
+	assert_null(sfbuf_get_held(page(6)));
+	run_on(1);
+	sfbuf_put(held[--n]);
+	assert_int_equal(sfbuf_held_wakes(0), 3);
+	assert_int_equal(fake_kicks[0], 1);
+	assert_int_equal(loop_pass(0), 1);
+	assert_int_equal(loop_pass(0), 0);
+	run_on(0);
+	sfbuf_put(mine);
+	run_on(1);
+	while (n)
+		sfbuf_put(held[--n]);
+	assert_int_equal(stats().busy, 0);
+	assert_int_equal(sfbuf_held_wakes(1), 0);
+	run_on(0);
 }
 
 /* The batch calls are the single ones under one lock: the same slots,
@@ -775,6 +875,7 @@ int main(void)
 		cmocka_unit_test(test_naive_maps_and_flushes_every_time),
 		cmocka_unit_test(test_held_mappings_leave_the_reserve),
 		cmocka_unit_test(test_batches_map_like_single_gets),
+		cmocka_unit_test(test_put_wakes_cpus_refused_held_gets),
 		cmocka_unit_test(test_direct_touches_no_page_table),
 		cmocka_unit_test(test_seal_makes_cached_mapping_read_only),
 		cmocka_unit_test(test_unsealed_page_gets_write_access_back),
