@@ -236,6 +236,11 @@ def test_spans_hit_miss_traceparent_and_format(guest, tmp_path):
     assert st["traceparent_invalid"] == 1
     assert st["events"] >= sum(len(e) for _, e in tracks(doc).values())
     assert st["dropped"] == 0
+    # A client that sent no traceparent takes no part in tracing: its
+    # answer has no traceresponse (the request is still recorded).
+    status, head, _ = get("/k1.bin")
+    assert status == 200 and "traceresponse" not in head
+    assert stats()["trace"]["requests_traced"] == 6
     assert "PANIC" not in g.output()
 
 
