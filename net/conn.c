@@ -112,7 +112,8 @@ struct conn {
 	bool abort_requested; /* [m] conn_abort from inside a callback */
 	bool gone; /* [m] closed() queued: no more callbacks */
 	bool waiting_accept; /* [m] on the accept queue, no ctx yet */
-	uint64_t room_wait_since_ns; /* [m] first refused with accept_later */
+	bool room_waiting; /* [m] refused with accept_later, waits */
+	uint64_t room_wait_since_ns; /* [m] since when */
 	bool mem_writer; /* [m] conn_write refused: writable() on rerun */
 	bool wake_writer; /* [m] writable() due from conn_poll */
 	int close_err; /* [m] for closed() */
@@ -907,7 +908,8 @@ static bool may_wait_for_room(struct conn *c)
 
 	if (!c->l->cb->accept_later || !c->l->cb->accept_later(c->l->ctx))
 		return false;
-	if (!c->room_wait_since_ns) {
+	if (!c->room_waiting) {
+		c->room_waiting = true;
 		c->room_wait_since_ns = now;
 		stats.accept_room_waits++;
 		return true;
