@@ -60,6 +60,7 @@
 #include "kernel/mm/heap.h"
 #include "kernel/mm/memplan.h"
 #include "kernel/mm/mm.h"
+#include "kernel/mm/pmm.h"
 #include "kernel/param.h"
 #include "kernel/sched/irq.h"
 #include "kernel/virtio/pci.h"
@@ -69,6 +70,7 @@
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
 #include "net/lwip-port/csum.h"
+#include "net/lwip-port/pool_area.h"
 #include "net/lwip-port/tcp_room.h"
 #include "net/vnet_csum.h"
 
@@ -943,6 +945,10 @@ void vnet_get_stats(const struct vnet_dev *dev, struct vnet_stats *st)
 	st->rx_stashed = dev->rx_stashed;
 	st->tx_pages_held = dev->tx_pages_held;
 	st->tso_on = dev->tso;
+	/* each notification is a trip through QEMU's I/O thread */
+	st->tx_kicks = dev->txq.stats.kicks;
+	st->tx_kicks_suppressed = dev->txq.stats.kicks_suppressed;
+	st->rx_kicks = dev->rxq.stats.kicks;
 }
 
 void vnet_log_stats(const struct vnet_dev *dev)
@@ -1120,6 +1126,40 @@ static uint64_t wanted_features(void)
 /* How many pairs to set up: what the caller wants, what the device
  * has (max_virtqueue_pairs, read only with MQ), what we support, and,
  * with MSI-X, what the table has entries for. */
+/*
+ * Each pair beyond the first runs its own lwIP, whose fixed pools (one
+ * instance's TCP PCBs, segments and pbufs: lwip_port_pool_area_size(),
+ * about 350 KiB) come from free frames when it starts. A guest that
+ * cannot pay for them runs fewer pairs, and says so, rather than fail to
+ * boot: at -m 5M about 200 pages are free here and a second instance
+ * would leave too few for what allocates later (connections, LAIO
+ * stacks, threads). An extra instance must leave its own size again,
+ * plus VNET_PAIR_SPARE_PAGES, free.
+ */
+#define VNET_PAIR_SPARE_PAGES 256
+
+static uint32_t pairs_memory_allows(uint32_t pairs)
+{
+	uint64_t per = DIV_ROUND_UP(lwip_port_pool_area_size(), PAGE_SIZE);
+	struct pmm_stats ps;
+	uint32_t fit = 1;
+
+	pmm_get_stats(&ps);
+	while (fit < pairs &&
+	       ps.free_pages >= 2 * per * fit + VNET_PAIR_SPARE_PAGES)
+		fit++;
+	if (fit < pairs)
+		pr_warn("%u queue pairs need %llu KiB for their stacks and a "
+			"spare; %llu KiB free: %u pair(s)",
+			pairs,
+			(unsigned long long)((2 * per * (pairs - 1) +
+					      VNET_PAIR_SPARE_PAGES) *
+					     PAGE_SIZE / 1024),
+			(unsigned long long)(ps.free_pages * PAGE_SIZE / 1024),
+			fit);
+	return fit;
+}
+
 static uint32_t choose_pairs(struct vnet_nic *nic, uint32_t wanted)
 {
 	uint16_t max = 1;
@@ -1139,6 +1179,7 @@ static uint32_t choose_pairs(struct vnet_nic *nic, uint32_t wanted)
 			2u * nic->max_pairs);
 		pairs = 1;
 	}
+	pairs = pairs_memory_allows(pairs);
 	/* Fewer pairs with a vector each beat more pairs on INTx. */
 	while (pairs > 1 && vpci_use_msix(&nic->vd, 3) &&
 	       !vpci_use_msix(&nic->vd, (uint16_t)(1 + 2 * pairs)))

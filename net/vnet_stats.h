@@ -37,7 +37,10 @@
 	X(tx_tso_frames) /* frames the device segments (gso TCPV4) */   \
 	X(tx_tso_bytes) /* bytes in those frames, headers included */   \
 	X(tx_frame_max) /* largest frame posted, bytes */               \
-	X(irqs_other_cpu) /* queue irqs not on the pair's CPU: 0 */
+	X(irqs_other_cpu) /* queue irqs not on the pair's CPU: 0 */     \
+	X(tx_kicks) /* TX notifications sent to the device */           \
+	X(tx_kicks_suppressed) /* ... the event index waived */         \
+	X(rx_kicks) /* RX refill notifications sent */
 
 #define VNET_DRIVER_STATS(X)                                         \
 	X(rx_bytes)                                                  \

@@ -226,6 +226,7 @@ LWIP_HOST_SRCS := $(addprefix $(LWIPDIR)/, core/init.c core/def.c \
 $(LWIP_HOST_SRCS): | $(LWIP_PATCHED) ;
 NET_HOST_SRCS := $(LWIP_HOST_SRCS) net/virtio_net.c net/vnet_csum.c \
 	net/lwip-port/csum.c net/lwip-port/lwip_err.c net/lwip-port/tcp_room.c \
+	net/lwip-port/pool_area.c \
 	tests/net/conn_host.c tests/net/fake_nic.c tests/net/test_listener.c \
 	kernel/virtio/virtq.c \
 	kernel/io/ecem.c kernel/io/iobuf.c kernel/io/sfbuf.c kernel/mm/heap.c kernel/mm/memplan.c \

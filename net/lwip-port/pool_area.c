@@ -40,3 +40,8 @@ void *lwip_port_pool_area(size_t size)
 	used += size;
 	return p;
 }
+
+size_t lwip_port_pool_area_size(void)
+{
+	return sizeof(area);
+}

@@ -11,4 +11,8 @@
 
 void *lwip_port_pool_area(size_t size);
 
+/* Bytes of one instance's memp pools: what each instance after the first
+ * takes from the heap when it starts. */
+size_t lwip_port_pool_area_size(void);
+
 #endif

@@ -60,6 +60,26 @@ def test_5m_guest_serves_byte_exact(ns, site, tmp_path):
     assert g.proc.poll() is None and "PANIC" not in g.output()
 
 
+def test_5m_two_cpus_two_queues_runs_the_pairs_memory_pays_for(
+        mq_ns, site, tmp_path):
+    """Each queue pair beyond the first runs its own lwIP, whose pools
+    come from free frames: at -m 5M there is room for one. The guest
+    says so and serves, instead of failing to boot."""
+    files, img = site
+    ns = mq_ns(2)
+    with ns.entered():
+        g = web.start_guest(ns, tmp_path, img, "", mem="5M", smp=2)
+        out = g.output()
+        assert re.search(r"vnet: 2 queue pairs need \d+ KiB for their "
+                         r"stacks and a spare; \d+ KiB free: 1 pair\(s\)",
+                         out), out
+        assert "queue pairs 1 of 2" in out
+        for path, data in files.items():
+            assert fetch(path, timeout=TIMEOUT) == (200, data), path
+        assert web.stats()["cpus"]["online"] == 2
+    assert g.proc.poll() is None and "PANIC" not in g.output()
+
+
 @pytest.mark.parametrize("mem", ["4M", "2M"])
 def test_below_the_floor_says_so_and_fails(boot, mem):
     g = boot("", mem=mem)
