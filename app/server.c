@@ -78,8 +78,10 @@ static uint64_t active_total(uint64_t *closing)
 /* Enter CLOSING, counted until hc_free. */
 static void enter_closing(struct http_conn *hc)
 {
-	if (hc->state != CLOSING)
+	if (!hc->closing_counted) {
+		hc->closing_counted = true;
 		hc_stats.closing++;
+	}
 	hc->state = CLOSING;
 }
 
@@ -93,7 +95,7 @@ void hc_free(struct http_conn *hc)
 	kfree(hc->in);
 	hc_thread_free(hc);
 	kfree(hc->log);
-	if (hc->state == CLOSING)
+	if (hc->closing_counted)
 		hc_stats.closing--;
 	kfree(hc);
 	hc_stats.active--;
@@ -278,7 +280,9 @@ static void *on_accept(void *listener_ctx, struct conn *c)
 
 	(void)listener_ctx;
 	room_soon[cpu_self()] = false;
-	if (active >= limit && active - closing < limit) {
+	/* The per-CPU counts are read one by one: clamp a closing count
+	 * that got ahead of the active one read before it. */
+	if (active >= limit && active - MIN(closing, active) < limit) {
 		/* The room is held by connections that are only finishing,
 		 * maybe on another CPU, whose closed() that CPU runs when
 		 * their last ACK arrives there: the connection layer keeps
