@@ -9,6 +9,7 @@
 
 #include "app/http_cond.h"
 #include "app/http_param.h"
+#include "kernel/cpu/percpu.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/stdio.h"
@@ -60,6 +61,14 @@ static bool path_safe(unsigned char c)
 	       (c && memchr(extra, c, sizeof(extra) - 1));
 }
 
+/* "<name><value>\r\n", name including its ": ". */
+static void put_field(struct strbuf *o, const char *name, const char *value)
+{
+	strbuf_puts(o, name);
+	strbuf_puts(o, value);
+	strbuf_put(o, "\r\n", 2);
+}
+
 static void put_location(struct strbuf *o, const char *path)
 {
 	strbuf_printf(o, "Location: ");
@@ -74,14 +83,37 @@ static void put_location(struct strbuf *o, const char *path)
 	strbuf_printf(o, "\r\n");
 }
 
-static void put_date(struct strbuf *o, const char *field, int64_t t)
-{
-	char date[HTTP_DATE_SIZE];
-	int n = http_date_format(date, sizeof(date), t);
+/*
+ * The last date each CPU formatted for each field: `Date` changes once a
+ * second and a hot file's `Last-Modified` not at all, and formatting one
+ * (civil date, seven conversions) cost 2.3 µs under TCG, two a response.
+ * Servers cache their date strings the same way (nginx per second).
+ */
+enum date_field { DATE_NOW, DATE_MODIFIED, DATE_FIELDS };
 
-	if (n < 0)
-		return; /* out of the 4-digit year range: leave it out */
-	strbuf_printf(o, "%s: %s\r\n", field, date);
+static struct date_cache {
+	struct {
+		int64_t t;
+		char s[HTTP_DATE_SIZE]; /* "": not filled */
+	} field[DATE_FIELDS];
+} __aligned(64) date_caches[CPU_MAX]; /* [this CPU] */
+
+static void put_date(struct strbuf *o, enum date_field f, int64_t t)
+{
+	static const char *const names[] = { "Date", "Last-Modified" };
+	struct date_cache *c = &date_caches[cpu_self()];
+
+	if (!c->field[f].s[0] || c->field[f].t != t) {
+		if (http_date_format(c->field[f].s, HTTP_DATE_SIZE, t) < 0) {
+			c->field[f].s[0] = '\0';
+			return; /* out of the 4-digit year range: left out */
+		}
+		c->field[f].t = t;
+	}
+	strbuf_puts(o, names[f]);
+	strbuf_put(o, ": ", 2);
+	strbuf_put(o, c->field[f].s, HTTP_DATE_LEN);
+	strbuf_put(o, "\r\n", 2);
 }
 
 static void put_range(struct strbuf *o, const struct http_response *r)
@@ -106,19 +138,19 @@ int http_response_head(char *buf, size_t size, const struct http_response *r)
 		return -ENOSPC;
 	strbuf_printf(&o, "HTTP/1.1 %d %s\r\n", r->status,
 		      http_reason(r->status));
-	put_date(&o, "Date", r->date);
-	strbuf_printf(&o, "Server: %s\r\n", SERVER_NAME);
+	put_date(&o, DATE_NOW, r->date);
+	strbuf_puts(&o, "Server: " SERVER_NAME "\r\n");
 	if (r->content_type)
-		strbuf_printf(&o, "Content-Type: %s\r\n", r->content_type);
+		put_field(&o, "Content-Type: ", r->content_type);
 	if (r->status != 304)
 		strbuf_printf(&o, "Content-Length: %llu\r\n",
 			      (unsigned long long)r->content_length);
 	if (r->etag)
-		strbuf_printf(&o, "ETag: %s\r\n", r->etag);
+		put_field(&o, "ETag: ", r->etag);
 	if (r->has_last_modified)
-		put_date(&o, "Last-Modified", r->last_modified);
+		put_date(&o, DATE_MODIFIED, r->last_modified);
 	if (r->accept_ranges)
-		strbuf_printf(&o, "Accept-Ranges: bytes\r\n");
+		strbuf_puts(&o, "Accept-Ranges: bytes\r\n");
 	if ((r->status == 206 && r->range == HTTP_RANGE_PARTIAL) ||
 	    (r->status == 416 && r->range == HTTP_RANGE_UNSATISFIABLE))
 		put_range(&o, r);
@@ -127,9 +159,9 @@ int http_response_head(char *buf, size_t size, const struct http_response *r)
 	if (r->location)
 		put_location(&o, r->location);
 	if (r->traceresponse)
-		strbuf_printf(&o, "traceresponse: %s\r\n", r->traceresponse);
-	strbuf_printf(&o, "Connection: %s\r\n\r\n",
-		      r->keep_alive ? "keep-alive" : "close");
+		put_field(&o, "traceresponse: ", r->traceresponse);
+	strbuf_puts(&o, r->keep_alive ? "Connection: keep-alive\r\n\r\n" :
+					"Connection: close\r\n\r\n");
 	if (o.overflow) {
 		buf[0] = '\0';
 		return -ENOSPC;

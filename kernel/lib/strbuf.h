@@ -22,5 +22,8 @@ struct strbuf {
 };
 
 void strbuf_printf(struct strbuf *sb, const char *fmt, ...) __printf(2, 3);
+/* Append n bytes at s, or the string s, as they are. */
+void strbuf_put(struct strbuf *sb, const char *s, size_t n);
+void strbuf_puts(struct strbuf *sb, const char *s);
 
 #endif

@@ -32,6 +32,20 @@ static void put(struct out *o, char c)
 	o->len++;
 }
 
+/* Append n bytes of s: as many as fit before the terminator's byte are
+ * copied, all n are counted. Literal text, strings and digits go through
+ * here a run at a time: under QEMU's TCG a byte at a time through put()
+ * made a 330-byte response head cost 6.5 µs. */
+static void put_run(struct out *o, const char *s, size_t n)
+{
+	if (o->len + 1 < o->size) {
+		size_t room = o->size - 1 - o->len;
+
+		memcpy(o->buf + o->len, s, n < room ? n : room);
+	}
+	o->len += n;
+}
+
 static void pad(struct out *o, char c, int n)
 {
 	while (n-- > 0)
@@ -47,8 +61,7 @@ static void put_str(struct out *o, const struct spec *s, const char *str)
 
 	if (!s->left)
 		pad(o, ' ', fill);
-	for (size_t i = 0; i < n; i++)
-		put(o, str[i]);
+	put_run(o, str, n);
 	if (s->left)
 		pad(o, ' ', fill);
 }
@@ -58,7 +71,7 @@ static void put_num(struct out *o, const struct spec *s, uint64_t v, bool neg,
 		    unsigned base, bool upper)
 {
 	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-	char tmp[24];
+	char tmp[24], fwd[24];
 	int n = 0;
 	const char *prefix = "";
 
@@ -73,10 +86,22 @@ static void put_num(struct out *o, const struct spec *s, uint64_t v, bool neg,
 	else if (s->alt && base == 8)
 		prefix = "0";
 
-	do {
-		tmp[n++] = digits[v % base];
-		v /= base;
-	} while (v);
+	/* Constant divisors: the compiler turns them into multiplies and
+	 * shifts, where a division by a variable is a helper call per digit
+	 * under TCG. */
+	if (base == 10) {
+		do {
+			tmp[n++] = digits[v % 10];
+			v /= 10;
+		} while (v);
+	} else {
+		unsigned shift = base == 16 ? 4 : 3;
+
+		do {
+			tmp[n++] = digits[v & (base - 1)];
+			v >>= shift;
+		} while (v);
+	}
 	if (s->prec == 0 && n == 1 && tmp[0] == '0' && !(s->alt && base == 8))
 		n = 0;
 
@@ -94,8 +119,9 @@ static void put_num(struct out *o, const struct spec *s, uint64_t v, bool neg,
 	for (int i = 0; i < plen; i++)
 		put(o, prefix[i]);
 	pad(o, '0', zeros);
-	while (n)
-		put(o, tmp[--n]);
+	for (int i = 0; i < n; i++)
+		fwd[i] = tmp[n - 1 - i];
+	put_run(o, fwd, (size_t)n);
 	if (s->left)
 		pad(o, ' ', fill);
 }
@@ -200,7 +226,11 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 	va_copy(args, ap);
 	while (*fmt) {
 		if (*fmt != '%') {
-			put(&o, *fmt++);
+			const char *run = fmt;
+
+			while (*fmt && *fmt != '%')
+				fmt++;
+			put_run(&o, run, (size_t)(fmt - run));
 			continue;
 		}
 		const char *start = fmt++;

@@ -149,6 +149,46 @@ static void test_dates_out_of_range_left_out(void **state)
 	assert_null(strstr(buf, "Last-Modified:"));
 }
 
+/* Each CPU keeps the last date it formatted per field: a new second, a
+ * new mtime, another CPU and a date out of range between two good ones
+ * all give what formatting afresh gives. */
+extern unsigned fake_cpu_id; /* tests/fakes/fake_smp.c */
+
+static void expect_dates(int64_t date, int64_t mtime, const char *want_date,
+			 const char *want_mtime)
+{
+	const struct http_response r = { .status = 200,
+					 .date = date,
+					 .has_last_modified = true,
+					 .last_modified = mtime };
+	char line[64];
+
+	assert_true(http_response_head(buf, sizeof(buf), &r) > 0);
+	snprintf(line, sizeof(line), "Date: %s\r\n", want_date);
+	assert_non_null(strstr(buf, line));
+	snprintf(line, sizeof(line), "Last-Modified: %s\r\n", want_mtime);
+	assert_non_null(strstr(buf, line));
+}
+
+static void test_cached_dates_follow_the_clock(void **state)
+{
+	static const char *const epoch = "Thu, 01 Jan 1970 00:00:00 GMT";
+	static const char *const t0 = "Sun, 06 Nov 1994 08:49:37 GMT";
+	static const char *const t1 = "Sun, 06 Nov 1994 08:49:38 GMT";
+	const struct http_response bad = { .status = 200, .date = INT64_MAX };
+
+	(void)state;
+	expect_dates(T0, 0, t0, epoch);
+	expect_dates(T0 + 1, 0, t1, epoch);
+	expect_dates(T0 + 1, T0, t1, t0);
+	fake_cpu_id = 1;
+	expect_dates(T0, T0 + 1, t0, t1);
+	fake_cpu_id = 0;
+	assert_true(http_response_head(buf, sizeof(buf), &bad) > 0);
+	assert_null(strstr(buf, "Date:"));
+	expect_dates(T0 + 1, T0, t1, t0);
+}
+
 static void test_reasons_and_error_body(void **state)
 {
 	static const int codes[] = { 200, 206, 301, 304, 400, 403,
@@ -179,6 +219,7 @@ int main(void)
 		cmocka_unit_test(test_206_and_416),
 		cmocka_unit_test(test_304_405_301),
 		cmocka_unit_test(test_buffer_bounds),
+		cmocka_unit_test(test_cached_dates_follow_the_clock),
 		cmocka_unit_test(test_dates_out_of_range_left_out),
 		cmocka_unit_test(test_reasons_and_error_body),
 	};
