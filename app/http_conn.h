@@ -66,6 +66,7 @@ struct hc_trace_marks {
 struct http_conn {
 	struct conn *c; /* [m] NULL once closed() ran */
 	enum conn_state state; /* [m] */
+	bool closing_counted; /* [m] in hc_stats.closing until hc_free */
 	char *in; /* [m] received, not yet parsed */
 	size_t in_len, in_cap; /* [m] */
 	uint64_t discard; /* [m] body bytes of the last request not yet in */

@@ -47,6 +47,7 @@ static inline int http_status_slot(int status)
 	X(body_bytes) /* response body bytes queued */                      \
 	X(connections)                                                      \
 	X(active)                                                           \
+	X(closing) /* now: closed by either side, not freed yet */          \
 	X(refused)                                                          \
 	X(timeouts_header)                                                  \
 	X(timeouts_idle)                                                    \

@@ -57,14 +57,32 @@ static uint64_t in_bytes;
 
 static bool grow_in(struct http_conn *hc, size_t n);
 
-/* Connections open on every CPU (the conn_max limit is global). */
-static uint64_t active_total(void)
+/* [this CPU] on_accept refused for conn_max, but only finishing
+ * connections fill it: the answer accept_later gives. */
+static bool room_soon[CPU_MAX];
+
+/* Connections open on every CPU (the conn_max limit is global), and how
+ * many of them are only finishing (CLOSING: closed by either side). */
+static uint64_t active_total(uint64_t *closing)
 {
 	uint64_t n = 0;
 
-	for (unsigned cpu = 0; cpu < cpu_count(); cpu++)
+	*closing = 0;
+	for (unsigned cpu = 0; cpu < cpu_count(); cpu++) {
 		n += READ_ONCE(hc_stats_cpu[cpu].active);
+		*closing += READ_ONCE(hc_stats_cpu[cpu].closing);
+	}
 	return n;
+}
+
+/* Enter CLOSING, counted until hc_free. */
+static void enter_closing(struct http_conn *hc)
+{
+	if (!hc->closing_counted) {
+		hc->closing_counted = true;
+		hc_stats.closing++;
+	}
+	hc->state = CLOSING;
 }
 
 void hc_free(struct http_conn *hc)
@@ -77,6 +95,8 @@ void hc_free(struct http_conn *hc)
 	kfree(hc->in);
 	hc_thread_free(hc);
 	kfree(hc->log);
+	if (hc->closing_counted)
+		hc_stats.closing--;
 	kfree(hc);
 	hc_stats.active--;
 }
@@ -86,7 +106,7 @@ static bool begin_closing(struct http_conn *hc)
 {
 	if (hc->state == CLOSING)
 		return false;
-	hc->state = CLOSING;
+	enter_closing(hc);
 	timer_cancel(&hc->timer);
 	hc_pair_end(hc);
 	return true;
@@ -255,9 +275,22 @@ void hc_pipeline(struct http_conn *hc)
 static void *on_accept(void *listener_ctx, struct conn *c)
 {
 	struct http_conn *hc;
+	uint64_t limit = conn_max ? conn_max : memplan()->conn_max;
+	uint64_t closing, active = active_total(&closing);
 
 	(void)listener_ctx;
-	if (active_total() >= (conn_max ? conn_max : memplan()->conn_max)) {
+	room_soon[cpu_self()] = false;
+	/* The per-CPU counts are read one by one: clamp a closing count
+	 * that got ahead of the active one read before it. */
+	if (active >= limit && active - MIN(closing, active) < limit) {
+		/* The room is held by connections that are only finishing,
+		 * maybe on another CPU, whose closed() that CPU runs when
+		 * their last ACK arrives there: the connection layer keeps
+		 * this one waiting (accept_later), not a refusal. */
+		room_soon[cpu_self()] = true;
+		return NULL;
+	}
+	if (active >= limit) {
 		hc_stats.refused++;
 		hc_stats.refused_conn_max++;
 		return NULL;
@@ -390,7 +423,7 @@ static void on_closed(void *ctx, int err)
 	(void)err;
 	hc_pair_end(hc);
 	hc->c = NULL;
-	hc->state = CLOSING;
+	enter_closing(hc);
 	if (hc->thread) {
 		/* The thread frees hc once it is out of its calls. */
 		timer_cancel(&hc->timer);
@@ -406,8 +439,15 @@ static void on_closed(void *ctx, int err)
 	hc_free(hc);
 }
 
+static bool on_accept_later(void *listener_ctx)
+{
+	(void)listener_ctx;
+	return room_soon[cpu_self()];
+}
+
 static const struct conn_callbacks callbacks = {
 	.accept = on_accept,
+	.accept_later = on_accept_later,
 	.recv = on_recv,
 	.eof = on_eof,
 	.writable = on_writable,

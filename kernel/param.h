@@ -91,6 +91,10 @@
 #define CONN_POLL_INTERVAL 10 /* lwIP slow ticks (0.1 s, lwipopts.h): 1 s */
 #define CONN_HELD_PBUFS_MAX 16 /* received segments kept for a paused reader */
 #define CONN_PEER_URGENCY_SLOTS 256 /* client addresses whose urgency is kept */
+/* Longest a connection waits for room held by finishing connections
+ * (accept_later): past a client's first SYN retransmission (1 s), a
+ * reset serves it no worse. */
+#define CONN_ACCEPT_ROOM_WAIT_MS 1000
 
 /* storage (fs/virtio_blk, fs/file) */
 #define VBLK_SEGMENTS_MAX 128 /* data segments in one request (512 KiB) */

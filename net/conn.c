@@ -117,6 +117,8 @@ struct conn {
 	bool abort_requested; /* [m] conn_abort from inside a callback */
 	bool gone; /* [m] closed() queued: no more callbacks */
 	bool waiting_accept; /* [m] on the accept queue, no ctx yet */
+	bool room_waiting; /* [m] refused with accept_later, waits */
+	uint64_t room_wait_since_ns; /* [m] since when */
 	bool mem_writer; /* [m] conn_write refused: writable() on rerun */
 	bool wake_writer; /* [m] writable() due from conn_poll */
 	int close_err; /* [m] for closed() */
@@ -880,6 +882,51 @@ void conn_set_urgency(struct conn *c, uint8_t urgency)
 	peer_urgency[slot].urgency = c->urgency;
 }
 
+/* Put c on the accept queue, by urgency. */
+static void wait_accept(struct conn *c)
+{
+	c->waiting_accept = true;
+	if (insert_by_urgency(&accept_queue, &c->accept_link, c->urgency,
+			      accept_urgency))
+		prio_class(c->urgency)->accepts_jumped++;
+}
+
+/*
+ * After the application refused c: may c wait for room instead of being
+ * reset? Yes while the application says the room is held by connections
+ * that are only finishing, for CONN_ACCEPT_ROOM_WAIT_MS at most.
+ *
+ * Why wait rather than count finishing connections as gone: with one
+ * stack per CPU, a client's last ACK may reach one CPU and its next SYN
+ * another, with no order between them; the SYN's CPU cannot run the
+ * other's closed() (its lwIP is that CPU's alone), and a global lock
+ * on the accept path would serialise the CPUs. A connection still
+ * holds its send queue until that ACK, so freeing its slot earlier
+ * would let conn_max no longer bound the memory of responses in
+ * flight. Waiting a pass or two costs this CPU some loop passes (the
+ * loop does not halt while the accept queue is not empty) and nothing
+ * global; the bound keeps a peer that never ACKs from holding accepts
+ * here longer than a refusal would.
+ */
+static bool may_wait_for_room(struct conn *c)
+{
+	uint64_t now = time_ns();
+
+	if (!c->l->cb->accept_later || !c->l->cb->accept_later(c->l->ctx))
+		return false;
+	if (!c->room_waiting) {
+		c->room_waiting = true;
+		c->room_wait_since_ns = now;
+		stats.accept_room_waits++;
+		return true;
+	}
+	if (now - c->room_wait_since_ns <
+	    (uint64_t)CONN_ACCEPT_ROOM_WAIT_MS * 1000000)
+		return true;
+	stats.accept_room_timeouts++;
+	return false;
+}
+
 static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
 	const struct listener *l = arg;
@@ -901,22 +948,22 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	if (!list_empty(&accept_queue) ||
 	    (accept_limit && accepted_this_pass >= accept_limit)) {
 		/* Over this pass's budget (or others wait before it). */
-		c->waiting_accept = true;
-		if (insert_by_urgency(&accept_queue, &c->accept_link,
-				      c->urgency, accept_urgency))
-			prio_class(c->urgency)->accepts_jumped++;
+		wait_accept(c);
 		stats.accept_deferred++;
 	} else {
 		run_closed();
 		c->ctx = l->cb->accept(l->ctx, c);
-		if (!c->ctx) {
+		if (!c->ctx && may_wait_for_room(c)) {
+			wait_accept(c);
+		} else if (!c->ctx) {
 			stats.refused++;
 			kfree(c);
 			tcp_abort(pcb);
 			return ERR_ABRT;
+		} else {
+			accepted_this_pass++;
+			stats.accepted++;
 		}
-		accepted_this_pass++;
-		stats.accepted++;
 	}
 	stats.active++;
 	tcp_arg(pcb, c);
@@ -986,6 +1033,13 @@ static int hand_accepts(void)
 		c->waiting_accept = false;
 		n++;
 		c->ctx = c->l->cb->accept(c->l->ctx, c);
+		if (!c->ctx && may_wait_for_room(c)) {
+			/* First in line again; the rest wait behind it (no
+			 * room for them either) until a later pass. */
+			c->waiting_accept = true;
+			list_add_head(&accept_queue, &c->accept_link);
+			break;
+		}
 		if (!c->ctx) {
 			stats.refused++;
 			do_abort(c);

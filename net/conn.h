@@ -39,6 +39,12 @@ struct conn_callbacks {
 	/* A new connection on a listener. Return the application's context
 	 * for it, or NULL to refuse it (it is then reset). */
 	void *(*accept)(void *listener_ctx, struct conn *c);
+	/* Optional. Asked after accept refused: true if the refusal should
+	 * pass soon by itself (the room is held by connections that are
+	 * only finishing). The connection then waits on the accept queue,
+	 * established, and is offered again on later passes, for at most
+	 * CONN_ACCEPT_ROOM_WAIT_MS; refused (reset) after that. */
+	bool (*accept_later)(void *listener_ctx);
 	/* In-order bytes; `data` is valid only during the call. Returns
 	 * how many it took: fewer than len only after pausing receive
 	 * (conn_recv_pause), and the rest is delivered again on resume. */
@@ -52,23 +58,25 @@ struct conn_callbacks {
 	void (*closed)(void *ctx, int err);
 };
 
-#define CONN_STATS(X)                                                      \
-	X(accepted)                                                        \
-	X(refused)                                                         \
-	X(accept_deferred) /* waited for a later pass (accept_limit) */    \
-	X(active) /* open now */                                           \
-	X(resets) /* ended by the peer or an error */                      \
-	X(bytes_in)                                                        \
-	X(bytes_out) /* acknowledged */                                    \
-	X(bytes_copied) /* payload copied into stack buffers */            \
-	X(queued_bytes) /* now: handed to conn_send, not acked */          \
-	X(recv_refused) /* segments left to lwIP: reader paused */         \
-	X(map_waits) /* sends held back: no page mapping spare */          \
-	X(map_wakes) /* reruns: a put on any CPU freed a slot */           \
-	X(write_refused) /* tcp_write ERR_MEM: lwIP's segments or pbufs */ \
-	X(mem_waits) /* sends stopped for lwIP memory or a mapping */      \
-	X(mem_reruns) /* stopped sends rerun when an ACK freed memory */   \
-	X(mem_waiting) /* now: connections stopped that way */             \
+#define CONN_STATS(X)                                                       \
+	X(accepted)                                                         \
+	X(refused)                                                          \
+	X(accept_deferred) /* waited for a later pass (accept_limit) */     \
+	X(accept_room_waits) /* refusals turned into waits: accept_later */ \
+	X(accept_room_timeouts) /* ... reset after waiting the longest */   \
+	X(active) /* open now */                                            \
+	X(resets) /* ended by the peer or an error */                       \
+	X(bytes_in)                                                         \
+	X(bytes_out) /* acknowledged */                                     \
+	X(bytes_copied) /* payload copied into stack buffers */             \
+	X(queued_bytes) /* now: handed to conn_send, not acked */           \
+	X(recv_refused) /* segments left to lwIP: reader paused */          \
+	X(map_waits) /* sends held back: no page mapping spare */           \
+	X(map_wakes) /* reruns: a put on any CPU freed a slot */            \
+	X(write_refused) /* tcp_write ERR_MEM: lwIP's segments or pbufs */  \
+	X(mem_waits) /* sends stopped for lwIP memory or a mapping */       \
+	X(mem_reruns) /* stopped sends rerun when an ACK freed memory */    \
+	X(mem_waiting) /* now: connections stopped that way */              \
 	X(mem_wait_lost) /* found by the poll timer, nothing in flight */
 
 struct conn_stats {

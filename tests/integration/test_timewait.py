@@ -151,10 +151,16 @@ def test_time_wait_pcbs_recycled_at_conn_max(guest):
         t.join(120)
     st = stats()
     net = st["net"]
-    print("net %s, http %s" % (net, {k: v for k, v in st["http"].items()
-                                     if k.startswith("refused")}))
+    conn = st["conn"]
+    print("net %s, http %s, conn room waits %d timeouts %d"
+          % (net, {k: v for k, v in st["http"].items()
+                   if k.startswith("refused")},
+             conn["accept_room_waits"], conn["accept_room_timeouts"]))
     assert not errors, errors[:5]
     assert st["http"]["status"]["200"] >= LIMITED_CLIENTS * per_client
     assert st["http"]["refused"] == 0
+    # A client whose last ACK was still on its way to another CPU when
+    # its next SYN came waited for the room, never past the bound.
+    assert conn["accept_room_timeouts"] == 0
     assert net["tcp_time_wait_recycled"] > 0
     assert net["tcp_time_wait"] <= pool - net["tcp_active"]

@@ -27,6 +27,7 @@
 #include "lwip/priv/tcp_priv.h"
 #include "net/conn.h"
 #include "net/vnet_stats.h"
+#include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_fs.h"
 #include "tests/net/fake_nic.h"
 #include "tests/net/test_listener.h"
@@ -380,6 +381,132 @@ static void test_dns_resumed_by_disk_completion(void **state)
 	ecem_set_enabled(0);
 }
 
+/* A listener whose application has no room while `full`, and says the
+ * room comes back soon (accept_later) while `soon`. */
+#define ROOM_PORT 8081
+static struct {
+	bool full, soon;
+	int accepts, closed;
+} room;
+
+static void *room_accept(void *listener_ctx, struct conn *c)
+{
+	(void)listener_ctx;
+	if (room.full)
+		return NULL;
+	room.accepts++;
+	return c;
+}
+
+static bool room_accept_later(void *listener_ctx)
+{
+	(void)listener_ctx;
+	return room.soon;
+}
+
+static size_t room_recv(void *ctx, const void *data, size_t len)
+{
+	(void)ctx;
+	(void)data;
+	return len;
+}
+
+static void room_eof(void *ctx)
+{
+	conn_close(ctx);
+}
+
+static void room_writable(void *ctx)
+{
+	(void)ctx;
+}
+
+static void room_closed(void *ctx, int err)
+{
+	(void)ctx;
+	(void)err;
+	room.closed++;
+}
+
+static const struct conn_callbacks room_cbs = {
+	.accept = room_accept,
+	.accept_later = room_accept_later,
+	.recv = room_recv,
+	.eof = room_eof,
+	.writable = room_writable,
+	.closed = room_closed,
+};
+
+static void close_from_peer_room(void)
+{
+	int before = room.closed;
+
+	fake_peer_fin();
+	for (int i = 0; i < 10 && room.closed == before; i++) {
+		deliver_all();
+		fake_peer_ack_all();
+		fake_nic_poll();
+	}
+	assert_int_equal(room.closed, before + 1);
+}
+
+/*
+ * conn_max full of finishing connections (at -smp 2 their last ACK may
+ * still be on its way to the other CPU): a refusal the application says
+ * passes soon keeps the connection waiting, established, and it is
+ * offered again once there is room; past CONN_ACCEPT_ROOM_WAIT_MS, or
+ * when the application does not say so, it is refused as before.
+ */
+static void test_accept_waits_for_room_held_by_finishing(void **state)
+{
+	static bool listening;
+	struct conn_stats before = cstats();
+
+	(void)state;
+	if (!listening) {
+		assert_int_equal(conn_listen(ROOM_PORT, &room_cbs, NULL), 0);
+		listening = true;
+	}
+	room = (typeof(room)){ .full = true, .soon = true };
+	fake_peer_open(ROOM_PORT);
+	assert_int_equal(cstats().accept_room_waits,
+			 before.accept_room_waits + 1);
+	assert_int_equal(cstats().refused, before.refused);
+	assert_int_equal(cstats().accepted, before.accepted);
+	assert_int_equal(room.accepts, 0);
+	/* The request waits with it and reaches the application. */
+	fake_peer_send("x", 1);
+	fake_nic_poll();
+	room.full = false; /* another CPU ran its closed() */
+	fake_nic_poll();
+	assert_int_equal(room.accepts, 1);
+	assert_int_equal(cstats().accepted, before.accepted + 1);
+	assert_int_equal(cstats().bytes_in, before.bytes_in + 1);
+	close_from_peer_room();
+
+	/* Room never comes: refused once the wait is over. */
+	before = cstats();
+	room = (typeof(room)){ .full = true, .soon = true };
+	fake_peer_open(ROOM_PORT);
+	assert_int_equal(cstats().accept_room_waits,
+			 before.accept_room_waits + 1);
+	fake_clock_ns += (CONN_ACCEPT_ROOM_WAIT_MS + 1) * 1000000ull;
+	fake_nic_poll();
+	assert_int_equal(cstats().accept_room_timeouts,
+			 before.accept_room_timeouts + 1);
+	assert_int_equal(cstats().refused, before.refused + 1);
+	assert_int_equal(cstats().active, before.active);
+	assert_int_equal(room.accepts, 0);
+
+	/* Not soon: refused at once. */
+	before = cstats();
+	room = (typeof(room)){ .full = true, .soon = false };
+	fake_peer_open(ROOM_PORT);
+	assert_int_equal(cstats().refused, before.refused + 1);
+	assert_int_equal(cstats().accept_room_waits, before.accept_room_waits);
+	assert_int_equal(cstats().active, before.active);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -387,6 +514,7 @@ int main(void)
 		cmocka_unit_test(test_writable_only_below_low_water),
 		cmocka_unit_test(test_dns_splices_acknowledged_bytes),
 		cmocka_unit_test(test_dns_resumed_by_disk_completion),
+		cmocka_unit_test(test_accept_waits_for_room_held_by_finishing),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

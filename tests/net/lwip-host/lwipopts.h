@@ -27,7 +27,8 @@ uint16_t lwip_standard_chksum(const void *dataptr, int len);
 #define MEM_SIZE (2 * 1024 * 1024)
 #define MEMP_NUM_PBUF 2048
 #define MEMP_NUM_TCP_PCB 16
-#define MEMP_NUM_TCP_PCB_LISTEN 2
+#define MEMP_NUM_TCP_PCB_LISTEN \
+	3 /* test_listener, the server, test_conn's room listener */
 #define MEMP_NUM_TCP_SEG 1024
 #define PBUF_POOL_SIZE 16 /* the tests' own segments; RX is custom */
 #define LWIP_DISABLE_TCP_SANITY_CHECKS 1 /* that small pool is not RX */
