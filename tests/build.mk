@@ -168,7 +168,7 @@ TRACE_FAKE_SRCS := kernel/io/tracectx.c tests/fakes/fake_trace.c
 TRACE_APP_SRCS := app/http_trace.c app/trace_json.c
 
 UNIT_TESTS += tests/kernel/test_tracering
-tests/kernel/test_tracering_SRCS := kernel/io/tracering.c
+tests/kernel/test_tracering_SRCS := kernel/io/tracering.c tests/fakes/fake_panic.c tests/fakes/fake_printk.c
 
 # trace.c with %gs pointed at a fake per-CPU area, and the /_trace JSON.
 UNIT_TESTS += tests/kernel/test_trace

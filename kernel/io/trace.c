@@ -279,24 +279,42 @@ void trace_get_stats(struct trace_stats *st)
 /* Ring sizes for a machine with `free_pages` frames: the rings of all
  * CPUs take at most 1/TRACE_MEM_SHARE of them (a small guest keeps its
  * memory for connections), up to TRACE_RING_EVENTS/_REQUESTS a CPU. */
+/* The largest power of two not above n (0 for 0): ring slots are found
+ * by mask. */
+static uint32_t pow2_floor(uint64_t n)
+{
+	uint32_t p = 1;
+
+	if (!n)
+		return 0;
+	while ((uint64_t)p * 2 <= n && p < (1u << 31))
+		p *= 2;
+	return p;
+}
+
 static void ring_sizes(uint64_t free_pages, unsigned cpus, uint32_t *events,
 		       uint32_t *requests)
 {
 	uint64_t bytes = free_pages * PAGE_SIZE / TRACE_MEM_SHARE / cpus;
 
-	*events = (uint32_t)MIN((uint64_t)TRACE_RING_EVENTS,
-				bytes * 5 / 8 / sizeof(struct trace_event));
-	*requests = (uint32_t)MIN((uint64_t)TRACE_RING_REQUESTS,
-				  bytes * 3 / 8 / sizeof(struct trace_request));
+	*events = pow2_floor(MIN((uint64_t)TRACE_RING_EVENTS,
+				 bytes * 5 / 8 / sizeof(struct trace_event)));
+	*requests =
+		pow2_floor(MIN((uint64_t)TRACE_RING_REQUESTS,
+			       bytes * 3 / 8 / sizeof(struct trace_request)));
 }
 
 /* One CPU's rings; false when memory is short (that CPU records none). */
 static bool setup_cpu(unsigned cpu, uint32_t events, uint32_t requests)
 {
-	struct trace_cpu *tc = kzalloc(sizeof(*tc));
-	void *ev = kmalloc(events * sizeof(struct trace_event));
-	void *rq = kmalloc(requests * sizeof(struct trace_request));
+	struct trace_cpu *tc;
+	void *ev, *rq;
 
+	if (!events || !requests)
+		return false;
+	tc = kzalloc(sizeof(*tc));
+	ev = kmalloc(events * sizeof(struct trace_event));
+	rq = kmalloc(requests * sizeof(struct trace_request));
 	if (!tc || !ev || !rq) {
 		kfree(tc);
 		kfree(ev);

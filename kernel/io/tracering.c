@@ -5,6 +5,7 @@
  */
 #include "kernel/io/tracering.h"
 
+#include "kernel/core/panic.h"
 #include "kernel/cpu/barrier.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/string.h"
@@ -12,6 +13,7 @@
 void tracering_init(struct trace_ring *r, void *slots, uint32_t cap,
 		    size_t size)
 {
+	BUG_ON(cap == 0 || (cap & (cap - 1)));
 	r->head = 0;
 	r->cap = cap;
 	r->size = size;
@@ -21,7 +23,9 @@ void tracering_init(struct trace_ring *r, void *slots, uint32_t cap,
 
 static uint64_t *slot_of(const struct trace_ring *r, uint64_t idx)
 {
-	return (uint64_t *)((char *)r->slots + (idx % r->cap) * r->size);
+	/* cap is a power of two: a mask, not a division per record (a
+	 * helper call per span under TCG) */
+	return (uint64_t *)((char *)r->slots + (idx & (r->cap - 1)) * r->size);
 }
 
 uint64_t tracering_put(struct trace_ring *r, const void *rec)

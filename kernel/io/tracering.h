@@ -27,8 +27,8 @@ struct trace_ring {
 	void *slots; /* [I] cap * size bytes */
 };
 
-/* Set up an empty ring over `slots` (cap records of `size` bytes,
- * size >= 8 and a multiple of 8). */
+/* Set up an empty ring over `slots` (cap records of `size` bytes, cap
+ * a power of two, size >= 8 and a multiple of 8). */
 void tracering_init(struct trace_ring *r, void *slots, uint32_t cap,
 		    size_t size);
 
