@@ -88,10 +88,16 @@ def test_hot_file_needs_no_new_mappings(guest):
         assert get("/m1.bin") == (200, files["/m1.bin"])
     after = stats()["sfbuf"]
     # RX pages come and go too, so allow a handful of new mappings for
-    # them, but the 256 pages of the file must all be cache hits.
-    assert after["pte_writes"] - before["pte_writes"] < 16
-    assert after["invalidations"] - before["invalidations"] < 16
-    assert after["hits"] - before["hits"] >= 3 * 256
+    # them, but the 256 pages of the file must all be cache hits. The
+    # heads' seals and unseals write PTEs of mappings that already exist
+    # (counted apart, see DESIGN's sf_buf section): not new mappings.
+    d = {k: after[k] - before[k] for k in
+         ("pte_writes", "seal_protects", "unseal_upgrades", "invalidations",
+          "hits")}
+    assert d["pte_writes"] - d["seal_protects"] - d["unseal_upgrades"] \
+        < 16, d
+    assert d["invalidations"] < 16, d
+    assert d["hits"] >= 3 * 256, d
 
 
 def test_file_larger_than_the_window_recycles(guest):
