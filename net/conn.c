@@ -23,8 +23,9 @@
  * pass. The mapping window is shared by all CPUs, so slots another CPU's
  * ACKs free would never reach these waiters that way: sfbuf counts a
  * wake for this CPU (sfbuf_held_wakes) and makes its loop run a pass,
- * in which conn_poll sees the count move and reruns them (map_wakes). The lwIP poll timer stays as the last resort, and counts what
- * only it found (mem_wait_lost: a lost wake-up).
+ * in which conn_poll sees the count move and reruns them (map_wakes).
+ * The lwIP poll timer stays as the last resort, and counts what only it
+ * found (mem_wait_lost: a lost wake-up).
  *
  * Deferred callbacks: closed() and the delivery of data held while
  * paused never run inside an application call into this file; they are

@@ -269,30 +269,38 @@ static uint64_t drain_cpu_caches(void)
 	return drained;
 }
 
-/* A free run of `pages`, taken in the bitmap, or UINT64_MAX: after the
- * CPU caches are drained, and after the reclaimer, if need be. */
-static uint64_t take_run(uint64_t pages)
+/* Take a free run of `pages` in the bitmap: its first page, or
+ * UINT64_MAX. */
+static uint64_t try_take_run(uint64_t pages)
 {
 	uint64_t first;
 
-	for (int attempt = 0;; attempt++) {
-		spin_lock(&pool.lock);
-		first = find_run(pages);
-		if (first != UINT64_MAX) {
-			bitmap_set_range(pool.bitmap, first, pages);
-			if (pages == 1)
-				pool.hint = first + 1;
-			spin_unlock(&pool.lock);
-			return first;
-		}
-		spin_unlock(&pool.lock);
-		if (attempt == 2 || (attempt == 1 && !pool.reclaim))
-			return UINT64_MAX;
-		if (attempt == 1)
-			pool.reclaim(pages);
-		/* the reclaimer's frees may have gone to this CPU's cache */
-		drain_cpu_caches();
+	spin_lock(&pool.lock);
+	first = find_run(pages);
+	if (first != UINT64_MAX) {
+		bitmap_set_range(pool.bitmap, first, pages);
+		if (pages == 1)
+			pool.hint = first + 1;
 	}
+	spin_unlock(&pool.lock);
+	return first;
+}
+
+/* try_take_run, then again after the CPU caches are drained, then after
+ * the reclaimer (whose frees may go to this CPU's cache: drained too). */
+static uint64_t take_run(uint64_t pages)
+{
+	uint64_t first = try_take_run(pages);
+
+	if (first != UINT64_MAX)
+		return first;
+	drain_cpu_caches();
+	first = try_take_run(pages);
+	if (first != UINT64_MAX || !pool.reclaim)
+		return first;
+	pool.reclaim(pages);
+	drain_cpu_caches();
+	return try_take_run(pages);
 }
 
 /* `keep_free`: the free pages this allocation must leave (the RX
