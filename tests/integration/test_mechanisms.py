@@ -203,13 +203,15 @@ def test_naive_mapping_waits_when_every_slot_is_busy(guest):
     sends wait for acknowledgements to give slots back (map_waits)
     instead of the kernel panicking, and every byte is served.
     Every posted 2 KiB RX buffer holds a slot of its own while posted
-    (naive maps per get: 254 of the window at one queue pair and at
-    two), so the window is what RX holds at idle (read from a first
-    boot) plus SEND_SLOTS. A fixed 320 left the sends 66 slots; at two
-    CPUs with two rings the sends of both CPUs held them, RX refills
-    were refused until the rings ran nearly dry (rx_posted 10 of 254)
-    and a connection stalled past the idle timeout about 1 run in 4:
-    RX has no reserve of its own in the window (not fixed here)."""
+    (naive maps per get: 254 at one queue pair and at two), so the
+    window is what RX holds at idle (read from a first boot) plus
+    SEND_SLOTS. A fixed 320 left the sends 50 spare slots: at two CPUs
+    the senders of one CPU took the slots the other's frames gave back,
+    its RX refills were refused until its ring ran nearly dry
+    (rx_posted 10 of 254) and a connection stalled past the idle
+    timeout about 1 run in 4. Senders now leave RX a reserve
+    (sfbuf_get_held_rx), and the sends' share of the window no longer
+    depends on how many slots the rings pin."""
     start, files = guest
     g = start("mapping=naive")
     rx_held = stats()["sfbuf"]["busy"]
