@@ -27,12 +27,14 @@
  * ones, which a CPU gives back before it moves on, so a short get always
  * finds a slot; all but RX refills (sfbuf_get_held_rx) also leave the
  * `rx_reserve` slots above those, so senders cannot starve the rings
- * that bring the ACKs which free their slots. A CPU refused a held get enters `refused`; the put that
- * next leaves a spare slot counts a wake for each such CPU (held_wakes)
- * and queues it a no-op handover, whose arrival (a kick when it is
- * another CPU) makes its main loop run a pass in which its senders see
- * the count move and retry: slots freed by any CPU's ACKs reach the
- * waiters of every CPU, each CPU touching only its own connections.
+ * that bring the ACKs which free their slots. A CPU refused a held get
+ * enters `refused` (`rx_refused` for an RX get); the put that next
+ * leaves a slot that get could take counts a wake for each such CPU
+ * (held_wakes) and queues it a no-op handover, whose arrival (a kick
+ * when it is another CPU) makes its main loop run a pass in which its
+ * senders see the count move and retry and its rings refill: slots
+ * freed by any CPU's ACKs reach the waiters of every CPU, each CPU
+ * touching only its own connections.
  *
  * Locking: sf.lock ([L]) guards the slots, the hash, the lists, the
  * sealed bitmap and the counters (a shootdown counts on its targets'
