@@ -30,6 +30,7 @@
  */
 #define SFBUF_WINDOW_SLOTS 4096
 #define SFBUF_SHORT_RESERVE 16 /* slots only copy-length mappings take */
+#define SFBUF_RX_RESERVE 16 /* more per RX ring that only its refills take */
 /* kernel/mm/memplan: what the plan gives a large machine, and the least
  * free memory (after the kernel image) it can run in at all. */
 #define MEM_MIN_MIB 5 /* the smallest -m that serves (make bench checks) */

@@ -112,7 +112,7 @@ struct vnet_rxbuf {
 	struct pbuf_custom pc; /* [m] what lwIP holds; must stay first */
 	struct vnet_dev *dev; /* [I] */
 	struct iobuf *iob; /* [m] its page (a reference); NULL when free */
-	uint8_t *va; /* [m] iobuf_map_held(iob): the page's start */
+	uint8_t *va; /* [m] iobuf_map_held_rx(iob): the page's start */
 	uint32_t off; /* [m] where in the page the buffer starts */
 	struct vnet_rxbuf *next_free; /* [m] */
 };
@@ -328,7 +328,7 @@ static struct vnet_rxbuf *rxbuf_get(struct vnet_dev *dev)
 	struct vnet_rxbuf *rb = dev->rx_free;
 	uint32_t off = 0;
 	struct iobuf *iob = rx_piece(dev, &off);
-	uint8_t *va = iob ? iobuf_map_held(iob) : NULL;
+	uint8_t *va = iob ? iobuf_map_held_rx(iob) : NULL;
 
 	if (!va) {
 		if (iob)
@@ -1506,6 +1506,8 @@ static void low_level_init(struct vnet_dev *dev)
 	dev->rx_ring = MIN(ring, (uint32_t)dev->rxq.size);
 	nic->rx_reserve += dev->rx_ring;
 	iobuf_set_reserve(nic->rx_reserve); /* refills of the posted rings */
+	/* and mapping slots for them that senders leave */
+	sfbuf_set_rx_reserve(nic->npairs * SFBUF_RX_RESERVE);
 	rx_fill(dev);
 	if (++nic->started == nic->npairs)
 		start_device(nic);
