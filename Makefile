@@ -8,6 +8,7 @@
 #   make iso        GRUB rescue ISO
 #   make run        boot under QEMU (serial on stdio)
 #   make test       host unit tests, fuzz smoke run, QEMU integration tests
+#                   (at -smp 1, then at -smp 2 with two queue pairs)
 #   make fuzz       each libFuzzer harness for FUZZ_SECONDS (host clang)
 #   make soak       mixed load for SOAK_SECONDS (default 600), checked
 #   make check      formatter, self-contained headers, static analysis
@@ -66,7 +67,7 @@ include tests/fuzz/build.mk
 KERNEL_OBJS := $(patsubst %,$(BUILD)/%.o,$(KERNEL_SRCS)) $(KERNEL_EXTRA_OBJS)
 
 .PHONY: all iso image run run-tap bench bench-mech bench-trace bench-accept bench-cache bench-prio soak test unit \
-	integration check \
+	integration integration-smp2 check \
 	format clean debug fuzz fuzz-build fuzz-smoke
 all: $(KERNEL_ELF) $(KERNEL_BIN)
 
@@ -202,7 +203,7 @@ $(BUILD)/tests/%: tests/%.c $$($$(subst $(BUILD)/,,$$@)_SRCS) \
 unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
 
-test: unit test-tools fuzz-smoke integration
+test: unit test-tools fuzz-smoke integration integration-smp2
 
 # Host tests of the Python tools (tools/trace-merge on a fixture).
 test-tools:
@@ -223,6 +224,11 @@ bench-cluster: $(KERNEL_BIN)
 
 integration: $(KERNEL_BIN) $(ISO)
 	$(PYTHON) -m pytest -q tests/integration
+
+# The same suite with every guest at -smp 2 and every tap with two queue
+# pairs, so connections are served on both CPUs (issue 15's bar).
+integration-smp2: $(KERNEL_BIN) $(ISO)
+	PETREL_SMP=2 PETREL_QUEUES=2 $(PYTHON) -m pytest -q tests/integration
 
 # libFuzzer harnesses: host clang with its own flags, apart from the
 # kernel and unit-test builds. `make fuzz` runs each for FUZZ_SECONDS
