@@ -28,9 +28,16 @@ and direct serving the 1 MiB file: shootdown IPIs, shootdowns and local
 invalidations per MiB (the delta of /_stats "sfbuf" counters over the wrk
 run), vCPU ms per MiB.
 
+The doorbell table (--doorbell 1,32; none by default): petrel at each
+-smp with tx_kick_batch=N (1: a TX notification after every frame, as
+before doorbell batching; 32: once per main-loop pass), each size at the
+first --conns: req/s, vCPU and whole-QEMU CPU per request, TX kicks and
+interrupts per request, and each batch's ratios to the first.
+
     tools/bench/scale.py [--quick] [--smp 1,2[,4]] [--rounds N]
                          [--seconds S] [--sizes 1KiB,1MiB] [--conns 32]
                          [--only petrel,linux] [--mapping sfbuf,naive,direct]
+                         [--doorbell 1,32]
                          [--kernel K] [--out DIR]
     tools/bench/scale.py --report DIR/scale-<stamp>.json
 
@@ -92,7 +99,7 @@ SCALARS = ("rps", "mbps", "p50_ms", "p99_ms", "vcpu_us_per_req",
            "vcpu_ms_per_mib", "qemu_us_per_req", "requests", "errors",
            "served", "ipis_per_mib", "shootdowns_per_mib",
            "local_inval_per_mib", "avoided_per_mib", "host_busy_pct",
-           "guest_idle_pct")
+           "guest_idle_pct", "kicks_per_req", "irqs_per_req")
 SFBUF_KEYS = ("shootdown_ipis_sent", "shootdowns", "local_invalidations",
               "shootdowns_avoided", "gets", "misses")
 
@@ -261,6 +268,8 @@ def petrel_view(st):
             "sfbuf": {k: sf.get(k) for k in SFBUF_KEYS},
             "mapping": sf.get("mode"),
             "cpus_online": st.get("cpus", {}).get("online"),
+            "tx_kicks": st.get("nic", {}).get("tx_kicks"),
+            "irqs": st.get("nic", {}).get("irqs"),
             "lock_violations": st.get("cpus", {}).get("lock_violations")}
 
 
@@ -278,6 +287,13 @@ def petrel_deltas(v0, v1, mib):
         a, b = v0["sfbuf"][k], v1["sfbuf"][k]
         sf[k] = None if a is None or b is None else b - a
     out["sfbuf"] = sf
+
+    def per_req(k):
+        a, b, n = v0[k], v1[k], out["served"]
+        return (b - a) / n if n and a is not None and b is not None \
+            else None
+    out["kicks_per_req"] = per_req("tx_kicks")
+    out["irqs_per_req"] = per_req("irqs")
 
     def per_mib(k):
         return sf[k] / mib if mib and sf[k] is not None else None
@@ -467,9 +483,30 @@ class Scale:
             g.stop()
             ns.destroy()
 
+    def run_doorbell(self, batch, smp, rnd):
+        c = self.a.conns[0]
+        ns, g = self.boot("petrel", smp, rnd, "tx_kick_batch=%d" % batch,
+                          "-kick%d" % batch)
+        try:
+            self.warm(ns, g, self.a.sizes, c)
+            for lb in self.a.sizes:
+                m = self.point(ns, g, lb, c, {"round": rnd,
+                                              "table": "doorbell",
+                                              "batch": batch})
+                self.say("round %d tx_kick_batch=%-3d -smp %d %-5s x%d "
+                         "%8.0f req/s vCPU %s us/req, QEMU %s us/req, "
+                         "%s kicks/req", rnd, batch, smp, lb, c, m["rps"],
+                         fmt(m["vcpu_us_per_req"], "%.1f"),
+                         fmt(m["qemu_us_per_req"], "%.1f"),
+                         fmt(m["kicks_per_req"], "%.3f"))
+        finally:
+            g.stop()
+            ns.destroy()
+
     def run(self):
         """Every round: the scaling configurations (petrel and Linux
-        alternating at each -smp), then the mapping modes."""
+        alternating at each -smp), then the mapping modes, then the
+        doorbell batches alternating at each -smp."""
         for rnd in range(self.a.rounds):
             for smp in self.a.smp:
                 for kind in self.a.only:
@@ -477,6 +514,9 @@ class Scale:
             if "petrel" in self.a.only:
                 for mode in self.a.mapping:
                     self.run_mapping(mode, rnd)
+                for smp in self.a.smp:
+                    for batch in self.a.doorbell:
+                        self.run_doorbell(batch, smp, rnd)
 
 
 # -- summaries -------------------------------------------------------------
@@ -608,6 +648,28 @@ def mapping_goal(mrows):
                 ">= %.2f" % GOAL_IPI_CUT, lambda v: v >= GOAL_IPI_CUT)
 
 
+def doorbell_table(rows, a):
+    """The doorbell rows, with each batch's ratios to the first batch at
+    the same -smp and file (req/s: >1 better; CPU: <1 better)."""
+    first = a["doorbell"][0]
+    L = ["", "TX doorbell batching, petrel x%d (tx_kick_batch=N; ratios to "
+         "N=%d)" % (a["conns"][0], first),
+         "%5s %3s %-5s %9s %9s %9s %9s %9s %8s %8s %8s" % (
+             "batch", "smp", "file", "req/s", "vCPU/req", "QEMU/req",
+             "kicks/req", "irqs/req", "req/s x", "vCPU x", "QEMU x")]
+    for r in rows:
+        b = find(rows, batch=first, smp=r["smp"], file=r["file"]) or {}
+        L.append("%5d %3d %-5s %9.0f %9s %9s %9s %9s %8s %8s %8s" % (
+            r["batch"], r["smp"], r["file"], r["rps"],
+            fmt(r["vcpu_us_per_req"], "%.1f"),
+            fmt(r["qemu_us_per_req"], "%.1f"),
+            fmt(r["kicks_per_req"], "%.3f"), fmt(r["irqs_per_req"], "%.3f"),
+            fmt(ratio(r["rps"], b.get("rps"))),
+            fmt(ratio(r["vcpu_us_per_req"], b.get("vcpu_us_per_req"))),
+            fmt(ratio(r["qemu_us_per_req"], b.get("qemu_us_per_req")))))
+    return L
+
+
 def share_text(sh):
     return "/".join("%.0f" % (100 * s) for s in sh) if sh else "n/a"
 
@@ -670,6 +732,8 @@ def tables(res):
                 fmt(m["avoided_per_mib"], "%.1f"),
                 fmt(m["vcpu_ms_per_mib"], "%.1f"),
                 fmt(m["served"], "%.0f")))
+    if res.get("doorbell"):
+        L += doorbell_table(res["doorbell"], a)
     L.append("")
     for smp in a["smp"]:
         pairs = sorted({b.get("queue_pairs") or 1 for b in res["boots"]
@@ -753,6 +817,9 @@ def parse_args(argv):
     ap.add_argument("--mapping", default=",".join(MAPPINGS),
                     help="mapping modes for the table (empty: none)")
     ap.add_argument("--mapping-smp", type=int, default=2)
+    ap.add_argument("--doorbell", default="",
+                    help="tx_kick_batch values for the doorbell table, "
+                    "the first the baseline (e.g. 1,32; empty: none)")
     ap.add_argument("--mem", default=MEM, help="guest -m")
     ap.add_argument("--kernel", help="petrel kernel (default %s)"
                     % guest.PETREL_KERNEL)
@@ -772,6 +839,7 @@ def parse_args(argv):
     a.only = [s for s in SIDES if s in a.only.split(",")]
     a.sizes = [s for s in a.sizes.split(",") if s]
     a.mapping = [m for m in a.mapping.split(",") if m]
+    a.doorbell = int_list(a.doorbell)
     if any(s not in SIZES for s in a.sizes) or not a.sizes:
         ap.error("--sizes: from %s" % ",".join(SIZES))
     if any(m not in MAPPINGS for m in a.mapping):
@@ -784,9 +852,10 @@ def parse_args(argv):
             0 <= a.warm_seconds <= 30 and all(1 <= c <= 1024
                                                for c in a.conns) and
             all(1 <= s <= 8 for s in a.smp + [a.mapping_smp]) and
+            all(1 <= b <= 1024 for b in a.doorbell) and
             1 <= a.wrk_threads <= 8):
         ap.error("rounds 1..20, seconds 1..120, warm 0..30, conns 1..1024,"
-                 " smp 1..8, wrk threads 1..8")
+                 " smp 1..8, doorbell 1..1024, wrk threads 1..8")
     return a
 
 
@@ -809,6 +878,9 @@ def summarize(a, s, info, stamp):
                             m["smp"], SIDES.index(m["kind"])))
     mrows = medians(s.points, "mapping", ("mode",))
     mrows.sort(key=lambda m: MAPPINGS.index(m["mode"]))
+    drows = medians(s.points, "doorbell", ("batch", "smp", "file"))
+    drows.sort(key=lambda m: (m["smp"], a.sizes.index(m["file"]),
+                              a.doorbell.index(m["batch"])))
     rows, goals = ratio_rows(med, a)
     if a.mapping:
         goals.append(mapping_goal(mrows))
@@ -818,9 +890,11 @@ def summarize(a, s, info, stamp):
                        "sizes": a.sizes, "conns": a.conns, "mem": a.mem,
                        "mapping_modes": a.mapping,
                        "mapping_smp": a.mapping_smp, "quick": a.quick,
+                       "doorbell": a.doorbell,
                        "kernel": a.kernel or guest.PETREL_KERNEL,
                        "wrk_threads": a.wrk_threads},
            "medians": med, "ratios": rows, "mapping": mrows,
+           "doorbell": drows,
            "goals": goals, "boots": s.boots,
            "linux_queues": s.linux_queues, "points": s.points}
 
