@@ -7,6 +7,8 @@ Site images come from tools/harness/web.py (make_site, site_image).
     petrel_stats(runner, addr)                      the guest's /_stats JSON
     link_counters(ns, dev, "rx")                    a device's packets, bytes
     median(values)                                  None-tolerant median
+    ICOUNT_CPU_ARGS                                 QEMU's -icount machine
+    busy_instructions(stats0, stats1)               guest instructions between
     Progress()                                      "[  12.3s] ..." lines
 
 A `runner` is anything with run(args, timeout) -> CompletedProcess that
@@ -134,6 +136,26 @@ def link_counters(ns_name, dev, direction):
                        check=True)
     st = json.loads(r.stdout)[0]["stats64"][direction]
     return st["packets"], st["bytes"]
+
+
+# One guest instruction per virtual nanosecond, and virtual time that
+# jumps over idle periods instead of sleeping through them: the guest's
+# clock (TSC, PIT, LAPIC) counts its own instructions, so busy time is an
+# instruction count that host load does not disturb. icount needs the
+# single-threaded TCG, hence one vCPU.
+ICOUNT_CPU_ARGS = ["-smp", "1", "-accel", "tcg", "-icount",
+                   "shift=0,sleep=off"]
+
+
+def busy_instructions(stats0, stats1):
+    """Guest instructions executed between two /_stats snapshots of a
+    guest run under ICOUNT_CPU_ARGS: the uptime that was not spent
+    halted, in virtual ns (= instructions), summed over the CPUs."""
+    def busy_ns(st):
+        cpus = st["cpus"]
+        idle = sum(cpus[str(c)]["idle_us"] for c in range(cpus["online"]))
+        return (st["kernel"]["uptime_us"] * cpus["online"] - idle) * 1000
+    return busy_ns(stats1) - busy_ns(stats0)
 
 
 def median(values):
