@@ -56,7 +56,7 @@ void hc_trace_begin(struct http_conn *hc, const struct http_request *req)
 	 * was a third of what tracing cost a request. */
 	if (c->continued)
 		tracectx_format(hc->marks.traceresponse, c->trace_id,
-				c->span_id, c->trace_flags);
+				causal_span_id(c), c->trace_flags);
 	hc->marks.head_ns = head_ns && head_ns <= c->start_ns ? head_ns :
 								c->start_ns;
 	trace_step(c, TRACE_PARSE, hc->marks.head_ns);
@@ -79,23 +79,27 @@ void hc_trace_blocked(struct http_conn *hc)
 	hc->marks.laio_ns = now_if_traced(hc);
 }
 
-/* Record the continuation that just delivered, if the operation that
- * began at start_ns became one. It spans the whole operation: the disk
- * requests it posted before it blocked nest inside it. */
-static void continuation_done(struct http_conn *hc, uint64_t start_ns)
+/* Record the step that began at start_ns and ended now: first, if it
+ * became a LAIO continuation, the continuation, which spans the whole
+ * operation (the disk requests it posted before it blocked nest inside
+ * it); both end at the same clock read. */
+static void step_done(struct http_conn *hc, enum trace_kind kind,
+		      uint64_t start_ns)
 {
-	if (!hc->marks.laio_ns)
-		return;
-	trace_span(trace_req(&hc->cause), TRACE_LAIO, start_ns, time_ns());
-	hc->marks.laio_ns = 0;
+	uint64_t now = time_ns();
+
+	if (hc->marks.laio_ns) {
+		trace_span(trace_req(&hc->cause), TRACE_LAIO, start_ns, now);
+		hc->marks.laio_ns = 0;
+	}
+	trace_step_at(&hc->cause, kind, start_ns, now);
 }
 
 void hc_trace_opened(struct http_conn *hc)
 {
 	if (!hc->cause.sampled || !hc->marks.open_ns)
 		return;
-	continuation_done(hc, hc->marks.open_ns);
-	trace_step(&hc->cause, TRACE_OPEN, hc->marks.open_ns);
+	step_done(hc, TRACE_OPEN, hc->marks.open_ns);
 	hc->marks.open_ns = 0;
 }
 
@@ -110,9 +114,7 @@ void hc_trace_read_done(struct http_conn *hc, bool splice)
 {
 	if (!hc->cause.sampled || !hc->marks.read_ns)
 		return;
-	continuation_done(hc, hc->marks.read_ns);
-	trace_step(&hc->cause, splice ? TRACE_SPLICE : TRACE_READ,
-		   hc->marks.read_ns);
+	step_done(hc, splice ? TRACE_SPLICE : TRACE_READ, hc->marks.read_ns);
 	hc->marks.read_ns = 0;
 }
 
@@ -156,7 +158,7 @@ void hc_trace_done(struct http_conn *hc)
 		trace_span(req, TRACE_ECEM, hc->marks.ecem_ns, now);
 	hc->marks.ecem_ns = 0;
 	if (req && hc->c)
-		conn_trace_ack(hc->c, req, hc->marks.head_ns);
+		conn_trace_ack(hc->c, req, hc->marks.head_ns, now);
 	hc->marks.send_ns = 0;
 	hc->marks.head_ns = hc->in_len ? now : 0;
 }
