@@ -27,6 +27,14 @@ void hc_trace_arrival(struct http_conn *hc)
 		hc->marks.head_ns = time_ns();
 }
 
+/* The server's own endpoints ("/_..."), never traced. Two compares, not
+ * a memcmp call: this runs for every request. */
+static bool is_internal(const char *target, size_t len)
+{
+	return len >= 2 && target[0] == INTERNAL_PREFIX[0] &&
+	       target[1] == INTERNAL_PREFIX[1];
+}
+
 /* The head of a new request was parsed: its trace context (trace-id,
  * span id, sampling) and its `parse` span. */
 void hc_trace_begin(struct http_conn *hc, const struct http_request *req)
@@ -47,8 +55,7 @@ void hc_trace_begin(struct http_conn *hc, const struct http_request *req)
 	trace_request_begin(c, has_tp ? &tp : NULL, tp_invalid,
 			    http_method_name(req->method), req->target.p,
 			    req->target.len,
-			    req->target.len >= 2 &&
-				    !memcmp(req->target.p, INTERNAL_PREFIX, 2));
+			    is_internal(req->target.p, req->target.len));
 	if (!c->sampled)
 		return;
 	/* Only a client that takes part in tracing (it sent traceparent)
@@ -59,7 +66,8 @@ void hc_trace_begin(struct http_conn *hc, const struct http_request *req)
 				causal_span_id(c), c->trace_flags);
 	hc->marks.head_ns = head_ns && head_ns <= c->start_ns ? head_ns :
 								c->start_ns;
-	trace_step(c, TRACE_PARSE, hc->marks.head_ns);
+	/* The head was parsed when the request began: one clock read. */
+	trace_step_at(c, TRACE_PARSE, hc->marks.head_ns, c->start_ns);
 }
 
 static uint64_t now_if_traced(const struct http_conn *hc)

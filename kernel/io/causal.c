@@ -73,11 +73,6 @@ uint64_t causal_ids_of(uint64_t req_id, uint8_t trace_id[16])
 	return derive(req_id, LANE_SPAN);
 }
 
-void causal_new_ids(struct causal *c)
-{
-	c->has_ids = true;
-}
-
 void causal_trace_id(const struct causal *c, uint8_t out[16])
 {
 	if (c->continued)

@@ -51,7 +51,10 @@ void causal_begin(struct causal *c, uint64_t now_ns);
 
 /* Give c its W3C ids: a fresh trace-id (unless it continues one) and a
  * span id, both derived from req_id on demand (no lock, no work now). */
-void causal_new_ids(struct causal *c);
+static inline void causal_new_ids(struct causal *c)
+{
+	c->has_ids = true;
+}
 
 /* c's trace-id into out: the continued one, the derived one, or all
  * zero when causal_new_ids never ran (trace=off). */

@@ -15,11 +15,6 @@ void causal_begin(struct causal *c, uint64_t now_ns)
 	c->urgency = CAUSAL_URGENCY_DEFAULT;
 }
 
-void causal_new_ids(struct causal *c)
-{
-	c->has_ids = true;
-}
-
 uint64_t causal_ids_of(uint64_t req_id, uint8_t trace_id[16])
 {
 	if (trace_id) {
