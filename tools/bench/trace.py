@@ -11,7 +11,7 @@ recorded per request (from /_stats). Medians over the rounds; the
 overhead of `on` and `sample:100` against `off`. Issue 18's target: at
 most 5% more vCPU time per request at `on` (reported, not asserted).
 
---icount runs the guests under QEMU's `-icount shift=0,sleep=off` (one
+--icount runs the guests under QEMU's `-icount shift=0,sleep=on` (one
 vCPU, single-threaded TCG; benchlib.ICOUNT_CPU_ARGS), where the guest's
 clock counts its own instructions: its busy time between two /_stats
 (uptime less halted time) is the number of guest instructions it ran,
