@@ -94,6 +94,28 @@ void blkq_take(struct blkq *q, struct blkq_node *n)
 	n->next = NULL;
 }
 
+bool blkq_raise(struct blkq *q, struct blkq_node *n, unsigned int rank,
+		bool ordered)
+{
+	struct blkq_node **pp = &q->head[n->slot];
+	struct blkq_node *prev = NULL;
+
+	if (!ordered || rank >= n->rank)
+		return false;
+	while (*pp != n) {
+		prev = *pp;
+		pp = &prev->next;
+	}
+	*pp = n->next;
+	if (q->tail[n->slot] == n)
+		q->tail[n->slot] = prev;
+	q->count[n->slot]--;
+	q->len--;
+	n->rank = (uint8_t)rank;
+	blkq_add(q, n, true, NULL);
+	return true;
+}
+
 struct blkq_node *blkq_pop(struct blkq *q)
 {
 	unsigned int r = first_rank(q);

@@ -54,6 +54,15 @@ struct blkq_node *blkq_next(const struct blkq *q, uint64_t now_ns,
 /* Take n, a request blkq_next named, off the queue. */
 void blkq_take(struct blkq *q, struct blkq_node *n);
 
+/*
+ * Priority inheritance: move n, waiting anywhere on q, up to `rank` when
+ * that is more urgent than its own, behind that rank's FIFO. It keeps its
+ * queued_ns, so ageing still counts its whole wait. Without ordering
+ * nothing moves (arrival order is the order). Returns whether it moved.
+ */
+bool blkq_raise(struct blkq *q, struct blkq_node *n, unsigned int rank,
+		bool ordered);
+
 /* Take the most urgent request off the queue; NULL when empty. */
 struct blkq_node *blkq_pop(struct blkq *q);
 

@@ -55,6 +55,7 @@
 #include "kernel/io/trace.h"
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
+#include "kernel/lib/list.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/heap.h"
 #include "kernel/param.h"
@@ -277,8 +278,11 @@ struct fill {
 	uint32_t next; /* [m] first page not mapped yet */
 	uint32_t held; /* [m] first page still holding its mapping +1 */
 	uint32_t live; /* [m] pages not completed; 0 frees the batch */
-	unsigned int rank; /* [I] disk rank (kernel/io/prio.h) */
+	unsigned int rank; /* [m] disk rank (kernel/io/prio.h), raised by a
+			    * more urgent reader for the requests to come */
 	struct blkrun run; /* [m] the request being built */
+	struct list_node link; /* [m] on fills_live */
+	struct fill_req *reqs; /* [m] posted and not completed */
 	struct fill *next_waiter; /* [m] waiting for the same indirect block */
 	uint64_t trace_req; /* [I] the request that missed page 0, or 0 */
 	struct fill_page pages[]; /* n */
@@ -289,7 +293,13 @@ struct fill_req {
 	struct fill *fl;
 	uint32_t first, last;
 	uint64_t trace_req, posted_ns; /* its `disk` span, if traced */
+	struct vblk_req *vreq; /* [m] the driver's, for vblk_raise */
+	struct fill_req *next; /* [m] on fl->reqs */
 };
+
+/* Batches with pages not completed: where a raise looks (a raise is
+ * rare, and as many batches are live as disk requests fit in flight). */
+static struct list_node fills_live = LIST_HEAD_INIT(fills_live);
 
 /* An indirect block read asynchronously for the batches waiting on it. */
 struct meta_read {
@@ -312,8 +322,10 @@ static void page_put(struct fill *fl, uint32_t p)
 	if (--pg->pending)
 		return;
 	pcache_fill_done(fl->pc, fl->first + p, pg->buf, pg->err);
-	if (--fl->live == 0)
+	if (--fl->live == 0) {
+		list_remove(&fl->link);
 		kfree(fl);
+	}
 }
 
 static void page_part_done(struct fill *fl, uint32_t p, int err)
@@ -332,6 +344,15 @@ static void page_part_done(struct fill *fl, uint32_t p, int err)
 	page_put(fl, p);
 }
 
+static void req_unlink(struct fill_req *rq)
+{
+	struct fill_req **pp = &rq->fl->reqs;
+
+	while (*pp != rq)
+		pp = &(*pp)->next;
+	*pp = rq->next;
+}
+
 static void fill_req_done(void *arg, int err)
 {
 	struct fill_req *rq = arg;
@@ -340,8 +361,11 @@ static void fill_req_done(void *arg, int err)
 
 	if (rq->trace_req)
 		trace_span(rq->trace_req, TRACE_DISK, rq->posted_ns, time_ns());
-	kfree(rq);
 	pcache_lock();
+	/* Unlinked under the lock: a raise holding it may still use vreq,
+	 * which the driver keeps until this returns. */
+	req_unlink(rq);
+	kfree(rq);
 	/* The last page_put may free fl: the highest page goes last. */
 	for (uint32_t p = first; p <= last; p++)
 		page_part_done(fl, p, err);
@@ -366,14 +390,21 @@ static int fill_post(void *ctx, uint64_t sector,
 		 * that one and are not drawn on its track. */
 		uint64_t traced = first == 0 ? fl->trace_req : 0;
 
-		*rq = (struct fill_req){ fl, first, last, traced,
-					 traced ? time_ns() : 0 };
+		*rq = (struct fill_req){ .fl = fl,
+					 .first = first,
+					 .last = last,
+					 .trace_req = traced,
+					 .posted_ns = traced ? time_ns() : 0,
+					 .next = fl->reqs };
+		fl->reqs = rq;
 		err = vblk_read(fs.dev, sector, segs, n, fl->rank,
-				fill_req_done, rq);
-		if (err)
+				fill_req_done, rq, &rq->vreq);
+		if (err) {
+			req_unlink(rq);
 			kfree(rq);
-		else
+		} else {
 			fs.stats.fill_requests++;
+		}
 	}
 	if (err)
 		for (uint32_t p = first; p <= last; p++)
@@ -586,6 +617,7 @@ static int read_pages(struct pcache_file *pc, uint64_t first,
 			     .live = n,
 			     .rank = rank,
 			     .trace_req = trace_req(cause) };
+	list_add_tail(&fills_live, &fl->link);
 	for (uint32_t p = 0; p < n; p++)
 		fl->pages[p] =
 			(struct fill_page){ .buf = bufs[p], .pending = 1 };
@@ -604,9 +636,33 @@ static int read_page(struct pcache_file *pc, uint64_t index, struct iobuf *buf,
 	return read_pages(pc, index, &buf, 1, NULL, rank);
 }
 
+/* Priority inheritance: a more urgent reader waits on page `index`.
+ * Its batch's later requests go at that rank, and the posted request
+ * holding the page moves up the driver's queue if it still waits there. */
+static void raise_fill(struct pcache_file *pc, uint64_t index,
+		       unsigned int rank)
+{
+	struct list_node *pos;
+
+	list_for_each (pos, &fills_live) {
+		struct fill *fl = list_entry(pos, struct fill, link);
+
+		if (fl->pc != pc || index < fl->first ||
+		    index - fl->first >= fl->n)
+			continue;
+		fl->rank = MIN(fl->rank, rank);
+		for (struct fill_req *rq = fl->reqs; rq; rq = rq->next)
+			if (index - fl->first >= rq->first &&
+			    index - fl->first <= rq->last)
+				vblk_raise(fs.dev, rq->vreq, rank);
+		return;
+	}
+}
+
 static const struct pcache_backing_ops file_backing = {
 	.read_page = read_page,
 	.read_pages = read_pages,
+	.raise = raise_fill,
 };
 
 /* --- open --- */

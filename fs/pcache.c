@@ -50,6 +50,7 @@ struct entry {
 	struct iobuf *buf; /* [I] its owner_data points back here */
 	enum entry_state state; /* [m] */
 	bool readahead; /* [m] read ahead and not looked up yet */
+	uint8_t fill_rank; /* [m] LOADING: the disk rank it is filled at */
 	uint32_t ra_mark; /* [m] looking it up issues the window after one
 			   * of this many pages; 0: no mark */
 	struct pcache_waiter *waiters; /* [m] LOADING: FIFO */
@@ -361,6 +362,7 @@ static int start_batch(struct pcache_file *f, uint64_t first, uint32_t n,
 			break;
 		if (e->index == mark_at)
 			e->ra_mark = mark;
+		e->fill_rank = (uint8_t)rank;
 		bufs[count++] = e->buf;
 	}
 	if (count == 0) {
@@ -477,6 +479,17 @@ static uint64_t page_bytes(const struct pcache_file *f, uint64_t index)
 	return MIN((uint64_t)PAGE_SIZE, f->size - index * PAGE_SIZE);
 }
 
+/* A demand reader of `rank` joined LOADING page e: an urgent request
+ * must not wait behind the less urgent read (or readahead) it found. */
+static void join_fill(struct pcache_file *f, struct entry *e, unsigned int rank)
+{
+	if (rank >= e->fill_rank || !f->ops->raise)
+		return;
+	e->fill_rank = (uint8_t)rank;
+	cache.stats.waits_raised++;
+	f->ops->raise(f, e->index, rank);
+}
+
 int pcache_get(struct pcache_file *f, uint64_t index, struct iobuf **out,
 	       struct pcache_waiter *w)
 {
@@ -508,8 +521,10 @@ int pcache_get(struct pcache_file *f, uint64_t index, struct iobuf **out,
 	} else if (e) {
 		cache.stats.waits++;
 		cache.stats.miss_bytes += page_bytes(f, index);
-		if (w)
+		if (w) {
 			add_waiter(e, w);
+			join_fill(f, e, PRIO_DISK_RANK(urgency, false));
+		}
 	} else {
 		cache.stats.misses++;
 		cache.stats.miss_bytes += page_bytes(f, index);

@@ -72,6 +72,13 @@ struct pcache_backing_ops {
 	int (*read_pages)(struct pcache_file *f, uint64_t first,
 			  struct iobuf *const *bufs, uint32_t n,
 			  const struct causal *cause, unsigned int rank);
+	/*
+	 * Optional: a lookup of rank `rank` (a demand read, more urgent than
+	 * the rank page `index` is being filled at) now waits on that page.
+	 * The backing may hurry the fill (priority inheritance). Called
+	 * with the page cache lock held, at most once per more urgent rank.
+	 */
+	void (*raise)(struct pcache_file *f, uint64_t index, unsigned int rank);
 };
 
 struct pcache_file {
@@ -105,24 +112,25 @@ struct pcache_waiter {
 	struct handover ho; /* [queue] */
 };
 
-#define PCACHE_STATS(X)                                           \
-	X(hits) /* lookups found valid */                         \
-	X(misses) /* lookups that had to read */                  \
-	X(hit_bytes) /* file bytes of the hits */                 \
-	X(miss_bytes) /* file bytes of misses and waits */        \
-	X(waits) /* lookups that joined a read in flight */       \
-	X(readahead_issued) /* pages read ahead */                \
-	X(readahead_used) /* read-ahead pages later looked up */  \
-	X(readahead_wasted) /* read-ahead pages evicted unused */ \
-	X(readahead_windows) /* windows issued */                 \
-	X(readahead_grows) /* a window larger than the last */    \
-	X(readahead_shrinks) /* a file's cap halved on waste */   \
-	X(readahead_window_max) /* largest window, in pages */    \
-	X(batch_reads) /* backing calls for several pages */      \
-	X(evictions)                                              \
-	X(read_errors)                                            \
-	X(nomem) /* lookups refused: pool full of pinned pages */ \
-	X(cached_pages) /* now, valid or in flight */             \
+#define PCACHE_STATS(X)                                            \
+	X(hits) /* lookups found valid */                          \
+	X(misses) /* lookups that had to read */                   \
+	X(hit_bytes) /* file bytes of the hits */                  \
+	X(miss_bytes) /* file bytes of misses and waits */         \
+	X(waits) /* lookups that joined a read in flight */        \
+	X(waits_raised) /* ... more urgent than it: fill raised */ \
+	X(readahead_issued) /* pages read ahead */                 \
+	X(readahead_used) /* read-ahead pages later looked up */   \
+	X(readahead_wasted) /* read-ahead pages evicted unused */  \
+	X(readahead_windows) /* windows issued */                  \
+	X(readahead_grows) /* a window larger than the last */     \
+	X(readahead_shrinks) /* a file's cap halved on waste */    \
+	X(readahead_window_max) /* largest window, in pages */     \
+	X(batch_reads) /* backing calls for several pages */       \
+	X(evictions)                                               \
+	X(read_errors)                                             \
+	X(nomem) /* lookups refused: pool full of pinned pages */  \
+	X(cached_pages) /* now, valid or in flight */              \
 	X(loading) /* now: pages whose read is in flight */
 
 struct pcache_stats {

@@ -115,6 +115,7 @@ struct vblk_req {
 	vblk_done_fn done; /* [m] */
 	void *arg; /* [m] */
 	struct blkq_node qn; /* [m] waiting list; its rank, always */
+	bool waiting; /* [lock] on the waiting list (until the device fails) */
 	uint64_t posted_ns; /* [m] when the device got it */
 	bool timed_out; /* [lock] done() ran with -ETIMEDOUT, not again */
 	bool handed; /* [lock] that done() went to another CPU */
@@ -266,6 +267,7 @@ static void post_waiting(struct vblk_dev *d)
 			      &aged)) &&
 	       below_depth(d) && post(d, req_of(n)) == 0) {
 		blkq_take(&d->waitq, n);
+		req_of(n)->waiting = false;
 		d->aged_last = aged;
 		d->stats.waiting--;
 		if (aged && class_of(n->rank))
@@ -287,6 +289,7 @@ static void enqueue(struct vblk_dev *d, struct vblk_req *r)
 	uint32_t passed;
 
 	r->qn.queued_ns = time_ns();
+	r->waiting = true;
 	passed = blkq_add(&d->waitq, &r->qn, prio_enforced(), overtaken);
 	for (unsigned int k = 1; pc && k < PRIO_DISK_RANKS; k++)
 		class_of(k)->disk_overtaken += overtaken[k];
@@ -300,7 +303,8 @@ static void enqueue(struct vblk_dev *d, struct vblk_req *r)
 
 int vblk_read(struct vblk_dev *d, uint64_t sector,
 	      const struct vblk_segment *segs, unsigned int n,
-	      unsigned int rank, vblk_done_fn done, void *arg)
+	      unsigned int rank, vblk_done_fn done, void *arg,
+	      struct vblk_req **req)
 {
 	struct vblk_req *r;
 	uint64_t bytes = 0;
@@ -331,7 +335,10 @@ int vblk_read(struct vblk_dev *d, uint64_t sector,
 								       1u) };
 	r->timed_out = false;
 	r->handed = false;
+	r->waiting = false;
 	r->cpu = (uint16_t)cpu_self();
+	if (req)
+		*req = r;
 	spin_lock(&d->lock);
 	if (d->failed) { /* failed since the check above */
 		d->stats.refused++;
@@ -348,6 +355,21 @@ int vblk_read(struct vblk_dev *d, uint64_t sector,
 	spin_unlock(&d->lock);
 	watch_posted(d);
 	return 0;
+}
+
+bool vblk_raise(struct vblk_dev *d, struct vblk_req *r, unsigned int rank)
+{
+	bool moved;
+
+	spin_lock(&d->lock);
+	/* A failed device took its waiting list apart and told each
+	 * request, unlocked: none of them is on d->waitq any more. */
+	moved = r->waiting && !d->failed &&
+		blkq_raise(&d->waitq, &r->qn, rank, prio_enforced());
+	if (moved && class_of(rank))
+		class_of(rank)->disk_raised++;
+	spin_unlock(&d->lock);
+	return moved;
 }
 
 /* A handed-over completion, now on the CPU that asked. */
@@ -540,7 +562,8 @@ int vblk_read_kmem(struct vblk_dev *d, uint64_t off, void *buf, size_t len,
 						   (uint32_t)chunk };
 		pos += chunk;
 	}
-	return vblk_read(d, off / VBLK_SECTOR_SIZE, segs, n, rank, done, arg);
+	return vblk_read(d, off / VBLK_SECTOR_SIZE, segs, n, rank, done, arg,
+			 NULL);
 }
 
 /*

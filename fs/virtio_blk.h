@@ -26,12 +26,14 @@
 #ifndef FS_VIRTIO_BLK_H
 #define FS_VIRTIO_BLK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define VBLK_SECTOR_SIZE 512
 
 struct vblk_dev;
+struct vblk_req;
 
 struct vblk_segment {
 	uint64_t pa; /* physical address of the destination */
@@ -84,10 +86,21 @@ void vblk_limits(const struct vblk_dev *d, unsigned int *seg_max,
  * Returns 0 and calls done(arg, err) later (err 0, -EIO for a device
  * error, -ETIMEDOUT: see above), or -EINVAL (beyond the capacity, bad
  * lengths) / -ENOMEM / -ENODEV (device failed) without calling it.
+ * `req` (may be NULL) gets the request's handle for vblk_raise(), valid
+ * from before any done() until done() returns.
  */
 int vblk_read(struct vblk_dev *d, uint64_t sector,
 	      const struct vblk_segment *segs, unsigned int n,
-	      unsigned int rank, vblk_done_fn done, void *arg);
+	      unsigned int rank, vblk_done_fn done, void *arg,
+	      struct vblk_req **req);
+
+/*
+ * Priority inheritance: a reader of `rank` now waits on request r. If r
+ * still waits in the driver's queue, with prio=on, at a less urgent rank,
+ * it moves up to `rank` (counted in that urgency's `disk_raised`); one the
+ * device already has cannot be hurried. Returns whether it moved.
+ */
+bool vblk_raise(struct vblk_dev *d, struct vblk_req *r, unsigned int rank);
 
 /* vblk_read into kernel memory: `off` and `len` in bytes, both sector
  * multiples (the segments are made at page boundaries). */

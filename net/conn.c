@@ -122,6 +122,8 @@ struct conn {
 	uint64_t room_wait_since_ns; /* [m] since when */
 	bool mem_writer; /* [m] conn_write refused: writable() on rerun */
 	bool wake_writer; /* [m] writable() due from conn_poll */
+	uint32_t splice_acked; /* [m] prio=on: ACKed bytes whose splice
+				* waits for the pass's work list */
 	int close_err; /* [m] for closed() */
 	uint8_t urgency; /* [m] of the request answered (RFC 9218) */
 	struct conn *next; /* [m] deferred-work list */
@@ -644,12 +646,45 @@ uint64_t conn_queued(const struct conn *c)
 	return ioagg_len(&c->unsent) + c->inflight_bytes;
 }
 
+/* After an ACK (and its splice): the network side of c's event pair is
+ * WAIT while the queue is above the low-water mark, else READY, and a
+ * connection that does not splice hears writable(). In a callback. */
+static void net_side_update(struct conn *c, bool splicing)
+{
+	if (c->gone || c->closing)
+		return;
+	if (conn_queued(c) >= CONN_SEND_LOWAT) {
+		ecem_net_wait(c);
+		return;
+	}
+	ecem_net_ready(c); /* may run a delivery DED deferred */
+	if (!splicing && !c->gone && !c->abort_requested)
+		c->l->cb->writable(c->ctx);
+}
+
+/* Run the splice of the bytes ACKs left for the work list (prio=on). */
+static void splice_deferred(struct conn *c)
+{
+	uint32_t n = c->splice_acked;
+
+	c->splice_acked = 0;
+	if (!n || c->gone || c->closing || !ecem_splices(c))
+		return;
+	stats.splices_ordered++;
+	ecem_net_acked(c, n);
+	push(c);
+	net_side_update(c, true);
+}
+
 /*
  * The ACK path (soft-interrupt context). A connection correlated with a
  * splicing disk source (ECEM DNS) reports the acknowledged bytes to it,
  * which appends as many new bytes right here; the application is not
- * woken. Otherwise, and for the send-space events ECEM keeps, the usual
- * low-water writable() callback.
+ * woken. With prio=on the splice waits for the end of the poll pass
+ * instead, on the work list, which runs the most urgent connections
+ * first: a pass's ACKs then splice by urgency, not by arrival. Otherwise,
+ * and for the send-space events ECEM keeps, the usual low-water
+ * writable() callback.
  */
 static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 {
@@ -662,6 +697,12 @@ static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 	stats.bytes_out += len;
 	stats.queued_bytes -= len;
 	rerun_mem_waiters();
+	if (splicing && !c->gone && !c->closing && prio_enforced()) {
+		c->splice_acked += len;
+		schedule(c);
+		push(c);
+		return try_close(c);
+	}
 	if (splicing && !c->gone && !c->closing) {
 		c->in_callback = true;
 		ecem_net_acked(c, len);
@@ -671,16 +712,8 @@ static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 	push(c);
 	if (try_close(c) == ERR_ABRT)
 		return ERR_ABRT;
-	if (c->gone || c->closing)
-		return ERR_OK;
-	if (conn_queued(c) >= CONN_SEND_LOWAT) {
-		ecem_net_wait(c);
-		return ERR_OK;
-	}
 	c->in_callback = true;
-	ecem_net_ready(c); /* may run a delivery DED deferred */
-	if (!splicing && !c->gone && !c->abort_requested)
-		c->l->cb->writable(c->ctx);
+	net_side_update(c, splicing);
 	return callback_exit(c);
 }
 
@@ -1090,6 +1123,7 @@ static int conn_poll(void *arg)
 			continue;
 		}
 		c->in_callback = true;
+		splice_deferred(c);
 		deliver(c);
 		if (c->wake_writer && !c->gone && !c->abort_requested) {
 			c->wake_writer = false;

@@ -77,7 +77,8 @@ struct conn_callbacks {
 	X(mem_waits) /* sends stopped for lwIP memory or a mapping */       \
 	X(mem_reruns) /* stopped sends rerun when an ACK freed memory */    \
 	X(mem_waiting) /* now: connections stopped that way */              \
-	X(mem_wait_lost) /* found by the poll timer, nothing in flight */
+	X(mem_wait_lost) /* found by the poll timer, nothing in flight */   \
+	X(splices_ordered) /* prio=on: ACK splices run by urgency, pass end */
 
 struct conn_stats {
 	CONN_STATS(STAT_U64)

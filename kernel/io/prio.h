@@ -49,6 +49,7 @@
 	X(disk_overtaken) /* waiting, passed by a more urgent one */         \
 	X(disk_wait_us) /* total time spent queued */                        \
 	X(disk_aged) /* posted before more urgent ones: waited too long */   \
+	X(disk_raised) /* waiting reads moved up: one of these needs them */ \
 	X(send_waits) /* sends stopped for lwIP memory (net/conn.c) */       \
 	X(send_jumped) /* ... put ahead of a less urgent waiter */           \
 	X(tx_rerun_jumped) /* TX-backlog reruns before a less urgent one */  \

@@ -5,7 +5,9 @@
  * demand read goes ahead of readahead and low-priority reads (counted),
  * requests of one rank keep their order, and readahead of an urgency
  * stays behind that urgency's demand reads but ahead of anything less
- * urgent; a request that waited too long goes before more urgent ones.
+ * urgent; a request that waited too long goes before more urgent ones;
+ * a request raised by a more urgent reader moves up from anywhere in its
+ * FIFO, keeping the rest of both FIFOs intact.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -130,6 +132,50 @@ static void test_refill_after_drain(void **state)
 	assert_int_equal(order[1], 2);
 }
 
+/* Priority inheritance: a u=7 readahead request in the middle of its
+ * FIFO, raised to an urgent demand rank, goes first; its old FIFO and
+ * the tail pointers stay right (one added after it lands behind). */
+static void test_raise_moves_a_waiting_request_ahead(void **state)
+{
+	int order[N];
+
+	(void)state;
+	for (int i = 0; i < 4; i++)
+		blkq_add(&q, node(i, 7, true), true, NULL);
+	blkq_add(&q, node(4, 3, false), true, NULL);
+	/* Not more urgent, or ordering off: nothing moves. */
+	assert_false(blkq_raise(&q, &nodes[4], PRIO_DISK_RANK(3, false), true));
+	assert_false(
+		blkq_raise(&q, &nodes[2], PRIO_DISK_RANK(0, false), false));
+	assert_int_equal(nodes[2].rank, PRIO_DISK_RANK(7, true));
+	/* The middle one and the tail one of the u=7 FIFO. */
+	assert_true(blkq_raise(&q, &nodes[2], PRIO_DISK_RANK(0, false), true));
+	assert_true(blkq_raise(&q, &nodes[3], PRIO_DISK_RANK(5, false), true));
+	assert_int_equal(q.len, 5);
+	blkq_add(&q, node(5, 7, true), true, NULL); /* behind 1 on the tail */
+	blkq_add(&q, node(6, 0, false), true, NULL); /* behind 2 */
+	assert_int_equal(drain(order), 7);
+	static const int want[] = { 2, 6, 4, 3, 0, 1, 5 };
+	for (int i = 0; i < 7; i++)
+		assert_int_equal(order[i], want[i]);
+}
+
+/* Raising the only node of a FIFO empties it cleanly. */
+static void test_raise_the_only_one(void **state)
+{
+	int order[N];
+
+	(void)state;
+	blkq_add(&q, node(0, 6, false), true, NULL);
+	assert_true(blkq_raise(&q, &nodes[0], PRIO_DISK_RANK(1, false), true));
+	assert_null(q.head[PRIO_DISK_RANK(6, false)]);
+	assert_null(q.tail[PRIO_DISK_RANK(6, false)]);
+	blkq_add(&q, node(1, 6, false), true, NULL);
+	assert_int_equal(drain(order), 2);
+	assert_int_equal(order[0], 0);
+	assert_int_equal(order[1], 1);
+}
+
 /* Past the age limit, the longest-waiting request goes next, however
  * urgent the others are; below it, rank order. */
 static void test_aged_request_goes_next(void **state)
@@ -170,6 +216,9 @@ int main(void)
 		cmocka_unit_test_setup(test_fifo_within_a_rank, setup),
 		cmocka_unit_test_setup(test_refill_after_drain, setup),
 		cmocka_unit_test_setup(test_aged_request_goes_next, setup),
+		cmocka_unit_test_setup(test_raise_moves_a_waiting_request_ahead,
+				       setup),
+		cmocka_unit_test_setup(test_raise_the_only_one, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,8 @@
 #include <cmocka.h>
 
 #include "fs/pcache.h"
+#include "kernel/io/causal.h"
+#include "kernel/io/prio.h"
 #include "kernel/cpu/percpu.h"
 #include "kernel/sched/handover.h"
 #include "kernel/io/iobuf.h"
@@ -62,6 +64,30 @@ static int fake_read(struct pcache_file *f, uint64_t index, struct iobuf *b,
 }
 
 static const struct pcache_backing_ops ops = { .read_page = fake_read };
+
+static int last_read_rank = -1;
+static int raises, raised_rank = -1;
+static uint64_t raised_index;
+
+static int ranked_read(struct pcache_file *f, uint64_t index, struct iobuf *b,
+		       unsigned int rank)
+{
+	last_read_rank = (int)rank;
+	return fake_read(f, index, b, rank);
+}
+
+static void fake_raise(struct pcache_file *f, uint64_t index, unsigned int rank)
+{
+	(void)f;
+	raises++;
+	raised_index = index;
+	raised_rank = (int)rank;
+}
+
+static const struct pcache_backing_ops raising_ops = {
+	.read_page = ranked_read,
+	.raise = fake_raise,
+};
 
 /* Complete every pending read, in order, with err. */
 static void complete_all(int err)
@@ -151,6 +177,59 @@ static void test_miss_then_hit(void **state)
 	iobuf_unref(r.buf);
 	assert_int_equal(pcache_get(&f, 4, &b, &w), -EINVAL);
 	assert_true(st().hits >= 1);
+}
+
+/* Priority inheritance: a more urgent demand reader joining a page being
+ * read for a less urgent one asks the backing to raise that fill, once
+ * per more urgent rank; an equal or less urgent one does not. */
+static void test_urgent_waiter_raises_the_fill(void **state)
+{
+	static struct pcache_file f;
+	static const struct causal low = { .urgency = 7 },
+				   urgent = { .urgency = 0 },
+				   mid = { .urgency = 3 };
+	struct result r[4] = { 0 };
+	struct pcache_waiter w[4];
+	const struct causal *who[4] = { &low, &mid, &urgent, &urgent };
+	struct iobuf *b;
+	uint64_t before = st().waits_raised;
+
+	(void)state;
+	raises = 0;
+	pcache_file_init(&f, 11, 100 * PAGE_SIZE, &raising_ops, NULL);
+	for (int i = 0; i < 4; i++)
+		w[i] = (struct pcache_waiter){ .fn = on_done,
+					       .arg = &r[i],
+					       .cause = who[i] };
+	/* Page 50 (random: alone) missed at u=7. */
+	assert_int_equal(pcache_get(&f, 50, &b, &w[0]), -EINPROGRESS);
+	assert_int_equal(last_read_rank, PRIO_DISK_RANK(7, false));
+	/* u=3 joins: raised to its rank. */
+	assert_int_equal(pcache_get(&f, 50, &b, &w[1]), -EINPROGRESS);
+	assert_int_equal(raises, 1);
+	assert_int_equal(raised_index, 50);
+	assert_int_equal(raised_rank, PRIO_DISK_RANK(3, false));
+	/* u=0 joins: raised again; a second u=0 finds it raised already. */
+	assert_int_equal(pcache_get(&f, 50, &b, &w[2]), -EINPROGRESS);
+	assert_int_equal(pcache_get(&f, 50, &b, &w[3]), -EINPROGRESS);
+	assert_int_equal(raises, 2);
+	assert_int_equal(raised_rank, PRIO_DISK_RANK(0, false));
+	assert_int_equal(st().waits_raised - before, 2);
+	assert_int_equal(reads, 1);
+	complete_all(0);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(r[i].calls, 1);
+		iobuf_unref(r[i].buf);
+	}
+	/* Missed at u=0 first: a u=7 joiner raises nothing. */
+	w[0].cause = &urgent;
+	w[1].cause = &low;
+	assert_int_equal(pcache_get(&f, 70, &b, &w[0]), -EINPROGRESS);
+	assert_int_equal(pcache_get(&f, 70, &b, &w[1]), -EINPROGRESS);
+	assert_int_equal(raises, 2);
+	complete_all(0);
+	iobuf_unref(r[0].buf);
+	iobuf_unref(r[1].buf);
 }
 
 static void test_waiters_share_one_read(void **state)
@@ -351,6 +430,8 @@ int main(void)
 		cmocka_unit_test_setup(test_eviction_lru_and_pinning, reset),
 		cmocka_unit_test_setup(test_pool_full_of_pinned_pages, reset),
 		cmocka_unit_test_setup(test_read_errors, reset),
+		cmocka_unit_test_setup(test_urgent_waiter_raises_the_fill,
+				       reset),
 	};
 	return cmocka_run_group_tests_name("pcache", tests, group_setup, NULL);
 }

@@ -12,6 +12,7 @@ configured header and path rules classify requests; bad boot values are
 named on the console.
 """
 import statistics
+import threading
 
 import pytest
 
@@ -186,3 +187,51 @@ def test_flood_beyond_the_laio_workers_never_blocks_the_main_loop(
     assert after["live_max"] <= after["workers"]
     assert after["reserve_used"] > before["reserve_used"], after
     assert (rest["live"], rest["waiting"]) == (0, 0), rest
+
+
+def test_urgent_reader_raises_the_flood_read_it_waits_on(ns, site, tmp_path):
+    """Priority inheritance at the disk: an urgent request for a file the
+    low-priority flood is reading joins pages whose u=7 read still waits
+    in the driver's queue. With prio=on that read moves up to the urgent
+    rank (`pcache.waits_raised` asked, `prio.u0.disk_raised` moved)
+    instead of the urgent request waiting out the whole flood's queue.
+    (A u=7 demand read joining u=7 readahead raises it too, to its own
+    demand rank: `prio.u7.disk_raised`.) Every body, urgent or flood, is
+    byte-exact."""
+    files, _, low, _ = site
+    errors, done = [], []
+    with ns.entered():
+        boot(ns, tmp_path, site, "prio=on")
+        assert fetch("/warm.txt")[0] == 200
+        # The flood takes the first LOW_CONNS files at once; their first
+        # reads queue behind each other at 40 requests a second.
+        queue, lock, stop = list(low[:LOW_CONNS]), threading.Lock(), \
+            threading.Event()
+        flood = [threading.Thread(target=prioload._flood,
+                                  args=(files, queue, lock, stop, errors,
+                                        done))
+                 for _ in range(LOW_CONNS)]
+        for t in flood:
+            t.start()
+        before = web.settle(lambda st: st["fs"]["disk_waiting"] >= 8)
+        assert before["fs"]["disk_waiting"] >= 8, before["fs"]
+        urgent = low[LOW_CONNS - 8:LOW_CONNS]  # the flood's, still queued
+        lat = []
+        for path in urgent:
+            took, status, body = prioload.timed_get(path,
+                                                    prioload.HIGH_URGENCY)
+            assert (status, body == files[path]) == (200, True), path
+            lat.append(took)
+        after = stats()
+        for t in flood:
+            t.join(prioload.TIMEOUT)
+    assert not errors, errors[:5]
+    assert sorted(done) == sorted(low[:LOW_CONNS])
+    raised = after["prio"]["u0"]["disk_raised"] - \
+        before["prio"]["u0"]["disk_raised"]
+    asked = after["pcache"]["waits_raised"] - before["pcache"]["waits_raised"]
+    print("urgent readers of flooded files: %d asks, %d waiting reads "
+          "moved up, latency median %.2f s max %.2f s"
+          % (asked, raised, sorted(lat)[len(lat) // 2], max(lat)))
+    assert asked >= 1
+    assert 1 <= raised <= asked
