@@ -55,7 +55,8 @@ STATIC_ASSERT(sizeof(struct request_slot) % 8 == 0);
 struct trace_cpu {
 	struct trace_ring events; /* [this CPU] */
 	struct trace_ring requests; /* [this CPU] */
-	uint64_t sample_count; /* [this CPU] requests seen under sample:N */
+	uint64_t sample_skip; /* [this CPU] under sample:N, requests to skip
+			       * before the next one recorded */
 	uint64_t traced, skipped, continued, invalid; /* [this CPU] */
 	uint16_t cpu; /* [I] whose */
 };
@@ -189,7 +190,14 @@ static bool sampled(struct trace_cpu *tc, const struct tracectx *tp,
 		return false;
 	if (config.sample_n == 1 || (tp && (tp->flags & TRACECTX_FLAG_SAMPLED)))
 		return true;
-	return ++tc->sample_count % config.sample_n == 0;
+	/* A countdown, not a count modulo N: a division is a helper call
+	 * per request under TCG. */
+	if (tc->sample_skip) {
+		tc->sample_skip--;
+		return false;
+	}
+	tc->sample_skip = config.sample_n - 1;
+	return true;
 }
 
 /* Record the traced request c in place. Its name is kept as the method
@@ -409,10 +417,13 @@ static void apply(void)
 		trace_on = false;
 		return;
 	}
-	for (unsigned cpu = 0; cpu < cpus; cpu++)
+	for (unsigned cpu = 0; cpu < cpus; cpu++) {
 		if (!per_cpu[cpu] &&
 		    !setup_cpu(cpu, ring_events, ring_requests))
 			pr_warn("no memory for CPU %u's trace rings", cpu);
+		if (per_cpu[cpu]) /* a new N counts from its first request */
+			per_cpu[cpu]->sample_skip = 0;
+	}
 }
 
 int trace_set_mode(const char *mode)

@@ -124,6 +124,12 @@ def main(argv=None):
             name, m["vcpu_us_per_req"], m["rps"],
             m["spans_per_req"], m["traced_per_req"], 100 * over,
             " %10.0f" % m["instr_per_req"] if args.icount else ""))
+    if args.icount:
+        # The spread says how far the count is from exact on this host.
+        print("instr/r over the rounds: %s" % ", ".join(
+            "%s %.0f-%.0f" % (name, min(r["instr_per_req"] for r in rs),
+                              max(r["instr_per_req"] for r in rs))
+            for name, rs in runs.items()))
     met = med["on"]["overhead"] <= TARGET_OVERHEAD
     print("target: trace=on at most %d%% more %s per request: %s"
           % (100 * TARGET_OVERHEAD,
