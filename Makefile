@@ -18,6 +18,8 @@
 #   make bench-cache  page cache LRU vs GDS on a Zipf trace (QUICK=1: short)
 #   make bench-trace  tracing overhead: trace=off/on/sample:100 (QUICK=1;
 #                   ICOUNT=1: under -icount, guest instructions per request)
+#   make insnprof   guest instructions per request by function, exact
+#                   (a TCG plugin): trace=off vs on, or BENCH_ARGS configs
 #   make bench-accept  accept_limit under connection churn, httperf (QUICK=1)
 #   make bench-prio  urgent requests under a low-priority disk flood, prio=on/off
 #   make cluster N=3   N guests behind HAProxy in a namespace (Ctrl-C stops)
@@ -275,6 +277,15 @@ bench-mech: $(KERNEL_BIN)
 bench-trace: $(KERNEL_BIN)
 	tools/bench/trace.py $(if $(QUICK),--quick,--rounds $(BENCH_ROUNDS) \
 		--seconds $(BENCH_SECONDS)) $(if $(ICOUNT),--icount) $(BENCH_ARGS)
+
+# Where a request's guest instructions go, by function, exact: a QEMU
+# TCG plugin (tools/bench/insnprof.c) counts every block the guest runs
+# over a bounded 1 KiB wrk run; per request, and the difference between
+# configurations (tools/bench/insnprof.py --help; default trace=off vs
+# trace=on). Needs root for the namespace.
+.PHONY: insnprof
+insnprof: $(KERNEL_BIN)
+	BUILD=$(abspath $(BUILD)) tools/bench/insnprof.py $(BENCH_ARGS)
 
 # Accept strategies under connection churn (issue 19): httperf offers
 # one-request and few-request connections at 0.5x-3x of the saturation
