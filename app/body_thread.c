@@ -39,12 +39,20 @@
 #include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
 #include "kernel/mm/heap.h"
+#include "kernel/mm/pmm.h"
 #include "kernel/param.h"
 #include "kernel/sched/thread.h"
 #include "kernel/sched/timer.h"
 #include "net/conn.h"
 
 #define THREAD_BUF_SIZE (64u << 10) /* the process buffer */
+/* Heap pages threads leave free. Without them the thread that fits
+ * takes the last pages, and the next connection finds no page for its
+ * state: it is reset instead of answered 503 (where that happens
+ * depends only on the memory size modulo a thread's pages, so at
+ * -smp 2 at 48 MiB it did). 256 KiB holds the state of new connections
+ * whose requests get the 503, and a /_stats answer (a 20 KiB buffer). */
+#define THREAD_HEAP_RESERVE_PAGES 64u
 
 enum server_model { MODEL_EVENT, MODEL_THREADS };
 static const char *const model_names[] = { "event", "threads", NULL };
@@ -497,14 +505,34 @@ static void body_thread(void *arg)
 	hc_free(hc);
 }
 
+/* Pages a connection's thread takes from the frame allocator at most:
+ * its stack and guard page, its buffer with the heap's header, a slab
+ * page each for struct http_thread and struct thread. */
+static uint64_t thread_pages(void)
+{
+	uint64_t pages = THREAD_STACK_PAGES + 1 + 2;
+
+	if (thread_send == SEND_COPY)
+		pages += THREAD_BUF_SIZE / PAGE_SIZE + 1;
+	return pages;
+}
+
 /* The connection's thread and its buffer (made on its first body, kept
- * for the next); false without memory, counted. */
+ * for the next); false without memory (or when it would eat into the
+ * heap's reserve), counted. CPUs that check at once may each dip once
+ * into the reserve: it is far larger than a thread. */
 bool hc_thread_prepare(struct http_conn *hc)
 {
 	struct http_thread *ht;
+	struct pmm_stats mem;
 
 	if (hc->thread)
 		return true;
+	pmm_get_stats(&mem);
+	if (mem.free_pages < thread_pages() + THREAD_HEAP_RESERVE_PAGES) {
+		hc_stats.thread_setup_failed++;
+		return false;
+	}
 	ht = kzalloc(sizeof(*ht));
 	if (!ht) {
 		hc_stats.thread_setup_failed++;

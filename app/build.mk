@@ -15,6 +15,8 @@ KERNEL_SRCS += \
 	app/http_str.c \
 	app/http_trace.c \
 	app/mime.c \
+	app/page_writer.c \
+	app/profile_folded.c \
 	app/prio.c \
 	app/respond.c \
 	app/sendfile.c \

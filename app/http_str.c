@@ -5,6 +5,9 @@
  */
 #include "app/http_str.h"
 
+#include "kernel/lib/errno.h"
+#include "kernel/lib/string.h"
+
 static unsigned char lower(unsigned char c)
 {
 	return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
@@ -56,4 +59,37 @@ bool http_list_next(struct http_str *rest, struct http_str *elem)
 			return true;
 	}
 	return false;
+}
+
+/* The decimal value of query parameter `key` ("id=") in a
+ * request-target: 1 with *v, 0 when absent, -EINVAL when its value is
+ * empty, not all digits or too large. */
+int http_query_number(const char *target, size_t len, const char *key,
+		      uint64_t *v)
+{
+	const char *q = memchr(target, '?', len), *end = target + len;
+	size_t klen = strlen(key);
+
+	*v = 0;
+	if (!q)
+		return 0;
+	for (const char *p = q + 1; p < end;) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *stop = amp ? amp : end;
+
+		if ((size_t)(stop - p) >= klen && !memcmp(p, key, klen)) {
+			if ((size_t)(stop - p) == klen)
+				return -EINVAL;
+			for (p += klen; p < stop; p++) {
+				if (*p < '0' || *p > '9' ||
+				    *v > UINT64_MAX / 10 ||
+				    *v * 10 > UINT64_MAX - (uint64_t)(*p - '0'))
+					return -EINVAL;
+				*v = *v * 10 + (uint64_t)(*p - '0');
+			}
+			return 1;
+		}
+		p = stop + 1;
+	}
+	return 0;
 }

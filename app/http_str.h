@@ -42,4 +42,10 @@ bool http_str_eq_nocase(struct http_str s, const char *lit);
 struct http_str http_str_trim(struct http_str s);
 bool http_list_next(struct http_str *rest, struct http_str *elem);
 
+/* The decimal value of query parameter `key` ("id=") in a
+ * request-target: 1 with *v, 0 when absent, -EINVAL when its value is
+ * empty, not all digits or too large. */
+int http_query_number(const char *target, size_t len, const char *key,
+		      uint64_t *v);
+
 #endif

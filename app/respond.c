@@ -22,6 +22,7 @@
 #include "app/http_response.h"
 #include "app/mime.h"
 #include "app/stats.h"
+#include "app/profile_folded.h"
 #include "app/trace_json.h"
 #include "fs/file.h"
 #include "kernel/arch/rtc.h"
@@ -33,6 +34,7 @@
 #include "kernel/mm/heap.h"
 #include "kernel/param.h"
 #include "kernel/sched/laio.h"
+#include "kernel/sched/profile.h"
 #include "kernel/sched/timer.h"
 #include "net/conn.h"
 
@@ -44,6 +46,7 @@
 #define HEALTH_PATH "/_health" /* load balancers' health check */
 #define HEALTH_BODY "ok\n"
 #define TRACE_PATH "/_trace"
+#define PROFILE_PATH "/_profile"
 
 static void count_status(int status)
 {
@@ -235,6 +238,34 @@ static void answer_health(struct http_conn *hc, bool head_only)
 	answer(hc, &r, HEALTH_BODY, sizeof(HEALTH_BODY) - 1, head_only);
 }
 
+/* Answer 200 with a generated body in pool pages (taken from `body`). */
+static void answer_pages(struct http_conn *hc, struct ioagg *body,
+			 const char *content_type, bool head_only)
+{
+	uint64_t len = ioagg_len(body);
+	struct http_response r = base_response(hc, 200);
+	int err;
+
+	r.content_type = content_type;
+	r.content_length = len;
+	hc->status = 200;
+	count_status(200);
+	err = queue_head(hc, &r, NULL, 0);
+	if (!err && !head_only)
+		err = ioagg_concat(&hc->head, body);
+	ioagg_release(body);
+	if (err) {
+		hc_abort(hc);
+		return;
+	}
+	if (!head_only) {
+		hc_stats.body_bytes += len;
+		hc->resp_body = len;
+	}
+	hc_flush(hc, false);
+	hc_response_done(hc);
+}
+
 /* The status for a /_trace failure: unknown request, bad id, no memory. */
 static int trace_error_status(int err)
 {
@@ -249,8 +280,7 @@ static void answer_trace(struct http_conn *hc, const struct http_request *req,
 			 bool head_only)
 {
 	struct ioagg body;
-	struct http_response r;
-	uint64_t id, len;
+	uint64_t id;
 	unsigned int last = 0;
 	int err = trace_query_id(req->target.p, req->target.len, &id);
 
@@ -267,26 +297,30 @@ static void answer_trace(struct http_conn *hc, const struct http_request *req,
 		hc_answer_error(hc, trace_error_status(err), head_only);
 		return;
 	}
-	len = ioagg_len(&body);
-	r = base_response(hc, 200);
-	r.content_type = "application/json";
-	r.content_length = len;
-	hc->status = 200;
-	count_status(200);
-	err = queue_head(hc, &r, NULL, 0);
-	if (!err && !head_only)
-		err = ioagg_concat(&hc->head, &body);
-	ioagg_release(&body);
-	if (err) {
-		hc_abort(hc);
+	answer_pages(hc, &body, "application/json", head_only);
+}
+
+/* GET /_profile[?ms=N]: the profiler's samples as folded stacks
+ * (app/profile_folded.h); 404 while the profiler is off (profile=0). */
+static void answer_profile(struct http_conn *hc, const struct http_request *req,
+			   bool head_only)
+{
+	struct ioagg body;
+	uint64_t ms;
+	int err = profile_query_ms(req->target.p, req->target.len, &ms);
+
+	if (err || !profile_hz()) {
+		hc_answer_error(hc, err ? 400 : 404, head_only);
 		return;
 	}
-	if (!head_only) {
-		hc_stats.body_bytes += len;
-		hc->resp_body = len;
+	ioagg_init(&body);
+	err = profile_folded(&body, ms);
+	if (err) {
+		ioagg_release(&body);
+		hc_answer_error(hc, 503, head_only);
+		return;
 	}
-	hc_flush(hc, false);
-	hc_response_done(hc);
+	answer_pages(hc, &body, "text/plain", head_only);
 }
 
 /* The head fields that describe the file `st` (its ETag into etag,
@@ -534,6 +568,10 @@ void hc_route(struct http_conn *hc, const struct http_request *req)
 	}
 	if (!strcmp(path, TRACE_PATH)) {
 		answer_trace(hc, req, head_only);
+		return;
+	}
+	if (!strcmp(path, PROFILE_PATH)) {
+		answer_profile(hc, req, head_only);
 		return;
 	}
 	if (!fs_mounted()) {

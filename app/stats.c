@@ -29,6 +29,7 @@
 #include "kernel/mm/heap.h"
 #include "kernel/sched/handover.h"
 #include "kernel/sched/laio.h"
+#include "kernel/sched/profile.h"
 #include "kernel/sched/irq.h"
 #include "kernel/sched/mainloop.h"
 #include "kernel/sched/thread.h"
@@ -251,6 +252,7 @@ static void kernel_section(struct json_out *j)
 	struct thread_stats th;
 	struct heap_stats hp;
 	struct irq_intx_stats ix;
+	struct profile_stats pf;
 
 	irq_get_intx_stats(&ix);
 	mainloop_get_stats(&ml);
@@ -267,6 +269,11 @@ static void kernel_section(struct json_out *j)
 	json_u64(j, "intx_lines", ix.lines);
 	json_u64(j, "intx_unclaimed", ix.unclaimed);
 	json_u64(j, "intx_storm_masked", ix.storm_masked);
+	json_close(j);
+	profile_get_stats(&pf);
+	json_open(j, "profile");
+	json_u64(j, "hz", profile_hz());
+	STATS_JSON(j, PROFILE_STATS, &pf);
 	json_close(j);
 }
 

@@ -9,6 +9,9 @@
  */
 #include "app/trace_json.h"
 
+#include "app/http_str.h"
+#include "app/page_writer.h"
+
 #include "kernel/arch/smp.h"
 #include "kernel/arch/time.h"
 #include "kernel/io/iobuf.h"
@@ -24,61 +27,6 @@
 #define EVENT_JSON_TYPICAL 300 /* ... usually: sizes the newest-first cut */
 #define TRAILER_MAX 256 /* bytes after the last event */
 
-/* Appends text to an aggregate in one-page pool buffers. */
-struct page_writer {
-	struct ioagg *out;
-	struct iobuf *buf; /* the page being written, mapped at va */
-	char *va;
-	uint32_t len;
-	uint64_t bytes, budget; /* written; allowed for events */
-	int err;
-};
-
-static void writer_flush(struct page_writer *w)
-{
-	int err;
-
-	if (!w->buf)
-		return;
-	iobuf_unmap(w->buf, w->va);
-	iobuf_seal(w->buf, w->len);
-	err = ioagg_append(w->out, w->buf, 0, w->len);
-	iobuf_unref(w->buf);
-	w->buf = NULL;
-	if (err && !w->err)
-		w->err = err;
-}
-
-static void put(struct page_writer *w, const char *s, size_t n)
-{
-	while (n && !w->err) {
-		uint32_t k;
-
-		if (w->buf && w->len == PAGE_SIZE)
-			writer_flush(w);
-		if (!w->buf) {
-			w->buf = iobuf_alloc(PAGE_SIZE, NULL, NULL);
-			if (!w->buf) {
-				w->err = -ENOMEM;
-				return;
-			}
-			w->va = iobuf_map(w->buf);
-			w->len = 0;
-		}
-		k = (uint32_t)MIN(n, (size_t)(PAGE_SIZE - w->len));
-		memcpy(w->va + w->len, s, k);
-		w->len += k;
-		w->bytes += k;
-		s += k;
-		n -= k;
-	}
-}
-
-static void puts_(struct page_writer *w, const char *s)
-{
-	put(w, s, strlen(s));
-}
-
 /* s as the body of a JSON string: quotes, backslashes and control
  * bytes escaped. */
 static void put_escaped(struct page_writer *w, const char *s)
@@ -90,12 +38,12 @@ static void put_escaped(struct page_writer *w, const char *s)
 		if (c == '"' || c == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)c;
-			put(w, esc, 2);
+			page_writer_put(w, esc, 2);
 		} else if (c < 0x20 || c == 0x7f) {
 			snprintf(esc, sizeof(esc), "\\u%04x", c);
-			puts_(w, esc);
+			page_writer_puts(w, esc);
 		} else {
-			put(w, (const char *)&c, 1);
+			page_writer_put(w, (const char *)&c, 1);
 		}
 	}
 }
@@ -117,11 +65,11 @@ static void put_thread_name(struct page_writer *w,
 		"{\"ph\":\"M\",\"pid\":1,\"tid\":%llu,\"name\":\"thread_name\","
 		"\"args\":{\"name\":\"",
 		(unsigned long long)rq->req);
-	puts_(w, buf);
+	page_writer_puts(w, buf);
 	put_escaped(w, rq->name);
 	snprintf(buf, sizeof(buf), " #%llu\"}},\n",
 		 (unsigned long long)rq->req);
-	puts_(w, buf);
+	page_writer_puts(w, buf);
 }
 
 static void put_span(struct page_writer *w, const struct trace_event *ev,
@@ -150,7 +98,7 @@ static void put_span(struct page_writer *w, const struct trace_event *ev,
 		     trace_kind_cat(ev->kind), ts, dur,
 		     (unsigned long long)ev->req, tid, parent, span, ev->cpu,
 		     rq->urgency);
-	put(w, buf, (size_t)MIN(n, (int)sizeof(buf) - 1));
+	page_writer_put(w, buf, (size_t)MIN(n, (int)sizeof(buf) - 1));
 }
 
 /* The request record of ev, looked up once per run of its spans. */
@@ -286,37 +234,26 @@ static void put_trailer(struct page_writer *w, uint64_t truncated)
 		now, (unsigned long long)st.dropped,
 		trace_mode_name(mode, sizeof(mode)),
 		(unsigned long long)truncated);
-	puts_(w, buf);
-}
-
-/* Bytes the answer may take: TRACE_JSON_PAGES_MAX pages, and no more
- * than a quarter of the pool pages not pinned. */
-static uint64_t page_budget(void)
-{
-	struct iobuf_stats io;
-	uint64_t pages;
-
-	iobuf_get_stats(&io);
-	pages = (io.pool_pages - MIN(io.pinned_pages, io.pool_pages)) / 4;
-	pages = MIN(pages, (uint64_t)TRACE_JSON_PAGES_MAX);
-	return pages > 1 ? (pages - 1) * PAGE_SIZE : 0;
+	page_writer_puts(w, buf);
 }
 
 /* The answer for every held request (p NULL) or the picked ones. */
 static int write_json(struct ioagg *out, const struct pick *p)
 {
-	struct page_writer w = { .out = out, .budget = page_budget() };
+	struct page_writer w = {
+		.out = out, .budget = page_writer_budget(TRACE_JSON_PAGES_MAX)
+	};
 	uint64_t truncated = 0;
 
 	if (!w.budget)
 		return -ENOMEM;
-	puts_(&w, "{\"traceEvents\":[\n");
+	page_writer_puts(&w, "{\"traceEvents\":[\n");
 	put_names(&w, p);
 	for (unsigned cpu = 0; cpu < cpu_count() && !w.err; cpu++)
 		put_cpu_spans(&w, cpu, p ? 0 : newest_from(cpu, w.budget), p,
 			      &truncated);
 	put_trailer(&w, truncated);
-	writer_flush(&w);
+	page_writer_flush(&w);
 	return w.err;
 }
 
@@ -342,43 +279,10 @@ int trace_json_last(struct ioagg *out, unsigned int last)
 	return write_json(out, &p);
 }
 
-/* The decimal value of query parameter `key` ("id=") in a
- * request-target: 1 with *v, 0 when absent, -EINVAL when its value is
- * empty, not all digits or too large. */
-static int query_number(const char *target, size_t len, const char *key,
-			uint64_t *v)
-{
-	const char *q = memchr(target, '?', len), *end = target + len;
-	size_t klen = strlen(key);
-
-	*v = 0;
-	if (!q)
-		return 0;
-	for (const char *p = q + 1; p < end;) {
-		const char *amp = memchr(p, '&', (size_t)(end - p));
-		const char *stop = amp ? amp : end;
-
-		if ((size_t)(stop - p) >= klen && !memcmp(p, key, klen)) {
-			if ((size_t)(stop - p) == klen)
-				return -EINVAL;
-			for (p += klen; p < stop; p++) {
-				if (*p < '0' || *p > '9' ||
-				    *v > UINT64_MAX / 10 ||
-				    *v * 10 > UINT64_MAX - (uint64_t)(*p - '0'))
-					return -EINVAL;
-				*v = *v * 10 + (uint64_t)(*p - '0');
-			}
-			return 1;
-		}
-		p = stop + 1;
-	}
-	return 0;
-}
-
 int trace_query_last(const char *target, size_t len, unsigned int *last)
 {
 	uint64_t v;
-	int found = query_number(target, len, "last=", &v);
+	int found = http_query_number(target, len, "last=", &v);
 
 	*last = 0;
 	if (found < 0 || (found && (v < 1 || v > TRACE_LAST_MAX)))

@@ -35,6 +35,7 @@
 #include "kernel/param.h"
 #include "kernel/sched/irq.h"
 #include "kernel/sched/mainloop.h"
+#include "kernel/sched/profile.h"
 #include "kernel/sched/timer.h"
 #include "kernel/sched/timer_selftest.h"
 #include "kernel/virtio/pci.h"
@@ -234,6 +235,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	smp_boot_aps();
 	smp_selftest();
 	sfbuf_selftest(); /* mapping=sfbuf shootdowns across the CPUs */
+	profile_init(); /* profile=: a ring per CPU online */
 
 	/* Devices: BARs are mapped with paging_map_mmio. */
 	pci_init();

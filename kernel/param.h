@@ -30,6 +30,7 @@
  */
 #define SFBUF_WINDOW_SLOTS 4096
 #define SFBUF_SHORT_RESERVE 16 /* slots only copy-length mappings take */
+#define SFBUF_RX_RESERVE 16 /* more per RX ring that only its refills take */
 /* kernel/mm/memplan: what the plan gives a large machine, and the least
  * free memory (after the kernel image) it can run in at all. */
 #define MEM_MIN_MIB 5 /* the smallest -m that serves (make bench checks) */
@@ -56,6 +57,7 @@
 #define THREAD_NAME_MAX 16 /* bytes of a thread's name */
 #define THREAD_STACK_PAGES 4 /* 16 KiB per kernel thread stack */
 #define MAINLOOP_POLLERS_MAX 16 /* mainloop_add_poller() slots */
+#define MAINLOOP_PASS_ENDS_MAX 4 /* mainloop_add_pass_end_on() slots */
 
 /* pci and virtio */
 #define PCI_DEV_MAX 64 /* functions kept by the PCI scan */
@@ -79,6 +81,8 @@
 /* Descriptors per frame (a TSO frame: 16-17 pages, lwIP's header and the
  * virtio header); longer chains are copied. */
 #define VNET_TX_SEGS_MAX 20
+#define VNET_TX_KICK_BYTES \
+	(128u << 10) /* posted bytes that ring the TX doorbell early */
 #define VNET_TX_BACKLOG 256 /* frames queued while the TX ring is full */
 #define VNET_TX_CTRL_RESERVE 64 /* more backlog slots for frames ... */
 #define VNET_TX_CTRL_FRAME_MAX 128 /* ... this small: SYN-ACK, ACK, FIN */
@@ -115,6 +119,7 @@
 #define TRACE_RING_MIN 64 /* spans per CPU, else no tracing at all */
 #define TRACE_NAME_MAX 64 /* bytes of "<METHOD> <path>", NUL included */
 #define TRACE_JSON_PAGES_MAX 512 /* pool pages one GET /_trace may use */
+#define PROFILE_TEXT_PAGES_MAX 512 /* pool pages one GET /_profile may use */
 
 /* multiprocessor (kernel/arch/smp, kernel/core/spinlock) */
 #define CPU_MAX 64 /* CPUs brought up, at most: one bit each in cpumask_t */

@@ -291,6 +291,11 @@ static int poll_instance(void *arg)
 	return netinst_get((uint32_t)(uintptr_t)arg)->poll();
 }
 
+static int instance_pass_end(void *arg)
+{
+	return netinst_get((uint32_t)(uintptr_t)arg)->pass_end();
+}
+
 /* The first virtio-net function (modern or transitional ID). */
 static struct pci_dev *find_device(void)
 {
@@ -393,6 +398,10 @@ int net_init(void)
 			inst_cpu[i]);
 		err = mainloop_add_poller_on(inst_cpu[i], poll_instance,
 					     (void *)(uintptr_t)i);
+		if (!err)
+			err = mainloop_add_pass_end_on(inst_cpu[i],
+						       instance_pass_end,
+						       (void *)(uintptr_t)i);
 		if (err)
 			return err;
 	}

@@ -162,6 +162,13 @@ static void publish(uint64_t now)
 	publish_due = false;
 }
 
+static int pass_end(void)
+{
+	if (vnet)
+		vnet_tx_doorbell(vnet);
+	return 0;
+}
+
 /* The instance's poller: driver work, ARP from the others, lwIP's
  * timeouts, then the connections' deferred callbacks. */
 static int poll(void)
@@ -350,6 +357,7 @@ static const struct netinst_ops ops
 		.probe = probe,
 		.pair_cpu = pair_cpu,
 		.poll = poll,
+		.pass_end = pass_end,
 		.has_address = has_address,
 		.log_stats = log_stats,
 		.stats = stats,

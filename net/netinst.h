@@ -69,6 +69,9 @@ struct netinst_ops {
 	/* Driver work, ARP from the others, lwIP's timers, deferred
 	 * connection work; > 0 if it did any. */
 	int (*poll)(void);
+	/* End of the CPU's main-loop pass: ring the TX doorbell once for
+	 * the frames the whole pass queued (virtio_net.c). 0. */
+	int (*pass_end)(void);
 	bool (*has_address)(void);
 	void (*log_stats)(void);
 	void (*stats)(struct net_instance_stats *st);

@@ -155,6 +155,11 @@ err_t vnet_netif_init(struct netif *netif);
  * any (the main loop polls again before halting). Main loop only. */
 int vnet_poll(struct vnet_dev *dev);
 
+/* Notify the device of the TX frames posted since the last notification
+ * (if its event index asks for it). The main loop calls it at the end of
+ * each pass; a post notifies early once `tx_kick_batch` frames wait. */
+void vnet_tx_doorbell(struct vnet_dev *dev);
+
 /* Whether the link is up (always, without VIRTIO_NET_F_STATUS). */
 bool vnet_link_up(const struct vnet_dev *dev);
 

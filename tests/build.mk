@@ -61,7 +61,7 @@ UNIT_TESTS += tests/kernel/test_lockcheck
 tests/kernel/test_lockcheck_SRCS := kernel/core/lockcheck.c
 
 UNIT_TESTS += tests/kernel/test_timer
-tests/kernel/test_timer_SRCS := kernel/sched/timer.c tests/fakes/fake_printk.c \
+tests/kernel/test_timer_SRCS := kernel/sched/timer.c tests/fakes/fake_profile.c tests/fakes/fake_printk.c \
 	tests/fakes/fake_panic.c
 
 # Per-CPU handover queues; CPUs and IPIs played by tests/fakes/fake_smp.c.
@@ -165,7 +165,7 @@ tests/app/test_sendfile_SRCS := app/sendfile.c kernel/io/iobuf.c kernel/io/sfbuf
 
 # The server's tracing hooks with trace=off (tests/fakes/fake_trace.c).
 TRACE_FAKE_SRCS := kernel/io/tracectx.c tests/fakes/fake_trace.c
-TRACE_APP_SRCS := app/http_trace.c app/trace_json.c
+TRACE_APP_SRCS := app/http_trace.c app/trace_json.c app/page_writer.c
 
 UNIT_TESTS += tests/kernel/test_tracering
 tests/kernel/test_tracering_SRCS := kernel/io/tracering.c tests/fakes/fake_panic.c tests/fakes/fake_printk.c
@@ -173,7 +173,8 @@ tests/kernel/test_tracering_SRCS := kernel/io/tracering.c tests/fakes/fake_panic
 # trace.c with %gs pointed at a fake per-CPU area, and the /_trace JSON.
 UNIT_TESTS += tests/kernel/test_trace
 tests/kernel/test_trace_SRCS := kernel/io/trace.c kernel/io/tracering.c \
-	kernel/io/tracectx.c kernel/io/causal.c app/trace_json.c kernel/mm/memplan.c \
+	kernel/io/tracectx.c kernel/io/causal.c app/trace_json.c app/page_writer.c \
+	app/http_str.c kernel/mm/memplan.c \
 	kernel/io/iobuf.c kernel/io/sfbuf.c kernel/sched/handover.c kernel/mm/heap.c kernel/lib/bitmap.c \
 	kernel/core/cmdline.c kernel/lib/num.c kernel/lib/string.c \
 	tests/fakes/fake_pmm.c \
@@ -184,11 +185,11 @@ UNIT_TESTS += tests/kernel/test_tracectx
 tests/kernel/test_tracectx_SRCS := kernel/io/tracectx.c
 
 UNIT_TESTS += tests/app/test_server
-tests/app/test_server_SRCS := tests/fakes/fake_access_log.c app/server.c app/respond.c app/body_event.c \
+tests/app/test_server_SRCS := tests/fakes/fake_access_log.c app/server.c app/respond.c app/profile_folded.c app/body_event.c \
 	app/body_thread.c app/sendfile.c app/http_parser.c app/http_path.c \
 	app/http_range.c app/http_cond.c app/http_response.c app/mime.c \
 	kernel/lib/strbuf.c \
-	$(HTTP_STR) kernel/lib/civil.c kernel/lib/errname.c kernel/sched/timer.c \
+	$(HTTP_STR) kernel/lib/civil.c kernel/lib/errname.c kernel/sched/timer.c tests/fakes/fake_profile.c \
 	kernel/io/iobuf.c kernel/io/sfbuf.c kernel/sched/handover.c kernel/mm/heap.c kernel/mm/memplan.c kernel/lib/bitmap.c kernel/io/ecem.c tests/fakes/fake_conn.c \
 	tests/fakes/fake_fs.c tests/fakes/fake_pmm.c tests/fakes/fake_panic.c tests/fakes/fake_printk.c \
 	kernel/sched/laio.c kernel/sched/thread.c kernel/cpu/switch.S kernel/lib/string.c \
@@ -210,7 +211,7 @@ tests/kernel/test_ecem_SRCS := kernel/io/ecem.c tests/fakes/fake_heap.c \
 
 UNIT_TESTS += tests/kernel/test_laio
 tests/kernel/test_laio_SRCS := kernel/sched/laio.c kernel/mm/memplan.c kernel/sched/thread.c kernel/cpu/switch.S \
-	kernel/sched/timer.c kernel/lib/string.c tests/fakes/fake_heap.c tests/fakes/fake_pmm.c \
+	kernel/sched/timer.c tests/fakes/fake_profile.c kernel/lib/string.c tests/fakes/fake_heap.c tests/fakes/fake_pmm.c \
 	tests/fakes/fake_paging.c tests/fakes/fake_panic.c tests/fakes/fake_printk.c \
 	tests/fakes/fake_clock.c
 
@@ -248,12 +249,12 @@ tests/net/test_virtio_net_CFLAGS := $(NET_HOST_CFLAGS)
 
 # The ACK path of net/conn.c with the real server: ECEM DNS splicing.
 UNIT_TESTS += tests/net/test_conn
-tests/net/test_conn_SRCS := $(NET_HOST_SRCS) tests/fakes/fake_access_log.c app/server.c app/respond.c \
+tests/net/test_conn_SRCS := $(NET_HOST_SRCS) tests/fakes/fake_access_log.c app/server.c app/respond.c app/profile_folded.c \
 	app/body_event.c app/body_thread.c app/sendfile.c kernel/lib/strbuf.c \
 	app/http_parser.c \
 	app/http_path.c app/http_range.c app/http_cond.c app/http_response.c \
 	app/mime.c $(HTTP_STR) kernel/lib/civil.c kernel/lib/errname.c \
-	kernel/sched/timer.c kernel/sched/laio.c kernel/sched/thread.c \
+	kernel/sched/timer.c tests/fakes/fake_profile.c kernel/sched/laio.c kernel/sched/thread.c \
 	kernel/cpu/switch.S kernel/lib/string.c tests/fakes/fake_fs.c \
 	tests/fakes/fake_paging.c tests/fakes/fake_causal.c $(TRACE_APP_SRCS) \
 	app/prio.c app/http_prio.c

@@ -504,6 +504,13 @@ void *iobuf_map_held(struct iobuf *b)
 	return sfbuf_get_held(b->pa);
 }
 
+void *iobuf_map_held_rx(struct iobuf *b)
+{
+	check_live(b, "iobuf_map_held_rx");
+	BUG_ON(b->pages != 1);
+	return sfbuf_get_held_rx(b->pa);
+}
+
 void iobuf_unmap(struct iobuf *b, void *va)
 {
 	(void)b;

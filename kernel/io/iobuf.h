@@ -148,6 +148,8 @@ void iobuf_unmap(struct iobuf *b, void *va);
 /* The same for a mapping kept beyond the current step (sfbuf_get_held):
  * NULL when mappings are short, and the caller must wait for a put. */
 void *iobuf_map_held(struct iobuf *b);
+/* iobuf_map_held for a page posted to an RX ring (sfbuf_get_held_rx). */
+void *iobuf_map_held_rx(struct iobuf *b);
 /* iobuf_map_held of one-page buffers bufs[0..n) at once (one lock
  * acquisition): vas[i] for each, in order; how many were mapped. */
 size_t iobuf_map_held_many(struct iobuf *const *bufs, size_t n, void **vas);

@@ -25,12 +25,16 @@
  * flushes its own entry when it takes the slot. Long-held mappings
  * (sfbuf_get_held) leave the last SFBUF_SHORT_RESERVE slots to short
  * ones, which a CPU gives back before it moves on, so a short get always
- * finds a slot. A CPU refused a held get enters `refused`; the put that
- * next leaves a spare slot counts a wake for each such CPU (held_wakes)
- * and queues it a no-op handover, whose arrival (a kick when it is
- * another CPU) makes its main loop run a pass in which its senders see
- * the count move and retry: slots freed by any CPU's ACKs reach the
- * waiters of every CPU, each CPU touching only its own connections.
+ * finds a slot; all but RX refills (sfbuf_get_held_rx) also leave the
+ * `rx_reserve` slots above those, so senders cannot starve the rings
+ * that bring the ACKs which free their slots. A CPU refused a held get
+ * enters `refused` (`rx_refused` for an RX get); the put that next
+ * leaves a slot that get could take counts a wake for each such CPU
+ * (held_wakes) and queues it a no-op handover, whose arrival (a kick
+ * when it is another CPU) makes its main loop run a pass in which its
+ * senders see the count move and retry and its rings refill: slots
+ * freed by any CPU's ACKs reach the waiters of every CPU, each CPU
+ * touching only its own connections.
  *
  * Locking: sf.lock ([L]) guards the slots, the hash, the lists, the
  * sealed bitmap and the counters (a shootdown counts on its targets'
@@ -79,7 +83,7 @@ struct cpu_cache {
 	struct handover wake; /* [queue] while in sf.wake_queued */
 } __aligned(64);
 
-enum get_kind { GET_SHORT, GET_HELD, GET_PRIVATE };
+enum get_kind { GET_SHORT, GET_HELD, GET_HELD_RX, GET_PRIVATE };
 
 static struct {
 	enum sfbuf_mode mode; /* [I] */
@@ -93,7 +97,9 @@ static struct {
 	struct list_node free; /* [L] unmapped slots */
 	uint64_t *sealed; /* [L] bitmap by pool page: map read-only */
 	uint64_t busy, busy_max; /* [L] */
+	uint32_t rx_reserve; /* [L] slots beyond the short reserve: RX only */
 	cpumask_t refused; /* [L] CPUs refused a held get, not woken since */
+	cpumask_t rx_refused; /* [L] ... an RX get, not woken since */
 	cpumask_t wake_queued; /* [L] CPUs whose `wake` handover is queued */
 	struct cpu_cache cpu[CPU_MAX];
 } sf = {
@@ -470,9 +476,15 @@ static uint32_t get_locked(uint64_t pa, enum get_kind kind, unsigned self)
 
 	/* Only a page already mapped *and* busy costs no spare slot. */
 	if (kind == GET_HELD && (i == NO_SLOT || !sf.slots[i].refcnt) &&
-	    !slot_spare(SFBUF_SHORT_RESERVE)) {
+	    !slot_spare(SFBUF_SHORT_RESERVE + sf.rx_reserve)) {
 		st->held_refused++;
 		sf.refused |= CPUMASK_BIT(self);
+		return NO_SLOT;
+	}
+	if (kind == GET_HELD_RX && (i == NO_SLOT || !sf.slots[i].refcnt) &&
+	    !slot_spare(SFBUF_SHORT_RESERVE)) {
+		st->held_refused++;
+		sf.rx_refused |= CPUMASK_BIT(self);
 		return NO_SLOT;
 	}
 	st->gets++;
@@ -521,6 +533,19 @@ void *sfbuf_get(uint64_t pa)
 void *sfbuf_get_held(uint64_t pa)
 {
 	return get(pa, GET_HELD);
+}
+
+void *sfbuf_get_held_rx(uint64_t pa)
+{
+	return get(pa, GET_HELD_RX);
+}
+
+void sfbuf_set_rx_reserve(uint32_t slots)
+{
+	uint64_t flags = spin_lock_irqsave(&sf.lock);
+
+	sf.rx_reserve = slots;
+	spin_unlock_irqrestore(&sf.lock, flags);
 }
 
 void *sfbuf_get_private(uint64_t pa)
@@ -605,12 +630,18 @@ static void wake_arrived(struct handover *h)
  * every CPU refused one since its last wake (see the top of the file). */
 static void wake_refused(void)
 {
-	cpumask_t wake;
+	cpumask_t wake = 0;
 
-	if (!sf.refused || !slot_spare(SFBUF_SHORT_RESERVE))
+	if (sf.rx_refused && slot_spare(SFBUF_SHORT_RESERVE)) {
+		wake |= sf.rx_refused;
+		sf.rx_refused = 0;
+	}
+	if (sf.refused && slot_spare(SFBUF_SHORT_RESERVE + sf.rx_reserve)) {
+		wake |= sf.refused;
+		sf.refused = 0;
+	}
+	if (!wake)
 		return;
-	wake = sf.refused;
-	sf.refused = 0;
 	for (cpumask_t m = wake; m; m &= m - 1) {
 		unsigned cpu = (unsigned)__builtin_ctzll(m);
 

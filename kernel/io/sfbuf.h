@@ -130,6 +130,17 @@ void *sfbuf_get(uint64_t pa);
  * mode maps a page once per get, so busy slots can outnumber pages). */
 void *sfbuf_get_held(uint64_t pa);
 
+/* sfbuf_get_held for a page posted to a device's RX ring: it may also
+ * take the slots sfbuf_set_rx_reserve keeps from other held gets. RX is
+ * what brings the ACKs that give senders' slots back; if the senders of
+ * every CPU could hold all the spare slots, refills would be refused
+ * until the rings ran dry, and nothing would give a slot back. */
+void *sfbuf_get_held_rx(uint64_t pa);
+
+/* Keep `slots` (beyond SFBUF_SHORT_RESERVE) out of reach of
+ * sfbuf_get_held: only sfbuf_get_held_rx takes them. */
+void sfbuf_set_rx_reserve(uint32_t slots);
+
 /* A mapping for the length of a copy that only this CPU makes (the
  * paper's SFB_CPUPRIVATE): never interrupts another CPU to make it. */
 void *sfbuf_get_private(uint64_t pa);

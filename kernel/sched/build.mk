@@ -6,6 +6,7 @@ KERNEL_SRCS += \
 	kernel/sched/irq.c \
 	kernel/sched/laio.c \
 	kernel/sched/mainloop.c \
+	kernel/sched/profile.c \
 	kernel/sched/thread.c \
 	kernel/sched/timer.c \
 	kernel/sched/timer_selftest.c

@@ -65,6 +65,7 @@ static struct irq_line lines[IRQ_SHARED_LINES_MAX];
 /* [q] per CPU: set by an interrupt on that CPU, taken by its main loop */
 static struct {
 	bool pending;
+	const struct trap_frame *frame; /* [q] the interrupt being handled */
 } __aligned(64) pending[CPU_MAX];
 static uint64_t spurious; /* [q] */
 
@@ -73,7 +74,9 @@ static void dispatch(struct trap_frame *tf, void *arg)
 	struct irq_slot *s = arg;
 
 	__atomic_fetch_add(&s->count, 1, __ATOMIC_RELAXED); /* any CPU */
+	pending[cpu_self()].frame = tf;
 	s->fn(s->arg);
+	pending[cpu_self()].frame = NULL;
 	WRITE_ONCE(pending[cpu_self()].pending, true);
 	lapic_eoi();
 }
@@ -347,6 +350,11 @@ uint64_t irq_count(int vector)
 uint64_t irq_spurious_count(void)
 {
 	return READ_ONCE(spurious);
+}
+
+const struct trap_frame *irq_frame(void)
+{
+	return pending[cpu_self()].frame;
 }
 
 bool irq_take_pending(void)

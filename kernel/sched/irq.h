@@ -26,6 +26,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct trap_frame;
+
 typedef void (*irq_handler_fn)(void *arg);
 /* A handler on a shared line: true when its device raised the interrupt. */
 typedef bool (*irq_shared_fn)(void *arg);
@@ -33,6 +35,10 @@ typedef bool (*irq_shared_fn)(void *arg);
 /* Bring up the LAPIC and IOAPICs (after acpi_init and pic_disable) and
  * install the spurious-vector handler. 0 or a negative errno. */
 int irq_init(void);
+
+/* Inside an irq_handler_fn: the registers of the code it interrupted
+ * (NULL outside one). */
+const struct trap_frame *irq_frame(void);
 
 /* Install `fn(arg)` on a free device vector; `name` (copied) labels its
  * counter. Returns the vector, or -ENOSPC when none is free. */

@@ -18,6 +18,7 @@
 #include "kernel/param.h"
 #include "kernel/sched/handover.h"
 #include "kernel/sched/irq.h"
+#include "kernel/sched/profile.h"
 #include "kernel/sched/thread.h"
 #include "kernel/sched/timer.h"
 
@@ -29,6 +30,8 @@ struct poller {
 static struct loop {
 	struct poller pollers[MAINLOOP_POLLERS_MAX]; /* [this CPU, boot] */
 	size_t n_pollers; /* [this CPU, boot] */
+	struct poller pass_ends[MAINLOOP_PASS_ENDS_MAX]; /* [this CPU, boot] */
+	size_t n_pass_ends; /* [this CPU, boot] */
 	struct mainloop_stats stats; /* [this CPU] */
 	bool running; /* [this CPU] */
 } __aligned(64) loops[CPU_MAX];
@@ -45,6 +48,21 @@ int mainloop_add_poller_on(unsigned cpu, mainloop_poll_fn fn, void *arg)
 	l->pollers[l->n_pollers].fn = fn;
 	l->pollers[l->n_pollers].arg = arg;
 	l->n_pollers++;
+	return 0;
+}
+
+int mainloop_add_pass_end_on(unsigned cpu, mainloop_poll_fn fn, void *arg)
+{
+	struct loop *l = cpu < CPU_MAX ? &loops[cpu] : NULL;
+
+	if (!l || l->n_pass_ends == ARRAY_SIZE(l->pass_ends)) {
+		pr_err("CPU %u: no pass-end slot left (max %d)", cpu,
+		       MAINLOOP_PASS_ENDS_MAX);
+		return -ENOSPC;
+	}
+	l->pass_ends[l->n_pass_ends].fn = fn;
+	l->pass_ends[l->n_pass_ends].arg = arg;
+	l->n_pass_ends++;
 	return 0;
 }
 
@@ -77,6 +95,8 @@ int mainloop_run_once(void)
 		l->stats.busy_passes++;
 	timer_run_expired();
 	thread_run_ready();
+	for (size_t i = 0; i < l->n_pass_ends; i++)
+		work += l->pass_ends[i].fn(l->pass_ends[i].arg);
 	return work;
 }
 
@@ -98,6 +118,7 @@ void mainloop_run(void)
 
 	if (cpu_self() != 0)
 		timer_start_cpu(); /* this CPU's LAPIC timer: our deadlines */
+	profile_start_cpu();
 	l->running = true;
 	pr_info("CPU %u running, %zu poller(s)", cpu_self(), l->n_pollers);
 	irq_enable();

@@ -8,6 +8,8 @@
  *      this is "soft-irq context" where lwIP and fs callbacks run),
  *   2. runs the callbacks of expired timers,
  *   3. runs each ready thread once,
+ *   4. calls every pass-end hook registered on this CPU (a driver rings
+ *      its device's doorbell once for everything the pass queued),
  * and when no poller did work, no interrupt arrived since the last check,
  * no thread is ready and no timer has expired, programs the LAPIC timer
  * for the next deadline and halts until an interrupt. The check is made
@@ -44,7 +46,12 @@ int mainloop_add_poller_on(unsigned cpu, mainloop_poll_fn fn, void *arg);
 /* ... of every CPU's loop (CPU_MAX of them, online or not). */
 int mainloop_add_poller_all(mainloop_poll_fn fn, void *arg);
 
-/* Run one pass (steps 1-3 above); returns the pollers' work total. */
+/* Register fn(arg) to be called at the end of every pass of CPU `cpu`'s
+ * loop, after its timers and threads (step 4; boot code). What it returns
+ * counts as work, as a poller's does. 0 or -ENOSPC. */
+int mainloop_add_pass_end_on(unsigned cpu, mainloop_poll_fn fn, void *arg);
+
+/* Run one pass (steps 0-4 above); returns the work total. */
 int mainloop_run_once(void);
 
 /* Whether this CPU's mainloop_run has started: before it, boot code may

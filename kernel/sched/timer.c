@@ -26,6 +26,7 @@
 #include "kernel/lib/compiler.h"
 #include "kernel/param.h"
 #include "kernel/sched/irq.h"
+#include "kernel/sched/profile.h"
 
 static struct timer_cpu {
 	struct list_node armed; /* [this CPU] by deadline */
@@ -161,6 +162,7 @@ static void timer_irq(void *arg)
 
 	WRITE_ONCE(c->hw_fired, true);
 	WRITE_ONCE(c->stats.irqs, c->stats.irqs + 1);
+	profile_tick(irq_frame());
 }
 
 int timer_init(void)

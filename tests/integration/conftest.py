@@ -80,7 +80,8 @@ def guest(ns, site, tmp_path):
     on that image in the test's namespace, where the test then runs."""
     files, img = site
 
-    def start(cmdline, mem="256M", net_args=None):
-        return web.start_guest(ns, tmp_path, img, cmdline, mem, net_args)
+    def start(cmdline, mem="256M", net_args=None, smp=None):
+        return web.start_guest(ns, tmp_path, img, cmdline, mem, net_args,
+                               smp=smp)
     with ns.entered():
         yield start, files

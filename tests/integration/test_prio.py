@@ -161,20 +161,30 @@ def test_bad_prio_switch_named_and_off_kept(ns, site, tmp_path):
 
 def test_flood_beyond_the_laio_workers_never_blocks_the_main_loop(
         ns, site, tmp_path):
-    """More flood connections than LAIO has spare stacks (64 at this
-    memory): the opens and reads that find none wait for one (the urgent
-    ones first, and the last eighth of the stacks is theirs alone)
+    """More flood connections than LAIO has spare stacks (64 per CPU at
+    this memory): the opens and reads that find none wait for one (the
+    urgent ones first, and the last eighth of the stacks is theirs alone)
     instead of running blocking on the main loop, which
     used to stop the whole CPU for as long as that disk read queued
     (seconds: SYNs went unanswered, urgent requests waited for their
-    client's SYN retransmits)."""
+    client's SYN retransmits). Each CPU has its own stacks and the
+    connections spread over the CPUs (with a multiqueue tap), so the
+    flood is LOW_FILES connections per CPU: every file is fetched once
+    per CPU, at once, and a second reader of a cold file holds its
+    stack while it waits for the same disk read. Twice the connections
+    on the same disk wait longer between their reads than the default
+    15 s idle timeout allows on a loaded host (it cut some of them at
+    -smp 2), so the idle timeout is a minute: this test is about the
+    stacks, not about cutting stalled clients."""
     files, _, low, high = site
     with ns.entered():
-        boot(ns, tmp_path, site, "prio=on")
+        boot(ns, tmp_path, site, "prio=on idle_timeout_ms=60000")
         assert fetch("/warm.txt")[0] == 200
-        before = stats()["laio"]
-        out = prioload.run(files, low, high, LOW_FILES, interval=0.3,
-                           seconds=120, queue_depth=4)
+        before = stats()
+        cpus = before["cpus"]["online"]
+        before = before["laio"]
+        out = prioload.run(files, low * cpus, high, LOW_FILES * cpus,
+                           interval=0.3, seconds=120, queue_depth=4)
         after = stats()["laio"]
         rest = web.settle(lambda st: st["laio"]["live"] == 0)["laio"]
     assert not out["errors"], out["errors"][:5]

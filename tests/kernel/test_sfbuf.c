@@ -447,6 +447,67 @@ static void test_put_wakes_cpus_refused_held_gets(void **state)
 	run_on(0);
 }
 
+#define RX_RESERVE 4
+
+/* RX refills keep slots of their own: senders' held gets leave
+ * RX_RESERVE more than the short reserve, which RX gets may take; a
+ * put that makes room only for RX wakes the CPU refused an RX get and
+ * not the sender, which would be refused again. */
+static void test_rx_gets_keep_a_reserve_senders_cannot_take(void **state)
+{
+	void *held[SLOTS], *rx[RX_RESERVE + 1];
+	int n = 0;
+
+	(void)state;
+	init_smp(SFBUF_MODE_NAIVE, 2);
+	for (unsigned c = 0; c < NCPU; c++)
+		loop_pass(c);
+	memset(fake_kicks, 0, sizeof(fake_kicks));
+	sfbuf_set_rx_reserve(RX_RESERVE);
+	run_on(1); /* the senders */
+	while (n < SLOTS && (held[n] = sfbuf_get_held(page(2))))
+		n++;
+	assert_int_equal(n, SLOTS - SFBUF_SHORT_RESERVE - RX_RESERVE);
+	run_on(0); /* its RX ring refills */
+	for (int i = 0; i < RX_RESERVE; i++) {
+		rx[i] = sfbuf_get_held_rx(page(3));
+		assert_non_null(rx[i]);
+	}
+	assert_null(sfbuf_get_held_rx(page(3)));
+	assert_non_null(rx[RX_RESERVE] = get_checked(page(4))); /* short */
+	sfbuf_put(rx[RX_RESERVE]);
+	/* A frame's page given back: room for RX only; CPU 0 is woken,
+	 * the sender on CPU 1 (refused above) is not. */
+	run_on(1);
+	sfbuf_put(rx[0]);
+	assert_int_equal(sfbuf_held_wakes(0), 1);
+	assert_int_equal(sfbuf_held_wakes(1), 0);
+	assert_null(sfbuf_get_held(page(2)));
+	run_on(0);
+	rx[0] = sfbuf_get_held_rx(page(3));
+	assert_non_null(rx[0]);
+	/* An ACK frees a sender's slot, but RX holds its reserve: the
+	 * sender is not woken until the frames' pages come back too. */
+	run_on(1);
+	sfbuf_put(held[--n]);
+	assert_int_equal(sfbuf_held_wakes(1), 0);
+	run_on(0);
+	for (int i = 0; i < RX_RESERVE; i++)
+		sfbuf_put(rx[i]);
+	assert_int_equal(sfbuf_held_wakes(1), 1);
+	run_on(1);
+	held[n] = sfbuf_get_held(page(2));
+	assert_non_null(held[n]);
+	n++;
+	for (int i = 0; i < n; i++)
+		sfbuf_put(held[i]);
+	assert_int_equal(stats().busy, 0);
+	sfbuf_set_rx_reserve(0);
+	for (unsigned c = 0; c < NCPU; c++)
+		loop_pass(c);
+	run_on(0);
+}
+
 /* The batch calls are the single ones under one lock: the same slots,
  * the same refusal of the reserve, every mapping given back. */
 static void test_batches_map_like_single_gets(void **state)
@@ -885,6 +946,8 @@ int main(void)
 		cmocka_unit_test(test_private_mapping_never_interrupts),
 		cmocka_unit_test(test_stale_cpu_flushed_by_next_shared_reuse),
 		cmocka_unit_test(test_naive_interrupts_all_others),
+		cmocka_unit_test(
+			test_rx_gets_keep_a_reserve_senders_cannot_take),
 		cmocka_unit_test(test_seal_flushes_every_cpu_in_the_set),
 		cmocka_unit_test(test_seal_flushes_only_cpus_that_could_write),
 		cmocka_unit_test(test_random_mix_never_reads_stale),
