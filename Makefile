@@ -17,7 +17,10 @@
 #   make bench      unikernel vs Linux+nginx vs host nginx (QUICK=1: < 5 min;
 #                   BULK=1: issue 17 matrix, 256 KiB-10 MiB x 1/16/64)
 #   make bench-cache  page cache LRU vs GDS on a Zipf trace (QUICK=1: short)
-#   make bench-trace  tracing overhead: trace=off/on/sample:100 (QUICK=1)
+#   make bench-trace  tracing overhead: trace=off/on/sample:100 (QUICK=1;
+#                   ICOUNT=1: under -icount, guest instructions per request)
+#   make insnprof   guest instructions per request by function, exact
+#                   (a TCG plugin): trace=off vs on, or BENCH_ARGS configs
 #   make bench-accept  accept_limit under connection churn, httperf (QUICK=1)
 #   make bench-prio  urgent requests under a low-priority disk flood, prio=on/off
 #   make cluster N=3   N guests behind HAProxy in a namespace (Ctrl-C stops)
@@ -274,10 +277,21 @@ bench-mech: $(KERNEL_BIN)
 
 # Tracing overhead (issue 18): trace=off vs on vs sample:100, vCPU time
 # per 1 KiB request, medians of alternating rounds (tools/bench/trace.py).
-# QUICK=1: one round, 1 s. Needs root for the namespace.
+# QUICK=1: one round, 1 s. ICOUNT=1: the guests run under QEMU's -icount
+# (one vCPU) and the overhead is counted in guest instructions per
+# request, a figure host load does not move. Needs root for the namespace.
 bench-trace: $(KERNEL_BIN)
 	tools/bench/trace.py $(if $(QUICK),--quick,--rounds $(BENCH_ROUNDS) \
-		--seconds $(BENCH_SECONDS)) $(BENCH_ARGS)
+		--seconds $(BENCH_SECONDS)) $(if $(ICOUNT),--icount) $(BENCH_ARGS)
+
+# Where a request's guest instructions go, by function, exact: a QEMU
+# TCG plugin (tools/bench/insnprof.c) counts every block the guest runs
+# over a bounded 1 KiB wrk run; per request, and the difference between
+# configurations (tools/bench/insnprof.py --help; default trace=off vs
+# trace=on). Needs root for the namespace.
+.PHONY: insnprof
+insnprof: $(KERNEL_BIN)
+	BUILD=$(abspath $(BUILD)) tools/bench/insnprof.py $(BENCH_ARGS)
 
 # Accept strategies under connection churn (issue 19): httperf offers
 # one-request and few-request connections at 0.5x-3x of the saturation

@@ -125,7 +125,7 @@ void alog_response(struct alog_entry *e, const struct causal *cause, int status,
 		return;
 	e->done_us = rtc_epoch_us(now);
 	e->req_id = cause->req_id;
-	memcpy(e->trace_id, cause->trace_id, sizeof(e->trace_id));
+	causal_trace_id(cause, e->trace_id);
 	e->dur_us = (now - cause->start_ns) / 1000;
 	e->status = (uint16_t)status;
 	e->body_bytes = body_bytes;

@@ -27,6 +27,14 @@ void hc_trace_arrival(struct http_conn *hc)
 		hc->marks.head_ns = time_ns();
 }
 
+/* The server's own endpoints ("/_..."), never traced. Two compares, not
+ * a memcmp call: this runs for every request. */
+static bool is_internal(const char *target, size_t len)
+{
+	return len >= 2 && target[0] == INTERNAL_PREFIX[0] &&
+	       target[1] == INTERNAL_PREFIX[1];
+}
+
 /* The head of a new request was parsed: its trace context (trace-id,
  * span id, sampling) and its `parse` span. */
 void hc_trace_begin(struct http_conn *hc, const struct http_request *req)
@@ -47,8 +55,7 @@ void hc_trace_begin(struct http_conn *hc, const struct http_request *req)
 	trace_request_begin(c, has_tp ? &tp : NULL, tp_invalid,
 			    http_method_name(req->method), req->target.p,
 			    req->target.len,
-			    req->target.len >= 2 &&
-				    !memcmp(req->target.p, INTERNAL_PREFIX, 2));
+			    is_internal(req->target.p, req->target.len));
 	if (!c->sampled)
 		return;
 	/* Only a client that takes part in tracing (it sent traceparent)
@@ -56,10 +63,11 @@ void hc_trace_begin(struct http_conn *hc, const struct http_request *req)
 	 * was a third of what tracing cost a request. */
 	if (c->continued)
 		tracectx_format(hc->marks.traceresponse, c->trace_id,
-				c->span_id, c->trace_flags);
+				causal_span_id(c), c->trace_flags);
 	hc->marks.head_ns = head_ns && head_ns <= c->start_ns ? head_ns :
 								c->start_ns;
-	trace_step(c, TRACE_PARSE, hc->marks.head_ns);
+	/* The head was parsed when the request began: one clock read. */
+	trace_step_at(c, TRACE_PARSE, hc->marks.head_ns, c->start_ns);
 }
 
 static uint64_t now_if_traced(const struct http_conn *hc)
@@ -79,23 +87,27 @@ void hc_trace_blocked(struct http_conn *hc)
 	hc->marks.laio_ns = now_if_traced(hc);
 }
 
-/* Record the continuation that just delivered, if the operation that
- * began at start_ns became one. It spans the whole operation: the disk
- * requests it posted before it blocked nest inside it. */
-static void continuation_done(struct http_conn *hc, uint64_t start_ns)
+/* Record the step that began at start_ns and ended now: first, if it
+ * became a LAIO continuation, the continuation, which spans the whole
+ * operation (the disk requests it posted before it blocked nest inside
+ * it); both end at the same clock read. */
+static void step_done(struct http_conn *hc, enum trace_kind kind,
+		      uint64_t start_ns)
 {
-	if (!hc->marks.laio_ns)
-		return;
-	trace_span(trace_req(&hc->cause), TRACE_LAIO, start_ns, time_ns());
-	hc->marks.laio_ns = 0;
+	uint64_t now = time_ns();
+
+	if (hc->marks.laio_ns) {
+		trace_span(trace_req(&hc->cause), TRACE_LAIO, start_ns, now);
+		hc->marks.laio_ns = 0;
+	}
+	trace_step_at(&hc->cause, kind, start_ns, now);
 }
 
 void hc_trace_opened(struct http_conn *hc)
 {
 	if (!hc->cause.sampled || !hc->marks.open_ns)
 		return;
-	continuation_done(hc, hc->marks.open_ns);
-	trace_step(&hc->cause, TRACE_OPEN, hc->marks.open_ns);
+	step_done(hc, TRACE_OPEN, hc->marks.open_ns);
 	hc->marks.open_ns = 0;
 }
 
@@ -110,9 +122,7 @@ void hc_trace_read_done(struct http_conn *hc, bool splice)
 {
 	if (!hc->cause.sampled || !hc->marks.read_ns)
 		return;
-	continuation_done(hc, hc->marks.read_ns);
-	trace_step(&hc->cause, splice ? TRACE_SPLICE : TRACE_READ,
-		   hc->marks.read_ns);
+	step_done(hc, splice ? TRACE_SPLICE : TRACE_READ, hc->marks.read_ns);
 	hc->marks.read_ns = 0;
 }
 
@@ -156,7 +166,7 @@ void hc_trace_done(struct http_conn *hc)
 		trace_span(req, TRACE_ECEM, hc->marks.ecem_ns, now);
 	hc->marks.ecem_ns = 0;
 	if (req && hc->c)
-		conn_trace_ack(hc->c, req, hc->marks.head_ns);
+		conn_trace_ack(hc->c, req, hc->marks.head_ns, now);
 	hc->marks.send_ns = 0;
 	hc->marks.head_ns = hc->in_len ? now : 0;
 }

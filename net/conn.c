@@ -603,6 +603,13 @@ long conn_write(struct conn *c, const void *buf, size_t len)
 	return n;
 }
 
+static void forget_oldest_watch(struct conn *c)
+{
+	if (--c->nwatch)
+		memmove(&c->watch[0], &c->watch[1],
+			c->nwatch * sizeof(c->watch[0]));
+}
+
 /* The spans of the watched responses whose last byte is acknowledged. */
 static void watch_done(struct conn *c, uint64_t now)
 {
@@ -611,8 +618,7 @@ static void watch_done(struct conn *c, uint64_t now)
 
 		trace_span(w->req, TRACE_ACK, w->queued_ns, now);
 		trace_span(w->req, TRACE_DONE, w->start_ns, now);
-		memmove(&c->watch[0], &c->watch[1],
-			--c->nwatch * sizeof(c->watch[0]));
+		forget_oldest_watch(c);
 	}
 }
 
@@ -623,13 +629,11 @@ static void acked(struct conn *c, uint64_t n)
 		watch_done(c, time_ns());
 }
 
-void conn_trace_ack(struct conn *c, uint64_t req, uint64_t start_ns)
+void conn_trace_ack(struct conn *c, uint64_t req, uint64_t start_ns,
+		    uint64_t now)
 {
-	uint64_t now = time_ns();
-
 	if (c->nwatch == CONN_ACK_WATCHES) /* deep pipeline: drop the oldest */
-		memmove(&c->watch[0], &c->watch[1],
-			--c->nwatch * sizeof(c->watch[0]));
+		forget_oldest_watch(c);
 	c->watch[c->nwatch++] = (struct ack_watch){ .req = req,
 						    .at = c->sent_total,
 						    .queued_ns = now,

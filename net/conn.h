@@ -103,11 +103,13 @@ void conn_set_urgency(struct conn *c, uint8_t urgency);
 /* Bytes given to conn_send and not yet acknowledged. */
 uint64_t conn_queued(const struct conn *c);
 
-/* Causeway: traced request `req` has queued its whole response; when
- * the peer has acknowledged its last byte, record the spans `ack` (from
- * now) and `done` (from start_ns), kernel/io/trace.h. A few responses
+/* Causeway: traced request `req` has queued its whole response at
+ * now_ns (the caller's clock read, shared with its own spans); when the
+ * peer has acknowledged its last byte, record the spans `ack` (from
+ * now_ns) and `done` (from start_ns), kernel/io/trace.h. A few responses
  * may wait at once (pipelining); beyond that the oldest is forgotten. */
-void conn_trace_ack(struct conn *c, uint64_t req, uint64_t start_ns);
+void conn_trace_ack(struct conn *c, uint64_t req, uint64_t start_ns,
+		    uint64_t now_ns);
 
 /* Stop (true) or resume (false) delivering received data. */
 void conn_recv_pause(struct conn *c, bool pause);

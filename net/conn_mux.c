@@ -52,9 +52,10 @@ uint64_t conn_queued(const struct conn *c)
 	return owner(c)->queued(c);
 }
 
-void conn_trace_ack(struct conn *c, uint64_t req, uint64_t start_ns)
+void conn_trace_ack(struct conn *c, uint64_t req, uint64_t start_ns,
+		    uint64_t now_ns)
 {
-	owner(c)->trace_ack(c, req, start_ns);
+	owner(c)->trace_ack(c, req, start_ns, now_ns);
 }
 
 void conn_recv_pause(struct conn *c, bool pause)

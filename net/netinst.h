@@ -86,7 +86,8 @@ struct netinst_ops {
 	long (*write)(struct conn *c, const void *buf, size_t len);
 	uint64_t (*queued)(const struct conn *c);
 	void (*set_urgency)(struct conn *c, uint8_t urgency);
-	void (*trace_ack)(struct conn *c, uint64_t req, uint64_t start_ns);
+	void (*trace_ack)(struct conn *c, uint64_t req, uint64_t start_ns,
+			  uint64_t now_ns);
 	void (*recv_pause)(struct conn *c, bool pause);
 	void (*close)(struct conn *c);
 	void (*abort)(struct conn *c);

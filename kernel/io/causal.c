@@ -11,13 +11,23 @@
  * or bounced between caches: CPU c hands out c+1, c+1+CPU_MAX, ... */
 static struct {
 	uint64_t next;
-	uint64_t rng; /* xorshift64* state for trace and span ids; 0: unseeded */
+	uint64_t key; /* [I] once set: this CPU's id key; 0: not yet */
 } __aligned(64) causal_seq[CPU_MAX];
+
+/* Lanes of the id derivation: one per 64-bit id word. */
+#define LANE_TRACE_HI 0x632be59bd9b4e019ull
+#define LANE_TRACE_LO 0xd1b54a32d192ed03ull
+#define LANE_SPAN 0x8cb92ba72f3d8dd7ull
 
 void causal_begin(struct causal *c, uint64_t now_ns)
 {
 	unsigned cpu = cpu_self();
 
+	if (unlikely(!causal_seq[cpu].key))
+		/* seeded before the CPU's first request id is handed out:
+		 * a reader that sees the id sees the key */
+		WRITE_ONCE(causal_seq[cpu].key,
+			   (rdtsc() ^ 0x9e3779b97f4a7c15ull * (cpu + 1)) | 1);
 	memset(c, 0, sizeof(*c));
 	c->req_id = causal_seq[cpu].next++ * CPU_MAX + cpu + 1;
 	c->start_ns = now_ns;
@@ -25,43 +35,55 @@ void causal_begin(struct causal *c, uint64_t now_ns)
 	c->cpu = (uint16_t)cpu;
 }
 
-/* This CPU's next random 64 bits (xorshift64*, seeded from the TSC at
- * first use): ids that do not collide across guests and boots. */
-static uint64_t next_random(unsigned cpu)
+/* splitmix64's finaliser: a bijection of 64-bit words that mixes every
+ * input bit into every output bit. */
+static uint64_t mix64(uint64_t x)
 {
-	uint64_t x = causal_seq[cpu].rng;
-
-	if (!x)
-		x = (rdtsc() ^ 0x9e3779b97f4a7c15ull * (cpu + 1)) | 1;
-	x ^= x >> 12;
-	x ^= x << 25;
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
 	x ^= x >> 27;
-	causal_seq[cpu].rng = x;
-	return x * 0x2545f4914f6cdd1dull;
+	x *= 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
 }
 
-/* A random value that is not 0 (W3C: all-zero ids are invalid). */
-static uint64_t nonzero_random(unsigned cpu)
+/* Word `lane` of request req_id's ids: for one key and lane a bijection
+ * of req_id (distinct requests never share it), never 0 (W3C: all-zero
+ * ids are invalid; the one req_id that would map there gets 1). */
+static uint64_t derive(uint64_t req_id, uint64_t lane)
 {
-	uint64_t v;
+	unsigned cpu = req_id ? (unsigned)((req_id - 1) % CPU_MAX) : 0;
+	uint64_t key = READ_ONCE(causal_seq[cpu].key);
+	uint64_t v = mix64(req_id * 0x9e3779b97f4a7c15ull + (key ^ lane));
 
-	do
-		v = next_random(cpu);
-	while (!v);
-	return v;
+	return v ? v : 1;
 }
 
-void causal_new_ids(struct causal *c)
+static void put_be64(uint8_t *out, uint64_t v)
 {
-	unsigned cpu = cpu_self();
+	for (int i = 0; i < 8; i++)
+		out[i] = (uint8_t)(v >> (56 - 8 * i));
+}
 
-	if (!c->continued) {
-		uint64_t hi = nonzero_random(cpu), lo = next_random(cpu);
-
-		for (int i = 0; i < 8; i++) {
-			c->trace_id[i] = (uint8_t)(hi >> (56 - 8 * i));
-			c->trace_id[8 + i] = (uint8_t)(lo >> (56 - 8 * i));
-		}
+uint64_t causal_ids_of(uint64_t req_id, uint8_t trace_id[16])
+{
+	if (trace_id) {
+		put_be64(trace_id, derive(req_id, LANE_TRACE_HI));
+		put_be64(trace_id + 8, derive(req_id, LANE_TRACE_LO));
 	}
-	c->span_id = nonzero_random(cpu);
+	return derive(req_id, LANE_SPAN);
+}
+
+void causal_trace_id(const struct causal *c, uint8_t out[16])
+{
+	if (c->continued)
+		memcpy(out, c->trace_id, 16);
+	else if (c->has_ids)
+		causal_ids_of(c->req_id, out);
+	else
+		memset(out, 0, 16);
+}
+
+uint64_t causal_span_id(const struct causal *c)
+{
+	return c->has_ids ? causal_ids_of(c->req_id, NULL) : 0;
 }

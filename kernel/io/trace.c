@@ -33,11 +33,32 @@ struct trace_config {
 static struct trace_config config = { .sample_n = 1 };
 bool trace_on = true; /* [I] after boot: config.sample_n != 0 */
 
+/* A request record as its ring holds it (struct trace_request is what
+ * readers get): the name's parts, the trace-id only when continued. */
+struct request_slot {
+	uint64_t seq; /* tracering.h */
+	uint64_t req;
+	uint64_t start_ns;
+	uint64_t parent_span;
+	const char *method; /* static: "GET", ... */
+	uint8_t trace_id[16]; /* when continued: else causal_ids_of(req) */
+	uint16_t cpu;
+	uint8_t urgency;
+	bool continued;
+	uint8_t path_len;
+	uint8_t pad[3];
+	char path[TRACE_NAME_MAX]; /* the first path_len bytes, cut to fit */
+};
+
+STATIC_ASSERT(sizeof(struct request_slot) % 8 == 0);
+
 struct trace_cpu {
 	struct trace_ring events; /* [this CPU] */
 	struct trace_ring requests; /* [this CPU] */
-	uint64_t sample_count; /* [this CPU] requests seen under sample:N */
+	uint64_t sample_skip; /* [this CPU] under sample:N, requests to skip
+			       * before the next one recorded */
 	uint64_t traced, skipped, continued, invalid; /* [this CPU] */
+	uint16_t cpu; /* [I] whose */
 };
 
 static struct trace_cpu *per_cpu[CPU_MAX]; /* [I] after trace_init */
@@ -110,38 +131,55 @@ const char *trace_kind_cat(unsigned kind)
 	return kind < TRACE_KINDS ? kinds[kind].cat : "?";
 }
 
-static struct trace_cpu *this_cpu(void)
+/* This CPU's rings when spans are recorded (NULL: trace=off, or no
+ * memory for them). */
+static struct trace_cpu *ring_cpu(void)
 {
-	return per_cpu[cpu_self()];
+	return likely(trace_on) ? per_cpu[cpu_self()] : NULL;
+}
+
+/* Write span [start_ns, end_ns] of req in place in tc's ring. */
+static inline void put_span(struct trace_cpu *tc, uint64_t req,
+			    enum trace_kind kind, uint64_t start_ns,
+			    uint64_t end_ns)
+{
+	uint64_t idx;
+	struct trace_event *ev = tracering_claim(&tc->events, &idx);
+
+	ev->req = req;
+	ev->start_ns = start_ns;
+	ev->end_ns = MAX(start_ns, end_ns);
+	ev->cpu = tc->cpu;
+	ev->kind = (uint8_t)kind;
+	tracering_commit(&tc->events, ev, idx);
 }
 
 void trace_span(uint64_t req, enum trace_kind kind, uint64_t start_ns,
 		uint64_t end_ns)
 {
 	struct trace_cpu *tc;
-	struct trace_event ev;
 
-	if (!req || !trace_on || !(tc = this_cpu()))
+	if (req && (tc = ring_cpu()))
+		put_span(tc, req, kind, start_ns, end_ns);
+}
+
+void trace_step_at(struct causal *c, enum trace_kind kind, uint64_t start_ns,
+		   uint64_t now_ns)
+{
+	struct trace_cpu *tc;
+
+	if (!c->sampled || !(tc = ring_cpu()))
 		return;
-	ev = (struct trace_event){ .req = req,
-				   .start_ns = start_ns,
-				   .end_ns = MAX(start_ns, end_ns),
-				   .cpu = (uint16_t)cpu_self(),
-				   .kind = (uint8_t)kind };
-	tracering_put(&tc->events, &ev);
+	if (c->mark_ns && start_ns > c->mark_ns)
+		put_span(tc, c->req_id, TRACE_WAIT, c->mark_ns, start_ns);
+	put_span(tc, c->req_id, kind, start_ns, now_ns);
+	c->mark_ns = now_ns;
 }
 
 void trace_step(struct causal *c, enum trace_kind kind, uint64_t start_ns)
 {
-	uint64_t req = trace_req(c), now;
-
-	if (!req)
-		return;
-	now = time_ns();
-	if (c->mark_ns && start_ns > c->mark_ns)
-		trace_span(req, TRACE_WAIT, c->mark_ns, start_ns);
-	trace_span(req, kind, start_ns, now);
-	c->mark_ns = now;
+	if (c->sampled)
+		trace_step_at(c, kind, start_ns, time_ns());
 }
 
 /* Whether the request c, begun on this CPU, is recorded. */
@@ -152,31 +190,44 @@ static bool sampled(struct trace_cpu *tc, const struct tracectx *tp,
 		return false;
 	if (config.sample_n == 1 || (tp && (tp->flags & TRACECTX_FLAG_SAMPLED)))
 		return true;
-	return ++tc->sample_count % config.sample_n == 0;
+	/* A countdown, not a count modulo N: a division is a helper call
+	 * per request under TCG. */
+	if (tc->sample_skip) {
+		tc->sample_skip--;
+		return false;
+	}
+	tc->sample_skip = config.sample_n - 1;
+	return true;
 }
 
-/* "<method> <path>" into buf, cut to fit. */
-static void request_name(char *buf, const char *method, const char *path,
-			 size_t path_len)
+/* Record the traced request c in place. Its name is kept as the method
+ * (a static string) and the path, and joined when read: nothing is
+ * formatted on the request's path. */
+static void put_request(struct trace_cpu *tc, const struct causal *c,
+			const char *method, const char *path, size_t path_len)
 {
-	size_t m = strlcpy(buf, method, TRACE_NAME_MAX);
-	size_t room;
+	uint64_t idx;
+	struct request_slot *rs = tracering_claim(&tc->requests, &idx);
 
-	if (m + 2 > TRACE_NAME_MAX)
-		return;
-	buf[m++] = ' ';
-	room = TRACE_NAME_MAX - 1 - m;
-	path_len = MIN(path_len, room);
-	memcpy(buf + m, path, path_len);
-	buf[m + path_len] = '\0';
+	rs->req = c->req_id;
+	rs->start_ns = c->start_ns;
+	rs->parent_span = c->parent_span;
+	rs->method = method;
+	if (c->continued) /* else derived from req when read */
+		memcpy(rs->trace_id, c->trace_id, sizeof(rs->trace_id));
+	rs->cpu = c->cpu;
+	rs->urgency = c->urgency;
+	rs->continued = c->continued;
+	rs->path_len = (uint8_t)MIN(path_len, sizeof(rs->path));
+	memcpy(rs->path, path, rs->path_len);
+	tracering_commit(&tc->requests, rs, idx);
 }
 
 void trace_request_begin(struct causal *c, const struct tracectx *tp,
 			 bool tp_invalid, const char *method, const char *path,
 			 size_t path_len, bool internal)
 {
-	struct trace_cpu *tc = trace_on ? this_cpu() : NULL;
-	struct trace_request rec;
+	struct trace_cpu *tc = ring_cpu();
 
 	if (tp) {
 		memcpy(c->trace_id, tp->trace_id, sizeof(c->trace_id));
@@ -194,16 +245,7 @@ void trace_request_begin(struct causal *c, const struct tracectx *tp,
 	if (!c->sampled)
 		return;
 	c->trace_flags |= TRACECTX_FLAG_SAMPLED;
-	rec = (struct trace_request){ .req = c->req_id,
-				      .start_ns = c->start_ns,
-				      .parent_span = c->parent_span,
-				      .span_id = c->span_id,
-				      .cpu = c->cpu,
-				      .urgency = c->urgency,
-				      .continued = c->continued };
-	memcpy(rec.trace_id, c->trace_id, sizeof(rec.trace_id));
-	request_name(rec.name, method, path, path_len);
-	tracering_put(&tc->requests, &rec);
+	put_request(tc, c, method, path, path_len);
 }
 
 void trace_event_bounds(unsigned cpu, uint64_t *first, uint64_t *end)
@@ -229,11 +271,43 @@ bool trace_event_get(unsigned cpu, uint64_t idx, struct trace_event *out)
 	return tc && tracering_get(&tc->events, idx, out);
 }
 
+/* "<method> <path>" into buf (TRACE_NAME_MAX bytes), cut to fit. */
+static void request_name(char *buf, const char *method, const char *path,
+			 size_t path_len)
+{
+	size_t m = strlcpy(buf, method, TRACE_NAME_MAX);
+	size_t room;
+
+	if (m + 2 > TRACE_NAME_MAX)
+		return;
+	buf[m++] = ' ';
+	room = TRACE_NAME_MAX - 1 - m;
+	path_len = MIN(path_len, room);
+	memcpy(buf + m, path, path_len);
+	buf[m + path_len] = '\0';
+}
+
 bool trace_request_get(unsigned cpu, uint64_t idx, struct trace_request *out)
 {
 	struct trace_cpu *tc = cpu < CPU_MAX ? per_cpu[cpu] : NULL;
+	struct request_slot rs;
+	uint64_t span;
 
-	return tc && tracering_get(&tc->requests, idx, out);
+	if (!tc || !tracering_get(&tc->requests, idx, &rs))
+		return false;
+	*out = (struct trace_request){ .seq = rs.seq,
+				       .req = rs.req,
+				       .start_ns = rs.start_ns,
+				       .parent_span = rs.parent_span,
+				       .cpu = rs.cpu,
+				       .urgency = rs.urgency,
+				       .continued = rs.continued };
+	span = causal_ids_of(rs.req, rs.continued ? NULL : out->trace_id);
+	out->span_id = span;
+	if (rs.continued)
+		memcpy(out->trace_id, rs.trace_id, sizeof(out->trace_id));
+	request_name(out->name, rs.method, rs.path, rs.path_len);
+	return true;
 }
 
 /* A CPU's request records are in increasing id order (causal_begin
@@ -301,7 +375,7 @@ static void ring_sizes(uint64_t free_pages, unsigned cpus, uint32_t *events,
 				 bytes * 5 / 8 / sizeof(struct trace_event)));
 	*requests =
 		pow2_floor(MIN((uint64_t)TRACE_RING_REQUESTS,
-			       bytes * 3 / 8 / sizeof(struct trace_request)));
+			       bytes * 3 / 8 / sizeof(struct request_slot)));
 }
 
 /* One CPU's rings; false when memory is short (that CPU records none). */
@@ -314,7 +388,7 @@ static bool setup_cpu(unsigned cpu, uint32_t events, uint32_t requests)
 		return false;
 	tc = kzalloc(sizeof(*tc));
 	ev = kmalloc(events * sizeof(struct trace_event));
-	rq = kmalloc(requests * sizeof(struct trace_request));
+	rq = kmalloc(requests * sizeof(struct request_slot));
 	if (!tc || !ev || !rq) {
 		kfree(tc);
 		kfree(ev);
@@ -323,7 +397,8 @@ static bool setup_cpu(unsigned cpu, uint32_t events, uint32_t requests)
 	}
 	tracering_init(&tc->events, ev, events, sizeof(struct trace_event));
 	tracering_init(&tc->requests, rq, requests,
-		       sizeof(struct trace_request));
+		       sizeof(struct request_slot));
+	tc->cpu = (uint16_t)cpu;
 	per_cpu[cpu] = tc;
 	return true;
 }
@@ -342,10 +417,13 @@ static void apply(void)
 		trace_on = false;
 		return;
 	}
-	for (unsigned cpu = 0; cpu < cpus; cpu++)
+	for (unsigned cpu = 0; cpu < cpus; cpu++) {
 		if (!per_cpu[cpu] &&
 		    !setup_cpu(cpu, ring_events, ring_requests))
 			pr_warn("no memory for CPU %u's trace rings", cpu);
+		if (per_cpu[cpu]) /* a new N counts from its first request */
+			per_cpu[cpu]->sample_skip = 0;
+	}
 }
 
 int trace_set_mode(const char *mode)

@@ -96,8 +96,10 @@ static inline uint64_t trace_req(const struct causal *c)
  * Give the request c (just begun) its trace context: continue `tp` when
  * the request carried a valid traceparent (NULL: none; `tp_invalid`: one
  * was ignored), else a fresh trace; decide whether it is sampled and, if
- * so, record its name ("<method> <path>", cut to fit) and ids. `internal`:
- * the server's own endpoint, never sampled.
+ * so, record its name ("<method> <path>", cut to fit) and ids. `method`
+ * must be a string that lives forever (http_method_name's): the record
+ * keeps the pointer. `internal`: the server's own endpoint, never
+ * sampled.
  */
 void trace_request_begin(struct causal *c, const struct tracectx *tp,
 			 bool tp_invalid, const char *method, const char *path,
@@ -110,6 +112,11 @@ void trace_span(uint64_t req, enum trace_kind kind, uint64_t start_ns,
 /* Record the request's next step, [start_ns, now], after a `wait` span
  * from the end of its previous step if there was a gap. */
 void trace_step(struct causal *c, enum trace_kind kind, uint64_t start_ns);
+
+/* trace_step with `now` read by the caller (one clock read shared by
+ * spans that end together). */
+void trace_step_at(struct causal *c, enum trace_kind kind, uint64_t start_ns,
+		   uint64_t now_ns);
 
 const char *trace_kind_name(unsigned kind);
 const char *trace_kind_cat(unsigned kind);

@@ -21,30 +21,19 @@ void tracering_init(struct trace_ring *r, void *slots, uint32_t cap,
 	memset(slots, 0, (size_t)cap * size);
 }
 
-static uint64_t *slot_of(const struct trace_ring *r, uint64_t idx)
-{
-	/* cap is a power of two: a mask, not a division per record (a
-	 * helper call per span under TCG) */
-	return (uint64_t *)((char *)r->slots + (idx & (r->cap - 1)) * r->size);
-}
-
 uint64_t tracering_put(struct trace_ring *r, const void *rec)
 {
-	uint64_t idx = r->head;
-	uint64_t *slot = slot_of(r, idx);
+	uint64_t idx;
+	uint64_t *slot = tracering_claim(r, &idx);
 
-	WRITE_ONCE(*slot, 0);
-	wmb(); /* the slot reads as invalid before its body changes */
 	memcpy(slot + 1, (const uint64_t *)rec + 1, r->size - sizeof(*slot));
-	wmb(); /* the body is complete before the sequence word says so */
-	WRITE_ONCE(*slot, idx + 1);
-	WRITE_ONCE(r->head, idx + 1);
+	tracering_commit(r, slot, idx);
 	return idx;
 }
 
 bool tracering_get(const struct trace_ring *r, uint64_t idx, void *out)
 {
-	const uint64_t *slot = slot_of(r, idx);
+	const uint64_t *slot = tracering_slot(r, idx);
 	uint64_t before, after;
 
 	if (idx >= tracering_head(r) || idx < tracering_first(r))

@@ -11,7 +11,10 @@
  *
  * Indexes count records ever written: the valid ones are
  * [tracering_first, tracering_head). Writer: the owning CPU only, never
- * from an interrupt handler. Readers: anyone.
+ * from an interrupt handler. Readers: anyone. A writer fills a record in
+ * place (tracering_claim, the fields, tracering_commit) rather than
+ * building it aside and copying it in: the hot path of a traced request
+ * writes each span's few words once.
  */
 #ifndef KERNEL_IO_TRACERING_H
 #define KERNEL_IO_TRACERING_H
@@ -19,6 +22,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "kernel/cpu/barrier.h"
+#include "kernel/lib/compiler.h"
 
 struct trace_ring {
 	uint64_t head; /* [owner] records ever written */
@@ -31,6 +37,35 @@ struct trace_ring {
  * a power of two, size >= 8 and a multiple of 8). */
 void tracering_init(struct trace_ring *r, void *slots, uint32_t cap,
 		    size_t size);
+
+/* The slot of record `idx`: cap is a power of two, so a mask, not a
+ * division per record (a helper call per span under TCG). */
+static inline uint64_t *tracering_slot(const struct trace_ring *r, uint64_t idx)
+{
+	return (uint64_t *)((char *)r->slots + (idx & (r->cap - 1)) * r->size);
+}
+
+/* Begin writing the next record in place: its slot, marked invalid for
+ * readers, and its index in *idx. The caller writes the bytes after the
+ * sequence word, then calls tracering_commit (nothing else between). */
+static inline void *tracering_claim(struct trace_ring *r, uint64_t *idx)
+{
+	uint64_t *slot = tracering_slot(r, r->head);
+
+	*idx = r->head;
+	WRITE_ONCE(*slot, 0);
+	wmb(); /* the slot reads as invalid before its body changes */
+	return slot;
+}
+
+/* Publish the record claimed as `idx` at slot. */
+static inline void tracering_commit(struct trace_ring *r, void *slot,
+				    uint64_t idx)
+{
+	wmb(); /* the body is complete before the sequence word says so */
+	WRITE_ONCE(*(uint64_t *)slot, idx + 1);
+	WRITE_ONCE(r->head, idx + 1);
+}
 
 /* Append the record at rec (its first 8 bytes, the sequence word, are
  * ignored); returns its index. Borrows rec. */

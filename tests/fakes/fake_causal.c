@@ -15,12 +15,27 @@ void causal_begin(struct causal *c, uint64_t now_ns)
 	c->urgency = CAUSAL_URGENCY_DEFAULT;
 }
 
-void causal_new_ids(struct causal *c)
+uint64_t causal_ids_of(uint64_t req_id, uint8_t trace_id[16])
 {
-	if (!c->continued) {
-		memset(c->trace_id, 0, sizeof(c->trace_id));
-		c->trace_id[15] = (uint8_t)c->req_id;
-		c->trace_id[0] = 0xfa;
+	if (trace_id) {
+		memset(trace_id, 0, 16);
+		trace_id[15] = (uint8_t)req_id;
+		trace_id[0] = 0xfa;
 	}
-	c->span_id = 0x5a5a000000000000ull | c->req_id;
+	return 0x5a5a000000000000ull | req_id;
+}
+
+void causal_trace_id(const struct causal *c, uint8_t out[16])
+{
+	if (c->continued)
+		memcpy(out, c->trace_id, 16);
+	else if (c->has_ids)
+		causal_ids_of(c->req_id, out);
+	else
+		memset(out, 0, 16);
+}
+
+uint64_t causal_span_id(const struct causal *c)
+{
+	return c->has_ids ? causal_ids_of(c->req_id, NULL) : 0;
 }

@@ -109,9 +109,10 @@ uint64_t conn_queued(const struct conn *c)
 }
 
 /* The fake records no spans (the server's tests run with trace=off). */
-void conn_trace_ack(struct conn *c, uint64_t req, uint64_t start_ns)
+void conn_trace_ack(struct conn *c, uint64_t req, uint64_t start_ns,
+		    uint64_t now_ns)
 {
-	(void)c, (void)req, (void)start_ns;
+	(void)c, (void)req, (void)start_ns, (void)now_ns;
 }
 
 char *fake_conn_take_output(struct conn *c, size_t *len)

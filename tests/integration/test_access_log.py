@@ -6,6 +6,7 @@ the test's namespace parses; a full ring drops and counts lines while
 every response still arrives; a bad value is named and the log stays off.
 """
 import datetime
+import json
 import re
 import socket
 import time
@@ -102,6 +103,14 @@ def test_console_lines_match_requests(guest):
     assert get("/k1.bin", headers={"traceparent": tp})[0] == 200
     lines = wait_lines(g, len(made) + 3)
     assert lines[-1]["trace"] == "4bf92f3577b34da6a3ce929d0e0e4736"
+    # A fresh trace's id (derived from the request id when asked, not
+    # stored) is the same in the line and in /_trace (trace=on).
+    line = by_req[("GET /k64.bin HTTP/1.1", "200")]
+    st, _, body = get("/_trace?id=%s" % line["id"])
+    assert st == 200
+    spans = [e for e in json.loads(body)["traceEvents"] if e["ph"] == "X"]
+    assert spans and all(e["args"]["trace_id"] == line["trace"]
+                         for e in spans), (line, spans)
     # Ids are unique, and each CPU's grow (CPU c numbers c+1,
     # c+1+CPU_MAX, ...; with several queues the connections, so the
     # ids of two CPUs interleave).

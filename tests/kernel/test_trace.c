@@ -27,7 +27,9 @@
 #include "kernel/io/iobuf.h"
 #include "kernel/io/trace.h"
 #include "kernel/io/tracectx.h"
+#include "kernel/lib/compiler.h"
 #include "kernel/lib/errno.h"
+#include "kernel/param.h"
 #include "tests/fakes/fake_clock.h"
 
 #define POOL_PAGES 1024
@@ -215,6 +217,73 @@ static void test_full_ring_drops_the_oldest(void **state)
 	free(doc);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* A fresh trace's ids are derived from the request id when asked, not
+ * stored: what /_trace reads back equals what the request answers
+ * itself (the access log's trace-id, traceresponse's span), no id is
+ * zero and no two requests share one; a continued trace keeps the
+ * client's trace-id. The name is joined from the method and the path
+ * when read, cut to fit. */
+static void test_ids_and_name(void **state)
+{
+	static const uint8_t zero[16];
+	uint64_t spans[1000];
+	struct trace_request rq;
+	struct tracectx tp;
+	struct causal a, b, c;
+	uint8_t tid[16];
+	char path[2 * TRACE_NAME_MAX], want[TRACE_NAME_MAX];
+
+	(void)state;
+	assert_int_equal(trace_set_mode("on"), 0);
+	a = begin("/ida", NULL);
+	b = begin("/idb", NULL);
+	assert_true(trace_request_find(a.req_id, &rq));
+	causal_trace_id(&a, tid);
+	assert_memory_equal(rq.trace_id, tid, sizeof(tid));
+	assert_memory_not_equal(tid, zero, sizeof(tid));
+	assert_int_equal(rq.span_id, causal_span_id(&a));
+	assert_int_not_equal(rq.span_id, 0);
+	assert_string_equal(rq.name, "GET /ida");
+	assert_true(trace_request_find(b.req_id, &rq));
+	assert_int_not_equal(rq.span_id, causal_span_id(&a));
+	assert_memory_not_equal(rq.trace_id, tid, sizeof(tid));
+
+	for (size_t i = 0; i < ARRAY_SIZE(spans); i++)
+		spans[i] = causal_ids_of(a.req_id + i * CPU_MAX, NULL);
+	qsort(spans, ARRAY_SIZE(spans), sizeof(spans[0]), cmp_u64);
+	for (size_t i = 1; i < ARRAY_SIZE(spans); i++)
+		assert_true(spans[i - 1] < spans[i] && spans[0]);
+
+	assert_int_equal(tracectx_parse("00-4bf92f3577b34da6a3ce929d0e0e4736-"
+					"00f067aa0ba902b7-01",
+					55, &tp),
+			 0);
+	c = begin("/idc", &tp);
+	assert_true(trace_request_find(c.req_id, &rq));
+	assert_memory_equal(rq.trace_id, tp.trace_id, sizeof(tid));
+	causal_trace_id(&c, tid);
+	assert_memory_equal(tid, tp.trace_id, sizeof(tid));
+	assert_int_equal(rq.span_id, causal_span_id(&c));
+
+	memset(path, 'p', sizeof(path) - 1);
+	path[0] = '/';
+	path[sizeof(path) - 1] = '\0';
+	c = begin(path, NULL);
+	assert_true(trace_request_find(c.req_id, &rq));
+	memcpy(want, "GET ", 4);
+	memcpy(want + 4, path, TRACE_NAME_MAX - 5);
+	want[TRACE_NAME_MAX - 1] = '\0';
+	assert_int_equal(strlen(rq.name), TRACE_NAME_MAX - 1);
+	assert_string_equal(rq.name, want);
+}
+
 static void test_query_id(void **state)
 {
 	uint64_t id;
@@ -315,6 +384,7 @@ int main(void)
 		cmocka_unit_test(test_off_records_nothing),
 		cmocka_unit_test(test_full_ring_drops_the_oldest),
 		cmocka_unit_test(test_query_id),
+		cmocka_unit_test(test_ids_and_name),
 	};
 
 	return cmocka_run_group_tests_name("trace", tests, group_setup, NULL);

@@ -105,6 +105,30 @@ static void test_slot_being_written_is_refused(void **state)
 	assert_false(tracering_get(&ring, 0, &r));
 }
 
+/* A record written in place: invisible until committed, whole after;
+ * claiming the slot of an old record withdraws that record at once. */
+static void test_record_written_in_place(void **state)
+{
+	struct rec *slot, r;
+	uint64_t idx;
+
+	(void)state;
+	for (uint64_t i = 0; i < CAP; i++)
+		put(i);
+	assert_true(tracering_get(&ring, 0, &r));
+	slot = tracering_claim(&ring, &idx);
+	assert_int_equal(idx, CAP);
+	assert_ptr_equal(slot, &slots[0]); /* index CAP wraps to slot 0 */
+	assert_false(tracering_get(&ring, 0, &r)); /* the old one: gone */
+	slot->value = 77;
+	assert_false(tracering_get(&ring, CAP, &r)); /* not committed */
+	tracering_commit(&ring, slot, idx);
+	assert_int_equal(tracering_head(&ring), CAP + 1);
+	assert_true(tracering_get(&ring, CAP, &r));
+	assert_int_equal(r.value, 77);
+	assert_int_equal(r.seq, CAP + 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -114,6 +138,7 @@ int main(void)
 				       setup),
 		cmocka_unit_test_setup(test_slot_being_written_is_refused,
 				       setup),
+		cmocka_unit_test_setup(test_record_written_in_place, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

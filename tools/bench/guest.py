@@ -36,6 +36,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "harness"))
+import benchlib  # noqa: E402
 import netns  # noqa: E402
 import qemu  # noqa: E402
 from netns import (GUEST_ADDR, HOST_ADDR, PREFIX_LEN,  # noqa: E402,F401
@@ -62,6 +63,8 @@ PROBE_INTERVAL = 0.01   # seconds between two HTTP attempts
 PROBE_CONNECT = 0.05    # seconds for one TCP handshake
 PROBE_RESPONSE = 5.0    # seconds for the response's status line
 VCPU_COMM = "CPU 0/TCG"  # thread names need -name ...,debug-threads=on
+# Single-threaded TCG (-icount) runs every vCPU on one thread.
+VCPU_COMM_RR = "ALL CPUs/TCG"
 
 # Runs inside the namespace: GET PATH from the guest until a 200 or the
 # deadline; prints the CLOCK_MONOTONIC time of the first 200 (the clock is
@@ -155,10 +158,12 @@ def wait_first_200(exec_prefix, addr, path="/", timeout=60.0, dead=None,
 class Guest(qemu.Guest):
     """One QEMU guest of a given kind on a Namespace's tap: the harness's
     machine plus -smp 1, named vCPU threads, the site image on
-    virtio-blk and a virtio-net with a fixed MAC."""
+    virtio-blk and a virtio-net with a fixed MAC. icount: run the guest
+    under benchlib.ICOUNT_CPU_ARGS (its busy time counts instructions)."""
 
     def __init__(self, ns, kind, image, mem="128M", log_path=None,
-                 extra_append="", qemu=QEMU, linux_dir=LINUX_DIR):
+                 extra_append="", qemu=QEMU, linux_dir=LINUX_DIR,
+                 icount=False):
         if kind not in KINDS:
             raise GuestError("kind %r: one of %s" % (kind, ", ".join(KINDS)))
         if not os.path.isfile(image):
@@ -173,6 +178,12 @@ class Guest(qemu.Guest):
         self.linux_dir = linux_dir
         self.vcpu_tid = None
         self.boot_seconds = None
+        self.icount = icount
+
+    def cpu_args(self):
+        if self.icount:
+            return list(benchlib.ICOUNT_CPU_ARGS)
+        return super().cpu_args()
 
     def boot_files(self):
         """(kernel, initrd or None, command line) for this kind."""
@@ -207,14 +218,15 @@ class Guest(qemu.Guest):
         return args
 
     def find_vcpu_tid(self, timeout=5.0):
-        """TID of QEMU's vCPU thread ("CPU 0/TCG"), or None."""
+        """TID of QEMU's vCPU thread ("CPU 0/TCG", "ALL CPUs/TCG" under
+        icount), or None."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and self.proc.poll() is None:
             try:
                 for tid in os.listdir("/proc/%d/task" % self.pid):
                     with open("/proc/%d/task/%s/comm"
                               % (self.pid, tid)) as f:
-                        if f.read().strip() == VCPU_COMM:
+                        if f.read().strip() in (VCPU_COMM, VCPU_COMM_RR):
                             self.vcpu_tid = int(tid)
                             return self.vcpu_tid
             except OSError:
