@@ -14,6 +14,7 @@
 #include "kernel/lib/num.h"
 #include "kernel/lib/stdio.h"
 #include "kernel/lib/string.h"
+#include "kernel/lib/strbuf.h"
 
 #define SECS_PER_DAY CIVIL_SECS_PER_DAY
 #define EPOCH_WEEKDAY 4 /* 1970-01-01 was a Thursday (Sunday = 0) */
@@ -191,13 +192,21 @@ int http_date_parse(const char *s, size_t len, int64_t *t)
 int http_etag_make(char *buf, size_t size, uint64_t ino, uint64_t fsize,
 		   int64_t mtime, bool weak)
 {
-	int n = snprintf(buf, size, "%s\"%llx-%llx-%llx\"", weak ? "W/" : "",
-			 (unsigned long long)ino, (unsigned long long)mtime,
-			 (unsigned long long)fsize);
+	struct strbuf o = { .buf = buf, .size = size };
 
-	if (n < 0 || (size_t)n >= size)
+	/* "%llx" of each, without printf: this runs for every file served */
+	if (!size)
 		return -ENOSPC;
-	return n;
+	strbuf_puts(&o, weak ? "W/\"" : "\"");
+	strbuf_put_uint(&o, ino, 16);
+	strbuf_put(&o, "-", 1);
+	strbuf_put_uint(&o, (uint64_t)mtime, 16);
+	strbuf_put(&o, "-", 1);
+	strbuf_put_uint(&o, fsize, 16);
+	strbuf_put(&o, "\"", 1);
+	if (o.overflow)
+		return -ENOSPC;
+	return (int)o.len;
 }
 
 /* entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE; the quoted part in *opaque. */

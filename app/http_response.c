@@ -136,15 +136,20 @@ int http_response_head(char *buf, size_t size, const struct http_response *r)
 
 	if (!size)
 		return -ENOSPC;
-	strbuf_printf(&o, "HTTP/1.1 %d %s\r\n", r->status,
-		      http_reason(r->status));
+	strbuf_puts(&o, "HTTP/1.1 ");
+	strbuf_put_uint(&o, (uint64_t)r->status, 10);
+	strbuf_put(&o, " ", 1);
+	strbuf_puts(&o, http_reason(r->status));
+	strbuf_put(&o, "\r\n", 2);
 	put_date(&o, DATE_NOW, r->date);
 	strbuf_puts(&o, "Server: " SERVER_NAME "\r\n");
 	if (r->content_type)
 		put_field(&o, "Content-Type: ", r->content_type);
-	if (r->status != 304)
-		strbuf_printf(&o, "Content-Length: %llu\r\n",
-			      (unsigned long long)r->content_length);
+	if (r->status != 304) {
+		strbuf_puts(&o, "Content-Length: ");
+		strbuf_put_uint(&o, r->content_length, 10);
+		strbuf_put(&o, "\r\n", 2);
+	}
 	if (r->etag)
 		put_field(&o, "ETag: ", r->etag);
 	if (r->has_last_modified)
@@ -155,7 +160,7 @@ int http_response_head(char *buf, size_t size, const struct http_response *r)
 	    (r->status == 416 && r->range == HTTP_RANGE_UNSATISFIABLE))
 		put_range(&o, r);
 	if (r->status == 405)
-		strbuf_printf(&o, "Allow: GET, HEAD\r\n");
+		strbuf_puts(&o, "Allow: GET, HEAD\r\n");
 	if (r->location)
 		put_location(&o, r->location);
 	if (r->traceresponse)

@@ -53,6 +53,7 @@ static const struct {
 const char *mime_type(const char *path, size_t len)
 {
 	struct http_str ext = { NULL, 0 };
+	char first;
 
 	for (size_t i = len; i > 0; i--) {
 		if (path[i - 1] == '/')
@@ -63,10 +64,15 @@ const char *mime_type(const char *path, size_t len)
 			break;
 		}
 	}
-	if (!ext.p)
+	if (!ext.p || !ext.len)
 		return MIME_DEFAULT;
+	/* The extensions are lower case: most entries fail at the first
+	 * byte, without a call (this runs for every file served). */
+	first = ext.p[0] >= 'A' && ext.p[0] <= 'Z' ? ext.p[0] - 'A' + 'a' :
+						     ext.p[0];
 	for (size_t i = 0; i < ARRAY_SIZE(types); i++)
-		if (http_str_eq_nocase(ext, types[i].ext))
+		if (types[i].ext[0] == first &&
+		    http_str_eq_nocase(ext, types[i].ext))
 			return types[i].type;
 	return MIME_DEFAULT;
 }

@@ -138,7 +138,7 @@ tests/app/test_http_range_SRCS := app/http_range.c $(HTTP_STR) \
 tests/app/test_http_range_CFLAGS := $(KERNEL_PRINTF_CFLAGS)
 
 UNIT_TESTS += tests/app/test_http_cond
-tests/app/test_http_cond_SRCS := app/http_cond.c kernel/lib/civil.c $(HTTP_STR) \
+tests/app/test_http_cond_SRCS := app/http_cond.c kernel/lib/civil.c kernel/lib/strbuf.c $(HTTP_STR) \
 	tests/fakes/guard_page.c $(KERNEL_PRINTF)
 tests/app/test_http_cond_CFLAGS := $(KERNEL_PRINTF_CFLAGS)
 

@@ -41,7 +41,14 @@ void strbuf_put(struct strbuf *sb, const char *s, size_t n)
 	sb->buf[sb->len] = '\0';
 }
 
-void strbuf_puts(struct strbuf *sb, const char *s)
+void strbuf_put_uint(struct strbuf *sb, uint64_t v, unsigned int base)
 {
-	strbuf_put(sb, s, strlen(s));
+	char digits[20]; /* UINT64_MAX has 20 decimal digits */
+	size_t i = sizeof(digits);
+
+	do {
+		digits[--i] = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v);
+	strbuf_put(sb, digits + i, sizeof(digits) - i);
 }

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "kernel/lib/compiler.h"
 
@@ -24,6 +25,16 @@ struct strbuf {
 void strbuf_printf(struct strbuf *sb, const char *fmt, ...) __printf(2, 3);
 /* Append n bytes at s, or the string s, as they are. */
 void strbuf_put(struct strbuf *sb, const char *s, size_t n);
-void strbuf_puts(struct strbuf *sb, const char *s);
+
+/* Inline, and __builtin_strlen (the kernel builds with -fno-builtin):
+ * a literal's length is counted at compile time. */
+static inline void strbuf_puts(struct strbuf *sb, const char *s)
+{
+	strbuf_put(sb, s, __builtin_strlen(s));
+}
+
+/* Append v in decimal (base 10) or lower-case hexadecimal (base 16),
+ * without a printf format to interpret. */
+void strbuf_put_uint(struct strbuf *sb, uint64_t v, unsigned int base);
 
 #endif

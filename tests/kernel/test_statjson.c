@@ -93,12 +93,42 @@ static void test_strbuf_overflow_sticks(void **state)
 	assert_true(sb.overflow);
 }
 
+/* strbuf_put_uint writes what "%llu" / "%llx" would, edge values too. */
+static void test_strbuf_put_uint_matches_printf(void **state)
+{
+	static const uint64_t values[] = {
+		0,	   1,	9,    10,	  15,
+		16,	   255, 1000, 0xdeadbeef, UINT64_MAX / 10,
+		UINT64_MAX
+	};
+	char got[32], want[32];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		for (unsigned int base = 10; base <= 16; base += 6) {
+			struct strbuf sb = { .buf = got, .size = sizeof(got) };
+
+			snprintf(want, sizeof(want),
+				 base == 10 ? "%llu" : "%llx",
+				 (unsigned long long)values[i]);
+			strbuf_put_uint(&sb, values[i], base);
+			assert_false(sb.overflow);
+			assert_string_equal(got, want);
+		}
+	}
+	/* 20 digits do not fit in 20 bytes with the NUL */
+	struct strbuf small = { .buf = got, .size = 20 };
+	strbuf_put_uint(&small, UINT64_MAX, 10);
+	assert_true(small.overflow);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_generated_json),
 		cmocka_unit_test(test_every_short_buffer),
 		cmocka_unit_test(test_strbuf_overflow_sticks),
+		cmocka_unit_test(test_strbuf_put_uint_matches_printf),
 	};
 
 	return cmocka_run_group_tests_name("statjson", tests, NULL, NULL);
