@@ -36,34 +36,40 @@ static struct loop {
 	bool running; /* [this CPU] */
 } __aligned(64) loops[CPU_MAX];
 
-int mainloop_add_poller_on(unsigned cpu, mainloop_poll_fn fn, void *arg)
+/* Append fn(arg) to a CPU's list of `max` slots (`n` used so far). */
+static int add_call(struct poller *list, size_t *n, size_t max,
+		    const char *what, unsigned cpu, mainloop_poll_fn fn,
+		    void *arg)
 {
-	struct loop *l = cpu < CPU_MAX ? &loops[cpu] : NULL;
-
-	if (!l || l->n_pollers == ARRAY_SIZE(l->pollers)) {
-		pr_err("CPU %u: no poller slot left (max %d)", cpu,
-		       MAINLOOP_POLLERS_MAX);
+	if (*n == max) {
+		pr_err("CPU %u: no %s slot left (max %zu)", cpu, what, max);
 		return -ENOSPC;
 	}
-	l->pollers[l->n_pollers].fn = fn;
-	l->pollers[l->n_pollers].arg = arg;
-	l->n_pollers++;
+	list[*n] = (struct poller){ .fn = fn, .arg = arg };
+	(*n)++;
 	return 0;
+}
+
+int mainloop_add_poller_on(unsigned cpu, mainloop_poll_fn fn, void *arg)
+{
+	struct loop *l;
+
+	if (cpu >= CPU_MAX)
+		return -ENOSPC;
+	l = &loops[cpu];
+	return add_call(l->pollers, &l->n_pollers, ARRAY_SIZE(l->pollers),
+			"poller", cpu, fn, arg);
 }
 
 int mainloop_add_pass_end_on(unsigned cpu, mainloop_poll_fn fn, void *arg)
 {
-	struct loop *l = cpu < CPU_MAX ? &loops[cpu] : NULL;
+	struct loop *l;
 
-	if (!l || l->n_pass_ends == ARRAY_SIZE(l->pass_ends)) {
-		pr_err("CPU %u: no pass-end slot left (max %d)", cpu,
-		       MAINLOOP_PASS_ENDS_MAX);
+	if (cpu >= CPU_MAX)
 		return -ENOSPC;
-	}
-	l->pass_ends[l->n_pass_ends].fn = fn;
-	l->pass_ends[l->n_pass_ends].arg = arg;
-	l->n_pass_ends++;
-	return 0;
+	l = &loops[cpu];
+	return add_call(l->pass_ends, &l->n_pass_ends, ARRAY_SIZE(l->pass_ends),
+			"pass-end", cpu, fn, arg);
 }
 
 int mainloop_add_poller(mainloop_poll_fn fn, void *arg)

@@ -24,18 +24,3 @@ uint64_t causal_ids_of(uint64_t req_id, uint8_t trace_id[16])
 	}
 	return 0x5a5a000000000000ull | req_id;
 }
-
-void causal_trace_id(const struct causal *c, uint8_t out[16])
-{
-	if (c->continued)
-		memcpy(out, c->trace_id, 16);
-	else if (c->has_ids)
-		causal_ids_of(c->req_id, out);
-	else
-		memset(out, 0, 16);
-}
-
-uint64_t causal_span_id(const struct causal *c)
-{
-	return c->has_ids ? causal_ids_of(c->req_id, NULL) : 0;
-}
