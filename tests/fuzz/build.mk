@@ -13,7 +13,7 @@ FUZZ_FAKES := tests/fakes/fake_printk.c tests/fuzz/fake_panic_fuzz.c
 
 FUZZ_TARGETS += fuzz_http
 fuzz_http_SRCS := app/http_parser.c app/http_path.c app/http_range.c \
-	app/http_cond.c kernel/lib/civil.c app/http_str.c kernel/lib/num.c \
+	app/http_cond.c kernel/lib/civil.c kernel/lib/strbuf.c app/http_str.c kernel/lib/num.c \
 	$(FUZZ_PRINTF)
 fuzz_http_CFLAGS := $(FUZZ_PRINTF_CFLAGS)
 
@@ -26,7 +26,7 @@ fuzz_range_SRCS := app/http_range.c app/http_str.c kernel/lib/num.c \
 fuzz_range_CFLAGS := $(FUZZ_PRINTF_CFLAGS)
 
 FUZZ_TARGETS += fuzz_cond
-fuzz_cond_SRCS := app/http_cond.c kernel/lib/civil.c app/http_str.c \
+fuzz_cond_SRCS := app/http_cond.c kernel/lib/civil.c kernel/lib/strbuf.c app/http_str.c \
 	kernel/lib/num.c $(FUZZ_PRINTF)
 fuzz_cond_CFLAGS := $(FUZZ_PRINTF_CFLAGS)
 
